@@ -1,0 +1,1 @@
+//! Home of the binaries: `shard` and `bots` arrive with issue #6; nothing runs yet.
