@@ -37,7 +37,7 @@ pub use column::Column;
 pub use commands::{ApplyReport, Commands};
 pub use entity::{Entities, Entity};
 pub use error::EngineError;
-pub use grid::{GridEntry, Rect, SpatialGrid};
+pub use grid::{GridEntry, Rect, SortedGrid, SpatialGrid};
 pub use join::{join2, join2_mut, join3, par_join2_mut};
 pub use schedule::{Access, Schedule, SystemBuilder, SystemContext, SystemTiming};
 pub use tick::{Clock, SystemClock, TickInfo, TickLoop, TickStats};

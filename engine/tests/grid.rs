@@ -1,6 +1,6 @@
 //! Spatial grid queries checked against brute force on random data, and deterministic order.
 
-use engine::{Entity, GridEntry, Rect, SpatialGrid};
+use engine::{Entity, GridEntry, Rect, SortedGrid, SpatialGrid};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -52,14 +52,29 @@ proptest! {
             prop_assert_eq!(grid.remove(e), points.remove(&e).is_some());
         }
         prop_assert_eq!(grid.len(), points.len());
+        let mut rebuilt = SortedGrid::new(8, 64);
+        let ids: Vec<Entity> = points.keys().copied().collect();
+        let xs: Vec<i32> = points.values().map(|p| p.0).collect();
+        let ys: Vec<i32> = points.values().map(|p| p.1).collect();
+        rebuilt.rebuild(&ids, &xs, &ys);
+        prop_assert_eq!(rebuilt.len(), points.len());
+        for (entry, source) in rebuilt.entries().iter().zip(rebuilt.sources()) {
+            prop_assert_eq!(entry.entity, ids[*source as usize]);
+        }
         let mut out = Vec::new();
         for (x, y, r) in queries {
+            let want = brute_radius(&points, x, y, r);
             grid.query_radius(x, y, r, &mut out);
-            prop_assert_eq!(sorted(out.clone()), brute_radius(&points, x, y, r));
+            prop_assert_eq!(sorted(out.clone()), want.clone());
+            rebuilt.query_radius(x, y, r, &mut out);
+            prop_assert_eq!(sorted(out.clone()), want);
             let rect = Rect { min_x: x - r, min_y: y - r / 2, max_x: x + r / 3, max_y: y + r };
+            let want: Vec<_> = points.iter().filter(|(_, p)| rect.contains(p.0, p.1)).map(|(e, _)| *e).collect();
             let mut got = Vec::new();
             grid.for_each_in_rect(rect, |e: &GridEntry| got.push(e.entity));
-            let want: Vec<_> = points.iter().filter(|(_, p)| rect.contains(p.0, p.1)).map(|(e, _)| *e).collect();
+            prop_assert_eq!(sorted(got), want.clone());
+            let mut got = Vec::new();
+            rebuilt.for_each_in_rect(rect, |e: &GridEntry| got.push(e.entity));
             prop_assert_eq!(sorted(got), want);
         }
     }
@@ -84,6 +99,29 @@ fn query_order_is_deterministic() {
     let first = build();
     assert!(first.len() > 100);
     assert_eq!(first, build());
+}
+
+#[test]
+fn sorted_grid_is_deterministic_and_parallel_safe() {
+    // Large enough to take the parallel bucket pass.
+    let n = 40_000u32;
+    let ids: Vec<Entity> = (0..n).map(|i| Entity::from_parts(i, 0)).collect();
+    let xs: Vec<i32> = (0..n as i64).map(|i| ((i * 7919) % 100_000 - 50_000) as i32).collect();
+    let ys: Vec<i32> = (0..n as i64).map(|i| ((i * 104_729) % 100_000 - 50_000) as i32).collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut grid = SortedGrid::new(9, n as usize);
+            grid.rebuild(&ids, &xs, &ys);
+            let mut out = Vec::new();
+            grid.query_radius(0, 0, 4000, &mut out);
+            (grid.entries().to_vec(), out)
+        })
+    };
+    let (entries, found) = run(1);
+    assert_eq!(entries.len(), n as usize);
+    assert!(!found.is_empty());
+    assert_eq!((entries, found), run(3));
 }
 
 #[test]

@@ -2,14 +2,19 @@
 //! Queries (radius, rectangle, cell region) visit cells in row-major order and, within a bucket,
 //! entries in storage order, so results are deterministic for a given sequence of updates.
 //!
-//! Two layouts were measured (see `bench/README.md`): [`SpatialGrid`] updates in place and
-//! touches an entity's bucket only when its cell changes; the counting-sort rebuild kept in
-//! `bench/src/rebuilt_grid.rs` lays all entries out anew each tick. The incremental grid is faster
-//! at both 6,000 and 60,000 moving entities and is the one the engine ships.
+//! Two layouts, measured against each other in `bench/README.md`:
+//! - [`SortedGrid`] is rebuilt from the position columns every tick by counting sort into one flat
+//!   array. For entities that move it wins at 6,000 and 60,000 (cheaper than relocating entries
+//!   one by one, and queries walk contiguous memory), so the game uses it for characters.
+//! - [`SpatialGrid`] updates in place with O(1) insert, remove and move, touching an entity's
+//!   bucket only when its cell changes. It costs nothing on ticks where nothing moves, so it is the
+//!   grid for static things (trees, rocks, dropped items) that would be rebuilt for nothing.
 
 mod incremental;
+mod sorted;
 
 pub use incremental::SpatialGrid;
+pub use sorted::SortedGrid;
 
 use crate::entity::Entity;
 
@@ -45,21 +50,29 @@ impl Rect {
 }
 
 /// Cell size and bucket-table geometry shared by grid layouts.
+///
+/// Cells map to buckets by tiling, not by scrambling: cell `(cx, cy)` goes to bucket
+/// `(cx mod W) + W·(cy mod H)`. Neighbouring cells land in neighbouring buckets, so a query's cells
+/// are mostly contiguous in memory; cells that share a bucket are `W` or `H` cells apart and are
+/// told apart by their coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GridGeometry {
     cell_shift: u32,
-    bucket_bits: u32,
+    width_bits: u32,
+    height_bits: u32,
 }
 
 impl GridGeometry {
     /// Cells of `1 << cell_shift` units a side; `2^bucket_bits` buckets.
     pub fn new(cell_shift: u32, bucket_bits: u32) -> Self {
-        Self { cell_shift: cell_shift.clamp(1, 30), bucket_bits: bucket_bits.clamp(4, 24) }
+        let bucket_bits = bucket_bits.clamp(4, 24);
+        let width_bits = bucket_bits.div_ceil(2);
+        Self { cell_shift: cell_shift.clamp(1, 30), width_bits, height_bits: bucket_bits - width_bits }
     }
 
-    /// Geometry with enough buckets for about `expected` entities at ~4 per bucket.
+    /// Geometry with about one bucket per expected entity.
     pub fn for_entities(cell_shift: u32, expected: usize) -> Self {
-        let buckets = (expected / 4).max(16).next_power_of_two();
+        let buckets = expected.max(16).next_power_of_two();
         Self::new(cell_shift, buckets.trailing_zeros())
     }
 
@@ -70,7 +83,7 @@ impl GridGeometry {
 
     /// Number of buckets.
     pub fn bucket_count(&self) -> usize {
-        1 << self.bucket_bits
+        1 << (self.width_bits + self.height_bits)
     }
 
     /// Cell holding a coordinate (floor division, correct for negatives).
@@ -82,9 +95,9 @@ impl GridGeometry {
     /// Bucket of cell `(cx, cy)`.
     #[inline]
     pub fn bucket(&self, cx: i32, cy: i32) -> usize {
-        let h = (cx as u32 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ (cy as u32 as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-        (h.wrapping_mul(0x1656_67B1_9E37_79F9) >> (64 - self.bucket_bits)) as usize
+        let col = (cx as u32 & ((1 << self.width_bits) - 1)) as usize;
+        let row = (cy as u32 & ((1 << self.height_bits) - 1)) as usize;
+        col | row << self.width_bits
     }
 
     /// Bucket of the cell holding `(x, y)`.
