@@ -1,0 +1,259 @@
+//! A mio-based driver holding thousands of client connections in the caller's thread.
+//!
+//! The caller calls [`Driver::poll`] in its own loop; each call performs non-blocking connects,
+//! WebSocket upgrades, reads and writes, and returns [`DriverEvent`]s.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+use super::driver_conn::{DriverConn, Report};
+use super::error::CloseInfo;
+use crate::counters::Counters;
+use crate::outq::Sock;
+use crate::protocol::{ClientMessage, DecodeError, Hello, ServerMessage};
+
+/// Identifies a driver connection (slot index plus generation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId {
+    index: u32,
+    generation: u32,
+}
+
+impl ClientId {
+    /// Slot index, dense from 0 (handy to index per-bot state).
+    pub fn index(self) -> u32 {
+        self.index
+    }
+}
+
+/// Driver settings.
+#[derive(Clone, Debug)]
+pub struct DriverConfig {
+    /// Read buffer per connection, bytes.
+    pub read_buffer_size: usize,
+    /// Largest server message accepted, bytes.
+    pub max_message_size: usize,
+    /// Connect plus upgrade deadline.
+    pub connect_timeout: Duration,
+    /// Decode and return each message as an event; false only counts them (benchmarks).
+    pub deliver_messages: bool,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            read_buffer_size: 4096,
+            max_message_size: 1 << 20,
+            connect_timeout: Duration::from_secs(10),
+            deliver_messages: true,
+        }
+    }
+}
+
+/// Something that happened on a driver connection.
+#[derive(Debug)]
+pub enum DriverEvent {
+    /// The WebSocket upgrade completed (`Hello`, if given to `connect`, has been queued).
+    Connected(ClientId),
+    /// A decoded server message.
+    Message(ClientId, ServerMessage),
+    /// A server message that did not decode.
+    Malformed(ClientId, DecodeError),
+    /// The connection ended (close frame, refusal, error or local close); the id is dead.
+    Closed(ClientId, CloseInfo),
+}
+
+/// Totals since the driver was created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriverStats {
+    /// Upgrades completed.
+    pub connected: u64,
+    /// Connections ended.
+    pub closed: u64,
+    /// Binary messages received.
+    pub messages_in: u64,
+    /// Messages sent.
+    pub messages_out: u64,
+    /// Bytes read from sockets.
+    pub bytes_in: u64,
+    /// Bytes written to sockets.
+    pub bytes_out: u64,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    generation: u32,
+    conn: Option<DriverConn>,
+}
+
+/// Many non-blocking client connections driven from one thread.
+#[derive(Debug)]
+pub struct Driver {
+    cfg: DriverConfig,
+    poll: Poll,
+    events: Events,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    counters: Arc<Counters>,
+    stats: DriverStats,
+    live: usize,
+    last_sweep: Instant,
+    pending: Vec<DriverEvent>,
+}
+
+impl Driver {
+    /// Creates an empty driver.
+    pub fn new(cfg: DriverConfig) -> io::Result<Driver> {
+        Ok(Driver {
+            cfg,
+            poll: Poll::new()?,
+            events: Events::with_capacity(1024),
+            slots: Vec::new(),
+            free: Vec::new(),
+            counters: Arc::new(Counters::default()),
+            stats: DriverStats::default(),
+            live: 0,
+            last_sweep: Instant::now(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Starts a non-blocking connect to `ws://addr/`; `hello` is sent right after the upgrade.
+    pub fn connect(&mut self, addr: SocketAddr, hello: Option<Hello>) -> io::Result<ClientId> {
+        let mut tcp = TcpStream::connect(addr)?;
+        tcp.set_nodelay(true)?;
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(Slot::default());
+            (self.slots.len() - 1) as u32
+        });
+        let token = Token(index as usize);
+        let registered =
+            self.poll.registry().register(&mut tcp, token, Interest::READABLE | Interest::WRITABLE);
+        let id = ClientId { index, generation: self.slots[index as usize].generation };
+        let sock = Sock::new(tcp, self.counters.clone());
+        let conn =
+            registered.and_then(|()| DriverConn::start(id, sock, &format!("ws://{addr}/"), hello, &self.cfg));
+        match conn {
+            Ok(conn) => {
+                self.slots[index as usize].conn = Some(conn);
+                self.live += 1;
+                Ok(id)
+            }
+            Err(e) => {
+                self.free.push(index);
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends a message; false if the connection is unknown or not yet open.
+    pub fn send(&mut self, id: ClientId, msg: &ClientMessage) -> bool {
+        self.send_raw(id, &Bytes::from(msg.encode()))
+    }
+
+    /// Sends arbitrary bytes as one binary message; false if not open.
+    pub fn send_raw(&mut self, id: ClientId, payload: &Bytes) -> bool {
+        let sent = self.with_live(id, |c, r| {
+            let ok = c.send(payload, r);
+            c.flush(r);
+            ok
+        });
+        sent.unwrap_or(false)
+    }
+
+    /// True if `id` is open (upgraded and not closed).
+    pub fn is_open(&self, id: ClientId) -> bool {
+        self.slot(id).and_then(|s| s.conn.as_ref()).is_some_and(DriverConn::is_open)
+    }
+
+    /// Closes a connection; its `Closed` event is returned by the next `poll`.
+    pub fn close(&mut self, id: ClientId) {
+        self.with_live(id, |c, r| c.close(r));
+    }
+
+    /// Number of connections not yet closed.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True when no connection is live.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Totals so far.
+    pub fn stats(&self) -> DriverStats {
+        let snap = self.counters.snapshot();
+        DriverStats { bytes_in: snap.bytes_in, bytes_out: snap.bytes_out, ..self.stats }
+    }
+
+    /// Waits up to `timeout` for socket readiness, makes progress and appends events to `out`.
+    pub fn poll(&mut self, timeout: Option<Duration>, out: &mut Vec<DriverEvent>) -> io::Result<()> {
+        out.append(&mut self.pending);
+        let timeout = if out.is_empty() { timeout } else { Some(Duration::ZERO) };
+        match self.poll.poll(&mut self.events, timeout) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+            _ => {}
+        }
+        let ready: Vec<(usize, bool)> =
+            self.events.iter().map(|e| (e.token().0, e.is_read_closed() || e.is_error())).collect();
+        for (index, closed) in ready {
+            self.drive(index as u32, out, |c, r| c.on_event(closed, r));
+        }
+        self.sweep(out);
+        Ok(())
+    }
+
+    fn sweep(&mut self, out: &mut Vec<DriverEvent>) {
+        let now = Instant::now();
+        if now.saturating_duration_since(self.last_sweep) < Duration::from_millis(100) {
+            return;
+        }
+        self.last_sweep = now;
+        for index in 0..self.slots.len() as u32 {
+            self.drive(index, out, |c, r| c.check_timeout(now, r));
+        }
+    }
+
+    fn slot(&self, id: ClientId) -> Option<&Slot> {
+        self.slots.get(id.index as usize).filter(|s| s.generation == id.generation)
+    }
+
+    fn with_live<T>(
+        &mut self,
+        id: ClientId,
+        f: impl FnOnce(&mut DriverConn, &mut Report<'_>) -> T,
+    ) -> Option<T> {
+        self.slot(id)?.conn.as_ref()?;
+        let mut pending = std::mem::take(&mut self.pending);
+        let result = self.drive(id.index, &mut pending, f);
+        self.pending = pending;
+        result
+    }
+
+    /// Runs `f` on the connection in slot `index`, then frees the slot if it died.
+    fn drive<T>(
+        &mut self,
+        index: u32,
+        events: &mut Vec<DriverEvent>,
+        f: impl FnOnce(&mut DriverConn, &mut Report<'_>) -> T,
+    ) -> Option<T> {
+        let slot = self.slots.get_mut(index as usize)?;
+        let conn = slot.conn.as_mut()?;
+        let mut report = Report { cfg: &self.cfg, events, stats: &mut self.stats };
+        let result = f(conn, &mut report);
+        if conn.is_dead() {
+            slot.conn = None;
+            slot.generation = slot.generation.wrapping_add(1);
+            self.free.push(index);
+            self.live -= 1;
+        }
+        Some(result)
+    }
+}

@@ -1,0 +1,160 @@
+//! Server configuration: every socket limit with a safe default, validated at start.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Configuration of the WebSocket server. `Default` gives production-safe limits.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to listen on (`127.0.0.1:0` picks a free port, see `Server::local_addr`).
+    pub bind: SocketAddr,
+    /// Maximum simultaneous sockets (handshaking, open and closing). Extra ones get HTTP 503.
+    pub max_connections: usize,
+    /// Maximum simultaneous sockets from one IP address. Extra ones get HTTP 503.
+    pub max_connections_per_ip: usize,
+    /// Maximum size of one client message (and of one WebSocket frame), bytes. Larger: close 1009.
+    pub max_message_size: usize,
+    /// Read buffer allocated per connection by the WebSocket codec, bytes.
+    pub read_buffer_size: usize,
+    /// Deadline from TCP accept to a valid `Hello` (covers the HTTP upgrade: slowloris).
+    pub handshake_timeout: Duration,
+    /// After this long without inbound traffic the server sends a WebSocket ping.
+    pub ping_interval: Duration,
+    /// After this long without inbound traffic (pongs count) the connection is closed (4004).
+    pub idle_timeout: Duration,
+    /// Sustained client messages per second allowed (token bucket refill); ~3× the tick rate.
+    pub input_rate_per_sec: u32,
+    /// Token bucket size: messages allowed in a burst.
+    pub input_burst: u32,
+    /// Dropped-message score at which the connection is closed with 1008. The score rises by one
+    /// per dropped message and decays by `input_rate_per_sec` per second.
+    pub abuse_threshold: u32,
+    /// Outbound bytes queued per connection above which the client counts as stuck.
+    pub outbound_cap_bytes: usize,
+    /// Outbound bytes queued per connection at which it is closed at once (1013).
+    pub outbound_hard_cap_bytes: usize,
+    /// A client stuck above `outbound_cap_bytes` this long is closed with 1013.
+    pub slow_client_timeout: Duration,
+    /// How long a closing connection may take to flush its close frame and say goodbye.
+    pub close_linger: Duration,
+    /// Capacity of the inbound event channel drained by the simulation.
+    pub inbound_capacity: usize,
+    /// Capacity of the command channel from the simulation to the event loop.
+    pub command_capacity: usize,
+    /// Set `TCP_NODELAY` on accepted sockets.
+    pub tcp_nodelay: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([0, 0, 0, 0], 7000)),
+            max_connections: 8192,
+            max_connections_per_ip: 16,
+            max_message_size: 4096,
+            read_buffer_size: 2048,
+            handshake_timeout: Duration::from_secs(5),
+            ping_interval: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            input_rate_per_sec: 60,
+            input_burst: 30,
+            abuse_threshold: 180,
+            outbound_cap_bytes: 256 * 1024,
+            outbound_hard_cap_bytes: 4 * 1024 * 1024,
+            slow_client_timeout: Duration::from_secs(5),
+            close_linger: Duration::from_secs(2),
+            inbound_capacity: 65_536,
+            command_capacity: 65_536,
+            tcp_nodelay: true,
+        }
+    }
+}
+
+/// A configuration value that cannot work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The offending field.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid net config `{}`: {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn check(ok: bool, field: &'static str, problem: &'static str) -> Result<(), ConfigError> {
+    if ok { Ok(()) } else { Err(ConfigError { field, problem }) }
+}
+
+impl ServerConfig {
+    /// Checks that every limit is usable; the server refuses to start otherwise.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let zero = Duration::ZERO;
+        check(self.max_connections > 0, "max_connections", "must be > 0")?;
+        check(self.max_connections < (u32::MAX / 2) as usize, "max_connections", "too large")?;
+        check(self.max_connections_per_ip > 0, "max_connections_per_ip", "must be > 0")?;
+        check(self.max_message_size >= 64, "max_message_size", "must be >= 64")?;
+        check(self.read_buffer_size >= 256, "read_buffer_size", "must be >= 256")?;
+        check(self.handshake_timeout > zero, "handshake_timeout", "must be > 0")?;
+        check(self.ping_interval > zero, "ping_interval", "must be > 0")?;
+        check(self.idle_timeout > self.ping_interval, "idle_timeout", "must exceed ping_interval")?;
+        check(self.input_rate_per_sec > 0, "input_rate_per_sec", "must be > 0")?;
+        check(self.input_burst > 0, "input_burst", "must be > 0")?;
+        check(self.abuse_threshold > 0, "abuse_threshold", "must be > 0")?;
+        check(self.outbound_cap_bytes > 0, "outbound_cap_bytes", "must be > 0")?;
+        let hard_ok = self.outbound_hard_cap_bytes >= self.outbound_cap_bytes;
+        check(hard_ok, "outbound_hard_cap_bytes", "must be >= outbound_cap_bytes")?;
+        check(self.slow_client_timeout > zero, "slow_client_timeout", "must be > 0")?;
+        check(self.inbound_capacity > 0, "inbound_capacity", "must be > 0")?;
+        check(self.command_capacity > 0, "command_capacity", "must be > 0")
+    }
+
+    /// How often the loop scans connections for deadlines: a quarter of the shortest timeout.
+    pub(crate) fn housekeeping_interval(&self) -> Duration {
+        let shortest = [
+            self.handshake_timeout,
+            self.ping_interval,
+            self.idle_timeout,
+            self.slow_client_timeout,
+            self.close_linger,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(Duration::from_secs(1));
+        (shortest / 4).clamp(Duration::from_millis(5), Duration::from_millis(250))
+    }
+
+    /// The tungstenite configuration derived from these limits (small buffers, small frames).
+    pub(crate) fn websocket_config(&self) -> tungstenite::protocol::WebSocketConfig {
+        tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(self.read_buffer_size)
+            .write_buffer_size(0)
+            .max_write_buffer_size(self.max_message_size + 64)
+            .max_message_size(Some(self.max_message_size))
+            .max_frame_size(Some(self.max_message_size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(ServerConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_field_name() {
+        let cfg = ServerConfig { max_connections: 0, ..ServerConfig::default() };
+        assert_eq!(cfg.validate().unwrap_err().field, "max_connections");
+        let cfg = ServerConfig { idle_timeout: Duration::from_secs(1), ..ServerConfig::default() };
+        assert_eq!(cfg.validate().unwrap_err().field, "idle_timeout");
+    }
+}

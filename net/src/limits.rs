@@ -1,0 +1,123 @@
+//! Per-connection input rate limiting (token bucket plus abuse score) and per-IP accounting.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// Token bucket: `rate` tokens per second up to `burst`; one token per client message.
+#[derive(Debug)]
+pub(crate) struct TokenBucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub(crate) fn new(rate: u32, burst: u32, now: Instant) -> Self {
+        let burst = f64::from(burst);
+        TokenBucket { tokens: burst, rate: f64::from(rate), burst, last: now }
+    }
+
+    /// Takes one token; false means the message must be dropped.
+    pub(crate) fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Abuse score: +1 per dropped message, decaying at `decay` per second. Crossing the threshold
+/// means the client keeps sending well above its allowed rate (sustained abuse).
+#[derive(Debug)]
+pub(crate) struct AbuseMeter {
+    score: f64,
+    decay: f64,
+    threshold: f64,
+    last: Instant,
+}
+
+impl AbuseMeter {
+    /// A meter at zero.
+    pub(crate) fn new(decay_per_sec: u32, threshold: u32, now: Instant) -> Self {
+        AbuseMeter { score: 0.0, decay: f64::from(decay_per_sec), threshold: f64::from(threshold), last: now }
+    }
+
+    /// Records one dropped message; true once the threshold is crossed.
+    pub(crate) fn record_drop(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.score = (self.score - elapsed * self.decay).max(0.0) + 1.0;
+        self.score >= self.threshold
+    }
+}
+
+/// Number of sockets held per remote IP address.
+#[derive(Debug, Default)]
+pub(crate) struct IpCounts {
+    counts: HashMap<IpAddr, u32>,
+}
+
+impl IpCounts {
+    /// Counts one more socket from `ip` unless it already holds `max`; false means refuse.
+    pub(crate) fn try_add(&mut self, ip: IpAddr, max: usize) -> bool {
+        let n = self.counts.entry(ip).or_insert(0);
+        if *n as usize >= max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// Forgets one socket from `ip`.
+    pub(crate) fn remove(&mut self, ip: IpAddr) {
+        if let Some(n) = self.counts.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.counts.remove(&ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn bucket_allows_burst_then_rate() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(10, 5, t0);
+        assert_eq!((0..8).filter(|_| b.take(t0)).count(), 5);
+        assert!(b.take(t0 + Duration::from_millis(100)));
+        assert!(!b.take(t0 + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn abuse_needs_sustained_drops() {
+        let t0 = Instant::now();
+        let mut m = AbuseMeter::new(10, 20, t0);
+        // One drop every 200 ms never accumulates.
+        assert!((0..100).all(|i| !m.record_drop(t0 + Duration::from_millis(200 * i))));
+        let t1 = t0 + Duration::from_secs(100);
+        assert!((0..25).any(|_| m.record_drop(t1)));
+    }
+
+    #[test]
+    fn ip_counts_cap_and_release() {
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let mut c = IpCounts::default();
+        assert!(c.try_add(ip, 2) && c.try_add(ip, 2));
+        assert!(!c.try_add(ip, 2));
+        c.remove(ip);
+        assert!(c.try_add(ip, 2));
+    }
+}

@@ -1,0 +1,320 @@
+//! Client → server messages: typed values, encoders and never-panicking decoders.
+
+use zerocopy::IntoBytes;
+use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
+
+use super::wire::{CraftWire, DropWire, HelloWire, InputWire, InventoryMoveWire, PickupWire, PingWire};
+use super::{
+    DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, clamp_str, expect_end, msg_type,
+    read_fixed, take_str,
+};
+
+/// First message of a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hello {
+    /// Player name, UTF-8, at most 32 bytes (longer names are truncated by the encoder).
+    pub name: String,
+    /// Session token to resume (or a redirect token), `SessionToken::NONE` for a new session.
+    pub token: SessionToken,
+}
+
+/// An order given by the player, carried by `Input`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Stop whatever the character is doing.
+    Stop,
+    /// Walk to a point (1/256 tile fixed point).
+    MoveTo {
+        /// Target x.
+        x: i32,
+        /// Target y.
+        y: i32,
+    },
+    /// Follow an entity.
+    Follow(EntityId),
+    /// Interact with an entity using a content-defined action.
+    Interact {
+        /// The entity.
+        target: EntityId,
+        /// The action id.
+        action: u8,
+    },
+    /// Attack an entity.
+    Attack(EntityId),
+}
+
+/// A sequenced player input (used for client-side prediction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// Sequence number, echoed as `Frame.last_input_seq` once applied.
+    pub seq: u32,
+    /// The order.
+    pub order: Order,
+}
+
+/// Craft `count` times the recipe `recipe`, optionally at a station.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Craft {
+    /// Request id echoed in errors.
+    pub request: u32,
+    /// Recipe id.
+    pub recipe: u16,
+    /// Repetitions.
+    pub count: u16,
+    /// Station entity or `EntityId::NONE`.
+    pub station: EntityId,
+}
+
+/// Move items between slots (containers: `EntityId::NONE` = own inventory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InventoryMove {
+    /// Request id.
+    pub request: u32,
+    /// Source container.
+    pub from_container: EntityId,
+    /// Source slot.
+    pub from_slot: u16,
+    /// Destination container.
+    pub to_container: EntityId,
+    /// Destination slot.
+    pub to_slot: u16,
+    /// Number of items.
+    pub count: u16,
+}
+
+/// Drop items from a slot on the ground.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drop {
+    /// Request id.
+    pub request: u32,
+    /// Container (`EntityId::NONE` = own inventory).
+    pub container: EntityId,
+    /// Slot.
+    pub slot: u16,
+    /// Number of items.
+    pub count: u16,
+}
+
+/// Pick up an item entity lying on the ground.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pickup {
+    /// Request id.
+    pub request: u32,
+    /// The item entity.
+    pub item: EntityId,
+}
+
+/// Every message a client may send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientMessage {
+    /// 0x01.
+    Hello(Hello),
+    /// 0x02.
+    Input(Input),
+    /// 0x03.
+    Craft(Craft),
+    /// 0x04.
+    InventoryMove(InventoryMove),
+    /// 0x05.
+    Drop(Drop),
+    /// 0x06.
+    Pickup(Pickup),
+    /// 0x07, answered by the network layer with `Pong`.
+    Ping {
+        /// Opaque value echoed back.
+        nonce: u64,
+    },
+}
+
+impl ClientMessage {
+    /// The type byte of this message.
+    pub fn msg_type(&self) -> u8 {
+        match self {
+            ClientMessage::Hello(_) => msg_type::HELLO,
+            ClientMessage::Input(_) => msg_type::INPUT,
+            ClientMessage::Craft(_) => msg_type::CRAFT,
+            ClientMessage::InventoryMove(_) => msg_type::INVENTORY_MOVE,
+            ClientMessage::Drop(_) => msg_type::DROP,
+            ClientMessage::Pickup(_) => msg_type::PICKUP,
+            ClientMessage::Ping { .. } => msg_type::PING,
+        }
+    }
+
+    /// Appends the encoded message to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.push(self.msg_type());
+        match self {
+            ClientMessage::Hello(h) => encode_hello(h, PROTOCOL_VERSION, out),
+            ClientMessage::Input(i) => out.extend_from_slice(input_wire(i).as_bytes()),
+            ClientMessage::Craft(c) => out.extend_from_slice(craft_wire(c).as_bytes()),
+            ClientMessage::InventoryMove(m) => out.extend_from_slice(move_wire(m).as_bytes()),
+            ClientMessage::Drop(d) => out.extend_from_slice(drop_wire(d).as_bytes()),
+            ClientMessage::Pickup(p) => out.extend_from_slice(pickup_wire(p).as_bytes()),
+            ClientMessage::Ping { nonce } => {
+                out.extend_from_slice(PingWire { nonce: U64::new(*nonce) }.as_bytes())
+            }
+        }
+    }
+
+    /// Encodes the message into a fresh buffer.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Decodes one client message; never panics, every failure is a [`DecodeError`].
+    pub fn decode(bytes: &[u8]) -> Result<ClientMessage, DecodeError> {
+        let (&ty, body) = bytes.split_first().ok_or(DecodeError::Empty)?;
+        match ty {
+            msg_type::HELLO => decode_hello(body).map(ClientMessage::Hello),
+            msg_type::INPUT => decode_input(body).map(ClientMessage::Input),
+            msg_type::CRAFT => decode_craft(body).map(ClientMessage::Craft),
+            msg_type::INVENTORY_MOVE => decode_move(body).map(ClientMessage::InventoryMove),
+            msg_type::DROP => decode_drop(body).map(ClientMessage::Drop),
+            msg_type::PICKUP => decode_pickup(body).map(ClientMessage::Pickup),
+            msg_type::PING => decode_ping(body),
+            other => Err(DecodeError::UnknownType(other)),
+        }
+    }
+}
+
+/// Encodes a `Hello` body with an explicit protocol version (tests use other versions).
+pub(crate) fn encode_hello(h: &Hello, version: u16, out: &mut Vec<u8>) {
+    let name = clamp_str(&h.name, MAX_NAME_LEN);
+    let wire = HelloWire { version: U16::new(version), name_len: name.len() as u8, token: h.token.0 };
+    out.extend_from_slice(wire.as_bytes());
+    out.extend_from_slice(name.as_bytes());
+}
+
+fn decode_hello(body: &[u8]) -> Result<Hello, DecodeError> {
+    // The version is checked first so that a future Hello layout still gets a clear answer.
+    if let Some(v) = body.get(..2) {
+        let got = u16::from_le_bytes([v[0], v[1]]);
+        if got != PROTOCOL_VERSION {
+            return Err(DecodeError::VersionMismatch { got, expected: PROTOCOL_VERSION });
+        }
+    }
+    let (w, rest) = read_fixed::<HelloWire>(msg_type::HELLO, body)?;
+    let (name, rest) = take_str(msg_type::HELLO, "name", rest, usize::from(w.name_len), MAX_NAME_LEN)?;
+    expect_end(msg_type::HELLO, rest)?;
+    Ok(Hello { name: name.to_owned(), token: SessionToken(w.token) })
+}
+
+fn input_wire(i: &Input) -> InputWire {
+    let mut w = InputWire { seq: U32::new(i.seq), ..InputWire::default() };
+    match i.order {
+        Order::Stop => w.order = 0,
+        Order::MoveTo { x, y } => {
+            w.order = 1;
+            w.x = I32::new(x);
+            w.y = I32::new(y);
+        }
+        Order::Follow(t) => (w.order, w.target) = (2, U64::new(t.0)),
+        Order::Interact { target, action } => (w.order, w.target, w.action) = (3, U64::new(target.0), action),
+        Order::Attack(t) => (w.order, w.target) = (4, U64::new(t.0)),
+    }
+    w
+}
+
+fn decode_input(body: &[u8]) -> Result<Input, DecodeError> {
+    let (w, rest) = read_fixed::<InputWire>(msg_type::INPUT, body)?;
+    expect_end(msg_type::INPUT, rest)?;
+    let target = EntityId(w.target.get());
+    let order = match w.order {
+        0 => Order::Stop,
+        1 => Order::MoveTo { x: w.x.get(), y: w.y.get() },
+        2 => Order::Follow(target),
+        3 => Order::Interact { target, action: w.action },
+        4 => Order::Attack(target),
+        other => return Err(DecodeError::InvalidEnum { field: "order", value: other.into() }),
+    };
+    Ok(Input { seq: w.seq.get(), order })
+}
+
+fn craft_wire(c: &Craft) -> CraftWire {
+    CraftWire {
+        request: U32::new(c.request),
+        recipe: U16::new(c.recipe),
+        count: U16::new(c.count),
+        station: U64::new(c.station.0),
+    }
+}
+
+fn decode_craft(body: &[u8]) -> Result<Craft, DecodeError> {
+    let (w, rest) = read_fixed::<CraftWire>(msg_type::CRAFT, body)?;
+    expect_end(msg_type::CRAFT, rest)?;
+    Ok(Craft {
+        request: w.request.get(),
+        recipe: w.recipe.get(),
+        count: w.count.get(),
+        station: EntityId(w.station.get()),
+    })
+}
+
+fn move_wire(m: &InventoryMove) -> InventoryMoveWire {
+    InventoryMoveWire {
+        request: U32::new(m.request),
+        from_container: U64::new(m.from_container.0),
+        from_slot: U16::new(m.from_slot),
+        to_container: U64::new(m.to_container.0),
+        to_slot: U16::new(m.to_slot),
+        count: U16::new(m.count),
+    }
+}
+
+fn decode_move(body: &[u8]) -> Result<InventoryMove, DecodeError> {
+    let (w, rest) = read_fixed::<InventoryMoveWire>(msg_type::INVENTORY_MOVE, body)?;
+    expect_end(msg_type::INVENTORY_MOVE, rest)?;
+    Ok(InventoryMove {
+        request: w.request.get(),
+        from_container: EntityId(w.from_container.get()),
+        from_slot: w.from_slot.get(),
+        to_container: EntityId(w.to_container.get()),
+        to_slot: w.to_slot.get(),
+        count: w.count.get(),
+    })
+}
+
+fn drop_wire(d: &Drop) -> DropWire {
+    DropWire {
+        request: U32::new(d.request),
+        container: U64::new(d.container.0),
+        slot: U16::new(d.slot),
+        count: U16::new(d.count),
+    }
+}
+
+fn decode_drop(body: &[u8]) -> Result<Drop, DecodeError> {
+    let (w, rest) = read_fixed::<DropWire>(msg_type::DROP, body)?;
+    expect_end(msg_type::DROP, rest)?;
+    Ok(Drop {
+        request: w.request.get(),
+        container: EntityId(w.container.get()),
+        slot: w.slot.get(),
+        count: w.count.get(),
+    })
+}
+
+fn pickup_wire(p: &Pickup) -> PickupWire {
+    PickupWire { request: U32::new(p.request), item: U64::new(p.item.0) }
+}
+
+fn decode_pickup(body: &[u8]) -> Result<Pickup, DecodeError> {
+    let (w, rest) = read_fixed::<PickupWire>(msg_type::PICKUP, body)?;
+    expect_end(msg_type::PICKUP, rest)?;
+    Ok(Pickup { request: w.request.get(), item: EntityId(w.item.get()) })
+}
+
+fn decode_ping(body: &[u8]) -> Result<ClientMessage, DecodeError> {
+    let (w, rest) = read_fixed::<PingWire>(msg_type::PING, body)?;
+    expect_end(msg_type::PING, rest)?;
+    Ok(ClientMessage::Ping { nonce: w.nonce.get() })
+}
+
+/// Encodes a `Hello` with any version number (for tests of the version check).
+pub fn encode_hello_with_version(hello: &Hello, version: u16) -> Vec<u8> {
+    let mut out = vec![msg_type::HELLO];
+    encode_hello(hello, version, &mut out);
+    out
+}

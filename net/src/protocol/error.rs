@@ -1,0 +1,83 @@
+//! The typed error every protocol decoder returns; decoding never panics.
+
+use std::fmt;
+
+/// Why a message could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The message had no bytes at all.
+    Empty,
+    /// Byte 0 is not a message type known in this direction.
+    UnknownType(u8),
+    /// The message is shorter than its fixed layout or its declared tail.
+    Truncated {
+        /// Message type byte.
+        msg_type: u8,
+        /// Bytes needed.
+        need: usize,
+        /// Bytes available.
+        got: usize,
+    },
+    /// Bytes remain after the last field.
+    TrailingBytes {
+        /// Message type byte.
+        msg_type: u8,
+        /// Number of unexpected bytes.
+        extra: usize,
+    },
+    /// `Hello` announced a protocol version this side does not speak.
+    VersionMismatch {
+        /// The version the peer sent.
+        got: u16,
+        /// The version this side speaks.
+        expected: u16,
+    },
+    /// An enumerated field holds an undefined value.
+    InvalidEnum {
+        /// Field name as in `schemas/protocol.md`.
+        field: &'static str,
+        /// The value received.
+        value: u32,
+    },
+    /// A text field is not valid UTF-8.
+    InvalidUtf8 {
+        /// Field name.
+        field: &'static str,
+    },
+    /// A variable-length field is longer than allowed.
+    FieldTooLong {
+        /// Field name.
+        field: &'static str,
+        /// Declared length.
+        len: usize,
+        /// Maximum allowed.
+        max: usize,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Empty => write!(f, "empty message"),
+            DecodeError::UnknownType(t) => write!(f, "unknown message type 0x{t:02x}"),
+            DecodeError::Truncated { msg_type, need, got } => {
+                write!(f, "message 0x{msg_type:02x} truncated: need {need} bytes, got {got}")
+            }
+            DecodeError::TrailingBytes { msg_type, extra } => {
+                write!(f, "message 0x{msg_type:02x} has {extra} trailing bytes")
+            }
+            DecodeError::VersionMismatch { got, expected } => {
+                write!(f, "protocol version {got} not supported (server speaks {expected})")
+            }
+            DecodeError::InvalidEnum { field, value } => {
+                write!(f, "invalid value {value} for field {field}")
+            }
+            DecodeError::InvalidUtf8 { field } => write!(f, "field {field} is not valid UTF-8"),
+            DecodeError::FieldTooLong { field, len, max } => {
+                write!(f, "field {field} is {len} bytes long, maximum is {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}

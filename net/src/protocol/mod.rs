@@ -1,0 +1,151 @@
+//! Protocol v1: message types, shared identifiers and the encoders/decoders for both directions.
+//!
+//! Every WebSocket binary message carries exactly one protocol message. Byte 0 is the message type;
+//! the rest is a fixed little-endian layout (see [`wire`]) optionally followed by a variable tail
+//! whose length is given in the fixed part. `schemas/protocol.md` is the normative description.
+
+mod client_msg;
+mod codes;
+mod error;
+mod frame;
+mod server_msg;
+pub mod wire;
+
+pub use client_msg::{
+    ClientMessage, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup, encode_hello_with_version,
+};
+pub use codes::{close_code, error_code};
+pub use error::DecodeError;
+pub use frame::{EntityEnter, EntityUpdate, Frame, FrameBuilder, OwnState};
+pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, Welcome};
+
+/// The protocol version this crate speaks; sent in `Hello` and echoed in `Welcome`.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// Length in bytes of a session token or one-time redirect token.
+pub const TOKEN_LEN: usize = 32;
+/// Maximum length in bytes of a player name (UTF-8).
+pub const MAX_NAME_LEN: usize = 32;
+/// Maximum length in bytes of the text of an `Error` message (UTF-8).
+pub const MAX_ERROR_TEXT_LEN: usize = 1024;
+/// Maximum length in bytes of a redirect address (UTF-8).
+pub const MAX_ADDRESS_LEN: usize = 255;
+/// Fixed-point scale of positions: one tile is this many units.
+pub const POSITION_SCALE: i32 = 256;
+
+/// Message type bytes (byte 0 of every message).
+pub mod msg_type {
+    /// Client → server: first message, protocol version, name, session token.
+    pub const HELLO: u8 = 0x01;
+    /// Client → server: one order with its input sequence number.
+    pub const INPUT: u8 = 0x02;
+    /// Client → server: craft a recipe.
+    pub const CRAFT: u8 = 0x03;
+    /// Client → server: move items between inventory slots.
+    pub const INVENTORY_MOVE: u8 = 0x04;
+    /// Client → server: drop items on the ground.
+    pub const DROP: u8 = 0x05;
+    /// Client → server: pick up an item entity.
+    pub const PICKUP: u8 = 0x06;
+    /// Client → server: latency probe, answered by `PONG`.
+    pub const PING: u8 = 0x07;
+    /// Server → client: the session is accepted.
+    pub const WELCOME: u8 = 0x81;
+    /// Server → client: per-tick state.
+    pub const FRAME: u8 = 0x82;
+    /// Server → client: one compressed chunk.
+    pub const CHUNK_DATA: u8 = 0x83;
+    /// Server → client: a chunk left the client's area.
+    pub const CHUNK_DROP: u8 = 0x84;
+    /// Server → client: reconnect to another shard.
+    pub const REDIRECT: u8 = 0x85;
+    /// Server → client: an error code and text.
+    pub const ERROR: u8 = 0x86;
+    /// Server → client: answer to `PING`.
+    pub const PONG: u8 = 0x87;
+}
+
+/// An entity id on the wire: index in the low 32 bits, generation in the high 32 bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntityId(pub u64);
+
+impl EntityId {
+    /// The "no entity" value (0).
+    pub const NONE: EntityId = EntityId(0);
+
+    /// Builds an id from its index and generation.
+    pub fn from_parts(index: u32, generation: u32) -> Self {
+        EntityId(u64::from(index) | (u64::from(generation) << 32))
+    }
+
+    /// The slot index part.
+    pub fn index(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The generation part.
+    pub fn generation(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+}
+
+/// An opaque 32-byte session token or one-time redirect token; all zeros means "none".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SessionToken(pub [u8; TOKEN_LEN]);
+
+impl SessionToken {
+    /// The empty token (a new session is requested).
+    pub const NONE: SessionToken = SessionToken([0; TOKEN_LEN]);
+
+    /// True for the all-zero token.
+    pub fn is_none(&self) -> bool {
+        self.0 == [0; TOKEN_LEN]
+    }
+}
+
+/// Reads a fixed layout `T` from the front of `bytes`, or reports a truncated message.
+pub(crate) fn read_fixed<T>(msg_type: u8, bytes: &[u8]) -> Result<(T, &[u8]), DecodeError>
+where
+    T: zerocopy::FromBytes + zerocopy::KnownLayout + zerocopy::Immutable,
+{
+    T::read_from_prefix(bytes).map_err(|_| DecodeError::Truncated {
+        msg_type,
+        need: std::mem::size_of::<T>(),
+        got: bytes.len(),
+    })
+}
+
+/// Fails if bytes remain after a message's last field.
+pub(crate) fn expect_end(msg_type: u8, rest: &[u8]) -> Result<(), DecodeError> {
+    if rest.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes { msg_type, extra: rest.len() }) }
+}
+
+/// Splits a UTF-8 string of exactly `len` bytes (at most `max`) off the front of `bytes`.
+pub(crate) fn take_str<'a>(
+    msg_type: u8,
+    field: &'static str,
+    bytes: &'a [u8],
+    len: usize,
+    max: usize,
+) -> Result<(&'a str, &'a [u8]), DecodeError> {
+    if len > max {
+        return Err(DecodeError::FieldTooLong { field, len, max });
+    }
+    if bytes.len() < len {
+        return Err(DecodeError::Truncated { msg_type, need: len, got: bytes.len() });
+    }
+    let (text, rest) = bytes.split_at(len);
+    let text = std::str::from_utf8(text).map_err(|_| DecodeError::InvalidUtf8 { field })?;
+    Ok((text, rest))
+}
+
+/// Truncates `text` to at most `max` bytes on a character boundary.
+pub(crate) fn clamp_str(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

@@ -1,0 +1,290 @@
+//! Public server API: start the event loop, receive client events, send payloads back.
+//!
+//! The simulation drains [`Inbound`] events once per tick from a bounded channel and answers
+//! through a cloneable [`ServerHandle`] (a bounded command channel plus a coalesced
+//! `mio::Waker`). Payloads are [`Bytes`]: broadcasting one to many connections shares it.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use crossbeam_channel::{Sender, TrySendError};
+
+use crate::config::{ConfigError, ServerConfig};
+use crate::counters::Counters;
+use crate::protocol::{ClientMessage, Hello};
+
+/// A connection id: slot index plus generation, so a stale id never reaches a new connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+impl ConnId {
+    /// Packs the id into a u64 (index low, generation high), e.g. for logs or maps.
+    pub fn to_u64(self) -> u64 {
+        u64::from(self.index) | (u64::from(self.generation) << 32)
+    }
+
+    /// Unpacks an id made by [`ConnId::to_u64`].
+    pub fn from_u64(v: u64) -> Self {
+        ConnId { index: v as u32, generation: (v >> 32) as u32 }
+    }
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn#{}.{}", self.index, self.generation)
+    }
+}
+
+/// Why a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The client sent a close frame (with its code, if any).
+    PeerClosed(Option<u16>),
+    /// The socket ended without a close frame (EOF, reset, I/O error).
+    Lost(String),
+    /// The server closed it with this close code (limits, protocol errors, game request,
+    /// shutdown); see `protocol::close_code`.
+    ServerClosed(u16),
+}
+
+/// An event for the simulation, in order per connection: `Connected`, `Message`*, `Disconnected`.
+#[derive(Clone, Debug)]
+pub enum Inbound {
+    /// A client completed the WebSocket upgrade and sent a valid `Hello`.
+    Connected {
+        /// The new session's id.
+        conn: ConnId,
+        /// Remote address.
+        peer: SocketAddr,
+        /// Name and session token from `Hello`.
+        hello: Hello,
+    },
+    /// A decoded client message (never `Hello` or `Ping`: the network layer handles those).
+    Message {
+        /// Sender.
+        conn: ConnId,
+        /// The message.
+        msg: ClientMessage,
+    },
+    /// The session ended; the id is dead from now on. Sent exactly once per `Connected`.
+    Disconnected {
+        /// The session.
+        conn: ConnId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+}
+
+/// One outgoing payload (an encoded `ServerMessage`).
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    /// The encoded message, shared between recipients.
+    pub payload: Bytes,
+    /// True for state frames: a newer one replaces an unsent older one, and one arriving while
+    /// the client's queue is over its cap is dropped. False: always delivered in order.
+    pub replaceable: bool,
+}
+
+impl Outbound {
+    /// A message that must arrive (Welcome, ChunkData, Error, ...).
+    pub fn reliable(payload: Bytes) -> Self {
+        Outbound { payload, replaceable: false }
+    }
+
+    /// A state frame that a newer frame may replace.
+    pub fn frame(payload: Bytes) -> Self {
+        Outbound { payload, replaceable: true }
+    }
+}
+
+/// Commands from handles to the event loop.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Send(ConnId, Outbound),
+    SendMany(Vec<(ConnId, Outbound)>),
+    Broadcast(Vec<ConnId>, Outbound),
+    Close(ConnId, u16, String),
+}
+
+/// Why a command could not be handed to the event loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The command channel is full (the loop is far behind); nothing was queued.
+    Full,
+    /// The event loop has stopped.
+    Stopped,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Full => write!(f, "network command channel is full"),
+            SendError::Stopped => write!(f, "network event loop has stopped"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The configuration is invalid.
+    Config(ConfigError),
+    /// Binding, polling or spawning the thread failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Config(e) => write!(f, "{e}"),
+            StartError::Io(e) => write!(f, "cannot start network server: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Config(e) => Some(e),
+            StartError::Io(e) => Some(e),
+        }
+    }
+}
+
+impl From<io::Error> for StartError {
+    fn from(e: io::Error) -> Self {
+        StartError::Io(e)
+    }
+}
+
+/// State shared by all handles and the loop.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) waker: mio::Waker,
+    pub(crate) wake_pending: AtomicBool,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) server_tick: AtomicU64,
+    pub(crate) shutdown: AtomicBool,
+}
+
+/// Cloneable handle used by the simulation to send, broadcast and close.
+#[derive(Clone, Debug)]
+pub struct ServerHandle {
+    pub(crate) tx: Sender<Command>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl ServerHandle {
+    fn submit(&self, cmd: Command) -> Result<(), SendError> {
+        match self.tx.try_send(cmd) {
+            Ok(()) => {
+                if !self.shared.wake_pending.swap(true, Ordering::AcqRel) {
+                    // A failed wake means the loop is gone; the next send reports Stopped.
+                    let _ = self.shared.waker.wake();
+                }
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => Err(SendError::Full),
+            Err(TrySendError::Disconnected(_)) => Err(SendError::Stopped),
+        }
+    }
+
+    /// Queues one payload for one connection (stale ids are ignored by the loop).
+    pub fn send(&self, conn: ConnId, msg: Outbound) -> Result<(), SendError> {
+        self.submit(Command::Send(conn, msg))
+    }
+
+    /// Queues many per-connection payloads in one command (e.g. a tick's frames).
+    pub fn send_many(&self, batch: Vec<(ConnId, Outbound)>) -> Result<(), SendError> {
+        self.submit(Command::SendMany(batch))
+    }
+
+    /// Queues one shared payload for many connections; the bytes are never copied per client.
+    pub fn broadcast(&self, conns: Vec<ConnId>, msg: Outbound) -> Result<(), SendError> {
+        self.submit(Command::Broadcast(conns, msg))
+    }
+
+    /// Closes a connection after its queued data, with a close code (1000 or 4100..=4999 for
+    /// game reasons) and a reason (truncated to 123 bytes).
+    pub fn close(&self, conn: ConnId, code: u16, reason: &str) -> Result<(), SendError> {
+        self.submit(Command::Close(conn, code, reason.to_owned()))
+    }
+
+    /// Publishes the current simulation tick (reported in `Pong`).
+    pub fn set_server_tick(&self, tick: u64) {
+        self.shared.server_tick.store(tick, Ordering::Relaxed);
+    }
+
+    /// Live counters of the network layer.
+    pub fn counters(&self) -> &Counters {
+        &self.shared.counters
+    }
+
+    /// Asks the loop to close every connection with 1001 and stop.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.store(true, Ordering::Release);
+        let _ = self.shared.waker.wake();
+    }
+}
+
+/// The running server: owns the event-loop thread; dropping it shuts the loop down and joins it.
+#[derive(Debug)]
+pub struct Server {
+    handle: ServerHandle,
+    local_addr: SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds, spawns the event-loop thread and returns the server plus the inbound event channel.
+    pub fn start(config: ServerConfig) -> Result<(Server, crate::InboundReceiver), StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let started = crate::event_loop::spawn(config)?;
+        let server =
+            Server { handle: started.handle, local_addr: started.local_addr, thread: Some(started.thread) };
+        Ok((server, started.inbound))
+    }
+
+    /// A cloneable handle for sending.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Live counters.
+    pub fn counters(&self) -> &Counters {
+        self.handle.counters()
+    }
+
+    /// Closes every connection with 1001 (going away), waits for the loop to finish.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.handle.shutdown();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

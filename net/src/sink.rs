@@ -1,0 +1,101 @@
+//! Ordered delivery of inbound events to the simulation's bounded channel.
+//!
+//! Client messages are droppable: when the channel is full they are dropped and counted.
+//! Lifecycle events (`Connected`, `Disconnected`) must never be lost: they wait in an overflow
+//! queue that is retried every loop iteration, and while it is non-empty nothing else is sent
+//! (so a message never overtakes its connection's `Connected`).
+
+use std::collections::VecDeque;
+
+use crossbeam_channel::{Sender, TrySendError};
+
+use crate::counters::Counters;
+use crate::server::Inbound;
+
+/// The loop's side of the inbound channel.
+#[derive(Debug)]
+pub(crate) struct InboundSink {
+    tx: Sender<Inbound>,
+    overflow: VecDeque<Inbound>,
+}
+
+impl InboundSink {
+    /// Wraps the sending side.
+    pub(crate) fn new(tx: Sender<Inbound>) -> Self {
+        InboundSink { tx, overflow: VecDeque::new() }
+    }
+
+    /// Delivers a lifecycle event now or as soon as the channel has room.
+    pub(crate) fn lifecycle(&mut self, ev: Inbound) {
+        self.retry();
+        if !self.overflow.is_empty() {
+            self.overflow.push_back(ev);
+            return;
+        }
+        if let Err(TrySendError::Full(ev)) = self.tx.try_send(ev) {
+            self.overflow.push_back(ev);
+        }
+    }
+
+    /// Delivers a client message or drops it (counted) if the simulation is behind.
+    pub(crate) fn message(&mut self, ev: Inbound, counters: &Counters) {
+        self.retry();
+        if !self.overflow.is_empty() || self.tx.try_send(ev).is_err() {
+            Counters::inc(&counters.inbound_dropped);
+        }
+    }
+
+    /// Moves overflowed lifecycle events into the channel while it has room.
+    pub(crate) fn retry(&mut self) {
+        while let Some(ev) = self.overflow.pop_front() {
+            match self.tx.try_send(ev) {
+                Ok(()) => {}
+                Err(TrySendError::Full(ev)) => {
+                    self.overflow.push_front(ev);
+                    return;
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    self.overflow.clear();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ClientMessage, Hello, SessionToken};
+    use crate::server::{ConnId, DisconnectReason};
+
+    fn id(i: u32) -> ConnId {
+        ConnId::from_u64(u64::from(i))
+    }
+
+    fn connected(i: u32) -> Inbound {
+        let hello = Hello { name: String::new(), token: SessionToken::NONE };
+        Inbound::Connected { conn: id(i), peer: "127.0.0.1:1".parse().unwrap(), hello }
+    }
+
+    #[test]
+    fn lifecycle_events_wait_and_messages_never_overtake_them() {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let counters = Counters::default();
+        let mut sink = InboundSink::new(tx);
+        sink.lifecycle(connected(1));
+        sink.lifecycle(connected(2));
+        sink.message(Inbound::Message { conn: id(2), msg: ClientMessage::Ping { nonce: 0 } }, &counters);
+        sink.lifecycle(Inbound::Disconnected { conn: id(1), reason: DisconnectReason::Lost("x".into()) });
+        assert_eq!(counters.snapshot().inbound_dropped, 1, "message dropped while events wait");
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.push(rx.try_recv().expect("queued event"));
+            sink.retry();
+        }
+        assert!(matches!(seen[0], Inbound::Connected { conn, .. } if conn == id(1)));
+        assert!(matches!(seen[1], Inbound::Connected { conn, .. } if conn == id(2)));
+        assert!(matches!(seen[2], Inbound::Disconnected { conn, .. } if conn == id(1)));
+        assert!(rx.try_recv().is_err());
+    }
+}

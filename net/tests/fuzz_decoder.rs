@@ -1,0 +1,57 @@
+//! Decoder fuzzing with proptest: arbitrary and mutated byte strings must decode to a value or a
+//! typed error, never panic; whatever decodes must re-encode to a message that decodes the same.
+//!
+//! Default: 2,000 cases per property (fast). Long run, e.g. a million cases:
+//! `NET_FUZZ_CASES=1000000 cargo test -p net --release --test fuzz_decoder`
+
+use net::protocol::{ClientMessage, ServerMessage, msg_type};
+use proptest::prelude::*;
+
+fn cases() -> u32 {
+    std::env::var("NET_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
+}
+
+/// Bytes that start with a real type byte most of the time, so decoders get past byte 0.
+fn message_like() -> impl Strategy<Value = Vec<u8>> {
+    let types = prop::sample::select(vec![
+        msg_type::HELLO,
+        msg_type::INPUT,
+        msg_type::CRAFT,
+        msg_type::INVENTORY_MOVE,
+        msg_type::DROP,
+        msg_type::PICKUP,
+        msg_type::PING,
+        msg_type::WELCOME,
+        msg_type::FRAME,
+        msg_type::CHUNK_DATA,
+        msg_type::CHUNK_DROP,
+        msg_type::REDIRECT,
+        msg_type::ERROR,
+        msg_type::PONG,
+    ]);
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..256),
+        (types, prop::collection::vec(any::<u8>(), 0..128)).prop_map(|(t, mut rest)| {
+            rest.insert(0, t);
+            rest
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn client_decoder_never_panics(bytes in message_like()) {
+        if let Ok(msg) = ClientMessage::decode(&bytes) {
+            prop_assert_eq!(ClientMessage::decode(&msg.encode()), Ok(msg));
+        }
+    }
+
+    #[test]
+    fn server_decoder_never_panics(bytes in message_like()) {
+        if let Ok(msg) = ServerMessage::decode(&bytes) {
+            prop_assert_eq!(ServerMessage::decode(&msg.encode()), Ok(msg));
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Property tests: every message of both directions survives encode → decode unchanged, and
+//! every strict prefix of an encoding is refused with an error (never a panic).
+
+use bytes::Bytes;
+use net::protocol::*;
+use proptest::prelude::*;
+
+fn entity() -> impl Strategy<Value = EntityId> {
+    any::<u64>().prop_map(EntityId)
+}
+
+fn token() -> impl Strategy<Value = SessionToken> {
+    any::<[u8; 32]>().prop_map(SessionToken)
+}
+
+fn order() -> impl Strategy<Value = Order> {
+    prop_oneof![
+        Just(Order::Stop),
+        (any::<i32>(), any::<i32>()).prop_map(|(x, y)| Order::MoveTo { x, y }),
+        entity().prop_map(Order::Follow),
+        (entity(), any::<u8>()).prop_map(|(target, action)| Order::Interact { target, action }),
+        entity().prop_map(Order::Attack),
+    ]
+}
+
+fn client_message() -> impl Strategy<Value = ClientMessage> {
+    prop_oneof![
+        ("\\PC{0,8}", token()).prop_map(|(name, token)| ClientMessage::Hello(Hello { name, token })),
+        (any::<u32>(), order()).prop_map(|(seq, order)| ClientMessage::Input(Input { seq, order })),
+        (any::<u32>(), any::<u16>(), any::<u16>(), entity()).prop_map(|(request, recipe, count, station)| {
+            ClientMessage::Craft(Craft { request, recipe, count, station })
+        }),
+        (any::<u32>(), entity(), any::<u16>(), entity(), any::<u16>(), any::<u16>()).prop_map(
+            |(request, from_container, from_slot, to_container, to_slot, count)| {
+                ClientMessage::InventoryMove(InventoryMove {
+                    request,
+                    from_container,
+                    from_slot,
+                    to_container,
+                    to_slot,
+                    count,
+                })
+            }
+        ),
+        (any::<u32>(), entity(), any::<u16>(), any::<u16>()).prop_map(|(request, container, slot, count)| {
+            ClientMessage::Drop(Drop { request, container, slot, count })
+        }),
+        (any::<u32>(), entity()).prop_map(|(request, item)| ClientMessage::Pickup(Pickup { request, item })),
+        any::<u64>().prop_map(|nonce| ClientMessage::Ping { nonce }),
+    ]
+}
+
+fn own() -> impl Strategy<Value = OwnState> {
+    (any::<(i32, i32, i16, i16)>(), any::<(u16, u16, u8, u8)>(), entity()).prop_map(
+        |((x, y, vx, vy), (hp, max_hp, order, flags), order_target)| OwnState {
+            x,
+            y,
+            vx,
+            vy,
+            hp,
+            max_hp,
+            order,
+            flags,
+            order_target,
+        },
+    )
+}
+
+fn enter() -> impl Strategy<Value = EntityEnter> {
+    (entity(), any::<u16>(), any::<(i32, i32, i16, i16)>(), any::<(u16, u16)>())
+        .prop_map(|(id, kind, (x, y, vx, vy), (hp, flags))| EntityEnter { id, kind, x, y, vx, vy, hp, flags })
+}
+
+fn update() -> impl Strategy<Value = EntityUpdate> {
+    (entity(), any::<(i32, i32, i16, i16)>(), any::<(u16, u16)>())
+        .prop_map(|(id, (x, y, vx, vy), (hp, flags))| EntityUpdate { id, x, y, vx, vy, hp, flags })
+}
+
+fn frame() -> impl Strategy<Value = Frame> {
+    let records = (
+        prop::collection::vec(enter(), 0..8),
+        prop::collection::vec(update(), 0..8),
+        prop::collection::vec(entity(), 0..8),
+    );
+    (any::<u64>(), any::<u32>(), own(), records).prop_map(
+        |(tick, last_input_seq, own, (enters, updates, leaves))| Frame {
+            tick,
+            last_input_seq,
+            own,
+            enters,
+            updates,
+            leaves,
+        },
+    )
+}
+
+fn server_message() -> impl Strategy<Value = ServerMessage> {
+    prop_oneof![
+        (any::<(u16, u16, u64, u32)>(), entity(), token()).prop_map(
+            |((version, tick_rate_hz, server_tick, map), player, token)| {
+                ServerMessage::Welcome(Welcome { version, tick_rate_hz, player, server_tick, map, token })
+            }
+        ),
+        frame().prop_map(ServerMessage::Frame),
+        (any::<(u32, i32, i32, u32, u32)>(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(
+            |((map, cx, cy, version, raw_len), data)| ServerMessage::ChunkData(ChunkData {
+                map,
+                cx,
+                cy,
+                version,
+                raw_len,
+                data: Bytes::from(data),
+            })
+        ),
+        any::<(u32, i32, i32)>().prop_map(|(map, cx, cy)| ServerMessage::ChunkDrop(ChunkDrop {
+            map,
+            cx,
+            cy
+        })),
+        ("\\PC{1,40}", token())
+            .prop_map(|(address, token)| ServerMessage::Redirect(Redirect { address, token })),
+        (any::<u16>(), any::<u32>(), "\\PC{0,40}")
+            .prop_map(|(code, request, text)| ServerMessage::Error(ErrorMsg { code, request, text })),
+        any::<(u64, u64)>().prop_map(|(nonce, server_tick)| ServerMessage::Pong(Pong { nonce, server_tick })),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn client_messages_round_trip(msg in client_message()) {
+        let bytes = msg.encode();
+        prop_assert_eq!(ClientMessage::decode(&bytes), Ok(msg));
+        // A prefix is never a valid encoding of the same message (variable tails may still decode
+        // a shorter Hello, which is fine); it must never panic either way.
+        for cut in 0..bytes.len() {
+            let _ = ClientMessage::decode(&bytes[..cut]);
+        }
+    }
+
+    #[test]
+    fn server_messages_round_trip(msg in server_message()) {
+        let bytes = msg.encode();
+        prop_assert_eq!(ServerMessage::decode(&bytes), Ok(msg.clone()));
+        if !matches!(msg, ServerMessage::ChunkData(_)) {
+            for cut in 0..bytes.len() {
+                prop_assert!(ServerMessage::decode(&bytes[..cut]).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn frame_builder_matches_frame_encoding(f in frame()) {
+        let mut b = FrameBuilder::new(f.tick, f.last_input_seq, &f.own);
+        f.enters.iter().for_each(|e| assert!(b.push_enter(e)));
+        f.updates.iter().for_each(|u| assert!(b.push_update(u)));
+        f.leaves.iter().for_each(|&l| assert!(b.push_leave(l)));
+        prop_assert_eq!(b.encoded_len(), b.finish().len());
+        prop_assert_eq!(&b.finish()[..], &ServerMessage::Frame(f).encode()[..]);
+    }
+}
+
+#[test]
+fn long_texts_are_truncated_on_char_boundaries() {
+    let name = "é".repeat(40);
+    let bytes = ClientMessage::Hello(Hello { name, token: SessionToken::NONE }).encode();
+    let Ok(ClientMessage::Hello(h)) = ClientMessage::decode(&bytes) else { panic!("decodes") };
+    assert_eq!(h.name.len(), 32);
+    let text = "x".repeat(5000);
+    let bytes = ServerMessage::Error(ErrorMsg { code: 1, request: 0, text }).encode();
+    let Ok(ServerMessage::Error(e)) = ServerMessage::decode(&bytes) else { panic!("decodes") };
+    assert_eq!(e.text.len(), MAX_ERROR_TEXT_LEN);
+}
+
+#[test]
+fn specific_errors_are_reported() {
+    assert_eq!(ClientMessage::decode(&[]), Err(DecodeError::Empty));
+    assert_eq!(ClientMessage::decode(&[0x81]), Err(DecodeError::UnknownType(0x81)));
+    assert_eq!(ServerMessage::decode(&[0x01]), Err(DecodeError::UnknownType(0x01)));
+    let mut input = ClientMessage::Input(Input { seq: 1, order: Order::Stop }).encode();
+    input[5] = 9;
+    assert_eq!(ClientMessage::decode(&input), Err(DecodeError::InvalidEnum { field: "order", value: 9 }));
+    input.push(0);
+    assert!(matches!(ClientMessage::decode(&input), Err(DecodeError::TrailingBytes { .. })));
+    let hello = encode_hello_with_version(&Hello { name: "a".into(), token: SessionToken::NONE }, 2);
+    assert_eq!(ClientMessage::decode(&hello), Err(DecodeError::VersionMismatch { got: 2, expected: 1 }));
+    let mut bad_utf8 = encode_hello_with_version(&Hello { name: "ab".into(), token: SessionToken::NONE }, 1);
+    let n = bad_utf8.len();
+    bad_utf8[n - 1] = 0xff;
+    assert_eq!(ClientMessage::decode(&bad_utf8), Err(DecodeError::InvalidUtf8 { field: "name" }));
+}
+
+#[test]
+fn golden_bytes_match_the_documented_offsets() {
+    let input = ClientMessage::Input(Input { seq: 0x0403_0201, order: Order::MoveTo { x: -2, y: 256 } });
+    let expected: Vec<u8> =
+        [&[0x02, 1, 2, 3, 4, 1, 0][..], &[0; 8], &(-2i32).to_le_bytes(), &256i32.to_le_bytes()].concat();
+    assert_eq!(input.encode(), expected);
+
+    let hello = ClientMessage::Hello(Hello { name: "ab".into(), token: SessionToken([7; 32]) }).encode();
+    assert_eq!(&hello[..4], &[0x01, 1, 0, 2]);
+    assert_eq!(&hello[4..36], &[7; 32]);
+    assert_eq!(&hello[36..], b"ab");
+
+    let mut b = FrameBuilder::new(5, 6, &OwnState { order_target: EntityId(9), ..OwnState::default() });
+    b.push_update(&EntityUpdate { id: EntityId(3), ..EntityUpdate::default() });
+    b.push_leave(EntityId(4));
+    let f = b.finish();
+    assert_eq!(f.len(), 45 + 24 + 8);
+    assert_eq!(&f[..2], &[0x82, 5]);
+    assert_eq!(f[9], 6);
+    assert_eq!(f[31], 9, "own.order_target at offset 31");
+    assert_eq!(&f[39..45], &[0, 0, 1, 0, 1, 0], "E, U, L counts at 39, 41, 43");
+    assert_eq!(f[45], 3, "first update id at 45");
+    assert_eq!(f[45 + 24], 4, "leave id after the updates");
+
+    let err = ServerMessage::Error(ErrorMsg { code: 2, request: 3, text: "hi".into() }).encode();
+    assert_eq!(&err[..], &[0x86, 2, 0, 3, 0, 0, 0, 2, 0, b'h', b'i']);
+}
