@@ -59,25 +59,13 @@ fn run_server(clients: usize, duration: Duration, hz: u32) {
     let conns = wait_sessions(&inbound, clients);
     std::thread::sleep(Duration::from_secs(2));
     let rss_idle = rss_bytes();
-    let handle = server.handle();
-    let period = Duration::from_secs(1) / hz;
-    let (cpu0, t0) = (cpu_seconds(), Instant::now());
-    let mut next = t0;
-    let mut ticks = 0u64;
-    while t0.elapsed() < duration {
-        handle.broadcast(conns.clone(), Outbound::frame(frame_payload(ticks))).expect("broadcast");
-        ticks += 1;
-        next += period;
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-        let _ = inbound.try_iter().count();
-    }
-    let ((user1, sys1), wall) = (cpu_seconds(), t0.elapsed().as_secs_f64());
-    let (user, sys) = (user1 - cpu0.0, sys1 - cpu0.1);
+    let run = broadcast_for(&server, &inbound, &conns, duration, hz);
     let snap = server.counters().snapshot();
     server.shutdown();
     let (received, client_cpu) = read_child_report(&mut child);
+    let (wall, user, sys) = (run.wall, run.user, run.sys);
     let per_conn = (rss_idle.saturating_sub(rss_before)) as f64 / clients as f64 / 1024.0;
-    println!("clients={clients} hz={hz} secs={wall:.1} ticks={ticks}");
+    println!("clients={clients} hz={hz} secs={wall:.1} ticks={}", run.ticks);
     println!("messages_queued_per_s={:.0}", snap.messages_out as f64 / wall);
     println!("messages_received_per_s={:.0}", received as f64 / wall);
     println!("bytes_out_per_s={:.0}", snap.bytes_out as f64 / wall);
@@ -94,6 +82,38 @@ fn run_server(clients: usize, duration: Duration, hz: u32) {
     );
     println!("replaced={} dropped={}", snap.outbound_replaced, snap.outbound_dropped);
     println!("client_process_cpu_seconds_whole_run={client_cpu:.1} (connect + idle + broadcast)");
+}
+
+/// Wall time, CPU seconds and ticks of the broadcast phase.
+struct Run {
+    wall: f64,
+    user: f64,
+    sys: f64,
+    ticks: u64,
+}
+
+/// Broadcasts one frame per tick to every session, paced from the intended start time.
+fn broadcast_for(
+    server: &Server,
+    inbound: &net::InboundReceiver,
+    conns: &[ConnId],
+    duration: Duration,
+    hz: u32,
+) -> Run {
+    let handle = server.handle();
+    let period = Duration::from_secs(1) / hz;
+    let (cpu0, t0) = (cpu_seconds(), Instant::now());
+    let mut next = t0;
+    let mut ticks = 0u64;
+    while t0.elapsed() < duration {
+        handle.broadcast(conns.to_vec(), Outbound::frame(frame_payload(ticks))).expect("broadcast");
+        ticks += 1;
+        next += period;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        let _ = inbound.try_iter().count();
+    }
+    let ((user, sys), wall) = (cpu_seconds(), t0.elapsed().as_secs_f64());
+    Run { wall, user: user - cpu0.0, sys: sys - cpu0.1, ticks }
 }
 
 fn spawn_clients(addr: SocketAddr, n: usize) -> Child {

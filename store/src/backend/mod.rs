@@ -1,0 +1,208 @@
+//! The storage interface both databases implement, how to open one, and shared row helpers.
+
+mod postgres;
+mod sqlite;
+
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::error::{BadRecord, RecordRef, StoreError};
+use crate::record::{
+    ChunkKey, ChunkLoad, ChunkSave, Container, IdKind, ItemRecord, ItemTx, PlayerLoad, PlayerRecord,
+    PositionUpdate,
+};
+
+pub use self::postgres::PgBackend;
+pub(crate) use self::postgres::pg_err;
+pub use self::sqlite::SqliteBackend;
+
+/// Which database a backend talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+/// One blocking connection to a database. Each worker thread owns its own.
+///
+/// Write methods are all-or-nothing: on error nothing of the call was committed (except that a
+/// lost connection may hide a successful commit; every write is an absolute state, so replaying it
+/// is harmless).
+pub trait Backend: Send {
+    fn kind(&self) -> BackendKind;
+    /// Hands out `count` fresh ids of a kind (a block, so the game can create records without
+    /// waiting for the database).
+    fn reserve_ids(&mut self, kind: IdKind, count: u32) -> Result<Range<i64>, StoreError>;
+    /// Creates or overwrites players, in one transaction.
+    fn save_players(&mut self, players: &[PlayerRecord]) -> Result<(), StoreError>;
+    /// Writes coalesced positions in one batched statement; returns rows updated.
+    fn write_positions(&mut self, batch: &[PositionUpdate]) -> Result<usize, StoreError>;
+    /// Applies one logical item change atomically, checking the item invariants.
+    fn apply_item_tx(&mut self, tx: &ItemTx) -> Result<(), StoreError>;
+    /// Saves chunks and their object sets in one transaction.
+    fn save_chunks(&mut self, saves: &[ChunkSave]) -> Result<(), StoreError>;
+    fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError>;
+    fn load_player_by_name(&mut self, name: &str) -> Result<Option<PlayerLoad>, StoreError>;
+    /// Every item below a container, recursively, flat; bad rows reported apart.
+    fn load_items(&mut self, root: Container) -> Result<ItemsLoad, StoreError>;
+    fn load_item(&mut self, id: i64) -> Result<Option<ItemRecord>, StoreError>;
+    /// A chunk, the objects stored with it (by `map, grid_x, grid_y`) and the items they hold.
+    fn load_chunk(&mut self, key: ChunkKey) -> Result<ChunkLoad, StoreError>;
+}
+
+/// Items read from the database, with the rows that could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemsLoad {
+    pub items: Vec<ItemRecord>,
+    pub bad: Vec<BadRecord>,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendConfig {
+    /// A libpq-style URL or key/value string, e.g. `postgres://postgres@127.0.0.1/shard`.
+    Postgres { url: String },
+    /// An SQLite database file (created if missing), opened in WAL mode.
+    Sqlite { path: PathBuf },
+}
+
+/// Opens connections of one configuration (cheap to clone; every worker thread calls `connect`).
+#[derive(Debug, Clone)]
+pub struct Connector {
+    config: BackendConfig,
+    faults: Faults,
+}
+
+impl Connector {
+    pub fn new(config: BackendConfig) -> Connector {
+        Connector { config, faults: Faults::default() }
+    }
+
+    /// The same configuration with a fault hook (tests only).
+    pub fn with_faults(mut self, faults: Faults) -> Connector {
+        self.faults = faults;
+        self
+    }
+
+    pub fn config(&self) -> &BackendConfig {
+        &self.config
+    }
+
+    /// Opens a new connection.
+    pub fn connect(&self) -> Result<Box<dyn Backend>, StoreError> {
+        match &self.config {
+            BackendConfig::Postgres { url } => Ok(Box::new(PgBackend::connect(url, self.faults.clone())?)),
+            BackendConfig::Sqlite { path } => Ok(Box::new(SqliteBackend::open(path, self.faults.clone())?)),
+        }
+    }
+
+    /// Applies pending migrations; returns the names of those applied now.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        match &self.config {
+            BackendConfig::Postgres { url } => crate::migrate::postgres(url),
+            BackendConfig::Sqlite { path } => crate::migrate::sqlite(path),
+        }
+    }
+}
+
+/// A point between two statements where a test can inject a failure or act (kill a connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultPoint {
+    /// Before operation `op` of an item transaction (after the earlier ones ran).
+    ItemOp { op: usize },
+    /// Before statement `stmt` of a chunk batch.
+    ChunkStmt { stmt: usize },
+    /// Before the commit of a position batch.
+    PositionCommit,
+}
+
+type Hook = Box<dyn FnMut(FaultPoint) -> Result<(), StoreError> + Send>;
+
+/// Test hook shared by every connection of a [`Connector`]. Inactive unless a hook is set.
+#[derive(Clone, Default)]
+pub struct Faults(Arc<Mutex<Option<Hook>>>);
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Faults")
+    }
+}
+
+impl Faults {
+    /// Installs a hook called at every [`FaultPoint`]; an error it returns aborts the operation.
+    pub fn set(&self, hook: impl FnMut(FaultPoint) -> Result<(), StoreError> + Send + 'static) {
+        *self.0.lock() = Some(Box::new(hook));
+    }
+
+    pub fn clear(&self) {
+        *self.0.lock() = None;
+    }
+
+    pub(crate) fn check(&self, point: FaultPoint) -> Result<(), StoreError> {
+        match self.0.lock().as_mut() {
+            Some(hook) => hook(point),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Converts a stored integer to `u32`, naming the record and field on failure.
+pub(crate) fn to_u32(v: i64, rec: &RecordRef, field: &str) -> Result<u32, BadRecord> {
+    u32::try_from(v)
+        .map_err(|_| BadRecord { record: rec.clone(), reason: format!("{field} {v} out of range") })
+}
+
+/// Converts a stored integer to `u16`.
+pub(crate) fn to_u16(v: i64, rec: &RecordRef, field: &str) -> Result<u16, BadRecord> {
+    u16::try_from(v)
+        .map_err(|_| BadRecord { record: rec.clone(), reason: format!("{field} {v} out of range") })
+}
+
+/// Builds an item from stored columns (kind, quality, count, container kind/id, slot).
+pub(crate) fn item_from_parts(id: i64, cols: [i64; 6]) -> Result<ItemRecord, BadRecord> {
+    let rec = RecordRef::Item(id);
+    let [kind, quality, count, ck, cid, slot] = cols;
+    let container = i16::try_from(ck)
+        .ok()
+        .and_then(|k| Container::from_parts(k, cid))
+        .ok_or_else(|| BadRecord { record: rec.clone(), reason: format!("container kind {ck}") })?;
+    Ok(ItemRecord {
+        id,
+        kind: to_u32(kind, &rec, "kind")?,
+        quality: to_u32(quality, &rec, "quality")?,
+        count: to_u32(count, &rec, "count")?,
+        container,
+        slot: to_u32(slot, &rec, "slot")?,
+    })
+}
+
+/// Splits results into good records and bad rows.
+pub(crate) fn partition<T>(rows: Vec<Result<T, BadRecord>>) -> (Vec<T>, Vec<BadRecord>) {
+    let mut good = Vec::with_capacity(rows.len());
+    let mut bad = Vec::new();
+    for r in rows {
+        match r {
+            Ok(v) => good.push(v),
+            Err(b) => bad.push(b),
+        }
+    }
+    (good, bad)
+}
+
+/// Message for a cycle-check result: `(hits, rows, max_depth)` of the walk up from the target.
+pub(crate) fn cycle_verdict(target: i64, moving: i64, walk: (i64, i64, i64)) -> Option<String> {
+    let (hits, rows, depth) = walk;
+    if rows == 0 {
+        Some(format!("container item {target} does not exist"))
+    } else if hits > 0 {
+        Some(format!("item {moving} cannot be stored inside itself (via item {target})"))
+    } else if depth >= crate::record::MAX_NESTING as i64 {
+        Some(format!("nesting below item {target} is too deep"))
+    } else {
+        None
+    }
+}

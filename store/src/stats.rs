@@ -1,0 +1,122 @@
+//! Counters of the write-behind pool and the snapshots and flush reports built from them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Live counters shared by the pool's threads.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub players_saved: AtomicU64,
+    pub players_failed: AtomicU64,
+    pub positions_written: AtomicU64,
+    pub position_batches: AtomicU64,
+    pub item_txs_ok: AtomicU64,
+    pub item_txs_failed: AtomicU64,
+    pub chunks_saved: AtomicU64,
+    pub chunk_saves_failed: AtomicU64,
+    pub retries: AtomicU64,
+    pub rejected_full: AtomicU64,
+    pub dropped_at_stop: AtomicU64,
+}
+
+/// A snapshot of the write-behind counters (totals since start), for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub players_saved: u64,
+    pub players_failed: u64,
+    pub positions_written: u64,
+    pub position_batches: u64,
+    pub item_txs_ok: u64,
+    pub item_txs_failed: u64,
+    pub chunks_saved: u64,
+    pub chunk_saves_failed: u64,
+    /// Failed attempts that were retried (connection lost, database down).
+    pub retries: u64,
+    /// Submissions refused because the queue was full.
+    pub rejected_full: u64,
+    /// Operations still queued when the pool was stopped (logged as errors).
+    pub dropped_at_stop: u64,
+    /// Operations queued or in flight right now.
+    pub queue_depth: u64,
+    /// Players whose position waits for the next batch.
+    pub positions_pending: u64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self, queue_depth: u64, positions_pending: u64) -> WriterStats {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        WriterStats {
+            players_saved: get(&self.players_saved),
+            players_failed: get(&self.players_failed),
+            positions_written: get(&self.positions_written),
+            position_batches: get(&self.position_batches),
+            item_txs_ok: get(&self.item_txs_ok),
+            item_txs_failed: get(&self.item_txs_failed),
+            chunks_saved: get(&self.chunks_saved),
+            chunk_saves_failed: get(&self.chunk_saves_failed),
+            retries: get(&self.retries),
+            rejected_full: get(&self.rejected_full),
+            dropped_at_stop: get(&self.dropped_at_stop),
+            queue_depth,
+            positions_pending,
+        }
+    }
+}
+
+/// What a flush wrote (since the previous flush) and what, if anything, is still unwritten.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    pub players_saved: u64,
+    pub players_failed: u64,
+    pub positions_written: u64,
+    pub item_txs_ok: u64,
+    pub item_txs_failed: u64,
+    pub chunks_saved: u64,
+    pub chunk_saves_failed: u64,
+    pub retries: u64,
+    /// Operations still queued because the deadline passed (database down).
+    pub pending_ops: u64,
+    /// Positions still unwritten because the deadline passed.
+    pub pending_positions: u64,
+}
+
+impl FlushReport {
+    /// True when everything submitted before the flush is durable (or was reported as failed).
+    pub fn complete(&self) -> bool {
+        self.pending_ops == 0 && self.pending_positions == 0
+    }
+
+    pub(crate) fn between(before: &WriterStats, after: &WriterStats) -> FlushReport {
+        FlushReport {
+            players_saved: after.players_saved - before.players_saved,
+            players_failed: after.players_failed - before.players_failed,
+            positions_written: after.positions_written - before.positions_written,
+            item_txs_ok: after.item_txs_ok - before.item_txs_ok,
+            item_txs_failed: after.item_txs_failed - before.item_txs_failed,
+            chunks_saved: after.chunks_saved - before.chunks_saved,
+            chunk_saves_failed: after.chunk_saves_failed - before.chunk_saves_failed,
+            retries: after.retries - before.retries,
+            pending_ops: after.queue_depth,
+            pending_positions: after.positions_pending,
+        }
+    }
+}
+
+impl std::fmt::Display for FlushReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "players {} ok / {} failed, positions {}, item txs {} ok / {} failed, chunks {} ok / {} failed, \
+             retries {}, pending ops {}, pending positions {}",
+            self.players_saved,
+            self.players_failed,
+            self.positions_written,
+            self.item_txs_ok,
+            self.item_txs_failed,
+            self.chunks_saved,
+            self.chunk_saves_failed,
+            self.retries,
+            self.pending_ops,
+            self.pending_positions
+        )
+    }
+}

@@ -1,0 +1,254 @@
+//! Write-behind pool: the tick submits writes without blocking; blocking worker threads fed by
+//! crossbeam channels make them durable, batched, in order, retrying while the database is down.
+
+mod ordered;
+mod positions;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use parking_lot::Mutex;
+
+use self::ordered::{Msg, Ordered, WriteOp};
+use self::positions::{PosCtl, PositionSink, PositionWorker};
+use crate::backend::Connector;
+use crate::error::StoreError;
+use crate::pending::{Pending, Ticket};
+use crate::record::{ChunkSave, ItemTx, MapId, PlayerRecord, Position, PositionUpdate};
+use crate::retry::{Backoff, Conn};
+use crate::stats::{Counters, FlushReport, WriterStats};
+
+pub use self::ordered::WriteFailure;
+
+/// Tuning of the write-behind pool.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Most writes (player saves, item transactions, chunk saves) queued before submits fail.
+    pub queue_bound: usize,
+    /// How often coalesced positions are written.
+    pub position_interval: Duration,
+    /// Most queued writes taken into one batch.
+    pub max_batch: usize,
+    pub backoff: Backoff,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            queue_bound: 65_536,
+            position_interval: Duration::from_secs(1),
+            max_batch: 512,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Handle to the write-behind pool. Every submit returns at once.
+#[derive(Debug)]
+pub struct Writer {
+    tx: Option<Sender<Msg>>,
+    pos_ctl: Option<Sender<PosCtl>>,
+    sink: Arc<PositionSink>,
+    depth: Arc<AtomicU64>,
+    bound: usize,
+    counters: Arc<Counters>,
+    stop: Arc<AtomicBool>,
+    was_full: AtomicBool,
+    failures: Receiver<WriteFailure>,
+    last_flush: Mutex<WriterStats>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the ordered worker and the position worker, each with its own connection
+    /// (opened lazily, so a database that is down at start only delays writes).
+    pub fn start(connector: Connector, config: WriterConfig) -> Writer {
+        let counters = Arc::new(Counters::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let depth = Arc::new(AtomicU64::new(0));
+        let sink = Arc::new(PositionSink::default());
+        let conn = |name| Conn::new(connector.clone(), config.backoff, stop.clone(), counters.clone(), name);
+        let (tx, rx) = crossbeam_channel::bounded(config.queue_bound.max(1) + 16);
+        let (fail_tx, failures) = crossbeam_channel::bounded(4096);
+        let ordered = Ordered {
+            conn: conn("ordered"),
+            rx,
+            max_batch: config.max_batch.max(1),
+            depth: depth.clone(),
+            counters: counters.clone(),
+            failures: fail_tx,
+        };
+        let (pos_ctl, ctl) = crossbeam_channel::unbounded();
+        let pos = PositionWorker {
+            conn: conn("positions"),
+            sink: sink.clone(),
+            ctl,
+            interval: config.position_interval,
+            counters: counters.clone(),
+        };
+        let threads =
+            vec![spawn("store-writer", move || ordered.run()), spawn("store-positions", move || pos.run())];
+        Writer {
+            tx: Some(tx),
+            pos_ctl: Some(pos_ctl),
+            sink,
+            depth,
+            bound: config.queue_bound,
+            counters,
+            stop,
+            was_full: AtomicBool::new(false),
+            failures,
+            last_flush: Mutex::new(WriterStats::default()),
+            threads,
+        }
+    }
+
+    /// Records the latest position of a player; written with the next batch (coalesced).
+    pub fn set_position(&self, player: i64, map: MapId, pos: Position) {
+        self.sink.set(PositionUpdate { player, map, pos });
+    }
+
+    /// Records many positions under one lock.
+    pub fn set_positions(&self, updates: impl IntoIterator<Item = PositionUpdate>) {
+        self.sink.set_many(updates);
+    }
+
+    /// Saves a whole player record (position included).
+    pub fn save_player(&self, player: PlayerRecord) -> Result<Ticket, StoreError> {
+        self.save_players(vec![player])
+    }
+
+    /// Saves player records in one transaction.
+    pub fn save_players(&self, players: Vec<PlayerRecord>) -> Result<Ticket, StoreError> {
+        // Keep the coalesced position equal to the saved one, whichever lands last.
+        self.sink.set_many(players.iter().map(|p| PositionUpdate { player: p.id, map: p.map, pos: p.pos }));
+        self.submit(WriteOp::Players(players))
+    }
+
+    /// Queues one logical item change; it commits entirely or not at all. The ticket carries
+    /// its per-operation failure (e.g. an item stored inside itself).
+    pub fn item_tx(&self, tx: ItemTx) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::Items(tx))
+    }
+
+    /// Queues a chunk save; the ticket resolves once it is durable (unload only after that).
+    pub fn save_chunk(&self, save: ChunkSave) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::Chunks(vec![save]))
+    }
+
+    /// Queues several chunk saves as one operation with one ticket.
+    pub fn save_chunks(&self, saves: Vec<ChunkSave>) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::Chunks(saves))
+    }
+
+    fn submit(&self, op: WriteOp) -> Result<Ticket, StoreError> {
+        let tx = self.tx.as_ref().ok_or(StoreError::Closed)?;
+        let (reply, ticket) = Pending::channel();
+        // The bound counts queued and in-flight writes, so it holds exactly.
+        if self.depth.fetch_add(1, Ordering::Relaxed) >= self.bound as u64 {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(self.refused(TrySendError::Full(Msg::Op(op, reply))));
+        }
+        match tx.try_send(Msg::Op(op, reply)) {
+            Ok(()) => {
+                self.was_full.store(false, Ordering::Relaxed);
+                Ok(ticket)
+            }
+            Err(e) => {
+                self.depth.fetch_sub(1, Ordering::Relaxed);
+                Err(self.refused(e))
+            }
+        }
+    }
+
+    fn refused(&self, e: TrySendError<Msg>) -> StoreError {
+        match e {
+            TrySendError::Full(_) => {
+                self.counters.rejected_full.fetch_add(1, Ordering::Relaxed);
+                if !self.was_full.swap(true, Ordering::Relaxed) {
+                    tracing::error!(bound = self.bound, "storage write queue full: refusing writes");
+                }
+                StoreError::QueueFull { depth: self.bound }
+            }
+            TrySendError::Disconnected(_) => StoreError::Closed,
+        }
+    }
+
+    /// Writes that failed permanently (each also resolved its ticket with the error).
+    pub fn failures(&self) -> &Receiver<WriteFailure> {
+        &self.failures
+    }
+
+    /// Writes queued or in flight.
+    pub fn queue_depth(&self) -> u64 {
+        self.depth.load(Ordering::Relaxed)
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        self.counters.snapshot(self.queue_depth(), self.sink.len() as u64)
+    }
+
+    /// Makes everything submitted so far durable (blocking, up to `timeout`): queued writes in
+    /// order, then all pending positions. Reports what was written since the last flush and
+    /// what is still pending if the deadline passed (database down).
+    pub fn flush(&self, timeout: Duration) -> FlushReport {
+        let deadline = Instant::now() + timeout;
+        if let Some(tx) = &self.tx {
+            let (ack, done) = crossbeam_channel::bounded(1);
+            if tx.send_deadline(Msg::Barrier(ack), deadline).is_ok() {
+                let _ = done.recv_deadline(deadline);
+            }
+        }
+        if let Some(ctl) = &self.pos_ctl {
+            let (ack, done) = crossbeam_channel::bounded(1);
+            if ctl.send(PosCtl::FlushNow(deadline, ack)).is_ok() {
+                let _ = done.recv_deadline(deadline + Duration::from_millis(100));
+            }
+        }
+        let now = self.stats();
+        let report = FlushReport::between(&self.last_flush.lock(), &now);
+        *self.last_flush.lock() = now;
+        if report.complete() {
+            tracing::info!(%report, "storage flushed");
+        } else {
+            tracing::error!(%report, "storage flush incomplete");
+        }
+        report
+    }
+
+    /// Flushes (up to `timeout`) and stops the workers. Anything still unwritten is in the
+    /// report and logged as an error, never dropped silently.
+    pub fn shutdown(mut self, timeout: Duration) -> FlushReport {
+        let report = self.flush(timeout);
+        self.stop_threads();
+        report
+    }
+
+    fn stop_threads(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.tx = None;
+        self.pos_ctl = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        let lost = self.sink.len();
+        if lost > 0 {
+            tracing::error!(players = lost, "positions unwritten at shutdown");
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.stop_threads();
+        }
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new().name(name.into()).spawn(f).expect("spawn storage thread")
+}
