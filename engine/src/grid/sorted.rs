@@ -91,6 +91,7 @@ impl SortedGrid {
         }
     }
 
+    #[inline]
     fn bucket(&self, b: usize) -> &[GridEntry] {
         &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize]
     }
