@@ -210,6 +210,19 @@ fn chunks_and_objects_round_trip(c: &Connector) {
     assert_eq!((load.chunk, load.objects), (Some(rec), vec![changed]));
 }
 
+/// A chunk save that leaves out a box still holding items keeps the box: items are never orphaned.
+fn chunk_save_never_orphans_items(c: &Connector) {
+    let mut b = open(c);
+    let key = ChunkKey { map: 4, cx: 2, cy: 2 };
+    let save = ChunkSave { key, chunk: None, objects: vec![object(30, key), object(31, key)] };
+    b.save_chunks(&[save]).unwrap();
+    b.apply_item_tx(&tx("stash", vec![ItemOp::Put(item(40, Container::Object(31), 0))])).unwrap();
+    b.save_chunks(&[ChunkSave { key, chunk: None, objects: vec![] }]).unwrap();
+    let load = b.load_chunk(key).unwrap();
+    assert_eq!(load.objects, vec![object(31, key)], "the empty object goes, the full box stays");
+    assert_eq!(load.items.iter().map(|i| i.id).collect::<Vec<_>>(), vec![40]);
+}
+
 fn ids_are_reserved_in_blocks(c: &Connector) {
     let mut b = open(c);
     let a = b.reserve_ids(IdKind::Item, 100).unwrap();
@@ -270,5 +283,6 @@ conformance!(
     item_invariants_per_operation,
     drop_and_pickup_are_atomic,
     chunks_and_objects_round_trip,
+    chunk_save_never_orphans_items,
     ids_are_reserved_in_blocks,
 );

@@ -66,7 +66,8 @@ const SQL_SAVE_CHUNKS: &str = "INSERT INTO chunks SELECT * FROM UNNEST($1::int4[
      version = EXCLUDED.version, data = EXCLUDED.data";
 const SQL_PRUNE_OBJECTS: &str = "DELETE FROM objects AS o \
      USING UNNEST($1::int4[], $2::int4[], $3::int4[]) AS c(map, gx, gy) \
-     WHERE o.map = c.map AND o.grid_x = c.gx AND o.grid_y = c.gy AND o.id <> ALL($4::int8[])";
+     WHERE o.map = c.map AND o.grid_x = c.gx AND o.grid_y = c.gy AND o.id <> ALL($4::int8[]) \
+     AND NOT EXISTS (SELECT 1 FROM items i WHERE i.container_kind = 2 AND i.container_id = o.id)";
 const SQL_ITEM_TREE: &str = "WITH RECURSIVE tree AS ( \
      SELECT id, kind, quality, count, container_kind, container_id, slot, 0 AS depth FROM items \
      WHERE container_kind = $1 AND container_id = $2 \

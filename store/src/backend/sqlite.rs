@@ -261,9 +261,11 @@ fn save_chunk(tx: &Transaction<'_>, save: &ChunkSave) -> Result<(), StoreError> 
         stmt.execute(params![c.key.map, c.key.cx, c.key.cy, c.version, c.data]).map_err(lite_err)?;
     }
     let keep: Vec<String> = save.objects.iter().map(|o| o.id.to_string()).collect();
-    // Ids are integers we format ourselves: no injection is possible.
+    // Ids are integers we format ourselves: no injection is possible. An object that still
+    // holds items is never pruned (that would orphan them); it stays until emptied.
     let prune = format!(
-        "DELETE FROM objects WHERE map = ?1 AND grid_x = ?2 AND grid_y = ?3 AND id NOT IN ({})",
+        "DELETE FROM objects WHERE map = ?1 AND grid_x = ?2 AND grid_y = ?3 AND id NOT IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM items i WHERE i.container_kind = 2 AND i.container_id = objects.id)",
         keep.join(",")
     );
     tx.execute(&prune, params![save.key.map, save.key.cx, save.key.cy]).map_err(lite_err)?;
