@@ -30,7 +30,8 @@ impl Entity {
         self.generation
     }
 
-    /// Packs the id into 64 bits (generation high, index low): the wire and storage form.
+    /// Packs the id into 64 bits (generation high, index low): the wire and storage form. Ids
+    /// issued by [`Entities`] never pack to 0, which the wire reserves for "no entity".
     pub const fn to_bits(self) -> u64 {
         ((self.generation as u64) << 32) | self.index as u64
     }
@@ -68,7 +69,8 @@ impl Entities {
             Some(index) => index,
             None => {
                 let index = u32::try_from(self.generations.len()).expect("more than 2^32 entity slots");
-                self.generations.push(0);
+                // Generations start at 1, so no live id packs to 0 (the wire's "no entity").
+                self.generations.push(1);
                 index
             }
         };

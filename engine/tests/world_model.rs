@@ -156,6 +156,8 @@ fn stale_id_never_reaches_new_occupant() {
     let forged = Entity::from_parts(new.index(), new.generation() + 1);
     assert!(!world.is_alive(forged));
     assert_eq!(Entity::from_bits(new.to_bits()), new);
+    let first = World::new().spawn();
+    assert_ne!(first.to_bits(), 0, "0 is the wire's \"no entity\"");
 }
 
 #[test]
