@@ -61,6 +61,12 @@ impl Commands {
         })));
     }
 
+    /// Queues arbitrary structural work (several spawns, grid bookkeeping) to run with
+    /// `&mut World` at the end of the stage, in order with the other commands.
+    pub fn run(&mut self, work: impl FnOnce(&mut World) -> Result<(), EngineError> + Send + 'static) {
+        self.queue.push(Command::Deferred(Box::new(work)));
+    }
+
     /// Queues the removal of `entity` and all its components.
     pub fn despawn(&mut self, entity: Entity) {
         self.queue.push(Command::Despawn(entity));

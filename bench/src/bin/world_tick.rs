@@ -1,0 +1,174 @@
+//! The in-process world macro benchmark (issue #5): players with random orders plus bots on a
+//! generated map (SQLite store in a temporary directory) with residency and collisions. Prints
+//! tick p50/p99/max and the per-stage times of the game schedule.
+//!
+//! Usage: `cargo run --release -p bench --bin world_tick -- [entities] [ticks]` (one player per
+//! six entities, the rest bots; default 6,000 entities, 600 measured ticks).
+
+use engine::DurationHistogram;
+use game::chunks::ChunkState;
+use game::geom::{CHUNK_UNITS, TILE, map_id};
+use game::{Content, Controller, MapSim, Order, Probe, SimConfig, SimParts};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::{Store, StoreConfig};
+
+/// Simulated milliseconds per tick (20 Hz).
+const TICK_MS: u64 = 50;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn range(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + (self.next_u64() % (hi - lo + 1) as u64) as i32
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(6_000);
+    let ticks: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(600);
+    let dir = std::env::temp_dir().join(format!("world_tick_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.join("world.db"))).expect("sqlite store"));
+    let content = Arc::new(Content::builtin());
+    let mainland = content.continents[0].clone();
+    let map = game::MapGeometry::new(map_id(mainland.id, 0), mainland.width_chunks, mainland.height_chunks);
+    let parts = SimParts { content, map, seed: 1, store, config: SimConfig::default() };
+    let mut sim = MapSim::new(parts).expect("sim");
+    // About 170 characters per chunk of area, centred on the map.
+    let side = ((n as f64 / 170.0).sqrt().ceil() as i32).clamp(2, map.width_chunks - 4);
+    let c0 = (map.width_chunks - side) / 2;
+    let area = (c0 * CHUNK_UNITS, (c0 + side) * CHUNK_UNITS - 1);
+    let mut now = load_area(&mut sim, c0, side);
+    let mut rng = Rng(0x5EED);
+    let players = spawn_all(&mut sim, &mut rng, n, area, &mut now);
+    println!(
+        "{n} characters ({} players) on {side}×{side} chunks; {} threads",
+        players.len(),
+        rayon::current_num_threads()
+    );
+    for _ in 0..50 {
+        now += TICK_MS;
+        sim.tick(now);
+    }
+    sim.schedule.reset_timings();
+    let hist = measure(&mut sim, &players, &mut rng, ticks, &mut now);
+    report(&sim, &hist, ticks);
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Requests every chunk of the area (plus a ring) and ticks until they are resident.
+fn load_area(sim: &mut MapSim, c0: i32, side: i32) -> u64 {
+    let start = Instant::now();
+    let mut now = 0;
+    loop {
+        let mut missing = 0;
+        for cy in c0..c0 + side {
+            for cx in c0..c0 + side {
+                let (x, y) = (cx * CHUNK_UNITS + CHUNK_UNITS / 2, cy * CHUNK_UNITS + CHUNK_UNITS / 2);
+                sim.request_area(x, y);
+                missing += usize::from(
+                    sim.world.resource(sim.keys.chunks).state(cx, cy) != Some(ChunkState::Resident),
+                );
+            }
+        }
+        if missing == 0 {
+            break;
+        }
+        now += TICK_MS;
+        sim.tick(now);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let resident = sim.world.resource(sim.keys.chunks).resident_count();
+    println!("generated/loaded {resident} chunks in {:.1} s", start.elapsed().as_secs_f64());
+    now
+}
+
+/// Spawns `n` characters at free random spots of the area; returns the players.
+fn spawn_all(
+    sim: &mut MapSim,
+    rng: &mut Rng,
+    n: usize,
+    area: (i32, i32),
+    now: &mut u64,
+) -> Vec<engine::Entity> {
+    let mut players = Vec::new();
+    for i in 0..n {
+        let (x, y) = (0..200)
+            .map(|_| (rng.range(area.0, area.1), rng.range(area.0, area.1)))
+            .find(|&(x, y)| sim.probe(x, y) == Probe::Free)
+            .unwrap_or((area.0 + CHUNK_UNITS / 2, area.0 + CHUNK_UNITS / 2));
+        let controller = if i % 6 == 0 { Controller::Player(i as i64) } else { Controller::Bot };
+        let e = sim.spawn_character(controller, x, y);
+        if i % 6 == 0 {
+            players.push(e);
+        }
+        if i % 1000 == 999 {
+            *now += TICK_MS;
+            sim.tick(*now);
+        }
+    }
+    players
+}
+
+fn measure(
+    sim: &mut MapSim,
+    players: &[engine::Entity],
+    rng: &mut Rng,
+    ticks: u64,
+    now: &mut u64,
+) -> DurationHistogram {
+    let mut hist = DurationHistogram::new();
+    for _ in 0..ticks {
+        give_orders(sim, players, rng);
+        *now += TICK_MS;
+        let start = Instant::now();
+        sim.tick(*now);
+        hist.record(start.elapsed());
+    }
+    hist
+}
+
+/// About one player in 40 gets a new random order each tick.
+fn give_orders(sim: &mut MapSim, players: &[engine::Entity], rng: &mut Rng) {
+    for _ in 0..players.len().div_ceil(40) {
+        let p = players[(rng.next_u64() % players.len() as u64) as usize];
+        let Some((x, y)) = sim.position(p) else { continue };
+        let order = match rng.next_u64() % 20 {
+            0..=13 => Order::MoveTo {
+                x: x + rng.range(-16 * TILE, 16 * TILE),
+                y: y + rng.range(-16 * TILE, 16 * TILE),
+            },
+            14..=16 => Order::Follow { target: players[(rng.next_u64() % players.len() as u64) as usize] },
+            _ => match sim.objects_near(x, y, 8 * TILE).first() {
+                Some(&(target, _)) => Order::Interact { target },
+                None => Order::Idle,
+            },
+        };
+        sim.set_order(p, order);
+    }
+}
+
+fn report(sim: &MapSim, hist: &DurationHistogram, ticks: u64) {
+    let s = hist.summary();
+    let resident = sim.world.resource(sim.keys.chunks).resident_count();
+    println!(
+        "{ticks} ticks: p50 {} µs  p99 {} µs  max {} µs  ({resident} chunks resident)",
+        s.p50_us, s.p99_us, s.max_us
+    );
+    for t in sim.schedule.timings() {
+        let name = t.system.map_or_else(|| format!("stage {}", t.stage), |s| format!("  {}/{s}", t.stage));
+        println!(
+            "{name:<28} p50 {:>7} µs  p99 {:>7} µs  max {:>7} µs",
+            t.summary.p50_us, t.summary.p99_us, t.summary.max_us
+        );
+    }
+}

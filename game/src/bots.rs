@@ -1,0 +1,139 @@
+//! Bots (§11): per-bot state, a decision hook ([`BotPolicy`]) and the default policy, which
+//! wanders and sometimes approaches or follows a nearby character. Bots are characters like
+//! players, so they collide and keep chunks resident the same way.
+
+use crate::error::GameError;
+use crate::orders::Order;
+use crate::sim::Keys;
+use engine::{Entity, Schedule, SortedGrid};
+
+/// A bot's private state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BotState {
+    /// Deterministic random state (xorshift64*).
+    pub rng: u64,
+    /// Tick of the next decision.
+    pub next_tick: u64,
+}
+
+impl BotState {
+    /// A state seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self { rng: seed | 1, next_tick: 0 }
+    }
+
+    /// Next random number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Random integer in `lo..=hi`.
+    pub fn range(&mut self, lo: i32, hi: i32) -> i32 {
+        let span = (i64::from(hi) - i64::from(lo) + 1).max(1) as u64;
+        (i64::from(lo) + (self.next_u64() % span) as i64) as i32
+    }
+}
+
+/// What a policy sees of the world.
+#[derive(Debug)]
+pub struct BotView<'a> {
+    /// The bot.
+    pub me: Entity,
+    /// Its position.
+    pub x: i32,
+    /// Its position.
+    pub y: i32,
+    /// Current tick.
+    pub tick: u64,
+    /// Characters as of the last grid rebuild.
+    pub movers: &'a SortedGrid,
+    /// Walkable bounds of the map.
+    pub bounds: (i32, i32, i32, i32),
+}
+
+/// The decision hook: called when `state.next_tick` is due; returns a new order or `None` to
+/// keep the current one. It must set `state.next_tick`.
+pub trait BotPolicy: Send + Sync + std::fmt::Debug {
+    /// Decides the bot's next order.
+    fn decide(&self, view: &BotView<'_>, state: &mut BotState) -> Option<Order>;
+}
+
+/// Default policy: every 2–6 s pick a point within `wander_tiles`, or (one time in four)
+/// approach or follow the nearest character within `notice_tiles`.
+#[derive(Debug, Clone, Copy)]
+pub struct WanderPolicy {
+    /// Wander radius in tiles.
+    pub wander_tiles: i32,
+    /// Notice radius in tiles.
+    pub notice_tiles: i32,
+}
+
+impl Default for WanderPolicy {
+    fn default() -> Self {
+        Self { wander_tiles: 12, notice_tiles: 8 }
+    }
+}
+
+impl BotPolicy for WanderPolicy {
+    fn decide(&self, v: &BotView<'_>, s: &mut BotState) -> Option<Order> {
+        s.next_tick = v.tick + s.range(40, 120) as u64;
+        if s.next_u64().is_multiple_of(4)
+            && let Some(target) = nearest(v, self.notice_tiles * crate::geom::TILE)
+        {
+            return Some(if s.next_u64().is_multiple_of(2) {
+                Order::Follow { target }
+            } else {
+                Order::Interact { target }
+            });
+        }
+        let r = self.wander_tiles * crate::geom::TILE;
+        let (x0, y0, x1, y1) = v.bounds;
+        let x = (v.x + s.range(-r, r)).clamp(x0, x1);
+        let y = (v.y + s.range(-r, r)).clamp(y0, y1);
+        Some(Order::MoveTo { x, y })
+    }
+}
+
+/// The nearest other character within `r` (ties broken by grid order).
+fn nearest(v: &BotView<'_>, r: i32) -> Option<Entity> {
+    let mut best: Option<(i64, Entity)> = None;
+    v.movers.for_each_in_radius(v.x, v.y, r, |g| {
+        let (dx, dy) = (i64::from(g.x - v.x), i64::from(g.y - v.y));
+        let d = dx * dx + dy * dy;
+        if g.entity != v.me && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, g.entity));
+        }
+    });
+    best.map(|(_, e)| e)
+}
+
+pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys) -> Result<(), GameError> {
+    let stage = schedule.add_stage("ai");
+    let sys = schedule.system(stage, "bots").writes(k.bot).writes(k.order).reads(k.x).reads(k.y);
+    sys.reads_resource(k.movers)
+        .reads_resource(k.clock)
+        .reads_resource(k.policy)
+        .reads_resource(k.chunks)
+        .run(move |ctx, _| {
+            let tick = ctx.resource(k.clock).tick;
+            let (movers, policy) = (ctx.resource(k.movers), ctx.resource(k.policy));
+            let bounds = ctx.resource(k.chunks).geometry().walkable();
+            let (x, y) = (ctx.read(k.x), ctx.read(k.y));
+            let (mut bots, mut orders) = (ctx.write(k.bot), ctx.write(k.order));
+            let (owners, states, _) = bots.split_mut();
+            for (&me, state) in owners.iter().zip(states.iter_mut()) {
+                if state.next_tick > tick {
+                    continue;
+                }
+                let (Some(&bx), Some(&by)) = (x.get(me), y.get(me)) else { continue };
+                let view = BotView { me, x: bx, y: by, tick, movers: &movers, bounds };
+                if let (Some(order), Some(slot)) = (policy.decide(&view, state), orders.get_mut(me)) {
+                    slot.give(order);
+                }
+            }
+        })
+        .map_err(Into::into)
+}

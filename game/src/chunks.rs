@@ -1,0 +1,185 @@
+//! The resident-chunk table of one map: a dense slot per chunk (no hashing) holding its
+//! residency state, last-needed time and, when resident, its tiles and a blocking bitmap that
+//! movement reads. Non-resident chunks block, so nobody walks into unloaded ground.
+
+use crate::geom::{CHUNK_TILE_SHIFT, CHUNK_TILES, MapGeometry};
+use crate::movement::Terrain;
+use engine::Entity;
+use store::codec::CHUNK_SIDE;
+use store::{ChunkTiles, Ticket};
+
+/// Residency state of one chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkState {
+    /// Not in memory.
+    Absent,
+    /// A load (or generation) is in flight.
+    Loading,
+    /// In memory and usable.
+    Resident,
+    /// Idle and dirty: its save is in flight; it unloads once the save is confirmed.
+    Saving,
+    /// Stored data could not be decoded: kept aside, never regenerated over, never entered.
+    Quarantined,
+}
+
+/// A chunk in memory.
+#[derive(Debug)]
+pub struct ResidentChunk {
+    /// Terrain and height layers (the stored truth).
+    pub tiles: ChunkTiles,
+    /// One bit per tile, row by row: set when the terrain blocks.
+    pub blocking: Box<[u128; CHUNK_SIDE]>,
+    /// Object entities stored with this chunk.
+    pub objects: Vec<Entity>,
+    /// Objects changed since the last confirmed save.
+    pub dirty: bool,
+    /// Tiles not yet confirmed stored (a freshly generated chunk until its save lands).
+    pub tiles_unsaved: bool,
+    /// Version stored with the tiles.
+    pub version: u32,
+}
+
+impl ResidentChunk {
+    /// Wraps tiles, computing the blocking bitmap from `blocks` (by terrain id).
+    pub fn new(tiles: ChunkTiles, blocks: &[bool], version: u32) -> Self {
+        let mut blocking = Box::new([0u128; CHUNK_SIDE]);
+        for (y, row) in blocking.iter_mut().enumerate() {
+            for x in 0..CHUNK_SIDE {
+                let t = tiles.terrain[ChunkTiles::index(x, y)] as usize;
+                if blocks.get(t).copied().unwrap_or(true) {
+                    *row |= 1u128 << x;
+                }
+            }
+        }
+        Self { tiles, blocking, objects: Vec::new(), dirty: false, tiles_unsaved: false, version }
+    }
+}
+
+/// One chunk's slot.
+#[derive(Debug)]
+pub struct ChunkSlot {
+    /// Residency state.
+    pub state: ChunkState,
+    /// Last time (ms) a character needed it.
+    pub last_needed_ms: u64,
+    /// Earliest time (ms) to retry a failed load or save.
+    pub retry_at_ms: u64,
+    /// Data while resident or saving.
+    pub data: Option<Box<ResidentChunk>>,
+    /// In-flight save (idle save, or the save of a generated chunk).
+    pub ticket: Option<Ticket>,
+    /// Why the chunk is quarantined.
+    pub quarantine_reason: Option<String>,
+}
+
+impl Default for ChunkSlot {
+    fn default() -> Self {
+        Self {
+            state: ChunkState::Absent,
+            last_needed_ms: 0,
+            retry_at_ms: 0,
+            data: None,
+            ticket: None,
+            quarantine_reason: None,
+        }
+    }
+}
+
+/// All chunk slots of one map, plus the list of slots that are not absent.
+#[derive(Debug)]
+pub struct ChunkTable {
+    geometry: MapGeometry,
+    slots: Vec<ChunkSlot>,
+    /// Indices of slots not `Absent` (kept unsorted; swept each tick).
+    pub(crate) live: Vec<usize>,
+}
+
+impl ChunkTable {
+    /// An empty table for `geometry`.
+    pub fn new(geometry: MapGeometry) -> Self {
+        let slots = (0..geometry.chunk_count()).map(|_| ChunkSlot::default()).collect();
+        Self { geometry, slots, live: Vec::new() }
+    }
+
+    /// The map's geometry.
+    pub fn geometry(&self) -> &MapGeometry {
+        &self.geometry
+    }
+
+    /// Slot of chunk `(cx, cy)`.
+    pub fn slot(&self, cx: i32, cy: i32) -> Option<&ChunkSlot> {
+        self.geometry.chunk_index(cx, cy).map(|i| &self.slots[i])
+    }
+
+    pub(crate) fn slot_at_mut(&mut self, index: usize) -> &mut ChunkSlot {
+        &mut self.slots[index]
+    }
+
+    pub(crate) fn slot_at(&self, index: usize) -> &ChunkSlot {
+        &self.slots[index]
+    }
+
+    /// Residency state of chunk `(cx, cy)` (`None` outside the map).
+    pub fn state(&self, cx: i32, cy: i32) -> Option<ChunkState> {
+        self.slot(cx, cy).map(|s| s.state)
+    }
+
+    /// The resident data of chunk `(cx, cy)`.
+    pub fn resident(&self, cx: i32, cy: i32) -> Option<&ResidentChunk> {
+        self.slot(cx, cy).and_then(|s| s.data.as_deref())
+    }
+
+    /// True when the chunk holding `(x, y)` is usable.
+    pub fn is_resident_at(&self, x: i32, y: i32) -> bool {
+        let (cx, cy) = MapGeometry::chunk_of(x, y);
+        self.resident(cx, cy).is_some()
+    }
+
+    /// Number of chunks in memory (resident or saving).
+    pub fn resident_count(&self) -> usize {
+        self.live.iter().filter(|&&i| self.slots[i].data.is_some()).count()
+    }
+
+    /// Chunks in quarantine with their reasons.
+    pub fn quarantined(&self) -> Vec<((i32, i32), String)> {
+        let q = self.live.iter().filter(|&&i| self.slots[i].state == ChunkState::Quarantined);
+        q.map(|&i| {
+            (self.geometry.chunk_coords(i), self.slots[i].quarantine_reason.clone().unwrap_or_default())
+        })
+        .collect()
+    }
+
+    /// The object list of the resident chunk holding `(x, y)`.
+    pub(crate) fn objects_at_mut(&mut self, x: i32, y: i32) -> Option<&mut Vec<Entity>> {
+        let (cx, cy) = MapGeometry::chunk_of(x, y);
+        let i = self.geometry.chunk_index(cx, cy)?;
+        self.slots[i].data.as_mut().map(|d| &mut d.objects)
+    }
+
+    /// Marks the chunk holding `(x, y)` as changed (saved before it unloads).
+    pub fn mark_dirty_at(&mut self, x: i32, y: i32) -> bool {
+        let (cx, cy) = MapGeometry::chunk_of(x, y);
+        let Some(i) = self.geometry.chunk_index(cx, cy) else { return false };
+        self.slots[i].data.as_mut().map(|d| d.dirty = true).is_some()
+    }
+}
+
+impl Terrain for ChunkTable {
+    #[inline]
+    fn tile_blocked(&self, tx: i32, ty: i32) -> bool {
+        let (cx, cy) = (tx >> CHUNK_TILE_SHIFT, ty >> CHUNK_TILE_SHIFT);
+        let Some(i) = self.geometry.chunk_index(cx, cy) else { return true };
+        match &self.slots[i].data {
+            Some(c) if self.slots[i].state != ChunkState::Quarantined => {
+                let (lx, ly) = (tx & (CHUNK_TILES - 1), ty & (CHUNK_TILES - 1));
+                c.blocking[ly as usize] >> lx & 1 != 0
+            }
+            _ => true,
+        }
+    }
+
+    fn bounds(&self) -> (i32, i32, i32, i32) {
+        self.geometry.walkable()
+    }
+}

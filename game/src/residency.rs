@@ -1,0 +1,372 @@
+//! Chunk residency (§4): every character keeps the 3×3 chunks around its own resident, plus the
+//! chunks within `ahead_tiles` beyond them (load ahead); each chunk records when it was last
+//! needed. Idle chunks are saved if dirty and unloaded only once the save is confirmed. Loads go
+//! through the [`ChunkService`]; the tick only installs what is ready.
+
+use crate::chunks::{ChunkState, ChunkTable, ResidentChunk};
+use crate::error::GameError;
+use crate::geom::{MapGeometry, TILE};
+use crate::service::{ChunkEvent, ChunkService};
+use crate::sim::{Keys, SimConfig};
+use engine::{Commands, Entity, Schedule, SortedGrid, World};
+use store::{ChunkCodec, ChunkKey, ChunkRecord, ChunkSave, ObjectRecord};
+
+/// How long to wait before retrying a failed load or save.
+const RETRY_MS: u64 = 1_000;
+/// How many recent storage errors [`Residency::errors`] keeps.
+pub const RECENT_ERRORS: usize = 64;
+
+/// Residency bookkeeping owned by the residency system.
+#[derive(Debug)]
+pub struct Residency {
+    service: ChunkService,
+    blocks: Vec<bool>,
+    /// `(object kind, collision radius)` from content.
+    radii: Vec<(u32, i32)>,
+    codec: ChunkCodec,
+    /// Chunks quarantined so far (reported; never regenerated).
+    pub quarantine_reports: Vec<(ChunkKey, String)>,
+    /// The most recent storage errors (loads or saves that will be retried), at most
+    /// [`RECENT_ERRORS`]; every one is also logged and counted in `error_count`.
+    pub errors: std::collections::VecDeque<String>,
+    /// Storage errors seen in total.
+    pub error_count: u64,
+    /// Object rows that could not be read, in total.
+    pub bad_rows: usize,
+    /// Per chunk: which (chunk, edge) cases characters are in this tick (scratch).
+    masks: Vec<u16>,
+    /// Chunks with a non-zero mask (scratch).
+    occupied: Vec<u32>,
+}
+
+impl Residency {
+    pub(crate) fn new(service: ChunkService, content: &crate::content::Content) -> Self {
+        let radii = content.objects.iter().map(|o| (o.id, o.radius)).collect();
+        let blocks = content.blocking.clone();
+        Self {
+            service,
+            blocks,
+            radii,
+            codec: ChunkCodec::new(),
+            quarantine_reports: Vec::new(),
+            errors: std::collections::VecDeque::new(),
+            error_count: 0,
+            bad_rows: 0,
+            masks: Vec::new(),
+            occupied: Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys, config: SimConfig) -> Result<(), GameError> {
+    let stage = schedule.add_stage("residency");
+    let sys = schedule.system(stage, "residency").reads(k.object).writes_resource(k.chunks);
+    sys.writes_resource(k.residency)
+        .reads_resource(k.movers)
+        .reads_resource(k.clock)
+        .run(move |ctx, cmds| {
+            let now = ctx.resource(k.clock).now_ms;
+            let (mut chunks, mut res) = (ctx.resource_mut(k.chunks), ctx.resource_mut(k.residency));
+            mark_needed(&mut chunks, &mut res, &ctx.resource(k.movers), now, config.ahead_tiles);
+            install_ready(&mut chunks, &mut res, k, now, config.installs_per_tick, cmds);
+            let objects = ctx.read(k.object);
+            sweep(&mut chunks, &mut res, now, config.idle_unload_ms, &objects, k, cmds);
+        })
+        .map_err(Into::into)
+}
+
+/// Which neighbours a character needs beyond its 3×3: per axis −1 (near the low edge of its
+/// chunk), 0 or +1 (near the high edge), packed as a bit index `0..9`.
+fn ahead_bit(x: i32, y: i32, ahead: i32) -> u32 {
+    let side = |v: i32| {
+        let local = v & (crate::geom::CHUNK_UNITS - 1);
+        if local < ahead {
+            0
+        } else if crate::geom::CHUNK_UNITS - local <= ahead {
+            2
+        } else {
+            1
+        }
+    };
+    side(x) * 3 + side(y)
+}
+
+/// Stamps `now` on every chunk some character needs and requests the absent ones. Each
+/// character sets one bit of its chunk's mask (O(1), no allocation); then every distinct
+/// (chunk, edge) pair touches its 3×3 plus the chunks ahead.
+fn mark_needed(
+    chunks: &mut ChunkTable,
+    res: &mut Residency,
+    movers: &SortedGrid,
+    now: u64,
+    ahead_tiles: i32,
+) {
+    let ahead = ahead_tiles.clamp(0, crate::geom::CHUNK_TILES / 2) * TILE;
+    let geometry = *chunks.geometry();
+    res.masks.resize(geometry.chunk_count(), 0);
+    for g in movers.entries() {
+        let (cx, cy) = MapGeometry::chunk_of(g.x, g.y);
+        let Some(i) = geometry.chunk_index(cx, cy) else { continue };
+        if res.masks[i] == 0 {
+            res.occupied.push(i as u32);
+        }
+        res.masks[i] |= 1 << ahead_bit(g.x, g.y, ahead);
+    }
+    for k in 0..res.occupied.len() {
+        let i = res.occupied[k] as usize;
+        let (cx, cy) = geometry.chunk_coords(i);
+        let mask = std::mem::take(&mut res.masks[i]);
+        for bit in (0..9).filter(|b| mask >> b & 1 != 0) {
+            let (ex, ey) = (bit / 3 - 1, bit % 3 - 1);
+            for ty in cy - 1 + ey.min(0)..=cy + 1 + ey.max(0) {
+                for tx in cx - 1 + ex.min(0)..=cx + 1 + ex.max(0) {
+                    touch(chunks, res, tx, ty, now);
+                }
+            }
+        }
+    }
+    res.occupied.clear();
+}
+
+/// Marks one chunk needed and requests it if absent.
+pub(crate) fn touch(chunks: &mut ChunkTable, res: &Residency, cx: i32, cy: i32, now: u64) {
+    let Some(i) = chunks.geometry().chunk_index(cx, cy) else { return };
+    let key = chunks.geometry().key(cx, cy);
+    let slot = chunks.slot_at_mut(i);
+    slot.last_needed_ms = now;
+    if slot.state == ChunkState::Saving {
+        // Needed again: stays resident; the save in flight still clears `dirty` when it lands.
+        slot.state = ChunkState::Resident;
+    }
+    if slot.state != ChunkState::Absent || slot.retry_at_ms > now {
+        return;
+    }
+    match res.service.request(key) {
+        Ok(()) => {
+            slot.state = ChunkState::Loading;
+            chunks.live.push(i);
+        }
+        Err(_) => slot.retry_at_ms = now + RETRY_MS,
+    }
+}
+
+fn install_ready(
+    chunks: &mut ChunkTable,
+    res: &mut Residency,
+    k: Keys,
+    now: u64,
+    limit: usize,
+    cmds: &mut Commands,
+) {
+    for _ in 0..limit {
+        let Some(event) = res.service.poll() else { return };
+        match event {
+            ChunkEvent::Ready { key, tiles, version, objects, generated_save, bad_rows } => {
+                let Some(i) = chunks.geometry().chunk_index(key.cx, key.cy) else { continue };
+                res.bad_rows += bad_rows;
+                let mut data = ResidentChunk::new(tiles, &res.blocks, version);
+                data.tiles_unsaved = generated_save.is_some();
+                let slot = chunks.slot_at_mut(i);
+                (slot.state, slot.data, slot.ticket) =
+                    (ChunkState::Resident, Some(Box::new(data)), generated_save);
+                queue_spawn_objects(cmds, k, i, objects);
+            }
+            ChunkEvent::Quarantine { key, reason } => quarantine(chunks, res, key, reason),
+            ChunkEvent::Failed { key, error } => {
+                res.record_error(format!("load {key:?}: {error}"));
+                if let Some(i) = chunks.geometry().chunk_index(key.cx, key.cy) {
+                    let slot = chunks.slot_at_mut(i);
+                    (slot.state, slot.retry_at_ms) = (ChunkState::Absent, now + RETRY_MS);
+                    chunks.live.retain(|&j| j != i);
+                }
+            }
+        }
+    }
+}
+
+fn quarantine(chunks: &mut ChunkTable, res: &mut Residency, key: ChunkKey, reason: String) {
+    let Some(i) = chunks.geometry().chunk_index(key.cx, key.cy) else { return };
+    let slot = chunks.slot_at_mut(i);
+    slot.state = ChunkState::Quarantined;
+    slot.quarantine_reason = Some(reason.clone());
+    res.quarantine_reports.push((key, reason));
+}
+
+/// Unloads idle chunks (saving dirty ones first) and follows saves in flight.
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    chunks: &mut ChunkTable,
+    res: &mut Residency,
+    now: u64,
+    idle_ms: u64,
+    objects: &engine::Column<ObjectRecord>,
+    k: Keys,
+    cmds: &mut Commands,
+) {
+    let mut j = 0;
+    while j < chunks.live.len() {
+        let i = chunks.live[j];
+        if step_slot(chunks, res, i, now, idle_ms, objects, k, cmds) {
+            chunks.live.swap_remove(j);
+        } else {
+            j += 1;
+        }
+    }
+}
+
+/// Advances one live slot; true when it became absent.
+#[allow(clippy::too_many_arguments)]
+fn step_slot(
+    chunks: &mut ChunkTable,
+    res: &mut Residency,
+    i: usize,
+    now: u64,
+    idle_ms: u64,
+    objects: &engine::Column<ObjectRecord>,
+    k: Keys,
+    cmds: &mut Commands,
+) -> bool {
+    poll_save(chunks, res, i, now);
+    let slot = chunks.slot_at(i);
+    let idle = now.saturating_sub(slot.last_needed_ms) > idle_ms;
+    if !idle || slot.ticket.is_some() || !matches!(slot.state, ChunkState::Resident | ChunkState::Saving) {
+        return false;
+    }
+    let Some(data) = slot.data.as_deref() else { return false };
+    if data.dirty || data.tiles_unsaved {
+        if slot.retry_at_ms <= now {
+            submit_save(chunks, res, i, now, objects);
+        }
+        return false;
+    }
+    let slot = chunks.slot_at_mut(i);
+    let entities = slot.data.take().map(|d| d.objects).unwrap_or_default();
+    slot.state = ChunkState::Absent;
+    queue_despawn_objects(cmds, k, entities);
+    true
+}
+
+/// Resolves a save in flight: confirmed → clean; failed → stays dirty, retried later.
+fn poll_save(chunks: &mut ChunkTable, res: &mut Residency, i: usize, now: u64) {
+    let slot = chunks.slot_at_mut(i);
+    let Some(result) = slot.ticket.as_ref().and_then(|t| t.try_take()) else { return };
+    slot.ticket = None;
+    match result {
+        Ok(()) => {
+            // `dirty` was cleared when the save was submitted; a change made while it was in
+            // flight set it again and must not be forgotten, so only the tiles flag clears here.
+            if let Some(d) = slot.data.as_mut() {
+                d.tiles_unsaved = false;
+            }
+        }
+        Err(e) => {
+            if let Some(d) = slot.data.as_mut() {
+                d.dirty = true;
+            }
+            slot.retry_at_ms = now + RETRY_MS;
+            res.record_error(format!("save chunk {i}: {e}"));
+        }
+    }
+}
+
+fn submit_save(
+    chunks: &mut ChunkTable,
+    res: &mut Residency,
+    i: usize,
+    now: u64,
+    objects: &engine::Column<ObjectRecord>,
+) {
+    let (cx, cy) = chunks.geometry().chunk_coords(i);
+    let key = chunks.geometry().key(cx, cy);
+    let slot = chunks.slot_at_mut(i);
+    let Some(data) = slot.data.as_mut() else { return };
+    let records = data.objects.iter().filter_map(|&e| objects.get(e).cloned()).collect();
+    let chunk = data.tiles_unsaved.then(|| ChunkRecord {
+        key,
+        version: data.version,
+        data: res.codec.encode(&data.tiles),
+    });
+    match res.service.store().writer().save_chunk(ChunkSave { key, chunk, objects: records }) {
+        Ok(ticket) => {
+            slot.ticket = Some(ticket);
+            slot.state = ChunkState::Saving;
+            // A change after this point re-dirties the chunk; a failed save re-dirties it too.
+            data.dirty = false;
+        }
+        Err(e) => {
+            slot.retry_at_ms = now + RETRY_MS;
+            res.record_error(format!("save {key:?}: {e}"));
+        }
+    }
+}
+
+fn queue_spawn_objects(cmds: &mut Commands, k: Keys, slot: usize, records: Vec<ObjectRecord>) {
+    cmds.run(move |world| {
+        let radii: Vec<i32> = records.iter().map(|r| radius_of(world, k, r.kind)).collect();
+        let entities: Vec<Entity> =
+            records.into_iter().zip(radii).map(|(r, radius)| spawn_object(world, &k, r, radius)).collect();
+        let mut chunks = world.resource_mut(k.chunks);
+        if let Some(d) = chunks.slot_at_mut(slot).data.as_mut() {
+            d.objects.extend(entities);
+        }
+        Ok(())
+    });
+}
+
+fn radius_of(world: &World, k: Keys, kind: u32) -> i32 {
+    world.resource(k.residency).service_radius(kind)
+}
+
+impl Residency {
+    /// Logs a storage error and keeps it among the recent ones (bounded: a long outage must not
+    /// grow memory).
+    fn record_error(&mut self, message: String) {
+        tracing::warn!(target: "residency", "{message}");
+        self.error_count += 1;
+        if self.errors.len() == RECENT_ERRORS {
+            self.errors.pop_front();
+        }
+        self.errors.push_back(message);
+    }
+
+    fn service_radius(&self, kind: u32) -> i32 {
+        self.radii.iter().find(|&&(k, _)| k == kind).map_or(0, |&(_, r)| r)
+    }
+}
+
+fn queue_despawn_objects(cmds: &mut Commands, k: Keys, entities: Vec<Entity>) {
+    cmds.run(move |world| {
+        for e in entities {
+            despawn_object(world, &k, e);
+        }
+        Ok(())
+    });
+}
+
+/// Adds one object entity to the world and the static grid (not to a chunk's list).
+pub(crate) fn spawn_object(world: &mut World, k: &Keys, record: ObjectRecord, radius: i32) -> Entity {
+    let e = world.spawn();
+    let (x, y) = (record.pos.x, record.pos.y);
+    let _ = world.insert(e, k.object, record);
+    let mut objects = world.resource_mut(k.objects);
+    objects.grid.insert(e, x, y);
+    let i = e.index() as usize;
+    if objects.radius.len() <= i {
+        objects.radius.resize(i + 1, 0);
+    }
+    objects.radius[i] = radius;
+    objects.max_radius = objects.max_radius.max(radius);
+    e
+}
+
+/// Removes one object entity from the world and the static grid.
+pub(crate) fn despawn_object(world: &mut World, k: &Keys, e: Entity) {
+    {
+        let mut objects = world.resource_mut(k.objects);
+        objects.grid.remove(e);
+        if let Some(r) = objects.radius.get_mut(e.index() as usize) {
+            *r = 0;
+        }
+    }
+    let _ = world.despawn(e);
+}

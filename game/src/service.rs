@@ -1,0 +1,183 @@
+//! The chunk service: a worker thread between the store's loader and the tick. Loaded chunks are
+//! decoded there, missing ones generated, given object ids and stored there; the tick only
+//! receives ready chunks over a channel and never waits. Undecodable chunks are reported for
+//! quarantine, never regenerated.
+
+use crate::geom::MapGeometry;
+use crate::worldgen::WorldGen;
+use crossbeam_channel::{Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use store::{
+    ChunkCodec, ChunkKey, ChunkLoad, ChunkRecord, ChunkReply, ChunkSave, ChunkTiles, IdKind, ObjectRecord,
+    Position, Store, StoreError, Ticket,
+};
+
+/// How long the worker waits for a block of object ids.
+const ID_WAIT: Duration = Duration::from_secs(5);
+
+/// What the worker hands to the tick.
+#[derive(Debug)]
+pub enum ChunkEvent {
+    /// A chunk ready to install.
+    Ready {
+        /// Which chunk.
+        key: ChunkKey,
+        /// Its tiles.
+        tiles: ChunkTiles,
+        /// Stored version.
+        version: u32,
+        /// Its objects.
+        objects: Vec<ObjectRecord>,
+        /// Save of a freshly generated chunk, still in flight (`None` when loaded from storage).
+        generated_save: Option<Ticket>,
+        /// Object rows that could not be read (only those are missing).
+        bad_rows: usize,
+    },
+    /// Stored data cannot be decoded.
+    Quarantine {
+        /// Which chunk.
+        key: ChunkKey,
+        /// Why.
+        reason: String,
+    },
+    /// The load failed (database down, queue full); the tick retries later.
+    Failed {
+        /// Which chunk.
+        key: ChunkKey,
+        /// The error.
+        error: StoreError,
+    },
+}
+
+/// Handle to the worker thread; dropping it stops the thread.
+#[derive(Debug)]
+pub struct ChunkService {
+    store: Arc<Store>,
+    replies: Option<Sender<ChunkReply>>,
+    events: Receiver<ChunkEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ChunkService {
+    /// Starts the worker for chunks of `map`.
+    pub fn start(store: Arc<Store>, map: MapGeometry, worldgen: WorldGen) -> Self {
+        let (replies, rx) = crossbeam_channel::unbounded();
+        let (tx, events) = crossbeam_channel::unbounded();
+        let worker = Worker { store: store.clone(), map, worldgen, codec: ChunkCodec::new(), out: tx };
+        let thread = std::thread::Builder::new()
+            .name(format!("chunks-{}", map.id))
+            .spawn(move || worker.run(rx))
+            .expect("spawn chunk worker");
+        Self { store, replies: Some(replies), events, thread: Some(thread) }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Asks the loader for `key` (non-blocking). An error means: retry later.
+    pub fn request(&self, key: ChunkKey) -> Result<(), StoreError> {
+        let replies = self.replies.as_ref().ok_or(StoreError::Closed)?;
+        self.store.loader().load_chunk_to(key, replies)
+    }
+
+    /// The next ready event, if any (non-blocking).
+    pub fn poll(&self) -> Option<ChunkEvent> {
+        self.events.try_recv().ok()
+    }
+}
+
+impl Drop for ChunkService {
+    fn drop(&mut self) {
+        self.replies = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    store: Arc<Store>,
+    map: MapGeometry,
+    worldgen: WorldGen,
+    codec: ChunkCodec,
+    out: Sender<ChunkEvent>,
+}
+
+impl Worker {
+    fn run(mut self, rx: Receiver<ChunkReply>) {
+        // Ends when the service and every in-flight load request have dropped their senders.
+        while let Ok((key, reply)) = rx.recv() {
+            let event = match reply {
+                Ok(load) => self.prepare(load),
+                Err(error) => ChunkEvent::Failed { key, error },
+            };
+            if self.out.send(event).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn prepare(&mut self, load: ChunkLoad) -> ChunkEvent {
+        let key = load.key;
+        let bad_rows = load.bad.len();
+        match &load.chunk {
+            Some(record) => match self.codec.decode(&record.data) {
+                Ok(tiles) => {
+                    let version = record.version;
+                    ChunkEvent::Ready {
+                        key,
+                        tiles,
+                        version,
+                        objects: load.objects,
+                        generated_save: None,
+                        bad_rows,
+                    }
+                }
+                Err(e) => ChunkEvent::Quarantine { key, reason: e.to_string() },
+            },
+            None => self.generate(key, load.objects),
+        }
+    }
+
+    /// Generates a never-stored chunk, stores it and hands it over with its save in flight.
+    /// Objects already stored with the chunk (e.g. dropped before it was ever saved) are kept.
+    fn generate(&mut self, key: ChunkKey, mut objects: Vec<ObjectRecord>) -> ChunkEvent {
+        let chunk = self.worldgen.generate(&self.map, key.cx, key.cy);
+        let n = chunk.objects.len() as u32;
+        let ids =
+            match self.store.loader().reserve_ids(IdKind::Object, n.max(1)).and_then(|p| p.wait(ID_WAIT)) {
+                Ok(ids) => ids,
+                Err(error) => return ChunkEvent::Failed { key, error },
+            };
+        for (o, id) in chunk.objects.iter().zip(ids) {
+            let pos = Position { x: o.x, y: o.y };
+            objects.push(ObjectRecord {
+                id,
+                map: key.map,
+                grid_x: key.cx,
+                grid_y: key.cy,
+                kind: o.kind,
+                pos,
+                ..Default::default()
+            });
+        }
+        let data = self.codec.encode(&chunk.tiles);
+        let record = ChunkRecord { key, version: 1, data };
+        let save = ChunkSave { key, chunk: Some(record), objects: objects.clone() };
+        match self.store.writer().save_chunk(save) {
+            Ok(ticket) => ChunkEvent::Ready {
+                key,
+                tiles: chunk.tiles,
+                version: 1,
+                objects,
+                generated_save: Some(ticket),
+                bad_rows: 0,
+            },
+            Err(error) => ChunkEvent::Failed { key, error },
+        }
+    }
+}

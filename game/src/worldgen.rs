@@ -1,0 +1,206 @@
+//! Deterministic world generation from `(seed, map, chunk)`: integer value noise for height and
+//! moisture, terrain picked from both, then trees, bushes and rocks scattered by per-tile hashes.
+//! Pure integer code: the same output on every platform and for any thread count.
+
+use crate::content::Content;
+use crate::error::ContentError;
+use crate::geom::{BORDER_TILES, CHUNK_TILES, MapGeometry, TILE, split_map_id};
+use store::ChunkTiles;
+use store::codec::CHUNK_SIDE;
+
+/// An object placed by generation (ids are assigned when it is stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenObject {
+    /// Object kind id.
+    pub kind: u32,
+    /// X in 1/256 tile.
+    pub x: i32,
+    /// Y in 1/256 tile.
+    pub y: i32,
+}
+
+/// One generated chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedChunk {
+    /// Terrain and height layers.
+    pub tiles: ChunkTiles,
+    /// Scattered objects, in tile order.
+    pub objects: Vec<GenObject>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Palette {
+    deep: u16,
+    shallow: u16,
+    sand: u16,
+    grass: u16,
+    dirt: u16,
+    forest: u16,
+    rock: u16,
+    cave_floor: u16,
+    cave_wall: u16,
+}
+
+/// The generator: a seed plus terrain ids and object densities resolved from content.
+#[derive(Debug, Clone)]
+pub struct WorldGen {
+    seed: u64,
+    palette: Palette,
+    /// By terrain id: `(object kind, density per 1000 tiles)` in content order.
+    scatter: Vec<Vec<(u32, u32)>>,
+}
+
+impl WorldGen {
+    /// Resolves the terrain names generation needs; an absent one is a content error.
+    pub fn new(content: &Content, seed: u64) -> Result<Self, ContentError> {
+        let id = |name: &str| {
+            content.terrain(name).map(|t| t.id).ok_or_else(|| {
+                ContentError::new("terrain.toml", "terrain", format!("world generation needs `{name}`"))
+            })
+        };
+        let palette = Palette {
+            deep: id("deep_water")?,
+            shallow: id("shallow_water")?,
+            sand: id("sand")?,
+            grass: id("grass")?,
+            dirt: id("dirt")?,
+            forest: id("forest_floor")?,
+            rock: id("rock")?,
+            cave_floor: id("cave_floor")?,
+            cave_wall: id("cave_wall")?,
+        };
+        let mut scatter = vec![Vec::new(); content.blocking.len()];
+        for kind in &content.objects {
+            for (terrain, &density) in &kind.density {
+                if let Some(t) = content.terrain(terrain) {
+                    scatter[t.id as usize].push((kind.id, density));
+                }
+            }
+        }
+        Ok(Self { seed, palette, scatter })
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Generates chunk `(cx, cy)` of `map`.
+    pub fn generate(&self, map: &MapGeometry, cx: i32, cy: i32) -> GeneratedChunk {
+        let mut tiles = ChunkTiles::default();
+        let underground = split_map_id(map.id).1 > 0;
+        let (tx0, ty0) = (cx * CHUNK_TILES, cy * CHUNK_TILES);
+        for ly in 0..CHUNK_SIDE {
+            for lx in 0..CHUNK_SIDE {
+                let (tx, ty) = (tx0 + lx as i32, ty0 + ly as i32);
+                let h = self.height(map.id, tx, ty);
+                let i = ChunkTiles::index(lx, ly);
+                tiles.height[i] = h;
+                tiles.terrain[i] = if underground {
+                    self.cave_terrain(map.id, tx, ty)
+                } else {
+                    self.surface_terrain(map.id, tx, ty, h)
+                };
+            }
+        }
+        let objects = self.scatter_objects(map, (tx0, ty0), &tiles);
+        GeneratedChunk { tiles, objects }
+    }
+
+    fn height(&self, map: u32, tx: i32, ty: i32) -> u8 {
+        let s = self.seed ^ u64::from(map) << 32;
+        let v = value_noise(s, tx, ty, 6) * 5 + value_noise(s ^ 0x9E37, tx, ty, 4) * 3;
+        (v / 8) as u8
+    }
+
+    fn surface_terrain(&self, map: u32, tx: i32, ty: i32, h: u8) -> u16 {
+        let p = &self.palette;
+        let moist = value_noise(self.seed ^ 0xA5A5 ^ u64::from(map) << 32, tx, ty, 5);
+        match h {
+            0..=74 => p.deep,
+            75..=89 => p.shallow,
+            90..=98 => p.sand,
+            190..=255 => p.rock,
+            _ if moist > 150 => p.forest,
+            _ if moist < 80 => p.dirt,
+            _ => p.grass,
+        }
+    }
+
+    fn cave_terrain(&self, map: u32, tx: i32, ty: i32) -> u16 {
+        let v = value_noise(self.seed ^ 0xCAFE ^ u64::from(map) << 32, tx, ty, 4);
+        if v > 150 { self.palette.cave_wall } else { self.palette.cave_floor }
+    }
+
+    fn scatter_objects(
+        &self,
+        map: &MapGeometry,
+        (tx0, ty0): (i32, i32),
+        tiles: &ChunkTiles,
+    ) -> Vec<GenObject> {
+        let mut out = Vec::new();
+        for ly in 0..CHUNK_SIDE {
+            for lx in 0..CHUNK_SIDE {
+                let terrain = tiles.terrain[ChunkTiles::index(lx, ly)];
+                let (tx, ty) = (tx0 + lx as i32, ty0 + ly as i32);
+                if let Some(o) = self.place(map, terrain, tx, ty) {
+                    out.push(o);
+                }
+            }
+        }
+        out
+    }
+
+    fn place(&self, map: &MapGeometry, terrain: u16, tx: i32, ty: i32) -> Option<GenObject> {
+        let kinds = self.scatter.get(terrain as usize)?;
+        let h = hash(self.seed ^ 0x000B_1EC7 ^ u64::from(map.id) << 32, tx, ty);
+        let roll = (h % 1000) as u32;
+        let mut acc = 0;
+        let (kind, _) = *kinds.iter().find(|&&(_, d)| {
+            acc += d;
+            roll < acc
+        })?;
+        let jitter = |bits: u64| ((bits & 0x7F) as i32) - 64;
+        let x = tx * TILE + TILE / 2 + jitter(h >> 16);
+        let y = ty * TILE + TILE / 2 + jitter(h >> 24);
+        let b = BORDER_TILES * TILE;
+        let inside = x >= b && y >= b && x <= map.width_units() - b && y <= map.height_units() - b;
+        inside.then_some(GenObject { kind, x, y })
+    }
+}
+
+/// A well-mixed 64-bit hash of a seed and a lattice point (splitmix64 finaliser).
+pub fn hash(seed: u64, x: i32, y: i32) -> u64 {
+    let mut z = seed ^ (x as u32 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (y as u32 as u64) << 32;
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Value noise in `0..=255` on a lattice of `1 << shift` tiles, bilinear with smoothstep weights,
+/// all in integers.
+pub fn value_noise(seed: u64, tx: i32, ty: i32, shift: u32) -> u32 {
+    let (gx, gy) = (tx >> shift, ty >> shift);
+    let mask = (1 << shift) - 1;
+    let scale = 16 - shift;
+    let fx = smooth(((tx & mask) as u32) << scale);
+    let fy = smooth(((ty & mask) as u32) << scale);
+    let v = |x: i32, y: i32| (hash(seed, x, y) & 0xFF) as u32;
+    let top = lerp(v(gx, gy), v(gx + 1, gy), fx);
+    let bottom = lerp(v(gx, gy + 1), v(gx + 1, gy + 1), fx);
+    lerp(top, bottom, fy)
+}
+
+/// `3t² − 2t³` for `t` in 16-bit fixed point.
+fn smooth(t: u32) -> u32 {
+    let t = u64::from(t);
+    let t2 = (t * t) >> 16;
+    let t3 = (t2 * t) >> 16;
+    (3 * t2 - 2 * t3) as u32
+}
+
+fn lerp(a: u32, b: u32, t: u32) -> u32 {
+    let (a, b, t) = (i64::from(a), i64::from(b), i64::from(t));
+    (a + (((b - a) * t) >> 16)) as u32
+}
