@@ -176,6 +176,9 @@ pub struct MapSim {
     pub content: Arc<Content>,
     /// Tunables.
     pub config: SimConfig,
+    /// Characters spawned since the last grid rebuild: spawning checks them too, so two spawns in
+    /// one tick never share a spot.
+    pub(crate) fresh: Vec<(i32, i32)>,
 }
 
 impl MapSim {
@@ -186,7 +189,7 @@ impl MapSim {
         let keys = register(&mut world, &parts, worldgen)?;
         let mut schedule = Schedule::new();
         crate::systems::build(&mut schedule, keys, &parts.content, parts.config)?;
-        Ok(Self { world, schedule, keys, content: parts.content, config: parts.config })
+        Ok(Self { world, schedule, keys, content: parts.content, config: parts.config, fresh: Vec::new() })
     }
 
     /// Replaces the interact and attack hooks.
@@ -208,6 +211,8 @@ impl MapSim {
         }
         self.schedule.run(&mut self.world);
         self.world.clear_changed();
+        // The movement stage rebuilt the character grid with this tick's spawns in it.
+        self.fresh.clear();
     }
 
     /// The map's geometry.
@@ -225,6 +230,7 @@ impl MapSim {
             && self.world.insert(e, k.steer, Steer::default()).is_ok()
             && self.world.insert(e, k.controller, controller).is_ok();
         debug_assert!(ok, "fresh entity");
+        self.fresh.push((x, y));
         if controller == Controller::Bot {
             let seed = self.config.bot_seed ^ u64::from(e.index()) << 20;
             let _ = self.world.insert(e, k.bot, BotState::new(seed));

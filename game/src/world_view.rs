@@ -29,11 +29,11 @@ impl MapSim {
                 circles.push(Circle { x: e.x, y: e.y, r: cr });
             }
         });
-        // Characters as of the last grid rebuild (spawns of this tick separate on their own:
-        // movement always lets overlapping characters step apart).
+        // Characters as of the last grid rebuild, plus those spawned since.
         self.world.resource(self.keys.movers).for_each_in_radius(x, y, 2 * r, |e| {
             circles.push(Circle { x: e.x, y: e.y, r });
         });
+        circles.extend(self.fresh.iter().map(|&(fx, fy)| Circle { x: fx, y: fy, r }));
         // `from == to`: any overlap blocks (no escape rule for a fresh spawn).
         let free =
             fits((x, y), (x, y), r, &*chunks, &circles) && !circles.iter().any(|c| overlaps(c, x, y, r));

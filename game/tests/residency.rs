@@ -191,3 +191,31 @@ fn spawn_on_a_real_map_moves_off_an_occupied_spot() {
     let d2 = i64::from(a.0 - b.0).pow(2) + i64::from(a.1 - b.1).pow(2);
     assert!((154 * 154..=512 * 512).contains(&d2), "second spawn is a nearby free spot: {a:?} {b:?}");
 }
+
+#[test]
+fn two_spawns_in_one_tick_never_share_a_spot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = sim_with(&dir, open_content());
+    let layout = game::WorldLayout::from_maps(vec![s.geometry()]);
+    let mut saves = |_: u32, _: i32, _: i32| Ok(());
+    s.request_area(C, C);
+    tick_until(&mut s, 0, |s| s.world.resource(s.keys.chunks).is_resident_at(C, C));
+    let mut spots = Vec::new();
+    // No tick between the spawns: the second must see the first although the grid has not been
+    // rebuilt yet.
+    for seed in 0..2 {
+        let mut spawner = game::Spawner::new(0, C, C, seed);
+        let mut view = game::world_view::LocalSpawn { sim: &mut s, save: &mut saves };
+        match spawner.step(&layout, &mut view) {
+            game::SpawnDecision::Spawn { x, y, .. } => {
+                s.spawn_character(Controller::Player(seed as i64 + 1), x, y);
+                spots.push((x, y));
+            }
+            d => panic!("unexpected {d:?}"),
+        }
+    }
+    let (a, b) = (spots[0], spots[1]);
+    assert_ne!(a, b);
+    let d2 = i64::from(a.0 - b.0).pow(2) + i64::from(a.1 - b.1).pow(2);
+    assert!(d2 >= 154 * 154, "characters overlap: {a:?} {b:?}");
+}
