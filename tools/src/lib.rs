@@ -1,1 +1,4 @@
-//! Home of the binaries: `shard` and `bots` arrive with issue #6; nothing runs yet.
+//! Library side of the binaries: what `shard` and `bots` parse and compose, kept out of `main` so
+//! it is tested. The `shard` and `bots` binaries themselves arrive with issue #6.
+
+pub mod config;

@@ -1,0 +1,231 @@
+//! The shard's configuration: defaults, then a TOML file (`--config`), then `SHARD_*` environment
+//! variables, then command-line flags, each layer overriding the one before. Everything is
+//! validated at start; an error names the field and where its value came from.
+
+use clap::Parser;
+use serde::Deserialize;
+use std::ffi::OsString;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Command-line flags of the `shard` binary (each also settable in the file and the environment).
+#[derive(Debug, Default, Parser)]
+#[command(name = "shard", about = "A shard server for a 2D survival MMO")]
+pub struct Flags {
+    /// TOML file with any of the settings below (snake_case keys).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// WebSocket address for game clients [default: 127.0.0.1:7777].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Admin HTTP address (health, metrics) [default: 127.0.0.1:7778].
+    #[arg(long)]
+    pub admin: Option<String>,
+    /// Server-side bots to run [default: 0].
+    #[arg(long)]
+    pub bots: Option<String>,
+    /// Directory of the embedded SQLite database [default: ./data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); without it the embedded SQLite store is used.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Redis URL (redis://…); without it sessions and chunk metadata stay in process.
+    #[arg(long)]
+    pub redis_url: Option<String>,
+    /// Simulation ticks per second [default: 20].
+    #[arg(long)]
+    pub tick_hz: Option<String>,
+}
+
+/// The settings as written in the TOML file: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    admin: Option<String>,
+    bots: Option<u32>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    tick_hz: Option<u32>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardConfig {
+    /// WebSocket listen address.
+    pub listen: SocketAddr,
+    /// Admin HTTP address.
+    pub admin: SocketAddr,
+    /// Server-side bots.
+    pub bots: u32,
+    /// Embedded store directory.
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL, when configured.
+    pub database_url: Option<String>,
+    /// Redis URL, when configured.
+    pub redis_url: Option<String>,
+    /// Ticks per second.
+    pub tick_hz: u32,
+}
+
+/// Largest number of bots one shard accepts.
+pub const MAX_BOTS: u32 = 1_000_000;
+
+/// A configuration error: which field, where the value came from, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The command line could not be parsed (includes `--help` output).
+    Flags(String),
+    /// The config file could not be read or parsed.
+    File { path: PathBuf, reason: String },
+    /// A value is invalid.
+    Invalid { field: &'static str, origin: String, reason: String },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flags(message) => write!(f, "{message}"),
+            Self::File { path, reason } => write!(f, "config file {}: {reason}", path.display()),
+            Self::Invalid { field, origin, reason } => write!(f, "`{field}` (from {origin}): {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One setting's raw value and where it came from.
+struct Raw {
+    value: String,
+    origin: String,
+}
+
+impl ShardConfig {
+    /// Reads flags from `args` (program name first), the file they name, and the environment
+    /// through `env`; validates the result.
+    pub fn load<I, T>(args: I, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let flags = Flags::try_parse_from(args).map_err(|e| ConfigError::Flags(e.to_string()))?;
+        let file = match &flags.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let pick = |field: &'static str, flag: Option<String>, from_file: Option<String>| {
+            layered(field, flag, &env, from_file)
+        };
+        let config = ShardConfig {
+            listen: addr("listen", pick("listen", flags.listen, file.listen), "127.0.0.1:7777")?,
+            admin: addr("admin", pick("admin", flags.admin, file.admin), "127.0.0.1:7778")?,
+            bots: number(
+                "bots",
+                pick("bots", flags.bots, file.bots.map(|b| b.to_string())),
+                0,
+                0..=MAX_BOTS,
+            )?,
+            data_dir: path(pick("data_dir", path_str(flags.data_dir), path_str(file.data_dir)))?,
+            database_url: url(
+                "database_url",
+                pick("database_url", flags.database_url, file.database_url),
+                &["postgres://", "postgresql://"],
+            )?,
+            redis_url: url(
+                "redis_url",
+                pick("redis_url", flags.redis_url, file.redis_url),
+                &["redis://", "rediss://"],
+            )?,
+            tick_hz: number(
+                "tick_hz",
+                pick("tick_hz", flags.tick_hz, file.tick_hz.map(|h| h.to_string())),
+                20,
+                1..=1000,
+            )?,
+        };
+        config.check()
+    }
+
+    /// Cross-field rules.
+    fn check(self) -> Result<Self, ConfigError> {
+        if self.listen == self.admin {
+            return Err(invalid("admin", "the configuration", "must differ from `listen`"));
+        }
+        Ok(self)
+    }
+}
+
+fn read_file(path: &PathBuf) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })
+}
+
+/// The highest-priority value of a field: flag, then `SHARD_<FIELD>`, then the file.
+fn layered(
+    field: &'static str,
+    flag: Option<String>,
+    env: &impl Fn(&str) -> Option<String>,
+    from_file: Option<String>,
+) -> Option<Raw> {
+    let var = format!("SHARD_{}", field.to_ascii_uppercase());
+    flag.map(|value| Raw { value, origin: format!("--{}", field.replace('_', "-")) })
+        .or_else(|| env(&var).map(|value| Raw { value, origin: var.clone() }))
+        .or_else(|| from_file.map(|value| Raw { value, origin: "the config file".to_string() }))
+}
+
+fn invalid(field: &'static str, origin: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid { field, origin: origin.to_string(), reason: reason.to_string() }
+}
+
+fn addr(field: &'static str, raw: Option<Raw>, default: &str) -> Result<SocketAddr, ConfigError> {
+    let Some(raw) = raw else { return Ok(default.parse().expect("valid default address")) };
+    raw.value.trim().parse().map_err(|_| {
+        invalid(field, &raw.origin, &format!("`{}` is not an address like 127.0.0.1:7777", raw.value))
+    })
+}
+
+fn number(
+    field: &'static str,
+    raw: Option<Raw>,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    let n: u32 = raw
+        .value
+        .trim()
+        .parse()
+        .map_err(|_| invalid(field, &raw.origin, &format!("`{}` is not a whole number", raw.value)))?;
+    if !range.contains(&n) {
+        let reason = format!("{n} is outside {}..={}", range.start(), range.end());
+        return Err(invalid(field, &raw.origin, &reason));
+    }
+    Ok(n)
+}
+
+fn path_str(p: Option<PathBuf>) -> Option<String> {
+    p.map(|p| p.to_string_lossy().into_owned())
+}
+
+fn path(raw: Option<Raw>) -> Result<PathBuf, ConfigError> {
+    match raw {
+        None => Ok(PathBuf::from("./data")),
+        Some(raw) if raw.value.trim().is_empty() => {
+            Err(invalid("data_dir", &raw.origin, "must not be empty"))
+        }
+        Some(raw) => Ok(PathBuf::from(raw.value)),
+    }
+}
+
+fn url(field: &'static str, raw: Option<Raw>, schemes: &[&str]) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = raw else { return Ok(None) };
+    if schemes.iter().any(|s| raw.value.starts_with(s)) {
+        Ok(Some(raw.value))
+    } else {
+        Err(invalid(field, &raw.origin, &format!("must start with {}", schemes.join(" or "))))
+    }
+}

@@ -1,0 +1,85 @@
+//! Shard configuration: defaults, the file < environment < flag order, and errors that name the
+//! field and where its value came from.
+
+use std::collections::HashMap;
+use tools::config::{ConfigError, ShardConfig};
+
+fn load(args: &[&str], env: &[(&str, &str)]) -> Result<ShardConfig, ConfigError> {
+    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let args = std::iter::once("shard").chain(args.iter().copied());
+    ShardConfig::load(args, |k| env.get(k).cloned())
+}
+
+fn field_and_origin(e: ConfigError) -> (&'static str, String) {
+    match e {
+        ConfigError::Invalid { field, origin, .. } => (field, origin),
+        other => panic!("expected an invalid field, got {other}"),
+    }
+}
+
+#[test]
+fn defaults_run_an_embedded_shard() {
+    let c = load(&[], &[]).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:7777");
+    assert_eq!(c.admin.to_string(), "127.0.0.1:7778");
+    assert_eq!((c.bots, c.tick_hz), (0, 20));
+    assert_eq!(c.data_dir, std::path::PathBuf::from("./data"));
+    assert_eq!((c.database_url, c.redis_url), (None, None));
+}
+
+#[test]
+fn flag_beats_environment_beats_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shard.toml");
+    std::fs::write(&file, "bots = 10\ntick_hz = 30\nlisten = \"0.0.0.0:9000\"\n").unwrap();
+    let path = file.to_str().unwrap();
+    let c = load(&["--config", path], &[]).unwrap();
+    assert_eq!((c.bots, c.tick_hz, c.listen.port()), (10, 30, 9000));
+    let c = load(&["--config", path], &[("SHARD_BOTS", "20"), ("SHARD_TICK_HZ", "25")]).unwrap();
+    assert_eq!((c.bots, c.tick_hz), (20, 25));
+    let c = load(&["--config", path, "--bots", "5000"], &[("SHARD_BOTS", "20")]).unwrap();
+    assert_eq!((c.bots, c.tick_hz), (5000, 30), "no SHARD_TICK_HZ this time: the file wins");
+}
+
+#[test]
+fn bad_values_name_the_field_and_origin() {
+    let e = load(&["--listen", "nowhere"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("listen", "--listen".to_string()));
+    let e = load(&[], &[("SHARD_TICK_HZ", "0")]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("tick_hz", "SHARD_TICK_HZ".to_string()));
+    let e = load(&["--bots", "-3"], &[]).unwrap_err();
+    assert!(matches!(e, ConfigError::Flags(_) | ConfigError::Invalid { field: "bots", .. }), "{e}");
+    let e = load(&["--database-url", "mysql://x"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("database_url", "--database-url".to_string()));
+    let e = load(&[], &[("SHARD_REDIS_URL", "http://x")]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("redis_url", "SHARD_REDIS_URL".to_string()));
+    let e = load(&["--admin", "127.0.0.1:7777"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e).0, "admin");
+    let message = load(&["--tick-hz", "5000"], &[]).unwrap_err().to_string();
+    assert!(message.contains("tick_hz") && message.contains("--tick-hz"), "{message}");
+}
+
+#[test]
+fn file_errors_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shard.toml");
+    std::fs::write(&file, "bots = 10\nbogus = 1\n").unwrap();
+    let e = load(&["--config", file.to_str().unwrap()], &[]).unwrap_err();
+    assert!(matches!(&e, ConfigError::File { reason, .. } if reason.contains("bogus")), "{e}");
+    std::fs::write(&file, "tick_hz = \"fast\"\n").unwrap();
+    assert!(matches!(load(&["--config", file.to_str().unwrap()], &[]), Err(ConfigError::File { .. })));
+    let missing = dir.path().join("missing.toml");
+    assert!(matches!(load(&["--config", missing.to_str().unwrap()], &[]), Err(ConfigError::File { .. })));
+    assert!(matches!(load(&["--no-such-flag"], &[]), Err(ConfigError::Flags(_))));
+}
+
+#[test]
+fn postgres_and_redis_urls_are_accepted() {
+    let c = load(
+        &["--database-url", "postgres://postgres@127.0.0.1/shard"],
+        &[("SHARD_REDIS_URL", "redis://127.0.0.1:6379")],
+    )
+    .unwrap();
+    assert_eq!(c.database_url.as_deref(), Some("postgres://postgres@127.0.0.1/shard"));
+    assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+}
