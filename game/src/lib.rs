@@ -14,6 +14,7 @@ pub mod movement;
 pub mod orders;
 pub mod residency;
 pub mod service;
+pub mod session;
 pub mod sim;
 pub mod spawn;
 mod systems;
