@@ -10,6 +10,7 @@ pub mod chunks;
 pub mod content;
 pub mod error;
 pub mod geom;
+pub mod interest;
 pub mod movement;
 pub mod orders;
 pub mod residency;
