@@ -2,6 +2,7 @@
 //! find the others' by direct sparse-array indexing, never by hashing. Columns in one group need no
 //! join at all: zip their first `group_len` values.
 
+use crate::bitset::AtomicBitSet;
 use crate::column::Column;
 use crate::entity::Entity;
 use rayon::prelude::*;
@@ -24,6 +25,17 @@ pub fn join3<'a, A, B, C>(
 /// when it changed `a`, which marks it changed.
 pub fn join2_mut<A, B>(a: &mut Column<A>, b: &Column<B>, mut f: impl FnMut(Entity, &mut A, &B) -> bool) {
     let (owners, values, changed) = a.split_mut();
+    join_slice(owners, values, changed, b, &mut f);
+}
+
+/// The loop shared by [`join2_mut`] and each chunk of [`par_join2_mut`].
+fn join_slice<A, B>(
+    owners: &[Entity],
+    values: &mut [A],
+    changed: &AtomicBitSet,
+    b: &Column<B>,
+    f: &mut impl FnMut(Entity, &mut A, &B) -> bool,
+) {
     for (&e, va) in owners.iter().zip(values.iter_mut()) {
         if let Some(vb) = b.get(e)
             && f(e, va, vb)
@@ -41,12 +53,6 @@ pub fn par_join2_mut<A: Send, B: Sync>(
     f: impl Fn(Entity, &mut A, &B) -> bool + Sync,
 ) {
     a.par_chunks_mut(chunk_len).for_each(|(owners, values, changed)| {
-        for (&e, va) in owners.iter().zip(values.iter_mut()) {
-            if let Some(vb) = b.get(e)
-                && f(e, va, vb)
-            {
-                changed.insert(e.index() as usize);
-            }
-        }
+        join_slice(owners, values, changed, b, &mut |e, va, vb| f(e, va, vb));
     });
 }
