@@ -157,11 +157,16 @@ impl ChunkTable {
         self.slots[i].data.as_mut().map(|d| &mut d.objects)
     }
 
-    /// Marks the chunk holding `(x, y)` as changed (saved before it unloads).
+    /// Marks the chunk holding `(x, y)` as changed (saved before it unloads) and bumps its
+    /// version, so clients are sent the new content.
     pub fn mark_dirty_at(&mut self, x: i32, y: i32) -> bool {
         let (cx, cy) = MapGeometry::chunk_of(x, y);
         let Some(i) = self.geometry.chunk_index(cx, cy) else { return false };
-        self.slots[i].data.as_mut().map(|d| d.dirty = true).is_some()
+        let changed = |d: &mut Box<ResidentChunk>| {
+            d.dirty = true;
+            d.version = d.version.wrapping_add(1);
+        };
+        self.slots[i].data.as_mut().map(changed).is_some()
     }
 }
 

@@ -6,6 +6,7 @@
 //! (ai → orders → actions → movement → residency; movement rebuilds the grid first).
 
 pub mod bots;
+pub mod chunk_wire;
 pub mod chunks;
 pub mod content;
 pub mod error;

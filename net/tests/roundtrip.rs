@@ -47,6 +47,7 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         }),
         (any::<u32>(), entity()).prop_map(|(request, item)| ClientMessage::Pickup(Pickup { request, item })),
         any::<u64>().prop_map(|nonce| ClientMessage::Ping { nonce }),
+        (any::<u64>(), any::<u32>()).prop_map(|(tick, received)| ClientMessage::Ack(Ack { tick, received })),
     ]
 }
 
@@ -217,4 +218,33 @@ fn golden_bytes_match_the_documented_offsets() {
 
     let err = ServerMessage::Error(ErrorMsg { code: 2, request: 3, text: "hi".into() }).encode();
     assert_eq!(&err[..], &[0x86, 2, 0, 3, 0, 0, 0, 2, 0, b'h', b'i']);
+}
+
+#[test]
+fn ack_window_says_which_frames_arrived() {
+    let ack = ClientMessage::Ack(Ack { tick: 100, received: 0b101 });
+    assert_eq!(&ack.encode()[..], &[&[0x08][..], &100u64.to_le_bytes(), &5u32.to_le_bytes()].concat()[..]);
+    let ClientMessage::Ack(a) = ClientMessage::decode(&ack.encode()).unwrap() else { panic!("not an ack") };
+    assert_eq!(a.received(100), Some(true));
+    assert_eq!(a.received(99), Some(true), "bit 0");
+    assert_eq!(a.received(98), Some(false), "bit 1");
+    assert_eq!(a.received(97), Some(true), "bit 2");
+    assert_eq!(a.received(68), Some(false), "bit 31");
+    assert_eq!(a.received(67), None, "older than the window");
+    assert_eq!(a.received(101), None, "newer than the ack");
+}
+
+#[test]
+fn shared_update_records_encode_like_pushed_ones() {
+    let u = EntityUpdate { id: EntityId(7), x: -3, y: 9, vx: 1, vy: -1, hp: 50, flags: 2 };
+    let own = OwnState::default();
+    let mut a = FrameBuilder::new(1, 2, &own);
+    a.push_update(&u);
+    let mut b = FrameBuilder::new(9, 9, &own);
+    b.push_leave(EntityId(1));
+    b.reset(1, 2, &own);
+    b.push_update_record(&u.record());
+    assert_eq!(a.finish(), b.finish());
+    assert_eq!(b.records(), 1);
+    assert_eq!(b.encoded_len(), FRAME_HEAD_LEN + UPDATE_RECORD_LEN);
 }

@@ -3,7 +3,9 @@
 use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
 
-use super::wire::{CraftWire, DropWire, HelloWire, InputWire, InventoryMoveWire, PickupWire, PingWire};
+use super::wire::{
+    AckWire, CraftWire, DropWire, HelloWire, InputWire, InventoryMoveWire, PickupWire, PingWire,
+};
 use super::{
     DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, clamp_str, expect_end, msg_type,
     read_fixed, take_str,
@@ -124,6 +126,29 @@ pub enum ClientMessage {
         /// Opaque value echoed back.
         nonce: u64,
     },
+    /// 0x08.
+    Ack(Ack),
+}
+
+/// Frames received, so the server knows which state the client holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Ack {
+    /// Tick of the newest `Frame` received.
+    pub tick: u64,
+    /// Bit `i` set: the frame of tick `tick - 1 - i` was received too.
+    pub received: u32,
+}
+
+impl Ack {
+    /// True when this ack says the frame of tick `t` arrived; `None` when `t` is newer than the
+    /// ack or older than its 32-frame window (unknown).
+    pub fn received(&self, t: u64) -> Option<bool> {
+        if t == self.tick {
+            return Some(true);
+        }
+        let back = self.tick.checked_sub(t)?.checked_sub(1)?;
+        (back < 32).then(|| self.received & (1 << back) != 0)
+    }
 }
 
 impl ClientMessage {
@@ -137,6 +162,7 @@ impl ClientMessage {
             ClientMessage::Drop(_) => msg_type::DROP,
             ClientMessage::Pickup(_) => msg_type::PICKUP,
             ClientMessage::Ping { .. } => msg_type::PING,
+            ClientMessage::Ack(_) => msg_type::ACK,
         }
     }
 
@@ -153,6 +179,9 @@ impl ClientMessage {
             ClientMessage::Ping { nonce } => {
                 out.extend_from_slice(PingWire { nonce: U64::new(*nonce) }.as_bytes())
             }
+            ClientMessage::Ack(a) => out.extend_from_slice(
+                AckWire { tick: U64::new(a.tick), received: U32::new(a.received) }.as_bytes(),
+            ),
         }
     }
 
@@ -174,9 +203,16 @@ impl ClientMessage {
             msg_type::DROP => decode_drop(body).map(ClientMessage::Drop),
             msg_type::PICKUP => decode_pickup(body).map(ClientMessage::Pickup),
             msg_type::PING => decode_ping(body),
+            msg_type::ACK => decode_ack(body),
             other => Err(DecodeError::UnknownType(other)),
         }
     }
+}
+
+fn decode_ack(body: &[u8]) -> Result<ClientMessage, DecodeError> {
+    let (w, rest) = read_fixed::<AckWire>(msg_type::ACK, body)?;
+    expect_end(msg_type::ACK, rest)?;
+    Ok(ClientMessage::Ack(Ack { tick: w.tick.get(), received: w.received.get() }))
 }
 
 /// Encodes a `Hello` body with an explicit protocol version (tests use other versions).

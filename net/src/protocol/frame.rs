@@ -205,6 +205,36 @@ impl FrameBuilder {
         }
     }
 
+    /// Adds an update record encoded beforehand with [`EntityUpdate::record`] (one encoding
+    /// shared by every client that needs it); false if the frame already holds 65,535.
+    pub fn push_update_record(&mut self, record: &[u8; UPDATE_RECORD_LEN]) -> bool {
+        bump(&mut self.head.updates) && {
+            self.updates.extend_from_slice(record);
+            true
+        }
+    }
+
+    /// Empties the frame for reuse with a new head, keeping the buffers' capacity.
+    pub fn reset(&mut self, tick: u64, last_input_seq: u32, own: &OwnState) {
+        let head = FrameHeadWire {
+            tick: U64::new(tick),
+            last_input_seq: U32::new(last_input_seq),
+            own: own_wire(own),
+            ..FrameHeadWire::default()
+        };
+        self.head = head;
+        self.enters.clear();
+        self.updates.clear();
+        self.leaves.clear();
+    }
+
+    /// Number of records so far (enters + updates + leaves).
+    pub fn records(&self) -> usize {
+        usize::from(self.head.enters.get())
+            + usize::from(self.head.updates.get())
+            + usize::from(self.head.leaves.get())
+    }
+
     /// Adds a leave record; false if the frame already holds 65,535 of them.
     pub fn push_leave(&mut self, id: EntityId) -> bool {
         bump(&mut self.head.leaves) && {
@@ -243,6 +273,22 @@ fn bump(count: &mut U16) -> bool {
             true
         }
         None => false,
+    }
+}
+
+/// Bytes of one encoded update record.
+pub const UPDATE_RECORD_LEN: usize = 24;
+/// Bytes of one encoded enter record.
+pub const ENTER_RECORD_LEN: usize = 26;
+/// Bytes of a frame with no records (type byte and head).
+pub const FRAME_HEAD_LEN: usize = 45;
+
+impl EntityUpdate {
+    /// The record's wire bytes, for [`FrameBuilder::push_update_record`].
+    pub fn record(&self) -> [u8; UPDATE_RECORD_LEN] {
+        let mut out = [0u8; UPDATE_RECORD_LEN];
+        out.copy_from_slice(update_wire(self).as_bytes());
+        out
     }
 }
 

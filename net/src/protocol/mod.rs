@@ -12,11 +12,14 @@ mod server_msg;
 pub mod wire;
 
 pub use client_msg::{
-    ClientMessage, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup, encode_hello_with_version,
+    Ack, ClientMessage, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup, encode_hello_with_version,
 };
 pub use codes::{close_code, error_code};
 pub use error::DecodeError;
-pub use frame::{EntityEnter, EntityUpdate, Frame, FrameBuilder, OwnState};
+pub use frame::{
+    ENTER_RECORD_LEN, EntityEnter, EntityUpdate, FRAME_HEAD_LEN, Frame, FrameBuilder, OwnState,
+    UPDATE_RECORD_LEN,
+};
 pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, Welcome};
 
 /// The protocol version this crate speaks; sent in `Hello` and echoed in `Welcome`.
@@ -48,6 +51,8 @@ pub mod msg_type {
     pub const PICKUP: u8 = 0x06;
     /// Client → server: latency probe, answered by `PONG`.
     pub const PING: u8 = 0x07;
+    /// Client → server: which recent frames arrived (deltas are built against them).
+    pub const ACK: u8 = 0x08;
     /// Server → client: the session is accepted.
     pub const WELCOME: u8 = 0x81;
     /// Server → client: per-tick state.

@@ -116,6 +116,18 @@ pub struct PingWire {
     pub nonce: U64,
 }
 
+/// `Ack` (0x08). 12 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct AckWire {
+    /// Tick of the newest `Frame` received.
+    pub tick: U64,
+    /// Bit `i` set: the frame of tick `tick - 1 - i` was received too.
+    pub received: U32,
+}
+
 /// `Welcome` (0x81). 56 bytes.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
@@ -312,6 +324,7 @@ mod tests {
         assert_eq!(size_of::<DropWire>(), 16);
         assert_eq!(size_of::<PickupWire>(), 12);
         assert_eq!(size_of::<PingWire>(), 8);
+        assert_eq!(size_of::<AckWire>(), 12);
         assert_eq!(size_of::<WelcomeWire>(), 56);
         assert_eq!(size_of::<OwnStateWire>(), 26);
         assert_eq!(size_of::<FrameHeadWire>(), 44);
