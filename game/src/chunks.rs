@@ -43,17 +43,25 @@ pub struct ResidentChunk {
 impl ResidentChunk {
     /// Wraps tiles, computing the blocking bitmap from `blocks` (by terrain id).
     pub fn new(tiles: ChunkTiles, blocks: &[bool], version: u32) -> Self {
-        let mut blocking = Box::new([0u128; CHUNK_SIDE]);
-        for (y, row) in blocking.iter_mut().enumerate() {
-            for x in 0..CHUNK_SIDE {
-                let t = tiles.terrain[ChunkTiles::index(x, y)] as usize;
-                if blocks.get(t).copied().unwrap_or(true) {
-                    *row |= 1u128 << x;
-                }
-            }
-        }
+        let blocking = blocking_bitmap(&tiles.terrain[..], blocks);
         Self { tiles, blocking, objects: Vec::new(), dirty: false, tiles_unsaved: false, version }
     }
+}
+
+/// One bit per tile, row by row (`y * 128 + x` in `terrain`): set when `blocks` (by terrain id)
+/// says the tile blocks; unknown ids and missing tiles block. The server's resident chunks and
+/// the client library's chunk cache both use this rule.
+pub fn blocking_bitmap(terrain: &[u16], blocks: &[bool]) -> Box<[u128; CHUNK_SIDE]> {
+    let mut blocking = Box::new([0u128; CHUNK_SIDE]);
+    for (y, row) in blocking.iter_mut().enumerate() {
+        for x in 0..CHUNK_SIDE {
+            let t = terrain.get(ChunkTiles::index(x, y)).map_or(usize::MAX, |&t| t as usize);
+            if blocks.get(t).copied().unwrap_or(true) {
+                *row |= 1u128 << x;
+            }
+        }
+    }
+    blocking
 }
 
 /// One chunk's slot.

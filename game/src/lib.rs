@@ -8,15 +8,18 @@
 pub mod bots;
 pub mod chunk_wire;
 pub mod chunks;
+pub mod client;
 pub mod content;
 pub mod error;
 pub mod geom;
 pub mod interest;
 pub mod movement;
 pub mod orders;
+pub mod replicate;
 pub mod residency;
 pub mod service;
 pub mod session;
+pub mod shard;
 pub mod sim;
 pub mod spawn;
 mod systems;

@@ -33,6 +33,10 @@ pub struct Residency {
     pub error_count: u64,
     /// Object rows that could not be read, in total.
     pub bad_rows: usize,
+    /// Chunks installed (loaded or generated) since start.
+    pub loads: u64,
+    /// Chunks unloaded since start.
+    pub unloads: u64,
     /// Per chunk: which (chunk, edge) cases characters are in this tick (scratch).
     masks: Vec<u16>,
     /// Chunks with a non-zero mask (scratch).
@@ -52,6 +56,8 @@ impl Residency {
             errors: std::collections::VecDeque::new(),
             error_count: 0,
             bad_rows: 0,
+            loads: 0,
+            unloads: 0,
             masks: Vec::new(),
             occupied: Vec::new(),
         }
@@ -164,6 +170,7 @@ fn install_ready(
             ChunkEvent::Ready { key, tiles, version, objects, generated_save, bad_rows } => {
                 let Some(i) = chunks.geometry().chunk_index(key.cx, key.cy) else { continue };
                 res.bad_rows += bad_rows;
+                res.loads += 1;
                 let mut data = ResidentChunk::new(tiles, &res.blocks, version);
                 data.tiles_unsaved = generated_save.is_some();
                 let slot = chunks.slot_at_mut(i);
@@ -242,6 +249,7 @@ fn step_slot(
     let slot = chunks.slot_at_mut(i);
     let entities = slot.data.take().map(|d| d.objects).unwrap_or_default();
     slot.state = ChunkState::Absent;
+    res.unloads += 1;
     queue_despawn_objects(cmds, k, entities);
     true
 }
@@ -267,6 +275,32 @@ fn poll_save(chunks: &mut ChunkTable, res: &mut Residency, i: usize, now: u64) {
             res.record_error(format!("save chunk {i}: {e}"));
         }
     }
+}
+
+/// Submits a save of every resident chunk with unsaved changes and no save in flight (the
+/// periodic checkpoint and the shutdown flush); the chunks stay resident. Returns how many.
+pub(crate) fn checkpoint(
+    chunks: &mut ChunkTable,
+    res: &mut Residency,
+    objects: &engine::Column<ObjectRecord>,
+    now: u64,
+) -> usize {
+    let mut submitted = 0;
+    for j in 0..chunks.live.len() {
+        let i = chunks.live[j];
+        let slot = chunks.slot_at(i);
+        let unsaved = slot.data.as_deref().is_some_and(|d| d.dirty || d.tiles_unsaved);
+        if slot.state != ChunkState::Resident || slot.ticket.is_some() || !unsaved {
+            continue;
+        }
+        submit_save(chunks, res, i, now, objects);
+        let slot = chunks.slot_at_mut(i);
+        if slot.ticket.is_some() {
+            slot.state = ChunkState::Resident;
+            submitted += 1;
+        }
+    }
+    submitted
 }
 
 fn submit_save(

@@ -102,6 +102,21 @@ pub struct Objects {
     pub max_radius: i32,
 }
 
+/// Chunk residency counters of one map (totals since start, except `resident`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkCounters {
+    /// Chunks in memory now.
+    pub resident: u64,
+    /// Chunks installed (loaded or generated).
+    pub loads: u64,
+    /// Chunks unloaded.
+    pub unloads: u64,
+    /// Storage errors (retried).
+    pub errors: u64,
+    /// Chunks quarantined.
+    pub quarantined: u64,
+}
+
 /// The clock the tick runs on (tests drive it by hand).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SimClock {
@@ -294,6 +309,29 @@ impl MapSim {
             list.retain(|&o| o != e);
         }
         true
+    }
+
+    /// Submits saves of every chunk with unsaved changes (checkpoint or shutdown); the store's
+    /// writer makes them durable. Returns how many were submitted.
+    pub fn save_dirty_chunks(&mut self) -> usize {
+        let now = self.world.resource(self.keys.clock).now_ms;
+        let mut chunks = self.world.resource_mut(self.keys.chunks);
+        let mut res = self.world.resource_mut(self.keys.residency);
+        let objects = self.world.column(self.keys.object);
+        crate::residency::checkpoint(&mut chunks, &mut res, &objects, now)
+    }
+
+    /// Chunk residency counters: `(resident, loads, unloads, storage errors, quarantined)`.
+    pub fn chunk_counters(&self) -> ChunkCounters {
+        let chunks = self.world.resource(self.keys.chunks);
+        let res = self.world.resource(self.keys.residency);
+        ChunkCounters {
+            resident: chunks.resident_count() as u64,
+            loads: res.loads,
+            unloads: res.unloads,
+            errors: res.error_count,
+            quarantined: res.quarantine_reports.len() as u64,
+        }
     }
 
     /// Object entities near `(x, y)` within `r`, with their records' kinds.

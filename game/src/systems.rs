@@ -4,10 +4,11 @@
 //! only the previous tick's grid snapshot, so results do not depend on the thread count.
 
 use crate::chunks::ChunkTable;
+use crate::content::CharacterRules;
 use crate::content::Content;
 use crate::error::GameError;
-use crate::movement::{Circle, StepInput, dist, step};
-use crate::orders::{ActionKind, ActionResult, Impossible, Order, OrderSlot, Outcome};
+use crate::movement::{Circle, dist, step};
+use crate::orders::{ActionKind, ActionResult, Goal, Impossible, Order, OrderSlot, Outcome, action_reach};
 use crate::sim::{Keys, Moved, Objects, SimConfig, Steer};
 use engine::{Column, Entity, Schedule, SortedGrid};
 use rayon::prelude::*;
@@ -20,9 +21,7 @@ const MAX_CIRCLES: usize = 64;
 /// Rules the systems need, copied out of content.
 #[derive(Debug, Clone, Copy)]
 struct Rules {
-    radius: i32,
-    speed: i32,
-    range: i32,
+    character: CharacterRules,
     config: SimConfig,
 }
 
@@ -33,8 +32,7 @@ pub fn build(
     content: &Content,
     config: SimConfig,
 ) -> Result<(), GameError> {
-    let c = content.character;
-    let rules = Rules { radius: c.radius, speed: c.max_speed, range: c.interact_range, config };
+    let rules = Rules { character: content.character, config };
     crate::bots::add_stage(schedule, k)?;
     add_orders(schedule, k, rules)?;
     add_actions(schedule, k)?;
@@ -78,7 +76,7 @@ impl Lookup<'_> {
     /// Position and radius of a target entity (character or object).
     fn target(&self, e: Entity) -> Option<(i32, i32, i32)> {
         if let (Some(&x), Some(&y)) = (self.x.get(e), self.y.get(e)) {
-            return Some((x, y, self.rules.radius));
+            return Some((x, y, self.rules.character.radius));
         }
         let g = self.objects.grid.get(e)?;
         let r = self.objects.radius.get(e.index() as usize).copied().unwrap_or(0);
@@ -95,7 +93,7 @@ impl Lookup<'_> {
             Order::Idle => s.active = false,
             Order::MoveTo { x, y } if pos == (x, y) => end(o, s, Outcome::Done),
             Order::MoveTo { .. } if stuck => end(o, s, Outcome::Impossible(Impossible::Blocked)),
-            Order::MoveTo { x, y } => go(s, (x, y), 0),
+            Order::MoveTo { x, y } => go(s, Goal::move_to(x, y)),
             Order::Follow { target } => self.follow(me, pos, target, o, s),
             Order::Interact { target } => self.act(me, pos, target, ActionKind::Interact, o, s),
             Order::Attack { target } => self.act(me, pos, target, ActionKind::Attack, o, s),
@@ -108,7 +106,7 @@ impl Lookup<'_> {
         if d > i64::from(self.rules.config.follow_range) {
             return end(o, s, Outcome::Impossible(Impossible::TooFar));
         }
-        go(s, (tx, ty), self.rules.radius + tr + 16);
+        go(s, Goal::follow((tx, ty), self.rules.character.radius, tr));
         s.stuck = 0;
     }
 
@@ -122,14 +120,14 @@ impl Lookup<'_> {
         s: &mut Steer,
     ) {
         let Some((tx, ty, tr)) = self.checked_target(me, target, o, s) else { return };
-        let reach = self.rules.radius + tr + self.rules.range;
+        let reach = action_reach(&self.rules.character, tr);
         if dist(i64::from(tx - pos.0), i64::from(ty - pos.1)) <= i64::from(reach) {
             s.active = false;
             s.action = Some(kind);
         } else if s.stuck >= self.rules.config.stuck_ticks {
             end(o, s, Outcome::Impossible(Impossible::Blocked));
         } else {
-            go(s, (tx, ty), reach);
+            go(s, Goal::approach((tx, ty), reach));
         }
     }
 
@@ -152,8 +150,8 @@ impl Lookup<'_> {
     }
 }
 
-fn go(s: &mut Steer, (x, y): (i32, i32), stop: i32) {
-    (s.goal_x, s.goal_y, s.stop_dist, s.active) = (x, y, stop, true);
+fn go(s: &mut Steer, g: Goal) {
+    (s.goal_x, s.goal_y, s.stop_dist, s.active) = (g.x, g.y, g.stop_dist, true);
 }
 
 fn end(o: &mut OrderSlot, s: &mut Steer, outcome: Outcome) {
@@ -261,15 +259,8 @@ impl Env<'_> {
             return false;
         }
         self.gather(me, (*x, *y), buf);
-        let input = StepInput {
-            x: *x,
-            y: *y,
-            radius: self.rules.radius,
-            speed: self.rules.speed,
-            goal_x: s.goal_x,
-            goal_y: s.goal_y,
-            stop_dist: s.stop_dist,
-        };
+        let goal = Goal { x: s.goal_x, y: s.goal_y, stop_dist: s.stop_dist };
+        let input = goal.step_input(&self.rules.character, (*x, *y));
         let out = step(&input, self.chunks, buf);
         let moved = (out.x, out.y) != (*x, *y);
         s.stuck = if moved || out.arrived { 0 } else { s.stuck.saturating_add(1) };
@@ -280,7 +271,7 @@ impl Env<'_> {
 
     fn gather(&self, me: Entity, (x, y): (i32, i32), buf: &mut Vec<Circle>) {
         buf.clear();
-        let (r, speed) = (self.rules.radius, self.rules.speed);
+        let (r, speed) = (self.rules.character.radius, self.rules.character.max_speed);
         let reach = speed + r + self.objects.max_radius;
         self.objects.grid.for_each_in_radius(x, y, reach, |g| {
             let cr = self.objects.radius.get(g.entity.index() as usize).copied().unwrap_or(0);

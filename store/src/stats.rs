@@ -16,6 +16,9 @@ pub(crate) struct Counters {
     pub retries: AtomicU64,
     pub rejected_full: AtomicU64,
     pub dropped_at_stop: AtomicU64,
+    pub flush_us_sum: AtomicU64,
+    pub flushes: AtomicU64,
+    pub last_flush_us: AtomicU64,
 }
 
 /// A snapshot of the write-behind counters (totals since start), for metrics.
@@ -35,6 +38,12 @@ pub struct WriterStats {
     pub rejected_full: u64,
     /// Operations still queued when the pool was stopped (logged as errors).
     pub dropped_at_stop: u64,
+    /// Transactions and position batches written (each one is a flush to the database).
+    pub flushes: u64,
+    /// Their total duration, microseconds (with `flushes`: the mean flush latency).
+    pub flush_us_sum: u64,
+    /// Duration of the most recent one, microseconds.
+    pub last_flush_us: u64,
     /// Operations queued or in flight right now.
     pub queue_depth: u64,
     /// Players whose position waits for the next batch.
@@ -42,6 +51,14 @@ pub struct WriterStats {
 }
 
 impl Counters {
+    /// Records one database write (transaction or position batch) that took `took`.
+    pub(crate) fn record_flush(&self, took: std::time::Duration) {
+        let us = took.as_micros().min(u128::from(u64::MAX)) as u64;
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        self.flush_us_sum.fetch_add(us, Ordering::Relaxed);
+        self.last_flush_us.store(us, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self, queue_depth: u64, positions_pending: u64) -> WriterStats {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         WriterStats {
@@ -56,6 +73,9 @@ impl Counters {
             retries: get(&self.retries),
             rejected_full: get(&self.rejected_full),
             dropped_at_stop: get(&self.dropped_at_stop),
+            flushes: get(&self.flushes),
+            flush_us_sum: get(&self.flush_us_sum),
+            last_flush_us: get(&self.last_flush_us),
             queue_depth,
             positions_pending,
         }

@@ -37,6 +37,15 @@ pub struct Flags {
     /// Simulation ticks per second [default: 20].
     #[arg(long)]
     pub tick_hz: Option<String>,
+    /// Most client connections from one IP address [default: 16]; raise it for load tests.
+    #[arg(long)]
+    pub max_conns_per_ip: Option<String>,
+    /// This shard's id in the metadata store [default: shard-1].
+    #[arg(long)]
+    pub shard_id: Option<String>,
+    /// Prefix of every Redis key this shard writes [default: mmo:].
+    #[arg(long)]
+    pub redis_prefix: Option<String>,
 }
 
 /// The settings as written in the TOML file: every key optional, unknown keys refused.
@@ -50,6 +59,9 @@ struct FileSettings {
     database_url: Option<String>,
     redis_url: Option<String>,
     tick_hz: Option<u32>,
+    max_conns_per_ip: Option<u32>,
+    shard_id: Option<String>,
+    redis_prefix: Option<String>,
 }
 
 /// A validated configuration.
@@ -69,6 +81,12 @@ pub struct ShardConfig {
     pub redis_url: Option<String>,
     /// Ticks per second.
     pub tick_hz: u32,
+    /// Most client connections per IP address.
+    pub max_conns_per_ip: u32,
+    /// Shard id in the metadata store.
+    pub shard_id: String,
+    /// Prefix of Redis keys.
+    pub redis_prefix: String,
 }
 
 /// Largest number of bots one shard accepts.
@@ -145,6 +163,22 @@ impl ShardConfig {
                 20,
                 1..=1000,
             )?,
+            max_conns_per_ip: number(
+                "max_conns_per_ip",
+                pick(
+                    "max_conns_per_ip",
+                    flags.max_conns_per_ip,
+                    file.max_conns_per_ip.map(|n| n.to_string()),
+                ),
+                16,
+                1..=1_000_000,
+            )?,
+            shard_id: name("shard_id", pick("shard_id", flags.shard_id, file.shard_id), "shard-1")?,
+            redis_prefix: name(
+                "redis_prefix",
+                pick("redis_prefix", flags.redis_prefix, file.redis_prefix),
+                "mmo:",
+            )?,
         };
         config.check()
     }
@@ -205,6 +239,17 @@ fn number(
         return Err(invalid(field, &raw.origin, &reason));
     }
     Ok(n)
+}
+
+/// A short identifier: 1–64 characters of letters, digits, `-`, `_`, `:` and `.`.
+fn name(field: &'static str, raw: Option<Raw>, default: &str) -> Result<String, ConfigError> {
+    let Some(raw) = raw else { return Ok(default.to_owned()) };
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-_:.".contains(c);
+    if raw.value.is_empty() || raw.value.len() > 64 || !raw.value.chars().all(ok) {
+        let reason = "must be 1–64 characters of letters, digits, -, _, : and .";
+        return Err(invalid(field, &raw.origin, reason));
+    }
+    Ok(raw.value)
 }
 
 fn path_str(p: Option<PathBuf>) -> Option<String> {

@@ -1,5 +1,9 @@
 //! Library side of the binaries: what `shard` and `bots` parse and compose, kept out of `main` so
-//! it is tested. The `shard` and `bots` binaries themselves arrive with issue #6.
+//! it is tested. `src/bin/shard.rs` and `src/bin/bots.rs` are thin wrappers.
 
 pub mod admin;
 pub mod config;
+pub mod harness;
+pub mod logging;
+pub mod metrics;
+pub mod serve;

@@ -116,7 +116,11 @@ impl Ordered {
             return;
         }
         let refs: Vec<&WriteOp> = ops.iter().map(|(op, _)| op).collect();
+        let started = std::time::Instant::now();
         let result = self.apply(&refs);
+        if result.is_ok() {
+            self.counters.record_flush(started.elapsed());
+        }
         match result {
             Err(e) if ops.len() > 1 && !matches!(e, StoreError::Closed) => {
                 tracing::warn!(error = %e, ops = ops.len(), "merged write failed, retrying ops one by one");

@@ -101,6 +101,7 @@ impl PositionWorker {
             Ok(n) => {
                 self.counters.positions_written.fetch_add(n as u64, Ordering::Relaxed);
                 self.counters.position_batches.fetch_add(1, Ordering::Relaxed);
+                self.counters.record_flush(started.elapsed());
                 tracing::trace!(rows = n, took = ?started.elapsed(), "positions written");
                 Ok(())
             }

@@ -1,0 +1,67 @@
+//! Why the client library refused a server message: typed, never a panic.
+
+use crate::chunk_wire::ChunkWireError;
+use std::fmt;
+
+/// A server message the client world could not apply. Nothing was changed by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientWorldError {
+    /// A message that needs a session arrived before Welcome.
+    NotWelcomed,
+    /// Welcome named a protocol version this library does not speak.
+    UnsupportedVersion(u16),
+    /// Welcome named a map the content's world layout does not have.
+    UnknownMap(u32),
+    /// A chunk message for another map than the session's.
+    WrongMap {
+        /// The session's map.
+        expected: u32,
+        /// The message's map.
+        got: u32,
+    },
+    /// A chunk outside the map.
+    ChunkOutsideMap {
+        /// Chunk x.
+        cx: i32,
+        /// Chunk y.
+        cy: i32,
+    },
+    /// The chunk payload did not decode.
+    Chunk(ChunkWireError),
+    /// A frame not newer than one already applied.
+    StaleFrame {
+        /// The frame's tick.
+        tick: u64,
+        /// The newest tick applied.
+        newest: u64,
+    },
+}
+
+impl fmt::Display for ClientWorldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotWelcomed => write!(f, "message before Welcome"),
+            Self::UnsupportedVersion(v) => write!(f, "server speaks protocol version {v}"),
+            Self::UnknownMap(m) => write!(f, "map {m} is not in the content's world layout"),
+            Self::WrongMap { expected, got } => write!(f, "chunk of map {got}, session is on map {expected}"),
+            Self::ChunkOutsideMap { cx, cy } => write!(f, "chunk ({cx}, {cy}) is outside the map"),
+            Self::Chunk(e) => write!(f, "bad chunk payload: {e}"),
+            Self::StaleFrame { tick, newest } => write!(f, "frame of tick {tick} after tick {newest}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientWorldError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Chunk(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ChunkWireError> for ClientWorldError {
+    fn from(e: ChunkWireError) -> Self {
+        Self::Chunk(e)
+    }
+}

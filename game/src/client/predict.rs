@@ -1,0 +1,218 @@
+//! Client prediction with server reconciliation: the client records each Input it sends; on
+//! every Frame it drops the inputs the server applied, takes the authoritative own position and
+//! replays the order in force tick by tick with the server's own movement step, against the
+//! client's chunk cache. Other characters are not predicted as obstacles.
+
+use super::world::ClientWorld;
+use crate::content::CharacterRules;
+use crate::geom::TILE;
+use crate::movement::{Circle, dist, step};
+use crate::orders::{Goal, action_reach};
+use net::protocol::{EntityId, Frame, Input, Order};
+use std::collections::VecDeque;
+
+/// A prediction further than this from the authoritative position counts as mispredicted
+/// (1/8 tile, the server's own threshold for resending an entity).
+pub const MISPREDICT_THRESHOLD: i64 = (TILE / 8) as i64;
+/// Most ticks predicted past the newest frame (3.2 s at 20 Hz); further asks get `None`.
+pub const MAX_PREDICT_TICKS: u64 = 64;
+/// Most unapplied inputs kept (the oldest are forgotten past this).
+const MAX_PENDING: usize = 256;
+
+/// Wire order kinds (`Frame.own.order`, `Input.order`).
+const KIND_STOP: u8 = 0;
+
+/// Misprediction counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PredictionStats {
+    /// Frames compared with a prediction made before they arrived.
+    pub predictions: u64,
+    /// Of those, predictions off by more than [`MISPREDICT_THRESHOLD`].
+    pub mispredicted: u64,
+    /// Largest error seen, 1/256 tile.
+    pub max_error: i64,
+}
+
+/// The authoritative state prediction starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Base {
+    tick: u64,
+    pos: (i32, i32),
+    order_kind: u8,
+    order_target: EntityId,
+}
+
+/// Predicts the own character's position from the newest frame and the inputs in flight.
+#[derive(Debug, Clone)]
+pub struct Predictor {
+    rules: CharacterRules,
+    pending: VecDeque<Input>,
+    applied: Option<Order>,
+    base: Option<Base>,
+    /// `path[i]`: predicted position at `base.tick + 1 + i`.
+    path: Vec<(i32, i32)>,
+    circles: Vec<Circle>,
+    stats: PredictionStats,
+}
+
+impl Predictor {
+    /// A predictor for characters with `rules` (the content's `character` table).
+    pub fn new(rules: CharacterRules) -> Self {
+        Self {
+            rules,
+            pending: VecDeque::new(),
+            applied: None,
+            base: None,
+            path: Vec::new(),
+            circles: Vec::new(),
+            stats: PredictionStats::default(),
+        }
+    }
+
+    /// Forgets the session (inputs, base); counters stay.
+    pub fn reset(&mut self) {
+        self.pending.clear();
+        self.applied = None;
+        self.base = None;
+        self.path.clear();
+    }
+
+    /// Records an Input the client sent (in increasing `seq` order).
+    pub fn record_input(&mut self, input: Input) {
+        if self.pending.len() == MAX_PENDING {
+            self.pending.pop_front();
+        }
+        self.pending.push_back(input);
+        self.path.clear();
+    }
+
+    /// Drops cached predictions (call when the terrain changed: a chunk arrived or left).
+    pub fn invalidate(&mut self) {
+        self.path.clear();
+    }
+
+    /// Inputs sent and not yet applied by the server, oldest first.
+    pub fn pending(&self) -> impl Iterator<Item = &Input> {
+        self.pending.iter()
+    }
+
+    /// Misprediction counters.
+    pub fn stats(&self) -> PredictionStats {
+        self.stats
+    }
+
+    /// Reconciles with a frame already applied to `world`: first scores the prediction made
+    /// for its tick, then drops the inputs it applied and restarts from its own state.
+    pub fn on_frame(&mut self, world: &ClientWorld, frame: &Frame) {
+        if self.base.is_some_and(|b| frame.tick <= b.tick) {
+            return;
+        }
+        if let Some(p) = self.predicted(world, frame.tick) {
+            self.score(p, (frame.own.x, frame.own.y));
+        }
+        while let Some(i) = self.pending.front().filter(|i| i.seq <= frame.last_input_seq) {
+            self.applied = Some(i.order);
+            self.pending.pop_front();
+        }
+        let (order_kind, order_target) = (frame.own.order, frame.own.order_target);
+        self.base =
+            Some(Base { tick: frame.tick, pos: (frame.own.x, frame.own.y), order_kind, order_target });
+        self.path.clear();
+    }
+
+    fn score(&mut self, predicted: (i32, i32), actual: (i32, i32)) {
+        let err = dist(i64::from(predicted.0 - actual.0), i64::from(predicted.1 - actual.1));
+        self.stats.predictions += 1;
+        self.stats.max_error = self.stats.max_error.max(err);
+        if err > MISPREDICT_THRESHOLD {
+            self.stats.mispredicted += 1;
+        }
+    }
+
+    /// Predicted own position at `tick` (at or after the newest frame's tick, at most
+    /// [`MAX_PREDICT_TICKS`] past it); `None` before the first frame or out of that range.
+    pub fn predicted(&mut self, world: &ClientWorld, tick: u64) -> Option<(i32, i32)> {
+        let base = self.base?;
+        let ahead = tick.checked_sub(base.tick)?;
+        if ahead == 0 {
+            return Some(base.pos);
+        }
+        if ahead > MAX_PREDICT_TICKS {
+            return None;
+        }
+        let order = self.order_in_force(&base);
+        while (self.path.len() as u64) < ahead {
+            let pos = self.path.last().copied().unwrap_or(base.pos);
+            let t = base.tick + 1 + self.path.len() as u64;
+            let next = self.advance(world, order, pos, t);
+            self.path.push(next);
+        }
+        self.path.get(ahead as usize - 1).copied()
+    }
+
+    /// The order the server is carrying out after the base frame: the newest unapplied input
+    /// (the server applies it at the next tick), else the last applied order while the frame
+    /// still reports it (same kind, same target).
+    fn order_in_force(&self, base: &Base) -> Option<Order> {
+        if let Some(i) = self.pending.back() {
+            return Some(i.order);
+        }
+        let applied = self.applied?;
+        let (kind, target) = order_kind(&applied);
+        (base.order_kind != KIND_STOP && kind == base.order_kind && target == base.order_target)
+            .then_some(applied)
+    }
+
+    /// One server tick of movement under `order` from `pos` (the position after tick `t − 1`).
+    fn advance(&mut self, world: &ClientWorld, order: Option<Order>, pos: (i32, i32), t: u64) -> (i32, i32) {
+        let Some(goal) = order.and_then(|o| self.goal(world, o, pos, t)) else { return pos };
+        let terrain = world.chunks();
+        let reach = self.rules.max_speed + self.rules.radius + terrain.max_object_radius();
+        terrain.circles_near(pos.0, pos.1, reach, &mut self.circles);
+        let out = step(&goal.step_input(&self.rules, pos), terrain, &self.circles);
+        (out.x, out.y)
+    }
+
+    /// The steering goal of `order` at tick `t`, as the server's orders system computes it
+    /// (targets are read where they stood after tick `t − 1`); `None` when not moving.
+    fn goal(&self, world: &ClientWorld, order: Order, pos: (i32, i32), t: u64) -> Option<Goal> {
+        match order {
+            Order::Stop => None,
+            Order::MoveTo { x, y } => (pos != (x, y)).then(|| Goal::move_to(x, y)),
+            Order::Follow(target) => {
+                let (tp, tr) = self.target(world, target, t)?;
+                Some(Goal::follow(tp, self.rules.radius, tr))
+            }
+            Order::Interact { target, .. } | Order::Attack(target) => {
+                let (tp, tr) = self.target(world, target, t)?;
+                let reach = action_reach(&self.rules, tr);
+                let d = dist(i64::from(tp.0 - pos.0), i64::from(tp.1 - pos.1));
+                (d > i64::from(reach)).then(|| Goal::approach(tp, reach))
+            }
+        }
+    }
+
+    /// Where a target stood after tick `t − 1` and its radius: an object of a held chunk, else
+    /// another entity (a character) extrapolated from its record. Never the own character.
+    fn target(&self, world: &ClientWorld, target: EntityId, t: u64) -> Option<((i32, i32), i32)> {
+        if target == EntityId::NONE || world.player() == Some(target) {
+            return None;
+        }
+        if let Some(o) = world.chunks().object(target.0) {
+            return Some(((o.x, o.y), o.radius));
+        }
+        let s = world.entity(target)?;
+        Some((s.position_at(t.saturating_sub(1)), self.rules.radius))
+    }
+}
+
+/// Wire kind and target of an order (`Input.order` values).
+fn order_kind(o: &Order) -> (u8, EntityId) {
+    match *o {
+        Order::Stop => (0, EntityId::NONE),
+        Order::MoveTo { .. } => (1, EntityId::NONE),
+        Order::Follow(t) => (2, t),
+        Order::Interact { target, .. } => (3, target),
+        Order::Attack(t) => (4, t),
+    }
+}

@@ -1,0 +1,345 @@
+//! `ClientWorld`: everything a client knows, built from the server messages it receives: the
+//! session (Welcome), the chunk cache (ChunkData / ChunkDrop), the entity table and own state
+//! (Frame deltas) and the frames received (for Ack).
+
+use super::ack::AckTracker;
+use super::chunk_cache::{ChunkCache, ChunkInsert};
+use super::error::ClientWorldError;
+use crate::chunk_wire;
+use crate::content::Content;
+use crate::geom::{MapGeometry, WorldLayout};
+use net::protocol::{
+    Ack, ChunkData, ChunkDrop, EntityEnter, EntityId, EntityUpdate, Frame, OwnState, PROTOCOL_VERSION,
+    Redirect, ServerMessage, SessionToken, Welcome,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The session the server granted (from Welcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// The player's own entity.
+    pub player: EntityId,
+    /// The map the player is on.
+    pub map: MapGeometry,
+    /// Simulation ticks per second.
+    pub tick_rate_hz: u16,
+    /// The server's tick when Welcome was sent.
+    pub server_tick: u64,
+    /// Token to present when reconnecting.
+    pub token: SessionToken,
+}
+
+/// What the client holds about another entity: its last record and the tick of that record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityState {
+    /// Content-defined kind (from the enter record).
+    pub kind: u16,
+    /// Position x at `tick`.
+    pub x: i32,
+    /// Position y at `tick`.
+    pub y: i32,
+    /// Velocity x, 1/256 tile per tick.
+    pub vx: i16,
+    /// Velocity y.
+    pub vy: i16,
+    /// Hit points.
+    pub hp: u16,
+    /// Game-defined flags.
+    pub flags: u16,
+    /// Tick of the frame that carried this record.
+    pub tick: u64,
+}
+
+impl EntityState {
+    /// Position extrapolated to `tick`: `x + vx·(tick − record tick)` (the server's rule).
+    pub fn position_at(&self, tick: u64) -> (i32, i32) {
+        let dt = i128::from(tick) - i128::from(self.tick);
+        (extrapolate(self.x, self.vx, dt), extrapolate(self.y, self.vy, dt))
+    }
+}
+
+/// `p + v·dt`, saturated into `i32`.
+fn extrapolate(p: i32, v: i16, dt: i128) -> i32 {
+    let moved = i128::from(p) + i128::from(v).saturating_mul(dt);
+    moved.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32
+}
+
+/// The player's own authoritative state from the newest frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnView {
+    /// The frame's tick.
+    pub tick: u64,
+    /// Last input applied by the server.
+    pub last_input_seq: u32,
+    /// The frame head's own state.
+    pub state: OwnState,
+}
+
+/// What applying a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// A session started (everything before it was forgotten).
+    Welcome,
+    /// A frame was applied.
+    Frame {
+        /// Its tick.
+        tick: u64,
+    },
+    /// A chunk was stored.
+    Chunk {
+        /// Chunk x.
+        cx: i32,
+        /// Chunk y.
+        cy: i32,
+        /// New or replacing an older version.
+        insert: ChunkInsert,
+    },
+    /// A chunk older than the one held was ignored.
+    StaleChunk,
+    /// A chunk was forgotten (`held`: it was held).
+    ChunkDrop {
+        /// True when the chunk was held.
+        held: bool,
+    },
+    /// The server asks to reconnect elsewhere (kept in [`ClientWorld::redirect`]).
+    Redirect,
+    /// The server reported an error (the connection stays open).
+    ServerError {
+        /// Error code (protocol §5).
+        code: u16,
+        /// Request id the error is about.
+        request: u32,
+    },
+    /// A Pong.
+    Pong {
+        /// The nonce sent in Ping.
+        nonce: u64,
+    },
+}
+
+/// Counters of anomalies that are not errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorldStats {
+    /// Frames applied.
+    pub frames: u64,
+    /// ChunkData messages stored.
+    pub chunks: u64,
+    /// ChunkDrop messages applied.
+    pub chunk_drops: u64,
+    /// Update records for entities not held (ignored).
+    pub unknown_updates: u64,
+    /// Leave records for entities not held.
+    pub unknown_leaves: u64,
+}
+
+/// Everything a client knows about the game, kept up to date by [`ClientWorld::apply`].
+#[derive(Debug, Clone)]
+pub struct ClientWorld {
+    content: Arc<Content>,
+    layout: WorldLayout,
+    session: Option<Session>,
+    chunks: ChunkCache,
+    entities: HashMap<u64, EntityState>,
+    own: Option<OwnView>,
+    acks: AckTracker,
+    redirect: Option<Redirect>,
+    stats: WorldStats,
+}
+
+impl ClientWorld {
+    /// An empty world for `content` (the same content the server runs).
+    pub fn new(content: Arc<Content>) -> Self {
+        let layout = WorldLayout::from_content(&content);
+        let chunks = ChunkCache::new(&content);
+        Self {
+            content,
+            layout,
+            session: None,
+            chunks,
+            entities: HashMap::new(),
+            own: None,
+            acks: AckTracker::new(),
+            redirect: None,
+            stats: WorldStats::default(),
+        }
+    }
+
+    /// Applies one server message. On error nothing changed.
+    pub fn apply(&mut self, msg: &ServerMessage) -> Result<Applied, ClientWorldError> {
+        match msg {
+            ServerMessage::Welcome(w) => self.welcome(w),
+            ServerMessage::Frame(f) => self.frame(f),
+            ServerMessage::ChunkData(c) => self.chunk(c),
+            ServerMessage::ChunkDrop(d) => self.chunk_drop(d),
+            ServerMessage::Redirect(r) => {
+                self.redirect = Some(r.clone());
+                Ok(Applied::Redirect)
+            }
+            ServerMessage::Error(e) => Ok(Applied::ServerError { code: e.code, request: e.request }),
+            ServerMessage::Pong(p) => Ok(Applied::Pong { nonce: p.nonce }),
+        }
+    }
+
+    fn welcome(&mut self, w: &Welcome) -> Result<Applied, ClientWorldError> {
+        if w.version != PROTOCOL_VERSION {
+            return Err(ClientWorldError::UnsupportedVersion(w.version));
+        }
+        let map = *self.layout.map(w.map).ok_or(ClientWorldError::UnknownMap(w.map))?;
+        self.session = Some(Session {
+            player: w.player,
+            map,
+            tick_rate_hz: w.tick_rate_hz,
+            server_tick: w.server_tick,
+            token: w.token,
+        });
+        self.chunks.reset(Some(map));
+        self.entities.clear();
+        self.own = None;
+        self.acks.reset();
+        self.redirect = None;
+        Ok(Applied::Welcome)
+    }
+
+    fn frame(&mut self, f: &Frame) -> Result<Applied, ClientWorldError> {
+        self.session.ok_or(ClientWorldError::NotWelcomed)?;
+        if let Some(newest) = self.acks.newest().filter(|&n| f.tick <= n) {
+            return Err(ClientWorldError::StaleFrame { tick: f.tick, newest });
+        }
+        self.acks.record(f.tick);
+        self.own = Some(OwnView { tick: f.tick, last_input_seq: f.last_input_seq, state: f.own });
+        f.enters.iter().for_each(|e| self.enter(e, f.tick));
+        f.updates.iter().for_each(|u| self.update(u, f.tick));
+        for id in &f.leaves {
+            if self.entities.remove(&id.0).is_none() {
+                self.stats.unknown_leaves += 1;
+            }
+        }
+        self.stats.frames += 1;
+        Ok(Applied::Frame { tick: f.tick })
+    }
+
+    fn enter(&mut self, e: &EntityEnter, tick: u64) {
+        let state =
+            EntityState { kind: e.kind, x: e.x, y: e.y, vx: e.vx, vy: e.vy, hp: e.hp, flags: e.flags, tick };
+        self.entities.insert(e.id.0, state);
+    }
+
+    fn update(&mut self, u: &EntityUpdate, tick: u64) {
+        let Some(s) = self.entities.get_mut(&u.id.0) else {
+            self.stats.unknown_updates += 1;
+            return;
+        };
+        (s.x, s.y, s.vx, s.vy, s.hp, s.flags, s.tick) = (u.x, u.y, u.vx, u.vy, u.hp, u.flags, tick);
+    }
+
+    /// Checks that a chunk message is for the session's map and inside it.
+    fn check_chunk(&self, map: u32, cx: i32, cy: i32) -> Result<(), ClientWorldError> {
+        let session = self.session.ok_or(ClientWorldError::NotWelcomed)?;
+        if map != session.map.id {
+            return Err(ClientWorldError::WrongMap { expected: session.map.id, got: map });
+        }
+        match session.map.chunk_index(cx, cy) {
+            Some(_) => Ok(()),
+            None => Err(ClientWorldError::ChunkOutsideMap { cx, cy }),
+        }
+    }
+
+    fn chunk(&mut self, c: &ChunkData) -> Result<Applied, ClientWorldError> {
+        self.check_chunk(c.map, c.cx, c.cy)?;
+        if !self.chunks.wants(c.cx, c.cy, c.version) {
+            return Ok(Applied::StaleChunk);
+        }
+        let content = chunk_wire::decode(&c.data, c.raw_len)?;
+        let insert = self.chunks.insert(c.cx, c.cy, c.version, &content);
+        self.stats.chunks += 1;
+        Ok(Applied::Chunk { cx: c.cx, cy: c.cy, insert })
+    }
+
+    fn chunk_drop(&mut self, d: &ChunkDrop) -> Result<Applied, ClientWorldError> {
+        self.check_chunk(d.map, d.cx, d.cy)?;
+        self.stats.chunk_drops += 1;
+        Ok(Applied::ChunkDrop { held: self.chunks.remove(d.cx, d.cy) })
+    }
+
+    /// The content this world was built with.
+    pub fn content(&self) -> &Arc<Content> {
+        &self.content
+    }
+
+    /// The session, once Welcome arrived.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The player's own entity, once welcomed.
+    pub fn player(&self) -> Option<EntityId> {
+        self.session.map(|s| s.player)
+    }
+
+    /// The map's geometry, once welcomed.
+    pub fn map(&self) -> Option<&MapGeometry> {
+        self.session.as_ref().map(|s| &s.map)
+    }
+
+    /// The chunk cache (also the [`crate::movement::Terrain`] for prediction).
+    pub fn chunks(&self) -> &ChunkCache {
+        &self.chunks
+    }
+
+    /// Own authoritative state from the newest frame.
+    pub fn own(&self) -> Option<&OwnView> {
+        self.own.as_ref()
+    }
+
+    /// Another entity's last record.
+    pub fn entity(&self, id: EntityId) -> Option<&EntityState> {
+        self.entities.get(&id.0)
+    }
+
+    /// Every entity held, by wire id.
+    pub fn entities(&self) -> impl Iterator<Item = (EntityId, &EntityState)> {
+        self.entities.iter().map(|(&id, s)| (EntityId(id), s))
+    }
+
+    /// Number of entities held.
+    pub fn entity_count(&self) -> usize {
+        self.entities.len()
+    }
+
+    /// Position of `id` extrapolated to `tick`: another entity from its record, the own
+    /// character from the newest frame head.
+    pub fn position_at(&self, id: EntityId, tick: u64) -> Option<(i32, i32)> {
+        if let Some(s) = self.entities.get(&id.0) {
+            return Some(s.position_at(tick));
+        }
+        let own = self.own.filter(|_| self.player() == Some(id))?;
+        let dt = i128::from(tick) - i128::from(own.tick);
+        Some((extrapolate(own.state.x, own.state.vx, dt), extrapolate(own.state.y, own.state.vy, dt)))
+    }
+
+    /// The tick of the newest frame applied.
+    pub fn newest_tick(&self) -> Option<u64> {
+        self.acks.newest()
+    }
+
+    /// The Ack to send for the frames received so far.
+    pub fn ack(&self) -> Option<Ack> {
+        self.acks.ack()
+    }
+
+    /// The frames-received tracker.
+    pub fn ack_tracker(&self) -> &AckTracker {
+        &self.acks
+    }
+
+    /// The last Redirect received in this session.
+    pub fn redirect(&self) -> Option<&Redirect> {
+        self.redirect.as_ref()
+    }
+
+    /// Anomaly counters.
+    pub fn stats(&self) -> WorldStats {
+        self.stats
+    }
+}

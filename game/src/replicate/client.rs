@@ -1,0 +1,247 @@
+//! One client's replication state and its per-tick work: the chunk area and the chunks sent,
+//! the known-entity table, and the Frame built against what the client holds.
+
+use super::chunk_cache::ChunkCache;
+use super::config::{ReplicationConfig, ReplicationStats};
+use super::known::{Candidate, Known, Merge, MergeInput, Settled, Visible};
+use super::select::{Packer, prioritize};
+use super::snapshot::{Character, Snapshot};
+use super::state::CHARACTER_MAX_HP;
+use crate::geom::MapGeometry;
+use crate::interest::{AreaChange, ChunkArea};
+use engine::Entity;
+use net::protocol::{Ack, ChunkDrop, EntityId, FrameBuilder, OwnState, ServerMessage};
+use net::{ConnId, Outbound};
+use store::MapId;
+
+/// What every client's work reads this tick.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TickContext<'a> {
+    /// This tick's characters.
+    pub snapshot: &'a Snapshot,
+    /// Encoded chunks.
+    pub cache: &'a ChunkCache,
+    /// Tunables.
+    pub config: &'a ReplicationConfig,
+    /// Map id for ChunkDrop.
+    pub map: MapId,
+    /// Current tick.
+    pub tick: u64,
+}
+
+/// A chunk of the client's area inside the map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HeldChunk {
+    /// Chunk coordinates.
+    pub coords: (i32, i32),
+    /// Dense chunk index.
+    pub index: usize,
+    /// Version of the ChunkData sent, if any.
+    pub sent_version: Option<u32>,
+}
+
+/// The head of the last Frame sent (to skip frames that would say nothing new).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LastFrame {
+    tick: u64,
+    own: OwnState,
+    input_seq: u32,
+}
+
+/// One connected client.
+#[derive(Debug)]
+pub(crate) struct ClientState {
+    /// The connection.
+    pub conn: ConnId,
+    /// The player's character.
+    pub entity: Entity,
+    /// Last Input.seq applied.
+    pub last_input: u32,
+    /// Own character's position this tick; `None` when it does not exist (nothing is sent).
+    viewer: Option<(i32, i32)>,
+    area: ChunkArea,
+    change: AreaChange,
+    /// In-map chunks of the area.
+    chunks: Vec<HeldChunk>,
+    /// Sent chunks that left the area this tick.
+    drops: Vec<(i32, i32)>,
+    known: Vec<Known>,
+    next_known: Vec<Known>,
+    visible: Vec<Visible>,
+    candidates: Vec<Candidate>,
+    builder: FrameBuilder,
+    last_frame: Option<LastFrame>,
+    /// Messages of this tick, drained by the replicator.
+    pub outbox: Vec<(ConnId, Outbound)>,
+    /// Counters of this tick, drained by the replicator.
+    pub stats: ReplicationStats,
+}
+
+impl ClientState {
+    /// A client that holds nothing yet.
+    pub fn new(conn: ConnId, entity: Entity, margin: i32) -> Self {
+        Self {
+            conn,
+            entity,
+            last_input: 0,
+            viewer: None,
+            area: ChunkArea::new(margin),
+            change: AreaChange::default(),
+            chunks: Vec::new(),
+            drops: Vec::new(),
+            known: Vec::new(),
+            next_known: Vec::new(),
+            visible: Vec::new(),
+            candidates: Vec::new(),
+            builder: FrameBuilder::new(0, 0, &OwnState::default()),
+            last_frame: None,
+            outbox: Vec::new(),
+            stats: ReplicationStats::default(),
+        }
+    }
+
+    /// Applies a selective ack to the known table.
+    pub fn on_ack(&mut self, ack: &Ack) {
+        self.known.retain_mut(|entry| entry.on_ack(ack) == Settled::Keep);
+    }
+
+    /// Moves the chunk area to the character's position (serial phase, before encoding).
+    pub fn update_area(&mut self, snapshot: &Snapshot, geometry: &MapGeometry) {
+        self.viewer = snapshot.find(self.entity).map(|c| (c.state.x, c.state.y));
+        let Some((x, y)) = self.viewer else { return };
+        self.area.update(x, y, &mut self.change);
+        for &left in &self.change.left {
+            if let Some(at) = self.chunks.iter().position(|h| h.coords == left) {
+                let held = self.chunks.swap_remove(at);
+                if held.sent_version.is_some() {
+                    self.drops.push(left);
+                }
+            }
+        }
+        for &(cx, cy) in &self.change.entered {
+            if let Some(index) = geometry.chunk_index(cx, cy) {
+                self.chunks.push(HeldChunk { coords: (cx, cy), index, sent_version: None });
+            }
+        }
+    }
+
+    /// Chunks of the area whose current content the client lacks.
+    pub fn wanted_chunks<'a>(&'a self, cache: &'a ChunkCache) -> impl Iterator<Item = (i32, i32)> + 'a {
+        let current = |h: &HeldChunk| cache.get(h.index).is_some_and(|e| h.sent_version == Some(e.version));
+        self.chunks.iter().filter(move |h| !current(h)).map(|h| h.coords)
+    }
+
+    /// Builds this tick's messages into the outbox (parallel phase).
+    pub fn build(&mut self, ctx: &TickContext<'_>) {
+        if self.viewer.is_none() {
+            return;
+        }
+        self.send_chunks(ctx.cache);
+        self.send_drops(ctx.map);
+        if let Some(own) = ctx.snapshot.find(self.entity).copied() {
+            self.send_frame(ctx, &own);
+        }
+    }
+
+    /// ChunkData for every area chunk encoded at a version the client does not hold.
+    fn send_chunks(&mut self, cache: &ChunkCache) {
+        for held in &mut self.chunks {
+            let Some(encoded) = cache.get(held.index) else { continue };
+            if held.sent_version == Some(encoded.version) {
+                continue;
+            }
+            held.sent_version = Some(encoded.version);
+            self.stats.chunk_data_msgs += 1;
+            self.stats.chunk_data_bytes += encoded.message.len() as u64;
+            self.outbox.push((self.conn, Outbound::reliable(encoded.message.clone())));
+        }
+    }
+
+    /// ChunkDrop for every sent chunk that left the area.
+    fn send_drops(&mut self, map: MapId) {
+        for (cx, cy) in self.drops.drain(..) {
+            let message = ServerMessage::ChunkDrop(ChunkDrop { map, cx, cy }).encode();
+            self.outbox.push((self.conn, Outbound::reliable(message)));
+        }
+    }
+
+    /// Builds the Frame against what the client holds, or skips it when it would say nothing.
+    fn send_frame(&mut self, ctx: &TickContext<'_>, own: &Character) {
+        let own_state = own_state(own);
+        self.builder.reset(ctx.tick, self.last_input, &own_state);
+        self.pack_records(ctx, own);
+        let head = LastFrame { tick: ctx.tick, own: own_state, input_seq: self.last_input };
+        if self.is_redundant(&head, ctx.config.heartbeat_ticks) {
+            self.stats.frames_skipped += 1;
+            return;
+        }
+        let payload = self.builder.finish();
+        self.stats.frames += 1;
+        self.stats.frame_bytes += payload.len() as u64;
+        self.outbox.push((self.conn, Outbound::frame(payload)));
+        self.last_frame = Some(head);
+    }
+
+    /// Settles expired sends, merges the known table with what is in view, and packs the
+    /// records the client needs into the frame by priority within the budget.
+    fn pack_records(&mut self, ctx: &TickContext<'_>, own: &Character) {
+        let tick = ctx.tick;
+        self.known.iter_mut().for_each(|k| k.expire(tick, ctx.config.inflight_ticks));
+        self.gather_visible(ctx.snapshot, own.id);
+        let input = MergeInput {
+            snapshot: ctx.snapshot,
+            visible: &self.visible,
+            tick,
+            tolerance: ctx.config.tolerance,
+        };
+        Merge { next: &mut self.next_known, candidates: &mut self.candidates }.run(&self.known, &input);
+        std::mem::swap(&mut self.known, &mut self.next_known);
+        prioritize(&mut self.candidates, ctx.snapshot, (own.state.x, own.state.y));
+        let budget = ctx.config.effective_budget();
+        let builder = &mut self.builder;
+        let mut packer = Packer { builder, known: &mut self.known, snapshot: ctx.snapshot, tick, budget };
+        let filled = packer.fill(&self.candidates);
+        self.stats.records_deferred += filled.deferred;
+        self.stats.records_resent += filled.resent;
+    }
+
+    /// True when the frame carries no records, the head is unchanged and the heartbeat is not due.
+    fn is_redundant(&self, head: &LastFrame, heartbeat_ticks: u64) -> bool {
+        let Some(last) = self.last_frame else { return false };
+        self.builder.records() == 0
+            && last.own == head.own
+            && last.input_seq == head.input_seq
+            && head.tick.saturating_sub(last.tick) < heartbeat_ticks
+    }
+
+    /// Characters in the area's chunks except the client's own, sorted by id.
+    fn gather_visible(&mut self, snapshot: &Snapshot, own_id: u64) {
+        self.visible.clear();
+        for &(cx, cy) in self.area.chunks() {
+            for at in snapshot.in_chunk(cx, cy) {
+                let id = snapshot.character(at).id;
+                if id != own_id {
+                    self.visible.push(Visible { id, at: at as u32 });
+                }
+            }
+        }
+        self.visible.sort_unstable_by_key(|v| v.id);
+    }
+}
+
+/// The Frame head's own state of a character.
+fn own_state(c: &Character) -> OwnState {
+    let s = &c.state;
+    OwnState {
+        x: s.x,
+        y: s.y,
+        vx: s.vx,
+        vy: s.vy,
+        hp: s.hp,
+        max_hp: CHARACTER_MAX_HP,
+        order: c.order,
+        // The head's flags are one byte: the low bits of the character's flags.
+        flags: s.flags as u8,
+        order_target: EntityId(c.order_target),
+    }
+}

@@ -1,0 +1,77 @@
+//! Replication tunables and the cumulative counters the shard reports.
+
+use crate::interest::DEFAULT_MARGIN;
+use net::protocol::{ENTER_RECORD_LEN, FRAME_HEAD_LEN};
+
+/// Tunables of replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicationConfig {
+    /// Largest Frame per client per tick, whole message including the 45-byte head (default
+    /// 190). A budget too small for one enter record is raised to fit one, so views converge.
+    pub frame_budget_bytes: usize,
+    /// Dead-reckoning error allowed before an update is sent, 1/256 tile (default 32: 1/8 tile).
+    pub tolerance: i32,
+    /// A Frame goes out at least this often even when nothing changed, ticks (default 20).
+    pub heartbeat_ticks: u64,
+    /// A record no Ack has answered after this many ticks is treated as lost (default 40).
+    pub inflight_ticks: u64,
+    /// Most `ChunkData` encodings per tick (default 32).
+    pub chunk_encodes_per_tick: usize,
+    /// Chunk area hysteresis, 1/256 tile (default [`DEFAULT_MARGIN`]).
+    pub area_margin: i32,
+}
+
+impl Default for ReplicationConfig {
+    fn default() -> Self {
+        Self {
+            frame_budget_bytes: 190,
+            tolerance: 32,
+            heartbeat_ticks: 20,
+            inflight_ticks: 40,
+            chunk_encodes_per_tick: 32,
+            area_margin: DEFAULT_MARGIN,
+        }
+    }
+}
+
+impl ReplicationConfig {
+    /// The frame budget actually applied: at least a head plus one enter record.
+    pub(crate) fn effective_budget(&self) -> usize {
+        self.frame_budget_bytes.max(FRAME_HEAD_LEN + ENTER_RECORD_LEN)
+    }
+}
+
+/// Cumulative replication counters (since the [`super::Replicator`] was made).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplicationStats {
+    /// Frames sent.
+    pub frames: u64,
+    /// Bytes of the Frames sent.
+    pub frame_bytes: u64,
+    /// `ChunkData` messages sent (one per client and chunk version).
+    pub chunk_data_msgs: u64,
+    /// Bytes of the `ChunkData` messages sent.
+    pub chunk_data_bytes: u64,
+    /// `ChunkData` encodings made (shared by every client that receives them).
+    pub chunk_encodes: u64,
+    /// Records that did not fit a Frame's budget and waited for a later tick.
+    pub records_deferred: u64,
+    /// Records sent again because the Frame carrying them was lost or never acknowledged.
+    pub records_resent: u64,
+    /// Frames not sent because they would have carried nothing new.
+    pub frames_skipped: u64,
+}
+
+impl ReplicationStats {
+    /// Adds `other` to these counters.
+    pub(crate) fn add(&mut self, other: &ReplicationStats) {
+        self.frames += other.frames;
+        self.frame_bytes += other.frame_bytes;
+        self.chunk_data_msgs += other.chunk_data_msgs;
+        self.chunk_data_bytes += other.chunk_data_bytes;
+        self.chunk_encodes += other.chunk_encodes;
+        self.records_deferred += other.records_deferred;
+        self.records_resent += other.records_resent;
+        self.frames_skipped += other.frames_skipped;
+    }
+}

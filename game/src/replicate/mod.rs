@@ -1,0 +1,157 @@
+//! Server side of interest management (§13): per-client chunk areas with `ChunkData` /
+//! `ChunkDrop`, and per-client delta Frames built against what each client acknowledged.
+//!
+//! Every tick [`Replicator::build`] snapshots the characters once (state quantized, update
+//! records encoded once, bucketed by chunk), moves each client's
+//! [`ChunkArea`](crate::interest::ChunkArea), encodes the chunks clients lack (bounded per tick,
+//! one shared `Bytes` per chunk version), then builds each client's messages in parallel:
+//! ChunkData, ChunkDrop, then at most one Frame whose records (leaves, enters, updates beyond
+//! dead reckoning) fit the byte budget by priority.
+//! Selective acks ([`Replicator::on_ack`]) settle records in flight; lost ones are re-evaluated.
+
+mod chunk_cache;
+mod client;
+mod config;
+mod known;
+mod select;
+mod snapshot;
+mod state;
+
+pub use config::{ReplicationConfig, ReplicationStats};
+pub use state::{KIND_BOT, KIND_PLAYER};
+
+use crate::MapSim;
+use chunk_cache::ChunkCache;
+use client::{ClientState, TickContext};
+use engine::Entity;
+use net::protocol::Ack;
+use net::{ConnId, Outbound};
+use rayon::prelude::*;
+use snapshot::Snapshot;
+use store::MapId;
+
+/// Replication of one map to its clients.
+#[derive(Debug)]
+pub struct Replicator {
+    map: MapId,
+    config: ReplicationConfig,
+    /// Sorted by connection id.
+    clients: Vec<ClientState>,
+    snapshot: Snapshot,
+    cache: ChunkCache,
+    stats: ReplicationStats,
+    /// Which client asks for chunk encodings first this tick (rotates so none starves).
+    encode_turn: usize,
+    /// Scratch: one client's chunks to encode.
+    wanted: Vec<(i32, i32)>,
+}
+
+impl Replicator {
+    /// A replicator for map `map` without clients.
+    pub fn new(map: MapId, config: ReplicationConfig) -> Self {
+        Self {
+            map,
+            config,
+            clients: Vec::new(),
+            snapshot: Snapshot::default(),
+            cache: ChunkCache::new(map),
+            stats: ReplicationStats::default(),
+            encode_turn: 0,
+            wanted: Vec::new(),
+        }
+    }
+
+    /// Starts replicating to `conn`, whose character is `entity`. A connection already present
+    /// starts over (it is assumed to hold nothing).
+    pub fn add_client(&mut self, conn: ConnId, entity: Entity) {
+        let client = ClientState::new(conn, entity, self.config.area_margin);
+        match self.find(conn) {
+            Ok(at) => self.clients[at] = client,
+            Err(at) => self.clients.insert(at, client),
+        }
+    }
+
+    /// Stops replicating to `conn` (unknown connections are ignored).
+    pub fn remove_client(&mut self, conn: ConnId) {
+        if let Ok(at) = self.find(conn) {
+            self.clients.remove(at);
+        }
+    }
+
+    /// Applies a client's Ack: records in Frames it received become its baseline, records in
+    /// Frames it reports lost are re-evaluated and sent again. Unknown connections are ignored.
+    pub fn on_ack(&mut self, conn: ConnId, ack: Ack) {
+        if let Ok(at) = self.find(conn) {
+            self.clients[at].on_ack(&ack);
+        }
+    }
+
+    /// Records the last `Input.seq` applied to `conn`'s character (echoed in its Frames).
+    pub fn set_last_input(&mut self, conn: ConnId, seq: u32) {
+        if let Ok(at) = self.find(conn) {
+            self.clients[at].last_input = seq;
+        }
+    }
+
+    /// Called once per tick right after [`MapSim::tick`]: snapshots all characters once, then
+    /// builds every client's messages for this tick: ChunkData (reliable) for chunks entering its
+    /// area, ChunkDrop (reliable) for chunks leaving it, then at most one Frame
+    /// ([`Outbound::frame`], replaceable). Appends to `out`, client by client.
+    pub fn build(&mut self, sim: &MapSim, tick: u64, out: &mut Vec<(ConnId, Outbound)>) {
+        self.snapshot.rebuild(sim, tick);
+        let geometry = sim.geometry();
+        for client in &mut self.clients {
+            client.update_area(&self.snapshot, &geometry);
+        }
+        self.encode_chunks(sim);
+        let ctx = TickContext {
+            snapshot: &self.snapshot,
+            cache: &self.cache,
+            config: &self.config,
+            map: self.map,
+            tick,
+        };
+        self.clients.par_iter_mut().for_each(|client| client.build(&ctx));
+        for client in &mut self.clients {
+            out.append(&mut client.outbox);
+            self.stats.add(&std::mem::take(&mut client.stats));
+        }
+    }
+
+    /// Encodes (within this tick's allowance) the chunks clients lack, starting with a different
+    /// client every tick.
+    fn encode_chunks(&mut self, sim: &MapSim) {
+        let table = sim.world.resource(sim.keys.chunks);
+        let records = sim.world.column(sim.keys.object);
+        self.cache.begin_tick(&table, self.config.chunk_encodes_per_tick);
+        let n = self.clients.len();
+        self.encode_turn = self.encode_turn.wrapping_add(1);
+        for i in 0..n {
+            if self.cache.budget_left() == 0 {
+                break;
+            }
+            self.wanted.clear();
+            self.wanted.extend(self.clients[(self.encode_turn + i) % n].wanted_chunks(&self.cache));
+            for &(cx, cy) in &self.wanted {
+                if self.cache.ensure(&table, &records, cx, cy) {
+                    self.stats.chunk_encodes += 1;
+                }
+            }
+        }
+    }
+
+    /// Number of clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Cumulative counters.
+    pub fn stats(&self) -> ReplicationStats {
+        self.stats
+    }
+
+    /// Position of `conn` in the sorted client list, or where it would go.
+    fn find(&self, conn: ConnId) -> Result<usize, usize> {
+        self.clients.binary_search_by_key(&conn, |c| c.conn)
+    }
+}

@@ -1,0 +1,109 @@
+//! Which records make this tick's Frame: leaves first, then enters and updates by priority
+//! (nearer and faster first, older waits rising so nothing starves), packed into the byte budget.
+
+use super::known::{Candidate, Known, SendKind};
+use super::snapshot::Snapshot;
+use super::state::EntityState;
+use crate::geom::TILE;
+use net::protocol::{ENTER_RECORD_LEN, EntityId, FrameBuilder, UPDATE_RECORD_LEN};
+use std::cmp::Reverse;
+
+/// Bytes of a leave record.
+pub(crate) const LEAVE_RECORD_LEN: usize = 8;
+/// Priority gained per tick of waiting, in distance units: 4 tiles a tick, so a record that
+/// waited about 64 ticks outranks a fresh one anywhere in a 3×3 chunk area.
+const AGE_WEIGHT: i64 = 4 * TILE as i64;
+/// Priority per unit of speed (1/256 tile per tick), in distance units.
+const SPEED_WEIGHT: i64 = 64;
+
+/// Scores every candidate relative to the viewer at `(x, y)` and sorts them best first.
+pub(crate) fn prioritize(candidates: &mut [Candidate], snapshot: &Snapshot, viewer: (i32, i32)) {
+    for c in candidates.iter_mut() {
+        c.score = score(c, snapshot, viewer);
+    }
+    candidates.sort_unstable_by_key(|c| (c.kind != SendKind::Leave, Reverse(c.score), c.entry));
+}
+
+/// Priority of one candidate: waiting time and speed raise it, distance lowers it.
+fn score(c: &Candidate, snapshot: &Snapshot, (x, y): (i32, i32)) -> i64 {
+    let age = i64::try_from(c.age).unwrap_or(i64::MAX / 4).saturating_mul(AGE_WEIGHT);
+    if c.kind == SendKind::Leave {
+        return age;
+    }
+    let s = &snapshot.character(c.at as usize).state;
+    let dx = (i64::from(s.x) - i64::from(x)).abs();
+    let dy = (i64::from(s.y) - i64::from(y)).abs();
+    age.saturating_add(s.speed() * SPEED_WEIGHT) - dx.max(dy)
+}
+
+/// Wire size of a record.
+fn record_len(kind: SendKind) -> usize {
+    match kind {
+        SendKind::Leave => LEAVE_RECORD_LEN,
+        SendKind::Enter => ENTER_RECORD_LEN,
+        SendKind::Update => UPDATE_RECORD_LEN,
+    }
+}
+
+/// What filling a frame did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Filled {
+    /// Records that did not fit and wait for a later tick.
+    pub deferred: u64,
+    /// Records sent again after a loss.
+    pub resent: u64,
+}
+
+/// Where the records go and what they are about.
+#[derive(Debug)]
+pub(crate) struct Packer<'a> {
+    /// The frame being built.
+    pub builder: &'a mut FrameBuilder,
+    /// The client's known table (entries are marked in flight as their records go in).
+    pub known: &'a mut [Known],
+    /// This tick's characters.
+    pub snapshot: &'a Snapshot,
+    /// Current tick.
+    pub tick: u64,
+    /// Largest frame, bytes.
+    pub budget: usize,
+}
+
+impl Packer<'_> {
+    /// Adds candidates in order while they fit; the rest stay unsent for a later tick.
+    pub fn fill(&mut self, candidates: &[Candidate]) -> Filled {
+        let mut filled = Filled::default();
+        for c in candidates {
+            let fits = self.builder.encoded_len() + record_len(c.kind) <= self.budget;
+            if !(fits && self.push(c)) {
+                filled.deferred += 1;
+                continue;
+            }
+            let state = self.state_of(c);
+            if let Some(entry) = self.known.get_mut(c.entry as usize)
+                && entry.mark_sent(c.kind, state, self.tick)
+            {
+                filled.resent += 1;
+            }
+        }
+        filled
+    }
+
+    /// Writes one record; false if the frame refused it.
+    fn push(&mut self, c: &Candidate) -> bool {
+        let Some(id) = self.known.get(c.entry as usize).map(|e| e.id) else { return false };
+        match c.kind {
+            SendKind::Leave => self.builder.push_leave(EntityId(id)),
+            SendKind::Update => self.builder.push_update_record(self.snapshot.record(c.at as usize)),
+            SendKind::Enter => self.builder.push_enter(&self.snapshot.character(c.at as usize).enter()),
+        }
+    }
+
+    /// The state a record carries.
+    fn state_of(&self, c: &Candidate) -> EntityState {
+        match c.kind {
+            SendKind::Leave => EntityState::default(),
+            _ => self.snapshot.character(c.at as usize).state,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The replicated state of one character as the wire carries it, the order codes of the Frame
+//! head, and the dead-reckoning rule that decides when a client's copy is too far off.
+
+use crate::orders::Order;
+
+/// Enter-record kind of a player's character.
+pub const KIND_PLAYER: u16 = 1;
+/// Enter-record kind of a bot.
+pub const KIND_BOT: u16 = 2;
+
+/// Hit points every character reports until a health column exists (the one place to change).
+pub(crate) const CHARACTER_HP: u16 = 100;
+/// Maximum hit points reported in the Frame head.
+pub(crate) const CHARACTER_MAX_HP: u16 = 100;
+/// Flags every character reports until gameplay defines some.
+pub(crate) const CHARACTER_FLAGS: u16 = 0;
+/// A velocity change larger than this (1/256 tile per tick, either axis) is sent at once.
+const VELOCITY_SLACK: i32 = 2;
+
+/// One character's quantized state as a client holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct EntityState {
+    /// Position x, 1/256 tile.
+    pub x: i32,
+    /// Position y, 1/256 tile.
+    pub y: i32,
+    /// Displacement since the previous tick, x.
+    pub vx: i16,
+    /// Displacement since the previous tick, y.
+    pub vy: i16,
+    /// Hit points.
+    pub hp: u16,
+    /// Game-defined flags.
+    pub flags: u16,
+}
+
+impl EntityState {
+    /// True when the velocity is zero on both axes.
+    fn is_still(&self) -> bool {
+        self.vx == 0 && self.vy == 0
+    }
+
+    /// Speed for prioritising: |vx| + |vy|.
+    pub fn speed(&self) -> i64 {
+        i64::from(self.vx).abs() + i64::from(self.vy).abs()
+    }
+}
+
+/// A state a client holds (or will hold) together with the tick it describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Baseline {
+    /// Tick the state is from.
+    pub tick: u64,
+    /// The state.
+    pub state: EntityState,
+}
+
+impl Baseline {
+    /// True when `now` (at `tick`) is off the client's dead-reckoned copy by more than
+    /// `tolerance` on an axis, or its velocity, hp or flags changed noticeably.
+    pub fn drifted(&self, now: &EntityState, tick: u64, tolerance: i32) -> bool {
+        let base = &self.state;
+        // i128: a 16-bit velocity times a 64-bit tick gap cannot overflow.
+        let dt = i128::from(tick.saturating_sub(self.tick));
+        let off = |pos: i32, base_pos: i32, v: i16| {
+            let predicted = i128::from(base_pos) + i128::from(v) * dt;
+            (i128::from(pos) - predicted).abs() > i128::from(tolerance)
+        };
+        let turned = |a: i16, b: i16| (i32::from(a) - i32::from(b)).abs() > VELOCITY_SLACK;
+        off(now.x, base.x, base.vx)
+            || off(now.y, base.y, base.vy)
+            || turned(now.vx, base.vx)
+            || turned(now.vy, base.vy)
+            || now.is_still() != base.is_still()
+            || now.hp != base.hp
+            || now.flags != base.flags
+    }
+}
+
+/// The Input order code of `order` (0 stop/idle, 1 move-to, 2 follow, 3 interact, 4 attack) and
+/// its target's wire id (0 = none).
+pub(crate) fn order_code(order: &Order) -> (u8, u64) {
+    let code = match order {
+        Order::Idle => 0,
+        Order::MoveTo { .. } => 1,
+        Order::Follow { .. } => 2,
+        Order::Interact { .. } => 3,
+        Order::Attack { .. } => 4,
+    };
+    (code, order.target().map_or(0, |t| t.to_bits()))
+}
+
+/// A displacement as a wire velocity; a jump that does not fit (a teleport) counts as still.
+pub(crate) fn velocity(now: i32, before: i32) -> i16 {
+    i16::try_from(i64::from(now) - i64::from(before)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(x: i32, vx: i16) -> EntityState {
+        EntityState { x, y: 0, vx, vy: 0, hp: CHARACTER_HP, flags: 0 }
+    }
+
+    #[test]
+    fn dead_reckoning_follows_velocity_and_flags_turns_and_stops() {
+        let base = Baseline { tick: 10, state: state(1000, 50) };
+        assert!(!base.drifted(&state(1000 + 50 * 4, 50), 14, 32), "on the predicted track");
+        assert!(!base.drifted(&state(1000 + 50 * 4 + 32, 51), 14, 32), "within tolerance and slack");
+        assert!(base.drifted(&state(1000 + 50 * 4 + 33, 50), 14, 32), "too far off");
+        assert!(base.drifted(&state(1200, 53), 14, 32), "velocity changed");
+        let slow = Baseline { tick: 10, state: state(1000, 1) };
+        assert!(slow.drifted(&state(1001, 0), 11, 32), "stopped");
+        assert_eq!(velocity(i32::MAX, i32::MIN), 0);
+        assert_eq!(velocity(5, 105), -100);
+    }
+}

@@ -1,0 +1,335 @@
+//! Logins as step machines the tick advances without waiting: load the player by name (or
+//! create it: ids, token, durable record and starter items), check the session token, then
+//! search a spawn spot (§5). Every store call is a pending answer polled once per tick.
+
+use super::ids::IdPool;
+use crate::content::Content;
+use crate::geom::{CHUNK_SHIFT, CHUNK_TILES, MapGeometry, TILE};
+use crate::session::{Login, LoginError, SessionToken, check_login};
+use crate::spawn::Spawner;
+use crate::worldgen::WorldGen;
+use net::ConnId;
+use std::sync::Arc;
+use store::{
+    Container, IdKind, ItemOp, ItemRecord, ItemTx, MapId, Pending, PlayerLoad, PlayerRecord, Store, Ticket,
+};
+
+/// Items every new character starts with: `(kind, count)`. Item kinds become content data with
+/// gameplay (#7); until then 1 is a tool and 2 a stack of food.
+pub const STARTER_KIT: &[(u32, u32)] = &[(1, 1), (2, 20)];
+/// Hit points of a new character.
+pub const START_HEALTH: i32 = 100;
+
+/// Game close codes (4100–4999) a login can end with.
+pub mod close {
+    /// Wrong or missing session token for an existing name.
+    pub const WRONG_TOKEN: u16 = 4100;
+    /// No spawn spot could be found.
+    pub const SPAWN_FAILED: u16 = 4101;
+    /// Storage is unavailable or too slow; try again later.
+    pub const TRY_LATER: u16 = 4102;
+    /// The same character logged in on another connection.
+    pub const REPLACED: u16 = 4103;
+    /// The character's map is simulated by no reachable shard.
+    pub const MAP_UNAVAILABLE: u16 = 4104;
+    /// The name is empty or not acceptable.
+    pub const BAD_NAME: u16 = 4105;
+    /// The shard is shutting down.
+    pub const SHUTTING_DOWN: u16 = 1001;
+}
+
+/// A login gives up after this long (storage down or overloaded).
+pub const LOGIN_TIMEOUT_MS: u64 = 30_000;
+
+/// Where a login stands.
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the player row by name.
+    Loading(Pending<Option<PlayerLoad>>),
+    /// A new name: waiting for ids.
+    Creating { token: SessionToken, hash: [u8; 32] },
+    /// New record and starter items submitted: waiting until both are durable.
+    Storing { record: PlayerRecord, token: SessionToken, saved: Option<Ticket>, items: Option<Ticket> },
+    /// Verified: the shard takes over (kicks a previous session, starts the spawn search).
+    Verified { record: PlayerRecord, token: [u8; 32] },
+}
+
+/// What a login step led to.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Nothing yet; step again next tick.
+    Wait,
+    /// Refuse the connection with this close code and reason.
+    Refuse(u16, String),
+    /// The player is who it claims to be.
+    Verified { record: PlayerRecord, token: [u8; 32] },
+}
+
+/// One connection's login.
+#[derive(Debug)]
+pub(crate) struct LoginJob {
+    /// The connection.
+    pub conn: ConnId,
+    /// Name from Hello.
+    pub name: String,
+    presented: [u8; 32],
+    stage: Stage,
+    started_ms: u64,
+}
+
+/// Where new characters appear: land spots in a square around the first map's centre, found
+/// once at start from the world generator (a spot's objects and other characters are checked by
+/// the spawn search itself).
+#[derive(Debug, Clone)]
+pub(crate) struct StartArea {
+    pub map: MapId,
+    /// Walkable tile centres (1/256 tile) sampled every [`LAND_STEP`] tiles.
+    pub land: Arc<Vec<(i32, i32)>>,
+}
+
+/// Spacing of the sampled land spots, in tiles.
+pub const LAND_STEP: i32 = 3;
+/// The start area widens until it holds this many land spots.
+pub const MIN_SPOTS: usize = 16;
+
+impl LoginJob {
+    /// Starts loading the player by name.
+    pub(crate) fn start(
+        conn: ConnId,
+        name: String,
+        token: [u8; 32],
+        store: &Store,
+        now_ms: u64,
+    ) -> Result<Self, String> {
+        validate_name(&name)?;
+        let pending = store.loader().load_player_by_name(&name).map_err(|e| e.to_string())?;
+        Ok(Self { conn, name, presented: token, stage: Stage::Loading(pending), started_ms: now_ms })
+    }
+
+    /// Advances the login by what the store answered since the last tick.
+    pub(crate) fn step(&mut self, store: &Store, ids: &mut Ids, area: &StartArea, now_ms: u64) -> Step {
+        if now_ms.saturating_sub(self.started_ms) > LOGIN_TIMEOUT_MS {
+            return Step::Refuse(close::TRY_LATER, "storage did not answer in time; try again".into());
+        }
+        let stage = std::mem::replace(
+            &mut self.stage,
+            Stage::Verified { record: PlayerRecord::default(), token: [0; 32] },
+        );
+        let (next, step) = match stage {
+            Stage::Loading(p) => self.loaded(p),
+            Stage::Creating { token, hash } => self.create(store, ids, area, token, hash, now_ms),
+            Stage::Storing { record, token, saved, items } => stored(record, token, saved, items),
+            Stage::Verified { record, token } => (None, Step::Verified { record, token }),
+        };
+        if let Some(next) = next {
+            self.stage = next;
+        }
+        step
+    }
+
+    fn loaded(&self, pending: Pending<Option<PlayerLoad>>) -> (Option<Stage>, Step) {
+        let Some(result) = pending.try_take() else { return (Some(Stage::Loading(pending)), Step::Wait) };
+        let load = match result {
+            Ok(load) => load,
+            Err(e) => return (None, Step::Refuse(close::TRY_LATER, format!("cannot load the player: {e}"))),
+        };
+        let stored = load.as_ref().map(|l| l.player.token_hash.as_slice());
+        match check_login(stored, &self.presented) {
+            Ok(Login::Returning) => {
+                let record = load.map(|l| l.player).unwrap_or_default();
+                (None, Step::Verified { record, token: self.presented })
+            }
+            Ok(Login::New { token, hash }) => (Some(Stage::Creating { token, hash }), Step::Wait),
+            Err(LoginError::WrongToken) => {
+                (None, Step::Refuse(close::WRONG_TOKEN, LoginError::WrongToken.to_string()))
+            }
+            Err(e) => (None, Step::Refuse(close::TRY_LATER, e.to_string())),
+        }
+    }
+
+    fn create(
+        &self,
+        store: &Store,
+        ids: &mut Ids,
+        area: &StartArea,
+        token: SessionToken,
+        hash: [u8; 32],
+        now_ms: u64,
+    ) -> (Option<Stage>, Step) {
+        let Some((player, items)) = ids.take_new_player(store) else {
+            return (Some(Stage::Creating { token, hash }), Step::Wait);
+        };
+        let (x, y) = area.pick(player as u64 ^ now_ms);
+        let map = area.map;
+        let record = PlayerRecord {
+            id: player,
+            name: self.name.clone(),
+            token_hash: hash.to_vec(),
+            map,
+            pos: store::Position { x, y },
+            health: START_HEALTH,
+            ..PlayerRecord::default()
+        };
+        let writer = store.writer();
+        let kit = starter_kit(player, &items);
+        match (writer.save_player(record.clone()), writer.item_tx(kit)) {
+            (Ok(saved), Ok(items)) => {
+                (Some(Stage::Storing { record, token, saved: Some(saved), items: Some(items) }), Step::Wait)
+            }
+            (Err(e), _) | (_, Err(e)) => (None, Step::Refuse(close::TRY_LATER, format!("cannot store: {e}"))),
+        }
+    }
+}
+
+fn stored(
+    record: PlayerRecord,
+    token: SessionToken,
+    mut saved: Option<Ticket>,
+    mut items: Option<Ticket>,
+) -> (Option<Stage>, Step) {
+    for ticket in [&mut saved, &mut items] {
+        match ticket.as_ref().and_then(Ticket::try_take) {
+            Some(Ok(())) => *ticket = None,
+            Some(Err(e)) => {
+                return (None, Step::Refuse(close::TRY_LATER, format!("cannot store the new player: {e}")));
+            }
+            None => {}
+        }
+    }
+    if saved.is_none() && items.is_none() {
+        return (None, Step::Verified { record, token: token.0 });
+    }
+    (Some(Stage::Storing { record, token, saved, items }), Step::Wait)
+}
+
+fn starter_kit(player: i64, ids: &[i64]) -> ItemTx {
+    let ops = STARTER_KIT
+        .iter()
+        .zip(ids)
+        .enumerate()
+        .map(|(slot, (&(kind, count), &id))| {
+            let container = Container::Player(player);
+            ItemOp::Put(ItemRecord { id, kind, quality: 0, count, container, slot: slot as u32 })
+        })
+        .collect();
+    ItemTx::new("starter kit", ops)
+}
+
+/// Names are 1..=32 bytes of printable characters without surrounding spaces.
+pub(crate) fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.trim() != name || name.chars().any(char::is_control) {
+        return Err("a name must be 1–32 printable characters without surrounding spaces".into());
+    }
+    Ok(())
+}
+
+impl StartArea {
+    /// Samples the land within `radius` tiles of the map's centre, widening the square until it
+    /// holds at least [`MIN_SPOTS`] spots (every chunk it touches is generated: this runs once,
+    /// at start, never on the tick).
+    pub(crate) fn new(map: &MapGeometry, worldgen: &WorldGen, content: &Content, radius: i32) -> Self {
+        let (x0, y0, x1, y1) = map.walkable();
+        let (cx, cy) = ((x0 + x1) / 2, (y0 + y1) / 2);
+        let mut r = radius.max(1).saturating_mul(TILE);
+        loop {
+            let rect = (
+                (cx - r).clamp(x0, x1),
+                (cy - r).clamp(y0, y1),
+                (cx + r).clamp(x0, x1),
+                (cy + r).clamp(y0, y1),
+            );
+            let land = land_in(map, worldgen, content, rect);
+            let whole_map = rect == (x0, y0, x1, y1);
+            if land.len() >= MIN_SPOTS || whole_map {
+                let land = if land.is_empty() { vec![(cx, cy)] } else { land };
+                return Self { map: map.id, land: Arc::new(land) };
+            }
+            r = r.saturating_mul(2);
+        }
+    }
+
+    /// A reproducible land spot for `seed`.
+    pub(crate) fn pick(&self, seed: u64) -> (i32, i32) {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        s ^= s >> 29;
+        s = s.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        s ^= s >> 32;
+        self.land[(s % self.land.len() as u64) as usize]
+    }
+
+    /// A spawn search starting at a land spot of the area.
+    pub(crate) fn spawner(&self, seed: u64) -> Spawner {
+        let (x, y) = self.pick(seed);
+        Spawner::new(self.map, x, y, seed)
+    }
+}
+
+/// Walkable sample spots inside a rectangle `(left, top, right, bottom)`.
+fn land_in(
+    map: &MapGeometry,
+    worldgen: &WorldGen,
+    content: &Content,
+    rect: (i32, i32, i32, i32),
+) -> Vec<(i32, i32)> {
+    let mut land = Vec::new();
+    let chunks = |a: i32, b: i32| (a >> CHUNK_SHIFT)..=(b >> CHUNK_SHIFT);
+    for gy in chunks(rect.1, rect.3) {
+        for gx in chunks(rect.0, rect.2) {
+            let chunk = worldgen.generate(map, gx, gy);
+            sample_land(&chunk.tiles, (gx, gy), content, rect, &mut land);
+        }
+    }
+    land
+}
+
+/// Adds the walkable sample points of one generated chunk inside the rectangle.
+fn sample_land(
+    tiles: &store::ChunkTiles,
+    (gx, gy): (i32, i32),
+    content: &Content,
+    (x0, y0, x1, y1): (i32, i32, i32, i32),
+    land: &mut Vec<(i32, i32)>,
+) {
+    for ly in (1..CHUNK_TILES - 1).step_by(LAND_STEP as usize) {
+        for lx in (1..CHUNK_TILES - 1).step_by(LAND_STEP as usize) {
+            let (x, y) =
+                ((gx * CHUNK_TILES + lx) * TILE + TILE / 2, (gy * CHUNK_TILES + ly) * TILE + TILE / 2);
+            if x < x0 || x > x1 || y < y0 || y > y1 {
+                continue;
+            }
+            // The tile and its four neighbours must be walkable, so a character fits.
+            let open = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)].iter().all(|&(dx, dy)| {
+                let t = tiles.terrain[store::ChunkTiles::index((lx + dx) as usize, (ly + dy) as usize)];
+                !content.blocks(t)
+            });
+            if open {
+                land.push((x, y));
+            }
+        }
+    }
+}
+
+/// The id pools logins draw from.
+#[derive(Debug)]
+pub(crate) struct Ids {
+    players: IdPool,
+    items: IdPool,
+}
+
+impl Ids {
+    pub(crate) fn new() -> Self {
+        Self { players: IdPool::new(IdKind::Player), items: IdPool::new(IdKind::Item) }
+    }
+
+    /// A player id and the starter kit's item ids, or `None` while blocks are being fetched.
+    fn take_new_player(&mut self, store: &Store) -> Option<(i64, Vec<i64>)> {
+        let loader = store.loader();
+        // Check both first so no id is taken while the other kind is still being fetched.
+        if self.players.available(loader) < 1 || self.items.available(loader) < STARTER_KIT.len() {
+            return None;
+        }
+        let player = self.players.take(loader, 1)?;
+        let items = self.items.take(loader, STARTER_KIT.len())?;
+        Some((player[0], items))
+    }
+}

@@ -1,0 +1,93 @@
+//! The maps this shard simulates, each a [`MapSim`] with its [`Replicator`], and the spawner's
+//! view of them: every map here is local, any other map belongs to another shard.
+
+use crate::content::Content;
+use crate::error::GameError;
+use crate::geom::WorldLayout;
+use crate::replicate::{ReplicationConfig, Replicator};
+use crate::sim::{MapSim, SimConfig, SimParts};
+use crate::spawn::{Probe, SpawnDecision, SpawnWorld, Spawner};
+use std::sync::Arc;
+use store::{MapId, Store};
+
+/// One simulated map and its clients' views.
+#[derive(Debug)]
+pub(crate) struct MapRuntime {
+    /// The simulation.
+    pub sim: MapSim,
+    /// Interest management and frames for the clients on this map.
+    pub view: Replicator,
+}
+
+/// Every map of this shard.
+#[derive(Debug)]
+pub(crate) struct Maps {
+    /// The maps, in the order given at start.
+    pub list: Vec<MapRuntime>,
+    /// The world's layout (all continents and layers, local or not).
+    pub layout: WorldLayout,
+}
+
+impl Maps {
+    /// Builds a simulation per map id.
+    pub(crate) fn new(
+        ids: &[MapId],
+        content: &Arc<Content>,
+        seed: u64,
+        store: &Arc<Store>,
+        replication: ReplicationConfig,
+    ) -> Result<Self, GameError> {
+        let layout = WorldLayout::from_content(content);
+        let mut list = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let map = *layout.map(id).ok_or(GameError::UnknownMap(id))?;
+            let parts = SimParts {
+                content: content.clone(),
+                map,
+                seed,
+                store: store.clone(),
+                config: SimConfig::default(),
+            };
+            list.push(MapRuntime { sim: MapSim::new(parts)?, view: Replicator::new(id, replication) });
+        }
+        Ok(Self { list, layout })
+    }
+
+    /// Index of a local map.
+    pub(crate) fn index_of(&self, map: MapId) -> Option<usize> {
+        self.list.iter().position(|m| m.sim.geometry().id == map)
+    }
+
+    /// Advances a spawn search; `save` stores the position before a hand-off.
+    pub(crate) fn spawn_step(
+        &mut self,
+        spawner: &mut Spawner,
+        save: &mut dyn FnMut(MapId, i32, i32) -> Result<(), String>,
+    ) -> SpawnDecision {
+        let mut world = ShardSpawn { maps: &mut self.list, save };
+        spawner.step(&self.layout, &mut world)
+    }
+}
+
+/// The spawner's view of the shard's maps.
+struct ShardSpawn<'a> {
+    maps: &'a mut [MapRuntime],
+    save: &'a mut dyn FnMut(MapId, i32, i32) -> Result<(), String>,
+}
+
+impl SpawnWorld for ShardSpawn<'_> {
+    fn is_local(&self, map: MapId) -> bool {
+        self.maps.iter().any(|m| m.sim.geometry().id == map)
+    }
+
+    fn probe(&mut self, map: MapId, x: i32, y: i32) -> Probe {
+        match self.maps.iter_mut().find(|m| m.sim.geometry().id == map) {
+            Some(m) => m.sim.probe(x, y),
+            None => Probe::Blocked,
+        }
+    }
+
+    fn save_position(&mut self, map: MapId, x: i32, y: i32) -> Result<(), String> {
+        (self.save)(map, x, y)
+    }
+}

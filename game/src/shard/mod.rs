@@ -1,0 +1,319 @@
+//! The shard server: the maps this process simulates, the network server, logins, players and
+//! bots, persistence cadence and the shutdown that saves everything. One thread runs the tick;
+//! the network, storage, metadata and chunk services run on their own threads and are only ever
+//! talked to through queues, so the tick never waits on a socket or a database.
+//!
+//! A tick: drain client events (logins start, orders apply, acks arrive, sessions end) → advance
+//! logins and spawns → simulate each map → build every client's messages → hand them to the
+//! network thread. Once a second: positions to the store and a status for the admin port.
+
+mod ids;
+mod login;
+mod maps;
+mod meta;
+mod players;
+mod status;
+mod tick;
+
+pub use login::{STARTER_KIT, close};
+pub use meta::{ClaimError, SESSION_TTL, SHARD_TTL};
+pub use players::{MAX_ORDER_DISTANCE, error};
+pub use status::{MapStatus, Phase, ShardStatus, StatusBoard};
+
+use crate::content::Content;
+use crate::error::GameError;
+use crate::geom::WorldLayout;
+use crate::replicate::ReplicationConfig;
+use engine::{DurationHistogram, SystemTiming, TickLoop, TimingSummary};
+use login::{Ids, LoginJob, StartArea};
+use maps::Maps;
+use meta::MetaLink;
+use net::{ConnId, InboundReceiver, Outbound, Server, ServerConfig, ServerHandle};
+use players::Players;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use store::meta::{MetaStore, ShardInfo};
+use store::{FlushReport, MapId, PlayerRecord, Store};
+
+/// How a shard is set up.
+#[derive(Debug, Clone)]
+pub struct ShardOptions {
+    /// Network server settings (its `bind` is where clients connect).
+    pub net: ServerConfig,
+    /// Ticks per second.
+    pub tick_hz: u32,
+    /// Server-side bots to keep in the world.
+    pub bots: u32,
+    /// Maps to simulate; empty: every surface map of the content.
+    pub maps: Vec<MapId>,
+    /// World seed (generation of never-stored chunks).
+    pub seed: u64,
+    /// This shard's id in the metadata store.
+    pub shard_id: String,
+    /// New characters appear within this many tiles of the first map's centre.
+    pub start_radius_tiles: i32,
+    /// Interest management and frame budget.
+    pub replication: ReplicationConfig,
+    /// Dirty chunks are saved at least this often while they stay loaded.
+    pub checkpoint_every: Duration,
+    /// Longest wait for storage at shutdown.
+    pub flush_timeout: Duration,
+}
+
+impl Default for ShardOptions {
+    fn default() -> Self {
+        Self {
+            net: ServerConfig { bind: SocketAddr::from(([127, 0, 0, 1], 7777)), ..ServerConfig::default() },
+            tick_hz: 20,
+            bots: 0,
+            maps: Vec::new(),
+            seed: 0x5EED,
+            shard_id: "shard-1".into(),
+            start_radius_tiles: 512,
+            replication: ReplicationConfig::default(),
+            checkpoint_every: Duration::from_secs(30),
+            flush_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why a shard could not start.
+#[derive(Debug)]
+pub enum ShardError {
+    /// Content, maps or the simulation could not be built.
+    Game(GameError),
+    /// The network server could not start.
+    Net(net::StartError),
+    /// The maps could not be claimed in the metadata store.
+    Claim(ClaimError),
+    /// A thread could not be started.
+    Io(std::io::Error),
+    /// An option is invalid.
+    Invalid(String),
+}
+
+impl std::fmt::Display for ShardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Game(e) => write!(f, "{e}"),
+            Self::Net(e) => write!(f, "{e}"),
+            Self::Claim(e) => write!(f, "{e}"),
+            Self::Io(e) => write!(f, "cannot start a thread: {e}"),
+            Self::Invalid(e) => write!(f, "invalid shard option: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ShardError {}
+
+/// What the shutdown saved.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShutdownReport {
+    /// Players saved at logout.
+    pub players_saved: usize,
+    /// Chunk saves submitted by the final checkpoint.
+    pub chunks_submitted: usize,
+    /// The store's final flush.
+    pub flush: FlushReport,
+}
+
+impl ShutdownReport {
+    /// True when everything reached the store.
+    pub fn complete(&self) -> bool {
+        self.flush.complete()
+    }
+}
+
+/// A running shard (until [`Shard::run`] returns).
+#[derive(Debug)]
+pub struct Shard {
+    opts: ShardOptions,
+    store: Arc<Store>,
+    meta: Option<MetaLink>,
+    server: Option<Server>,
+    inbound: InboundReceiver,
+    net: ServerHandle,
+    maps: Maps,
+    players: Players,
+    logins: Vec<LoginJob>,
+    arrivals: Vec<tick::Arrival>,
+    bots: tick::BotSpawns,
+    ids: Ids,
+    start: StartArea,
+    status: Arc<StatusBoard>,
+    out: Vec<(ConnId, Outbound)>,
+    backlog: Vec<(ConnId, Outbound)>,
+    timing: Timing,
+    counts: tick::Counts,
+    started: Instant,
+}
+
+/// Tick and stage times over rotating windows.
+#[derive(Debug)]
+struct Timing {
+    window: DurationHistogram,
+    last_window: Option<TimingSummary>,
+    stages: Vec<Vec<SystemTiming>>,
+    rotated_at: Instant,
+    /// Network byte counters at the previous publish, for per-second rates.
+    net_prev: Option<(Instant, u64, u64)>,
+}
+
+/// Length of a timing window.
+const WINDOW: Duration = Duration::from_secs(30);
+
+impl Shard {
+    /// Builds the maps, claims them, starts the network server and the metadata worker.
+    pub fn start(
+        opts: ShardOptions,
+        content: Arc<Content>,
+        store: Arc<Store>,
+        meta: Arc<dyn MetaStore>,
+    ) -> Result<Self, ShardError> {
+        let ids = map_ids(&opts, &content)?;
+        let maps =
+            Maps::new(&ids, &content, opts.seed, &store, opts.replication).map_err(ShardError::Game)?;
+        let start = start_area(&maps, &content, opts.seed, opts.start_radius_tiles)?;
+        let addr = format!("ws://{}/", opts.net.bind);
+        let info = ShardInfo { id: opts.shard_id.clone(), addr, maps: ids.clone() };
+        meta::claim(&*meta, &info).map_err(ShardError::Claim)?;
+        let link = MetaLink::start(meta, info).map_err(ShardError::Io)?;
+        let (server, inbound) = Server::start(opts.net.clone()).map_err(ShardError::Net)?;
+        tracing::info!(addr = %server.local_addr(), maps = ?ids, shard = %opts.shard_id, "shard listening");
+        let status = Arc::new(StatusBoard::default());
+        Ok(Self {
+            net: server.handle(),
+            server: Some(server),
+            inbound,
+            meta: Some(link),
+            bots: tick::BotSpawns::new(opts.bots),
+            opts,
+            store,
+            maps,
+            players: Players::default(),
+            logins: Vec::new(),
+            arrivals: Vec::new(),
+            ids: Ids::new(),
+            start,
+            status,
+            out: Vec::new(),
+            backlog: Vec::new(),
+            timing: Timing::new(),
+            counts: tick::Counts::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Where clients connect (the bound address, useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.as_ref().map_or(self.opts.net.bind, Server::local_addr)
+    }
+
+    /// The status board the admin port reads.
+    pub fn status(&self) -> Arc<StatusBoard> {
+        self.status.clone()
+    }
+
+    /// Runs ticks until `stop` is set (SIGTERM), then saves every player and dirty chunk and
+    /// waits for the store to make them durable.
+    pub fn run(mut self, stop: &AtomicBool) -> Result<ShutdownReport, ShardError> {
+        let mut ticks = TickLoop::new(self.opts.tick_hz).map_err(|e| ShardError::Invalid(e.to_string()))?;
+        self.status.set_phase(Phase::Running);
+        let hz = u64::from(self.opts.tick_hz);
+        loop {
+            if ticks.step(&mut |info| self.tick_body(info.tick, stop, hz)).is_break() {
+                break;
+            }
+            if ticks.stats().ticks % hz == 1 {
+                self.publish(ticks.stats());
+            }
+        }
+        Ok(self.shutdown())
+    }
+
+    fn tick_body(&mut self, tick: u64, stop: &AtomicBool, hz: u64) -> std::ops::ControlFlow<()> {
+        if stop.load(Ordering::Acquire) {
+            return std::ops::ControlFlow::Break(());
+        }
+        let began = Instant::now();
+        self.tick(tick);
+        self.timing.window.record(began.elapsed());
+        if tick % (hz / 4).max(1) == 0 {
+            self.save_positions();
+        }
+        if tick % hz == 0 {
+            self.every_second(tick);
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Stops accepting, saves every player and dirty chunk, flushes the store.
+    fn shutdown(mut self) -> ShutdownReport {
+        tracing::info!(players = self.players.len(), "shutting down: saving players and chunks");
+        self.status.set_phase(Phase::Stopping);
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+        let records: Vec<PlayerRecord> = self.players.iter().map(|p| self.current_record(p)).collect();
+        let players_saved = records.len();
+        if !records.is_empty()
+            && let Err(e) = self.store.writer().save_players(records)
+        {
+            tracing::error!(error = %e, "cannot queue the players' final save");
+        }
+        let chunks_submitted = self.maps.list.iter_mut().map(|m| m.sim.save_dirty_chunks()).sum();
+        let flush = self.store.writer().flush(self.opts.flush_timeout);
+        if let Some(link) = self.meta.take() {
+            link.stop();
+        }
+        let report = ShutdownReport { players_saved, chunks_submitted, flush };
+        tracing::info!(?report, complete = report.complete(), "shutdown flush finished");
+        report
+    }
+
+    /// A player's record with its current position.
+    fn current_record(&self, p: &players::Online) -> PlayerRecord {
+        let mut record = p.record.clone();
+        if let Some((x, y)) = self.maps.list[p.map].sim.position(p.entity) {
+            record.pos = store::Position { x, y };
+        }
+        record.map = self.maps.list[p.map].sim.geometry().id;
+        record
+    }
+}
+
+impl Timing {
+    fn new() -> Self {
+        Self {
+            window: DurationHistogram::new(),
+            last_window: None,
+            stages: Vec::new(),
+            rotated_at: Instant::now(),
+            net_prev: None,
+        }
+    }
+}
+
+fn map_ids(opts: &ShardOptions, content: &Content) -> Result<Vec<MapId>, ShardError> {
+    if !opts.maps.is_empty() {
+        return Ok(opts.maps.clone());
+    }
+    let layout = WorldLayout::from_content(content);
+    let ids: Vec<MapId> = layout.surface_maps().map(|m| m.id).collect();
+    if ids.is_empty() {
+        return Err(ShardError::Invalid("the content defines no surface map".into()));
+    }
+    Ok(ids)
+}
+
+fn start_area(maps: &Maps, content: &Content, seed: u64, radius_tiles: i32) -> Result<StartArea, ShardError> {
+    let first = maps.list.first().ok_or_else(|| ShardError::Invalid("no map to simulate".into()))?;
+    let worldgen = crate::worldgen::WorldGen::new(content, seed).map_err(|e| ShardError::Game(e.into()))?;
+    Ok(StartArea::new(&first.sim.geometry(), &worldgen, content, radius_tiles))
+}

@@ -1,0 +1,124 @@
+//! Players online on this shard: who is behind which connection and character, and the
+//! translation of their wire orders into validated game orders. The server only ever takes
+//! intentions (orders) from a client, never positions: where a character is comes from the
+//! simulation alone, so no client can put itself where it could not have walked.
+
+use crate::geom::CHUNK_UNITS;
+use crate::orders::Order;
+use crate::sim::MapSim;
+use engine::Entity;
+use net::ConnId;
+use net::protocol::{EntityId, Order as WireOrder};
+use std::collections::HashMap;
+use store::PlayerRecord;
+
+/// Game error codes (Error message; the connection stays open).
+pub mod error {
+    /// The order is not valid (target outside the map or too far away).
+    pub const INVALID_ORDER: u16 = 100;
+    /// The order's target entity does not exist here.
+    pub const NO_SUCH_TARGET: u16 = 101;
+    /// The request is not available on this server yet (crafting and items: issue #7).
+    pub const NOT_AVAILABLE: u16 = 102;
+}
+
+/// Farthest move-to target from the character: three chunks, beyond anything the client sees.
+pub const MAX_ORDER_DISTANCE: i64 = 3 * CHUNK_UNITS as i64;
+
+/// One player in the game.
+#[derive(Debug)]
+pub(crate) struct Online {
+    /// The connection.
+    pub conn: ConnId,
+    /// The stored record (position refreshed on save).
+    pub record: PlayerRecord,
+    /// Index of the player's map in the shard's map list.
+    pub map: usize,
+    /// The player's character.
+    pub entity: Entity,
+    /// Last `Input.seq` applied.
+    pub last_input_seq: u32,
+}
+
+/// The online players, by connection and by player id.
+#[derive(Debug, Default)]
+pub(crate) struct Players {
+    list: Vec<Online>,
+    by_conn: HashMap<ConnId, usize>,
+    by_id: HashMap<i64, usize>,
+}
+
+impl Players {
+    /// Adds a player who finished logging in.
+    pub(crate) fn insert(&mut self, player: Online) {
+        let i = self.list.len();
+        self.by_conn.insert(player.conn, i);
+        self.by_id.insert(player.record.id, i);
+        self.list.push(player);
+    }
+
+    /// Removes the player behind `conn`.
+    pub(crate) fn remove(&mut self, conn: ConnId) -> Option<Online> {
+        let i = self.by_conn.remove(&conn)?;
+        let gone = self.list.swap_remove(i);
+        self.by_id.remove(&gone.record.id);
+        if let Some(moved) = self.list.get(i) {
+            self.by_conn.insert(moved.conn, i);
+            self.by_id.insert(moved.record.id, i);
+        }
+        Some(gone)
+    }
+
+    /// The player behind `conn`.
+    pub(crate) fn get_mut(&mut self, conn: ConnId) -> Option<&mut Online> {
+        self.by_conn.get(&conn).map(|&i| &mut self.list[i])
+    }
+
+    /// The connection of an online player id.
+    pub(crate) fn conn_of(&self, player: i64) -> Option<ConnId> {
+        self.by_id.get(&player).map(|&i| self.list[i].conn)
+    }
+
+    /// Every online player.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Online> {
+        self.list.iter()
+    }
+
+    /// Number of players online.
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
+/// Why an order was refused: an error code and a text for the client.
+pub(crate) type Refusal = (u16, &'static str);
+
+/// Validates a wire order for `me` on `sim`.
+pub(crate) fn game_order(order: WireOrder, sim: &MapSim, me: Entity) -> Result<Order, Refusal> {
+    let target = |id: EntityId| {
+        let e = Entity::from_bits(id.0);
+        match sim.position(e) {
+            Some(_) if e != me => Ok(e),
+            _ => Err((error::NO_SUCH_TARGET, "no such target here")),
+        }
+    };
+    match order {
+        WireOrder::Stop => Ok(Order::Idle),
+        WireOrder::MoveTo { x, y } => move_to(sim, me, x, y),
+        WireOrder::Follow(id) => Ok(Order::Follow { target: target(id)? }),
+        WireOrder::Interact { target: id, .. } => Ok(Order::Interact { target: target(id)? }),
+        WireOrder::Attack(id) => Ok(Order::Attack { target: target(id)? }),
+    }
+}
+
+fn move_to(sim: &MapSim, me: Entity, x: i32, y: i32) -> Result<Order, Refusal> {
+    if !sim.geometry().in_walkable(x, y) {
+        return Err((error::INVALID_ORDER, "move target is outside the walkable map"));
+    }
+    let (mx, my) = sim.position(me).ok_or((error::INVALID_ORDER, "no character"))?;
+    let (dx, dy) = (i64::from(x - mx), i64::from(y - my));
+    if dx * dx + dy * dy > MAX_ORDER_DISTANCE * MAX_ORDER_DISTANCE {
+        return Err((error::INVALID_ORDER, "move target is too far away"));
+    }
+    Ok(Order::MoveTo { x, y })
+}

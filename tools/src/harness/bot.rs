@@ -1,0 +1,216 @@
+//! One bot: its connection phase, game state (world + predictor), the orders it gives and what it
+//! measures (bytes received, inputs awaiting their ack).
+
+use game::client::GameClient;
+use game::geom::TILE;
+use net::client::ClientId;
+use net::protocol::{
+    ENTER_RECORD_LEN, EntityId, FRAME_HEAD_LEN, Input, Order, ServerMessage, UPDATE_RECORD_LEN,
+};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Shortest gap between two acks (acks stay at or under 20/s, well inside the rate limit).
+pub const ACK_INTERVAL: Duration = Duration::from_millis(50);
+/// Most inputs remembered while waiting for their ack.
+const MAX_IN_FLIGHT: usize = 64;
+/// Move-to goals keep this far inside the walkable bounds.
+const EDGE_MARGIN: i32 = 2 * TILE;
+
+/// Where a bot's connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Not started yet.
+    Idle,
+    /// TCP connect or WebSocket upgrade in progress.
+    Connecting,
+    /// Upgraded; Hello sent, Welcome awaited.
+    Open,
+    /// Welcome received: playing.
+    Playing,
+    /// Connection ended.
+    Closed,
+}
+
+/// A small deterministic random generator (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = (hi - lo + 1).max(1) as u64;
+        lo + (self.next_u64() % span) as i64
+    }
+
+    /// A duration uniform in `lo_ms..=hi_ms` milliseconds.
+    pub fn millis(&mut self, lo_ms: u64, hi_ms: u64) -> Duration {
+        Duration::from_millis(self.range(lo_ms as i64, hi_ms as i64) as u64)
+    }
+}
+
+/// One bot.
+#[derive(Debug)]
+pub struct Bot {
+    /// Its driver connection.
+    pub id: Option<ClientId>,
+    /// Connection phase.
+    pub phase: Phase,
+    /// True once we asked to close (its Closed event is not an error).
+    pub closing: bool,
+    /// World and prediction.
+    pub game: GameClient,
+    /// Decisions.
+    pub rng: Rng,
+    /// When to give the next order.
+    pub next_order: Instant,
+    /// Inputs sent and not yet acknowledged by a frame: `(seq, sent at)`.
+    pub in_flight: VecDeque<(u32, Instant)>,
+    /// When the last Ack was sent.
+    pub last_ack: Option<Instant>,
+    /// A frame arrived since the last Ack.
+    pub ack_due: bool,
+    /// Estimated bytes received.
+    pub bytes: u64,
+    /// When the upgrade completed.
+    pub connected_at: Option<Instant>,
+    /// When the connection ended.
+    pub ended_at: Option<Instant>,
+}
+
+impl Bot {
+    /// A bot not yet connected.
+    pub fn new(index: usize, game: GameClient, seed: u64, now: Instant) -> Self {
+        Bot {
+            id: None,
+            phase: Phase::Idle,
+            closing: false,
+            game,
+            rng: Rng::new(seed ^ (index as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
+            next_order: now,
+            in_flight: VecDeque::new(),
+            last_ack: None,
+            ack_due: false,
+            bytes: 0,
+            connected_at: None,
+            ended_at: None,
+        }
+    }
+
+    /// Time connected, up to `now` if still connected.
+    pub fn connected_for(&self, now: Instant) -> Duration {
+        let Some(start) = self.connected_at else { return Duration::ZERO };
+        self.ended_at.unwrap_or(now).saturating_duration_since(start)
+    }
+
+    /// Remembers an Input sent at `now` for latency.
+    pub fn sent_input(&mut self, seq: u32, now: Instant) {
+        if self.in_flight.len() == MAX_IN_FLIGHT {
+            self.in_flight.pop_front();
+        }
+        self.in_flight.push_back((seq, now));
+    }
+
+    /// Inputs acknowledged by a frame with `last_input_seq`: their send times, oldest first.
+    pub fn acked_inputs(&mut self, last_input_seq: u32) -> impl Iterator<Item = Instant> + '_ {
+        let n = self.in_flight.iter().take_while(|&&(seq, _)| seq <= last_input_seq).count();
+        self.in_flight.drain(..n).map(|(_, at)| at)
+    }
+
+    /// True when an Ack should go out now.
+    pub fn ack_ready(&self, now: Instant) -> bool {
+        self.ack_due && self.last_ack.is_none_or(|t| now.saturating_duration_since(t) >= ACK_INTERVAL)
+    }
+
+    /// Picks the next order: mostly a move-to 4–16 tiles away inside the walkable bounds,
+    /// sometimes following a visible entity, sometimes stopping. `None` before the first frame.
+    pub fn choose_order(&mut self) -> Option<Order> {
+        let own = self.game.world().own()?.state;
+        let (x0, y0, x1, y1) = self.game.world().map()?.walkable();
+        let roll = self.rng.range(0, 99);
+        if roll < 10 {
+            return Some(Order::Stop);
+        }
+        if roll < 25
+            && let Some(target) = self.pick_entity()
+        {
+            return Some(Order::Follow(target));
+        }
+        let (x, y) = (own.x, own.y);
+        let (dx, dy) = self.offset();
+        let clamp =
+            |v: i32, lo: i32, hi: i32| v.clamp(lo + EDGE_MARGIN, (hi - EDGE_MARGIN).max(lo + EDGE_MARGIN));
+        Some(Order::MoveTo { x: clamp(x.saturating_add(dx), x0, x1), y: clamp(y.saturating_add(dy), y0, y1) })
+    }
+
+    /// A random offset 4–16 tiles long (rejection sampling in the square).
+    fn offset(&mut self) -> (i32, i32) {
+        let (lo, hi) = (i64::from(4 * TILE), i64::from(16 * TILE));
+        loop {
+            let (dx, dy) = (self.rng.range(-hi, hi), self.rng.range(-hi, hi));
+            let d2 = dx * dx + dy * dy;
+            if (lo * lo..=hi * hi).contains(&d2) {
+                return (dx as i32, dy as i32);
+            }
+        }
+    }
+
+    /// A random entity of the world's table (not the bot itself).
+    fn pick_entity(&mut self) -> Option<EntityId> {
+        let world = self.game.world();
+        let n = world.entity_count();
+        if n == 0 {
+            return None;
+        }
+        let i = self.rng.range(0, n as i64 - 1) as usize;
+        world.entities().nth(i).map(|(id, _)| id).filter(|&id| Some(id) != world.player())
+    }
+
+    /// Makes the Input for `order` (recorded for prediction).
+    pub fn input(&mut self, order: Order) -> Input {
+        self.game.input(order)
+    }
+}
+
+/// Bytes a server message occupies on the wire: its protocol length (schemas/protocol.md §4)
+/// plus the WebSocket frame header of an unmasked server frame.
+pub fn wire_len(msg: &ServerMessage) -> u64 {
+    let payload = match msg {
+        ServerMessage::Welcome(_) => 57,
+        ServerMessage::Frame(f) => {
+            FRAME_HEAD_LEN
+                + f.enters.len() * ENTER_RECORD_LEN
+                + f.updates.len() * UPDATE_RECORD_LEN
+                + f.leaves.len() * 8
+        }
+        ServerMessage::ChunkData(c) => 21 + c.data.len(),
+        ServerMessage::ChunkDrop(_) => 13,
+        ServerMessage::Redirect(r) => 34 + r.address.len(),
+        ServerMessage::Error(e) => 9 + e.text.len(),
+        ServerMessage::Pong(_) => 17,
+    };
+    (payload + ws_header_len(payload)) as u64
+}
+
+/// WebSocket header length of an unmasked frame carrying `payload` bytes.
+pub fn ws_header_len(payload: usize) -> usize {
+    match payload {
+        0..=125 => 2,
+        126..=65_535 => 4,
+        _ => 10,
+    }
+}

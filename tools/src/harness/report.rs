@@ -1,0 +1,132 @@
+//! The harness's final report (human summary or one JSON object) and its percentile helpers.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Input→ack latency in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LatencyMs {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// Percentiles across bots of downstream bytes per second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RatePercentiles {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// What a harness run measured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// Clients asked for.
+    pub clients: usize,
+    /// Measured time, seconds (start of the run to the start of the final close).
+    pub duration_s: f64,
+    /// Bots that received Welcome.
+    pub connected: u64,
+    /// Closes we did not request, connect failures, Error messages, undecodable messages and
+    /// messages the client world refused.
+    pub errors: u64,
+    /// `errors` by kind (`connect`, `closed:<code>`, `server_error:<code>`, `decode`, ...).
+    pub error_kinds: BTreeMap<String, u64>,
+    /// Time from sending Input `n` to the first Frame with `last_input_seq ≥ n`.
+    pub latency_ms: LatencyMs,
+    /// Inputs whose latency was measured.
+    pub latency_samples: u64,
+    /// Per-bot downstream bytes per second over its connected time (bots connected at least
+    /// 1 s), p50 and p99 across bots. Estimated: the driver does not count bytes per
+    /// connection, so this is each received message's protocol length plus its WebSocket
+    /// header (2, 4 or 10 bytes: server frames are unmasked), which is exact for unfragmented
+    /// messages. `driver_bytes_in` is the driver's measured total for comparison.
+    pub down_bytes_per_client_s: RatePercentiles,
+    /// Frames received per second, all bots together.
+    pub frames_per_s: f64,
+    /// Frames received.
+    pub frames: u64,
+    /// Inputs sent.
+    pub inputs_sent: u64,
+    /// Acks sent.
+    pub acks_sent: u64,
+    /// ChunkData messages received.
+    pub chunk_messages: u64,
+    /// ChunkDrop messages received.
+    pub chunk_drops: u64,
+    /// Frames compared with the own-position prediction made before they arrived.
+    pub predictions: u64,
+    /// Of those, off by more than 1/8 tile.
+    pub mispredicted: u64,
+    /// Redirect messages received (not followed).
+    pub redirects: u64,
+    /// Estimated downstream bytes, all bots (see `down_bytes_per_client_s`).
+    pub down_bytes_total: u64,
+    /// Bytes the driver read from sockets, all connections.
+    pub driver_bytes_in: u64,
+}
+
+impl Report {
+    /// The report as one JSON object (one line).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.latency_ms;
+        let d = &self.down_bytes_per_client_s;
+        writeln!(f, "bots: {} of {} connected over {:.1} s", self.connected, self.clients, self.duration_s)?;
+        writeln!(f, "errors: {} {:?}", self.errors, self.error_kinds)?;
+        writeln!(
+            f,
+            "input→ack latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} inputs)",
+            l.p50, l.p99, l.max, self.latency_samples
+        )?;
+        writeln!(f, "downstream per client: p50 {:.0} B/s, p99 {:.0} B/s (estimated)", d.p50, d.p99)?;
+        writeln!(f, "frames: {:.0}/s ({} in all)", self.frames_per_s, self.frames)?;
+        writeln!(
+            f,
+            "chunks: {} data, {} drops; inputs {}, acks {}; redirects {}",
+            self.chunk_messages, self.chunk_drops, self.inputs_sent, self.acks_sent, self.redirects
+        )?;
+        write!(
+            f,
+            "prediction: {} of {} frames mispredicted (> 1/8 tile)",
+            self.mispredicted, self.predictions
+        )
+    }
+}
+
+/// Nearest-rank percentile `q` (0..=100) of ascending `sorted` values; 0 when empty.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q.clamp(0.0, 100.0) / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Percentiles of a histogram of microseconds, in milliseconds (zeros when empty).
+pub fn latency_ms(h: &Histogram<u64>) -> LatencyMs {
+    if h.is_empty() {
+        return LatencyMs::default();
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    LatencyMs { p50: ms(h.value_at_quantile(0.5)), p99: ms(h.value_at_quantile(0.99)), max: ms(h.max()) }
+}
+
+/// p50 and p99 of unsorted rates.
+pub fn rate_percentiles(mut rates: Vec<f64>) -> RatePercentiles {
+    rates.retain(|r| r.is_finite());
+    rates.sort_by(f64::total_cmp);
+    RatePercentiles { p50: percentile(&rates, 50.0), p99: percentile(&rates, 99.0) }
+}

@@ -1,0 +1,344 @@
+//! The harness loop: one thread, one `net::client::Driver` holding every bot's connection. Ramps
+//! connections up, feeds every server message to the bot's game client, sends acks and orders,
+//! measures, prints progress, and closes everything at the end.
+
+use super::HarnessError;
+use super::bot::{Bot, Phase, wire_len};
+use super::config::{HarnessConfig, bot_name};
+use super::report::{Report, latency_ms, rate_percentiles};
+use game::client::{Applied, GameClient};
+use hdrhistogram::Histogram;
+use net::client::{ClientId, CloseInfo, Driver, DriverConfig, DriverEvent};
+use net::protocol::{ClientMessage, Hello, ServerMessage, SessionToken};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Longest wait in one driver poll.
+const POLL: Duration = Duration::from_millis(5);
+/// Most connections started in one loop turn.
+const MAX_CONNECTS_PER_TURN: usize = 256;
+/// Bots connected for less than this are left out of the per-client byte rates.
+const MIN_RATE_WINDOW: Duration = Duration::from_secs(1);
+/// Largest latency recorded, µs (an hour).
+const MAX_LATENCY_US: u64 = 3_600_000_000;
+
+/// Run-wide counters.
+#[derive(Debug, Default)]
+struct Totals {
+    connected: u64,
+    playing: u64,
+    frames: u64,
+    inputs_sent: u64,
+    acks_sent: u64,
+    chunk_messages: u64,
+    chunk_drops: u64,
+    redirects: u64,
+    down_bytes: u64,
+    error_kinds: BTreeMap<String, u64>,
+    first_error: Option<String>,
+}
+
+impl Totals {
+    fn error(&mut self, kind: &str, detail: impl FnOnce() -> String) {
+        *self.error_kinds.entry(kind.to_owned()).or_default() += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(format!("{kind}: {}", detail()));
+        }
+    }
+
+    fn errors(&self) -> u64 {
+        self.error_kinds.values().sum()
+    }
+}
+
+/// What the progress line compares against.
+#[derive(Debug)]
+struct Progress {
+    at: Instant,
+    frames: u64,
+    bytes: u64,
+}
+
+/// One run's state.
+#[derive(Debug)]
+struct Run<'a> {
+    cfg: &'a HarnessConfig,
+    driver: Driver,
+    bots: Vec<Bot>,
+    by_id: HashMap<ClientId, usize>,
+    started: usize,
+    start: Instant,
+    latency: Histogram<u64>,
+    totals: Totals,
+    progress: Progress,
+}
+
+/// Runs the bots until the duration passes, `stop` is set, or every connection has ended; then
+/// closes every connection and reports. Fails only when the driver cannot start or no bot got
+/// a Welcome.
+pub fn run(cfg: HarnessConfig) -> Result<Report, HarnessError> {
+    let mut run = Run::new(&cfg)?;
+    run.main_loop()?;
+    let end = Instant::now();
+    run.close_all(end);
+    if run.totals.connected == 0 {
+        let first_error = run.totals.first_error.take();
+        return Err(HarnessError::NothingConnected { attempted: run.started, first_error });
+    }
+    Ok(run.report(end))
+}
+
+impl<'a> Run<'a> {
+    fn new(cfg: &'a HarnessConfig) -> Result<Self, HarnessError> {
+        let driver = Driver::new(DriverConfig::default()).map_err(HarnessError::Driver)?;
+        let now = Instant::now();
+        let bots = (0..cfg.clients).map(|i| Bot::new(i, GameClient::new(cfg.content.clone()), cfg.seed, now));
+        let latency = Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
+        Ok(Run {
+            cfg,
+            driver,
+            bots: bots.collect(),
+            by_id: HashMap::new(),
+            started: 0,
+            start: now,
+            latency,
+            totals: Totals::default(),
+            progress: Progress { at: now, frames: 0, bytes: 0 },
+        })
+    }
+
+    fn main_loop(&mut self) -> Result<(), HarnessError> {
+        let end = self.start + self.cfg.duration;
+        let mut events = Vec::new();
+        loop {
+            let now = Instant::now();
+            let all_ended = self.started == self.bots.len() && self.driver.is_empty();
+            if self.cfg.stop.load(Ordering::Relaxed) || now >= end || all_ended {
+                return Ok(());
+            }
+            self.ramp(now);
+            self.driver.poll(Some(POLL), &mut events).map_err(HarnessError::Driver)?;
+            let now = Instant::now();
+            for ev in events.drain(..) {
+                self.on_event(ev, now);
+            }
+            self.timers(now);
+            self.report_progress(now);
+        }
+    }
+
+    /// Starts connections up to what the connect rate allows by now.
+    fn ramp(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.start).as_secs_f64();
+        let allowed = ((elapsed * self.cfg.connect_rate) as usize).saturating_add(1).min(self.bots.len());
+        let target = allowed.min(self.started + MAX_CONNECTS_PER_TURN);
+        while self.started < target {
+            self.connect(self.started);
+            self.started += 1;
+        }
+    }
+
+    fn connect(&mut self, i: usize) {
+        let hello = Hello { name: bot_name(&self.cfg.name_prefix, i), token: SessionToken::NONE };
+        let bot = &mut self.bots[i];
+        match self.driver.connect(self.cfg.server, Some(hello)) {
+            Ok(id) => {
+                (bot.id, bot.phase) = (Some(id), Phase::Connecting);
+                self.by_id.insert(id, i);
+            }
+            Err(e) => {
+                bot.phase = Phase::Closed;
+                self.totals.error("connect", || e.to_string());
+            }
+        }
+    }
+
+    fn on_event(&mut self, ev: DriverEvent, now: Instant) {
+        match ev {
+            DriverEvent::Connected(id) => {
+                if let Some(&i) = self.by_id.get(&id) {
+                    let bot = &mut self.bots[i];
+                    (bot.phase, bot.connected_at) = (Phase::Open, Some(now));
+                }
+            }
+            DriverEvent::Message(id, msg) => {
+                if let Some(&i) = self.by_id.get(&id) {
+                    self.on_message(i, &msg, now);
+                }
+            }
+            DriverEvent::Malformed(_, e) => self.totals.error("decode", || e.to_string()),
+            DriverEvent::Closed(id, info) => self.on_closed(id, &info, now),
+        }
+    }
+
+    fn on_closed(&mut self, id: ClientId, info: &CloseInfo, now: Instant) {
+        let Some(i) = self.by_id.remove(&id) else { return };
+        let bot = &mut self.bots[i];
+        let was = std::mem::replace(&mut bot.phase, Phase::Closed);
+        bot.ended_at = Some(now);
+        if was == Phase::Playing {
+            self.totals.playing -= 1;
+        }
+        if bot.closing {
+            return;
+        }
+        let kind = match (was, info.code) {
+            (Phase::Connecting, _) => "connect".to_owned(),
+            (_, Some(code)) => format!("closed:{code}"),
+            (_, None) => "closed:none".to_owned(),
+        };
+        self.totals.error(&kind, || info.reason.clone());
+    }
+
+    fn on_message(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
+        let len = wire_len(msg);
+        self.bots[i].bytes += len;
+        self.totals.down_bytes += len;
+        let applied = match self.bots[i].game.handle(msg) {
+            Ok(a) => a,
+            Err(e) => return self.totals.error("client_world", || e.to_string()),
+        };
+        match applied {
+            Applied::Welcome => self.on_welcome(i, now),
+            Applied::Frame { .. } => self.on_frame(i, msg, now),
+            Applied::Chunk { .. } | Applied::StaleChunk => self.totals.chunk_messages += 1,
+            Applied::ChunkDrop { .. } => self.totals.chunk_drops += 1,
+            Applied::Redirect => self.totals.redirects += 1,
+            Applied::ServerError { code, request } => {
+                self.totals.error(&format!("server_error:{code}"), || format!("request {request}"))
+            }
+            Applied::Pong { .. } => {}
+        }
+    }
+
+    fn on_welcome(&mut self, i: usize, now: Instant) {
+        let bot = &mut self.bots[i];
+        if bot.phase != Phase::Playing {
+            self.totals.connected += 1;
+            self.totals.playing += 1;
+        }
+        bot.phase = Phase::Playing;
+        bot.next_order = now + bot.rng.millis(500, 2_000);
+    }
+
+    fn on_frame(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
+        self.totals.frames += 1;
+        let ServerMessage::Frame(f) = msg else { return };
+        let bot = &mut self.bots[i];
+        for sent in bot.acked_inputs(f.last_input_seq) {
+            let us = now.saturating_duration_since(sent).as_micros() as u64;
+            self.latency.saturating_record(us.clamp(1, MAX_LATENCY_US));
+        }
+        bot.ack_due = true;
+        if bot.ack_ready(now) {
+            self.send_ack(i, now);
+        }
+    }
+
+    fn send_ack(&mut self, i: usize, now: Instant) {
+        let bot = &mut self.bots[i];
+        let (Some(id), Some(ack)) = (bot.id, bot.game.ack()) else { return };
+        if self.driver.send(id, &ClientMessage::Ack(ack)) {
+            self.totals.acks_sent += 1;
+        }
+        (bot.last_ack, bot.ack_due) = (Some(now), false);
+    }
+
+    /// Deferred acks and due orders.
+    fn timers(&mut self, now: Instant) {
+        for i in 0..self.bots.len() {
+            if self.bots[i].phase != Phase::Playing {
+                continue;
+            }
+            if self.bots[i].ack_ready(now) {
+                self.send_ack(i, now);
+            }
+            if now >= self.bots[i].next_order {
+                self.give_order(i, now);
+            }
+        }
+    }
+
+    fn give_order(&mut self, i: usize, now: Instant) {
+        let bot = &mut self.bots[i];
+        let Some(order) = bot.choose_order() else {
+            bot.next_order = now + Duration::from_millis(500);
+            return;
+        };
+        bot.next_order = now + bot.rng.millis(2_000, 6_000);
+        let input = bot.input(order);
+        let Some(id) = bot.id else { return };
+        if self.driver.send(id, &ClientMessage::Input(input)) {
+            self.totals.inputs_sent += 1;
+            bot.sent_input(input.seq, now);
+        }
+    }
+
+    fn report_progress(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.progress.at);
+        if !self.cfg.progress || dt < Duration::from_secs(1) {
+            return;
+        }
+        let secs = dt.as_secs_f64();
+        let frames = (self.totals.frames - self.progress.frames) as f64 / secs;
+        let bytes = (self.totals.down_bytes - self.progress.bytes) as f64 / secs;
+        let per_client = bytes / self.totals.playing.max(1) as f64 / 1024.0;
+        let p99 = self.latency.value_at_quantile(0.99) as f64 / 1000.0;
+        eprintln!(
+            "[{:>5.1}s] connected {}/{}  frames/s {frames:.0}  down {per_client:.2} KB/s/client  p99 {p99:.1} ms  errors {}",
+            now.saturating_duration_since(self.start).as_secs_f64(),
+            self.totals.playing,
+            self.cfg.clients,
+            self.totals.errors(),
+        );
+        self.progress = Progress { at: now, frames: self.totals.frames, bytes: self.totals.down_bytes };
+    }
+
+    /// Closes every live connection (normal close frames) and discards what arrives after.
+    fn close_all(&mut self, end: Instant) {
+        for bot in &mut self.bots {
+            let Some(id) = bot.id.filter(|_| bot.phase != Phase::Closed) else { continue };
+            bot.closing = true;
+            bot.ended_at = Some(end);
+            self.driver.close(id);
+        }
+        let mut events = Vec::new();
+        let _ = self.driver.poll(Some(Duration::ZERO), &mut events);
+    }
+
+    fn report(&self, end: Instant) -> Report {
+        let duration_s = end.saturating_duration_since(self.start).as_secs_f64().max(1e-9);
+        let rates = self
+            .bots
+            .iter()
+            .filter(|b| b.connected_for(end) >= MIN_RATE_WINDOW)
+            .map(|b| b.bytes as f64 / b.connected_for(end).as_secs_f64())
+            .collect();
+        let predictions = self.bots.iter().map(|b| b.game.predictor().stats());
+        let (predicted, mispredicted) =
+            predictions.fold((0, 0), |(p, m), s| (p + s.predictions, m + s.mispredicted));
+        let t = &self.totals;
+        Report {
+            clients: self.cfg.clients,
+            duration_s,
+            connected: t.connected,
+            errors: t.errors(),
+            error_kinds: t.error_kinds.clone(),
+            latency_ms: latency_ms(&self.latency),
+            latency_samples: self.latency.len(),
+            down_bytes_per_client_s: rate_percentiles(rates),
+            frames_per_s: t.frames as f64 / duration_s,
+            frames: t.frames,
+            inputs_sent: t.inputs_sent,
+            acks_sent: t.acks_sent,
+            chunk_messages: t.chunk_messages,
+            chunk_drops: t.chunk_drops,
+            predictions: predicted,
+            mispredicted,
+            redirects: t.redirects,
+            down_bytes_total: t.down_bytes,
+            driver_bytes_in: self.driver.stats().bytes_in,
+        }
+    }
+}

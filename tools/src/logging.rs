@@ -1,0 +1,11 @@
+//! Structured logs for the binaries: `tracing` events to stderr, filtered by `RUST_LOG`
+//! (default `info`), as text or as one JSON object per line.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber (once; later calls do nothing).
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}

@@ -1,0 +1,214 @@
+//! The shard's admin document: `/health` and `/metrics` built from the status the tick publishes
+//! once per second (see `game::shard::StatusBoard`).
+
+use crate::admin::{AdminSource, MetricKind, Metrics};
+use engine::TimingSummary;
+use game::shard::{Phase, ShardStatus, StatusBoard};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Reads the shard's status board for the admin port.
+#[derive(Debug)]
+pub struct ShardAdmin {
+    board: Arc<StatusBoard>,
+    bots_target: u32,
+}
+
+impl ShardAdmin {
+    /// A source over `board`; `bots_target` is the configured bot count.
+    pub fn new(board: Arc<StatusBoard>, bots_target: u32) -> Self {
+        Self { board, bots_target }
+    }
+}
+
+impl AdminSource for ShardAdmin {
+    fn health(&self) -> serde_json::Value {
+        let s = self.board.snapshot();
+        let status = if s.phase == Phase::Running { "ok" } else { s.phase.as_str() };
+        json!({
+            "status": status,
+            "shard": s.shard_id,
+            "tick": s.tick,
+            "uptime_s": s.uptime_s,
+            "players": s.players,
+            "bots": s.bots,
+            "bots_target": self.bots_target,
+            "storage_queue": s.writer.queue_depth,
+        })
+    }
+
+    fn metrics(&self, out: &mut Metrics) {
+        let s = self.board.snapshot();
+        tick_metrics(&s, out);
+        population_metrics(&s, out);
+        net_metrics(&s, out);
+        store_metrics(&s, out);
+        map_metrics(&s, out);
+    }
+}
+
+const SECOND: f64 = 1e-6;
+
+fn quantiles(out: &mut Metrics, name: &str, labels: &[(&str, &str)], t: &TimingSummary) {
+    for (q, us) in [("0.5", t.p50_us), ("0.99", t.p99_us), ("1", t.max_us)] {
+        let mut l = labels.to_vec();
+        l.push(("quantile", q));
+        out.sample(name, &l, us as f64 * SECOND);
+    }
+}
+
+fn tick_metrics(s: &ShardStatus, out: &mut Metrics) {
+    let window_help = format!("Whole-tick time over the last {} s window (quantile 1 = max)", s.window_s);
+    out.family("shard_tick_seconds", &window_help, MetricKind::Gauge);
+    quantiles(out, "shard_tick_seconds", &[], &s.tick_window);
+    out.family("shard_tick_since_start_seconds", "Whole-tick time since start", MetricKind::Gauge);
+    quantiles(out, "shard_tick_since_start_seconds", &[], &s.tick_total);
+    out.single("shard_ticks_total", "Ticks run", MetricKind::Counter, s.tick as f64);
+    out.single(
+        "shard_tick_overruns_total",
+        "Ticks longer than the period",
+        MetricKind::Counter,
+        s.overruns as f64,
+    );
+    out.single(
+        "shard_ticks_late_total",
+        "Ticks started a period late",
+        MetricKind::Counter,
+        s.late_ticks as f64,
+    );
+    out.single("shard_tick_rate_hz", "Configured ticks per second", MetricKind::Gauge, f64::from(s.tick_hz));
+    out.family(
+        "shard_stage_seconds",
+        "Per-stage and per-system time over the last window",
+        MetricKind::Gauge,
+    );
+    for m in &s.maps {
+        let map = m.map.to_string();
+        for t in &m.stages {
+            let system = t.system.as_deref().unwrap_or("");
+            let labels = [("map", map.as_str()), ("stage", t.stage.as_str()), ("system", system)];
+            quantiles(out, "shard_stage_seconds", &labels, &t.summary);
+        }
+    }
+}
+
+fn population_metrics(s: &ShardStatus, out: &mut Metrics) {
+    out.single("shard_clients", "Players online", MetricKind::Gauge, s.players as f64);
+    out.single("shard_logins_in_progress", "Logins being processed", MetricKind::Gauge, s.logins as f64);
+    out.single("shard_logins_refused_total", "Logins refused", MetricKind::Counter, s.logins_refused as f64);
+    out.single("shard_bots", "Server-side bots alive", MetricKind::Gauge, s.bots as f64);
+    out.family("shard_entities", "Characters (players and bots) per map", MetricKind::Gauge);
+    for m in &s.maps {
+        out.sample("shard_entities", &[("map", &m.map.to_string())], m.characters as f64);
+    }
+}
+
+fn net_metrics(s: &ShardStatus, out: &mut Metrics) {
+    let n = &s.net;
+    out.single(
+        "net_bytes_in_per_second",
+        "Bytes from clients per second",
+        MetricKind::Gauge,
+        s.bytes_in_per_s,
+    );
+    out.single(
+        "net_bytes_out_per_second",
+        "Bytes to clients per second",
+        MetricKind::Gauge,
+        s.bytes_out_per_s,
+    );
+    let counters: [(&str, &str, u64); 9] = [
+        ("net_bytes_in_total", "Bytes read from clients", n.bytes_in),
+        ("net_bytes_out_total", "Bytes written to clients", n.bytes_out),
+        ("net_messages_in_total", "Client messages received", n.messages_in),
+        ("net_messages_out_total", "Server messages queued", n.messages_out),
+        ("net_rate_limit_drops_total", "Client messages dropped by the rate limit", n.rate_limit_drops),
+        ("net_rate_limit_closes_total", "Connections closed for rate abuse", n.rate_limit_closes),
+        ("net_frames_replaced_total", "Frames replaced by a newer one before sending", n.outbound_replaced),
+        ("net_slow_client_closes_total", "Connections closed for not reading", n.slow_consumer_closes),
+        ("net_protocol_closes_total", "Connections closed for protocol errors", n.protocol_closes),
+    ];
+    for (name, help, v) in counters {
+        out.single(name, help, MetricKind::Counter, v as f64);
+    }
+    out.single("net_connections", "Open connections", MetricKind::Gauge, n.active_connections as f64);
+    out.single(
+        "shard_send_overflows_total",
+        "Ticks whose messages the network queue refused",
+        MetricKind::Counter,
+        s.send_overflows as f64,
+    );
+}
+
+fn store_metrics(s: &ShardStatus, out: &mut Metrics) {
+    let w = &s.writer;
+    out.single("store_queue_depth", "Writes queued or in flight", MetricKind::Gauge, w.queue_depth as f64);
+    out.single(
+        "store_positions_pending",
+        "Players whose position waits for the next batch",
+        MetricKind::Gauge,
+        w.positions_pending as f64,
+    );
+    out.single(
+        "store_flush_seconds_sum",
+        "Total time of database writes",
+        MetricKind::Counter,
+        w.flush_us_sum as f64 * SECOND,
+    );
+    out.single(
+        "store_flush_seconds_count",
+        "Database writes (transactions and position batches)",
+        MetricKind::Counter,
+        w.flushes as f64,
+    );
+    out.single(
+        "store_last_flush_seconds",
+        "Duration of the latest database write",
+        MetricKind::Gauge,
+        w.last_flush_us as f64 * SECOND,
+    );
+    let counters: [(&str, &str, u64); 6] = [
+        ("store_positions_written_total", "Position rows written", w.positions_written),
+        ("store_players_saved_total", "Player saves", w.players_saved),
+        ("store_item_txs_total", "Item transactions committed", w.item_txs_ok),
+        ("store_chunks_saved_total", "Chunk saves", w.chunks_saved),
+        ("store_retries_total", "Writes retried after a failure", w.retries),
+        ("store_rejected_total", "Writes refused because the queue was full", w.rejected_full),
+    ];
+    for (name, help, v) in counters {
+        out.single(name, help, MetricKind::Counter, v as f64);
+    }
+    out.single("meta_errors_total", "Failed metadata-store calls", MetricKind::Counter, s.meta_errors as f64);
+}
+
+fn map_metrics(s: &ShardStatus, out: &mut Metrics) {
+    type Get = fn(&game::shard::MapStatus) -> u64;
+    let families: [(&str, &str, MetricKind, Get); 9] = [
+        ("chunks_resident", "Chunks in memory", MetricKind::Gauge, |m| m.chunks.resident),
+        ("chunk_loads_total", "Chunks loaded or generated", MetricKind::Counter, |m| m.chunks.loads),
+        ("chunk_unloads_total", "Chunks unloaded", MetricKind::Counter, |m| m.chunks.unloads),
+        ("chunk_errors_total", "Chunk storage errors (retried)", MetricKind::Counter, |m| m.chunks.errors),
+        ("chunks_quarantined", "Chunks kept aside as undecodable", MetricKind::Gauge, |m| {
+            m.chunks.quarantined
+        }),
+        ("replication_frames_total", "Frames sent", MetricKind::Counter, |m| m.replication.frames),
+        ("replication_frame_bytes_total", "Frame bytes sent", MetricKind::Counter, |m| {
+            m.replication.frame_bytes
+        }),
+        ("replication_chunk_bytes_total", "ChunkData bytes sent", MetricKind::Counter, |m| {
+            m.replication.chunk_data_bytes
+        }),
+        (
+            "replication_deferred_total",
+            "Records that waited for a later frame (budget)",
+            MetricKind::Counter,
+            |m| m.replication.records_deferred,
+        ),
+    ];
+    for (name, help, kind, get) in families {
+        out.family(name, help, kind);
+        for m in &s.maps {
+            out.sample(name, &[("map", &m.map.to_string())], get(m) as f64);
+        }
+    }
+}

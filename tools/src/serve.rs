@@ -1,0 +1,95 @@
+//! Runs a shard from a validated [`ShardConfig`]: opens the store (embedded SQLite under the data
+//! directory, or PostgreSQL) and the metadata store (in process, or Redis), starts the admin
+//! port, stops on SIGTERM or SIGINT, and reports what the final flush saved.
+
+use crate::admin::{AdminError, AdminServer};
+use crate::config::ShardConfig;
+use crate::metrics::ShardAdmin;
+use game::Content;
+use game::shard::{Shard, ShardError, ShardOptions, ShutdownReport};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use store::meta::{MemoryMeta, MetaStore, RedisMeta, SystemClock};
+use store::{Store, StoreConfig, StoreError};
+
+/// File name of the embedded database inside the data directory.
+pub const SQLITE_FILE: &str = "shard.sqlite3";
+
+/// Why the shard could not run.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The data directory could not be created.
+    DataDir(PathBuf, std::io::Error),
+    /// The store could not be opened (migrations included).
+    Store(StoreError),
+    /// Redis could not be reached.
+    Meta(StoreError),
+    /// The shard could not start.
+    Shard(ShardError),
+    /// The admin port could not be opened.
+    Admin(AdminError),
+    /// Signal handlers could not be installed.
+    Signals(std::io::Error),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::DataDir(p, e) => write!(f, "cannot create data directory {}: {e}", p.display()),
+            Self::Store(e) => write!(f, "cannot open the store: {e}"),
+            Self::Meta(e) => write!(f, "cannot reach the metadata store: {e}"),
+            Self::Shard(e) => write!(f, "{e}"),
+            Self::Admin(e) => write!(f, "{e}"),
+            Self::Signals(e) => write!(f, "cannot install signal handlers: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// Runs the shard until SIGTERM/SIGINT; returns what the shutdown saved.
+pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, stop.clone()).map_err(ServeError::Signals)?;
+    }
+    let store = Arc::new(open_store(config)?);
+    let meta = open_meta(config)?;
+    let shard = Shard::start(options(config), Arc::new(Content::builtin()), store.clone(), meta)
+        .map_err(ServeError::Shard)?;
+    let source = Arc::new(ShardAdmin::new(shard.status(), config.bots));
+    let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
+    tracing::info!(admin = %admin.local_addr(), "admin port open (/health, /metrics)");
+    let report = shard.run(&stop).map_err(ServeError::Shard)?;
+    drop(admin);
+    Ok(report)
+}
+
+/// Shard options from the configuration.
+pub fn options(config: &ShardConfig) -> ShardOptions {
+    let mut opts = ShardOptions { tick_hz: config.tick_hz, bots: config.bots, ..ShardOptions::default() };
+    opts.net.bind = config.listen;
+    opts.net.max_connections_per_ip = config.max_conns_per_ip as usize;
+    opts.shard_id = config.shard_id.clone();
+    opts
+}
+
+fn open_store(config: &ShardConfig) -> Result<Store, ServeError> {
+    let store_config = match &config.database_url {
+        Some(url) => StoreConfig::postgres(url.clone()),
+        None => {
+            let dir = &config.data_dir;
+            std::fs::create_dir_all(dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
+            StoreConfig::sqlite(dir.join(SQLITE_FILE))
+        }
+    };
+    Store::open(store_config).map_err(ServeError::Store)
+}
+
+fn open_meta(config: &ShardConfig) -> Result<Arc<dyn MetaStore>, ServeError> {
+    match &config.redis_url {
+        Some(url) => Ok(Arc::new(RedisMeta::connect(url, &config.redis_prefix).map_err(ServeError::Meta)?)),
+        None => Ok(Arc::new(MemoryMeta::new(Arc::new(SystemClock::default())))),
+    }
+}

@@ -1,0 +1,272 @@
+//! The bot harness: report JSON shape, percentile helpers, bot names, argument errors, wire
+//! length estimates, and whole runs against a small fake shard (net::Server) and against
+//! nothing at all.
+
+use game::chunk_wire;
+use game::geom::{CHUNK_TILES, CHUNK_UNITS};
+use net::protocol::{
+    ChunkData, ClientMessage, EntityEnter, EntityId, FrameBuilder, OwnState, PROTOCOL_VERSION, Pong,
+    ServerMessage, SessionToken, Welcome,
+};
+use net::{Inbound, Outbound, Server, ServerConfig};
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tools::harness::{self, Args, HarnessConfig, HarnessError, Report};
+
+fn config(args: &[&str]) -> Result<HarnessConfig, HarnessError> {
+    Args::try_parse_args(std::iter::once("bots").chain(args.iter().copied()))?.into_config()
+}
+
+#[test]
+fn report_json_has_the_required_keys_and_types() {
+    let mut report = Report { connected: 7, errors: 2, frames_per_s: 140.5, ..Report::default() };
+    report.error_kinds.insert("closed:1001".into(), 2);
+    report.latency_ms = harness::LatencyMs { p50: 1.5, p99: 9.0, max: 12.25 };
+    for r in [Report::default(), report] {
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert!(v["connected"].is_u64() && v["errors"].is_u64());
+        for k in ["p50", "p99", "max"] {
+            assert!(v["latency_ms"][k].is_f64(), "latency_ms.{k}");
+        }
+        for k in ["p50", "p99"] {
+            assert!(v["down_bytes_per_client_s"][k].is_f64(), "down_bytes_per_client_s.{k}");
+        }
+        assert!(v["frames_per_s"].is_f64());
+        assert!(v["error_kinds"].is_object() && v["mispredicted"].is_u64() && v["duration_s"].is_f64());
+        assert!(!r.to_json().contains('\n'), "one line");
+        assert!(r.to_string().contains("input→ack latency"), "human summary");
+    }
+}
+
+#[test]
+fn percentile_helpers() {
+    assert_eq!(harness::percentile(&[], 50.0), 0.0);
+    let v: Vec<f64> = (1..=100).map(f64::from).collect();
+    assert_eq!(harness::percentile(&v, 50.0), 50.0);
+    assert_eq!(harness::percentile(&v, 99.0), 99.0);
+    assert_eq!(harness::percentile(&v, 100.0), 100.0);
+    assert_eq!(harness::percentile(&v, 0.0), 1.0);
+    assert_eq!(harness::percentile(&[3.0], 99.0), 3.0);
+    let r = harness::rate_percentiles(vec![5.0, f64::NAN, 1.0, 3.0, 2.0, 4.0]);
+    assert_eq!((r.p50, r.p99), (3.0, 5.0), "unsorted input, NaN ignored");
+
+    let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+    assert_eq!(harness::latency_ms(&h), harness::LatencyMs::default());
+    for us in 1..=1000u64 {
+        h.record(us * 100).unwrap();
+    }
+    let l = harness::latency_ms(&h);
+    assert!((l.p50 - 50.0).abs() < 0.1 && (l.p99 - 99.0).abs() < 0.1 && (l.max - 100.0).abs() < 0.1, "{l:?}");
+}
+
+#[test]
+fn bot_names_fit_the_protocol() {
+    let prefix = harness::default_prefix(0xDEAD_BEEF_CAFE_F00D);
+    assert_eq!(prefix, "bfef00d-");
+    assert_eq!(harness::bot_name(&prefix, 42), "bfef00d-42");
+    assert!(harness::bot_name(&prefix, 9_999_999).len() <= 32);
+    let random = harness::default_prefix(harness::random_u64());
+    assert_eq!(random.len(), 8);
+    assert!(random.starts_with('b') && random.ends_with('-'));
+    assert!(random[1..7].chars().all(|c| c.is_ascii_hexdigit()));
+
+    assert!(harness::check_prefix(&"p".repeat(30), 100).is_ok(), "bot 99: 30 + 2 bytes fits");
+    assert!(harness::check_prefix(&"p".repeat(30), 101).is_err(), "bot 100: 30 + 3 bytes does not");
+    let c = config(&["--server", "127.0.0.1:9", "--clients", "3", "--name-prefix", "load-"]).unwrap();
+    assert_eq!(c.name_prefix, "load-");
+    let c = config(&["--server", "127.0.0.1:9"]).unwrap();
+    assert_eq!(c.name_prefix.len(), 8, "random default prefix");
+}
+
+#[test]
+fn arguments_are_validated() {
+    let c = config(&["--server", "ws://127.0.0.1:7777/", "--clients", "5", "--duration", "2.5"]).unwrap();
+    assert_eq!(c.server, "127.0.0.1:7777".parse().unwrap());
+    assert_eq!((c.clients, c.duration, c.connect_rate), (5, Duration::from_millis(2500), 200.0));
+    let c = config(&["--server", "ws://localhost:7001", "--connect-rate", "50"]).unwrap();
+    assert_eq!((c.server.port(), c.connect_rate), (7001, 50.0));
+    assert_eq!(harness::parse_server_addr("ws://[::1]:9/x").unwrap(), "[::1]:9".parse().unwrap());
+    assert_eq!(harness::parse_server_addr("ws://127.0.0.1").unwrap().port(), 80);
+
+    let err = |args: &[&str]| config(args).unwrap_err();
+    assert!(matches!(err(&["--clients", "many"]), HarnessError::Args(_)));
+    assert!(matches!(err(&["--bogus"]), HarnessError::Args(_)));
+    assert!(matches!(err(&["--server", "http://127.0.0.1:1"]), HarnessError::BadAddress { .. }));
+    assert!(matches!(err(&["--server", "ws://"]), HarnessError::BadAddress { .. }));
+    assert!(matches!(err(&["--server", "ws://127.0.0.1:notaport"]), HarnessError::BadAddress { .. }));
+    assert!(matches!(err(&["--clients", "0"]), HarnessError::Invalid { field: "clients", .. }));
+    assert!(matches!(err(&["--duration", "0"]), HarnessError::Invalid { field: "duration", .. }));
+    assert!(matches!(err(&["--duration", "nan"]), HarnessError::Invalid { field: "duration", .. }));
+    assert!(matches!(err(&["--connect-rate", "0"]), HarnessError::Invalid { field: "connect-rate", .. }));
+    let long = "x".repeat(31);
+    let e = err(&["--clients", "20", "--name-prefix", &long]);
+    assert!(e.to_string().contains("--name-prefix"), "{e}");
+    let e = err(&["--server", "wss://example.org:443"]);
+    assert!(e.to_string().contains("wss"), "{e}");
+}
+
+#[test]
+fn wire_len_is_the_encoded_length_plus_the_websocket_header() {
+    let mut b = FrameBuilder::new(9, 1, &OwnState::default());
+    for i in 0..10 {
+        b.push_enter(&EntityEnter { id: EntityId(i), ..EntityEnter::default() });
+    }
+    b.push_leave(EntityId(3));
+    let frame = ServerMessage::decode(&b.finish()).unwrap();
+    let pong = ServerMessage::Pong(Pong { nonce: 1, server_tick: 2 });
+    let chunk = chunk_message(1, 1);
+    for msg in [frame, pong, chunk, welcome(1)] {
+        let len = msg.encode().len();
+        assert_eq!(harness::wire_len(&msg), (len + harness::ws_header_len(len)) as u64, "{msg:?}");
+    }
+    assert_eq!((harness::ws_header_len(125), harness::ws_header_len(126)), (2, 4));
+    assert_eq!(harness::ws_header_len(70_000), 10);
+}
+
+#[test]
+fn nothing_listening_is_a_clear_error() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut cfg = HarnessConfig::new(SocketAddr::from(([127, 0, 0, 1], port)), 3);
+    cfg.duration = Duration::from_secs(20);
+    let started = Instant::now();
+    let err = harness::run(cfg).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(15), "ends once every attempt failed");
+    match &err {
+        HarnessError::NothingConnected { attempted: 3, first_error: Some(e) } => {
+            assert!(e.starts_with("connect"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err.to_string().contains("no client could connect"));
+}
+
+// ---- A fake shard: Welcome, one chunk, a frame every 50 ms echoing the last input ----
+
+fn welcome(player: u64) -> ServerMessage {
+    ServerMessage::Welcome(Welcome {
+        version: PROTOCOL_VERSION,
+        tick_rate_hz: 20,
+        player: EntityId(player),
+        server_tick: 1,
+        map: 0,
+        token: SessionToken::NONE,
+    })
+}
+
+fn chunk_message(cx: i32, cy: i32) -> ServerMessage {
+    let grass = vec![3u16; (CHUNK_TILES * CHUNK_TILES) as usize];
+    let (data, raw_len) = chunk_wire::encode(&grass, &[], &mut Vec::new());
+    ServerMessage::ChunkData(ChunkData { map: 0, cx, cy, version: 1, raw_len, data: data.into() })
+}
+
+/// What the fake shard saw.
+#[derive(Debug, Default)]
+struct Seen {
+    hellos: Vec<String>,
+    inputs: u64,
+    acks: u64,
+    closes: u64,
+}
+
+fn fake_shard(stop: Arc<AtomicBool>) -> (SocketAddr, JoinHandle<Seen>) {
+    let cfg = ServerConfig { bind: SocketAddr::from(([127, 0, 0, 1], 0)), ..ServerConfig::default() };
+    let (server, inbound) = Server::start(cfg).unwrap();
+    let addr = server.local_addr();
+    let thread = std::thread::spawn(move || {
+        let handle = server.handle();
+        let (mut seen, mut players) = (Seen::default(), HashMap::new());
+        let pos = CHUNK_UNITS + CHUNK_UNITS / 2;
+        let mut tick = 1;
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+            tick += 1;
+            for ev in inbound.try_iter() {
+                match ev {
+                    Inbound::Connected { conn, hello, .. } => {
+                        seen.hellos.push(hello.name);
+                        players.insert(conn, 0u32);
+                        let _ = handle.send(conn, Outbound::reliable(welcome(conn.to_u64()).encode()));
+                        let _ = handle.send(conn, Outbound::reliable(chunk_message(1, 1).encode()));
+                    }
+                    Inbound::Message { conn, msg: ClientMessage::Input(i) } => {
+                        seen.inputs += 1;
+                        players.insert(conn, i.seq);
+                    }
+                    Inbound::Message { msg: ClientMessage::Ack(_), .. } => seen.acks += 1,
+                    Inbound::Message { .. } => {}
+                    Inbound::Disconnected { conn, .. } => {
+                        seen.closes += 1;
+                        players.remove(&conn);
+                    }
+                }
+            }
+            for (&conn, &seq) in &players {
+                let own = OwnState { x: pos, y: pos, order: 0, ..OwnState::default() };
+                let frame = FrameBuilder::new(tick, seq, &own).finish();
+                let _ = handle.send(conn, Outbound::frame(frame));
+            }
+        }
+        server.shutdown();
+        seen
+    });
+    (addr, thread)
+}
+
+#[test]
+fn a_run_against_a_fake_shard_measures_everything() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, shard) = fake_shard(stop.clone());
+    let mut cfg = HarnessConfig::new(addr, 4);
+    cfg.duration = Duration::from_millis(2_500);
+    cfg.name_prefix = "t-".into();
+    let report = harness::run(cfg).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let seen = shard.join().unwrap();
+
+    assert_eq!(report.connected, 4, "{report}");
+    assert_eq!((report.errors, report.error_kinds.len()), (0, 0), "{report}");
+    assert_eq!(report.chunk_messages, 4);
+    assert!(report.frames_per_s > 4.0 * 10.0, "about 20 frames/s per bot: {report}");
+    assert!(report.inputs_sent >= 4, "every bot ordered something within 2 s: {report}");
+    assert_eq!(report.latency_samples, report.inputs_sent, "the fake shard echoes every input");
+    assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.max < 1_000.0, "{report}");
+    assert!(report.down_bytes_per_client_s.p50 > 0.0 && report.down_bytes_total > 0);
+    assert!(report.driver_bytes_in >= report.down_bytes_total, "the estimate never exceeds the socket count");
+    assert!(report.predictions > 0, "{report}");
+
+    let mut names = seen.hellos.clone();
+    names.sort();
+    assert_eq!(names, ["t-0", "t-1", "t-2", "t-3"]);
+    assert_eq!(seen.inputs, report.inputs_sent);
+    assert!(seen.acks > 0 && seen.acks <= report.acks_sent);
+    assert_eq!(seen.closes, 4, "every connection was closed by the harness");
+}
+
+#[test]
+fn a_run_stops_early_when_asked() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, shard) = fake_shard(stop.clone());
+    let mut cfg = HarnessConfig::new(addr, 2);
+    cfg.duration = Duration::from_secs(120);
+    let halt = cfg.stop_handle();
+    let started = Instant::now();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        halt.store(true, Ordering::Relaxed);
+    });
+    let report = harness::run(cfg).unwrap();
+    stopper.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(report.connected, 2);
+    assert!(report.duration_s < 10.0);
+    stop.store(true, Ordering::Relaxed);
+    shard.join().unwrap();
+}

@@ -1,0 +1,144 @@
+//! End to end: a real shard (in process, on a SQLite store) and real WebSocket clients with the
+//! client library: log in, move, see each other enter and leave, reconnect at the saved
+//! position, a wrong token refused, and a clean stop that saves everyone.
+
+mod common;
+
+use common::{Player, tiles, unique};
+use game::Content;
+use game::shard::{Shard, ShardOptions, close};
+use net::client::ClientError;
+use net::protocol::Order;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use store::meta::{MemoryMeta, SystemClock};
+use store::{Store, StoreConfig};
+
+const LONG: Duration = Duration::from_secs(30);
+
+struct Running {
+    addr: std::net::SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<game::shard::ShutdownReport>,
+    store: Arc<Store>,
+}
+
+fn start(dir: &std::path::Path) -> Running {
+    tools::logging::init(false);
+    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.join("e2e.sqlite3"))).expect("open store"));
+    let meta = Arc::new(MemoryMeta::new(Arc::new(SystemClock::default())));
+    let mut opts = ShardOptions { start_radius_tiles: 3, ..ShardOptions::default() };
+    opts.net.bind = "127.0.0.1:0".parse().unwrap();
+    let shard = Shard::start(opts, Arc::new(Content::builtin()), store.clone(), meta).expect("start shard");
+    let addr = shard.local_addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || shard.run(&flag).expect("run"));
+    Running { addr, stop, thread, store }
+}
+
+impl Running {
+    fn stop(self) -> (game::shard::ShutdownReport, Arc<Store>) {
+        self.stop.store(true, Ordering::Release);
+        (self.thread.join().expect("shard thread"), self.store)
+    }
+}
+
+#[test]
+fn players_log_in_see_each_other_move_and_come_back_where_they_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = start(dir.path());
+    let (alice_name, bob_name) = (unique("alice"), unique("bob"));
+    let mut alice = Player::connect(shard.addr, &alice_name, [0; 32]).expect("alice logs in");
+    let mut bob = Player::connect(shard.addr, &bob_name, [0; 32]).expect("bob logs in");
+    assert_ne!(alice.token(), [0; 32], "a new player gets a session token");
+
+    // Enter: each sees the other with full state, never itself.
+    let bob_id = bob.me();
+    let seen = alice.pump_until(LONG, |a| a.sees(bob_id));
+    bob.pump(Duration::from_millis(300));
+    assert!(
+        seen,
+        "alice sees bob enter: alice at {:?}, bob at {:?}, alice sees {}",
+        alice.position(),
+        bob.position(),
+        alice.game.world().entity_count()
+    );
+    bob.pump(Duration::from_millis(300));
+    assert!(bob.sees(alice.me()) && !bob.sees(bob_id), "bob sees alice, not himself");
+    let chunks = alice.game.world().chunks().len();
+    assert!(chunks >= 4, "alice holds the chunks around her ({chunks})");
+
+    // Move: bob walks 5 tiles; his own frames and alice's view follow.
+    let start = bob.position().expect("bob's own state");
+    let goal = (start.0 + 5 * 256, start.1);
+    bob.order(Order::MoveTo { x: goal.0, y: goal.1 });
+    assert!(bob.pump_until(LONG, |b| b.position().is_some_and(|p| tiles(p, start) > 2.0)), "bob moves");
+    bob.pump(Duration::from_secs(2));
+    let moved = bob.position().unwrap();
+    alice.pump(Duration::from_secs(1));
+    let seen = alice.game.world().entity(bob_id).map(|e| (e.x, e.y)).expect("bob still in view");
+    assert!(tiles(seen, moved) < 1.0, "alice sees bob where he is: {seen:?} vs {moved:?}");
+    let last_applied = bob.game.world().own().unwrap().last_input_seq;
+    assert_eq!(last_applied, 1, "the frame acknowledges the applied input");
+
+    // Leave: bob logs out, alice sees him leave.
+    let bob_token = bob.token();
+    bob.client.close();
+    assert!(alice.pump_until(LONG, |a| !a.sees(bob_id)), "alice sees bob leave");
+
+    // Reconnect: bob comes back where he was; alice sees the new character enter.
+    let mut bob = Player::connect(shard.addr, &bob_name, bob_token).expect("bob logs in again");
+    assert!(bob.pump_until(LONG, |b| b.position().is_some()));
+    let back = bob.position().unwrap();
+    assert!(tiles(back, moved) < 0.5, "bob is back at his saved position: {back:?} vs {moved:?}");
+    let new_id = bob.me();
+    assert!(alice.pump_until(LONG, |a| a.sees(new_id)), "alice sees bob enter again");
+
+    // A wrong token is refused with the game close code; the name stays bob's.
+    let mut wrong = bob_token;
+    wrong[0] ^= 0xff;
+    match Player::connect(shard.addr, &bob_name, wrong) {
+        Err(ClientError::Closed(info)) => assert_eq!(info.code, Some(close::WRONG_TOKEN)),
+        Err(e) => panic!("expected close 4100, got {e}"),
+        Ok(_) => panic!("a wrong token was accepted"),
+    }
+    // The refused attempt did not disturb bob's session.
+    bob.pump(Duration::from_millis(300));
+    assert!(bob.position().is_some());
+
+    let (report, store) = shard.stop();
+    assert!(report.complete(), "clean stop flushes everything: {report:?}");
+    assert_eq!(report.players_saved, 2);
+    let alice_row = store.loader().load_player_by_name(&alice_name).unwrap().wait(LONG).unwrap().unwrap();
+    let kit: Vec<(u32, u32)> = alice_row.items.iter().map(|i| (i.kind, i.count)).collect();
+    assert_eq!(kit, game::shard::STARTER_KIT.to_vec(), "the starter kit is stored once");
+}
+
+#[test]
+fn bad_orders_get_errors_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = start(dir.path());
+    let mut p = Player::connect(shard.addr, &unique("carol"), [0; 32]).expect("log in");
+    assert!(p.pump_until(LONG, |p| p.position().is_some()));
+    let here = p.position().unwrap();
+    p.order(Order::MoveTo { x: here.0 + 2_000 * 256, y: here.1 });
+    p.order(Order::MoveTo { x: -1, y: -1 });
+    p.order(Order::Follow(net::protocol::EntityId(12345)));
+    assert!(p.pump_until(LONG, |p| p.errors.len() >= 3), "three refusals: {:?}", p.errors);
+    let codes: Vec<u16> = p.errors.iter().map(|e| e.0).collect();
+    assert_eq!(
+        codes,
+        [
+            game::shard::error::INVALID_ORDER,
+            game::shard::error::INVALID_ORDER,
+            game::shard::error::NO_SUCH_TARGET
+        ]
+    );
+    p.pump(Duration::from_millis(500));
+    assert!(tiles(p.position().unwrap(), here) < 0.01, "refused orders move nobody");
+    assert_eq!(p.game.world().own().unwrap().last_input_seq, 3, "refused inputs are still consumed");
+    let (report, _) = shard.stop();
+    assert!(report.complete());
+}
