@@ -284,7 +284,8 @@ fn open_spot(s: &MapSim) -> (i32, i32) {
 }
 
 /// Drives a sim and a client the way a shard would: inputs take effect at the next tick, and a
-/// frame of each tick carries the character's position and the last applied input.
+/// frame of each tick carries the character's position and the last applied input. Time is
+/// simulated: tick `t` runs at `t0 + t·50 ms` and its frame arrives 3 ms later.
 struct Harness {
     sim: MapSim,
     me: engine::Entity,
@@ -292,7 +293,10 @@ struct Harness {
     tick: u64,
     applied_seq: u32,
     last: (i32, i32),
+    t0: Instant,
 }
+
+const PERIOD: Duration = Duration::from_millis(50);
 
 impl Harness {
     fn new(dir: &tempfile::TempDir) -> Self {
@@ -307,17 +311,36 @@ impl Harness {
         assert!(sim.despawn_character(first));
         let me = sim.spawn_character(Controller::Player(1), x, y);
         sim.tick(1_000);
+        let tick = sim.world.resource(sim.keys.clock).tick;
+        let t0 = Instant::now();
         let mut client = GameClient::new(content());
-        client.handle(&welcome(me.to_bits(), map_id(0, 0))).unwrap();
+        let ServerMessage::Welcome(mut w) = welcome(me.to_bits(), map_id(0, 0)) else { unreachable!() };
+        w.server_tick = tick;
+        client.handle_at(&ServerMessage::Welcome(w), t0 + PERIOD * tick as u32).unwrap();
         for cx in AREA {
             for cy in AREA {
                 client.handle(&server_chunk(&sim, cx, cy)).unwrap();
             }
         }
-        let tick = sim.world.resource(sim.keys.clock).tick;
-        let mut h = Harness { sim, me, client, tick, applied_seq: 0, last: (x, y) };
+        let mut h = Harness { sim, me, client, tick, applied_seq: 0, last: (x, y), t0 };
         h.send_frame();
         h
+    }
+
+    /// When the frame of `tick` arrives.
+    fn arrival(&self, tick: u64) -> Instant {
+        self.t0 + PERIOD * tick as u32 + Duration::from_millis(3)
+    }
+
+    /// The client sends a move-to `after` the newest tick's frame arrived.
+    fn input(&mut self, (x, y): (i32, i32), after: Duration) -> net::protocol::Input {
+        self.client.input_at(Order::MoveTo { x, y }, self.arrival(self.tick) + after)
+    }
+
+    /// A server tick whose frame is skipped (nothing changed for the client).
+    fn tick_silent(&mut self) {
+        self.sim.tick(1_000);
+        self.tick += 1;
     }
 
     fn pos(&self) -> (i32, i32) {
@@ -347,7 +370,8 @@ impl Harness {
         let own = OwnState { x, y, vx, vy, hp: 100, max_hp: 100, order, ..OwnState::default() };
         self.last = (x, y);
         let msg = frame(self.tick, self.applied_seq, own, &[], &[], &[]);
-        assert_eq!(self.client.handle(&msg), Ok(Applied::Frame { tick: self.tick }));
+        let applied = self.client.handle_at(&msg, self.arrival(self.tick));
+        assert_eq!(applied, Ok(Applied::Frame { tick: self.tick }));
     }
 
     /// The client's predictions for the next `n` ticks.
@@ -370,7 +394,7 @@ fn prediction_matches_the_server_exactly() {
     goals.push((tree.0, tree.1));
     let mut travelled = 0;
     for goal in goals {
-        let input = h.client.input(Order::MoveTo { x: goal.0, y: goal.1 });
+        let input = h.input(goal, Duration::from_millis(5));
         // The input is not applied yet: the whole leg is a replay of it from the last frame.
         let ahead = h.predictions(60);
         let before = h.pos();
@@ -412,13 +436,13 @@ fn input_not_yet_applied_is_replayed_from_each_frame() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = Harness::new(&dir);
     let start = h.pos();
-    let first = h.client.input(Order::MoveTo { x: start.0 + 8 * TILE, y: start.1 + 2 * TILE });
+    let first = h.input((start.0 + 8 * TILE, start.1 + 2 * TILE), Duration::from_millis(1));
     h.tick(Some(first));
     for _ in 0..5 {
         h.tick(None);
     }
     // A second input reaches the server late: two frames still report the first one.
-    let second = h.client.input(Order::MoveTo { x: start.0 - 2 * TILE, y: start.1 + 9 * TILE });
+    let second = h.input((start.0 - 2 * TILE, start.1 + 9 * TILE), Duration::from_millis(1));
     h.tick(None);
     h.tick(None);
     assert_eq!(h.client.predictor().pending().map(|i| i.seq).collect::<Vec<_>>(), vec![second.seq]);
@@ -434,4 +458,30 @@ fn input_not_yet_applied_is_replayed_from_each_frame() {
         assert_eq!(h.pos(), p);
     }
     assert_eq!(h.client.predictor().stats().mispredicted, mispredicted, "no new mispredictions");
+}
+
+#[test]
+fn input_after_skipped_frames_takes_effect_at_the_next_server_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(&dir);
+    let start = h.pos();
+    // Idle: the server sends no frame for 12 ticks; the input goes out 30 ms into tick +12.
+    let base = h.tick;
+    for _ in 0..12 {
+        h.tick_silent();
+    }
+    let sent_at = h.arrival(base + 12) + Duration::from_millis(27);
+    assert_eq!(h.client.server_tick_at(sent_at), Some(base + 12), "the clock runs without frames");
+    let input = h.client.input_at(Order::MoveTo { x: start.0 + 6 * TILE, y: start.1 }, sent_at);
+    // Predicted from the old frame: standing still until tick +13, then walking.
+    let ahead: Vec<_> = (1..=30).map(|k| h.client.predicted(base + k).unwrap()).collect();
+    assert!(ahead[..12].iter().all(|&p| p == start));
+    h.tick(Some(input));
+    assert_eq!(h.pos(), ahead[12]);
+    for &p in &ahead[13..] {
+        h.tick(None);
+        assert_eq!(h.pos(), p);
+    }
+    assert_ne!(h.pos(), start);
+    assert_eq!(h.client.predictor().stats().mispredicted, 0);
 }

@@ -140,7 +140,7 @@ fn nothing_listening_is_a_clear_error() {
     assert!(started.elapsed() < Duration::from_secs(15), "ends once every attempt failed");
     match &err {
         HarnessError::NothingConnected { attempted: 3, first_error: Some(e) } => {
-            assert!(e.starts_with("connect"))
+            assert!(e.starts_with("connect:io"), "{e}")
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -236,7 +236,8 @@ fn a_run_against_a_fake_shard_measures_everything() {
     assert_eq!(report.chunk_messages, 4);
     assert!(report.frames_per_s > 4.0 * 10.0, "about 20 frames/s per bot: {report}");
     assert!(report.inputs_sent >= 4, "every bot ordered something within 2 s: {report}");
-    assert_eq!(report.latency_samples, report.inputs_sent, "the fake shard echoes every input");
+    // The fake shard echoes every input; one per bot may still be in flight at the end.
+    assert!(report.latency_samples + 4 >= report.inputs_sent && report.latency_samples > 0, "{report}");
     assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.max < 1_000.0, "{report}");
     assert!(report.down_bytes_per_client_s.p50 > 0.0 && report.down_bytes_total > 0);
     assert!(report.driver_bytes_in >= report.down_bytes_total, "the estimate never exceeds the socket count");

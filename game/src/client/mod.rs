@@ -6,16 +6,19 @@
 //!   table and own state (Frame deltas, extrapolated by velocity) and the [`AckTracker`].
 //! - [`Predictor`] predicts the own character with the server's exact integer movement and
 //!   reconciles on every frame, counting mispredictions.
-//! - [`GameClient`] ties both together with input sequence numbers.
+//! - [`GameClient`] ties both together with input sequence numbers and a [`TickClock`] that
+//!   says which tick an input will take effect at.
 
 mod ack;
 mod chunk_cache;
+mod clock;
 mod error;
 mod predict;
 mod world;
 
 pub use ack::{ACK_WINDOW, AckTracker};
 pub use chunk_cache::{CachedChunk, CachedObject, ChunkCache, ChunkInsert, ChunkRules};
+pub use clock::TickClock;
 pub use error::ClientWorldError;
 pub use predict::{MAX_PREDICT_TICKS, MISPREDICT_THRESHOLD, PredictionStats, Predictor};
 pub use world::{Applied, ClientWorld, EntityState, OwnView, Session, WorldStats};
@@ -23,12 +26,15 @@ pub use world::{Applied, ClientWorld, EntityState, OwnView, Session, WorldStats}
 use crate::content::Content;
 use net::protocol::{Ack, Input, Order, ServerMessage};
 use std::sync::Arc;
+use std::time::Instant;
 
-/// A client's game state: the world, the predictor and the next input sequence number.
+/// A client's game state: the world, the predictor, the server tick clock and the next input
+/// sequence number.
 #[derive(Debug, Clone)]
 pub struct GameClient {
     world: ClientWorld,
     predictor: Predictor,
+    clock: Option<TickClock>,
     next_seq: u32,
 }
 
@@ -36,27 +42,55 @@ impl GameClient {
     /// A client for `content` (the content the server runs).
     pub fn new(content: Arc<Content>) -> Self {
         let predictor = Predictor::new(content.character);
-        Self { world: ClientWorld::new(content), predictor, next_seq: 1 }
+        Self { world: ClientWorld::new(content), predictor, clock: None, next_seq: 1 }
     }
 
-    /// Applies a server message to the world, then reconciles the predictor on frames.
+    /// [`GameClient::handle_at`] now.
     pub fn handle(&mut self, msg: &ServerMessage) -> Result<Applied, ClientWorldError> {
+        self.handle_at(msg, Instant::now())
+    }
+
+    /// Applies a server message received at `now` to the world, then reconciles the predictor
+    /// on frames and keeps the tick clock.
+    pub fn handle_at(&mut self, msg: &ServerMessage, now: Instant) -> Result<Applied, ClientWorldError> {
         let applied = self.world.apply(msg)?;
         match (&applied, msg) {
-            (Applied::Welcome, _) => self.predictor.reset(),
-            (Applied::Frame { .. }, ServerMessage::Frame(f)) => self.predictor.on_frame(&self.world, f),
+            (Applied::Welcome, ServerMessage::Welcome(w)) => {
+                self.predictor.reset();
+                let mut clock = TickClock::new(w.tick_rate_hz, now);
+                clock.observe(w.server_tick, now);
+                self.clock = Some(clock);
+            }
+            (Applied::Frame { tick }, ServerMessage::Frame(f)) => {
+                if let Some(c) = self.clock.as_mut() {
+                    c.observe(*tick, now);
+                }
+                self.predictor.on_frame(&self.world, f);
+            }
             (Applied::Chunk { .. } | Applied::ChunkDrop { held: true }, _) => self.predictor.invalidate(),
             _ => {}
         }
         Ok(applied)
     }
 
-    /// Makes the next Input for `order` and records it for prediction; the caller sends it.
+    /// [`GameClient::input_at`] now.
     pub fn input(&mut self, order: Order) -> Input {
+        self.input_at(order, Instant::now())
+    }
+
+    /// Makes the next Input for `order`, sent at `now`, and records it for prediction as taking
+    /// effect at the tick after the one the server is estimated to run; the caller sends it.
+    pub fn input_at(&mut self, order: Order, now: Instant) -> Input {
         let input = Input { seq: self.next_seq, order };
         self.next_seq = self.next_seq.wrapping_add(1);
-        self.predictor.record_input(input);
+        let apply_tick = self.clock.and_then(|c| c.estimate(now)).map_or(0, |t| t + 1);
+        self.predictor.record_input(input, apply_tick);
         input
+    }
+
+    /// The server tick estimated to be running at `now` (after Welcome).
+    pub fn server_tick_at(&self, now: Instant) -> Option<u64> {
+        self.clock.and_then(|c| c.estimate(now))
     }
 
     /// The Ack to send for the frames received so far.

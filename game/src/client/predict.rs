@@ -1,13 +1,15 @@
-//! Client prediction with server reconciliation: the client records each Input it sends; on
-//! every Frame it drops the inputs the server applied, takes the authoritative own position and
-//! replays the order in force tick by tick with the server's own movement step, against the
-//! client's chunk cache. Other characters are not predicted as obstacles.
+//! Client prediction with server reconciliation: the client records each Input it sends with the
+//! tick the server should apply it at; on every Frame it drops the inputs the server applied,
+//! takes the authoritative own position and replays the order in force tick by tick with the
+//! server's own movement step, against the client's chunk cache. Other characters are not
+//! predicted as obstacles.
 
 use super::world::ClientWorld;
 use crate::content::CharacterRules;
 use crate::geom::TILE;
 use crate::movement::{Circle, dist, step};
 use crate::orders::{Goal, action_reach};
+use crate::sim::SimConfig;
 use net::protocol::{EntityId, Frame, Input, Order};
 use std::collections::VecDeque;
 
@@ -42,11 +44,19 @@ struct Base {
     order_target: EntityId,
 }
 
+/// An input sent and not yet applied, with the tick the server should apply it at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    input: Input,
+    apply_tick: u64,
+}
+
 /// Predicts the own character's position from the newest frame and the inputs in flight.
 #[derive(Debug, Clone)]
 pub struct Predictor {
     rules: CharacterRules,
-    pending: VecDeque<Input>,
+    follow_range: i32,
+    pending: VecDeque<Pending>,
     applied: Option<Order>,
     base: Option<Base>,
     /// `path[i]`: predicted position at `base.tick + 1 + i`.
@@ -56,10 +66,12 @@ pub struct Predictor {
 }
 
 impl Predictor {
-    /// A predictor for characters with `rules` (the content's `character` table).
+    /// A predictor for characters with `rules` (the content's `character` table) on a server
+    /// with the default simulation settings.
     pub fn new(rules: CharacterRules) -> Self {
         Self {
             rules,
+            follow_range: SimConfig::default().follow_range,
             pending: VecDeque::new(),
             applied: None,
             base: None,
@@ -77,12 +89,20 @@ impl Predictor {
         self.path.clear();
     }
 
-    /// Records an Input the client sent (in increasing `seq` order).
-    pub fn record_input(&mut self, input: Input) {
+    /// Uses the server's follow range (`SimConfig::follow_range`) instead of the default.
+    pub fn with_follow_range(mut self, follow_range: i32) -> Self {
+        self.follow_range = follow_range;
+        self
+    }
+
+    /// Records an Input the client sent (in increasing `seq` order) that the server should apply
+    /// at `apply_tick`: the tick after the one it runs when the input arrives (an input can never
+    /// take effect before the tick after the newest frame, whatever `apply_tick` says).
+    pub fn record_input(&mut self, input: Input, apply_tick: u64) {
         if self.pending.len() == MAX_PENDING {
             self.pending.pop_front();
         }
-        self.pending.push_back(input);
+        self.pending.push_back(Pending { input, apply_tick });
         self.path.clear();
     }
 
@@ -93,7 +113,7 @@ impl Predictor {
 
     /// Inputs sent and not yet applied by the server, oldest first.
     pub fn pending(&self) -> impl Iterator<Item = &Input> {
-        self.pending.iter()
+        self.pending.iter().map(|p| &p.input)
     }
 
     /// Misprediction counters.
@@ -110,8 +130,8 @@ impl Predictor {
         if let Some(p) = self.predicted(world, frame.tick) {
             self.score(p, (frame.own.x, frame.own.y));
         }
-        while let Some(i) = self.pending.front().filter(|i| i.seq <= frame.last_input_seq) {
-            self.applied = Some(i.order);
+        while let Some(p) = self.pending.front().filter(|p| p.input.seq <= frame.last_input_seq) {
+            self.applied = Some(p.input.order);
             self.pending.pop_front();
         }
         let (order_kind, order_target) = (frame.own.order, frame.own.order_target);
@@ -140,22 +160,23 @@ impl Predictor {
         if ahead > MAX_PREDICT_TICKS {
             return None;
         }
-        let order = self.order_in_force(&base);
         while (self.path.len() as u64) < ahead {
             let pos = self.path.last().copied().unwrap_or(base.pos);
             let t = base.tick + 1 + self.path.len() as u64;
+            let order = self.order_at(&base, t);
             let next = self.advance(world, order, pos, t);
             self.path.push(next);
         }
         self.path.get(ahead as usize - 1).copied()
     }
 
-    /// The order the server is carrying out after the base frame: the newest unapplied input
-    /// (the server applies it at the next tick), else the last applied order while the frame
-    /// still reports it (same kind, same target).
-    fn order_in_force(&self, base: &Base) -> Option<Order> {
-        if let Some(i) = self.pending.back() {
-            return Some(i.order);
+    /// The order the server carries out at tick `t` after the base frame: the newest unapplied
+    /// input due by then, else the last applied order while the frame still reports it (same
+    /// kind, same target).
+    fn order_at(&self, base: &Base, t: u64) -> Option<Order> {
+        let due = |p: &&Pending| p.apply_tick.max(base.tick + 1) <= t;
+        if let Some(p) = self.pending.iter().rev().find(due) {
+            return Some(p.input.order);
         }
         let applied = self.applied?;
         let (kind, target) = order_kind(&applied);
@@ -181,7 +202,8 @@ impl Predictor {
             Order::MoveTo { x, y } => (pos != (x, y)).then(|| Goal::move_to(x, y)),
             Order::Follow(target) => {
                 let (tp, tr) = self.target(world, target, t)?;
-                Some(Goal::follow(tp, self.rules.radius, tr))
+                let d = dist(i64::from(tp.0 - pos.0), i64::from(tp.1 - pos.1));
+                (d <= i64::from(self.follow_range)).then(|| Goal::follow(tp, self.rules.radius, tr))
             }
             Order::Interact { target, .. } | Order::Attack(target) => {
                 let (tp, tr) = self.target(world, target, t)?;

@@ -240,10 +240,10 @@ impl Shard {
         let began = Instant::now();
         self.tick(tick);
         self.timing.window.record(began.elapsed());
-        if tick % (hz / 4).max(1) == 0 {
+        if tick.is_multiple_of((hz / 4).max(1)) {
             self.save_positions();
         }
-        if tick % hz == 0 {
+        if tick.is_multiple_of(hz) {
             self.every_second(tick);
         }
         std::ops::ControlFlow::Continue(())

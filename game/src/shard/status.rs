@@ -126,7 +126,7 @@ impl super::Shard {
     pub(crate) fn publish(&mut self, ticks: &engine::TickStats) {
         self.rotate_window();
         let t = &self.timing;
-        let window = t.last_window.clone().unwrap_or_else(|| t.window.summary());
+        let window = t.last_window.unwrap_or_else(|| t.window.summary());
         let maps = self.maps.list.iter().enumerate().map(|(i, m)| self.map_status(i, m)).collect();
         let net = self.net.counters().snapshot();
         let now = std::time::Instant::now();

@@ -311,7 +311,7 @@ impl Shard {
     /// Once a second: a chunk checkpoint when due.
     pub(crate) fn every_second(&mut self, tick: u64) {
         let period = self.opts.checkpoint_every.as_secs().max(1) * u64::from(self.opts.tick_hz);
-        if tick > 0 && tick % period == 0 {
+        if tick > 0 && tick.is_multiple_of(period) {
             let n: usize = self.maps.list.iter_mut().map(|m| m.sim.save_dirty_chunks()).sum();
             tracing::debug!(chunks = n, "checkpoint");
         }

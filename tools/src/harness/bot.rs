@@ -16,6 +16,8 @@ pub const ACK_INTERVAL: Duration = Duration::from_millis(50);
 const MAX_IN_FLIGHT: usize = 64;
 /// Move-to goals keep this far inside the walkable bounds.
 const EDGE_MARGIN: i32 = 2 * TILE;
+/// Bots follow only entities this close (well inside the server's follow range).
+pub const FOLLOW_PICK_RANGE: i32 = 16 * TILE;
 
 /// Where a bot's connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,20 +171,25 @@ impl Bot {
         }
     }
 
-    /// A random entity of the world's table (not the bot itself).
+    /// A random entity among those within [`FOLLOW_PICK_RANGE`] of the bot (not itself).
     fn pick_entity(&mut self) -> Option<EntityId> {
         let world = self.game.world();
-        let n = world.entity_count();
+        let (own, player) = (world.own()?, world.player());
+        let near = |s: &game::client::EntityState| {
+            let (dx, dy) = (i64::from(s.x - own.state.x), i64::from(s.y - own.state.y));
+            dx * dx + dy * dy <= i64::from(FOLLOW_PICK_RANGE).pow(2)
+        };
+        let n = world.entities().filter(|&(id, s)| Some(id) != player && near(s)).count();
         if n == 0 {
             return None;
         }
         let i = self.rng.range(0, n as i64 - 1) as usize;
-        world.entities().nth(i).map(|(id, _)| id).filter(|&id| Some(id) != world.player())
+        world.entities().filter(|&(id, s)| Some(id) != player && near(s)).nth(i).map(|(id, _)| id)
     }
 
-    /// Makes the Input for `order` (recorded for prediction).
-    pub fn input(&mut self, order: Order) -> Input {
-        self.game.input(order)
+    /// Makes the Input for `order` sent at `now` (recorded for prediction).
+    pub fn input(&mut self, order: Order, now: Instant) -> Input {
+        self.game.input_at(order, now)
     }
 }
 

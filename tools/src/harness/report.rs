@@ -37,7 +37,8 @@ pub struct Report {
     /// Closes we did not request, connect failures, Error messages, undecodable messages and
     /// messages the client world refused.
     pub errors: u64,
-    /// `errors` by kind (`connect`, `closed:<code>`, `server_error:<code>`, `decode`, ...).
+    /// `errors` by kind: `connect:http_<status>` / `connect:timeout` / `connect:io`,
+    /// `closed:<code>` (or `closed:none`), `server_error:<code>`, `decode`, `client_world`.
     pub error_kinds: BTreeMap<String, u64>,
     /// Time from sending Input `n` to the first Frame with `last_input_seq ≥ n`.
     pub latency_ms: LatencyMs,

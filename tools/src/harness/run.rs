@@ -60,6 +60,17 @@ struct Progress {
     bytes: u64,
 }
 
+/// Short kind of a failed connect from the driver's reason text: `connect:http_<status>` for an
+/// upgrade refused over HTTP (e.g. 503 over a connection limit), `connect:timeout`, else
+/// `connect:io`.
+fn connect_failure_kind(reason: &str) -> String {
+    if let Some(rest) = reason.strip_prefix("refused with HTTP ") {
+        let status: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        return format!("connect:http_{status}");
+    }
+    if reason.contains("timeout") { "connect:timeout" } else { "connect:io" }.to_owned()
+}
+
 /// One run's state.
 #[derive(Debug)]
 struct Run<'a> {
@@ -149,7 +160,7 @@ impl<'a> Run<'a> {
             }
             Err(e) => {
                 bot.phase = Phase::Closed;
-                self.totals.error("connect", || e.to_string());
+                self.totals.error("connect:io", || e.to_string());
             }
         }
     }
@@ -184,7 +195,7 @@ impl<'a> Run<'a> {
             return;
         }
         let kind = match (was, info.code) {
-            (Phase::Connecting, _) => "connect".to_owned(),
+            (Phase::Connecting, _) => connect_failure_kind(&info.reason),
             (_, Some(code)) => format!("closed:{code}"),
             (_, None) => "closed:none".to_owned(),
         };
@@ -195,7 +206,7 @@ impl<'a> Run<'a> {
         let len = wire_len(msg);
         self.bots[i].bytes += len;
         self.totals.down_bytes += len;
-        let applied = match self.bots[i].game.handle(msg) {
+        let applied = match self.bots[i].game.handle_at(msg, now) {
             Ok(a) => a,
             Err(e) => return self.totals.error("client_world", || e.to_string()),
         };
@@ -267,7 +278,7 @@ impl<'a> Run<'a> {
             return;
         };
         bot.next_order = now + bot.rng.millis(2_000, 6_000);
-        let input = bot.input(order);
+        let input = bot.input(order, now);
         let Some(id) = bot.id else { return };
         if self.driver.send(id, &ClientMessage::Input(input)) {
             self.totals.inputs_sent += 1;

@@ -44,7 +44,7 @@ impl Player {
         let (mut client, welcome) = Client::connect(addr, hello, Duration::from_secs(20))?;
         client.set_read_timeout(Duration::from_millis(20))?;
         let mut game = GameClient::new(Arc::new(Content::builtin()));
-        game.handle(&ServerMessage::Welcome(welcome.clone())).expect("welcome applies");
+        game.handle(&ServerMessage::Welcome(welcome)).expect("welcome applies");
         Ok(Player { client, game, welcome, errors: Vec::new() })
     }
 
@@ -163,6 +163,11 @@ impl ShardProcess {
         let _ = self.child.wait();
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGTERM and wait; returns the exit code.
     pub fn terminate(mut self) -> Option<i32> {
         let pid = self.child.id().to_string();
@@ -176,6 +181,16 @@ impl ShardProcess {
         }
         let _ = self.child.kill();
         panic!("the shard did not exit within 90 s of SIGTERM");
+    }
+}
+
+impl Drop for ShardProcess {
+    fn drop(&mut self) {
+        // A failed test must not leave a shard running.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

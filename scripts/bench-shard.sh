@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Macro benchmark: a release shard with server-side bots, loaded by the bot harness over real
+# WebSockets on loopback, both processes on this machine. Prints tick p50/p99 (from /metrics),
+# downstream bandwidth per client, input→ack latency and the shard's peak RSS.
+#
+#   scripts/bench-shard.sh                 # 5,000 bots + 1,000 clients for 60 s
+#   BOTS=500 CLIENTS=100 SECS=15 scripts/bench-shard.sh
+#
+# Needs curl. Uses ports 17777/17778 unless LISTEN/ADMIN say otherwise; data goes to a temp dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BOTS=${BOTS:-5000}
+CLIENTS=${CLIENTS:-1000}
+SECS=${SECS:-60}
+LISTEN=${LISTEN:-127.0.0.1:17777}
+ADMIN=${ADMIN:-127.0.0.1:17778}
+
+cargo build --release --locked -p tools --bins >&2
+DATA=$(mktemp -d)
+OUT=$(mktemp -d)
+trap 'kill -TERM $SHARD_PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
+
+RUST_LOG=${RUST_LOG:-warn} ./target/release/shard --bots "$BOTS" --data-dir "$DATA" \
+  --listen "$LISTEN" --admin "$ADMIN" --max-conns-per-ip $((CLIENTS + 16)) 2>"$OUT/shard.log" &
+SHARD_PID=$!
+
+echo "waiting for the shard and its $BOTS bots..." >&2
+for _ in $(seq 1 600); do
+  health=$(curl -fsS "http://$ADMIN/health" 2>/dev/null || true)
+  bots=$(sed -n 's/.*"bots":\([0-9]*\).*/\1/p' <<<"$health")
+  [[ -n "$bots" && "$bots" -ge "$BOTS" ]] && break
+  kill -0 $SHARD_PID 2>/dev/null || { cat "$OUT/shard.log" >&2; exit 1; }
+  sleep 0.5
+done
+echo "shard ready: $health" >&2
+
+./target/release/bots --server "ws://$LISTEN" --clients "$CLIENTS" --duration "$SECS" --json >"$OUT/bots.json"
+curl -fsS "http://$ADMIN/metrics" >"$OUT/metrics.txt"
+RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SHARD_PID/status")
+
+kill -TERM $SHARD_PID
+wait $SHARD_PID && EXIT=0 || EXIT=$?
+
+metric() { awk -v k="$1" '$1 == k {printf "%.2f", $2 * 1000}' "$OUT/metrics.txt"; }
+json() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
+json1() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
+
+cat <<EOF
+bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores
+  tick (last window)   p50 $(metric 'shard_tick_seconds{quantile="0.5"}') ms   p99 $(metric 'shard_tick_seconds{quantile="0.99"}') ms   max $(metric 'shard_tick_seconds{quantile="1"}') ms
+  tick (since start)   p50 $(metric 'shard_tick_since_start_seconds{quantile="0.5"}') ms   p99 $(metric 'shard_tick_since_start_seconds{quantile="0.99"}') ms
+  input→ack latency    p50 $(json latency_ms p50) ms   p99 $(json latency_ms p99) ms   max $(json latency_ms max) ms
+  downstream/client    p50 $(json down_bytes_per_client_s p50) B/s   p99 $(json down_bytes_per_client_s p99) B/s
+  frames/s             $(json1 frames_per_s)
+  connected / errors   $(json1 connected) / $(json1 errors)
+  shard peak RSS       $((RSS_KB / 1024)) MiB
+  shard exit on SIGTERM $EXIT
+EOF
+echo "full report: $OUT/bots.json, metrics: $OUT/metrics.txt, shard log: $OUT/shard.log" >&2
