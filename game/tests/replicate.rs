@@ -579,3 +579,29 @@ fn the_model_tracks_movement_within_tolerance_and_converges() {
         assert_eq!((held.vx, held.vy), (0, 0), "stopped");
     }
 }
+
+#[test]
+fn a_crowd_beyond_the_cap_shows_only_the_nearest() {
+    let mut s = Scene::new(ReplicationConfig { max_visible: 40, ..ReplicationConfig::default() });
+    let a = s.sim.spawn_character(Controller::Player(1), C, C);
+    let mut crowd = BTreeMap::new();
+    for i in 0..121 {
+        let (gx, gy) = (i % 11 - 5, i / 11 - 5);
+        if (gx, gy) == (0, 0) {
+            continue;
+        }
+        let (x, y) = (C + gx * 2 * TILE, C + gy * 3 * TILE);
+        let e = s.sim.spawn_character(Controller::Player(10 + i64::from(i)), x, y);
+        crowd.insert(e.to_bits(), dist((x, y), (C, C)));
+    }
+    let ca = s.join(1, a);
+    for _ in 0..60 {
+        s.step_acked();
+        assert!(s.model(ca).entities.len() <= 40, "never more than the cap");
+    }
+    let seen: Vec<u64> = s.model(ca).entities.keys().copied().collect();
+    assert_eq!(seen.len(), 40, "the cap is filled");
+    let farthest_seen = seen.iter().map(|id| crowd[id]).max().unwrap();
+    let nearer_unseen = crowd.iter().filter(|(id, d)| !seen.contains(id) && **d < farthest_seen).count();
+    assert_eq!(nearer_unseen, 0, "the nearest ones are the ones shown");
+}

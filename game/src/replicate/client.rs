@@ -4,7 +4,7 @@
 use super::chunk_cache::ChunkCache;
 use super::config::{ReplicationConfig, ReplicationStats};
 use super::known::{Candidate, Known, Merge, MergeInput, Settled, Visible};
-use super::select::{Packer, prioritize};
+use super::select::{Packer, max_records, prioritize};
 use super::snapshot::{Character, Snapshot};
 use super::state::CHARACTER_MAX_HP;
 use crate::geom::MapGeometry;
@@ -68,9 +68,15 @@ pub(crate) struct ClientState {
     known: Vec<Known>,
     next_known: Vec<Known>,
     visible: Vec<Visible>,
+    /// Scratch: characters in the area with their distance to the viewer.
+    nearby: Vec<(i64, Visible)>,
     candidates: Vec<Candidate>,
     builder: FrameBuilder,
     last_frame: Option<LastFrame>,
+    /// Bytes the client may still be sent (refills every tick; ChunkData can overdraw it).
+    credit: i64,
+    /// First tick built for this client: the chunks of its first area are not charged.
+    joined: Option<u64>,
     /// Messages of this tick, drained by the replicator.
     pub outbox: Vec<(ConnId, Outbound)>,
     /// Counters of this tick, drained by the replicator.
@@ -92,9 +98,12 @@ impl ClientState {
             known: Vec::new(),
             next_known: Vec::new(),
             visible: Vec::new(),
+            nearby: Vec::new(),
             candidates: Vec::new(),
             builder: FrameBuilder::new(0, 0, &OwnState::default()),
             last_frame: None,
+            credit: i64::MAX,
+            joined: None,
             outbox: Vec::new(),
             stats: ReplicationStats::default(),
         }
@@ -136,7 +145,11 @@ impl ClientState {
         if self.viewer.is_none() {
             return;
         }
-        self.send_chunks(ctx.cache);
+        let rate = ctx.config.rate_bytes_per_tick as i64;
+        self.credit = self.credit.saturating_add(rate).min(rate * super::config::CREDIT_TICKS);
+        let joined = *self.joined.get_or_insert(ctx.tick);
+        let charge_chunks = ctx.tick.saturating_sub(joined) >= super::config::FREE_AREA_TICKS;
+        self.send_chunks(ctx.cache, charge_chunks);
         self.send_drops(ctx.map);
         if let Some(own) = ctx.snapshot.find(self.entity).copied() {
             self.send_frame(ctx, &own);
@@ -144,7 +157,7 @@ impl ClientState {
     }
 
     /// ChunkData for every area chunk encoded at a version the client does not hold.
-    fn send_chunks(&mut self, cache: &ChunkCache) {
+    fn send_chunks(&mut self, cache: &ChunkCache, charge: bool) {
         for held in &mut self.chunks {
             let Some(encoded) = cache.get(held.index) else { continue };
             if held.sent_version == Some(encoded.version) {
@@ -153,6 +166,9 @@ impl ClientState {
             held.sent_version = Some(encoded.version);
             self.stats.chunk_data_msgs += 1;
             self.stats.chunk_data_bytes += encoded.message.len() as u64;
+            if charge {
+                self.credit -= encoded.message.len() as i64;
+            }
             self.outbox.push((self.conn, Outbound::reliable(encoded.message.clone())));
         }
     }
@@ -178,6 +194,7 @@ impl ClientState {
         let payload = self.builder.finish();
         self.stats.frames += 1;
         self.stats.frame_bytes += payload.len() as u64;
+        self.credit -= payload.len() as i64;
         self.outbox.push((self.conn, Outbound::frame(payload)));
         self.last_frame = Some(head);
     }
@@ -187,7 +204,7 @@ impl ClientState {
     fn pack_records(&mut self, ctx: &TickContext<'_>, own: &Character) {
         let tick = ctx.tick;
         self.known.iter_mut().for_each(|k| k.expire(tick, ctx.config.inflight_ticks));
-        self.gather_visible(ctx.snapshot, own.id);
+        self.gather_visible(ctx.snapshot, own, ctx.config.max_visible);
         let input = MergeInput {
             snapshot: ctx.snapshot,
             visible: &self.visible,
@@ -196,8 +213,8 @@ impl ClientState {
         };
         Merge { next: &mut self.next_known, candidates: &mut self.candidates }.run(&self.known, &input);
         std::mem::swap(&mut self.known, &mut self.next_known);
-        prioritize(&mut self.candidates, ctx.snapshot, (own.state.x, own.state.y));
-        let budget = ctx.config.effective_budget();
+        let budget = ctx.config.frame_budget(self.credit);
+        prioritize(&mut self.candidates, ctx.snapshot, (own.state.x, own.state.y), max_records(budget));
         let builder = &mut self.builder;
         let mut packer = Packer { builder, known: &mut self.known, snapshot: ctx.snapshot, tick, budget };
         let filled = packer.fill(&self.candidates);
@@ -214,18 +231,30 @@ impl ClientState {
             && head.tick.saturating_sub(last.tick) < heartbeat_ticks
     }
 
-    /// Characters in the area's chunks except the client's own, sorted by id.
-    fn gather_visible(&mut self, snapshot: &Snapshot, own_id: u64) {
+    /// Characters in the area's chunks except the client's own, at most `cap` of them (the
+    /// nearest), sorted by id.
+    fn gather_visible(&mut self, snapshot: &Snapshot, own: &Character, cap: usize) {
         self.visible.clear();
+        self.nearby.clear();
+        let (x, y) = (i64::from(own.state.x), i64::from(own.state.y));
         for &(cx, cy) in self.area.chunks() {
             for at in snapshot.in_chunk(cx, cy) {
-                let id = snapshot.character(at).id;
-                if id != own_id {
-                    self.visible.push(Visible { id, at: at as u32 });
+                let c = snapshot.character(at);
+                if c.id != own.id {
+                    let d = (i64::from(c.state.x) - x).abs().max((i64::from(c.state.y) - y).abs());
+                    self.nearby.push((d, Visible { id: c.id, at: at as u32 }));
                 }
             }
         }
-        self.visible.sort_unstable_by_key(|v| v.id);
+        if self.nearby.len() > cap {
+            // A crowd beyond what a client can follow: keep the nearest (linear selection).
+            self.nearby.select_nth_unstable_by_key(cap, |&(d, v)| (d, v.id));
+            self.nearby.truncate(cap);
+        }
+        self.visible.extend(self.nearby.iter().map(|&(_, v)| v));
+        // Each chunk's characters are sorted by id in the snapshot: a stable sort merges those
+        // runs instead of sorting from scratch.
+        self.visible.sort_by_key(|v| v.id);
     }
 }
 

@@ -19,7 +19,24 @@ pub struct ReplicationConfig {
     pub chunk_encodes_per_tick: usize,
     /// Chunk area hysteresis, 1/256 tile (default [`DEFAULT_MARGIN`]).
     pub area_margin: i32,
+    /// Average downstream allowance per client per tick (default 165 bytes: 3.3 KB/s at 20 Hz).
+    /// ChunkData and Frames draw on one credit that refills by this much each tick; while a
+    /// burst of chunks is paid back, Frames shrink to [`MIN_FRAME_BYTES`], so the view keeps
+    /// moving and the average stays within the allowance. The first area's chunks are free
+    /// ([`FREE_AREA_TICKS`]).
+    pub rate_bytes_per_tick: usize,
+    /// Most characters a client follows at once (default 256): in a denser crowd it sees the
+    /// nearest ones. Bounds each client's work per tick however crowded the area is.
+    pub max_visible: usize,
 }
+
+/// Smallest Frame budget while the credit is spent: the head and two update records.
+pub const MIN_FRAME_BYTES: usize = FRAME_HEAD_LEN + 2 * 24;
+/// ChunkData of a client's first area (sent within this many ticks of joining) is not charged:
+/// the allowance governs the steady state, not the one-time download of the surroundings.
+pub const FREE_AREA_TICKS: u64 = 40;
+/// Most credit a quiet client saves up (and a new client starts with), in ticks of allowance.
+pub const CREDIT_TICKS: i64 = 20;
 
 impl Default for ReplicationConfig {
     fn default() -> Self {
@@ -30,6 +47,8 @@ impl Default for ReplicationConfig {
             inflight_ticks: 40,
             chunk_encodes_per_tick: 32,
             area_margin: DEFAULT_MARGIN,
+            rate_bytes_per_tick: 165,
+            max_visible: 256,
         }
     }
 }
@@ -38,6 +57,12 @@ impl ReplicationConfig {
     /// The frame budget actually applied: at least a head plus one enter record.
     pub(crate) fn effective_budget(&self) -> usize {
         self.frame_budget_bytes.max(FRAME_HEAD_LEN + ENTER_RECORD_LEN)
+    }
+
+    /// This tick's frame budget for a client with `credit` bytes saved.
+    pub(crate) fn frame_budget(&self, credit: i64) -> usize {
+        let floor = MIN_FRAME_BYTES.min(self.effective_budget());
+        usize::try_from(credit).unwrap_or(0).clamp(floor, self.effective_budget())
     }
 }
 
@@ -73,5 +98,21 @@ impl ReplicationStats {
         self.records_deferred += other.records_deferred;
         self.records_resent += other.records_resent;
         self.frames_skipped += other.frames_skipped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_budget_follows_the_credit_between_floor_and_cap() {
+        let c = ReplicationConfig::default();
+        assert_eq!(c.frame_budget(i64::MAX), 190);
+        assert_eq!(c.frame_budget(150), 150);
+        assert_eq!(c.frame_budget(0), MIN_FRAME_BYTES, "a spent credit still moves the view");
+        assert_eq!(c.frame_budget(-30_000), MIN_FRAME_BYTES);
+        let tiny = ReplicationConfig { frame_budget_bytes: 10, ..c };
+        assert_eq!(tiny.frame_budget(0), FRAME_HEAD_LEN + ENTER_RECORD_LEN, "never below one enter");
     }
 }

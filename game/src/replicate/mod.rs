@@ -17,7 +17,7 @@ mod select;
 mod snapshot;
 mod state;
 
-pub use config::{ReplicationConfig, ReplicationStats};
+pub use config::{CREDIT_TICKS, FREE_AREA_TICKS, MIN_FRAME_BYTES, ReplicationConfig, ReplicationStats};
 pub use state::{KIND_BOT, KIND_PLAYER};
 
 use crate::MapSim;

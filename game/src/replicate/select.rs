@@ -16,12 +16,30 @@ const AGE_WEIGHT: i64 = 4 * TILE as i64;
 /// Priority per unit of speed (1/256 tile per tick), in distance units.
 const SPEED_WEIGHT: i64 = 64;
 
-/// Scores every candidate relative to the viewer at `(x, y)` and sorts them best first.
-pub(crate) fn prioritize(candidates: &mut [Candidate], snapshot: &Snapshot, viewer: (i32, i32)) {
+/// Scores every candidate relative to the viewer at `(x, y)` and puts the best `limit` first,
+/// in order (no frame can hold more records than that; the rest keep their unordered places).
+pub(crate) fn prioritize(
+    candidates: &mut [Candidate],
+    snapshot: &Snapshot,
+    viewer: (i32, i32),
+    limit: usize,
+) {
     for c in candidates.iter_mut() {
         c.score = score(c, snapshot, viewer);
     }
-    candidates.sort_unstable_by_key(|c| (c.kind != SendKind::Leave, Reverse(c.score), c.entry));
+    let key = |c: &Candidate| (c.kind != SendKind::Leave, Reverse(c.score), c.entry);
+    if limit > 0 && candidates.len() > limit {
+        // Selection is linear; sorting only the winners keeps a crowd's cost near one pass.
+        candidates.select_nth_unstable_by_key(limit - 1, key);
+        candidates[..limit].sort_unstable_by_key(key);
+    } else {
+        candidates.sort_unstable_by_key(key);
+    }
+}
+
+/// Most records a frame of `budget` bytes can hold (all of the smallest kind).
+pub(crate) fn max_records(budget: usize) -> usize {
+    budget.saturating_sub(net::protocol::FRAME_HEAD_LEN) / LEAVE_RECORD_LEN
 }
 
 /// Priority of one candidate: waiting time and speed raise it, distance lowers it.

@@ -131,6 +131,9 @@ impl Snapshot {
         // Each start was advanced to its bucket's end, i.e. the next bucket's start: shift back.
         self.bucket_start.copy_within(0..buckets, 1);
         self.bucket_start[0] = 0;
+        for w in self.bucket_start.windows(2) {
+            self.characters[w[0] as usize..w[1] as usize].sort_unstable_by_key(|c| c.id);
+        }
         self.index_positions();
     }
 
