@@ -19,13 +19,13 @@ pub struct ReplicationConfig {
     pub chunk_encodes_per_tick: usize,
     /// Chunk area hysteresis, 1/256 tile (default [`DEFAULT_MARGIN`]).
     pub area_margin: i32,
-    /// Average downstream allowance per client per tick (default 165 bytes: 3.3 KB/s at 20 Hz).
+    /// Average downstream allowance per client per tick (default 150 bytes: 3 KB/s at 20 Hz).
     /// ChunkData and Frames draw on one credit that refills by this much each tick; while a
     /// burst of chunks is paid back, Frames shrink to [`MIN_FRAME_BYTES`], so the view keeps
     /// moving and the average stays within the allowance. The first area's chunks are free
     /// ([`FREE_AREA_TICKS`]).
     pub rate_bytes_per_tick: usize,
-    /// Most characters a client follows at once (default 256): in a denser crowd it sees the
+    /// Most characters a client follows at once (default 128): in a denser crowd it sees the
     /// nearest ones. Bounds each client's work per tick however crowded the area is.
     pub max_visible: usize,
 }
@@ -47,8 +47,8 @@ impl Default for ReplicationConfig {
             inflight_ticks: 40,
             chunk_encodes_per_tick: 32,
             area_margin: DEFAULT_MARGIN,
-            rate_bytes_per_tick: 165,
-            max_visible: 256,
+            rate_bytes_per_tick: 150,
+            max_visible: 128,
         }
     }
 }

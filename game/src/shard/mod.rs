@@ -71,7 +71,7 @@ impl Default for ShardOptions {
             maps: Vec::new(),
             seed: 0x5EED,
             shard_id: "shard-1".into(),
-            start_radius_tiles: 512,
+            start_radius_tiles: 1024,
             replication: ReplicationConfig::default(),
             checkpoint_every: Duration::from_secs(30),
             flush_timeout: Duration::from_secs(60),
@@ -156,6 +156,8 @@ struct Timing {
     window: DurationHistogram,
     last_window: Option<TimingSummary>,
     stages: Vec<Vec<SystemTiming>>,
+    /// Per map: time to build every client's messages (replication), this window.
+    replicate: Vec<DurationHistogram>,
     rotated_at: Instant,
     /// Network byte counters at the previous publish, for per-second rates.
     net_prev: Option<(Instant, u64, u64)>,
@@ -294,6 +296,7 @@ impl Timing {
             window: DurationHistogram::new(),
             last_window: None,
             stages: Vec::new(),
+            replicate: Vec::new(),
             rotated_at: Instant::now(),
             net_prev: None,
         }

@@ -170,7 +170,14 @@ impl super::Shard {
     fn map_status(&self, index: usize, m: &super::maps::MapRuntime) -> MapStatus {
         let stages = match self.timing.stages.get(index) {
             Some(s) if !s.is_empty() => s.clone(),
-            _ => m.sim.schedule.timings(),
+            _ => {
+                // No window finished yet: the times so far.
+                let mut t = m.sim.schedule.timings();
+                if let Some(h) = self.timing.replicate.get(index) {
+                    t.push(SystemTiming { stage: "replicate".into(), system: None, summary: h.summary() });
+                }
+                t
+            }
         };
         MapStatus {
             map: m.sim.geometry().id,
@@ -194,9 +201,16 @@ impl super::Shard {
             .maps
             .list
             .iter_mut()
-            .map(|m| {
-                let t = m.sim.schedule.timings();
+            .zip(&mut self.timing.replicate)
+            .map(|(m, replicate)| {
+                let mut t = m.sim.schedule.timings();
                 m.sim.schedule.reset_timings();
+                t.push(SystemTiming {
+                    stage: "replicate".into(),
+                    system: None,
+                    summary: replicate.summary(),
+                });
+                replicate.reset();
                 t
             })
             .collect();

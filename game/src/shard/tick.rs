@@ -59,9 +59,12 @@ impl Shard {
         self.advance_logins(now_ms);
         self.advance_arrivals(tick);
         self.advance_bots();
-        for m in &mut self.maps.list {
+        self.timing.replicate.resize_with(self.maps.list.len(), engine::DurationHistogram::new);
+        for (m, time) in self.maps.list.iter_mut().zip(&mut self.timing.replicate) {
             m.sim.tick(now_ms);
+            let began = std::time::Instant::now();
             m.view.build(&m.sim, tick, &mut self.out);
+            time.record(began.elapsed());
         }
         self.send_out();
         self.net.set_server_tick(tick);
