@@ -372,7 +372,7 @@ fn dist(a: (i32, i32), b: (i32, i32)) -> i32 {
 
 #[test]
 fn a_crowd_fits_the_budget_nearest_first_and_all_enter() {
-    let mut s = Scene::new(ReplicationConfig::default());
+    let mut s = Scene::new(ReplicationConfig { max_visible: 1_000, ..ReplicationConfig::default() });
     let a = s.sim.spawn_character(Controller::Player(1), C, C);
     let mut crowd = BTreeMap::new();
     for i in 0..201 {
