@@ -96,6 +96,12 @@ fn population_metrics(s: &ShardStatus, out: &mut Metrics) {
     out.single("shard_clients", "Players online", MetricKind::Gauge, s.players as f64);
     out.single("shard_logins_in_progress", "Logins being processed", MetricKind::Gauge, s.logins as f64);
     out.single("shard_logins_refused_total", "Logins refused", MetricKind::Counter, s.logins_refused as f64);
+    out.single(
+        "shard_orders_refused_total",
+        "Orders refused as invalid",
+        MetricKind::Counter,
+        s.orders_refused as f64,
+    );
     out.single("shard_bots", "Server-side bots alive", MetricKind::Gauge, s.bots as f64);
     out.family("shard_entities", "Characters (players and bots) per map", MetricKind::Gauge);
     for m in &s.maps {

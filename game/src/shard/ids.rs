@@ -28,14 +28,17 @@ impl IdPool {
     /// Ids on hand (asks for more when running low).
     pub(crate) fn available(&mut self, loader: &Loader) -> usize {
         self.poll(loader);
-        (self.ready.end - self.ready.start + self.next.as_ref().map_or(0, |r| r.end - r.start)) as usize
+        self.held() as usize
+    }
+
+    /// Ids in the current and the next block.
+    fn held(&self) -> i64 {
+        self.ready.end - self.ready.start + self.next.as_ref().map_or(0, |r| r.end - r.start)
     }
 
     /// Takes `n` consecutive-or-not ids, or `None` (and a refill request) when not enough are here.
     pub(crate) fn take(&mut self, loader: &Loader, n: usize) -> Option<Vec<i64>> {
-        self.poll(loader);
-        let available = self.ready.end - self.ready.start + self.next.as_ref().map_or(0, |r| r.end - r.start);
-        if available < n as i64 {
+        if self.available(loader) < n {
             return None;
         }
         let mut out = Vec::with_capacity(n);
@@ -62,8 +65,7 @@ impl IdPool {
                 }
             }
         }
-        let left = self.ready.end - self.ready.start + self.next.as_ref().map_or(0, |r| r.end - r.start);
-        if left < LOW_WATER && self.pending.is_none() && self.next.is_none() {
+        if self.held() < LOW_WATER && self.pending.is_none() && self.next.is_none() {
             match loader.reserve_ids(self.kind, BLOCK) {
                 Ok(p) => self.pending = Some(p),
                 Err(e) => {

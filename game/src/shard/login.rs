@@ -50,8 +50,6 @@ enum Stage {
     Creating { token: SessionToken, hash: [u8; 32] },
     /// New record and starter items submitted: waiting until both are durable.
     Storing { record: PlayerRecord, token: SessionToken, saved: Option<Ticket>, items: Option<Ticket> },
-    /// Verified: the shard takes over (kicks a previous session, starts the spawn search).
-    Verified { record: PlayerRecord, token: [u8; 32] },
 }
 
 /// What a login step led to.
@@ -73,7 +71,8 @@ pub(crate) struct LoginJob {
     /// Name from Hello.
     pub name: String,
     presented: [u8; 32],
-    stage: Stage,
+    /// `None` once the login ended (the job is dropped then).
+    stage: Option<Stage>,
     started_ms: u64,
 }
 
@@ -103,7 +102,7 @@ impl LoginJob {
     ) -> Result<Self, String> {
         validate_name(&name)?;
         let pending = store.loader().load_player_by_name(&name).map_err(|e| e.to_string())?;
-        Ok(Self { conn, name, presented: token, stage: Stage::Loading(pending), started_ms: now_ms })
+        Ok(Self { conn, name, presented: token, stage: Some(Stage::Loading(pending)), started_ms: now_ms })
     }
 
     /// Advances the login by what the store answered since the last tick.
@@ -111,19 +110,13 @@ impl LoginJob {
         if now_ms.saturating_sub(self.started_ms) > LOGIN_TIMEOUT_MS {
             return Step::Refuse(close::TRY_LATER, "storage did not answer in time; try again".into());
         }
-        let stage = std::mem::replace(
-            &mut self.stage,
-            Stage::Verified { record: PlayerRecord::default(), token: [0; 32] },
-        );
-        let (next, step) = match stage {
-            Stage::Loading(p) => self.loaded(p),
-            Stage::Creating { token, hash } => self.create(store, ids, area, token, hash, now_ms),
-            Stage::Storing { record, token, saved, items } => stored(record, token, saved, items),
-            Stage::Verified { record, token } => (None, Step::Verified { record, token }),
+        let (next, step) = match self.stage.take() {
+            Some(Stage::Loading(p)) => self.loaded(p),
+            Some(Stage::Creating { token, hash }) => self.create(store, ids, area, token, hash, now_ms),
+            Some(Stage::Storing { record, token, saved, items }) => stored(record, token, saved, items),
+            None => (None, Step::Refuse(close::TRY_LATER, "the login already ended".into())),
         };
-        if let Some(next) = next {
-            self.stage = next;
-        }
+        self.stage = next;
         step
     }
 

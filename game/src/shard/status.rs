@@ -79,6 +79,8 @@ pub struct ShardStatus {
     pub bots: u64,
     /// Logins refused, by any reason.
     pub logins_refused: u64,
+    /// Orders refused (Error 100/101).
+    pub orders_refused: u64,
     /// Per map.
     pub maps: Vec<MapStatus>,
     /// Network counters.
@@ -153,6 +155,7 @@ impl super::Shard {
             logins: (self.logins.len() + self.arrivals.len()) as u64,
             bots: u64::from(self.bots.placed),
             logins_refused: self.counts.logins_refused,
+            orders_refused: self.counts.orders_refused,
             maps,
             net,
             bytes_in_per_s,
