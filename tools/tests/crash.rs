@@ -16,8 +16,10 @@ const TILES_PER_S: f64 = 100.0 * 20.0 / 256.0;
 struct Walker {
     name: String,
     token: [u8; 32],
-    spawned: (i32, i32),
     last_seen: (i32, i32),
+    /// Path length walked before the kill, in tiles: the sum of the steps seen between pumps,
+    /// so turning back after a blocked stride still counts.
+    walked: f64,
 }
 
 /// Logs players in, sets them walking, and kills the shard mid-walk.
@@ -28,19 +30,20 @@ fn play_and_crash(shard: ShardProcess, names: &[String]) -> Vec<Walker> {
     for (p, name) in players.iter_mut().zip(names) {
         assert!(p.pump_until(LONG, |p| p.position().is_some()), "{name} gets frames");
         let at = p.position().unwrap();
-        walkers.push(Walker { name: name.clone(), token: p.token(), spawned: at, last_seen: at });
+        walkers.push(Walker { name: name.clone(), token: p.token(), last_seen: at, walked: 0.0 });
     }
     // Walk for three seconds (positions are batched once a second), turning whenever something
     // blocks the way, then kill mid-stride.
-    let mut checks: Vec<((i32, i32), usize)> = walkers.iter().map(|w| (w.spawned, 0)).collect();
+    let mut checks: Vec<((i32, i32), usize)> = walkers.iter().map(|w| (w.last_seen, 0)).collect();
     for (p, check) in players.iter_mut().zip(&mut checks) {
         walk(p, check);
     }
     let until = Instant::now() + Duration::from_secs(3);
     let mut next_check = Instant::now() + Duration::from_millis(400);
     while Instant::now() < until {
-        for p in &mut players {
+        for (p, w) in players.iter_mut().zip(&mut walkers) {
             p.pump(Duration::from_millis(20));
+            note_step(p, w);
         }
         if Instant::now() >= next_check {
             next_check += Duration::from_millis(400);
@@ -55,10 +58,17 @@ fn play_and_crash(shard: ShardProcess, names: &[String]) -> Vec<Walker> {
     }
     for (p, w) in players.iter_mut().zip(&mut walkers) {
         p.pump(Duration::from_millis(20));
-        w.last_seen = p.position().unwrap();
+        note_step(p, w);
     }
     shard.kill_hard();
     walkers
+}
+
+/// Adds the step since the last sample to the walker's path and remembers where it stands.
+fn note_step(p: &Player, w: &mut Walker) {
+    let at = p.position().unwrap();
+    w.walked += tiles(at, w.last_seen);
+    w.last_seen = at;
 }
 
 /// Orders a walk of 40 tiles in the next of eight directions.
@@ -77,7 +87,7 @@ fn check_positions(shard: &ShardProcess, walkers: &[Walker]) {
         let mut p = Player::connect(shard.listen, &w.name, w.token).expect("log in after the crash");
         assert!(p.pump_until(LONG, |p| p.position().is_some()));
         let back = p.position().unwrap();
-        let walked = tiles(w.last_seen, w.spawned);
+        let walked = w.walked;
         assert!(walked > 5.0, "{} walked before the kill ({walked:.1} tiles)", w.name);
         let lost = tiles(back, w.last_seen);
         eprintln!(
