@@ -6,7 +6,7 @@ use game::bots::{BotPolicy, BotState, BotView};
 use game::chunk_wire::WireObject;
 use game::geom::{CHUNK_UNITS, MapGeometry, TILE, map_id};
 use game::interest::DEFAULT_MARGIN;
-use game::replicate::{KIND_BOT, KIND_PLAYER, ReplicationConfig, Replicator};
+use game::replicate::{KIND_BOT, KIND_PLAYER, Outgoing, ReplicationConfig, Replicator};
 use game::{Content, Controller, MapSim, Order, SimConfig, SimParts};
 use net::protocol::{Ack, Frame, ServerMessage};
 use net::{Bytes, ConnId, Outbound};
@@ -147,6 +147,8 @@ struct Scene {
     clients: BTreeMap<ConnId, Model>,
     /// Messages of the last step, per client, in order.
     last: BTreeMap<ConnId, Vec<Outbound>>,
+    /// Clients whose messages of the last step were queued to go first.
+    answered: BTreeSet<ConnId>,
     _dir: tempfile::TempDir,
 }
 
@@ -170,6 +172,7 @@ impl Scene {
             tick: 0,
             clients: BTreeMap::new(),
             last: BTreeMap::new(),
+            answered: BTreeSet::new(),
             _dir: dir,
         };
         scene.preload();
@@ -220,10 +223,13 @@ impl Scene {
     /// One tick, delivering a message only when `deliver(conn, message)` says so.
     fn step_with(&mut self, mut deliver: impl FnMut(ConnId, &Outbound) -> bool) {
         self.sim_tick();
-        let mut out = Vec::new();
+        let mut out = Outgoing::default();
         self.rep.build(&self.sim, self.tick, &mut out);
+        self.answered = out.first.iter().map(|(conn, _)| *conn).collect();
+        let mut batch = Vec::new();
+        out.drain_into(&mut batch);
         self.last.clear();
-        for (conn, msg) in out {
+        for (conn, msg) in batch {
             if msg.replaceable {
                 assert!(msg.payload.len() <= BUDGET, "frame over budget");
             }
@@ -604,4 +610,57 @@ fn a_crowd_beyond_the_cap_shows_only_the_nearest() {
     let farthest_seen = seen.iter().map(|id| crowd[id]).max().unwrap();
     let nearer_unseen = crowd.iter().filter(|(id, d)| !seen.contains(id) && **d < farthest_seen).count();
     assert_eq!(nearer_unseen, 0, "the nearest ones are the ones shown");
+}
+
+#[test]
+fn a_newcomer_appears_within_the_refresh_period_and_a_departure_at_once() {
+    let config = ReplicationConfig::default();
+    let mut s = Scene::new(config);
+    let a = s.sim.spawn_character(Controller::Player(1), C, C);
+    let ca = s.join(1, a);
+    for _ in 0..10 {
+        s.step_acked();
+    }
+    // Newcomers arrive on every tick of the refresh cycle; each shows up within one cycle.
+    let mut newcomers = Vec::new();
+    for i in 0..config.view_refresh_ticks as i32 {
+        let e = s.sim.spawn_character(Controller::Bot, C + (i + 2) * TILE, C);
+        s.step_acked();
+        newcomers.push((e, s.tick));
+    }
+    for _ in 0..config.view_refresh_ticks {
+        s.step_acked();
+    }
+    for (e, spawned) in newcomers {
+        let entered = s.model(ca).entered_at.get(&e.to_bits()).copied().expect("newcomer entered");
+        assert!(entered - spawned < config.view_refresh_ticks, "entered {entered}, spawned {spawned}");
+    }
+    // Between refreshes a despawned character still leaves on the next frame.
+    let gone = s.sim.spawn_character(Controller::Bot, C - 3 * TILE, C);
+    while !s.model(ca).entities.contains_key(&gone.to_bits()) {
+        s.step_acked();
+    }
+    s.step_acked();
+    assert!(s.sim.despawn_character(gone));
+    s.step_acked();
+    assert!(s.frames_now(ca)[0].leaves.iter().any(|l| l.0 == gone.to_bits()));
+}
+
+#[test]
+fn frames_answering_a_new_input_are_queued_first() {
+    let mut s = Scene::new(ReplicationConfig::default());
+    let a = s.sim.spawn_character(Controller::Player(1), C, C);
+    let b = s.sim.spawn_character(Controller::Player(2), C + 4 * TILE, C);
+    let (ca, cb) = (s.join(1, a), s.join(2, b));
+    s.step_acked();
+    s.step_acked();
+    s.nudge(cb);
+    s.step_acked();
+    assert_eq!(s.answered, BTreeSet::from([cb]), "only b's frame answers an input");
+    assert!(!s.frames_now(cb).is_empty());
+    s.nudge(ca);
+    s.step_acked();
+    assert_eq!(s.answered, BTreeSet::from([ca]), "b's input was answered already");
+    s.step_acked();
+    assert!(s.answered.is_empty());
 }

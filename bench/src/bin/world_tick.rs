@@ -2,13 +2,20 @@
 //! generated map (SQLite store in a temporary directory) with residency and collisions. Prints
 //! tick p50/p99/max and the per-stage times of the game schedule.
 //!
-//! Usage: `cargo run --release -p bench --bin world_tick -- [entities] [ticks]` (one player per
-//! six entities, the rest bots; default 6,000 entities, 600 measured ticks).
+//! Usage: `cargo run --release -p bench --bin world_tick -- [entities] [ticks] [clients]
+//! [per_chunk]` (one player per six entities, the rest bots; default 6,000 entities, 600 measured
+//! ticks, no clients, about 170 characters per chunk). With clients, the first `clients` players
+//! are replicated to (each acknowledging every Frame it gets) and the replication time per tick
+//! is reported too, as the shard's `replicate` stage: e.g. `-- 6000 300 1000 25` is the
+//! shard benchmark's crowd (1,000 clients among 6,000 characters, ~25 per chunk).
 
 use engine::DurationHistogram;
 use game::chunks::ChunkState;
 use game::geom::{CHUNK_UNITS, TILE, map_id};
+use game::replicate::{Outgoing, ReplicationConfig, Replicator};
 use game::{Content, Controller, MapSim, Order, Probe, SimConfig, SimParts};
+use net::protocol::Ack;
+use net::{ConnId, Outbound};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{Store, StoreConfig};
@@ -34,6 +41,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(6_000);
     let ticks: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(600);
+    let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let per_chunk: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(170.0);
     let dir = std::env::temp_dir().join(format!("world_tick_{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let store = Arc::new(Store::open(StoreConfig::sqlite(dir.join("world.db"))).expect("sqlite store"));
@@ -42,8 +51,8 @@ fn main() {
     let map = game::MapGeometry::new(map_id(mainland.id, 0), mainland.width_chunks, mainland.height_chunks);
     let parts = SimParts { content, map, seed: 1, store, config: SimConfig::default() };
     let mut sim = MapSim::new(parts).expect("sim");
-    // About 170 characters per chunk of area, centred on the map.
-    let side = ((n as f64 / 170.0).sqrt().ceil() as i32).clamp(2, map.width_chunks - 4);
+    // About `per_chunk` characters per chunk of area, centred on the map.
+    let side = ((n as f64 / per_chunk).sqrt().ceil() as i32).clamp(2, map.width_chunks - 4);
     let c0 = (map.width_chunks - side) / 2;
     let area = (c0 * CHUNK_UNITS, (c0 + side) * CHUNK_UNITS - 1);
     let mut now = load_area(&mut sim, c0, side);
@@ -58,9 +67,11 @@ fn main() {
         now += TICK_MS;
         sim.tick(now);
     }
+    let mut view = Viewers::new(&players[..clients.min(players.len())]);
     sim.schedule.reset_timings();
-    let hist = measure(&mut sim, &players, &mut rng, ticks, &mut now);
+    let hist = measure(&mut sim, &mut view, &players, &mut rng, ticks, &mut now);
     report(&sim, &hist, ticks);
+    view.report();
     drop(sim);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -121,6 +132,7 @@ fn spawn_all(
 
 fn measure(
     sim: &mut MapSim,
+    view: &mut Viewers,
     players: &[engine::Entity],
     rng: &mut Rng,
     ticks: u64,
@@ -133,8 +145,82 @@ fn measure(
         let start = Instant::now();
         sim.tick(*now);
         hist.record(start.elapsed());
+        view.tick(sim, *now / TICK_MS);
     }
     hist
+}
+
+/// Replication to some players' clients, each acknowledging every Frame it is sent.
+struct Viewers {
+    replicator: Replicator,
+    conns: Vec<ConnId>,
+    out: Outgoing,
+    batch: Vec<(ConnId, Outbound)>,
+    hist: DurationHistogram,
+    frame_bytes: u64,
+    frames: u64,
+    built: u64,
+}
+
+/// Ticks of replication not measured: the clients' first areas are encoded and sent.
+const WARM_UP_TICKS: u64 = 60;
+
+impl Viewers {
+    fn new(players: &[engine::Entity]) -> Self {
+        let mut replicator = Replicator::new(map_id(0, 0), ReplicationConfig::default());
+        let conns: Vec<ConnId> = (0..players.len() as u64).map(|i| ConnId::from_u64(i + 1)).collect();
+        for (&conn, &player) in conns.iter().zip(players) {
+            replicator.add_client(conn, player);
+        }
+        let (out, batch) = (Outgoing::default(), Vec::new());
+        Self {
+            replicator,
+            conns,
+            out,
+            batch,
+            hist: DurationHistogram::new(),
+            frame_bytes: 0,
+            frames: 0,
+            built: 0,
+        }
+    }
+
+    fn tick(&mut self, sim: &MapSim, tick: u64) {
+        if self.conns.is_empty() {
+            return;
+        }
+        let start = Instant::now();
+        self.replicator.build(sim, tick, &mut self.out);
+        self.built += 1;
+        if self.built > WARM_UP_TICKS {
+            self.hist.record(start.elapsed());
+        }
+        self.batch.clear();
+        self.out.drain_into(&mut self.batch);
+        for (conn, msg) in &self.batch {
+            if msg.replaceable {
+                self.frames += 1;
+                self.frame_bytes += msg.payload.len() as u64;
+                self.replicator.on_ack(*conn, Ack { tick, received: u32::MAX });
+            }
+        }
+    }
+
+    fn report(&self) {
+        if self.conns.is_empty() {
+            return;
+        }
+        let s = self.hist.summary();
+        println!(
+            "replicate to {} clients (after {WARM_UP_TICKS} ticks): p50 {} µs  p99 {} µs  max {} µs  ({} frames, {:.0} B each)",
+            self.conns.len(),
+            s.p50_us,
+            s.p99_us,
+            s.max_us,
+            self.frames,
+            self.frame_bytes as f64 / self.frames.max(1) as f64
+        );
+    }
 }
 
 /// About one player in 40 gets a new random order each tick.

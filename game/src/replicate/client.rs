@@ -3,7 +3,7 @@
 
 use super::chunk_cache::ChunkCache;
 use super::config::{ReplicationConfig, ReplicationStats};
-use super::known::{Candidate, Known, Merge, MergeInput, Settled, Visible};
+use super::known::{Candidate, Known, Merge, PassInput, Visible};
 use super::select::{Packer, max_records, prioritize};
 use super::snapshot::{Character, Snapshot};
 use super::state::CHARACTER_MAX_HP;
@@ -13,6 +13,9 @@ use engine::Entity;
 use net::protocol::{Ack, ChunkDrop, EntityId, FrameBuilder, OwnState, ServerMessage};
 use net::{ConnId, Outbound};
 use store::MapId;
+
+/// Most acks queued between two builds (a client acks about once per Frame).
+const MAX_PENDING_ACKS: usize = 8;
 
 /// What every client's work reads this tick.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +70,10 @@ pub(crate) struct ClientState {
     drops: Vec<(i32, i32)>,
     known: Vec<Known>,
     next_known: Vec<Known>,
+    /// Acks that arrived since the last build, oldest first (applied during the next pass).
+    acks: Vec<Ack>,
+    /// The visible set must be gathered afresh at the next build (new client, area changed).
+    refresh_due: bool,
     visible: Vec<Visible>,
     /// Scratch: characters in the area with their distance to the viewer.
     nearby: Vec<(i64, Visible)>,
@@ -77,6 +84,8 @@ pub(crate) struct ClientState {
     credit: i64,
     /// First tick built for this client: the chunks of its first area are not charged.
     joined: Option<u64>,
+    /// Tick of the last build.
+    built: Option<u64>,
     /// Messages of this tick, drained by the replicator.
     pub outbox: Vec<(ConnId, Outbound)>,
     /// Counters of this tick, drained by the replicator.
@@ -97,6 +106,8 @@ impl ClientState {
             drops: Vec::new(),
             known: Vec::new(),
             next_known: Vec::new(),
+            acks: Vec::new(),
+            refresh_due: true,
             visible: Vec::new(),
             nearby: Vec::new(),
             candidates: Vec::new(),
@@ -104,14 +115,29 @@ impl ClientState {
             last_frame: None,
             credit: i64::MAX,
             joined: None,
+            built: None,
             outbox: Vec::new(),
             stats: ReplicationStats::default(),
         }
     }
 
-    /// Applies a selective ack to the known table.
-    pub fn on_ack(&mut self, ack: &Ack) {
-        self.known.retain_mut(|entry| entry.on_ack(ack) == Settled::Keep);
+    /// True when an input was applied that no Frame has acknowledged yet (or none was sent).
+    pub fn awaits_answer(&self) -> bool {
+        self.last_frame.is_none_or(|last| last.input_seq != self.last_input)
+    }
+
+    /// True when this tick's messages are built.
+    pub fn is_built(&self, tick: u64) -> bool {
+        self.built == Some(tick)
+    }
+
+    /// Queues a selective ack for the next build's pass over the known table. Only the newest
+    /// [`MAX_PENDING_ACKS`] are kept: what an older one would settle expires and is resent.
+    pub fn on_ack(&mut self, ack: Ack) {
+        if self.acks.len() >= MAX_PENDING_ACKS {
+            self.acks.remove(0);
+        }
+        self.acks.push(ack);
     }
 
     /// Moves the chunk area to the character's position (serial phase, before encoding).
@@ -119,6 +145,9 @@ impl ClientState {
         self.viewer = snapshot.find(self.entity).map(|c| (c.state.x, c.state.y));
         let Some((x, y)) = self.viewer else { return };
         self.area.update(x, y, &mut self.change);
+        if !(self.change.left.is_empty() && self.change.entered.is_empty()) {
+            self.refresh_due = true;
+        }
         for &left in &self.change.left {
             if let Some(at) = self.chunks.iter().position(|h| h.coords == left) {
                 let held = self.chunks.swap_remove(at);
@@ -142,6 +171,7 @@ impl ClientState {
 
     /// Builds this tick's messages into the outbox (parallel phase).
     pub fn build(&mut self, ctx: &TickContext<'_>) {
+        self.built = Some(ctx.tick);
         if self.viewer.is_none() {
             return;
         }
@@ -199,20 +229,31 @@ impl ClientState {
         self.last_frame = Some(head);
     }
 
-    /// Settles expired sends, merges the known table with what is in view, and packs the
-    /// records the client needs into the frame by priority within the budget.
+    /// Settles acks and expired sends, works out what each known or newly visible entity needs
+    /// (gathering the visible set afresh when due, following the same entities otherwise), and
+    /// packs the records the client needs into the frame by priority within the budget.
     fn pack_records(&mut self, ctx: &TickContext<'_>, own: &Character) {
         let tick = ctx.tick;
-        self.known.iter_mut().for_each(|k| k.expire(tick, ctx.config.inflight_ticks));
-        self.gather_visible(ctx.snapshot, own, ctx.config.max_visible);
-        let input = MergeInput {
+        let input = PassInput {
             snapshot: ctx.snapshot,
-            visible: &self.visible,
+            acks: &self.acks,
             tick,
             tolerance: ctx.config.tolerance,
+            inflight_ticks: ctx.config.inflight_ticks,
         };
-        Merge { next: &mut self.next_known, candidates: &mut self.candidates }.run(&self.known, &input);
-        std::mem::swap(&mut self.known, &mut self.next_known);
+        let mut pass = Merge { next: &mut self.next_known, candidates: &mut self.candidates };
+        // Clients refresh on different ticks (by connection), so the work is even across ticks.
+        let period = ctx.config.view_refresh_ticks.max(1);
+        if self.refresh_due || tick.wrapping_add(self.conn.to_u64()).is_multiple_of(period) {
+            let cap = ctx.config.max_visible;
+            gather_visible(&mut self.nearby, &mut self.visible, &self.area, ctx.snapshot, own, cap);
+            pass.run(&self.known, &self.visible, &input);
+            std::mem::swap(&mut self.known, &mut self.next_known);
+            self.refresh_due = false;
+        } else {
+            pass.review(&mut self.known, &input);
+        }
+        self.acks.clear();
         let budget = ctx.config.frame_budget(self.credit);
         prioritize(&mut self.candidates, ctx.snapshot, (own.state.x, own.state.y), max_records(budget));
         let builder = &mut self.builder;
@@ -230,32 +271,37 @@ impl ClientState {
             && last.input_seq == head.input_seq
             && head.tick.saturating_sub(last.tick) < heartbeat_ticks
     }
+}
 
-    /// Characters in the area's chunks except the client's own, at most `cap` of them (the
-    /// nearest), sorted by id.
-    fn gather_visible(&mut self, snapshot: &Snapshot, own: &Character, cap: usize) {
-        self.visible.clear();
-        self.nearby.clear();
-        let (x, y) = (i64::from(own.state.x), i64::from(own.state.y));
-        for &(cx, cy) in self.area.chunks() {
-            for at in snapshot.in_chunk(cx, cy) {
-                let c = snapshot.character(at);
-                if c.id != own.id {
-                    let d = (i64::from(c.state.x) - x).abs().max((i64::from(c.state.y) - y).abs());
-                    self.nearby.push((d, Visible { id: c.id, at: at as u32 }));
-                }
+/// Characters in the area's chunks except the viewer's own, at most `cap` of them (the
+/// nearest), sorted by id into `visible` (`nearby` is scratch).
+fn gather_visible(
+    nearby: &mut Vec<(i64, Visible)>,
+    visible: &mut Vec<Visible>,
+    area: &ChunkArea,
+    snapshot: &Snapshot,
+    own: &Character,
+    cap: usize,
+) {
+    visible.clear();
+    nearby.clear();
+    let (x, y) = (i64::from(own.state.x), i64::from(own.state.y));
+    for &(cx, cy) in area.chunks() {
+        for &at in snapshot.in_chunk(cx, cy) {
+            let c = snapshot.motion(at as usize);
+            if c.id != own.id {
+                let d = (i64::from(c.state.x) - x).abs().max((i64::from(c.state.y) - y).abs());
+                nearby.push((d, Visible { id: c.id, at }));
             }
         }
-        if self.nearby.len() > cap {
-            // A crowd beyond what a client can follow: keep the nearest (linear selection).
-            self.nearby.select_nth_unstable_by_key(cap, |&(d, v)| (d, v.id));
-            self.nearby.truncate(cap);
-        }
-        self.visible.extend(self.nearby.iter().map(|&(_, v)| v));
-        // Each chunk's characters are sorted by id in the snapshot: a stable sort merges those
-        // runs instead of sorting from scratch.
-        self.visible.sort_by_key(|v| v.id);
     }
+    if nearby.len() > cap {
+        // A crowd beyond what a client can follow: keep the nearest (linear selection).
+        nearby.select_nth_unstable_by_key(cap, |&(d, v)| (d, v.id));
+        nearby.truncate(cap);
+    }
+    visible.extend(nearby.iter().map(|&(_, v)| v));
+    visible.sort_unstable_by_key(|v| v.id);
 }
 
 /// The Frame head's own state of a character.

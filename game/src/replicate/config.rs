@@ -19,7 +19,7 @@ pub struct ReplicationConfig {
     pub chunk_encodes_per_tick: usize,
     /// Chunk area hysteresis, 1/256 tile (default [`DEFAULT_MARGIN`]).
     pub area_margin: i32,
-    /// Average downstream allowance per client per tick (default 150 bytes: 3 KB/s at 20 Hz).
+    /// Average downstream allowance per client per tick (default 125 bytes: 2.5 KB/s at 20 Hz).
     /// ChunkData and Frames draw on one credit that refills by this much each tick; while a
     /// burst of chunks is paid back, Frames shrink to [`MIN_FRAME_BYTES`], so the view keeps
     /// moving and the average stays within the allowance. The first area's chunks are free
@@ -28,6 +28,10 @@ pub struct ReplicationConfig {
     /// Most characters a client follows at once (default 128): in a denser crowd it sees the
     /// nearest ones. Bounds each client's work per tick however crowded the area is.
     pub max_visible: usize,
+    /// A client's visible set (which characters it follows) is gathered afresh every this many
+    /// ticks and whenever its chunk area changes (default 4); in between, the same characters are
+    /// followed by id, so newcomers appear and departures leave at most this late.
+    pub view_refresh_ticks: u64,
 }
 
 /// Smallest Frame budget while the credit is spent: the head and two update records.
@@ -47,8 +51,9 @@ impl Default for ReplicationConfig {
             inflight_ticks: 40,
             chunk_encodes_per_tick: 32,
             area_margin: DEFAULT_MARGIN,
-            rate_bytes_per_tick: 150,
+            rate_bytes_per_tick: 125,
             max_visible: 128,
+            view_refresh_ticks: 4,
         }
     }
 }

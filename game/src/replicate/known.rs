@@ -1,8 +1,9 @@
 //! A client's known-entity table: per entity, what the client surely holds (acknowledged) and
-//! the newest record in flight, how selective acks settle them, and the merge against this
-//! tick's visible set that yields the records the client needs.
+//! the newest record in flight, how selective acks settle them, and the two passes that yield
+//! the records the client needs: the merge against a freshly gathered visible set, and the
+//! in-place review between refreshes that follows the same entities by id.
 
-use super::snapshot::{Character, Snapshot};
+use super::snapshot::Snapshot;
 use super::state::{Baseline, EntityState};
 use net::protocol::Ack;
 
@@ -17,15 +18,13 @@ pub(crate) enum SendKind {
     Update,
 }
 
-/// A record sent and not yet settled by an ack.
+/// The record of an entry in flight, if any (one byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct InFlight {
-    /// Tick of the Frame that carried it.
-    pub tick: u64,
-    /// Record kind.
-    pub kind: SendKind,
-    /// State it carried (unused for leaves).
-    pub state: EntityState,
+pub(crate) enum Flight {
+    /// Nothing unanswered.
+    None,
+    /// A record of this kind went out at [`Known::flight_tick`] and no ack has answered it.
+    Sent(SendKind),
 }
 
 /// What became of an entry after an ack.
@@ -37,101 +36,157 @@ pub(crate) enum Settled {
     Forget,
 }
 
-/// One entity a client may hold.
+/// One entity a client may hold: 48 bytes, since every client's table is read each tick.
+/// Ticks are kept as their low 32 bits (differences wrap correctly for 6 years of ticks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Known {
     /// Wire id.
     pub id: u64,
-    /// The state the client surely holds, with the tick it is from.
-    pub acked: Option<Baseline>,
-    /// The newest record in flight.
-    pub in_flight: Option<InFlight>,
+    /// The state updates are measured against: the newest state sent (the client holds it once
+    /// the record in flight arrives, or already holds it when nothing is in flight).
+    base: EntityState,
+    /// Tick of `base`.
+    base_tick: u32,
+    /// Tick of the record in flight.
+    flight_tick: u32,
+    /// Tick since which a record has been waiting to be sent, [`QUIET`] while none is.
+    pub waiting_since: u32,
+    /// Snapshot slot it was last seen in (a hint for the next lookup).
+    pub slot: u32,
+    /// The record in flight.
+    pub flight: Flight,
+    /// The client surely holds the entity (an Enter or Update of it was acknowledged since the
+    /// last Leave went out).
+    pub acked: bool,
     /// A record may have reached the client since it last surely forgot the entity, so a Leave
     /// is owed when the entity goes out of view.
     pub maybe_held: bool,
     /// A send was lost: the next record for this entry is a resend.
     pub lost: bool,
-    /// Last tick the entry needed nothing (a waiting record's age counts from here).
-    pub settled_tick: u64,
+    /// The entity was in the visible set at the last refresh (and still exists).
+    pub in_view: bool,
+}
+
+/// The full tick whose low 32 bits are `low`, at most 2^32 - 1 ticks before `now`.
+fn widen(low: u32, now: u64) -> u64 {
+    now.wrapping_sub(u64::from((now as u32).wrapping_sub(low)))
 }
 
 impl Known {
     /// A fresh entry the client does not hold.
-    fn new(id: u64, tick: u64) -> Self {
-        Self { id, acked: None, in_flight: None, maybe_held: false, lost: false, settled_tick: tick }
-    }
-
-    /// What updates are measured against: the newest state sent, else the acknowledged one.
-    fn baseline(&self) -> Option<Baseline> {
-        match self.in_flight {
-            Some(f) if f.kind != SendKind::Leave => Some(Baseline { tick: f.tick, state: f.state }),
-            Some(_) => None,
-            None => self.acked,
+    fn new(id: u64) -> Self {
+        Self {
+            id,
+            base: EntityState::default(),
+            base_tick: 0,
+            flight_tick: 0,
+            waiting_since: QUIET,
+            slot: 0,
+            flight: Flight::None,
+            acked: false,
+            maybe_held: false,
+            lost: false,
+            in_view: false,
         }
     }
 
+    /// Applies the acks that arrived since the last pass (oldest first), then treats a record
+    /// unanswered for `inflight_ticks` as lost.
+    pub fn settle(&mut self, acks: &[Ack], tick: u64, inflight_ticks: u64) -> Settled {
+        if self.flight == Flight::None {
+            return Settled::Keep;
+        }
+        for ack in acks {
+            if self.on_ack(ack, tick) == Settled::Forget {
+                return Settled::Forget;
+            }
+        }
+        self.expire(tick, inflight_ticks);
+        Settled::Keep
+    }
+
+    /// What updates are measured against, if the client holds (or will hold) the entity.
+    fn baseline(&self, tick: u64) -> Option<Baseline> {
+        let held = match self.flight {
+            Flight::Sent(SendKind::Leave) => false,
+            Flight::Sent(_) => true,
+            Flight::None => self.acked,
+        };
+        held.then(|| Baseline { tick: widen(self.base_tick, tick), state: self.base })
+    }
+
     /// The record this entry needs now, given the entity's state if it is visible.
-    fn need(&self, visible: Option<&Character>, tick: u64, tolerance: i32) -> Option<SendKind> {
-        let Some(c) = visible else {
-            let leaving = matches!(self.in_flight, Some(f) if f.kind == SendKind::Leave);
+    fn need(&self, visible: Option<&EntityState>, tick: u64, tolerance: i32) -> Option<SendKind> {
+        let Some(now) = visible else {
+            let leaving = self.flight == Flight::Sent(SendKind::Leave);
             return (self.maybe_held && !leaving).then_some(SendKind::Leave);
         };
-        match self.baseline() {
+        let resend = if self.acked { SendKind::Update } else { SendKind::Enter };
+        if self.lost {
+            // What the client holds is older than `base`: send the current state again.
+            return Some(resend);
+        }
+        match self.baseline(tick) {
             None => Some(SendKind::Enter),
-            Some(b) if !b.drifted(&c.state, tick, tolerance) => None,
-            Some(_) if self.acked.is_some() => Some(SendKind::Update),
-            Some(_) => Some(SendKind::Enter),
+            Some(b) if !b.drifted(now, tick, tolerance) => None,
+            Some(_) => Some(resend),
         }
     }
 
     /// True when nothing is owed or pending for an entity out of view.
     fn forgettable(&self) -> bool {
-        !self.maybe_held && self.in_flight.is_none()
+        !self.maybe_held && self.flight == Flight::None
     }
 
     /// Records that a record of `kind` carrying `state` went out in the Frame of `tick`;
     /// returns true when it is a resend of a lost one.
     pub fn mark_sent(&mut self, kind: SendKind, state: EntityState, tick: u64) -> bool {
-        self.in_flight = Some(InFlight { tick, kind, state });
+        self.flight = Flight::Sent(kind);
+        self.flight_tick = tick as u32;
         if kind == SendKind::Leave {
             // Once the Leave may have arrived, the client no longer surely holds anything.
-            self.acked = None;
+            self.acked = false;
+        } else {
+            (self.base, self.base_tick) = (state, tick as u32);
         }
         self.maybe_held = true;
-        self.settled_tick = tick;
+        self.waiting_since = QUIET;
         std::mem::take(&mut self.lost)
     }
 
-    /// Applies a selective ack to the record in flight.
-    pub fn on_ack(&mut self, ack: &Ack) -> Settled {
-        let Some(f) = self.in_flight else { return Settled::Keep };
-        match ack.received(f.tick) {
-            Some(true) if f.kind == SendKind::Leave => return Settled::Forget,
-            Some(true) => self.acked = Some(Baseline { tick: f.tick, state: f.state }),
+    /// Applies a selective ack (received before tick `now`) to the record in flight.
+    pub fn on_ack(&mut self, ack: &Ack, now: u64) -> Settled {
+        let Flight::Sent(kind) = self.flight else { return Settled::Keep };
+        match ack.received(widen(self.flight_tick, now)) {
+            Some(true) if kind == SendKind::Leave => return Settled::Forget,
+            Some(true) => self.acked = true,
             Some(false) => self.lost = true,
             None => return Settled::Keep,
         }
-        self.in_flight = None;
+        self.flight = Flight::None;
         Settled::Keep
     }
 
     /// Treats a record unanswered for `inflight_ticks` as lost.
     pub fn expire(&mut self, tick: u64, inflight_ticks: u64) {
-        if let Some(f) = self.in_flight
-            && tick.saturating_sub(f.tick) >= inflight_ticks
+        if self.flight != Flight::None
+            && u64::from((tick as u32).wrapping_sub(self.flight_tick)) >= inflight_ticks
         {
-            self.in_flight = None;
+            self.flight = Flight::None;
             self.lost = true;
         }
     }
 }
+
+/// [`Known::waiting_since`] of an entry that needs nothing.
+pub(crate) const QUIET: u32 = u32::MAX;
 
 /// An entity in view: its wire id and snapshot position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Visible {
     /// Wire id.
     pub id: u64,
-    /// Position in the snapshot.
+    /// Slot in the snapshot.
     pub at: u32,
 }
 
@@ -150,71 +205,116 @@ pub(crate) struct Candidate {
     pub score: i64,
 }
 
-/// The per-tick inputs of a merge.
+/// The per-tick inputs of a pass over the known table.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct MergeInput<'a> {
+pub(crate) struct PassInput<'a> {
     /// This tick's characters.
     pub snapshot: &'a Snapshot,
-    /// Entities in view, sorted by id.
-    pub visible: &'a [Visible],
+    /// Acks that arrived since the last pass, oldest first.
+    pub acks: &'a [Ack],
     /// Current tick.
     pub tick: u64,
     /// Dead-reckoning tolerance.
     pub tolerance: i32,
+    /// Ticks after which an unanswered record counts as lost.
+    pub inflight_ticks: u64,
 }
 
-/// A known table being rebuilt: the merge writes the surviving entries into `next` and the
-/// records they need into `candidates`.
+impl PassInput<'_> {
+    /// `entry` after this tick's acks and expiry, or `None` when its Leave arrived.
+    fn settled(&self, mut entry: Known) -> Option<Known> {
+        (entry.settle(self.acks, self.tick, self.inflight_ticks) == Settled::Keep).then_some(entry)
+    }
+
+    /// What `entry` needs given the entity's place in the snapshot (if in view); `None` when the
+    /// entry can be forgotten. Updates the entry's view and settled tick.
+    fn judge(&self, mut entry: Known, seen: Option<Visible>) -> Option<(Known, Option<SendKind>)> {
+        let state = seen.map(|s| &self.snapshot.motion(s.at as usize).state);
+        let need = entry.need(state, self.tick, self.tolerance);
+        if need.is_none() && seen.is_none() && entry.forgettable() {
+            return None;
+        }
+        entry.waiting_since = match need {
+            None => QUIET,
+            Some(_) if entry.waiting_since == QUIET => self.tick as u32,
+            Some(_) => entry.waiting_since,
+        };
+        entry.in_view = seen.is_some();
+        if let Some(s) = seen {
+            entry.slot = s.at;
+        }
+        Some((entry, need))
+    }
+}
+
+/// A known table pass: writes the surviving entries (sorted by id) and the records they need.
 #[derive(Debug)]
 pub(crate) struct Merge<'a> {
-    /// Entries after the merge, sorted by id.
+    /// Entries after a merge, sorted by id (unused by a review, which works in place).
     pub next: &'a mut Vec<Known>,
     /// Records needed.
     pub candidates: &'a mut Vec<Candidate>,
 }
 
 impl Merge<'_> {
-    /// Merges the sorted `known` table with the sorted visible list.
-    pub fn run(&mut self, known: &[Known], input: &MergeInput<'_>) {
+    /// Merges the sorted `known` table with a freshly gathered visible list (sorted by id):
+    /// entities in the list are in view, all others are not.
+    pub fn run(&mut self, known: &[Known], visible: &[Visible], input: &PassInput<'_>) {
         self.next.clear();
         self.candidates.clear();
-        let (mut k, mut v) = (0, 0);
-        while k < known.len() || v < input.visible.len() {
-            let known_id = known.get(k).map_or(u64::MAX, |e| e.id);
-            let seen = input.visible.get(v).filter(|s| s.id <= known_id);
-            match seen {
-                Some(s) if k < known.len() && s.id == known_id => {
-                    self.keep(known[k], Some(*s), input);
-                    (k, v) = (k + 1, v + 1);
-                }
-                Some(s) => {
-                    self.keep(Known::new(s.id, input.tick), Some(*s), input);
-                    v += 1;
-                }
-                None => {
-                    self.keep(known[k], None, input);
-                    k += 1;
-                }
+        let mut entries = known.iter().filter_map(|e| input.settled(*e)).peekable();
+        let mut visible = visible.iter().copied().peekable();
+        loop {
+            let (entry, seen) = match (entries.peek(), visible.peek()) {
+                (None, None) => break,
+                (Some(e), Some(v)) if e.id == v.id => (entries.next(), visible.next()),
+                (Some(e), Some(v)) if e.id < v.id => (entries.next(), None),
+                (Some(_), None) => (entries.next(), None),
+                (_, Some(v)) => (Some(Known::new(v.id)), visible.next()),
+            };
+            if let Some(entry) = entry {
+                self.keep(entry, seen, input);
             }
         }
     }
 
+    /// Reviews the table in place between refreshes: entities in view at the last refresh stay
+    /// in view while they exist (found by id in this tick's snapshot), all others stay out.
+    pub fn review(&mut self, known: &mut Vec<Known>, input: &PassInput<'_>) {
+        self.candidates.clear();
+        let mut kept = 0;
+        for read in 0..known.len() {
+            let Some(entry) = input.settled(known[read]) else { continue };
+            let seen = if entry.in_view { input.snapshot.locate(entry.id, entry.slot) } else { None };
+            let Some((entry, need)) = input.judge(entry, seen) else { continue };
+            known[kept] = entry;
+            self.note(need, kept, &entry, seen, input.tick);
+            kept += 1;
+        }
+        known.truncate(kept);
+    }
+
     /// Keeps `entry` (unless it is out of view with nothing owed) and notes what it needs.
-    fn keep(&mut self, mut entry: Known, seen: Option<Visible>, input: &MergeInput<'_>) {
-        let character = seen.map(|s| input.snapshot.character(s.at as usize));
-        let need = entry.need(character, input.tick, input.tolerance);
-        if need.is_none() && seen.is_none() && entry.forgettable() {
-            return;
-        }
-        if need.is_none() {
-            entry.settled_tick = input.tick;
-        }
-        let index = self.next.len() as u32;
+    fn keep(&mut self, entry: Known, seen: Option<Visible>, input: &PassInput<'_>) {
+        let Some((entry, need)) = input.judge(entry, seen) else { return };
+        let index = self.next.len();
         self.next.push(entry);
+        self.note(need, index, &entry, seen, input.tick);
+    }
+
+    /// Adds the record entry `index` needs, if any, to the candidates.
+    fn note(
+        &mut self,
+        need: Option<SendKind>,
+        index: usize,
+        entry: &Known,
+        seen: Option<Visible>,
+        tick: u64,
+    ) {
         if let Some(kind) = need {
             let at = seen.map_or(0, |s| s.at);
-            let age = input.tick.saturating_sub(entry.settled_tick);
-            self.candidates.push(Candidate { kind, entry: index, at, age, score: 0 });
+            let age = u64::from((tick as u32).wrapping_sub(entry.waiting_since));
+            self.candidates.push(Candidate { kind, entry: index as u32, at, age, score: 0 });
         }
     }
 }
@@ -224,33 +324,53 @@ mod tests {
     use super::*;
 
     fn sent(kind: SendKind, tick: u64) -> Known {
-        let mut k = Known::new(7, 0);
+        let mut k = Known::new(7);
         k.mark_sent(kind, EntityState::default(), tick);
         k
     }
 
     #[test]
+    fn an_entry_fits_in_48_bytes() {
+        assert!(std::mem::size_of::<Known>() <= 48, "{} bytes", std::mem::size_of::<Known>());
+    }
+
+    #[test]
     fn acks_settle_lose_and_forget() {
         let mut enter = sent(SendKind::Enter, 10);
-        assert_eq!(enter.on_ack(&Ack { tick: 9, received: 0 }), Settled::Keep);
-        assert!(enter.in_flight.is_some(), "an older ack says nothing");
-        enter.on_ack(&Ack { tick: 12, received: 0b10 });
-        assert_eq!((enter.acked.map(|b| b.tick), enter.in_flight), (Some(10), None));
+        assert_eq!(enter.on_ack(&Ack { tick: 9, received: 0 }, 12), Settled::Keep);
+        assert_eq!(enter.flight, Flight::Sent(SendKind::Enter), "an older ack says nothing");
+        enter.on_ack(&Ack { tick: 12, received: 0b10 }, 13);
+        assert_eq!((enter.acked, enter.flight), (true, Flight::None));
+        assert_eq!(enter.baseline(13).map(|b| b.tick), Some(10));
 
         let mut lost = sent(SendKind::Update, 10);
-        lost.on_ack(&Ack { tick: 11, received: 0 });
-        assert!(lost.lost && lost.in_flight.is_none());
+        lost.on_ack(&Ack { tick: 11, received: 0 }, 12);
+        assert!(lost.lost && lost.flight == Flight::None);
+        assert_eq!(lost.need(Some(&EntityState::default()), 12, 32), Some(SendKind::Enter), "resent");
         assert!(lost.mark_sent(SendKind::Update, EntityState::default(), 12), "counted as a resend");
 
         let mut leave = sent(SendKind::Enter, 3);
+        leave.on_ack(&Ack { tick: 3, received: 0 }, 4);
         leave.mark_sent(SendKind::Leave, EntityState::default(), 4);
-        assert_eq!(leave.acked, None, "a leave that may arrive ends what the client surely holds");
-        assert_eq!(leave.on_ack(&Ack { tick: 4, received: 0 }), Settled::Forget);
+        assert!(!leave.acked, "a leave that may arrive ends what the client surely holds");
+        assert_eq!(leave.on_ack(&Ack { tick: 4, received: 0 }, 5), Settled::Forget);
 
         let mut silent = sent(SendKind::Enter, 10);
         silent.expire(49, 40);
-        assert!(silent.in_flight.is_some());
+        assert_eq!(silent.flight, Flight::Sent(SendKind::Enter));
         silent.expire(50, 40);
-        assert!(silent.lost && silent.in_flight.is_none(), "unanswered too long counts as lost");
+        assert!(silent.lost && silent.flight == Flight::None, "unanswered too long counts as lost");
+    }
+
+    #[test]
+    fn ticks_past_32_bits_still_settle_and_reckon() {
+        let start = u64::from(u32::MAX) - 1;
+        let mut k = sent(SendKind::Enter, start);
+        assert_eq!(k.on_ack(&Ack { tick: start + 3, received: 0b100 }, start + 4), Settled::Keep);
+        assert!(k.acked && k.flight == Flight::None);
+        assert_eq!(k.baseline(start + 4).map(|b| b.tick), Some(start));
+        let mut late = sent(SendKind::Update, start);
+        late.expire(start + 40, 40);
+        assert!(late.lost, "expiry counts across the wrap");
     }
 }

@@ -30,6 +30,31 @@ use rayon::prelude::*;
 use snapshot::Snapshot;
 use store::MapId;
 
+/// A tick's messages for the network thread in sending order: `first` (messages that answer
+/// something a player did: Frames acknowledging a new input, replies) go out before `later`
+/// (everyone else's Frames and chunks), so answers do not wait behind a thousand other builds
+/// and writes.
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    /// Sent first.
+    pub first: Vec<(ConnId, Outbound)>,
+    /// Sent after `first`.
+    pub later: Vec<(ConnId, Outbound)>,
+}
+
+impl Outgoing {
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_empty() && self.later.is_empty()
+    }
+
+    /// Moves everything onto the end of `batch`, `first` before `later`.
+    pub fn drain_into(&mut self, batch: &mut Vec<(ConnId, Outbound)>) {
+        batch.append(&mut self.first);
+        batch.append(&mut self.later);
+    }
+}
+
 /// Replication of one map to its clients.
 #[derive(Debug)]
 pub struct Replicator {
@@ -82,7 +107,7 @@ impl Replicator {
     /// Frames it reports lost are re-evaluated and sent again. Unknown connections are ignored.
     pub fn on_ack(&mut self, conn: ConnId, ack: Ack) {
         if let Ok(at) = self.find(conn) {
-            self.clients[at].on_ack(&ack);
+            self.clients[at].on_ack(ack);
         }
     }
 
@@ -93,11 +118,20 @@ impl Replicator {
         }
     }
 
-    /// Called once per tick right after [`MapSim::tick`]: snapshots all characters once, then
-    /// builds every client's messages for this tick: ChunkData (reliable) for chunks entering its
-    /// area, ChunkDrop (reliable) for chunks leaving it, then at most one Frame
-    /// ([`Outbound::frame`], replaceable). Appends to `out`, client by client.
-    pub fn build(&mut self, sim: &MapSim, tick: u64, out: &mut Vec<(ConnId, Outbound)>) {
+    /// Called once per tick right after [`MapSim::tick`]: [`Replicator::build_first`] then
+    /// [`Replicator::build_later`], everything appended to `out`.
+    pub fn build(&mut self, sim: &MapSim, tick: u64, out: &mut Outgoing) {
+        self.build_first(sim, tick, &mut out.first);
+        self.build_later(&mut out.later);
+    }
+
+    /// First half of a tick's replication, right after [`MapSim::tick`]: snapshots all
+    /// characters once, moves every client's chunk area, encodes the chunks clients lack, then
+    /// builds the messages of the clients whose Frame acknowledges a new input (a handful per
+    /// tick, and their players wait on it), appended to `out`. Each client's messages are
+    /// ChunkData (reliable) for chunks entering its area, ChunkDrop (reliable) for chunks
+    /// leaving it, then at most one Frame ([`Outbound::frame`], replaceable).
+    pub fn build_first(&mut self, sim: &MapSim, tick: u64, out: &mut Vec<(ConnId, Outbound)>) {
         self.snapshot.rebuild(sim, tick);
         let geometry = sim.geometry();
         for client in &mut self.clients {
@@ -111,7 +145,25 @@ impl Replicator {
             map: self.map,
             tick,
         };
-        self.clients.par_iter_mut().for_each(|client| client.build(&ctx));
+        for client in self.clients.iter_mut().filter(|c| c.awaits_answer()) {
+            client.build(&ctx);
+            out.append(&mut client.outbox);
+            self.stats.add(&std::mem::take(&mut client.stats));
+        }
+    }
+
+    /// Second half: builds the messages of every client [`Replicator::build_first`] did not
+    /// (in parallel), appended to `out` client by client.
+    pub fn build_later(&mut self, out: &mut Vec<(ConnId, Outbound)>) {
+        let tick = self.snapshot.tick;
+        let ctx = TickContext {
+            snapshot: &self.snapshot,
+            cache: &self.cache,
+            config: &self.config,
+            map: self.map,
+            tick,
+        };
+        self.clients.par_iter_mut().filter(|c| !c.is_built(ctx.tick)).for_each(|c| c.build(&ctx));
         for client in &mut self.clients {
             out.append(&mut client.outbox);
             self.stats.add(&std::mem::take(&mut client.stats));

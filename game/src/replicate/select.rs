@@ -48,7 +48,7 @@ fn score(c: &Candidate, snapshot: &Snapshot, (x, y): (i32, i32)) -> i64 {
     if c.kind == SendKind::Leave {
         return age;
     }
-    let s = &snapshot.character(c.at as usize).state;
+    let s = &snapshot.motion(c.at as usize).state;
     let dx = (i64::from(s.x) - i64::from(x)).abs();
     let dy = (i64::from(s.y) - i64::from(y)).abs();
     age.saturating_add(s.speed() * SPEED_WEIGHT) - dx.max(dy)
@@ -121,7 +121,7 @@ impl Packer<'_> {
     fn state_of(&self, c: &Candidate) -> EntityState {
         match c.kind {
             SendKind::Leave => EntityState::default(),
-            _ => self.snapshot.character(c.at as usize).state,
+            _ => self.snapshot.motion(c.at as usize).state,
         }
     }
 }

@@ -1,14 +1,16 @@
 //! The per-tick snapshot every client reads: each character's replicated state and its update
-//! record, encoded once, bucketed by chunk with a counting sort so a client gathers its area by
-//! reading a few contiguous ranges instead of scanning everyone.
+//! record, encoded once, in the simulation's slot order (stable across ticks, so a client finds
+//! the characters it follows where they were), with the slots bucketed by chunk with a counting
+//! sort so a client gathers its area by reading a few contiguous ranges instead of scanning
+//! everyone.
 
+use super::known::Visible;
 use super::state::{CHARACTER_FLAGS, CHARACTER_HP, EntityState, KIND_BOT, KIND_PLAYER, order_code, velocity};
 use crate::MapSim;
 use crate::geom::MapGeometry;
 use crate::sim::Controller;
 use engine::Entity;
 use net::protocol::{EntityEnter, EntityId, EntityUpdate, UPDATE_RECORD_LEN};
-use std::ops::Range;
 
 /// No snapshot position (an entity index without a character this tick).
 const NOWHERE: u32 = u32::MAX;
@@ -28,6 +30,16 @@ pub(crate) struct Character {
     pub order_target: u64,
 }
 
+/// The part of a character every client's pass reads each tick: its id and state (24 bytes, so
+/// a crowd's worth stays in cache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Motion {
+    /// Wire id.
+    pub id: u64,
+    /// Quantized state.
+    pub state: EntityState,
+}
+
 /// Where a character was at the last snapshot, by entity index (for its velocity).
 #[derive(Debug, Clone, Copy, Default)]
 struct LastSeen {
@@ -38,22 +50,27 @@ struct LastSeen {
     tick: Option<u64>,
 }
 
-/// All characters of the map at one tick, grouped by chunk.
+/// All characters of the map at one tick, by slot (the simulation's column order, which stays
+/// put from tick to tick unless characters despawn), with the slots grouped by chunk.
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
     /// Tick the snapshot describes.
     pub tick: u64,
     geometry: Option<MapGeometry>,
-    /// Characters in bucket order: chunk by chunk, then those outside the map.
+    /// By slot: the character.
     characters: Vec<Character>,
-    /// Update record of `characters[i]`, encoded once for every client.
+    /// By slot: its id and state.
+    motion: Vec<Motion>,
+    /// By slot: its update record, encoded once for every client.
     records: Vec<[u8; UPDATE_RECORD_LEN]>,
-    /// Start of each chunk's range in `characters`; one extra bucket for outside the map, then
+    /// By slot: its chunk bucket (the dense chunk index, or one past the last for outside).
+    bucket_of: Vec<u32>,
+    /// Slots chunk by chunk, then those outside the map.
+    by_chunk: Vec<u32>,
+    /// Start of each chunk's range in `by_chunk`; one extra bucket for outside the map, then
     /// the end.
     bucket_start: Vec<u32>,
-    /// Scratch: characters in group order with their bucket.
-    unsorted: Vec<(u32, Character)>,
-    /// By entity index: position in `characters`.
+    /// By entity index: slot.
     position_of: Vec<u32>,
     last_seen: Vec<LastSeen>,
 }
@@ -66,17 +83,21 @@ impl Snapshot {
         self.geometry = Some(geometry);
         self.gather(sim, &geometry);
         self.bucket(geometry.chunk_count());
-        self.encode_records();
+        self.index_positions();
+        self.records.clear();
+        self.records.extend(self.characters.iter().map(|c| c.update().record()));
     }
 
-    /// Reads every character once into `unsorted`, computing velocities from the last snapshot.
+    /// Reads every character once, by slot, computing velocities from the last snapshot.
     fn gather(&mut self, sim: &MapSim, geometry: &MapGeometry) {
         let k = sim.keys;
         let n = sim.world.group_len(k.group);
         let (xs, ys) = (sim.world.column(k.x), sim.world.column(k.y));
         let (orders, controllers) = (sim.world.column(k.order), sim.world.column(k.controller));
         let outside = geometry.chunk_count() as u32;
-        self.unsorted.clear();
+        self.characters.clear();
+        self.motion.clear();
+        self.bucket_of.clear();
         for slot in 0..n {
             let entity = xs.entities()[slot];
             let (x, y) = (xs.values()[slot], ys.values()[slot]);
@@ -87,10 +108,11 @@ impl Snapshot {
             };
             let (order, order_target) = order_code(&orders.values()[slot].current);
             let state = EntityState { x, y, vx, vy, hp: CHARACTER_HP, flags: CHARACTER_FLAGS };
-            let character = Character { id: entity.to_bits(), kind, state, order, order_target };
+            let id = entity.to_bits();
+            self.characters.push(Character { id, kind, state, order, order_target });
+            self.motion.push(Motion { id, state });
             let (cx, cy) = MapGeometry::chunk_of(x, y);
-            let bucket = geometry.chunk_index(cx, cy).map_or(outside, |i| i as u32);
-            self.unsorted.push((bucket, character));
+            self.bucket_of.push(geometry.chunk_index(cx, cy).map_or(outside, |i| i as u32));
         }
     }
 
@@ -110,70 +132,75 @@ impl Snapshot {
         v
     }
 
-    /// Counting sort of `unsorted` into `characters` by bucket.
+    /// Counting sort of the slots into `by_chunk` by bucket.
     fn bucket(&mut self, chunk_count: usize) {
         let buckets = chunk_count + 1;
         self.bucket_start.clear();
         self.bucket_start.resize(buckets + 1, 0);
-        for &(bucket, _) in &self.unsorted {
+        for &bucket in &self.bucket_of {
             self.bucket_start[bucket as usize + 1] += 1;
         }
         for i in 1..self.bucket_start.len() {
             self.bucket_start[i] += self.bucket_start[i - 1];
         }
-        self.characters.clear();
-        self.characters.resize(self.unsorted.len(), Character::default());
-        for &(bucket, character) in &self.unsorted {
+        self.by_chunk.clear();
+        self.by_chunk.resize(self.bucket_of.len(), 0);
+        for (slot, &bucket) in self.bucket_of.iter().enumerate() {
             let at = &mut self.bucket_start[bucket as usize];
-            self.characters[*at as usize] = character;
+            self.by_chunk[*at as usize] = slot as u32;
             *at += 1;
         }
         // Each start was advanced to its bucket's end, i.e. the next bucket's start: shift back.
         self.bucket_start.copy_within(0..buckets, 1);
         self.bucket_start[0] = 0;
-        for w in self.bucket_start.windows(2) {
-            self.characters[w[0] as usize..w[1] as usize].sort_unstable_by_key(|c| c.id);
-        }
-        self.index_positions();
     }
 
     /// Fills `position_of` for this tick's characters.
     fn index_positions(&mut self) {
-        for (at, c) in self.characters.iter().enumerate() {
-            let index = Entity::from_bits(c.id).index() as usize;
+        for (slot, m) in self.motion.iter().enumerate() {
+            let index = Entity::from_bits(m.id).index() as usize;
             if index >= self.position_of.len() {
                 self.position_of.resize(index + 1, NOWHERE);
             }
-            self.position_of[index] = at as u32;
+            self.position_of[index] = slot as u32;
         }
-    }
-
-    /// Encodes every character's update record once.
-    fn encode_records(&mut self) {
-        self.records.clear();
-        self.records.extend(self.characters.iter().map(|c| c.update().record()));
     }
 
     /// The character `entity`, if it exists this tick.
     pub fn find(&self, entity: Entity) -> Option<&Character> {
-        let at = *self.position_of.get(entity.index() as usize)?;
-        self.characters.get(at as usize).filter(|c| c.id == entity.to_bits())
+        let seen = self.locate(entity.to_bits(), NOWHERE)?;
+        self.characters.get(seen.at as usize)
     }
 
-    /// Positions in [`Snapshot::character`] of the characters standing in chunk `(cx, cy)`.
-    pub fn in_chunk(&self, cx: i32, cy: i32) -> Range<usize> {
-        let Some(index) = self.geometry.and_then(|g| g.chunk_index(cx, cy)) else { return 0..0 };
+    /// The character with wire id `id` and its slot, if it exists this tick; `hint` is where it
+    /// was last seen (usually still right, which spares a lookup by entity index).
+    pub fn locate(&self, id: u64, hint: u32) -> Option<Visible> {
+        if self.motion.get(hint as usize).is_some_and(|m| m.id == id) {
+            return Some(Visible { id, at: hint });
+        }
+        let at = *self.position_of.get(Entity::from_bits(id).index() as usize)?;
+        self.motion.get(at as usize).filter(|m| m.id == id).map(|_| Visible { id, at })
+    }
+
+    /// Slots of the characters standing in chunk `(cx, cy)`.
+    pub fn in_chunk(&self, cx: i32, cy: i32) -> &[u32] {
+        let Some(index) = self.geometry.and_then(|g| g.chunk_index(cx, cy)) else { return &[] };
         let start = self.bucket_start.get(index).copied().unwrap_or(0) as usize;
         let end = self.bucket_start.get(index + 1).copied().unwrap_or(0) as usize;
-        start..end.max(start)
+        self.by_chunk.get(start..end.max(start)).unwrap_or_default()
     }
 
-    /// The character at snapshot position `at`.
+    /// The character in slot `at`.
     pub fn character(&self, at: usize) -> &Character {
         &self.characters[at]
     }
 
-    /// The pre-encoded update record of the character at `at`.
+    /// Id and state of the character in slot `at`.
+    pub fn motion(&self, at: usize) -> &Motion {
+        &self.motion[at]
+    }
+
+    /// The pre-encoded update record of the character in slot `at`.
     pub fn record(&self, at: usize) -> &[u8; UPDATE_RECORD_LEN] {
         &self.records[at]
     }

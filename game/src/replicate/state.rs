@@ -60,11 +60,11 @@ impl Baseline {
     /// `tolerance` on an axis, or its velocity, hp or flags changed noticeably.
     pub fn drifted(&self, now: &EntityState, tick: u64, tolerance: i32) -> bool {
         let base = &self.state;
-        // i128: a 16-bit velocity times a 64-bit tick gap cannot overflow.
-        let dt = i128::from(tick.saturating_sub(self.tick));
+        // A 16-bit velocity times a gap of at most 2^32 ticks cannot overflow an i64.
+        let dt = tick.saturating_sub(self.tick).min(u64::from(u32::MAX)) as i64;
         let off = |pos: i32, base_pos: i32, v: i16| {
-            let predicted = i128::from(base_pos) + i128::from(v) * dt;
-            (i128::from(pos) - predicted).abs() > i128::from(tolerance)
+            let predicted = i64::from(base_pos) + i64::from(v) * dt;
+            (i64::from(pos) - predicted).abs() > i64::from(tolerance)
         };
         let turned = |a: i16, b: i16| (i32::from(a) - i32::from(b)).abs() > VELOCITY_SLACK;
         off(now.x, base.x, base.vx)

@@ -23,7 +23,7 @@ pub use status::{MapStatus, Phase, ShardStatus, StatusBoard};
 use crate::content::Content;
 use crate::error::GameError;
 use crate::geom::WorldLayout;
-use crate::replicate::ReplicationConfig;
+use crate::replicate::{Outgoing, ReplicationConfig};
 use engine::{DurationHistogram, SystemTiming, TickLoop, TimingSummary};
 use login::{Ids, LoginJob, StartArea};
 use maps::Maps;
@@ -143,7 +143,9 @@ pub struct Shard {
     ids: Ids,
     start: StartArea,
     status: Arc<StatusBoard>,
-    out: Vec<(ConnId, Outbound)>,
+    out: Outgoing,
+    /// Scratch: this tick's replication time per map.
+    replicate_spent: Vec<Duration>,
     backlog: Vec<(ConnId, Outbound)>,
     timing: Timing,
     counts: tick::Counts,
@@ -200,7 +202,8 @@ impl Shard {
             ids: Ids::new(),
             start,
             status,
-            out: Vec::new(),
+            out: Outgoing::default(),
+            replicate_spent: Vec::new(),
             backlog: Vec::new(),
             timing: Timing::new(),
             counts: tick::Counts::default(),

@@ -59,15 +59,28 @@ impl Shard {
         self.advance_logins(now_ms);
         self.advance_arrivals(tick);
         self.advance_bots();
-        self.timing.replicate.resize_with(self.maps.list.len(), engine::DurationHistogram::new);
-        for (m, time) in self.maps.list.iter_mut().zip(&mut self.timing.replicate) {
+        self.net.set_server_tick(tick);
+        let maps = self.maps.list.len();
+        self.replicate_spent.clear();
+        self.replicate_spent.resize(maps, std::time::Duration::ZERO);
+        for (m, spent) in self.maps.list.iter_mut().zip(&mut self.replicate_spent) {
             m.sim.tick(now_ms);
             let began = std::time::Instant::now();
-            m.view.build(&m.sim, tick, &mut self.out);
-            time.record(began.elapsed());
+            m.view.build_first(&m.sim, tick, &mut self.out.first);
+            *spent += began.elapsed();
+        }
+        // Frames answering inputs leave now; everyone else's are built while they are written.
+        self.send_out();
+        for (m, spent) in self.maps.list.iter_mut().zip(&mut self.replicate_spent) {
+            let began = std::time::Instant::now();
+            m.view.build_later(&mut self.out.later);
+            *spent += began.elapsed();
         }
         self.send_out();
-        self.net.set_server_tick(tick);
+        self.timing.replicate.resize_with(maps, engine::DurationHistogram::new);
+        for (time, spent) in self.timing.replicate.iter_mut().zip(&self.replicate_spent) {
+            time.record(*spent);
+        }
     }
 
     fn drain_inbound(&mut self, now_ms: u64) {
@@ -223,7 +236,7 @@ impl Shard {
             map,
             token: SessionToken(a.token),
         });
-        self.out.push((a.conn, Outbound::reliable(welcome.encode())));
+        self.out.first.push((a.conn, Outbound::reliable(welcome.encode())));
         let mut record = a.record.clone();
         (record.map, record.pos) = (map, store::Position { x, y });
         if let Some(meta) = &self.meta {
@@ -271,7 +284,7 @@ impl Shard {
 
     fn error(&mut self, conn: ConnId, code: u16, request: u32, text: &str) {
         let msg = ServerMessage::Error(ErrorMsg { code, request, text: text.to_owned() });
-        self.out.push((conn, Outbound::reliable(msg.encode())));
+        self.out.first.push((conn, Outbound::reliable(msg.encode())));
     }
 
     /// Hands this tick's messages to the network thread; reliable ones that did not fit wait.
@@ -280,7 +293,7 @@ impl Shard {
             return;
         }
         let mut batch = std::mem::take(&mut self.backlog);
-        batch.append(&mut self.out);
+        self.out.drain_into(&mut batch);
         let keep: Vec<(ConnId, Outbound)> = batch.iter().filter(|(_, o)| !o.replaceable).cloned().collect();
         match self.net.send_many(batch) {
             Ok(()) => {}
