@@ -664,3 +664,48 @@ fn frames_answering_a_new_input_are_queued_first() {
     s.step_acked();
     assert!(s.answered.is_empty());
 }
+
+#[test]
+fn near_characters_are_reviewed_every_tick_and_far_ones_in_turn() {
+    let config = ReplicationConfig {
+        near_visible: 1,
+        far_review_ticks: 4,
+        view_refresh_ticks: 1_000,
+        ..ReplicationConfig::default()
+    };
+    let mut s = Scene::new(config);
+    let a = s.sim.spawn_character(Controller::Player(1), C, C);
+    let near = s.sim.spawn_character(Controller::Player(2), C + 2 * TILE, C);
+    let far: Vec<_> =
+        (0..4).map(|i| s.sim.spawn_character(Controller::Bot, C - 20 * TILE, C + i * 3 * TILE)).collect();
+    let ca = s.join(1, a);
+    for _ in 0..20 {
+        s.step_acked();
+    }
+    assert_eq!(s.model(ca).entities.len(), 5, "all entered and settled");
+    // Everyone starts walking on the same tick: the near one's update goes out at once, each far
+    // one's within its turn.
+    let walk = |x: i32, y: i32| Order::MoveTo { x: x + 10 * TILE, y };
+    for &e in far.iter().chain([&near]) {
+        let (x, y) = s.sim.position(e).unwrap();
+        assert!(s.sim.set_order(e, walk(x, y)));
+    }
+    let mut first_update = BTreeMap::new();
+    for t in 1..=config.far_review_ticks {
+        s.step_acked();
+        for f in s.frames_now(ca) {
+            for u in &f.updates {
+                first_update.entry(u.id.0).or_insert(t);
+            }
+        }
+    }
+    assert_eq!(first_update.get(&near.to_bits()), Some(&1), "the near one at once: {first_update:?}");
+    for e in &far {
+        let t = first_update.get(&e.to_bits()).copied();
+        assert!(
+            t.is_some_and(|t| t <= config.far_review_ticks),
+            "far {e:?} within its turn: {first_update:?}"
+        );
+    }
+    assert!(first_update.values().any(|&t| t > 1), "some far one waited for its turn: {first_update:?}");
+}

@@ -8,6 +8,8 @@
 //! are replicated to (each acknowledging every Frame it gets) and the replication time per tick
 //! is reported too, as the shard's `replicate` stage: e.g. `-- 6000 300 1000 25` is the
 //! shard benchmark's crowd (1,000 clients among 6,000 characters, ~25 per chunk).
+//! `WT_MAX_VISIBLE`, `WT_NEAR`, `WT_FAR_TICKS` and `WT_REFRESH` override the replication
+//! config's `max_visible`, `near_visible`, `far_review_ticks` and `view_refresh_ticks`.
 
 use engine::DurationHistogram;
 use game::chunks::ChunkState;
@@ -167,7 +169,12 @@ const WARM_UP_TICKS: u64 = 60;
 
 impl Viewers {
     fn new(players: &[engine::Entity]) -> Self {
-        let mut replicator = Replicator::new(map_id(0, 0), ReplicationConfig::default());
+        let mut config = ReplicationConfig::default();
+        override_from_env("WT_MAX_VISIBLE", &mut config.max_visible);
+        override_from_env("WT_NEAR", &mut config.near_visible);
+        override_from_env("WT_FAR_TICKS", &mut config.far_review_ticks);
+        override_from_env("WT_REFRESH", &mut config.view_refresh_ticks);
+        let mut replicator = Replicator::new(map_id(0, 0), config);
         let conns: Vec<ConnId> = (0..players.len() as u64).map(|i| ConnId::from_u64(i + 1)).collect();
         for (&conn, &player) in conns.iter().zip(players) {
             replicator.add_client(conn, player);
@@ -220,6 +227,19 @@ impl Viewers {
             self.frames,
             self.frame_bytes as f64 / self.frames.max(1) as f64
         );
+        let st = self.replicator.stats();
+        println!(
+            "  records deferred per frame {:.1}, resent per frame {:.2}",
+            st.records_deferred as f64 / st.frames.max(1) as f64,
+            st.records_resent as f64 / st.frames.max(1) as f64
+        );
+    }
+}
+
+/// Replaces `value` with the environment variable `name` when it is set and parses.
+fn override_from_env<T: std::str::FromStr>(name: &str, value: &mut T) {
+    if let Some(v) = std::env::var(name).ok().and_then(|v| v.parse().ok()) {
+        *value = v;
     }
 }
 

@@ -51,6 +51,25 @@ struct LastFrame {
     input_seq: u32,
 }
 
+/// Buffers a client's build needs only while it runs, one set per thread: they stay warm in
+/// that core's cache from client to client instead of each client dragging its own through
+/// memory every tick.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The known table being merged (swapped with the client's after a refresh).
+    next_known: Vec<Known>,
+    /// The visible set of a refresh, sorted by id.
+    visible: Vec<Visible>,
+    /// Characters in the area, distance to the viewer and slot packed.
+    nearby: Vec<u64>,
+    /// Records the client needs this tick.
+    candidates: Vec<Candidate>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// One connected client.
 #[derive(Debug)]
 pub(crate) struct ClientState {
@@ -69,15 +88,10 @@ pub(crate) struct ClientState {
     /// Sent chunks that left the area this tick.
     drops: Vec<(i32, i32)>,
     known: Vec<Known>,
-    next_known: Vec<Known>,
     /// Acks that arrived since the last build, oldest first (applied during the next pass).
     acks: Vec<Ack>,
     /// The visible set must be gathered afresh at the next build (new client, area changed).
     refresh_due: bool,
-    visible: Vec<Visible>,
-    /// Scratch: characters in the area with their distance to the viewer.
-    nearby: Vec<(i64, Visible)>,
-    candidates: Vec<Candidate>,
     builder: FrameBuilder,
     last_frame: Option<LastFrame>,
     /// Bytes the client may still be sent (refills every tick; ChunkData can overdraw it).
@@ -105,12 +119,8 @@ impl ClientState {
             chunks: Vec::new(),
             drops: Vec::new(),
             known: Vec::new(),
-            next_known: Vec::new(),
             acks: Vec::new(),
             refresh_due: true,
-            visible: Vec::new(),
-            nearby: Vec::new(),
-            candidates: Vec::new(),
             builder: FrameBuilder::new(0, 0, &OwnState::default()),
             last_frame: None,
             credit: i64::MAX,
@@ -182,7 +192,7 @@ impl ClientState {
         self.send_chunks(ctx.cache, charge_chunks);
         self.send_drops(ctx.map);
         if let Some(own) = ctx.snapshot.find(self.entity).copied() {
-            self.send_frame(ctx, &own);
+            SCRATCH.with_borrow_mut(|scratch| self.send_frame(ctx, &own, scratch));
         }
     }
 
@@ -212,10 +222,10 @@ impl ClientState {
     }
 
     /// Builds the Frame against what the client holds, or skips it when it would say nothing.
-    fn send_frame(&mut self, ctx: &TickContext<'_>, own: &Character) {
+    fn send_frame(&mut self, ctx: &TickContext<'_>, own: &Character, scratch: &mut Scratch) {
         let own_state = own_state(own);
         self.builder.reset(ctx.tick, self.last_input, &own_state);
-        self.pack_records(ctx, own);
+        self.pack_records(ctx, own, scratch);
         let head = LastFrame { tick: ctx.tick, own: own_state, input_seq: self.last_input };
         if self.is_redundant(&head, ctx.config.heartbeat_ticks) {
             self.stats.frames_skipped += 1;
@@ -232,7 +242,7 @@ impl ClientState {
     /// Settles acks and expired sends, works out what each known or newly visible entity needs
     /// (gathering the visible set afresh when due, following the same entities otherwise), and
     /// packs the records the client needs into the frame by priority within the budget.
-    fn pack_records(&mut self, ctx: &TickContext<'_>, own: &Character) {
+    fn pack_records(&mut self, ctx: &TickContext<'_>, own: &Character, scratch: &mut Scratch) {
         let tick = ctx.tick;
         let input = PassInput {
             snapshot: ctx.snapshot,
@@ -240,25 +250,28 @@ impl ClientState {
             tick,
             tolerance: ctx.config.tolerance,
             inflight_ticks: ctx.config.inflight_ticks,
+            viewer: (own.state.x, own.state.y),
+            far_every: ctx.config.far_review_ticks.max(1),
         };
-        let mut pass = Merge { next: &mut self.next_known, candidates: &mut self.candidates };
+        let Scratch { next_known, visible, nearby, candidates } = scratch;
+        let mut pass = Merge { next: next_known, candidates };
         // Clients refresh on different ticks (by connection), so the work is even across ticks.
         let period = ctx.config.view_refresh_ticks.max(1);
         if self.refresh_due || tick.wrapping_add(self.conn.to_u64()).is_multiple_of(period) {
-            let cap = ctx.config.max_visible;
-            gather_visible(&mut self.nearby, &mut self.visible, &self.area, ctx.snapshot, own, cap);
-            pass.run(&self.known, &self.visible, &input);
-            std::mem::swap(&mut self.known, &mut self.next_known);
+            let cap = (ctx.config.max_visible, ctx.config.near_visible);
+            gather_visible(nearby, visible, &self.area, ctx.snapshot, own, cap);
+            pass.run(&self.known, visible, &input);
+            std::mem::swap(&mut self.known, pass.next);
             self.refresh_due = false;
         } else {
             pass.review(&mut self.known, &input);
         }
         self.acks.clear();
         let budget = ctx.config.frame_budget(self.credit);
-        prioritize(&mut self.candidates, ctx.snapshot, (own.state.x, own.state.y), max_records(budget));
+        prioritize(pass.candidates, max_records(budget));
         let builder = &mut self.builder;
         let mut packer = Packer { builder, known: &mut self.known, snapshot: ctx.snapshot, tick, budget };
-        let filled = packer.fill(&self.candidates);
+        let filled = packer.fill(pass.candidates);
         self.stats.records_deferred += filled.deferred;
         self.stats.records_resent += filled.resent;
     }
@@ -273,15 +286,16 @@ impl ClientState {
     }
 }
 
-/// Characters in the area's chunks except the viewer's own, at most `cap` of them (the
-/// nearest), sorted by id into `visible` (`nearby` is scratch).
+/// Characters in the area's chunks except the viewer's own, at most `cap.0` of them (the
+/// nearest), sorted by id into `visible`, the nearest `cap.1` marked near (`nearby` is scratch:
+/// distance and slot packed in one word, so the selections compare plain integers).
 fn gather_visible(
-    nearby: &mut Vec<(i64, Visible)>,
+    nearby: &mut Vec<u64>,
     visible: &mut Vec<Visible>,
     area: &ChunkArea,
     snapshot: &Snapshot,
     own: &Character,
-    cap: usize,
+    (cap, near): (usize, usize),
 ) {
     visible.clear();
     nearby.clear();
@@ -291,16 +305,23 @@ fn gather_visible(
             let c = snapshot.motion(at as usize);
             if c.id != own.id {
                 let d = (i64::from(c.state.x) - x).abs().max((i64::from(c.state.y) - y).abs());
-                nearby.push((d, Visible { id: c.id, at }));
+                let d = u64::try_from(d).unwrap_or(0).min(u64::from(u32::MAX));
+                nearby.push(d << 32 | u64::from(at));
             }
         }
     }
     if nearby.len() > cap {
         // A crowd beyond what a client can follow: keep the nearest (linear selection).
-        nearby.select_nth_unstable_by_key(cap, |&(d, v)| (d, v.id));
+        nearby.select_nth_unstable(cap);
         nearby.truncate(cap);
     }
-    visible.extend(nearby.iter().map(|&(_, v)| v));
+    if nearby.len() > near {
+        nearby.select_nth_unstable(near);
+    }
+    visible.extend(nearby.iter().enumerate().map(|(rank, &key)| {
+        let at = key as u32;
+        Visible { id: snapshot.motion(at as usize).id, at, near: rank < near }
+    }));
     visible.sort_unstable_by_key(|v| v.id);
 }
 

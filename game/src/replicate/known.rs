@@ -3,6 +3,7 @@
 //! the records the client needs: the merge against a freshly gathered visible set, and the
 //! in-place review between refreshes that follows the same entities by id.
 
+use super::select::score;
 use super::snapshot::Snapshot;
 use super::state::{Baseline, EntityState};
 use net::protocol::Ack;
@@ -65,6 +66,8 @@ pub(crate) struct Known {
     pub lost: bool,
     /// The entity was in the visible set at the last refresh (and still exists).
     pub in_view: bool,
+    /// It was among the viewer's nearest at the last refresh: reviewed every tick.
+    pub near: bool,
 }
 
 /// The full tick whose low 32 bits are `low`, at most 2^32 - 1 ticks before `now`.
@@ -87,6 +90,7 @@ impl Known {
             maybe_held: false,
             lost: false,
             in_view: false,
+            near: false,
         }
     }
 
@@ -188,6 +192,8 @@ pub(crate) struct Visible {
     pub id: u64,
     /// Slot in the snapshot.
     pub at: u32,
+    /// Among the viewer's nearest (reviewed every tick until the next refresh).
+    pub near: bool,
 }
 
 /// A record the client needs this tick.
@@ -199,9 +205,7 @@ pub(crate) struct Candidate {
     pub entry: u32,
     /// Snapshot position (meaningless for leaves).
     pub at: u32,
-    /// Ticks the record has been waiting.
-    pub age: u64,
-    /// Priority, higher first (filled in by the selection).
+    /// Priority, higher first.
     pub score: i64,
 }
 
@@ -218,19 +222,23 @@ pub(crate) struct PassInput<'a> {
     pub tolerance: i32,
     /// Ticks after which an unanswered record counts as lost.
     pub inflight_ticks: u64,
+    /// The viewer's position (candidates are scored against it).
+    pub viewer: (i32, i32),
+    /// Ticks between reviews of entries that are not near (at least 1).
+    pub far_every: u64,
 }
 
 impl PassInput<'_> {
-    /// `entry` after this tick's acks and expiry, or `None` when its Leave arrived.
-    fn settled(&self, mut entry: Known) -> Option<Known> {
-        (entry.settle(self.acks, self.tick, self.inflight_ticks) == Settled::Keep).then_some(entry)
-    }
-
-    /// What `entry` needs given the entity's place in the snapshot (if in view); `None` when the
-    /// entry can be forgotten. Updates the entry's view and settled tick.
-    fn judge(&self, mut entry: Known, seen: Option<Visible>) -> Option<(Known, Option<SendKind>)> {
-        let state = seen.map(|s| &self.snapshot.motion(s.at as usize).state);
-        let need = entry.need(state, self.tick, self.tolerance);
+    /// Settles `entry` and works out what it needs given the entity's slot (if in view) and
+    /// state there: `None` when its Leave arrived or it is out of view with nothing owed (forget
+    /// it), else the record it needs, if any. Updates the entry's view, slot and waiting tick.
+    /// Works in place: every client runs this on every entry it follows, every tick.
+    #[inline]
+    fn judge(&self, entry: &mut Known, seen: Option<(u32, &EntityState)>) -> Option<Option<SendKind>> {
+        if entry.settle(self.acks, self.tick, self.inflight_ticks) == Settled::Forget {
+            return None;
+        }
+        let need = entry.need(seen.map(|(_, s)| s), self.tick, self.tolerance);
         if need.is_none() && seen.is_none() && entry.forgettable() {
             return None;
         }
@@ -240,10 +248,24 @@ impl PassInput<'_> {
             Some(_) => entry.waiting_since,
         };
         entry.in_view = seen.is_some();
-        if let Some(s) = seen {
-            entry.slot = s.at;
+        if let Some((at, _)) = seen {
+            entry.slot = at;
         }
-        Some((entry, need))
+        Some(need)
+    }
+
+    /// True when a review must look at `entry` whatever its turn: near, out of view (a Leave
+    /// may be owed), with a record in flight, or not surely held by the client (an Enter is
+    /// owed: entering goes nearest first across the whole view).
+    #[inline]
+    fn due(&self, entry: &Known) -> bool {
+        entry.near || !entry.in_view || entry.flight != Flight::None || !entry.acked
+    }
+
+    /// The slot and state of a visible entity.
+    #[inline]
+    fn state_at(&self, at: u32) -> (u32, &EntityState) {
+        (at, &self.snapshot.motion(at as usize).state)
     }
 }
 
@@ -252,7 +274,7 @@ impl PassInput<'_> {
 pub(crate) struct Merge<'a> {
     /// Entries after a merge, sorted by id (unused by a review, which works in place).
     pub next: &'a mut Vec<Known>,
-    /// Records needed.
+    /// Records needed, scored.
     pub candidates: &'a mut Vec<Candidate>,
 }
 
@@ -262,59 +284,79 @@ impl Merge<'_> {
     pub fn run(&mut self, known: &[Known], visible: &[Visible], input: &PassInput<'_>) {
         self.next.clear();
         self.candidates.clear();
-        let mut entries = known.iter().filter_map(|e| input.settled(*e)).peekable();
-        let mut visible = visible.iter().copied().peekable();
-        loop {
-            let (entry, seen) = match (entries.peek(), visible.peek()) {
+        let (mut k, mut v) = (0, 0);
+        while k < known.len() || v < visible.len() {
+            let (mut entry, seen) = match (known.get(k), visible.get(v)) {
+                (Some(e), Some(s)) if e.id == s.id => {
+                    (k, v) = (k + 1, v + 1);
+                    (*e, Some(s))
+                }
+                (Some(e), Some(s)) if e.id < s.id => {
+                    k += 1;
+                    (*e, None)
+                }
+                (Some(e), None) => {
+                    k += 1;
+                    (*e, None)
+                }
+                (_, Some(s)) => {
+                    v += 1;
+                    (Known::new(s.id), Some(s))
+                }
                 (None, None) => break,
-                (Some(e), Some(v)) if e.id == v.id => (entries.next(), visible.next()),
-                (Some(e), Some(v)) if e.id < v.id => (entries.next(), None),
-                (Some(_), None) => (entries.next(), None),
-                (_, Some(v)) => (Some(Known::new(v.id)), visible.next()),
             };
-            if let Some(entry) = entry {
-                self.keep(entry, seen, input);
-            }
+            entry.near = seen.is_some_and(|s| s.near);
+            let seen = seen.map(|s| input.state_at(s.at));
+            let Some(need) = input.judge(&mut entry, seen) else { continue };
+            self.note(need, self.next.len(), &entry, seen, input);
+            self.next.push(entry);
         }
     }
 
     /// Reviews the table in place between refreshes: entities in view at the last refresh stay
     /// in view while they exist (found by id in this tick's snapshot), all others stay out.
+    /// Entries that are not near are reviewed every `far_every` ticks (taking turns by position)
+    /// unless a record of theirs is in flight or they left the view; skipped ones need nothing
+    /// this tick.
     pub fn review(&mut self, known: &mut Vec<Known>, input: &PassInput<'_>) {
         self.candidates.clear();
         let mut kept = 0;
+        // Far entries take turns by position: one in `far_every`, a different one each tick.
+        let mut turn = (input.tick % input.far_every) as u32;
+        let far_every = input.far_every as u32;
         for read in 0..known.len() {
-            let Some(entry) = input.settled(known[read]) else { continue };
+            let mut entry = known[read];
+            turn = if turn + 1 >= far_every { 0 } else { turn + 1 };
+            if !(turn == 0 || input.due(&entry)) {
+                known[kept] = entry;
+                kept += 1;
+                continue;
+            }
             let seen = if entry.in_view { input.snapshot.locate(entry.id, entry.slot) } else { None };
-            let Some((entry, need)) = input.judge(entry, seen) else { continue };
+            let seen = seen.map(|at| input.state_at(at));
+            let Some(need) = input.judge(&mut entry, seen) else { continue };
             known[kept] = entry;
-            self.note(need, kept, &entry, seen, input.tick);
+            self.note(need, kept, &entry, seen, input);
             kept += 1;
         }
         known.truncate(kept);
     }
 
-    /// Keeps `entry` (unless it is out of view with nothing owed) and notes what it needs.
-    fn keep(&mut self, entry: Known, seen: Option<Visible>, input: &PassInput<'_>) {
-        let Some((entry, need)) = input.judge(entry, seen) else { return };
-        let index = self.next.len();
-        self.next.push(entry);
-        self.note(need, index, &entry, seen, input.tick);
-    }
-
-    /// Adds the record entry `index` needs, if any, to the candidates.
+    /// Adds the record entry `index` needs, if any, to the candidates with its priority.
+    #[inline]
     fn note(
         &mut self,
         need: Option<SendKind>,
         index: usize,
         entry: &Known,
-        seen: Option<Visible>,
-        tick: u64,
+        seen: Option<(u32, &EntityState)>,
+        input: &PassInput<'_>,
     ) {
         if let Some(kind) = need {
-            let at = seen.map_or(0, |s| s.at);
-            let age = u64::from((tick as u32).wrapping_sub(entry.waiting_since));
-            self.candidates.push(Candidate { kind, entry: index as u32, at, age, score: 0 });
+            let at = seen.map_or(0, |(at, _)| at);
+            let age = u64::from((input.tick as u32).wrapping_sub(entry.waiting_since));
+            let score = score(kind, age, seen.map(|(_, s)| s), input.viewer);
+            self.candidates.push(Candidate { kind, entry: index as u32, at, score });
         }
     }
 }

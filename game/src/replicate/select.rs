@@ -16,17 +16,9 @@ const AGE_WEIGHT: i64 = 4 * TILE as i64;
 /// Priority per unit of speed (1/256 tile per tick), in distance units.
 const SPEED_WEIGHT: i64 = 64;
 
-/// Scores every candidate relative to the viewer at `(x, y)` and puts the best `limit` first,
-/// in order (no frame can hold more records than that; the rest keep their unordered places).
-pub(crate) fn prioritize(
-    candidates: &mut [Candidate],
-    snapshot: &Snapshot,
-    viewer: (i32, i32),
-    limit: usize,
-) {
-    for c in candidates.iter_mut() {
-        c.score = score(c, snapshot, viewer);
-    }
+/// Puts the best `limit` candidates first, in order (no frame can hold more records than
+/// that; the rest keep their unordered places). Leaves go before everything else.
+pub(crate) fn prioritize(candidates: &mut [Candidate], limit: usize) {
     let key = |c: &Candidate| (c.kind != SendKind::Leave, Reverse(c.score), c.entry);
     if limit > 0 && candidates.len() > limit {
         // Selection is linear; sorting only the winners keeps a crowd's cost near one pass.
@@ -42,13 +34,12 @@ pub(crate) fn max_records(budget: usize) -> usize {
     budget.saturating_sub(net::protocol::FRAME_HEAD_LEN) / LEAVE_RECORD_LEN
 }
 
-/// Priority of one candidate: waiting time and speed raise it, distance lowers it.
-fn score(c: &Candidate, snapshot: &Snapshot, (x, y): (i32, i32)) -> i64 {
-    let age = i64::try_from(c.age).unwrap_or(i64::MAX / 4).saturating_mul(AGE_WEIGHT);
-    if c.kind == SendKind::Leave {
-        return age;
-    }
-    let s = &snapshot.motion(c.at as usize).state;
+/// Priority of a record of `kind` that waited `age` ticks, for an entity in `state` (none for
+/// a leave) seen from `(x, y)`: waiting time and speed raise it, distance lowers it.
+#[inline]
+pub(crate) fn score(kind: SendKind, age: u64, state: Option<&EntityState>, (x, y): (i32, i32)) -> i64 {
+    let age = i64::try_from(age).unwrap_or(i64::MAX / 4).saturating_mul(AGE_WEIGHT);
+    let Some(s) = state.filter(|_| kind != SendKind::Leave) else { return age };
     let dx = (i64::from(s.x) - i64::from(x)).abs();
     let dy = (i64::from(s.y) - i64::from(y)).abs();
     age.saturating_add(s.speed() * SPEED_WEIGHT) - dx.max(dy)

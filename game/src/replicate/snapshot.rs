@@ -4,7 +4,6 @@
 //! sort so a client gathers its area by reading a few contiguous ranges instead of scanning
 //! everyone.
 
-use super::known::Visible;
 use super::state::{CHARACTER_FLAGS, CHARACTER_HP, EntityState, KIND_BOT, KIND_PLAYER, order_code, velocity};
 use crate::MapSim;
 use crate::geom::MapGeometry;
@@ -168,18 +167,19 @@ impl Snapshot {
 
     /// The character `entity`, if it exists this tick.
     pub fn find(&self, entity: Entity) -> Option<&Character> {
-        let seen = self.locate(entity.to_bits(), NOWHERE)?;
-        self.characters.get(seen.at as usize)
+        let at = self.locate(entity.to_bits(), NOWHERE)?;
+        self.characters.get(at as usize)
     }
 
-    /// The character with wire id `id` and its slot, if it exists this tick; `hint` is where it
+    /// The slot of the character with wire id `id`, if it exists this tick; `hint` is where it
     /// was last seen (usually still right, which spares a lookup by entity index).
-    pub fn locate(&self, id: u64, hint: u32) -> Option<Visible> {
+    #[inline]
+    pub fn locate(&self, id: u64, hint: u32) -> Option<u32> {
         if self.motion.get(hint as usize).is_some_and(|m| m.id == id) {
-            return Some(Visible { id, at: hint });
+            return Some(hint);
         }
         let at = *self.position_of.get(Entity::from_bits(id).index() as usize)?;
-        self.motion.get(at as usize).filter(|m| m.id == id).map(|_| Visible { id, at })
+        self.motion.get(at as usize).is_some_and(|m| m.id == id).then_some(at)
     }
 
     /// Slots of the characters standing in chunk `(cx, cy)`.
