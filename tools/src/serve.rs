@@ -50,6 +50,7 @@ impl std::error::Error for ServeError {}
 
 /// Runs the shard until SIGTERM/SIGINT; returns what the shutdown saved.
 pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
+    join_rayon_pool();
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(ServeError::Signals)?;
@@ -64,6 +65,17 @@ pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
     let report = shard.run(&stop).map_err(ServeError::Shard)?;
     drop(admin);
     Ok(report)
+}
+
+/// Makes the calling thread, which runs the ticks, worker 0 of rayon's global pool: a tick's
+/// parallel stages then start on it at once and it takes back work a descheduled helper has
+/// not begun, instead of sleeping until pool threads wake up and finish. On a machine shared
+/// with other busy processes this cuts the tick's tail. Harmless when the pool already exists
+/// (tests run several shards in one process): the ticks then hand their stages to it.
+fn join_rayon_pool() {
+    if let Err(e) = rayon::ThreadPoolBuilder::new().use_current_thread().build_global() {
+        tracing::debug!(error = %e, "rayon's global pool already exists; ticks hand parallel stages to it");
+    }
 }
 
 /// Shard options from the configuration.
