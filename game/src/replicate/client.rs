@@ -300,13 +300,13 @@ fn gather_visible(
     visible.clear();
     nearby.clear();
     let (x, y) = (i64::from(own.state.x), i64::from(own.state.y));
+    let own_slot = snapshot.locate(own.id, u32::MAX);
     for &(cx, cy) in area.chunks() {
-        for &at in snapshot.in_chunk(cx, cy) {
-            let c = snapshot.motion(at as usize);
-            if c.id != own.id {
-                let d = (i64::from(c.state.x) - x).abs().max((i64::from(c.state.y) - y).abs());
+        for c in snapshot.in_chunk(cx, cy) {
+            if Some(c.at) != own_slot {
+                let d = (i64::from(c.x) - x).abs().max((i64::from(c.y) - y).abs());
                 let d = u64::try_from(d).unwrap_or(0).min(u64::from(u32::MAX));
-                nearby.push(d << 32 | u64::from(at));
+                nearby.push(d << 32 | u64::from(c.at));
             }
         }
     }

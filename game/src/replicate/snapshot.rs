@@ -39,6 +39,18 @@ pub(crate) struct Motion {
     pub state: EntityState,
 }
 
+/// A character in its chunk's range: its position and slot, so gathering an area reads one
+/// contiguous run per chunk instead of a scattered row per character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Placed {
+    /// Position x, 1/256 tile.
+    pub x: i32,
+    /// Position y, 1/256 tile.
+    pub y: i32,
+    /// Slot.
+    pub at: u32,
+}
+
 /// Where a character was at the last snapshot, by entity index (for its velocity).
 #[derive(Debug, Clone, Copy, Default)]
 struct LastSeen {
@@ -64,8 +76,8 @@ pub(crate) struct Snapshot {
     records: Vec<[u8; UPDATE_RECORD_LEN]>,
     /// By slot: its chunk bucket (the dense chunk index, or one past the last for outside).
     bucket_of: Vec<u32>,
-    /// Slots chunk by chunk, then those outside the map.
-    by_chunk: Vec<u32>,
+    /// Characters chunk by chunk, then those outside the map.
+    by_chunk: Vec<Placed>,
     /// Start of each chunk's range in `by_chunk`; one extra bucket for outside the map, then
     /// the end.
     bucket_start: Vec<u32>,
@@ -143,10 +155,10 @@ impl Snapshot {
             self.bucket_start[i] += self.bucket_start[i - 1];
         }
         self.by_chunk.clear();
-        self.by_chunk.resize(self.bucket_of.len(), 0);
-        for (slot, &bucket) in self.bucket_of.iter().enumerate() {
+        self.by_chunk.resize(self.bucket_of.len(), Placed::default());
+        for (slot, (&bucket, m)) in self.bucket_of.iter().zip(&self.motion).enumerate() {
             let at = &mut self.bucket_start[bucket as usize];
-            self.by_chunk[*at as usize] = slot as u32;
+            self.by_chunk[*at as usize] = Placed { x: m.state.x, y: m.state.y, at: slot as u32 };
             *at += 1;
         }
         // Each start was advanced to its bucket's end, i.e. the next bucket's start: shift back.
@@ -182,8 +194,8 @@ impl Snapshot {
         self.motion.get(at as usize).is_some_and(|m| m.id == id).then_some(at)
     }
 
-    /// Slots of the characters standing in chunk `(cx, cy)`.
-    pub fn in_chunk(&self, cx: i32, cy: i32) -> &[u32] {
+    /// The characters standing in chunk `(cx, cy)`.
+    pub fn in_chunk(&self, cx: i32, cy: i32) -> &[Placed] {
         let Some(index) = self.geometry.and_then(|g| g.chunk_index(cx, cy)) else { return &[] };
         let start = self.bucket_start.get(index).copied().unwrap_or(0) as usize;
         let end = self.bucket_start.get(index + 1).copied().unwrap_or(0) as usize;
