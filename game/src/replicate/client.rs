@@ -58,8 +58,10 @@ struct LastFrame {
 struct Scratch {
     /// The known table being merged (swapped with the client's after a refresh).
     next_known: Vec<Known>,
-    /// The visible set of a refresh, sorted by id.
+    /// The visible set of a refresh.
     visible: Vec<Visible>,
+    /// Per snapshot slot: marks the visible set during a merge (all zero otherwise).
+    chosen: Vec<u32>,
     /// Characters in the area, distance to the viewer and slot packed.
     nearby: Vec<u64>,
     /// Records the client needs this tick.
@@ -253,14 +255,14 @@ impl ClientState {
             viewer: (own.state.x, own.state.y),
             far_every: ctx.config.far_review_ticks.max(1),
         };
-        let Scratch { next_known, visible, nearby, candidates } = scratch;
+        let Scratch { next_known, visible, chosen, nearby, candidates } = scratch;
         let mut pass = Merge { next: next_known, candidates };
         // Clients refresh on different ticks (by connection), so the work is even across ticks.
         let period = ctx.config.view_refresh_ticks.max(1);
         if self.refresh_due || tick.wrapping_add(self.conn.to_u64()).is_multiple_of(period) {
             let cap = (ctx.config.max_visible, ctx.config.near_visible);
             gather_visible(nearby, visible, &self.area, ctx.snapshot, own, cap);
-            pass.run(&self.known, visible, &input);
+            pass.run(&self.known, visible, chosen, &input);
             std::mem::swap(&mut self.known, pass.next);
             self.refresh_due = false;
         } else {
@@ -287,7 +289,7 @@ impl ClientState {
 }
 
 /// Characters in the area's chunks except the viewer's own, at most `cap.0` of them (the
-/// nearest), sorted by id into `visible`, the nearest `cap.1` marked near (`nearby` is scratch:
+/// nearest), into `visible`, the nearest `cap.1` marked near (`nearby` is scratch:
 /// distance and slot packed in one word, so the selections compare plain integers).
 fn gather_visible(
     nearby: &mut Vec<u64>,
@@ -318,11 +320,8 @@ fn gather_visible(
     if nearby.len() > near {
         nearby.select_nth_unstable(near);
     }
-    visible.extend(nearby.iter().enumerate().map(|(rank, &key)| {
-        let at = key as u32;
-        Visible { id: snapshot.motion(at as usize).id, at, near: rank < near }
-    }));
-    visible.sort_unstable_by_key(|v| v.id);
+    visible
+        .extend(nearby.iter().enumerate().map(|(rank, &key)| Visible { at: key as u32, near: rank < near }));
 }
 
 /// The Frame head's own state of a character.

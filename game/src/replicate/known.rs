@@ -185,11 +185,9 @@ impl Known {
 /// [`Known::waiting_since`] of an entry that needs nothing.
 pub(crate) const QUIET: u32 = u32::MAX;
 
-/// An entity in view: its wire id and snapshot position.
+/// An entity in view: its snapshot position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Visible {
-    /// Wire id.
-    pub id: u64,
     /// Slot in the snapshot.
     pub at: u32,
     /// Among the viewer's nearest (reviewed every tick until the next refresh).
@@ -269,48 +267,60 @@ impl PassInput<'_> {
     }
 }
 
-/// A known table pass: writes the surviving entries (sorted by id) and the records they need.
+/// A known table pass: writes the surviving entries and the records they need.
 #[derive(Debug)]
 pub(crate) struct Merge<'a> {
-    /// Entries after a merge, sorted by id (unused by a review, which works in place).
+    /// Entries after a merge: the surviving ones in their order, then the newcomers (unused by
+    /// a review, which works in place).
     pub next: &'a mut Vec<Known>,
     /// Records needed, scored.
     pub candidates: &'a mut Vec<Candidate>,
 }
 
 impl Merge<'_> {
-    /// Merges the sorted `known` table with a freshly gathered visible list (sorted by id):
-    /// entities in the list are in view, all others are not.
-    pub fn run(&mut self, known: &[Known], visible: &[Visible], input: &PassInput<'_>) {
+    /// Merges the `known` table with a freshly gathered visible set: entities in the set are in
+    /// view, all others are not; entities of the set the table lacks are appended. `chosen` is
+    /// per-slot scratch, all zero before and after (it marks the set by slot, so matching
+    /// entries to it takes one lookup each and neither list is sorted).
+    pub fn run(
+        &mut self,
+        known: &[Known],
+        visible: &[Visible],
+        chosen: &mut Vec<u32>,
+        input: &PassInput<'_>,
+    ) {
         self.next.clear();
         self.candidates.clear();
-        let (mut k, mut v) = (0, 0);
-        while k < known.len() || v < visible.len() {
-            let (mut entry, seen) = match (known.get(k), visible.get(v)) {
-                (Some(e), Some(s)) if e.id == s.id => {
-                    (k, v) = (k + 1, v + 1);
-                    (*e, Some(s))
-                }
-                (Some(e), Some(s)) if e.id < s.id => {
-                    k += 1;
-                    (*e, None)
-                }
-                (Some(e), None) => {
-                    k += 1;
-                    (*e, None)
-                }
-                (_, Some(s)) => {
-                    v += 1;
-                    (Known::new(s.id), Some(s))
-                }
-                (None, None) => break,
-            };
-            entry.near = seen.is_some_and(|s| s.near);
-            let seen = seen.map(|s| input.state_at(s.at));
-            let Some(need) = input.judge(&mut entry, seen) else { continue };
-            self.note(need, self.next.len(), &entry, seen, input);
-            self.next.push(entry);
+        if chosen.len() < input.snapshot.len() {
+            chosen.resize(input.snapshot.len(), 0);
         }
+        for (i, v) in visible.iter().enumerate() {
+            chosen[v.at as usize] = i as u32 + 1;
+        }
+        for e in known {
+            let mut entry = *e;
+            let seen = input.snapshot.locate(entry.id, entry.slot).and_then(|at| {
+                let mark = std::mem::take(&mut chosen[at as usize]);
+                (mark != 0).then(|| visible[mark as usize - 1])
+            });
+            self.keep(&mut entry, seen, input);
+        }
+        for v in visible {
+            if std::mem::take(&mut chosen[v.at as usize]) != 0 {
+                let mut entry = Known::new(input.snapshot.motion(v.at as usize).id);
+                self.keep(&mut entry, Some(*v), input);
+            }
+        }
+    }
+
+    /// Judges `entry` against its place in the new visible set and keeps it unless forgotten.
+    #[inline]
+    fn keep(&mut self, entry: &mut Known, seen: Option<Visible>, input: &PassInput<'_>) {
+        entry.near = seen.is_some_and(|s| s.near);
+        let seen = seen.map(|s| input.state_at(s.at));
+        let Some(need) = input.judge(entry, seen) else { return };
+        self.note(need, self.next.len(), entry, seen, input);
+        self.next.push(*entry);
     }
 
     /// Reviews the table in place between refreshes: entities in view at the last refresh stay

@@ -177,6 +177,11 @@ impl Snapshot {
         }
     }
 
+    /// Number of characters (slots).
+    pub fn len(&self) -> usize {
+        self.motion.len()
+    }
+
     /// The character `entity`, if it exists this tick.
     pub fn find(&self, entity: Entity) -> Option<&Character> {
         let at = self.locate(entity.to_bits(), NOWHERE)?;
