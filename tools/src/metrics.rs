@@ -90,6 +90,15 @@ fn tick_metrics(s: &ShardStatus, out: &mut Metrics) {
             quantiles(out, "shard_stage_seconds", &labels, &t.summary);
         }
     }
+    out.family(
+        "shard_phase_seconds",
+        "Tick phases outside the maps' stages over the last window: events (client events, logins, \
+         spawns, bots) and send (handing messages to the network thread)",
+        MetricKind::Gauge,
+    );
+    for t in &s.phases {
+        quantiles(out, "shard_phase_seconds", &[("phase", t.stage.as_str())], &t.summary);
+    }
 }
 
 fn population_metrics(s: &ShardStatus, out: &mut Metrics) {

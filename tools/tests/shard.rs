@@ -19,6 +19,7 @@ const LONG: Duration = Duration::from_secs(30);
 
 struct Running {
     addr: std::net::SocketAddr,
+    status: Arc<game::shard::StatusBoard>,
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<game::shard::ShutdownReport>,
     store: Arc<Store>,
@@ -31,11 +32,11 @@ fn start(dir: &std::path::Path) -> Running {
     let mut opts = ShardOptions { start_radius_tiles: 3, ..ShardOptions::default() };
     opts.net.bind = "127.0.0.1:0".parse().unwrap();
     let shard = Shard::start(opts, Arc::new(Content::builtin()), store.clone(), meta).expect("start shard");
-    let addr = shard.local_addr();
+    let (addr, status) = (shard.local_addr(), shard.status());
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let thread = std::thread::spawn(move || shard.run(&flag).expect("run"));
-    Running { addr, stop, thread, store }
+    Running { addr, status, stop, thread, store }
 }
 
 impl Running {
@@ -141,4 +142,28 @@ fn bad_orders_get_errors_and_change_nothing() {
     assert_eq!(p.game.world().own().unwrap().last_input_seq, 3, "refused inputs are still consumed");
     let (report, _) = shard.stop();
     assert!(report.complete());
+}
+
+#[test]
+fn metrics_time_every_stage_and_tick_phase_of_a_live_shard() {
+    use tools::admin::{AdminSource, Metrics};
+    let dir = tempfile::tempdir().unwrap();
+    let shard = start(dir.path());
+    let mut player = Player::connect(shard.addr, &unique("metrics"), [0; 32]).expect("log in");
+    // The status is published once a second.
+    player.pump(Duration::from_millis(2_500));
+    let mut out = Metrics::default();
+    tools::metrics::ShardAdmin::new(shard.status.clone(), 0).metrics(&mut out);
+    let text = out.into_text();
+    for phase in ["events", "send"] {
+        let line = format!(r#"shard_phase_seconds{{phase="{phase}",quantile="0.99"}}"#);
+        assert!(text.contains(&line), "{line} in\n{text}");
+    }
+    for stage in ["movement", "replicate"] {
+        let line = format!(r#"stage="{stage}",system="",quantile="0.5"}}"#);
+        assert!(text.contains(&line), "{line} in\n{text}");
+    }
+    assert!(text.contains("shard_clients 1"), "{text}");
+    player.client.close();
+    shard.stop();
 }

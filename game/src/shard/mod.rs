@@ -160,6 +160,12 @@ struct Timing {
     stages: Vec<Vec<SystemTiming>>,
     /// Per map: time to build every client's messages (replication), this window.
     replicate: Vec<DurationHistogram>,
+    /// Time to take in client events, advance logins, spawns and bots, this window.
+    events: DurationHistogram,
+    /// Time to hand the tick's messages to the network thread, this window.
+    send: DurationHistogram,
+    /// The last finished window's [`Timing::events`] and [`Timing::send`].
+    phases: Vec<SystemTiming>,
     rotated_at: Instant,
     /// Network byte counters at the previous publish, for per-second rates.
     net_prev: Option<(Instant, u64, u64)>,
@@ -300,6 +306,9 @@ impl Timing {
             last_window: None,
             stages: Vec::new(),
             replicate: Vec::new(),
+            events: DurationHistogram::new(),
+            send: DurationHistogram::new(),
+            phases: Vec::new(),
             rotated_at: Instant::now(),
             net_prev: None,
         }

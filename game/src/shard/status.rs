@@ -81,6 +81,9 @@ pub struct ShardStatus {
     pub logins_refused: u64,
     /// Orders refused (Error 100/101).
     pub orders_refused: u64,
+    /// Tick phases outside the maps' stages, over the last window: `events` (client events,
+    /// logins, spawns, bots) and `send` (handing the tick's messages to the network thread).
+    pub phases: Vec<SystemTiming>,
     /// Per map.
     pub maps: Vec<MapStatus>,
     /// Network counters.
@@ -156,6 +159,7 @@ impl super::Shard {
             bots: u64::from(self.bots.placed),
             logins_refused: self.counts.logins_refused,
             orders_refused: self.counts.orders_refused,
+            phases: self.phases(),
             maps,
             net,
             bytes_in_per_s,
@@ -192,6 +196,14 @@ impl super::Shard {
         }
     }
 
+    /// The tick phases of the last finished window, or so far when none has finished.
+    fn phases(&self) -> Vec<SystemTiming> {
+        if !self.timing.phases.is_empty() {
+            return self.timing.phases.clone();
+        }
+        phase_timings(&self.timing.events, &self.timing.send)
+    }
+
     /// Every [`super::WINDOW`]: keeps the finished window's tick and stage times, starts anew.
     fn rotate_window(&mut self) {
         if self.timing.rotated_at.elapsed() < super::WINDOW {
@@ -200,6 +212,9 @@ impl super::Shard {
         self.timing.rotated_at = std::time::Instant::now();
         self.timing.last_window = Some(self.timing.window.summary());
         self.timing.window.reset();
+        self.timing.phases = phase_timings(&self.timing.events, &self.timing.send);
+        self.timing.events.reset();
+        self.timing.send.reset();
         self.timing.stages = self
             .maps
             .list
@@ -218,4 +233,12 @@ impl super::Shard {
             })
             .collect();
     }
+}
+
+/// The tick phases as timings named `events` and `send`.
+fn phase_timings(events: &engine::DurationHistogram, send: &engine::DurationHistogram) -> Vec<SystemTiming> {
+    [("events", events), ("send", send)]
+        .into_iter()
+        .map(|(stage, h)| SystemTiming { stage: stage.into(), system: None, summary: h.summary() })
+        .collect()
 }

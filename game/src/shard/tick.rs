@@ -54,12 +54,14 @@ pub(crate) struct Counts {
 impl Shard {
     /// Runs one tick numbered `tick`.
     pub(crate) fn tick(&mut self, tick: u64) {
+        let began = std::time::Instant::now();
         let now_ms = self.now_ms();
         self.drain_inbound(now_ms);
         self.advance_logins(now_ms);
         self.advance_arrivals(tick);
         self.advance_bots();
         self.net.set_server_tick(tick);
+        self.timing.events.record(began.elapsed());
         let maps = self.maps.list.len();
         self.replicate_spent.clear();
         self.replicate_spent.resize(maps, std::time::Duration::ZERO);
@@ -70,13 +72,14 @@ impl Shard {
             *spent += began.elapsed();
         }
         // Frames answering inputs leave now; everyone else's are built while they are written.
-        self.send_out();
+        let mut sending = self.send_out();
         for (m, spent) in self.maps.list.iter_mut().zip(&mut self.replicate_spent) {
             let began = std::time::Instant::now();
             m.view.build_later(&mut self.out.later);
             *spent += began.elapsed();
         }
-        self.send_out();
+        sending += self.send_out();
+        self.timing.send.record(sending);
         self.timing.replicate.resize_with(maps, engine::DurationHistogram::new);
         for (time, spent) in self.timing.replicate.iter_mut().zip(&self.replicate_spent) {
             time.record(*spent);
@@ -288,10 +291,12 @@ impl Shard {
     }
 
     /// Hands this tick's messages to the network thread; reliable ones that did not fit wait.
-    fn send_out(&mut self) {
+    /// Hands the queued messages to the network thread; returns the time it took.
+    fn send_out(&mut self) -> std::time::Duration {
         if self.out.is_empty() && self.backlog.is_empty() {
-            return;
+            return std::time::Duration::ZERO;
         }
+        let began = std::time::Instant::now();
         let mut batch = std::mem::take(&mut self.backlog);
         self.out.drain_into(&mut batch);
         let keep: Vec<(ConnId, Outbound)> = batch.iter().filter(|(_, o)| !o.replaceable).cloned().collect();
@@ -303,6 +308,7 @@ impl Shard {
             }
             Err(SendError::Stopped) => {}
         }
+        began.elapsed()
     }
 
     /// Hands every player's position to the store's writer, which coalesces them and writes one
