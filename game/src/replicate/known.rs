@@ -326,8 +326,7 @@ impl Merge<'_> {
     /// Reviews the table in place between refreshes: entities in view at the last refresh stay
     /// in view while they exist (found by id in this tick's snapshot), all others stay out.
     /// Entries that are not near are reviewed every `far_every` ticks (taking turns by position)
-    /// unless a record of theirs is in flight or they left the view; skipped ones need nothing
-    /// this tick.
+    /// unless [`PassInput::due`] says otherwise; skipped ones need nothing this tick.
     pub fn review(&mut self, known: &mut Vec<Known>, input: &PassInput<'_>) {
         self.candidates.clear();
         let mut kept = 0;
