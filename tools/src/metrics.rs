@@ -132,20 +132,24 @@ fn net_metrics(s: &ShardStatus, out: &mut Metrics) {
         MetricKind::Gauge,
         s.bytes_out_per_s,
     );
-    let counters: [(&str, &str, u64); 9] = [
-        ("net_bytes_in_total", "Bytes read from clients", n.bytes_in),
-        ("net_bytes_out_total", "Bytes written to clients", n.bytes_out),
-        ("net_messages_in_total", "Client messages received", n.messages_in),
-        ("net_messages_out_total", "Server messages queued", n.messages_out),
-        ("net_rate_limit_drops_total", "Client messages dropped by the rate limit", n.rate_limit_drops),
-        ("net_rate_limit_closes_total", "Connections closed for rate abuse", n.rate_limit_closes),
-        ("net_frames_replaced_total", "Frames replaced by a newer one before sending", n.outbound_replaced),
-        ("net_slow_client_closes_total", "Connections closed for not reading", n.slow_consumer_closes),
-        ("net_protocol_closes_total", "Connections closed for protocol errors", n.protocol_closes),
-    ];
-    for (name, help, v) in counters {
-        out.single(name, help, MetricKind::Counter, v as f64);
-    }
+    counters(
+        out,
+        &[
+            ("net_bytes_in_total", "Bytes read from clients", n.bytes_in),
+            ("net_bytes_out_total", "Bytes written to clients", n.bytes_out),
+            ("net_messages_in_total", "Client messages received", n.messages_in),
+            ("net_messages_out_total", "Server messages queued", n.messages_out),
+            ("net_rate_limit_drops_total", "Client messages dropped by the rate limit", n.rate_limit_drops),
+            ("net_rate_limit_closes_total", "Connections closed for rate abuse", n.rate_limit_closes),
+            (
+                "net_frames_replaced_total",
+                "Frames replaced by a newer one before sending",
+                n.outbound_replaced,
+            ),
+            ("net_slow_client_closes_total", "Connections closed for not reading", n.slow_consumer_closes),
+            ("net_protocol_closes_total", "Connections closed for protocol errors", n.protocol_closes),
+        ],
+    );
     out.single("net_connections", "Open connections", MetricKind::Gauge, n.active_connections as f64);
     out.single(
         "shard_send_overflows_total",
@@ -182,18 +186,25 @@ fn store_metrics(s: &ShardStatus, out: &mut Metrics) {
         MetricKind::Gauge,
         w.last_flush_us as f64 * SECOND,
     );
-    let counters: [(&str, &str, u64); 6] = [
-        ("store_positions_written_total", "Position rows written", w.positions_written),
-        ("store_players_saved_total", "Player saves", w.players_saved),
-        ("store_item_txs_total", "Item transactions committed", w.item_txs_ok),
-        ("store_chunks_saved_total", "Chunk saves", w.chunks_saved),
-        ("store_retries_total", "Writes retried after a failure", w.retries),
-        ("store_rejected_total", "Writes refused because the queue was full", w.rejected_full),
-    ];
-    for (name, help, v) in counters {
+    counters(
+        out,
+        &[
+            ("store_positions_written_total", "Position rows written", w.positions_written),
+            ("store_players_saved_total", "Player saves", w.players_saved),
+            ("store_item_txs_total", "Item transactions committed", w.item_txs_ok),
+            ("store_chunks_saved_total", "Chunk saves", w.chunks_saved),
+            ("store_retries_total", "Writes retried after a failure", w.retries),
+            ("store_rejected_total", "Writes refused because the queue was full", w.rejected_full),
+        ],
+    );
+    out.single("meta_errors_total", "Failed metadata-store calls", MetricKind::Counter, s.meta_errors as f64);
+}
+
+/// One counter family per `(name, help, value)`.
+fn counters(out: &mut Metrics, list: &[(&str, &str, u64)]) {
+    for &(name, help, v) in list {
         out.single(name, help, MetricKind::Counter, v as f64);
     }
-    out.single("meta_errors_total", "Failed metadata-store calls", MetricKind::Counter, s.meta_errors as f64);
 }
 
 fn map_metrics(s: &ShardStatus, out: &mut Metrics) {

@@ -32,6 +32,18 @@ pub(crate) struct TickContext<'a> {
     pub tick: u64,
 }
 
+impl<'a> TickContext<'a> {
+    /// The context of the tick `snapshot` describes.
+    pub fn new(
+        snapshot: &'a Snapshot,
+        cache: &'a ChunkCache,
+        config: &'a ReplicationConfig,
+        map: MapId,
+    ) -> Self {
+        Self { snapshot, cache, config, map, tick: snapshot.tick }
+    }
+}
+
 /// A chunk of the client's area inside the map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HeldChunk {

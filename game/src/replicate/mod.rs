@@ -138,13 +138,7 @@ impl Replicator {
             client.update_area(&self.snapshot, &geometry);
         }
         self.encode_chunks(sim);
-        let ctx = TickContext {
-            snapshot: &self.snapshot,
-            cache: &self.cache,
-            config: &self.config,
-            map: self.map,
-            tick,
-        };
+        let ctx = TickContext::new(&self.snapshot, &self.cache, &self.config, self.map);
         for client in self.clients.iter_mut().filter(|c| c.awaits_answer()) {
             client.build(&ctx);
             out.append(&mut client.outbox);
@@ -155,14 +149,7 @@ impl Replicator {
     /// Second half: builds the messages of every client [`Replicator::build_first`] did not
     /// (in parallel), appended to `out` client by client.
     pub fn build_later(&mut self, out: &mut Vec<(ConnId, Outbound)>) {
-        let tick = self.snapshot.tick;
-        let ctx = TickContext {
-            snapshot: &self.snapshot,
-            cache: &self.cache,
-            config: &self.config,
-            map: self.map,
-            tick,
-        };
+        let ctx = TickContext::new(&self.snapshot, &self.cache, &self.config, self.map);
         self.clients.par_iter_mut().filter(|c| !c.is_built(ctx.tick)).for_each(|c| c.build(&ctx));
         for client in &mut self.clients {
             out.append(&mut client.outbox);
