@@ -106,6 +106,8 @@ struct Stage {
     /// `(wave, index)` of each system in declaration order, for applying commands.
     order: Vec<(usize, usize)>,
     times: DurationHistogram,
+    /// The last run's duration.
+    last: Duration,
 }
 
 /// Timing summary of one system or stage.
@@ -152,6 +154,7 @@ impl Schedule {
             waves: Vec::new(),
             order: Vec::new(),
             times: DurationHistogram::new(),
+            last: Duration::ZERO,
         });
         self.stages.len() - 1
     }
@@ -173,7 +176,8 @@ impl Schedule {
             for &(w, i) in &stage.order {
                 stage.waves[w][i].commands.apply(world, &mut self.last_report);
             }
-            stage.times.record(stage_start.elapsed());
+            stage.last = stage_start.elapsed();
+            stage.times.record(stage.last);
         }
         start.elapsed()
     }
@@ -181,6 +185,11 @@ impl Schedule {
     /// What the last run's command buffers did (failures such as commands on dead entities).
     pub fn last_apply_report(&self) -> &ApplyReport {
         &self.last_report
+    }
+
+    /// Each stage's name and how long it took in the last run (for a slow-tick report).
+    pub fn last_stage_times(&self) -> impl Iterator<Item = (&str, Duration)> {
+        self.stages.iter().map(|s| (s.name.as_str(), s.last))
     }
 
     /// Names of the systems of each stage grouped by wave: systems in one wave run in parallel.

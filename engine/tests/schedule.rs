@@ -246,3 +246,18 @@ fn timings_are_recorded_per_stage_and_system() {
     assert!(t[1].summary.p50_us >= 1000);
     assert!(t[0].summary.max_us >= t[1].summary.p50_us);
 }
+
+#[test]
+fn last_stage_times_report_the_latest_run_of_each_stage() {
+    let mut world = World::new();
+    let mut schedule = Schedule::new();
+    let (fast, slow) = (schedule.add_stage("fast"), schedule.add_stage("slow"));
+    schedule.system(fast, "nothing").run(|_, _| {}).unwrap();
+    schedule.system(slow, "sleepy").run(|_, _| std::thread::sleep(Duration::from_millis(2))).unwrap();
+    let before: Vec<_> = schedule.last_stage_times().map(|(name, t)| (name.to_owned(), t)).collect();
+    assert_eq!(before, [("fast".to_owned(), Duration::ZERO), ("slow".to_owned(), Duration::ZERO)]);
+    schedule.run(&mut world);
+    let after: Vec<_> = schedule.last_stage_times().collect();
+    assert_eq!(after.iter().map(|(name, _)| *name).collect::<Vec<_>>(), ["fast", "slow"]);
+    assert!(after[1].1 >= Duration::from_millis(2));
+}

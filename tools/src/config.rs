@@ -46,6 +46,10 @@ pub struct Flags {
     /// Prefix of every Redis key this shard writes [default: mmo:].
     #[arg(long)]
     pub redis_prefix: Option<String>,
+    /// A tick longer than this many ms logs a warning saying where its time went
+    /// [default: half the tick period].
+    #[arg(long)]
+    pub slow_tick_ms: Option<String>,
 }
 
 /// The settings as written in the TOML file: every key optional, unknown keys refused.
@@ -62,6 +66,7 @@ struct FileSettings {
     max_conns_per_ip: Option<u32>,
     shard_id: Option<String>,
     redis_prefix: Option<String>,
+    slow_tick_ms: Option<u32>,
 }
 
 /// A validated configuration.
@@ -87,6 +92,8 @@ pub struct ShardConfig {
     pub shard_id: String,
     /// Prefix of Redis keys.
     pub redis_prefix: String,
+    /// Slow-tick warning threshold in ms; `None`: half the tick period.
+    pub slow_tick_ms: Option<u32>,
 }
 
 /// Largest number of bots one shard accepts.
@@ -179,6 +186,14 @@ impl ShardConfig {
                 pick("redis_prefix", flags.redis_prefix, file.redis_prefix),
                 "mmo:",
             )?,
+            slow_tick_ms: match pick(
+                "slow_tick_ms",
+                flags.slow_tick_ms,
+                file.slow_tick_ms.map(|n| n.to_string()),
+            ) {
+                None => None,
+                raw => Some(number("slow_tick_ms", raw, 0, 1..=60_000)?),
+            },
         };
         config.check()
     }

@@ -6,4 +6,5 @@ pub mod config;
 pub mod harness;
 pub mod logging;
 pub mod metrics;
+pub mod sched;
 pub mod serve;

@@ -76,6 +76,12 @@ fn tick_metrics(s: &ShardStatus, out: &mut Metrics) {
         MetricKind::Counter,
         s.late_ticks as f64,
     );
+    out.single(
+        "shard_slow_ticks_total",
+        "Ticks longer than the slow-tick threshold (each logged as a warning)",
+        MetricKind::Counter,
+        s.slow_ticks as f64,
+    );
     out.single("shard_tick_rate_hz", "Configured ticks per second", MetricKind::Gauge, f64::from(s.tick_hz));
     out.family(
         "shard_stage_seconds",

@@ -48,23 +48,30 @@ impl std::fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-/// Runs the shard until SIGTERM/SIGINT; returns what the shutdown saved.
+/// Runs the shard until SIGTERM/SIGINT; returns what the shutdown saved. The calling thread runs
+/// the ticks; the service threads start in the batch scheduling class ([`crate::sched`]).
 pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
     join_rayon_pool();
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(ServeError::Signals)?;
     }
-    let store = Arc::new(open_store(config)?);
-    let meta = open_meta(config)?;
-    let shard = Shard::start(options(config), Arc::new(Content::builtin()), store.clone(), meta)
-        .map_err(ServeError::Shard)?;
-    let source = Arc::new(ShardAdmin::new(shard.status(), config.bots));
-    let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
+    let (shard, admin) = crate::sched::start_in_background(|| start_services(config))?;
     tracing::info!(admin = %admin.local_addr(), "admin port open (/health, /metrics)");
     let report = shard.run(&stop).map_err(ServeError::Shard)?;
     drop(admin);
     Ok(report)
+}
+
+/// Opens the stores and starts the shard and the admin port: every thread they spawn.
+fn start_services(config: &ShardConfig) -> Result<(Shard, AdminServer), ServeError> {
+    let store = Arc::new(open_store(config)?);
+    let meta = open_meta(config)?;
+    let shard = Shard::start(options(config), Arc::new(Content::builtin()), store, meta)
+        .map_err(ServeError::Shard)?;
+    let source = Arc::new(ShardAdmin::new(shard.status(), config.bots));
+    let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
+    Ok((shard, admin))
 }
 
 /// Makes the calling thread, which runs the ticks, worker 0 of rayon's global pool: a tick's
@@ -84,6 +91,7 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
     opts.net.bind = config.listen;
     opts.net.max_connections_per_ip = config.max_conns_per_ip as usize;
     opts.shard_id = config.shard_id.clone();
+    opts.slow_tick = config.slow_tick_ms.map(|ms| std::time::Duration::from_millis(u64::from(ms)));
     opts
 }
 

@@ -83,3 +83,13 @@ fn postgres_and_redis_urls_are_accepted() {
     assert_eq!(c.database_url.as_deref(), Some("postgres://postgres@127.0.0.1/shard"));
     assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
 }
+
+#[test]
+fn slow_tick_threshold_defaults_to_half_a_tick_and_is_checked() {
+    assert_eq!(load(&[], &[]).unwrap().slow_tick_ms, None);
+    assert_eq!(load(&["--slow-tick-ms", "12"], &[]).unwrap().slow_tick_ms, Some(12));
+    let opts = tools::serve::options(&load(&[], &[("SHARD_SLOW_TICK_MS", "8")]).unwrap());
+    assert_eq!(opts.slow_tick, Some(std::time::Duration::from_millis(8)));
+    let e = load(&["--slow-tick-ms", "0"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("slow_tick_ms", "--slow-tick-ms".to_string()));
+}

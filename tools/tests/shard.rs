@@ -26,10 +26,15 @@ struct Running {
 }
 
 fn start(dir: &std::path::Path) -> Running {
+    start_with(dir, ShardOptions::default())
+}
+
+/// Starts a shard with `opts`, new players near the centre, listening on a free port.
+fn start_with(dir: &std::path::Path, mut opts: ShardOptions) -> Running {
     tools::logging::init(false);
     let store = Arc::new(Store::open(StoreConfig::sqlite(dir.join("e2e.sqlite3"))).expect("open store"));
     let meta = Arc::new(MemoryMeta::new(Arc::new(SystemClock::default())));
-    let mut opts = ShardOptions { start_radius_tiles: 3, ..ShardOptions::default() };
+    opts.start_radius_tiles = 3;
     opts.net.bind = "127.0.0.1:0".parse().unwrap();
     let shard = Shard::start(opts, Arc::new(Content::builtin()), store.clone(), meta).expect("start shard");
     let (addr, status) = (shard.local_addr(), shard.status());
@@ -145,10 +150,12 @@ fn bad_orders_get_errors_and_change_nothing() {
 }
 
 #[test]
-fn metrics_time_every_stage_and_tick_phase_of_a_live_shard() {
+fn metrics_time_every_stage_and_tick_phase_and_count_slow_ticks_of_a_live_shard() {
     use tools::admin::{AdminSource, Metrics};
     let dir = tempfile::tempdir().unwrap();
-    let shard = start(dir.path());
+    // Every tick counts as slow: each is logged with its breakdown and counted.
+    let opts = ShardOptions { slow_tick: Some(Duration::from_nanos(1)), ..ShardOptions::default() };
+    let shard = start_with(dir.path(), opts);
     let mut player = Player::connect(shard.addr, &unique("metrics"), [0; 32]).expect("log in");
     // The status is published once a second.
     player.pump(Duration::from_millis(2_500));
@@ -164,6 +171,9 @@ fn metrics_time_every_stage_and_tick_phase_of_a_live_shard() {
         assert!(text.contains(&line), "{line} in\n{text}");
     }
     assert!(text.contains("shard_clients 1"), "{text}");
+    let slow =
+        text.lines().find_map(|l| l.strip_prefix("shard_slow_ticks_total ")).expect("slow-tick counter");
+    assert!(slow.parse::<f64>().unwrap() >= 20.0, "every tick over 1 ns is slow: {slow}");
     player.client.close();
     shard.stop();
 }

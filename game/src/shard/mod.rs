@@ -12,6 +12,7 @@ mod login;
 mod maps;
 mod meta;
 mod players;
+mod slow;
 mod status;
 mod tick;
 
@@ -60,6 +61,9 @@ pub struct ShardOptions {
     pub checkpoint_every: Duration,
     /// Longest wait for storage at shutdown.
     pub flush_timeout: Duration,
+    /// A tick longer than this logs a warning saying where its time went; `None`: half the
+    /// tick budget.
+    pub slow_tick: Option<Duration>,
 }
 
 impl Default for ShardOptions {
@@ -75,6 +79,7 @@ impl Default for ShardOptions {
             replication: ReplicationConfig::default(),
             checkpoint_every: Duration::from_secs(30),
             flush_timeout: Duration::from_secs(60),
+            slow_tick: None,
         }
     }
 }
@@ -148,6 +153,8 @@ pub struct Shard {
     replicate_spent: Vec<Duration>,
     backlog: Vec<(ConnId, Outbound)>,
     timing: Timing,
+    /// Where the current (or last) tick's time went.
+    trace: slow::TickTrace,
     counts: tick::Counts,
     started: Instant,
 }
@@ -212,6 +219,7 @@ impl Shard {
             replicate_spent: Vec::new(),
             backlog: Vec::new(),
             timing: Timing::new(),
+            trace: slow::TickTrace::default(),
             counts: tick::Counts::default(),
             started: Instant::now(),
         })
@@ -250,7 +258,11 @@ impl Shard {
         }
         let began = Instant::now();
         self.tick(tick);
-        self.timing.window.record(began.elapsed());
+        let spent = began.elapsed();
+        self.timing.window.record(spent);
+        if spent > self.slow_tick_threshold() {
+            self.report_slow_tick(tick, spent);
+        }
         if tick.is_multiple_of((hz / 4).max(1)) {
             self.save_positions();
         }
@@ -258,6 +270,11 @@ impl Shard {
             self.every_second(tick);
         }
         std::ops::ControlFlow::Continue(())
+    }
+
+    fn slow_tick_threshold(&self) -> Duration {
+        let budget = Duration::from_secs(1) / self.opts.tick_hz.max(1);
+        self.opts.slow_tick.unwrap_or(budget / 2)
     }
 
     fn now_ms(&self) -> u64 {

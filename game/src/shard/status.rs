@@ -71,6 +71,8 @@ pub struct ShardStatus {
     pub overruns: u64,
     /// Ticks that started more than a period late.
     pub late_ticks: u64,
+    /// Ticks longer than the slow-tick threshold (each logged with where its time went).
+    pub slow_ticks: u64,
     /// Players online.
     pub players: u64,
     /// Logins in progress.
@@ -154,6 +156,7 @@ impl super::Shard {
             window_s: super::WINDOW.as_secs(),
             overruns: ticks.overruns,
             late_ticks: ticks.late_ticks,
+            slow_ticks: self.counts.slow_ticks,
             players: self.players.len() as u64,
             logins: (self.logins.len() + self.arrivals.len()) as u64,
             bots: u64::from(self.bots.placed),

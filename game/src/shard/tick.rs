@@ -3,6 +3,7 @@
 
 use super::login::{Step, close};
 use super::players::Online;
+use super::slow;
 use super::{LoginJob, Shard};
 use crate::sim::Controller;
 use crate::spawn::{SpawnDecision, Spawner};
@@ -10,6 +11,7 @@ use net::protocol::{
     ClientMessage, EntityId, ErrorMsg, PROTOCOL_VERSION, ServerMessage, SessionToken, Welcome,
 };
 use net::{ConnId, Inbound, Outbound, SendError};
+use std::time::{Duration, Instant};
 use store::PlayerRecord;
 
 /// Most spawn-search steps for bots per tick (bots fill the world over the first seconds).
@@ -49,45 +51,81 @@ pub(crate) struct Counts {
     pub logins_refused: u64,
     pub send_overflows: u64,
     pub orders_refused: u64,
+    /// Ticks longer than the slow-tick threshold.
+    pub slow_ticks: u64,
 }
 
 impl Shard {
-    /// Runs one tick numbered `tick`.
+    /// Runs one tick numbered `tick`, noting where its time went in `self.trace`.
     pub(crate) fn tick(&mut self, tick: u64) {
-        let began = std::time::Instant::now();
+        let began = Instant::now();
+        self.trace.clear();
         let now_ms = self.now_ms();
         self.drain_inbound(now_ms);
         self.advance_logins(now_ms);
         self.advance_arrivals(tick);
         self.advance_bots();
         self.net.set_server_tick(tick);
-        self.timing.events.record(began.elapsed());
+        self.trace.events = began.elapsed();
+        self.timing.events.record(self.trace.events);
         let maps = self.maps.list.len();
         self.replicate_spent.clear();
-        self.replicate_spent.resize(maps, std::time::Duration::ZERO);
-        for (m, spent) in self.maps.list.iter_mut().zip(&mut self.replicate_spent) {
+        self.replicate_spent.resize(maps, Duration::ZERO);
+        for (i, (m, spent)) in self.maps.list.iter_mut().zip(&mut self.replicate_spent).enumerate() {
+            let began = Instant::now();
             m.sim.tick(now_ms);
-            let began = std::time::Instant::now();
+            let simulated = Instant::now();
+            self.trace.map_simulated(i, simulated - began);
             m.view.build_first(&m.sim, tick, &mut self.out.first);
-            *spent += began.elapsed();
+            *spent += simulated.elapsed();
         }
         // Frames answering inputs leave now; everyone else's are built while they are written.
         let mut sending = self.send_out();
         for (m, spent) in self.maps.list.iter_mut().zip(&mut self.replicate_spent) {
-            let began = std::time::Instant::now();
+            let began = Instant::now();
             m.view.build_later(&mut self.out.later);
             *spent += began.elapsed();
         }
         sending += self.send_out();
+        self.trace.send = sending;
         self.timing.send.record(sending);
         self.timing.replicate.resize_with(maps, engine::DurationHistogram::new);
         for (time, spent) in self.timing.replicate.iter_mut().zip(&self.replicate_spent) {
             time.record(*spent);
+            self.trace.replicate += *spent;
         }
+    }
+
+    /// Logs where the last tick's time went when it took `spent`, longer than the slow-tick
+    /// threshold.
+    pub(crate) fn report_slow_tick(&mut self, tick: u64, spent: Duration) {
+        self.counts.slow_ticks += 1;
+        let t = &self.trace;
+        let (map, stages) = match t.slowest_map {
+            Some((i, _)) => {
+                let m = &self.maps.list[i];
+                (m.sim.geometry().id, slow::stage_list(m.sim.schedule.last_stage_times()))
+            }
+            None => (0, String::new()),
+        };
+        tracing::warn!(
+            tick,
+            total_ms = slow::ms(spent),
+            events_ms = slow::ms(t.events),
+            inbound = t.inbound,
+            sim_ms = slow::ms(t.sim),
+            slowest_map = map,
+            stages_ms = %stages,
+            replicate_ms = slow::ms(t.replicate),
+            send_ms = slow::ms(t.send),
+            outbound = t.outbound,
+            "slow tick"
+        );
     }
 
     fn drain_inbound(&mut self, now_ms: u64) {
         while let Ok(event) = self.inbound.try_recv() {
+            self.trace.inbound += 1;
             match event {
                 Inbound::Connected { conn, peer, hello } => {
                     tracing::debug!(%conn, %peer, name = %hello.name, "hello");
@@ -290,15 +328,16 @@ impl Shard {
         self.out.first.push((conn, Outbound::reliable(msg.encode())));
     }
 
-    /// Hands this tick's messages to the network thread; reliable ones that did not fit wait.
-    /// Hands the queued messages to the network thread; returns the time it took.
-    fn send_out(&mut self) -> std::time::Duration {
+    /// Hands the queued messages to the network thread (reliable ones that did not fit wait for
+    /// the next call); returns the time it took.
+    fn send_out(&mut self) -> Duration {
         if self.out.is_empty() && self.backlog.is_empty() {
-            return std::time::Duration::ZERO;
+            return Duration::ZERO;
         }
-        let began = std::time::Instant::now();
+        let began = Instant::now();
         let mut batch = std::mem::take(&mut self.backlog);
         self.out.drain_into(&mut batch);
+        self.trace.outbound += batch.len();
         let keep: Vec<(ConnId, Outbound)> = batch.iter().filter(|(_, o)| !o.replaceable).cloned().collect();
         match self.net.send_many(batch) {
             Ok(()) => {}
