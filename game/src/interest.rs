@@ -13,6 +13,9 @@ pub struct ChunkArea {
     margin: i32,
     /// Subscribed chunks, in the order they entered.
     chunks: Vec<(i32, i32)>,
+    /// Positions where an update changes nothing (the same centre chunk, inside every held
+    /// chunk's keep range): `[x0, x1, y0, y1]`, inclusive. Most updates stop at this check.
+    stable: Option<[i64; 4]>,
 }
 
 /// What changed in an update: chunks to send (ChunkData) and chunks to drop (ChunkDrop).
@@ -40,7 +43,7 @@ impl Default for ChunkArea {
 impl ChunkArea {
     /// An empty area with a hysteresis margin in world units (clamped to 0..=half a chunk).
     pub fn new(margin: i32) -> Self {
-        Self { margin: margin.clamp(0, CHUNK_UNITS / 2), chunks: Vec::with_capacity(16) }
+        Self { margin: margin.clamp(0, CHUNK_UNITS / 2), chunks: Vec::with_capacity(16), stable: None }
     }
 
     /// The subscribed chunks.
@@ -58,6 +61,10 @@ impl ChunkArea {
     pub fn update(&mut self, x: i32, y: i32, change: &mut AreaChange) {
         change.entered.clear();
         change.left.clear();
+        let (px, py) = (i64::from(x), i64::from(y));
+        if self.stable.is_some_and(|[x0, x1, y0, y1]| (x0..=x1).contains(&px) && (y0..=y1).contains(&py)) {
+            return;
+        }
         let margin = self.margin;
         self.chunks.retain(|&chunk| {
             let keep = within_keep(chunk, x, y, margin);
@@ -76,10 +83,30 @@ impl ChunkArea {
                 }
             }
         }
+        self.stable = Some(self.stable_range((cx, cy)));
+    }
+
+    /// The positions with `centre` as their chunk that stay inside every held chunk's keep
+    /// range (see [`within_keep`]).
+    fn stable_range(&self, centre: (i32, i32)) -> [i64; 4] {
+        let (size, reach) = (i64::from(CHUNK_UNITS), i64::from(CHUNK_UNITS) + i64::from(self.margin));
+        let (cx, cy) = (i64::from(centre.0) * size, i64::from(centre.1) * size);
+        let mut r = [cx, cx + size - 1, cy, cy + size - 1];
+        for &(x, y) in &self.chunks {
+            let (x, y) = (i64::from(x) * size, i64::from(y) * size);
+            r = [
+                r[0].max(x - reach),
+                r[1].min(x + size - 1 + reach),
+                r[2].max(y - reach),
+                r[3].min(y + size - 1 + reach),
+            ];
+        }
+        r
     }
 
     /// Drops everything (logout, map change); returns the chunks that were subscribed.
     pub fn clear(&mut self) -> Vec<(i32, i32)> {
+        self.stable = None;
         std::mem::take(&mut self.chunks)
     }
 }

@@ -68,3 +68,52 @@ fn teleport_replaces_the_area() {
     assert_eq!(sorted(change.entered.clone()), square(40, 40));
     assert_eq!(sorted(area.clear()), square(40, 40));
 }
+
+/// The area rule written out plainly: keep a chunk while the character is within one chunk
+/// plus the margin of it on both axes, then add the 3×3 around the character's chunk.
+fn reference_update(held: &mut Vec<(i32, i32)>, x: i32, y: i32) -> AreaChange {
+    let reach = i64::from(CHUNK_UNITS + DEFAULT_MARGIN);
+    let gap = |c: i32, v: i32| {
+        let (lo, v) = (i64::from(c) * i64::from(CHUNK_UNITS), i64::from(v));
+        (lo - v).max(v - (lo + i64::from(CHUNK_UNITS) - 1)).max(0)
+    };
+    let mut change = AreaChange::default();
+    held.retain(|&(cx, cy)| {
+        let keep = gap(cx, x) <= reach && gap(cy, y) <= reach;
+        if !keep {
+            change.left.push((cx, cy));
+        }
+        keep
+    });
+    let (cx, cy) = (x.div_euclid(CHUNK_UNITS), y.div_euclid(CHUNK_UNITS));
+    for chunk in (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (cx + dx, cy + dy))) {
+        if !held.contains(&chunk) {
+            held.push(chunk);
+            change.entered.push(chunk);
+        }
+    }
+    change
+}
+
+#[test]
+fn every_update_matches_the_plain_rule_on_random_walks() {
+    let mut seed = 0x1234_5678_9ABC_DEF0_u64;
+    let mut next = |span: i32| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) % (2 * span as u64 + 1)) as i32 - span
+    };
+    for walk in 0..40 {
+        let (mut area, mut change, mut held) = (ChunkArea::default(), AreaChange::default(), Vec::new());
+        let (mut x, mut y) = (next(4 * CHUNK_UNITS), next(4 * CHUNK_UNITS));
+        for step in 0..2_000 {
+            // Mostly short steps around borders, now and then a jump (a teleport or a respawn).
+            let span = if step % 500 == 499 { 3 * CHUNK_UNITS } else { 6 * TILE };
+            (x, y) = (x + next(span), y + next(span));
+            area.update(x, y, &mut change);
+            let expected = reference_update(&mut held, x, y);
+            assert_eq!(sorted(change.entered.clone()), sorted(expected.entered), "walk {walk} step {step}");
+            assert_eq!(sorted(change.left.clone()), sorted(expected.left), "walk {walk} step {step}");
+            assert_eq!(sorted(area.chunks().to_vec()), sorted(held.clone()), "walk {walk} step {step}");
+        }
+    }
+}
