@@ -155,6 +155,7 @@ pub struct Shard {
     timing: Timing,
     /// Where the current (or last) tick's time went.
     trace: slow::TickTrace,
+    slow_log: slow::SlowLog,
     counts: tick::Counts,
     started: Instant,
 }
@@ -220,6 +221,7 @@ impl Shard {
             backlog: Vec::new(),
             timing: Timing::new(),
             trace: slow::TickTrace::default(),
+            slow_log: slow::SlowLog::default(),
             counts: tick::Counts::default(),
             started: Instant::now(),
         })

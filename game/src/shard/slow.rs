@@ -1,9 +1,10 @@
-//! The slow-tick report: where one tick's time went, logged as a warning when the tick runs
-//! longer than `ShardOptions::slow_tick`, so an operator (or a performance engineer) sees which
-//! phase and which simulation stage a spike came from, and how much work the tick had.
+//! The slow-tick report: where one tick's time went, logged as a warning (at most one a
+//! second) when the tick runs longer than `ShardOptions::slow_tick`, so an operator (or a
+//! performance engineer) sees which phase and which simulation stage a spike came from, and how
+//! much work the tick had.
 
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One tick's parts, filled in while it runs.
 #[derive(Debug, Default, Clone)]
@@ -39,6 +40,31 @@ impl TickTrace {
     }
 }
 
+/// Rate limit of the slow-tick warning: one a second, counting the slow ticks not logged.
+#[derive(Debug, Default)]
+pub(crate) struct SlowLog {
+    last: Option<Instant>,
+    unlogged: u64,
+}
+
+impl SlowLog {
+    /// True when a slow tick at `now` may be logged (none was in the last second); otherwise it
+    /// is counted as unlogged.
+    pub(crate) fn admit(&mut self, now: Instant) -> bool {
+        if self.last.is_some_and(|at| now.saturating_duration_since(at) < Duration::from_secs(1)) {
+            self.unlogged += 1;
+            return false;
+        }
+        self.last = Some(now);
+        true
+    }
+
+    /// Slow ticks not logged since the previous warning (and resets the count).
+    pub(crate) fn take_unlogged(&mut self) -> u64 {
+        std::mem::take(&mut self.unlogged)
+    }
+}
+
 /// Milliseconds with two decimals, for log fields.
 pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
@@ -68,6 +94,17 @@ mod tests {
         assert_eq!(t.slowest_map, Some((1, Duration::from_millis(5))));
         t.clear();
         assert_eq!(t.slowest_map, None);
+    }
+
+    #[test]
+    fn at_most_one_warning_a_second_and_the_rest_are_counted() {
+        let (mut log, t0) = (SlowLog::default(), Instant::now());
+        assert!(log.admit(t0));
+        assert!(!log.admit(t0 + Duration::from_millis(50)));
+        assert!(!log.admit(t0 + Duration::from_millis(999)));
+        assert!(log.admit(t0 + Duration::from_millis(1_000)));
+        assert_eq!(log.take_unlogged(), 2);
+        assert_eq!(log.take_unlogged(), 0);
     }
 
     #[test]

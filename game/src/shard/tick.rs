@@ -96,10 +96,13 @@ impl Shard {
         }
     }
 
-    /// Logs where the last tick's time went when it took `spent`, longer than the slow-tick
-    /// threshold.
+    /// Counts a tick that took `spent`, longer than the slow-tick threshold, and logs where its
+    /// time went (at most one warning a second; the others are counted in the next one).
     pub(crate) fn report_slow_tick(&mut self, tick: u64, spent: Duration) {
         self.counts.slow_ticks += 1;
+        if !self.slow_log.admit(Instant::now()) {
+            return;
+        }
         let t = &self.trace;
         let (map, stages) = match t.slowest_map {
             Some((i, _)) => {
@@ -119,6 +122,7 @@ impl Shard {
             replicate_ms = slow::ms(t.replicate),
             send_ms = slow::ms(t.send),
             outbound = t.outbound,
+            unlogged_since = self.slow_log.take_unlogged(),
             "slow tick"
         );
     }
