@@ -61,8 +61,8 @@ pub struct ShardOptions {
     pub checkpoint_every: Duration,
     /// Longest wait for storage at shutdown.
     pub flush_timeout: Duration,
-    /// A tick longer than this logs a warning saying where its time went; `None`: half the
-    /// tick budget.
+    /// A tick longer than this is counted and logged (at most one warning a second) with where
+    /// its time went; `None`: half the tick period.
     pub slow_tick: Option<Duration>,
 }
 
