@@ -17,8 +17,6 @@ pub(crate) struct TickTrace {
     pub sim: Duration,
     /// Index of the map whose simulation took longest, and how long.
     pub slowest_map: Option<(usize, Duration)>,
-    /// Every map's replication.
-    pub replicate: Duration,
     /// Handing messages to the network thread.
     pub send: Duration,
     /// Messages handed over.

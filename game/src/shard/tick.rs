@@ -92,7 +92,6 @@ impl Shard {
         self.timing.replicate.resize_with(maps, engine::DurationHistogram::new);
         for (time, spent) in self.timing.replicate.iter_mut().zip(&self.replicate_spent) {
             time.record(*spent);
-            self.trace.replicate += *spent;
         }
     }
 
@@ -119,7 +118,7 @@ impl Shard {
             sim_ms = slow::ms(t.sim),
             slowest_map = map,
             stages_ms = %stages,
-            replicate_ms = slow::ms(t.replicate),
+            replicate_ms = slow::ms(self.replicate_spent.iter().sum()),
             send_ms = slow::ms(t.send),
             outbound = t.outbound,
             unlogged_since = self.slow_log.take_unlogged(),
