@@ -5,6 +5,8 @@
 #
 #   scripts/bench-shard.sh                 # 5,000 bots + 1,000 clients for 60 s
 #   BOTS=500 CLIENTS=100 SECS=15 scripts/bench-shard.sh
+#   TICK_PRIORITY=10 scripts/bench-shard.sh  # tick thread and helpers in SCHED_FIFO (needs root or
+#                                            # CAP_SYS_NICE; the shard log says if it was refused)
 #
 # Needs curl. Uses ports 17777/17778 unless LISTEN/ADMIN say otherwise; data goes to a temp dir.
 set -euo pipefail
@@ -17,6 +19,8 @@ LISTEN=${LISTEN:-127.0.0.1:17777}
 ADMIN=${ADMIN:-127.0.0.1:17778}
 # Ticks over this many ms are counted and logged with where their time went (the p99 target).
 export SHARD_SLOW_TICK_MS=${SHARD_SLOW_TICK_MS:-10}
+TICK_PRIORITY=${TICK_PRIORITY:-}
+[[ -n "$TICK_PRIORITY" ]] && export SHARD_TICK_PRIORITY=$TICK_PRIORITY
 
 cargo build --release --locked -p tools --bins >&2
 DATA=$(mktemp -d)
@@ -49,7 +53,9 @@ json() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"
 json1() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
 
 cat <<EOF
-bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores
+bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores, tick class: $(
+  [[ -n "$TICK_PRIORITY" ]] && ! grep -q 'staying in the normal scheduling class' "$OUT/shard.log" \
+    && echo "real-time, priority $TICK_PRIORITY" || echo normal)
   tick (last window)   p50 $(metric 'shard_tick_seconds{quantile="0.5"}') ms   p99 $(metric 'shard_tick_seconds{quantile="0.99"}') ms   max $(metric 'shard_tick_seconds{quantile="1"}') ms
   tick (since start)   p50 $(metric 'shard_tick_since_start_seconds{quantile="0.5"}') ms   p99 $(metric 'shard_tick_since_start_seconds{quantile="0.99"}') ms
   ticks over $SHARD_SLOW_TICK_MS ms     $(awk '$1 == "shard_slow_ticks_total" {print $2}' "$OUT/metrics.txt") of $(awk '$1 == "shard_ticks_total" {print $2}' "$OUT/metrics.txt") (see "slow tick" warnings in the shard log, at most one a second)

@@ -709,3 +709,39 @@ fn near_characters_are_reviewed_every_tick_and_far_ones_in_turn() {
     }
     assert!(first_update.values().any(|&t| t > 1), "some far one waited for its turn: {first_update:?}");
 }
+
+#[test]
+fn clients_that_leave_together_get_nothing_and_the_rest_carry_on() {
+    let mut s = Scene::new(ReplicationConfig::default());
+    let conns: Vec<ConnId> = (0..6)
+        .map(|i| {
+            let e = s.sim.spawn_character(Controller::Player(1 + i as i64), C + (i as i32) * TILE, C);
+            s.join(1 + i, e)
+        })
+        .collect();
+    s.step_acked();
+    // Every other client leaves in the same tick; one of them also sends late input and acks.
+    for &gone in conns.iter().step_by(2) {
+        s.rep.remove_client(gone);
+    }
+    s.rep.remove_client(conns[0]);
+    s.rep.set_last_input(conns[0], 77);
+    s.rep.on_ack(conns[0], Ack { tick: s.tick, received: 1 });
+    assert_eq!(s.rep.client_count(), 3, "departures count at once");
+    // One returns on the same connection before the next build and starts over.
+    let back = s.sim.spawn_character(Controller::Player(50), C, C + TILE);
+    s.rep.add_client(conns[2], back);
+    s.clients.insert(conns[2], Model::new(back.to_bits()));
+    assert_eq!(s.rep.client_count(), 4);
+    for c in [conns[1], conns[3], conns[5]] {
+        s.nudge(c);
+    }
+    s.step();
+    let got: BTreeSet<ConnId> = s.last.keys().copied().collect();
+    assert_eq!(got, BTreeSet::from([conns[1], conns[2], conns[3], conns[5]]), "none for those who left");
+    assert!(s.model(conns[2]).chunks.len() >= 9, "the returning client gets its area afresh");
+    for c in [conns[1], conns[3], conns[5]] {
+        assert_eq!(s.model(c).last_frame().last_input_seq, s.tick as u32, "inputs still echo");
+    }
+    assert_eq!(s.rep.client_count(), 4);
+}

@@ -60,14 +60,14 @@ fn hundreds_of_sessions_from_one_thread() {
     for i in 0..CLIENTS {
         ids.insert(driver.connect(ts.addr(), Some(hello(&format!("bot{i}")))).unwrap());
     }
-    let welcomed = |e: &DriverEvent| matches!(e, DriverEvent::Message(_, ServerMessage::Welcome(_)));
+    let welcomed = |e: &DriverEvent| matches!(e, DriverEvent::Message(_, ServerMessage::Welcome(_), _));
     let events = pump(&mut driver, |ev| count(ev, welcomed) == CLIENTS);
     assert_eq!(count(&events, welcomed), CLIENTS, "every bot gets a Welcome");
     for &id in &ids {
         let input = ClientMessage::Input(Input { seq: 1, order: Order::Stop });
         assert!(driver.send(id, &input));
     }
-    let framed = |e: &DriverEvent| matches!(e, DriverEvent::Message(_, ServerMessage::Frame(_)));
+    let framed = |e: &DriverEvent| matches!(e, DriverEvent::Message(_, ServerMessage::Frame(_), _));
     let events = pump(&mut driver, |ev| count(ev, framed) == CLIENTS);
     assert_eq!(count(&events, framed), CLIENTS, "the broadcast reaches every bot");
     let (conns, inputs) = game.join().unwrap();

@@ -50,6 +50,10 @@ pub struct Flags {
     /// [default: half the tick period].
     #[arg(long)]
     pub slow_tick_ms: Option<String>,
+    /// Run the tick thread and its helpers in the real-time SCHED_FIFO class at this priority
+    /// (1–99; needs CAP_SYS_NICE) [default: normal class].
+    #[arg(long)]
+    pub tick_priority: Option<String>,
 }
 
 /// The settings as written in the TOML file: every key optional, unknown keys refused.
@@ -67,6 +71,7 @@ struct FileSettings {
     shard_id: Option<String>,
     redis_prefix: Option<String>,
     slow_tick_ms: Option<u32>,
+    tick_priority: Option<u32>,
 }
 
 /// A validated configuration.
@@ -94,6 +99,9 @@ pub struct ShardConfig {
     pub redis_prefix: String,
     /// Slow-tick warning threshold in ms; `None`: half the tick period.
     pub slow_tick_ms: Option<u32>,
+    /// Real-time (`SCHED_FIFO`) priority of the tick thread and its helpers; `None`: the normal
+    /// class.
+    pub tick_priority: Option<u8>,
 }
 
 /// Largest number of bots one shard accepts.
@@ -193,6 +201,14 @@ impl ShardConfig {
             ) {
                 None => None,
                 raw => Some(number("slow_tick_ms", raw, 0, 1..=60_000)?),
+            },
+            tick_priority: match pick(
+                "tick_priority",
+                flags.tick_priority,
+                file.tick_priority.map(|n| n.to_string()),
+            ) {
+                None => None,
+                raw => Some(number("tick_priority", raw, 0, 1..=99)? as u8),
             },
         };
         config.check()

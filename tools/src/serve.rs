@@ -49,14 +49,18 @@ impl std::fmt::Display for ServeError {
 impl std::error::Error for ServeError {}
 
 /// Runs the shard until SIGTERM/SIGINT; returns what the shutdown saved. The calling thread runs
-/// the ticks; the service threads start in the batch scheduling class ([`crate::sched`]).
+/// the ticks; the service threads start in the batch scheduling class, and the tick thread and
+/// its helpers go in the real-time class when `tick_priority` asks ([`crate::sched`]).
 pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
-    join_rayon_pool();
+    join_rayon_pool(config.tick_priority);
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(ServeError::Signals)?;
     }
     let (shard, admin) = crate::sched::start_in_background(|| start_services(config))?;
+    if let Some(priority) = config.tick_priority {
+        crate::sched::make_realtime(priority, "tick");
+    }
     tracing::info!(admin = %admin.local_addr(), "admin port open (/health, /metrics)");
     let report = shard.run(&stop).map_err(ServeError::Shard)?;
     drop(admin);
@@ -79,8 +83,15 @@ fn start_services(config: &ShardConfig) -> Result<(Shard, AdminServer), ServeErr
 /// not begun, instead of sleeping until pool threads wake up and finish. On a machine shared
 /// with other busy processes this cuts the tick's tail. Harmless when the pool already exists
 /// (tests run several shards in one process): the ticks then hand their stages to it.
-fn join_rayon_pool() {
-    if let Err(e) = rayon::ThreadPoolBuilder::new().use_current_thread().build_global() {
+/// With `tick_priority`, each helper puts itself in the real-time class as it starts.
+fn join_rayon_pool(tick_priority: Option<u8>) {
+    let mut pool = rayon::ThreadPoolBuilder::new().use_current_thread();
+    if let Some(priority) = tick_priority {
+        pool = pool.start_handler(move |i| {
+            crate::sched::make_realtime(priority, &format!("rayon helper {i}"));
+        });
+    }
+    if let Err(e) = pool.build_global() {
         tracing::debug!(error = %e, "rayon's global pool already exists; ticks hand parallel stages to it");
     }
 }

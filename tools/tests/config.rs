@@ -93,3 +93,17 @@ fn slow_tick_threshold_defaults_to_half_a_tick_and_is_checked() {
     let e = load(&["--slow-tick-ms", "0"], &[]).unwrap_err();
     assert_eq!(field_and_origin(e), ("slow_tick_ms", "--slow-tick-ms".to_string()));
 }
+
+#[test]
+fn tick_priority_is_off_by_default_and_checked() {
+    assert_eq!(load(&[], &[]).unwrap().tick_priority, None);
+    assert_eq!(load(&["--tick-priority", "10"], &[]).unwrap().tick_priority, Some(10));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shard.toml");
+    std::fs::write(&file, "tick_priority = 99\n").unwrap();
+    assert_eq!(load(&["--config", file.to_str().unwrap()], &[]).unwrap().tick_priority, Some(99));
+    for bad in ["0", "100", "x"] {
+        let e = load(&[], &[("SHARD_TICK_PRIORITY", bad)]).unwrap_err();
+        assert_eq!(field_and_origin(e), ("tick_priority", "SHARD_TICK_PRIORITY".to_string()), "{bad}");
+    }
+}

@@ -118,6 +118,9 @@ pub(crate) struct ClientState {
     pub outbox: Vec<(ConnId, Outbound)>,
     /// Counters of this tick, drained by the replicator.
     pub stats: ReplicationStats,
+    /// The connection left: nothing is built, and the replicator drops the entry at its next
+    /// build.
+    pub departed: bool,
 }
 
 impl ClientState {
@@ -142,7 +145,14 @@ impl ClientState {
             built: None,
             outbox: Vec::new(),
             stats: ReplicationStats::default(),
+            departed: false,
         }
+    }
+
+    /// The place of a client that left (holds nothing, builds nothing).
+    pub fn departed(conn: ConnId) -> Self {
+        // No entity has the largest index: the entry never finds a character.
+        Self { departed: true, ..Self::new(conn, Entity::from_parts(u32::MAX, u32::MAX), 0) }
     }
 
     /// True when an input was applied that no Frame has acknowledged yet (or none was sent).

@@ -60,8 +60,11 @@ impl Outgoing {
 pub struct Replicator {
     map: MapId,
     config: ReplicationConfig,
-    /// Sorted by connection id.
+    /// Sorted by connection id; may hold departed clients until the next build.
     clients: Vec<ClientState>,
+    /// Departed clients still in `clients` (removed in one pass at the next build, so a
+    /// thousand disconnects in one tick cost one pass instead of a thousand shifts).
+    departed: usize,
     snapshot: Snapshot,
     cache: ChunkCache,
     stats: ReplicationStats,
@@ -78,6 +81,7 @@ impl Replicator {
             map,
             config,
             clients: Vec::new(),
+            departed: 0,
             snapshot: Snapshot::default(),
             cache: ChunkCache::new(map),
             stats: ReplicationStats::default(),
@@ -91,29 +95,36 @@ impl Replicator {
     pub fn add_client(&mut self, conn: ConnId, entity: Entity) {
         let client = ClientState::new(conn, entity, self.config.area_margin);
         match self.find(conn) {
-            Ok(at) => self.clients[at] = client,
+            Ok(at) => {
+                if self.clients[at].departed {
+                    self.departed -= 1;
+                }
+                self.clients[at] = client;
+            }
             Err(at) => self.clients.insert(at, client),
         }
     }
 
-    /// Stops replicating to `conn` (unknown connections are ignored).
+    /// Stops replicating to `conn` (unknown connections are ignored). Its state is freed now;
+    /// its place in the list goes at the next build.
     pub fn remove_client(&mut self, conn: ConnId) {
-        if let Ok(at) = self.find(conn) {
-            self.clients.remove(at);
+        if let Some(at) = self.live(conn) {
+            self.clients[at] = ClientState::departed(conn);
+            self.departed += 1;
         }
     }
 
     /// Applies a client's Ack: records in Frames it received become its baseline, records in
     /// Frames it reports lost are re-evaluated and sent again. Unknown connections are ignored.
     pub fn on_ack(&mut self, conn: ConnId, ack: Ack) {
-        if let Ok(at) = self.find(conn) {
+        if let Some(at) = self.live(conn) {
             self.clients[at].on_ack(ack);
         }
     }
 
     /// Records the last `Input.seq` applied to `conn`'s character (echoed in its Frames).
     pub fn set_last_input(&mut self, conn: ConnId, seq: u32) {
-        if let Ok(at) = self.find(conn) {
+        if let Some(at) = self.live(conn) {
             self.clients[at].last_input = seq;
         }
     }
@@ -132,6 +143,10 @@ impl Replicator {
     /// ChunkData (reliable) for chunks entering its area, ChunkDrop (reliable) for chunks
     /// leaving it, then at most one Frame ([`Outbound::frame`], replaceable).
     pub fn build_first(&mut self, sim: &MapSim, tick: u64, out: &mut Vec<(ConnId, Outbound)>) {
+        if self.departed > 0 {
+            self.clients.retain(|c| !c.departed);
+            self.departed = 0;
+        }
         self.snapshot.rebuild(sim, tick);
         let geometry = sim.geometry();
         for client in &mut self.clients {
@@ -181,7 +196,7 @@ impl Replicator {
 
     /// Number of clients.
     pub fn client_count(&self) -> usize {
-        self.clients.len()
+        self.clients.len() - self.departed
     }
 
     /// Cumulative counters.
@@ -192,5 +207,10 @@ impl Replicator {
     /// Position of `conn` in the sorted client list, or where it would go.
     fn find(&self, conn: ConnId) -> Result<usize, usize> {
         self.clients.binary_search_by_key(&conn, |c| c.conn)
+    }
+
+    /// Position of `conn` if it is a client that has not departed.
+    fn live(&self, conn: ConnId) -> Option<usize> {
+        self.find(conn).ok().filter(|&at| !self.clients[at].departed)
     }
 }

@@ -6,6 +6,39 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+/// What the kernel counted for the calling thread: CPU time and involuntary context switches
+/// (times another thread took its core).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ThreadUsage {
+    /// User plus system time.
+    pub cpu: Duration,
+    /// Involuntary context switches.
+    pub preempted: u64,
+}
+
+impl ThreadUsage {
+    /// The calling thread's usage so far (zero where the kernel does not say).
+    pub(crate) fn now() -> Self {
+        // SAFETY: `getrusage` only writes the struct it is given, which is plain data.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
+            return Self::default();
+        }
+        let time = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+        };
+        Self { cpu: time(u.ru_utime) + time(u.ru_stime), preempted: u.ru_nivcsw.max(0) as u64 }
+    }
+
+    /// What was used between `earlier` and `self`.
+    pub(crate) fn since(self, earlier: Self) -> Self {
+        Self {
+            cpu: self.cpu.saturating_sub(earlier.cpu),
+            preempted: self.preempted.saturating_sub(earlier.preempted),
+        }
+    }
+}
+
 /// One tick's parts, filled in while it runs.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TickTrace {
@@ -21,6 +54,8 @@ pub(crate) struct TickTrace {
     pub send: Duration,
     /// Messages handed over.
     pub outbound: usize,
+    /// The tick thread's usage when the tick began (read back only for a slow tick).
+    pub usage_at_start: ThreadUsage,
 }
 
 impl TickTrace {
@@ -103,6 +138,19 @@ mod tests {
         assert!(log.admit(t0 + Duration::from_millis(1_000)));
         assert_eq!(log.take_unlogged(), 2);
         assert_eq!(log.take_unlogged(), 0);
+    }
+
+    #[test]
+    fn thread_usage_counts_the_work_this_thread_did() {
+        let before = ThreadUsage::now();
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(30) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let used = ThreadUsage::now().since(before);
+        assert!(used.cpu > Duration::ZERO, "30 ms of spinning shows as CPU time");
+        assert!(used.cpu <= spin.elapsed() + Duration::from_millis(20), "{used:?}");
     }
 
     #[test]

@@ -60,6 +60,7 @@ impl Shard {
     pub(crate) fn tick(&mut self, tick: u64) {
         let began = Instant::now();
         self.trace.clear();
+        self.trace.usage_at_start = slow::ThreadUsage::now();
         let now_ms = self.now_ms();
         self.drain_inbound(now_ms);
         self.advance_logins(now_ms);
@@ -103,6 +104,7 @@ impl Shard {
             return;
         }
         let t = &self.trace;
+        let used = slow::ThreadUsage::now().since(t.usage_at_start);
         let (map, stages) = match t.slowest_map {
             Some((i, _)) => {
                 let m = &self.maps.list[i];
@@ -113,6 +115,8 @@ impl Shard {
         tracing::warn!(
             tick,
             total_ms = slow::ms(spent),
+            thread_cpu_ms = slow::ms(used.cpu),
+            preempted = used.preempted,
             events_ms = slow::ms(t.events),
             inbound = t.inbound,
             sim_ms = slow::ms(t.sim),

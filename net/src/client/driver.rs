@@ -61,8 +61,9 @@ impl Default for DriverConfig {
 pub enum DriverEvent {
     /// The WebSocket upgrade completed (`Hello`, if given to `connect`, has been queued).
     Connected(ClientId),
-    /// A decoded server message.
-    Message(ClientId, ServerMessage),
+    /// A decoded server message and when it was read off the socket (a client's latency
+    /// figures then leave out the time it spent on other connections' messages first).
+    Message(ClientId, ServerMessage, Instant),
     /// A server message that did not decode.
     Malformed(ClientId, DecodeError),
     /// The connection ended (close frame, refusal, error or local close); the id is dead.

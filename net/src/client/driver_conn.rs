@@ -137,7 +137,7 @@ impl DriverConn {
             return;
         }
         let ev = match ServerMessage::decode(&b) {
-            Ok(msg) => DriverEvent::Message(self.id, msg),
+            Ok(msg) => DriverEvent::Message(self.id, msg, Instant::now()),
             Err(e) => DriverEvent::Malformed(self.id, e),
         };
         r.events.push(ev);

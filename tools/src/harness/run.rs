@@ -173,9 +173,9 @@ impl<'a> Run<'a> {
                     (bot.phase, bot.connected_at) = (Phase::Open, Some(now));
                 }
             }
-            DriverEvent::Message(id, msg) => {
+            DriverEvent::Message(id, msg, read_at) => {
                 if let Some(&i) = self.by_id.get(&id) {
-                    self.on_message(i, &msg, now);
+                    self.on_message(i, &msg, now, read_at);
                 }
             }
             DriverEvent::Malformed(_, e) => self.totals.error("decode", || e.to_string()),
@@ -202,7 +202,9 @@ impl<'a> Run<'a> {
         self.totals.error(&kind, || info.reason.clone());
     }
 
-    fn on_message(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
+    /// A message read off bot `i`'s socket at `read_at` (latency is measured to then), handled
+    /// at `now`.
+    fn on_message(&mut self, i: usize, msg: &ServerMessage, now: Instant, read_at: Instant) {
         let len = wire_len(msg);
         self.bots[i].bytes += len;
         self.totals.down_bytes += len;
@@ -212,7 +214,7 @@ impl<'a> Run<'a> {
         };
         match applied {
             Applied::Welcome => self.on_welcome(i, now),
-            Applied::Frame { .. } => self.on_frame(i, msg, now),
+            Applied::Frame { .. } => self.on_frame(i, msg, now, read_at),
             Applied::Chunk { .. } | Applied::StaleChunk => self.totals.chunk_messages += 1,
             Applied::ChunkDrop { .. } => self.totals.chunk_drops += 1,
             Applied::Redirect => self.totals.redirects += 1,
@@ -233,12 +235,12 @@ impl<'a> Run<'a> {
         bot.next_order = now + bot.rng.millis(500, 2_000);
     }
 
-    fn on_frame(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
+    fn on_frame(&mut self, i: usize, msg: &ServerMessage, now: Instant, read_at: Instant) {
         self.totals.frames += 1;
         let ServerMessage::Frame(f) = msg else { return };
         let bot = &mut self.bots[i];
         for sent in bot.acked_inputs(f.last_input_seq) {
-            let us = now.saturating_duration_since(sent).as_micros() as u64;
+            let us = read_at.saturating_duration_since(sent).as_micros() as u64;
             self.latency.saturating_record(us.clamp(1, MAX_LATENCY_US));
         }
         bot.ack_due = true;
@@ -280,9 +282,11 @@ impl<'a> Run<'a> {
         bot.next_order = now + bot.rng.millis(2_000, 6_000);
         let input = bot.input(order, now);
         let Some(id) = bot.id else { return };
+        // Latency runs from the write, not from when this pass over the bots began.
+        let sent_at = Instant::now();
         if self.driver.send(id, &ClientMessage::Input(input)) {
             self.totals.inputs_sent += 1;
-            bot.sent_input(input.seq, now);
+            bot.sent_input(input.seq, sent_at);
         }
     }
 
