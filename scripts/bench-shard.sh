@@ -41,13 +41,24 @@ for _ in $(seq 1 600); do
 done
 echo "shard ready: $health" >&2
 
+STAT0=$(head -1 /proc/stat)
 ./target/release/bots --server "ws://$LISTEN" --clients "$CLIENTS" --duration "$SECS" --json >"$OUT/bots.json"
+STAT1=$(head -1 /proc/stat)
 curl -fsS "http://$ADMIN/metrics" >"$OUT/metrics.txt"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SHARD_PID/status")
 
 kill -TERM $SHARD_PID
 wait $SHARD_PID && EXIT=0 || EXIT=$?
 
+# Share of CPU time during the run (both cores): stolen by the hypervisor for other guests, and
+# spent in interrupts (mostly loopback TCP). Neither shows as the tick thread being preempted.
+cpu_share() {
+  awk -v a="$STAT0" -v b="$STAT1" -v col="$1" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " "); total = 0
+    for (i = 2; i <= 9; i++) total += y[i] - x[i]
+    split(col, c, ","); part = 0; for (k in c) part += y[c[k]] - x[c[k]]
+    printf "%.1f", (total > 0 ? 100 * part / total : 0) }'
+}
 metric() { awk -v k="$1" '$1 == k {printf "%.2f", $2 * 1000}' "$OUT/metrics.txt"; }
 json() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
 json1() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
@@ -65,5 +76,6 @@ bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores, tick class:
   connected / errors   $(json1 connected) / $(json1 errors)
   shard peak RSS       $((RSS_KB / 1024)) MiB
   shard exit on SIGTERM $EXIT
+  machine (both cores) steal $(cpu_share 9) %   irq+softirq $(cpu_share 7,8) %   idle $(cpu_share 5) %
 EOF
 echo "full report: $OUT/bots.json, metrics: $OUT/metrics.txt, shard log: $OUT/shard.log" >&2

@@ -18,6 +18,13 @@ pub(crate) struct ThreadUsage {
 
 impl ThreadUsage {
     /// The calling thread's usage so far (zero where the kernel does not say).
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn now() -> Self {
+        Self::default()
+    }
+
+    /// The calling thread's usage so far (zero where the kernel does not say).
+    #[cfg(target_os = "linux")]
     pub(crate) fn now() -> Self {
         // SAFETY: `getrusage` only writes the struct it is given, which is plain data.
         let mut u: libc::rusage = unsafe { std::mem::zeroed() };
@@ -140,6 +147,7 @@ mod tests {
         assert_eq!(log.take_unlogged(), 0);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn thread_usage_counts_the_work_this_thread_did() {
         let before = ThreadUsage::now();
