@@ -6,14 +6,17 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-/// What the kernel counted for the calling thread: CPU time and involuntary context switches
-/// (times another thread took its core).
+/// What the kernel counted for the calling thread: CPU time and context switches. Wall time
+/// beyond the CPU time with neither kind of switch was taken by interrupts or, in a virtual
+/// machine, by the host (steal).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ThreadUsage {
     /// User plus system time.
     pub cpu: Duration,
     /// Involuntary context switches.
     pub preempted: u64,
+    /// Voluntary context switches (the thread blocked, e.g. waiting for a rayon helper).
+    pub waited: u64,
 }
 
 impl ThreadUsage {
@@ -34,7 +37,11 @@ impl ThreadUsage {
         let time = |t: libc::timeval| {
             Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
         };
-        Self { cpu: time(u.ru_utime) + time(u.ru_stime), preempted: u.ru_nivcsw.max(0) as u64 }
+        Self {
+            cpu: time(u.ru_utime) + time(u.ru_stime),
+            preempted: u.ru_nivcsw.max(0) as u64,
+            waited: u.ru_nvcsw.max(0) as u64,
+        }
     }
 
     /// What was used between `earlier` and `self`.
@@ -42,6 +49,7 @@ impl ThreadUsage {
         Self {
             cpu: self.cpu.saturating_sub(earlier.cpu),
             preempted: self.preempted.saturating_sub(earlier.preempted),
+            waited: self.waited.saturating_sub(earlier.waited),
         }
     }
 }

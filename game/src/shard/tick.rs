@@ -117,6 +117,7 @@ impl Shard {
             total_ms = slow::ms(spent),
             thread_cpu_ms = slow::ms(used.cpu),
             preempted = used.preempted,
+            waited = used.waited,
             events_ms = slow::ms(t.events),
             inbound = t.inbound,
             sim_ms = slow::ms(t.sim),
