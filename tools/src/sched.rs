@@ -21,7 +21,7 @@ pub enum Class {
     Batch,
     /// `SCHED_FIFO` at this priority (1–99): runs until it blocks, ahead of every normal thread.
     Realtime(u8),
-    /// Anything else (real-time or idle classes set by an operator).
+    /// Anything else (round-robin, idle or deadline classes set by an operator).
     Other(i32),
 }
 
