@@ -194,22 +194,17 @@ impl ShardConfig {
                 pick("redis_prefix", flags.redis_prefix, file.redis_prefix),
                 "mmo:",
             )?,
-            slow_tick_ms: match pick(
+            slow_tick_ms: optional_number(
                 "slow_tick_ms",
-                flags.slow_tick_ms,
-                file.slow_tick_ms.map(|n| n.to_string()),
-            ) {
-                None => None,
-                raw => Some(number("slow_tick_ms", raw, 0, 1..=60_000)?),
-            },
-            tick_priority: match pick(
+                pick("slow_tick_ms", flags.slow_tick_ms, file.slow_tick_ms.map(|n| n.to_string())),
+                1..=60_000,
+            )?,
+            tick_priority: optional_number(
                 "tick_priority",
-                flags.tick_priority,
-                file.tick_priority.map(|n| n.to_string()),
-            ) {
-                None => None,
-                raw => Some(number("tick_priority", raw, 0, 1..=99)? as u8),
-            },
+                pick("tick_priority", flags.tick_priority, file.tick_priority.map(|n| n.to_string())),
+                1..=99,
+            )?
+            .map(|p| p as u8),
         };
         config.check()
     }
@@ -270,6 +265,15 @@ fn number(
         return Err(invalid(field, &raw.origin, &reason));
     }
     Ok(n)
+}
+
+/// A number in `range` when the setting is given, `None` when it is not.
+fn optional_number(
+    field: &'static str,
+    raw: Option<Raw>,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<Option<u32>, ConfigError> {
+    raw.map(|raw| number(field, Some(raw), *range.start(), range)).transpose()
 }
 
 /// A short identifier: 1–64 characters of letters, digits, `-`, `_`, `:` and `.`.
