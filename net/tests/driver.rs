@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use net::client::{ClientId, Driver, DriverConfig, DriverEvent};
 use net::protocol::{ClientMessage, FrameBuilder, Input, Order, OwnState, ServerMessage};
-use net::{Inbound, Outbound, ServerConfig};
+use net::{DisconnectReason, Inbound, Outbound, ServerConfig};
 
 const CLIENTS: usize = 300;
 
@@ -102,4 +102,22 @@ fn close_codes_and_refusals_arrive_as_events() {
     let info = info.expect("first connection closed");
     assert_eq!((info.code, info.reason.as_str()), (Some(4100), "bye"));
     assert!(driver.is_empty());
+}
+
+#[test]
+fn a_client_that_leaves_closes_with_1000() {
+    let ts = TestServer::start(test_config());
+    let mut driver = Driver::new(DriverConfig::default()).unwrap();
+    let id = driver.connect(ts.addr(), Some(hello("leaver"))).unwrap();
+    pump(&mut driver, |ev| ev.iter().any(|e| matches!(e, DriverEvent::Connected(c) if *c == id)));
+    let conn = ts.welcome_next();
+    driver.close(id);
+    let events =
+        pump(&mut driver, |ev| ev.iter().any(|e| matches!(e, DriverEvent::Closed(c, _) if *c == id)));
+    assert!(events.iter().any(|e| matches!(e, DriverEvent::Closed(c, _) if *c == id)), "{events:?}");
+    let ev = ts.wait_for(|e| matches!(e, Inbound::Disconnected { .. }));
+    assert!(
+        matches!(ev, Inbound::Disconnected { conn: c, reason: DisconnectReason::PeerClosed(Some(1000)) } if c == conn),
+        "the server hears a normal closure: {ev:?}"
+    );
 }

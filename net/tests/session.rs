@@ -104,7 +104,8 @@ fn client_close_is_reported_and_shutdown_says_going_away() {
     ca.close();
     let ev = ts.wait_for(|e| matches!(e, Inbound::Disconnected { .. }));
     assert!(
-        matches!(ev, Inbound::Disconnected { conn, reason: DisconnectReason::PeerClosed(_) } if conn == conn_a)
+        matches!(ev, Inbound::Disconnected { conn, reason: DisconnectReason::PeerClosed(Some(1000)) } if conn == conn_a),
+        "a client that leaves says so with 1000: {ev:?}"
     );
     let TestServer { server, inbound } = ts;
     thread::spawn(move || server.shutdown());

@@ -83,9 +83,9 @@ impl Client {
         }
     }
 
-    /// Closes the connection politely (best effort).
+    /// Closes the connection politely with code 1000 (best effort).
     pub fn close(mut self) {
-        let _ = self.ws.close(None);
+        let _ = self.ws.close(Some(super::leaving()));
         let _ = self.ws.flush();
     }
 

@@ -158,10 +158,10 @@ impl DriverConn {
         }
     }
 
-    /// Sends a close frame and forgets the connection.
+    /// Sends a close frame (code 1000) and forgets the connection.
     pub(crate) fn close(&mut self, r: &mut Report<'_>) {
         if let Phase::Open(ws) = &mut self.phase {
-            let _ = ws.close(None);
+            let _ = ws.close(Some(super::leaving()));
         }
         self.flush(r);
         let reason = "closed by client".to_owned();

@@ -22,3 +22,12 @@ pub(crate) fn client_ws_config(
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size))
 }
+
+/// The close frame a client sends when it leaves on purpose: 1000 (normal closure), so the
+/// server can tell a player who quit from a connection that failed.
+pub(crate) fn leaving() -> tungstenite::protocol::CloseFrame {
+    tungstenite::protocol::CloseFrame {
+        code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+        reason: "client leaving".into(),
+    }
+}
