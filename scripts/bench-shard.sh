@@ -8,7 +8,7 @@
 #   TICK_PRIORITY= scripts/bench-shard.sh    # tick thread and helpers in the normal class
 #
 # By default the tick thread and its rayon helper run in the real-time class (SCHED_FIFO,
-# priority TICK_PRIORITY=10), the configuration README recommends for production: it needs root
+# priority TICK_PRIORITY=10), as README recommends where the shard shares its cores: it needs root
 # or CAP_SYS_NICE, and where that is refused the shard logs it, runs in the normal class, and
 # the report says "tick class: normal".
 #
