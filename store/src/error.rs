@@ -48,6 +48,8 @@ pub enum StoreError {
     Migration(String),
     /// An item transaction violated an invariant; `op` is the index of the failing operation.
     ItemTx { label: String, op: usize, reason: String },
+    /// A new player's name (or id) is already taken; nothing of it was written.
+    NameTaken(String),
     /// A stored row is malformed; only that record is affected.
     BadRecord(BadRecord),
     /// The bounded write queue is full: the caller must refuse the change (e.g. an item move).
@@ -78,6 +80,7 @@ impl fmt::Display for StoreError {
             StoreError::ItemTx { label, op, reason } => {
                 write!(f, "item transaction '{label}' failed at op {op}: {reason}")
             }
+            StoreError::NameTaken(name) => write!(f, "the name {name:?} is already taken"),
             StoreError::BadRecord(b) => b.fmt(f),
             StoreError::QueueFull { depth } => write!(f, "write queue full ({depth} pending)"),
             StoreError::Closed => f.write_str("store is closed"),

@@ -12,11 +12,23 @@ pub struct Position {
     pub y: i32,
 }
 
+/// The key under which a player name is unique: two names with the same key are one account.
+///
+/// Unicode NFKC, lowercased, then NFKC again (lowercasing can leave a string unnormalized), so
+/// `Bob`, `BOB` and `Ｂｏｂ` (fullwidth) are one name, and so are a precomposed `é` and `e` +
+/// U+0301. Which names are acceptable at all is the game's policy; this is only the key.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let lower: String = name.nfkc().flat_map(char::to_lowercase).collect();
+    lower.nfkc().collect()
+}
+
 /// A character's persistent state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PlayerRecord {
     pub id: i64,
-    /// Unique login identity.
+    /// Login identity, unique by [`name_key`] (the key is derived by the store, never stored
+    /// apart from the name).
     pub name: String,
     /// Hash of the session token (never the token itself).
     pub token_hash: Vec<u8>,

@@ -37,7 +37,11 @@ pub trait Backend: Send {
     /// Hands out `count` fresh ids of a kind (a block, so the game can create records without
     /// waiting for the database).
     fn reserve_ids(&mut self, kind: IdKind, count: u32) -> Result<Range<i64>, StoreError>;
-    /// Creates or overwrites players, in one transaction.
+    /// Creates a new player, its position and its starter items (`kit`) in one transaction, if
+    /// neither its id nor its name (by [`crate::name_key`]) is taken; otherwise writes nothing.
+    fn create_player(&mut self, player: &PlayerRecord, kit: &ItemTx) -> Result<Created, StoreError>;
+    /// Creates or overwrites players (an upsert on the id, which never deletes a row), in one
+    /// transaction.
     fn save_players(&mut self, players: &[PlayerRecord]) -> Result<(), StoreError>;
     /// Writes coalesced positions in one batched statement; returns rows updated.
     fn write_positions(&mut self, batch: &[PositionUpdate]) -> Result<usize, StoreError>;
@@ -52,6 +56,15 @@ pub trait Backend: Send {
     fn load_item(&mut self, id: i64) -> Result<Option<ItemRecord>, StoreError>;
     /// A chunk, the objects stored with it (by `map, grid_x, grid_y`) and the items they hold.
     fn load_chunk(&mut self, key: ChunkKey) -> Result<ChunkLoad, StoreError>;
+}
+
+/// What [`Backend::create_player`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// The player and its starter items are stored.
+    New,
+    /// The name (or the id) was already taken; nothing was written.
+    NameTaken,
 }
 
 /// Items read from the database, with the rows that could not be read.

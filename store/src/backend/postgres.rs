@@ -7,13 +7,13 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use super::{
-    Backend, BackendKind, FaultPoint, Faults, ItemsLoad, cycle_verdict, item_from_parts, partition, to_u16,
-    to_u32,
+    Backend, BackendKind, Created, FaultPoint, Faults, ItemsLoad, cycle_verdict, item_from_parts, partition,
+    to_u16, to_u32,
 };
 use crate::error::{BadRecord, RecordRef, StoreError};
 use crate::record::{
     ChunkKey, ChunkLoad, ChunkRecord, ChunkSave, Container, IdKind, ItemOp, ItemRecord, ItemTx, ObjectRecord,
-    PlayerLoad, PlayerRecord, Position, PositionUpdate,
+    PlayerLoad, PlayerRecord, Position, PositionUpdate, name_key,
 };
 
 /// Serializes item transactions that nest items, across shards, so two concurrent moves cannot
@@ -30,13 +30,23 @@ const OBJECT_COLS: &str = "id, map, grid_x, grid_y, kind, x, y, quality, stage, 
 const SQL_POSITIONS: &str = "UPDATE player_positions AS p SET map = u.map, x = u.x, y = u.y \
      FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::int4[]) AS u(id, map, x, y) \
      WHERE p.id = u.id";
-const SQL_SAVE_PLAYERS: &str = "INSERT INTO players (id, name, token_hash, health, hunger, \
-     stamina, xp_combat, xp_crafting, xp_gathering) SELECT * FROM UNNEST($1::int8[], $2::text[], \
-     $3::bytea[], $4::int4[], $5::int4[], $6::int4[], $7::int8[], $8::int8[], $9::int8[]) \
-     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, token_hash = EXCLUDED.token_hash, \
+const SQL_SAVE_PLAYERS: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
+     hunger, stamina, xp_combat, xp_crafting, xp_gathering) SELECT * FROM UNNEST($1::int8[], \
+     $2::text[], $3::text[], $4::bytea[], $5::int4[], $6::int4[], $7::int4[], $8::int8[], \
+     $9::int8[], $10::int8[]) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
+     name_key = EXCLUDED.name_key, token_hash = EXCLUDED.token_hash, \
      health = EXCLUDED.health, hunger = EXCLUDED.hunger, stamina = EXCLUDED.stamina, \
      xp_combat = EXCLUDED.xp_combat, xp_crafting = EXCLUDED.xp_crafting, \
      xp_gathering = EXCLUDED.xp_gathering";
+/// A new player claims its name: nothing happens when the id or the name's key is taken.
+const SQL_CREATE_PLAYER: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
+     hunger, stamina, xp_combat, xp_crafting, xp_gathering) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING";
+const SQL_CREATE_POSITION: &str = "INSERT INTO player_positions VALUES ($1, $2, $3, $4)";
+/// By the name's key; a legacy row whose key is unset (see migration V3) by its exact name, which
+/// wins over a key match.
+const SQL_PLAYER_BY_NAME: &str = "WHERE p.name_key = $1 OR (p.name_key IS NULL AND p.name = $2) \
+     ORDER BY p.name_key IS NULL DESC LIMIT 1";
 const SQL_SAVE_POSITIONS: &str = "INSERT INTO player_positions SELECT * FROM UNNEST($1::int8[], \
      $2::int4[], $3::int4[], $4::int4[]) ON CONFLICT (id) DO UPDATE SET map = EXCLUDED.map, \
      x = EXCLUDED.x, y = EXCLUDED.y";
@@ -161,11 +171,11 @@ impl PgBackend {
 
     fn load_player_where(
         &mut self,
-        cond: &str,
-        arg: &(dyn ToSql + Sync),
+        filter: &str,
+        args: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<PlayerLoad>, StoreError> {
-        let sql = format!("SELECT {PLAYER_COLS} FROM {PLAYER_FROM} WHERE p.{cond} = $1");
-        let Some(row) = self.client.query_opt(&sql, &[arg]).map_err(pg_err)? else {
+        let sql = format!("SELECT {PLAYER_COLS} FROM {PLAYER_FROM} {filter}");
+        let Some(row) = self.client.query_opt(&sql, args).map_err(pg_err)? else {
             return Ok(None);
         };
         let player = player_from_row(&row).map_err(StoreError::BadRecord)?;
@@ -360,6 +370,7 @@ fn player_columns(players: &[PlayerRecord]) -> (Columns<'_>, Columns<'_>) {
     let main: Columns<'_> = vec![
         i64s(|p| p.id),
         Box::new(players.iter().map(|p| p.name.as_str()).collect::<Vec<_>>()),
+        Box::new(players.iter().map(|p| name_key(&p.name)).collect::<Vec<_>>()),
         Box::new(players.iter().map(|p| p.token_hash.as_slice()).collect::<Vec<_>>()),
         i32s(|p| p.health),
         i32s(|p| p.hunger),
@@ -437,6 +448,41 @@ impl Backend for PgBackend {
         tx.commit().map_err(pg_err)
     }
 
+    fn create_player(&mut self, player: &PlayerRecord, kit: &ItemTx) -> Result<Created, StoreError> {
+        let mut tx = self.client.transaction().map_err(pg_err)?;
+        if needs_nesting_lock(kit) {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&NESTING_LOCK]).map_err(pg_err)?;
+        }
+        let p = player;
+        let key = name_key(&p.name);
+        let row: [&(dyn ToSql + Sync); 10] = [
+            &p.id,
+            &p.name,
+            &key,
+            &p.token_hash,
+            &p.health,
+            &p.hunger,
+            &p.stamina,
+            &p.xp_combat,
+            &p.xp_crafting,
+            &p.xp_gathering,
+        ];
+        if tx.execute(SQL_CREATE_PLAYER, &row).map_err(pg_err)? == 0 {
+            // The transaction rolls back on drop: nothing of this player persists.
+            return Ok(Created::NameTaken);
+        }
+        let pos: [&(dyn ToSql + Sync); 4] = [&p.id, &map_i32(p.map), &p.pos.x, &p.pos.y];
+        tx.execute(SQL_CREATE_POSITION, &pos).map_err(pg_err)?;
+        for (i, op) in kit.ops.iter().enumerate() {
+            self.faults.check(FaultPoint::ItemOp { op: i })?;
+            if let Some(reason) = apply_op(&mut tx, &self.stmts, op)? {
+                return Err(StoreError::ItemTx { label: kit.label.clone(), op: i, reason });
+            }
+        }
+        tx.commit().map_err(pg_err)?;
+        Ok(Created::New)
+    }
+
     fn save_chunks(&mut self, saves: &[ChunkSave]) -> Result<(), StoreError> {
         if saves.is_empty() {
             return Ok(());
@@ -454,11 +500,11 @@ impl Backend for PgBackend {
     }
 
     fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError> {
-        self.load_player_where("id", &id)
+        self.load_player_where("WHERE p.id = $1", &[&id])
     }
 
     fn load_player_by_name(&mut self, name: &str) -> Result<Option<PlayerLoad>, StoreError> {
-        self.load_player_where("name", &name)
+        self.load_player_where(SQL_PLAYER_BY_NAME, &[&name_key(name), &name])
     }
 
     fn load_items(&mut self, root: Container) -> Result<ItemsLoad, StoreError> {

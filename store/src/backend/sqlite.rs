@@ -8,13 +8,13 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, Trans
 use rusqlite::{ToSql, params};
 
 use super::{
-    Backend, BackendKind, FaultPoint, Faults, ItemsLoad, cycle_verdict, item_from_parts, partition, to_u16,
-    to_u32,
+    Backend, BackendKind, Created, FaultPoint, Faults, ItemsLoad, cycle_verdict, item_from_parts, partition,
+    to_u16, to_u32,
 };
 use crate::error::{BadRecord, RecordRef, StoreError};
 use crate::record::{
     ChunkKey, ChunkLoad, ChunkRecord, ChunkSave, Container, IdKind, ItemOp, ItemRecord, ItemTx, ObjectRecord,
-    PlayerLoad, PlayerRecord, Position, PositionUpdate,
+    PlayerLoad, PlayerRecord, Position, PositionUpdate, name_key,
 };
 
 const PLAYER_COLS: &str = "p.id, p.name, p.token_hash, pp.map, pp.x, pp.y, p.health, p.hunger, \
@@ -24,12 +24,30 @@ const ITEM_COLS: &str = "id, kind, quality, count, container_kind, container_id,
 const OBJECT_COLS: &str = "id, map, grid_x, grid_y, kind, x, y, quality, stage, \
      stage_started_ms, stage_ends_ms, state";
 
-const SQL_SAVE_PLAYER: &str = "INSERT OR REPLACE INTO players (id, name, token_hash, health, \
+// Every write is an upsert on the primary key: `INSERT OR REPLACE` would delete a row that
+// conflicts on another unique key (a player's name) and orphan what it owns.
+const SQL_SAVE_PLAYER: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
      hunger, stamina, xp_combat, xp_crafting, xp_gathering) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-const SQL_SAVE_POSITION: &str = "INSERT OR REPLACE INTO player_positions VALUES (?1, ?2, ?3, ?4)";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET \
+     name = excluded.name, name_key = excluded.name_key, token_hash = excluded.token_hash, \
+     health = excluded.health, hunger = excluded.hunger, stamina = excluded.stamina, \
+     xp_combat = excluded.xp_combat, xp_crafting = excluded.xp_crafting, \
+     xp_gathering = excluded.xp_gathering";
+/// A new player claims its name: nothing happens when the id or the name's key is taken.
+const SQL_CREATE_PLAYER: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
+     hunger, stamina, xp_combat, xp_crafting, xp_gathering) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING";
+const SQL_SAVE_POSITION: &str = "INSERT INTO player_positions VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (id) DO UPDATE SET map = excluded.map, x = excluded.x, y = excluded.y";
+/// By the name's key; a legacy row whose key is unset (see migration V3) by its exact name, which
+/// wins over a key match.
+const SQL_PLAYER_BY_NAME: &str = "WHERE p.name_key = ?1 OR (p.name_key IS NULL AND p.name = ?2) \
+     ORDER BY p.name_key IS NULL DESC LIMIT 1";
 const SQL_POSITION: &str = "UPDATE player_positions SET map = ?2, x = ?3, y = ?4 WHERE id = ?1";
-const SQL_PUT_ITEM: &str = "INSERT OR REPLACE INTO items VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const SQL_PUT_ITEM: &str = "INSERT INTO items VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+     ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, quality = excluded.quality, \
+     count = excluded.count, container_kind = excluded.container_kind, \
+     container_id = excluded.container_id, slot = excluded.slot";
 const SQL_MOVE_ITEM: &str =
     "UPDATE items SET container_kind = ?2, container_id = ?3, slot = ?4 WHERE id = ?1";
 const SQL_HOLDS_ITEMS: &str =
@@ -39,9 +57,14 @@ const SQL_CYCLE: &str = "WITH RECURSIVE up(id, ck, cid, depth) AS ( \
      UNION ALL SELECT i.id, i.container_kind, i.container_id, up.depth + 1 \
      FROM items i JOIN up ON up.ck = 3 AND i.id = up.cid WHERE up.depth < 64) \
      SELECT coalesce(sum(id = ?2), 0), count(*), coalesce(max(depth), 0) FROM up";
-const SQL_PUT_OBJECT: &str = "INSERT OR REPLACE INTO objects \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-const SQL_SAVE_CHUNK: &str = "INSERT OR REPLACE INTO chunks VALUES (?1, ?2, ?3, ?4, ?5)";
+const SQL_PUT_OBJECT: &str = "INSERT INTO objects \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET \
+     map = excluded.map, grid_x = excluded.grid_x, grid_y = excluded.grid_y, kind = excluded.kind, \
+     x = excluded.x, y = excluded.y, quality = excluded.quality, stage = excluded.stage, \
+     stage_started_ms = excluded.stage_started_ms, stage_ends_ms = excluded.stage_ends_ms, \
+     state = excluded.state";
+const SQL_SAVE_CHUNK: &str = "INSERT INTO chunks VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (map, cx, cy) DO UPDATE SET version = excluded.version, data = excluded.data";
 const SQL_ITEM_TREE: &str = "WITH RECURSIVE tree AS ( \
      SELECT id, kind, quality, count, container_kind, container_id, slot, 0 AS depth FROM items \
      WHERE container_kind = ?1 AND container_id = ?2 \
@@ -102,10 +125,14 @@ impl SqliteBackend {
         self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(lite_err)
     }
 
-    fn load_player_where(&mut self, cond: &str, arg: &dyn ToSql) -> Result<Option<PlayerLoad>, StoreError> {
-        let sql = format!("SELECT {PLAYER_COLS} FROM {PLAYER_FROM} WHERE p.{cond} = ?1");
+    fn load_player_where(
+        &mut self,
+        filter: &str,
+        args: &[&dyn ToSql],
+    ) -> Result<Option<PlayerLoad>, StoreError> {
+        let sql = format!("SELECT {PLAYER_COLS} FROM {PLAYER_FROM} {filter}");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(lite_err)?;
-        let row = stmt.query_row([arg], |r| Ok(player_from_row(r))).optional();
+        let row = stmt.query_row(args, |r| Ok(player_from_row(r))).optional();
         let Some(player) = row.map_err(lite_err)? else {
             return Ok(None);
         };
@@ -301,6 +328,7 @@ impl Backend for SqliteBackend {
                 stmt.execute(params![
                     p.id,
                     p.name,
+                    name_key(&p.name),
                     p.token_hash,
                     p.health,
                     p.hunger,
@@ -343,6 +371,42 @@ impl Backend for SqliteBackend {
         tx.commit().map_err(lite_err)
     }
 
+    fn create_player(&mut self, player: &PlayerRecord, kit: &ItemTx) -> Result<Created, StoreError> {
+        let faults = self.faults.clone();
+        let tx = self.write_tx()?;
+        let p = player;
+        let claimed = tx
+            .prepare_cached(SQL_CREATE_PLAYER)
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    p.id,
+                    p.name,
+                    name_key(&p.name),
+                    p.token_hash,
+                    p.health,
+                    p.hunger,
+                    p.stamina,
+                    p.xp_combat,
+                    p.xp_crafting,
+                    p.xp_gathering
+                ])
+            })
+            .map_err(lite_err)?;
+        if claimed == 0 {
+            // The transaction rolls back on drop: nothing of this player persists.
+            return Ok(Created::NameTaken);
+        }
+        tx.execute(SQL_SAVE_POSITION, params![p.id, p.map, p.pos.x, p.pos.y]).map_err(lite_err)?;
+        for (i, op) in kit.ops.iter().enumerate() {
+            faults.check(FaultPoint::ItemOp { op: i })?;
+            if let Some(reason) = apply_op(&tx, op)? {
+                return Err(StoreError::ItemTx { label: kit.label.clone(), op: i, reason });
+            }
+        }
+        tx.commit().map_err(lite_err)?;
+        Ok(Created::New)
+    }
+
     fn save_chunks(&mut self, saves: &[ChunkSave]) -> Result<(), StoreError> {
         let faults = self.faults.clone();
         let tx = self.write_tx()?;
@@ -354,11 +418,11 @@ impl Backend for SqliteBackend {
     }
 
     fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError> {
-        self.load_player_where("id", &id)
+        self.load_player_where("WHERE p.id = ?1", &[&id])
     }
 
     fn load_player_by_name(&mut self, name: &str) -> Result<Option<PlayerLoad>, StoreError> {
-        self.load_player_where("name", &name)
+        self.load_player_where(SQL_PLAYER_BY_NAME, &[&name_key(name), &name])
     }
 
     fn load_items(&mut self, root: Container) -> Result<ItemsLoad, StoreError> {

@@ -128,6 +128,14 @@ impl Writer {
         self.submit(WriteOp::Players(players))
     }
 
+    /// Queues the creation of a new player with its starter items (`kit`), all in one
+    /// transaction that first claims the name: the ticket fails with [`StoreError::NameTaken`]
+    /// (and nothing is written) when another player holds the name or its key. Its position is
+    /// written by the creation, not through the coalesced positions.
+    pub fn create_player(&self, player: PlayerRecord, kit: ItemTx) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::Create(Box::new(player), kit))
+    }
+
     /// Queues one logical item change; it commits entirely or not at all. The ticket carries
     /// its per-operation failure (e.g. an item stored inside itself).
     pub fn item_tx(&self, tx: ItemTx) -> Result<Ticket, StoreError> {

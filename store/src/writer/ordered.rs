@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::backend::Created;
 use crate::error::StoreError;
 use crate::record::{ChunkSave, ItemTx, PlayerRecord};
 use crate::retry::Conn;
@@ -18,6 +19,8 @@ pub(crate) type Reply = Sender<Result<(), StoreError>>;
 #[derive(Debug)]
 pub(crate) enum WriteOp {
     Players(Vec<PlayerRecord>),
+    /// A new player with its starter items, claiming its name (never merged).
+    Create(Box<PlayerRecord>, ItemTx),
     Items(ItemTx),
     Chunks(Vec<ChunkSave>),
 }
@@ -55,7 +58,7 @@ enum Kind {
 fn kind(m: &Msg) -> Kind {
     match m {
         Msg::Op(WriteOp::Players(_), _) => Kind::Players,
-        Msg::Op(WriteOp::Items(_), _) => Kind::Items,
+        Msg::Op(WriteOp::Items(_) | WriteOp::Create(..), _) => Kind::Items,
         Msg::Op(WriteOp::Chunks(_), _) => Kind::Chunks,
         Msg::Barrier(_) => Kind::Barrier,
     }
@@ -133,6 +136,14 @@ impl Ordered {
     fn apply(&mut self, ops: &[&WriteOp]) -> Result<(), StoreError> {
         match ops[0] {
             WriteOp::Items(tx) => self.conn.retry(None, &mut |b| b.apply_item_tx(tx)),
+            WriteOp::Create(player, kit) => {
+                // A retry after a commit whose answer was lost finds the name taken by itself: the
+                // caller tells the two apart by loading the player and checking its token.
+                match self.conn.retry(None, &mut |b| b.create_player(player, kit))? {
+                    Created::New => Ok(()),
+                    Created::NameTaken => Err(StoreError::NameTaken(player.name.clone())),
+                }
+            }
             WriteOp::Players(_) => {
                 let players = merge_players(ops);
                 self.conn.retry(None, &mut |b| b.save_players(&players))
@@ -147,7 +158,9 @@ impl Ordered {
     fn finish(&mut self, ops: Vec<(WriteOp, Reply)>, result: Result<(), StoreError>) {
         for (op, reply) in ops {
             self.count(&op, result.is_ok());
-            if let Err(e) = &result {
+            if let Err(e) = &result
+                && !matches!(e, StoreError::NameTaken(_))
+            {
                 self.report_failure(&op, e);
             }
             self.depth.fetch_sub(1, Ordering::Relaxed);
@@ -159,6 +172,8 @@ impl Ordered {
         let c = &self.counters;
         let (counter, n) = match (op, ok) {
             (WriteOp::Players(p), true) => (&c.players_saved, p.len()),
+            (WriteOp::Create(..), true) => (&c.players_saved, 1),
+            (WriteOp::Create(..), false) => (&c.players_failed, 1),
             (WriteOp::Items(_), true) => (&c.item_txs_ok, 1),
             (WriteOp::Items(_), false) => (&c.item_txs_failed, 1),
             (WriteOp::Chunks(s), true) => (&c.chunks_saved, s.len()),
@@ -184,6 +199,7 @@ fn describe(op: &WriteOp) -> String {
     match op {
         WriteOp::Players(p) => format!("save of {} player(s)", p.len()),
         WriteOp::Items(tx) => format!("item transaction '{}' ({} ops)", tx.label, tx.ops.len()),
+        WriteOp::Create(p, _) => format!("creation of player {}", p.id),
         WriteOp::Chunks(s) => {
             let keys: Vec<_> = s.iter().map(|s| (s.key.map, s.key.cx, s.key.cy)).collect();
             format!("chunk save {keys:?}")
