@@ -14,6 +14,7 @@ pub mod error;
 pub mod geom;
 pub mod interest;
 pub mod movement;
+pub mod names;
 pub mod orders;
 pub mod replicate;
 pub mod residency;

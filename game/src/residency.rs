@@ -19,7 +19,7 @@ pub const RECENT_ERRORS: usize = 64;
 /// Residency bookkeeping owned by the residency system.
 #[derive(Debug)]
 pub struct Residency {
-    service: ChunkService,
+    pub(crate) service: ChunkService,
     blocks: Vec<bool>,
     /// `(object kind, collision radius)` from content.
     radii: Vec<(u32, i32)>,

@@ -5,8 +5,9 @@
 
 use crate::geom::MapGeometry;
 use crate::worldgen::WorldGen;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use store::{
@@ -57,8 +58,12 @@ pub struct ChunkService {
     store: Arc<Store>,
     replies: Option<Sender<ChunkReply>>,
     events: Receiver<ChunkEvent>,
+    stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
+
+/// How often an idle worker checks whether it was stopped.
+const STOP_POLL: Duration = Duration::from_millis(50);
 
 impl ChunkService {
     /// Starts the worker for chunks of `map`.
@@ -66,11 +71,13 @@ impl ChunkService {
         let (replies, rx) = crossbeam_channel::unbounded();
         let (tx, events) = crossbeam_channel::unbounded();
         let worker = Worker { store: store.clone(), map, worldgen, codec: ChunkCodec::new(), out: tx };
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("chunks-{}", map.id))
-            .spawn(move || worker.run(rx))
+            .spawn(move || worker.run(rx, flag))
             .expect("spawn chunk worker");
-        Self { store, replies: Some(replies), events, thread: Some(thread) }
+        Self { store, replies: Some(replies), events, stop, thread: Some(thread) }
     }
 
     /// The store.
@@ -88,14 +95,22 @@ impl ChunkService {
     pub fn poll(&self) -> Option<ChunkEvent> {
         self.events.try_recv().ok()
     }
-}
 
-impl Drop for ChunkService {
-    fn drop(&mut self) {
+    /// Stops the worker once the loads in flight are answered; whatever it submitted to the store
+    /// (first saves of generated chunks) is queued when this returns, so a flush after it covers
+    /// everything. Later requests fail with [`StoreError::Closed`].
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Release);
         self.replies = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for ChunkService {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -108,9 +123,15 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, rx: Receiver<ChunkReply>) {
-        // Ends when the service and every in-flight load request have dropped their senders.
-        while let Ok((key, reply)) = rx.recv() {
+    fn run(mut self, rx: Receiver<ChunkReply>, stop: Arc<AtomicBool>) {
+        // Ends when stopped (loads still in flight are not waited for: their chunks were never
+        // installed, so nothing of them needs saving) or when every sender is gone.
+        while !stop.load(Ordering::Acquire) {
+            let (key, reply) = match rx.recv_timeout(STOP_POLL) {
+                Ok(next) => next,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
             let event = match reply {
                 Ok(load) => self.prepare(load),
                 Err(error) => ChunkEvent::Failed { key, error },

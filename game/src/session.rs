@@ -1,22 +1,12 @@
-//! Login tokens: the first login of a name gets a random 32-byte session token; the store keeps
-//! only its SHA-256; later logins must present the token, compared in constant time.
+//! Login tokens: the first login of a name stores the SHA-256 of its session token, which the
+//! client chose (a non-zero Hello token) or the server drew at random (a zero one); later logins
+//! must present the token, compared in constant time. A client that chooses its token can retry
+//! a first login that was cut before Welcome and get the same character.
 
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-/// Bytes in a session token (the wire's `token` field).
-pub const TOKEN_LEN: usize = 32;
-
-/// A session token as sent to and by the client. All zeros is the wire's "no token".
-#[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken(pub [u8; TOKEN_LEN]);
-
-impl fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never print a secret into logs.
-        f.write_str("SessionToken(…)")
-    }
-}
+pub use net::protocol::{SessionToken, TOKEN_LEN};
 
 /// Why a login is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,28 +31,21 @@ impl std::error::Error for LoginError {}
 /// What a login attempt leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Login {
-    /// A new character: store `hash`, send `token` in Welcome.
+    /// A new character: store `hash`, send `token` in Welcome (the presented token, or a fresh
+    /// one when none was presented).
     New { token: SessionToken, hash: [u8; 32] },
     /// A returning character whose token matched.
     Returning,
 }
 
-impl SessionToken {
-    /// A fresh token from the operating system's random source (never all zeros).
-    pub fn generate() -> Result<Self, LoginError> {
-        let mut bytes = [0u8; TOKEN_LEN];
-        loop {
-            getrandom::fill(&mut bytes).map_err(|e| LoginError::NoRandomness(e.to_string()))?;
-            if bytes != [0; TOKEN_LEN] {
-                return Ok(Self(bytes));
-            }
-        }
-    }
+/// The SHA-256 the store keeps instead of the token.
+pub fn token_hash(token: &SessionToken) -> [u8; 32] {
+    Sha256::digest(token.0).into()
+}
 
-    /// The SHA-256 the store keeps instead of the token.
-    pub fn hash(&self) -> [u8; 32] {
-        Sha256::digest(self.0).into()
-    }
+/// A fresh server-chosen token (for a client that presented none).
+fn server_token() -> Result<SessionToken, LoginError> {
+    SessionToken::random().map_err(|e| LoginError::NoRandomness(e.to_string()))
 }
 
 /// Decides a login: `stored_hash` is the player's stored token hash (`None` for a name never
@@ -70,11 +53,13 @@ impl SessionToken {
 pub fn check_login(stored_hash: Option<&[u8]>, presented: &[u8; TOKEN_LEN]) -> Result<Login, LoginError> {
     match stored_hash {
         None => {
-            let token = SessionToken::generate()?;
-            let hash = token.hash();
+            let token = if *presented == [0; TOKEN_LEN] { server_token()? } else { SessionToken(*presented) };
+            let hash = token_hash(&token);
             Ok(Login::New { token, hash })
         }
-        Some(stored) if *presented != [0; TOKEN_LEN] && same(stored, &SessionToken(*presented).hash()) => {
+        Some(stored)
+            if *presented != [0; TOKEN_LEN] && same(stored, &token_hash(&SessionToken(*presented))) =>
+        {
             Ok(Login::Returning)
         }
         Some(_) => Err(LoginError::WrongToken),
@@ -94,7 +79,7 @@ mod tests {
     fn hash_is_sha256() {
         // SHA-256 of 32 zero bytes.
         let expected = "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925";
-        let hex: String = SessionToken([0; 32]).hash().iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = token_hash(&SessionToken([0; 32])).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, expected);
     }
 
@@ -102,7 +87,7 @@ mod tests {
     fn first_login_issues_a_token_that_later_logins_must_present() {
         let Login::New { token, hash } = check_login(None, &[0; 32]).unwrap() else { panic!("new") };
         assert_ne!(token.0, [0; 32]);
-        assert_eq!(hash, token.hash());
+        assert_eq!(hash, token_hash(&token));
         assert_eq!(check_login(Some(&hash), &token.0), Ok(Login::Returning));
         let mut wrong = token.0;
         wrong[31] ^= 1;
@@ -112,8 +97,16 @@ mod tests {
     }
 
     #[test]
+    fn a_new_name_keeps_the_token_its_client_chose() {
+        let chosen = [7u8; 32];
+        let Login::New { token, hash } = check_login(None, &chosen).unwrap() else { panic!("new") };
+        assert_eq!((token.0, hash), (chosen, token_hash(&SessionToken(chosen))));
+        assert_eq!(check_login(Some(&hash), &chosen), Ok(Login::Returning), "a retry is the same character");
+    }
+
+    #[test]
     fn tokens_differ_and_are_not_logged() {
-        let (a, b) = (SessionToken::generate().unwrap(), SessionToken::generate().unwrap());
+        let (a, b) = (server_token().unwrap(), server_token().unwrap());
         assert_ne!(a, b);
         assert_eq!(format!("{a:?}"), "SessionToken(…)");
     }

@@ -311,6 +311,12 @@ impl MapSim {
         true
     }
 
+    /// Stops the chunk worker (see `ChunkService::stop`): before the shutdown's final flush, so
+    /// no first save of a generated chunk arrives after it.
+    pub fn stop_chunk_service(&mut self) {
+        self.world.resource_mut(self.keys.residency).service.stop();
+    }
+
     /// Submits saves of every chunk with unsaved changes (checkpoint or shutdown); the store's
     /// writer makes them durable. Returns how many were submitted.
     pub fn save_dirty_chunks(&mut self) -> usize {

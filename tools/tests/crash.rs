@@ -1,11 +1,16 @@
 //! Crash safety: the `shard` binary is killed with SIGKILL while players walk; after a restart
-//! their positions are at most about a second old and their inventories are intact. Runs on the
-//! embedded SQLite store and on PostgreSQL + Redis. A SIGTERM afterwards exits 0.
+//! their positions are at most about a second old and their inventories are intact. It is also
+//! killed in the middle of a storm of first logins: after the restart every client logs in with
+//! the token it chose, each name is one character with its full starter kit, and no item is
+//! orphaned. Runs on the embedded SQLite store and on PostgreSQL + Redis. A SIGTERM afterwards
+//! exits 0.
 
 mod common;
 
-use common::{PgDb, Player, RedisPrefix, ShardProcess, redis_url, tiles, unique};
-use net::protocol::Order;
+use common::{PgDb, Player, RedisPrefix, ShardProcess, TestDb, redis_url, tiles, unique};
+use net::protocol::{Order, SessionToken};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use store::{Store, StoreConfig};
 
@@ -153,4 +158,69 @@ fn postgres_and_redis_shard_killed_mid_walk_loses_at_most_a_second() {
         unique("crash-"),
     ];
     crash_and_recover(&args, || StoreConfig::postgres(db.url.clone()));
+}
+
+/// First logins in flight when the shard dies.
+const STORM: usize = 40;
+
+/// Starts `STORM` first logins, each with a token its client chose, and kills the shard once a
+/// few of them were welcomed (the rest are at every step of their login).
+fn storm_and_crash(shard: ShardProcess) -> Vec<(String, [u8; 32])> {
+    let logins: Vec<(String, [u8; 32])> =
+        (0..STORM).map(|i| (unique(&format!("s{i}_")), SessionToken::random().unwrap().0)).collect();
+    let welcomed = Arc::new(AtomicUsize::new(0));
+    let addr = shard.listen;
+    let clients: Vec<_> = logins
+        .iter()
+        .cloned()
+        .map(|(name, token)| {
+            let welcomed = welcomed.clone();
+            std::thread::spawn(move || {
+                if let Ok(p) = Player::connect(addr, &name, token) {
+                    welcomed.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_secs(2));
+                    drop(p);
+                }
+            })
+        })
+        .collect();
+    let until = Instant::now() + LONG;
+    while welcomed.load(Ordering::Relaxed) < STORM / 8 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    shard.kill_hard();
+    clients.into_iter().for_each(|c| c.join().unwrap());
+    let n = welcomed.load(Ordering::Relaxed);
+    eprintln!("{n} of {STORM} first logins were welcomed before the kill");
+    logins
+}
+
+fn login_storm_killed(db: &TestDb, args: &[String]) {
+    let logins = storm_and_crash(ShardProcess::start(args));
+    let shard = ShardProcess::start(args);
+    for (name, token) in &logins {
+        let p = Player::connect(shard.listen, name, *token).expect("the client logs in after the crash");
+        assert_eq!(p.token(), *token, "{name} keeps the token its client chose");
+    }
+    assert_eq!(shard.terminate(), Some(0));
+    assert_eq!(db.players(), STORM as i64, "one character per name");
+    let kit = game::shard::STARTER_KIT.len() as i64;
+    assert_eq!(db.items(), STORM as i64 * kit, "one full starter kit each");
+    assert_eq!(db.orphaned_items(), 0, "items without their player");
+}
+
+#[test]
+fn sqlite_shard_killed_mid_login_storm_keeps_every_name() {
+    let db = TestDb::sqlite();
+    login_storm_killed(&db, &db.shard_args());
+}
+
+#[test]
+fn postgres_and_redis_shard_killed_mid_login_storm_keeps_every_name() {
+    let Some(db) = TestDb::postgres() else { return };
+    let Some(redis) = RedisPrefix::create() else { return };
+    let mut args = db.shard_args();
+    args.extend(["--redis-url".to_owned(), redis_url(), "--redis-prefix".to_owned(), redis.prefix.clone()]);
+    args.extend(["--shard-id".to_owned(), unique("storm-")]);
+    login_storm_killed(&db, &args);
 }

@@ -4,51 +4,21 @@
 
 mod common;
 
-use common::{Player, tiles, unique};
-use game::Content;
-use game::shard::{Shard, ShardOptions, close};
+use common::{InProcess, Player, tiles, unique};
+use game::shard::{ShardOptions, close};
 use net::client::ClientError;
 use net::protocol::Order;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use store::meta::{MemoryMeta, SystemClock};
-use store::{Store, StoreConfig};
+use store::StoreConfig;
 
 const LONG: Duration = Duration::from_secs(30);
 
-struct Running {
-    addr: std::net::SocketAddr,
-    status: Arc<game::shard::StatusBoard>,
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<game::shard::ShutdownReport>,
-    store: Arc<Store>,
-}
-
-fn start(dir: &std::path::Path) -> Running {
+fn start(dir: &std::path::Path) -> InProcess {
     start_with(dir, ShardOptions::default())
 }
 
-/// Starts a shard with `opts`, new players near the centre, listening on a free port.
-fn start_with(dir: &std::path::Path, mut opts: ShardOptions) -> Running {
-    tools::logging::init(false);
-    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.join("e2e.sqlite3"))).expect("open store"));
-    let meta = Arc::new(MemoryMeta::new(Arc::new(SystemClock::default())));
-    opts.start_radius_tiles = 3;
-    opts.net.bind = "127.0.0.1:0".parse().unwrap();
-    let shard = Shard::start(opts, Arc::new(Content::builtin()), store.clone(), meta).expect("start shard");
-    let (addr, status) = (shard.local_addr(), shard.status());
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let thread = std::thread::spawn(move || shard.run(&flag).expect("run"));
-    Running { addr, status, stop, thread, store }
-}
-
-impl Running {
-    fn stop(self) -> (game::shard::ShutdownReport, Arc<Store>) {
-        self.stop.store(true, Ordering::Release);
-        (self.thread.join().expect("shard thread"), self.store)
-    }
+fn start_with(dir: &std::path::Path, opts: ShardOptions) -> InProcess {
+    InProcess::start(StoreConfig::sqlite(dir.join("e2e.sqlite3")), opts)
 }
 
 #[test]

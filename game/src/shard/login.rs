@@ -1,17 +1,25 @@
 //! Logins as step machines the tick advances without waiting: load the player by name (or
-//! create it: ids, token, durable record and starter items), check the session token, then
-//! search a spawn spot (§5). Every store call is a pending answer polled once per tick.
+//! create it: ids, then the record and its starter items in one transaction that claims the name,
+//! durable before Welcome), check the session token, then search a spawn spot (§5). Every store
+//! call is a pending answer polled once per tick.
+//!
+//! A creation that finds its name taken (another login of the same name won the race, or our own
+//! earlier commit whose answer was lost) loads the player again and checks the token: the same
+//! token is the same client, which logs in; another token is refused with 4100 and nothing this
+//! login submitted persists.
 
 use super::ids::IdPool;
 use crate::content::Content;
 use crate::geom::{CHUNK_SHIFT, CHUNK_TILES, MapGeometry, TILE};
+use crate::names;
 use crate::session::{Login, LoginError, SessionToken, check_login};
 use crate::spawn::Spawner;
 use crate::worldgen::WorldGen;
 use net::ConnId;
 use std::sync::Arc;
 use store::{
-    Container, IdKind, ItemOp, ItemRecord, ItemTx, MapId, Pending, PlayerLoad, PlayerRecord, Store, Ticket,
+    Container, IdKind, ItemOp, ItemRecord, ItemTx, MapId, Pending, PlayerLoad, PlayerRecord, Store,
+    StoreError, Ticket,
 };
 
 /// Items every new character starts with: `(kind, count)`. Item kinds become content data with
@@ -48,8 +56,8 @@ enum Stage {
     Loading(Pending<Option<PlayerLoad>>),
     /// A new name: waiting for ids.
     Creating { token: SessionToken, hash: [u8; 32] },
-    /// New record and starter items submitted: waiting until both are durable.
-    Storing { record: PlayerRecord, token: SessionToken, saved: Option<Ticket>, items: Option<Ticket> },
+    /// New record and starter items submitted in one creation: waiting until it is durable.
+    Storing { record: PlayerRecord, token: SessionToken, created: Ticket },
 }
 
 /// What a login step led to.
@@ -68,9 +76,12 @@ pub(crate) enum Step {
 pub(crate) struct LoginJob {
     /// The connection.
     pub conn: ConnId,
-    /// Name from Hello.
+    /// Name from Hello, normalized (`names::normalize`).
     pub name: String,
+    /// The token to check: Hello's, or once a creation was tried, the one it stored.
     presented: [u8; 32],
+    /// The name was found taken by our own creation and is being loaded again.
+    reloading: bool,
     /// `None` once the login ended (the job is dropped then).
     stage: Option<Stage>,
     started_ms: u64,
@@ -100,9 +111,10 @@ impl LoginJob {
         store: &Store,
         now_ms: u64,
     ) -> Result<Self, String> {
-        validate_name(&name)?;
+        let name = names::normalize(&name)?;
         let pending = store.loader().load_player_by_name(&name).map_err(|e| e.to_string())?;
-        Ok(Self { conn, name, presented: token, stage: Some(Stage::Loading(pending)), started_ms: now_ms })
+        let stage = Some(Stage::Loading(pending));
+        Ok(Self { conn, name, presented: token, reloading: false, stage, started_ms: now_ms })
     }
 
     /// Advances the login by what the store answered since the last tick.
@@ -113,14 +125,14 @@ impl LoginJob {
         let (next, step) = match self.stage.take() {
             Some(Stage::Loading(p)) => self.loaded(p),
             Some(Stage::Creating { token, hash }) => self.create(store, ids, area, token, hash, now_ms),
-            Some(Stage::Storing { record, token, saved, items }) => stored(record, token, saved, items),
+            Some(Stage::Storing { record, token, created }) => self.stored(store, record, token, created),
             None => (None, Step::Refuse(close::TRY_LATER, "the login already ended".into())),
         };
         self.stage = next;
         step
     }
 
-    fn loaded(&self, pending: Pending<Option<PlayerLoad>>) -> (Option<Stage>, Step) {
+    fn loaded(&mut self, pending: Pending<Option<PlayerLoad>>) -> (Option<Stage>, Step) {
         let Some(result) = pending.try_take() else { return (Some(Stage::Loading(pending)), Step::Wait) };
         let load = match result {
             Ok(load) => load,
@@ -132,7 +144,19 @@ impl LoginJob {
                 let record = load.map(|l| l.player).unwrap_or_default();
                 (None, Step::Verified { record, token: self.presented })
             }
-            Ok(Login::New { token, hash }) => (Some(Stage::Creating { token, hash }), Step::Wait),
+            Ok(Login::New { .. }) if self.reloading => {
+                (None, Step::Refuse(close::TRY_LATER, "the name was taken, then vanished; try again".into()))
+            }
+            Ok(Login::New { token, hash }) => match names::check_new(&self.name) {
+                Ok(()) => {
+                    self.presented = token.0;
+                    (Some(Stage::Creating { token, hash }), Step::Wait)
+                }
+                Err(why) => (None, Step::Refuse(close::BAD_NAME, why)),
+            },
+            Err(LoginError::WrongToken) if self.reloading => {
+                (None, Step::Refuse(close::WRONG_TOKEN, "this name was just taken by another player".into()))
+            }
             Err(LoginError::WrongToken) => {
                 (None, Step::Refuse(close::WRONG_TOKEN, LoginError::WrongToken.to_string()))
             }
@@ -163,36 +187,35 @@ impl LoginJob {
             health: START_HEALTH,
             ..PlayerRecord::default()
         };
-        let writer = store.writer();
-        let kit = starter_kit(player, &items);
-        match (writer.save_player(record.clone()), writer.item_tx(kit)) {
-            (Ok(saved), Ok(items)) => {
-                (Some(Stage::Storing { record, token, saved: Some(saved), items: Some(items) }), Step::Wait)
-            }
-            (Err(e), _) | (_, Err(e)) => (None, Step::Refuse(close::TRY_LATER, format!("cannot store: {e}"))),
+        match store.writer().create_player(record.clone(), starter_kit(player, &items)) {
+            Ok(created) => (Some(Stage::Storing { record, token, created }), Step::Wait),
+            Err(e) => (None, Step::Refuse(close::TRY_LATER, format!("cannot store: {e}"))),
         }
     }
-}
 
-fn stored(
-    record: PlayerRecord,
-    token: SessionToken,
-    mut saved: Option<Ticket>,
-    mut items: Option<Ticket>,
-) -> (Option<Stage>, Step) {
-    for ticket in [&mut saved, &mut items] {
-        match ticket.as_ref().and_then(Ticket::try_take) {
-            Some(Ok(())) => *ticket = None,
-            Some(Err(e)) => {
-                return (None, Step::Refuse(close::TRY_LATER, format!("cannot store the new player: {e}")));
+    /// Waits for the creation; a taken name loads the player again to check the token.
+    fn stored(
+        &mut self,
+        store: &Store,
+        record: PlayerRecord,
+        token: SessionToken,
+        created: Ticket,
+    ) -> (Option<Stage>, Step) {
+        match created.try_take() {
+            None => (Some(Stage::Storing { record, token, created }), Step::Wait),
+            Some(Ok(())) => (None, Step::Verified { record, token: token.0 }),
+            Some(Err(StoreError::NameTaken(_))) if !self.reloading => {
+                self.reloading = true;
+                match store.loader().load_player_by_name(&self.name) {
+                    Ok(pending) => (Some(Stage::Loading(pending)), Step::Wait),
+                    Err(e) => (None, Step::Refuse(close::TRY_LATER, format!("cannot load the player: {e}"))),
+                }
             }
-            None => {}
+            Some(Err(e)) => {
+                (None, Step::Refuse(close::TRY_LATER, format!("cannot store the new player: {e}")))
+            }
         }
     }
-    if saved.is_none() && items.is_none() {
-        return (None, Step::Verified { record, token: token.0 });
-    }
-    (Some(Stage::Storing { record, token, saved, items }), Step::Wait)
 }
 
 fn starter_kit(player: i64, ids: &[i64]) -> ItemTx {
@@ -206,14 +229,6 @@ fn starter_kit(player: i64, ids: &[i64]) -> ItemTx {
         })
         .collect();
     ItemTx::new("starter kit", ops)
-}
-
-/// Names are 1..=32 bytes of printable characters without surrounding spaces.
-pub(crate) fn validate_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.trim() != name || name.chars().any(char::is_control) {
-        return Err("a name must be 1–32 printable characters without surrounding spaces".into());
-    }
-    Ok(())
 }
 
 impl StartArea {

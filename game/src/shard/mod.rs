@@ -297,6 +297,7 @@ impl Shard {
         {
             tracing::error!(error = %e, "cannot queue the players' final save");
         }
+        self.maps.list.iter_mut().for_each(|m| m.sim.stop_chunk_service());
         let chunks_submitted = self.maps.list.iter_mut().map(|m| m.sim.save_dirty_chunks()).sum();
         let flush = self.store.writer().flush(self.opts.flush_timeout);
         if let Some(link) = self.meta.take() {

@@ -94,12 +94,32 @@ impl EntityId {
 }
 
 /// An opaque 32-byte session token or one-time redirect token; all zeros means "none".
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// A client that logs in under a new name should send a token of its own from
+/// [`SessionToken::random`] and keep it: the server stores only its hash, and a retry with the
+/// same token after a cut connection gets the same character (protocol §2).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct SessionToken(pub [u8; TOKEN_LEN]);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A secret: never printed into logs.
+        f.write_str(if self.is_none() { "SessionToken(none)" } else { "SessionToken(…)" })
+    }
+}
 
 impl SessionToken {
     /// The empty token (a new session is requested).
     pub const NONE: SessionToken = SessionToken([0; TOKEN_LEN]);
+
+    /// A fresh secret from the operating system's random source (never all zeros).
+    pub fn random() -> Result<SessionToken, getrandom::Error> {
+        let mut bytes = [0u8; TOKEN_LEN];
+        while bytes == [0; TOKEN_LEN] {
+            getrandom::fill(&mut bytes)?;
+        }
+        Ok(SessionToken(bytes))
+    }
 
     /// True for the all-zero token.
     pub fn is_none(&self) -> bool {

@@ -4,6 +4,14 @@
 
 #![allow(dead_code)]
 
+mod db;
+mod in_process;
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use db::TestDb;
+#[allow(unused_imports)]
+pub use in_process::InProcess;
+
 use game::Content;
 use game::client::GameClient;
 use net::client::{Client, ClientError};
