@@ -4,12 +4,14 @@
 //! downstream bytes per client, frames per second and mispredictions.
 //!
 //! Use it as a library: build a [`HarnessConfig`] (or parse [`Args`]), keep
-//! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`].
+//! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`];
+//! [`Report::shortfall`] says whether fewer bots connected than were asked for, and why.
 
 mod bot;
 mod config;
 mod report;
 mod run;
+mod shortfall;
 
 pub use bot::{ACK_INTERVAL, Rng, wire_len, ws_header_len};
 pub use config::{
@@ -17,6 +19,7 @@ pub use config::{
 };
 pub use report::{LatencyMs, RatePercentiles, Report, latency_ms, percentile, rate_percentiles};
 pub use run::run;
+pub use shortfall::{Shortfall, ShortfallCause};
 
 use std::fmt;
 

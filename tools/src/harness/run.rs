@@ -35,7 +35,9 @@ struct Totals {
     chunk_drops: u64,
     redirects: u64,
     down_bytes: u64,
+    unfinished: u64,
     error_kinds: BTreeMap<String, u64>,
+    refusals: BTreeMap<String, u64>,
     first_error: Option<String>,
 }
 
@@ -194,6 +196,9 @@ impl<'a> Run<'a> {
         if bot.closing {
             return;
         }
+        if let (Phase::Connecting, Some(refusal)) = (was, info.reason.strip_prefix("refused with ")) {
+            *self.totals.refusals.entry(refusal.to_owned()).or_default() += 1;
+        }
         let kind = match (was, info.code) {
             (Phase::Connecting, _) => connect_failure_kind(&info.reason),
             (_, Some(code)) => format!("closed:{code}"),
@@ -310,8 +315,11 @@ impl<'a> Run<'a> {
         self.progress = Progress { at: now, frames: self.totals.frames, bytes: self.totals.down_bytes };
     }
 
-    /// Closes every live connection (normal close frames) and discards what arrives after.
+    /// Counts the bots not yet welcomed, closes every live connection (normal close frames) and
+    /// discards what arrives after.
     fn close_all(&mut self, end: Instant) {
+        let waiting = |b: &&Bot| matches!(b.phase, Phase::Idle | Phase::Connecting | Phase::Open);
+        self.totals.unfinished = self.bots.iter().filter(waiting).count() as u64;
         for bot in &mut self.bots {
             let Some(id) = bot.id.filter(|_| bot.phase != Phase::Closed) else { continue };
             bot.closing = true;
@@ -337,7 +345,10 @@ impl<'a> Run<'a> {
         Report {
             clients: self.cfg.clients,
             duration_s,
+            attempted: self.started as u64,
             connected: t.connected,
+            unfinished: t.unfinished,
+            refusals: t.refusals.clone(),
             errors: t.errors(),
             error_kinds: t.error_kinds.clone(),
             latency_ms: latency_ms(&self.latency),
