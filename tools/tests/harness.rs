@@ -5,11 +5,11 @@
 use game::chunk_wire;
 use game::geom::{CHUNK_TILES, CHUNK_UNITS};
 use net::protocol::{
-    ChunkData, ClientMessage, EntityEnter, EntityId, FrameBuilder, OwnState, PROTOCOL_VERSION, Pong,
+    ChunkData, ClientMessage, EntityEnter, EntityId, FrameBuilder, Hello, OwnState, PROTOCOL_VERSION, Pong,
     ServerMessage, SessionToken, Welcome,
 };
 use net::{Inbound, Outbound, Server, ServerConfig};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{SocketAddr, TcpListener};
 use std::process::Command;
 use std::sync::Arc;
@@ -120,7 +120,7 @@ fn wire_len_is_the_encoded_length_plus_the_websocket_header() {
     let frame = ServerMessage::decode(&b.finish()).unwrap();
     let pong = ServerMessage::Pong(Pong { nonce: 1, server_tick: 2 });
     let chunk = chunk_message(1, 1);
-    for msg in [frame, pong, chunk, welcome(1)] {
+    for msg in [frame, pong, chunk, welcome(1, SessionToken([9; 32]))] {
         let len = msg.encode().len();
         assert_eq!(harness::wire_len(&msg), (len + harness::ws_header_len(len)) as u64, "{msg:?}");
     }
@@ -150,14 +150,14 @@ fn nothing_listening_is_a_clear_error() {
 
 // ---- A fake shard: Welcome, one chunk, a frame every 50 ms echoing the last input ----
 
-fn welcome(player: u64) -> ServerMessage {
+fn welcome(player: u64, token: SessionToken) -> ServerMessage {
     ServerMessage::Welcome(Welcome {
         version: PROTOCOL_VERSION,
         tick_rate_hz: 20,
         player: EntityId(player),
         server_tick: 1,
         map: 0,
-        token: SessionToken::NONE,
+        token,
     })
 }
 
@@ -170,7 +170,7 @@ fn chunk_message(cx: i32, cy: i32) -> ServerMessage {
 /// What the fake shard saw.
 #[derive(Debug, Default)]
 struct Seen {
-    hellos: Vec<String>,
+    hellos: Vec<Hello>,
     inputs: u64,
     acks: u64,
     closes: u64,
@@ -179,10 +179,24 @@ struct Seen {
 /// The body of net's HTTP 503 over its per-address limit.
 const PER_IP_REFUSAL: &str = "HTTP 503: too many connections from this address";
 
-/// A fake shard allowing `max_per_ip` connections from one address.
-fn fake_shard(stop: Arc<AtomicBool>, max_per_ip: usize) -> (SocketAddr, JoinHandle<Seen>) {
+/// How the fake shard behaves.
+#[derive(Debug, Clone, Copy)]
+struct Fake {
+    /// Connections allowed from one address.
+    max_per_ip: usize,
+    /// The token every Welcome carries; `None`: the one the client sent in Hello.
+    welcome_token: Option<SessionToken>,
+}
+
+impl Default for Fake {
+    fn default() -> Self {
+        Fake { max_per_ip: 16, welcome_token: None }
+    }
+}
+
+fn fake_shard(stop: Arc<AtomicBool>, fake: Fake) -> (SocketAddr, JoinHandle<Seen>) {
     let bind = SocketAddr::from(([127, 0, 0, 1], 0));
-    let cfg = ServerConfig { bind, max_connections_per_ip: max_per_ip, ..ServerConfig::default() };
+    let cfg = ServerConfig { bind, max_connections_per_ip: fake.max_per_ip, ..ServerConfig::default() };
     let (server, inbound) = Server::start(cfg).unwrap();
     let addr = server.local_addr();
     let thread = std::thread::spawn(move || {
@@ -196,9 +210,10 @@ fn fake_shard(stop: Arc<AtomicBool>, max_per_ip: usize) -> (SocketAddr, JoinHand
             for ev in inbound.try_iter() {
                 match ev {
                     Inbound::Connected { conn, hello, .. } => {
-                        seen.hellos.push(hello.name);
+                        let token = fake.welcome_token.unwrap_or(hello.token);
+                        seen.hellos.push(hello);
                         players.insert(conn, 0u32);
-                        let _ = handle.send(conn, Outbound::reliable(welcome(conn.to_u64()).encode()));
+                        let _ = handle.send(conn, Outbound::reliable(welcome(conn.to_u64(), token).encode()));
                         let _ = handle.send(conn, Outbound::reliable(chunk_message(1, 1).encode()));
                     }
                     Inbound::Message { conn, msg: ClientMessage::Input(i) } => {
@@ -228,7 +243,7 @@ fn fake_shard(stop: Arc<AtomicBool>, max_per_ip: usize) -> (SocketAddr, JoinHand
 #[test]
 fn a_run_against_a_fake_shard_measures_everything() {
     let stop = Arc::new(AtomicBool::new(false));
-    let (addr, shard) = fake_shard(stop.clone(), 16);
+    let (addr, shard) = fake_shard(stop.clone(), Fake::default());
     let mut cfg = HarnessConfig::new(addr, 4);
     cfg.duration = Duration::from_millis(2_500);
     cfg.name_prefix = "t-".into();
@@ -249,9 +264,12 @@ fn a_run_against_a_fake_shard_measures_everything() {
     assert!(report.driver_bytes_in >= report.down_bytes_total, "the estimate never exceeds the socket count");
     assert!(report.predictions > 0, "{report}");
 
-    let mut names = seen.hellos.clone();
+    let mut names: Vec<_> = seen.hellos.iter().map(|h| h.name.as_str()).collect();
     names.sort();
     assert_eq!(names, ["t-0", "t-1", "t-2", "t-3"]);
+    let tokens: HashSet<_> = seen.hellos.iter().map(|h| h.token).collect();
+    assert_eq!(tokens.len(), 4, "every bot chose its own token");
+    assert!(!tokens.contains(&SessionToken::NONE), "a chosen token is never zero");
     assert_eq!(seen.inputs, report.inputs_sent);
     assert!(seen.acks > 0 && seen.acks <= report.acks_sent);
     assert_eq!(seen.closes, 4, "every connection was closed by the harness");
@@ -260,7 +278,7 @@ fn a_run_against_a_fake_shard_measures_everything() {
 #[test]
 fn a_run_stops_early_when_asked() {
     let stop = Arc::new(AtomicBool::new(false));
-    let (addr, shard) = fake_shard(stop.clone(), 16);
+    let (addr, shard) = fake_shard(stop.clone(), Fake::default());
     let mut cfg = HarnessConfig::new(addr, 2);
     cfg.duration = Duration::from_secs(120);
     let halt = cfg.stop_handle();
@@ -305,7 +323,7 @@ fn a_shortfall_names_its_causes() {
 #[test]
 fn a_per_ip_limit_below_the_client_count_is_a_shortfall() {
     let stop = Arc::new(AtomicBool::new(false));
-    let (addr, shard) = fake_shard(stop.clone(), 3);
+    let (addr, shard) = fake_shard(stop.clone(), Fake { max_per_ip: 3, ..Fake::default() });
     let mut cfg = HarnessConfig::new(addr, 6);
     cfg.duration = Duration::from_secs(3);
     let report = harness::run(cfg).unwrap();
@@ -331,7 +349,7 @@ fn a_per_ip_limit_below_the_client_count_is_a_shortfall() {
 #[test]
 fn the_bots_binary_exits_non_zero_when_clients_are_refused() {
     let stop = Arc::new(AtomicBool::new(false));
-    let (addr, shard) = fake_shard(stop.clone(), 2);
+    let (addr, shard) = fake_shard(stop.clone(), Fake { max_per_ip: 2, ..Fake::default() });
     let output = Command::new(env!("CARGO_BIN_EXE_bots"))
         .args(["--server", &format!("ws://{addr}"), "--clients", "4", "--duration", "2", "--json"])
         .output()
@@ -347,4 +365,20 @@ fn the_bots_binary_exits_non_zero_when_clients_are_refused() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the JSON report first");
     assert_eq!((report["connected"].as_u64(), report["clients"].as_u64()), (Some(2), Some(4)));
     assert_eq!(report["refusals"][PER_IP_REFUSAL], 2);
+}
+
+#[test]
+fn a_welcome_with_another_token_than_the_bots_is_an_error() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let fake = Fake { welcome_token: Some(SessionToken([7; 32])), ..Fake::default() };
+    let (addr, shard) = fake_shard(stop.clone(), fake);
+    let mut cfg = HarnessConfig::new(addr, 3);
+    cfg.duration = Duration::from_millis(1_500);
+    let report = harness::run(cfg).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    shard.join().unwrap();
+
+    assert_eq!(report.connected, 3, "{report}");
+    assert_eq!(report.error_kinds, BTreeMap::from([("token_mismatch".to_owned(), 3)]), "{report}");
+    assert_eq!(report.errors, 3);
 }

@@ -42,11 +42,12 @@ pub struct Report {
     /// `HTTP 503: too many connections from this address`; also counted in `error_kinds` as
     /// `connect:http_<status>`.
     pub refusals: BTreeMap<String, u64>,
-    /// Closes we did not request, connect failures, Error messages, undecodable messages and
-    /// messages the client world refused.
+    /// Closes we did not request, connect failures, Error messages, undecodable messages,
+    /// messages the client world refused and Welcomes with another token than the bot's.
     pub errors: u64,
     /// `errors` by kind: `connect:http_<status>` / `connect:timeout` / `connect:io`,
-    /// `closed:<code>` (or `closed:none`), `server_error:<code>`, `decode`, `client_world`.
+    /// `closed:<code>` (or `closed:none`), `server_error:<code>`, `decode`, `client_world`,
+    /// `token_mismatch` (a Welcome whose token is not the one the bot sent in Hello).
     pub error_kinds: BTreeMap<String, u64>,
     /// Time from sending Input `n` to the first Frame with `last_input_seq ≥ n`.
     pub latency_ms: LatencyMs,
