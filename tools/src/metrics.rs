@@ -4,6 +4,7 @@
 use crate::admin::{AdminSource, MetricKind, Metrics};
 use engine::TimingSummary;
 use game::shard::{Phase, ShardStatus, StatusBoard};
+use net::CountersSnapshot;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -38,13 +39,18 @@ impl AdminSource for ShardAdmin {
     }
 
     fn metrics(&self, out: &mut Metrics) {
-        let s = self.board.snapshot();
-        tick_metrics(&s, out);
-        population_metrics(&s, out);
-        net_metrics(&s, out);
-        store_metrics(&s, out);
-        map_metrics(&s, out);
+        render(&self.board.snapshot(), out);
     }
+}
+
+/// Writes every metric family of `s` (what `/metrics` serves).
+pub fn render(s: &ShardStatus, out: &mut Metrics) {
+    tick_metrics(s, out);
+    population_metrics(s, out);
+    net_metrics(s, out);
+    connection_metrics(&s.net, out);
+    store_metrics(s, out);
+    map_metrics(s, out);
 }
 
 const SECOND: f64 = 1e-6;
@@ -154,14 +160,81 @@ fn net_metrics(s: &ShardStatus, out: &mut Metrics) {
             ),
             ("net_slow_client_closes_total", "Connections closed for not reading", n.slow_consumer_closes),
             ("net_protocol_closes_total", "Connections closed for protocol errors", n.protocol_closes),
+            (
+                "net_protocol_errors_total",
+                "Error messages sent for unknown message types or a duplicate Hello",
+                n.protocol_errors,
+            ),
+            (
+                "net_frames_dropped_total",
+                "Frames dropped because the client's outbound queue was over its cap",
+                n.outbound_dropped,
+            ),
+            (
+                "net_inbound_dropped_total",
+                "Client messages dropped because the simulation's queue was full",
+                n.inbound_dropped,
+            ),
+            (
+                "net_sends_to_closed_total",
+                "Outbound messages for connections already gone",
+                n.sends_to_closed,
+            ),
         ],
     );
-    out.single("net_connections", "Open connections", MetricKind::Gauge, n.active_connections as f64);
     out.single(
         "shard_send_overflows_total",
         "Ticks whose messages the network queue refused",
         MetricKind::Counter,
         s.send_overflows as f64,
+    );
+}
+
+/// Connections and sessions: open, accepted, refused at the door, ended before or without a
+/// session.
+fn connection_metrics(n: &CountersSnapshot, out: &mut Metrics) {
+    out.single("net_connections", "Open connections", MetricKind::Gauge, n.active_connections as f64);
+    out.single(
+        "net_sessions",
+        "Open sessions (a valid Hello received)",
+        MetricKind::Gauge,
+        n.active_sessions as f64,
+    );
+    counters(
+        out,
+        &[
+            (
+                "net_connections_accepted_total",
+                "TCP connections accepted, before the connection limits",
+                n.accepted,
+            ),
+            ("net_sessions_total", "Sessions started (a valid Hello received)", n.sessions),
+        ],
+    );
+    let refused = "net_connections_refused_total";
+    out.family(
+        refused,
+        "Connections refused with HTTP 503 over a connection limit: server_full (all connections) or \
+         per_ip_limit (connections from one address, max_conns_per_ip)",
+        MetricKind::Counter,
+    );
+    out.sample(refused, &[("reason", "server_full")], n.rejected_max_connections as f64);
+    out.sample(refused, &[("reason", "per_ip_limit")], n.rejected_per_ip as f64);
+    counters(
+        out,
+        &[
+            (
+                "net_handshake_failures_total",
+                "WebSocket upgrades that failed (bad HTTP, not a WebSocket request, I/O error)",
+                n.handshake_failures,
+            ),
+            (
+                "net_handshake_timeouts_total",
+                "Connections dropped for not completing the upgrade or Hello in time",
+                n.handshake_timeouts,
+            ),
+            ("net_idle_closes_total", "Connections closed for idling (4004)", n.idle_timeouts),
+        ],
     );
 }
 

@@ -1,21 +1,22 @@
 //! The bot harness: report JSON shape, percentile helpers, bot names, argument errors, wire
-//! length estimates, and whole runs against a small fake shard (net::Server) and against
-//! nothing at all.
+//! length estimates, shortfalls, and whole runs against a small fake shard (net::Server) and
+//! against nothing at all, in process and through the `bots` binary.
 
 use game::chunk_wire;
 use game::geom::{CHUNK_TILES, CHUNK_UNITS};
 use net::protocol::{
-    ChunkData, ClientMessage, EntityEnter, EntityId, FrameBuilder, OwnState, PROTOCOL_VERSION, Pong,
+    ChunkData, ClientMessage, EntityEnter, EntityId, FrameBuilder, Hello, OwnState, PROTOCOL_VERSION, Pong,
     ServerMessage, SessionToken, Welcome,
 };
 use net::{Inbound, Outbound, Server, ServerConfig};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{SocketAddr, TcpListener};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tools::harness::{self, Args, HarnessConfig, HarnessError, Report};
+use tools::harness::{self, Args, HarnessConfig, HarnessError, Report, ShortfallCause};
 
 fn config(args: &[&str]) -> Result<HarnessConfig, HarnessError> {
     Args::try_parse_args(std::iter::once("bots").chain(args.iter().copied()))?.into_config()
@@ -119,7 +120,7 @@ fn wire_len_is_the_encoded_length_plus_the_websocket_header() {
     let frame = ServerMessage::decode(&b.finish()).unwrap();
     let pong = ServerMessage::Pong(Pong { nonce: 1, server_tick: 2 });
     let chunk = chunk_message(1, 1);
-    for msg in [frame, pong, chunk, welcome(1)] {
+    for msg in [frame, pong, chunk, welcome(1, SessionToken([9; 32]))] {
         let len = msg.encode().len();
         assert_eq!(harness::wire_len(&msg), (len + harness::ws_header_len(len)) as u64, "{msg:?}");
     }
@@ -149,14 +150,14 @@ fn nothing_listening_is_a_clear_error() {
 
 // ---- A fake shard: Welcome, one chunk, a frame every 50 ms echoing the last input ----
 
-fn welcome(player: u64) -> ServerMessage {
+fn welcome(player: u64, token: SessionToken) -> ServerMessage {
     ServerMessage::Welcome(Welcome {
         version: PROTOCOL_VERSION,
         tick_rate_hz: 20,
         player: EntityId(player),
         server_tick: 1,
         map: 0,
-        token: SessionToken::NONE,
+        token,
     })
 }
 
@@ -169,14 +170,33 @@ fn chunk_message(cx: i32, cy: i32) -> ServerMessage {
 /// What the fake shard saw.
 #[derive(Debug, Default)]
 struct Seen {
-    hellos: Vec<String>,
+    hellos: Vec<Hello>,
     inputs: u64,
     acks: u64,
     closes: u64,
 }
 
-fn fake_shard(stop: Arc<AtomicBool>) -> (SocketAddr, JoinHandle<Seen>) {
-    let cfg = ServerConfig { bind: SocketAddr::from(([127, 0, 0, 1], 0)), ..ServerConfig::default() };
+/// The body of net's HTTP 503 over its per-address limit.
+const PER_IP_REFUSAL: &str = "HTTP 503: too many connections from this address";
+
+/// How the fake shard behaves.
+#[derive(Debug, Clone, Copy)]
+struct Fake {
+    /// Connections allowed from one address.
+    max_per_ip: usize,
+    /// The token every Welcome carries; `None`: the one the client sent in Hello.
+    welcome_token: Option<SessionToken>,
+}
+
+impl Default for Fake {
+    fn default() -> Self {
+        Fake { max_per_ip: 16, welcome_token: None }
+    }
+}
+
+fn fake_shard(stop: Arc<AtomicBool>, fake: Fake) -> (SocketAddr, JoinHandle<Seen>) {
+    let bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    let cfg = ServerConfig { bind, max_connections_per_ip: fake.max_per_ip, ..ServerConfig::default() };
     let (server, inbound) = Server::start(cfg).unwrap();
     let addr = server.local_addr();
     let thread = std::thread::spawn(move || {
@@ -190,9 +210,10 @@ fn fake_shard(stop: Arc<AtomicBool>) -> (SocketAddr, JoinHandle<Seen>) {
             for ev in inbound.try_iter() {
                 match ev {
                     Inbound::Connected { conn, hello, .. } => {
-                        seen.hellos.push(hello.name);
+                        let token = fake.welcome_token.unwrap_or(hello.token);
+                        seen.hellos.push(hello);
                         players.insert(conn, 0u32);
-                        let _ = handle.send(conn, Outbound::reliable(welcome(conn.to_u64()).encode()));
+                        let _ = handle.send(conn, Outbound::reliable(welcome(conn.to_u64(), token).encode()));
                         let _ = handle.send(conn, Outbound::reliable(chunk_message(1, 1).encode()));
                     }
                     Inbound::Message { conn, msg: ClientMessage::Input(i) } => {
@@ -222,7 +243,7 @@ fn fake_shard(stop: Arc<AtomicBool>) -> (SocketAddr, JoinHandle<Seen>) {
 #[test]
 fn a_run_against_a_fake_shard_measures_everything() {
     let stop = Arc::new(AtomicBool::new(false));
-    let (addr, shard) = fake_shard(stop.clone());
+    let (addr, shard) = fake_shard(stop.clone(), Fake::default());
     let mut cfg = HarnessConfig::new(addr, 4);
     cfg.duration = Duration::from_millis(2_500);
     cfg.name_prefix = "t-".into();
@@ -243,9 +264,12 @@ fn a_run_against_a_fake_shard_measures_everything() {
     assert!(report.driver_bytes_in >= report.down_bytes_total, "the estimate never exceeds the socket count");
     assert!(report.predictions > 0, "{report}");
 
-    let mut names = seen.hellos.clone();
+    let mut names: Vec<_> = seen.hellos.iter().map(|h| h.name.as_str()).collect();
     names.sort();
     assert_eq!(names, ["t-0", "t-1", "t-2", "t-3"]);
+    let tokens: HashSet<_> = seen.hellos.iter().map(|h| h.token).collect();
+    assert_eq!(tokens.len(), 4, "every bot chose its own token");
+    assert!(!tokens.contains(&SessionToken::NONE), "a chosen token is never zero");
     assert_eq!(seen.inputs, report.inputs_sent);
     assert!(seen.acks > 0 && seen.acks <= report.acks_sent);
     assert_eq!(seen.closes, 4, "every connection was closed by the harness");
@@ -254,7 +278,7 @@ fn a_run_against_a_fake_shard_measures_everything() {
 #[test]
 fn a_run_stops_early_when_asked() {
     let stop = Arc::new(AtomicBool::new(false));
-    let (addr, shard) = fake_shard(stop.clone());
+    let (addr, shard) = fake_shard(stop.clone(), Fake::default());
     let mut cfg = HarnessConfig::new(addr, 2);
     cfg.duration = Duration::from_secs(120);
     let halt = cfg.stop_handle();
@@ -270,4 +294,91 @@ fn a_run_stops_early_when_asked() {
     assert!(report.duration_s < 10.0);
     stop.store(true, Ordering::Relaxed);
     shard.join().unwrap();
+}
+
+#[test]
+fn a_shortfall_names_its_causes() {
+    let full = Report { clients: 4, connected: 4, ..Report::default() };
+    assert_eq!(full.shortfall(), None);
+
+    let mut report = Report { clients: 10, connected: 4, attempted: 8, unfinished: 2, ..Report::default() };
+    report.refusals = BTreeMap::from([("HTTP 503: server full".into(), 2), ("HTTP 503".into(), 1)]);
+    report.error_kinds = BTreeMap::from([("connect:http_503".into(), 3), ("connect:timeout".into(), 1)]);
+    let shortfall = report.shortfall().expect("4 of 10 is short");
+    assert_eq!((shortfall.asked, shortfall.connected), (10, 4));
+    let causes = vec![
+        ShortfallCause::Refused { reason: "HTTP 503".into(), refused: 1 },
+        ShortfallCause::ServerFull { refused: 2 },
+        ShortfallCause::Errors { kinds: BTreeMap::from([("connect:timeout".into(), 1)]) },
+        ShortfallCause::RunEnded { bots: 2 },
+    ];
+    assert_eq!(shortfall.causes, causes);
+    let text = shortfall.to_string();
+    assert!(text.starts_with("only 4 of 10 clients connected\n"), "{text}");
+    assert!(text.contains("2 refused with \"HTTP 503: server full\""), "{text}");
+    assert!(text.contains("--max-conns-per-ip"), "a bare 503 names the per-IP setting: {text}");
+    assert!(text.contains("2 not started or not yet welcomed"), "{text}");
+}
+
+#[test]
+fn a_per_ip_limit_below_the_client_count_is_a_shortfall() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, shard) = fake_shard(stop.clone(), Fake { max_per_ip: 3, ..Fake::default() });
+    let mut cfg = HarnessConfig::new(addr, 6);
+    cfg.duration = Duration::from_secs(3);
+    let report = harness::run(cfg).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    shard.join().unwrap();
+
+    assert_eq!((report.connected, report.attempted, report.unfinished), (3, 6, 0), "{report}");
+    assert_eq!(report.refusals, BTreeMap::from([(PER_IP_REFUSAL.to_owned(), 3)]), "{report}");
+    assert_eq!(report.error_kinds, BTreeMap::from([("connect:http_503".to_owned(), 3)]), "{report}");
+    assert!(report.to_string().contains(&format!("refused: {{\"{PER_IP_REFUSAL}\": 3}}")), "{report}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["refusals"][PER_IP_REFUSAL], 3);
+
+    let shortfall = report.shortfall().expect("3 of 6 connected");
+    assert_eq!((shortfall.asked, shortfall.connected), (6, 3));
+    assert_eq!(shortfall.causes, [ShortfallCause::PerIpLimit { refused: 3 }]);
+    let text = shortfall.to_string();
+    assert!(text.contains(&format!("3 refused with \"{PER_IP_REFUSAL}\"")), "{text}");
+    assert!(text.contains("`--max-conns-per-ip 6`") && text.contains("SHARD_MAX_CONNS_PER_IP=6"), "{text}");
+    assert!(text.contains("`max_conns_per_ip = 6`"), "{text}");
+}
+
+#[test]
+fn the_bots_binary_exits_non_zero_when_clients_are_refused() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, shard) = fake_shard(stop.clone(), Fake { max_per_ip: 2, ..Fake::default() });
+    let output = Command::new(env!("CARGO_BIN_EXE_bots"))
+        .args(["--server", &format!("ws://{addr}"), "--clients", "4", "--duration", "2", "--json"])
+        .output()
+        .expect("run the bots binary");
+    stop.store(true, Ordering::Relaxed);
+    shard.join().unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("bots: only 2 of 4 clients connected"), "{stderr}");
+    assert!(stderr.contains(&format!("2 refused with \"{PER_IP_REFUSAL}\"")), "{stderr}");
+    assert!(stderr.contains("`--max-conns-per-ip 4`"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the JSON report first");
+    assert_eq!((report["connected"].as_u64(), report["clients"].as_u64()), (Some(2), Some(4)));
+    assert_eq!(report["refusals"][PER_IP_REFUSAL], 2);
+}
+
+#[test]
+fn a_welcome_with_another_token_than_the_bots_is_an_error() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let fake = Fake { welcome_token: Some(SessionToken([7; 32])), ..Fake::default() };
+    let (addr, shard) = fake_shard(stop.clone(), fake);
+    let mut cfg = HarnessConfig::new(addr, 3);
+    cfg.duration = Duration::from_millis(1_500);
+    let report = harness::run(cfg).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    shard.join().unwrap();
+
+    assert_eq!(report.connected, 3, "{report}");
+    assert_eq!(report.error_kinds, BTreeMap::from([("token_mismatch".to_owned(), 3)]), "{report}");
+    assert_eq!(report.errors, 3);
 }

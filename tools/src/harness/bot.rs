@@ -1,11 +1,11 @@
-//! One bot: its connection phase, game state (world + predictor), the orders it gives and what it
-//! measures (bytes received, inputs awaiting their ack).
+//! One bot: its connection phase, its session token, game state (world + predictor), the orders
+//! it gives and what it measures (bytes received, inputs awaiting their ack).
 
 use game::client::GameClient;
 use game::geom::TILE;
 use net::client::ClientId;
 use net::protocol::{
-    ENTER_RECORD_LEN, EntityId, FRAME_HEAD_LEN, Input, Order, ServerMessage, UPDATE_RECORD_LEN,
+    ENTER_RECORD_LEN, EntityId, FRAME_HEAD_LEN, Input, Order, ServerMessage, SessionToken, UPDATE_RECORD_LEN,
 };
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -74,6 +74,9 @@ pub struct Bot {
     pub phase: Phase,
     /// True once we asked to close (its Closed event is not an error).
     pub closing: bool,
+    /// The secret this bot chose for its name: sent in every Hello (first login and any
+    /// reconnect), expected back in Welcome.
+    pub token: SessionToken,
     /// World and prediction.
     pub game: GameClient,
     /// Decisions.
@@ -95,12 +98,13 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// A bot not yet connected.
-    pub fn new(index: usize, game: GameClient, seed: u64, now: Instant) -> Self {
+    /// A bot not yet connected, logging in with `token`.
+    pub fn new(index: usize, token: SessionToken, game: GameClient, seed: u64, now: Instant) -> Self {
         Bot {
             id: None,
             phase: Phase::Idle,
             closing: false,
+            token,
             game,
             rng: Rng::new(seed ^ (index as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
             next_order: now,

@@ -1,15 +1,19 @@
 //! The bot harness behind the `bots` binary: one thread drives N real WebSocket game clients
 //! through `net::client::Driver`, each with a `game::client::GameClient` (world + prediction),
 //! giving realistic orders, acking frames, and measuring connections, errors, input→ack latency,
-//! downstream bytes per client, frames per second and mispredictions.
+//! downstream bytes per client, frames per second and mispredictions. Every bot logs in with a
+//! random token it chose for its name (kept for reconnects of that name) and checks that Welcome
+//! returns it.
 //!
 //! Use it as a library: build a [`HarnessConfig`] (or parse [`Args`]), keep
-//! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`].
+//! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`];
+//! [`Report::shortfall`] says whether fewer bots connected than were asked for, and why.
 
 mod bot;
 mod config;
 mod report;
 mod run;
+mod shortfall;
 
 pub use bot::{ACK_INTERVAL, Rng, wire_len, ws_header_len};
 pub use config::{
@@ -17,6 +21,7 @@ pub use config::{
 };
 pub use report::{LatencyMs, RatePercentiles, Report, latency_ms, percentile, rate_percentiles};
 pub use run::run;
+pub use shortfall::{Shortfall, ShortfallCause};
 
 use std::fmt;
 
@@ -41,6 +46,8 @@ pub enum HarnessError {
     },
     /// The client driver failed (poll setup or poll).
     Driver(std::io::Error),
+    /// The operating system could not supply random bytes for the bots' session tokens.
+    Randomness(String),
     /// No bot received a Welcome.
     NothingConnected {
         /// Connections attempted.
@@ -63,6 +70,7 @@ impl fmt::Display for HarnessError {
             Self::BadAddress { input, reason } => write!(f, "bad server address `{input}`: {reason}"),
             Self::Invalid { field, reason } => write!(f, "--{field}: {reason}"),
             Self::Driver(e) => write!(f, "client driver failed: {e}"),
+            Self::Randomness(e) => write!(f, "no session tokens for the bots: {e}"),
             Self::NothingConnected { attempted, first_error } => {
                 write!(f, "no client could connect ({attempted} attempted)")?;
                 match first_error {

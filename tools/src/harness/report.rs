@@ -32,13 +32,22 @@ pub struct Report {
     pub clients: usize,
     /// Measured time, seconds (start of the run to the start of the final close).
     pub duration_s: f64,
+    /// Connections started.
+    pub attempted: u64,
     /// Bots that received Welcome.
     pub connected: u64,
-    /// Closes we did not request, connect failures, Error messages, undecodable messages and
-    /// messages the client world refused.
+    /// Bots not started, or started and not yet welcomed, when the run ended.
+    pub unfinished: u64,
+    /// Upgrades the server refused over HTTP, by status and reason (the response body), e.g.
+    /// `HTTP 503: too many connections from this address`; also counted in `error_kinds` as
+    /// `connect:http_<status>`.
+    pub refusals: BTreeMap<String, u64>,
+    /// Closes we did not request, connect failures, Error messages, undecodable messages,
+    /// messages the client world refused and Welcomes with another token than the bot's.
     pub errors: u64,
     /// `errors` by kind: `connect:http_<status>` / `connect:timeout` / `connect:io`,
-    /// `closed:<code>` (or `closed:none`), `server_error:<code>`, `decode`, `client_world`.
+    /// `closed:<code>` (or `closed:none`), `server_error:<code>`, `decode`, `client_world`,
+    /// `token_mismatch` (a Welcome whose token is not the one the bot sent in Hello).
     pub error_kinds: BTreeMap<String, u64>,
     /// Time from sending Input `n` to the first Frame with `last_input_seq ≥ n`.
     pub latency_ms: LatencyMs,
@@ -85,8 +94,15 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let l = &self.latency_ms;
         let d = &self.down_bytes_per_client_s;
-        writeln!(f, "bots: {} of {} connected over {:.1} s", self.connected, self.clients, self.duration_s)?;
+        writeln!(
+            f,
+            "bots: {} of {} connected over {:.1} s ({} attempted, {} unfinished)",
+            self.connected, self.clients, self.duration_s, self.attempted, self.unfinished
+        )?;
         writeln!(f, "errors: {} {:?}", self.errors, self.error_kinds)?;
+        if !self.refusals.is_empty() {
+            writeln!(f, "refused: {:?}", self.refusals)?;
+        }
         writeln!(
             f,
             "input→ack latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} inputs)",

@@ -35,7 +35,9 @@ struct Totals {
     chunk_drops: u64,
     redirects: u64,
     down_bytes: u64,
+    unfinished: u64,
     error_kinds: BTreeMap<String, u64>,
+    refusals: BTreeMap<String, u64>,
     first_error: Option<String>,
 }
 
@@ -71,6 +73,13 @@ fn connect_failure_kind(reason: &str) -> String {
     if reason.contains("timeout") { "connect:timeout" } else { "connect:io" }.to_owned()
 }
 
+/// A random non-zero session token (a bot's secret for its name).
+fn new_token() -> Result<SessionToken, HarnessError> {
+    let token =
+        game::session::SessionToken::generate().map_err(|e| HarnessError::Randomness(e.to_string()))?;
+    Ok(SessionToken(token.0))
+}
+
 /// One run's state.
 #[derive(Debug)]
 struct Run<'a> {
@@ -104,12 +113,14 @@ impl<'a> Run<'a> {
     fn new(cfg: &'a HarnessConfig) -> Result<Self, HarnessError> {
         let driver = Driver::new(DriverConfig::default()).map_err(HarnessError::Driver)?;
         let now = Instant::now();
-        let bots = (0..cfg.clients).map(|i| Bot::new(i, GameClient::new(cfg.content.clone()), cfg.seed, now));
+        let bots = (0..cfg.clients)
+            .map(|i| Ok(Bot::new(i, new_token()?, GameClient::new(cfg.content.clone()), cfg.seed, now)))
+            .collect::<Result<_, HarnessError>>()?;
         let latency = Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
         Ok(Run {
             cfg,
             driver,
-            bots: bots.collect(),
+            bots,
             by_id: HashMap::new(),
             started: 0,
             start: now,
@@ -151,8 +162,8 @@ impl<'a> Run<'a> {
     }
 
     fn connect(&mut self, i: usize) {
-        let hello = Hello { name: bot_name(&self.cfg.name_prefix, i), token: SessionToken::NONE };
         let bot = &mut self.bots[i];
+        let hello = Hello { name: bot_name(&self.cfg.name_prefix, i), token: bot.token };
         match self.driver.connect(self.cfg.server, Some(hello)) {
             Ok(id) => {
                 (bot.id, bot.phase) = (Some(id), Phase::Connecting);
@@ -194,6 +205,9 @@ impl<'a> Run<'a> {
         if bot.closing {
             return;
         }
+        if let (Phase::Connecting, Some(refusal)) = (was, info.reason.strip_prefix("refused with ")) {
+            *self.totals.refusals.entry(refusal.to_owned()).or_default() += 1;
+        }
         let kind = match (was, info.code) {
             (Phase::Connecting, _) => connect_failure_kind(&info.reason),
             (_, Some(code)) => format!("closed:{code}"),
@@ -213,7 +227,7 @@ impl<'a> Run<'a> {
             Err(e) => return self.totals.error("client_world", || e.to_string()),
         };
         match applied {
-            Applied::Welcome => self.on_welcome(i, now),
+            Applied::Welcome => self.on_welcome(i, msg, now),
             Applied::Frame { .. } => self.on_frame(i, msg, now, read_at),
             Applied::Chunk { .. } | Applied::StaleChunk => self.totals.chunk_messages += 1,
             Applied::ChunkDrop { .. } => self.totals.chunk_drops += 1,
@@ -225,8 +239,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn on_welcome(&mut self, i: usize, now: Instant) {
+    fn on_welcome(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
         let bot = &mut self.bots[i];
+        if let ServerMessage::Welcome(w) = msg
+            && w.token != bot.token
+        {
+            self.totals.error("token_mismatch", || "Welcome's token is not the one sent in Hello".into());
+        }
         if bot.phase != Phase::Playing {
             self.totals.connected += 1;
             self.totals.playing += 1;
@@ -310,8 +329,11 @@ impl<'a> Run<'a> {
         self.progress = Progress { at: now, frames: self.totals.frames, bytes: self.totals.down_bytes };
     }
 
-    /// Closes every live connection (normal close frames) and discards what arrives after.
+    /// Counts the bots not yet welcomed, closes every live connection (normal close frames) and
+    /// discards what arrives after.
     fn close_all(&mut self, end: Instant) {
+        let waiting = |b: &&Bot| matches!(b.phase, Phase::Idle | Phase::Connecting | Phase::Open);
+        self.totals.unfinished = self.bots.iter().filter(waiting).count() as u64;
         for bot in &mut self.bots {
             let Some(id) = bot.id.filter(|_| bot.phase != Phase::Closed) else { continue };
             bot.closing = true;
@@ -337,7 +359,10 @@ impl<'a> Run<'a> {
         Report {
             clients: self.cfg.clients,
             duration_s,
+            attempted: self.started as u64,
             connected: t.connected,
+            unfinished: t.unfinished,
+            refusals: t.refusals.clone(),
             errors: t.errors(),
             error_kinds: t.error_kinds.clone(),
             latency_ms: latency_ms(&self.latency),
