@@ -75,9 +75,7 @@ fn connect_failure_kind(reason: &str) -> String {
 
 /// A random non-zero session token (a bot's secret for its name).
 fn new_token() -> Result<SessionToken, HarnessError> {
-    let token =
-        game::session::SessionToken::generate().map_err(|e| HarnessError::Randomness(e.to_string()))?;
-    Ok(SessionToken(token.0))
+    SessionToken::random().map_err(|e| HarnessError::Randomness(e.to_string()))
 }
 
 /// One run's state.
