@@ -49,7 +49,7 @@ counters! {
     messages_out,
     /// Client messages dropped by the rate limiter.
     rate_limit_drops,
-    /// Connections closed with 1008 for sustained rate-limit abuse.
+    /// Connections closed with 1008 for sustained rate-limit abuse (messages or bytes).
     rate_limit_closes,
     /// Replaceable frames that replaced an unsent older one.
     outbound_replaced,
@@ -67,6 +67,10 @@ counters! {
     inbound_dropped,
     /// Outbound commands for connections that were already gone.
     sends_to_closed,
+    /// Input bytes read beyond a connection's byte budget (each adds to its abuse score).
+    input_bytes_over_budget,
+    /// Read turns cut at the per-turn budget (the connection was resumed after the others).
+    read_turns_cut,
 }
 
 impl Counters {
