@@ -55,6 +55,8 @@ pub struct ServerConfig {
     pub max_messages_per_turn: u32,
     /// Fairness: at most this many bytes are read from one connection per turn.
     pub max_bytes_per_turn: usize,
+    /// Largest HTTP upgrade request head (request line and headers), bytes. Larger: HTTP 431.
+    pub max_request_head: usize,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +84,7 @@ impl Default for ServerConfig {
             input_bytes_burst: 64 * 1024,
             max_messages_per_turn: 32,
             max_bytes_per_turn: 8 * 1024,
+            max_request_head: 8 * 1024,
         }
     }
 }
@@ -132,7 +135,8 @@ impl ServerConfig {
         let burst_ok = self.input_bytes_burst as usize >= self.max_message_size + 14;
         check(burst_ok, "input_bytes_burst", "must hold one max_message_size message (+ 14 B)")?;
         check(self.max_messages_per_turn > 0, "max_messages_per_turn", "must be > 0")?;
-        check(self.max_bytes_per_turn >= 1024, "max_bytes_per_turn", "must be >= 1024")
+        check(self.max_bytes_per_turn >= 1024, "max_bytes_per_turn", "must be >= 1024")?;
+        check(self.max_request_head >= 1024, "max_request_head", "must be >= 1024")
     }
 
     /// How often the loop scans connections for deadlines: a quarter of the shortest timeout.

@@ -1,8 +1,9 @@
 //! One server-side connection: non-blocking upgrade, reading, protocol checks, closing.
 //!
-//! Phases: `Upgrade` (tungstenite's mid-handshake state, resumed on readiness) → `Open`
-//! (WebSocket; a session once `Hello` arrived) → `Closing` (close frame queued; raw socket
-//! flushed, write side shut, input drained until EOF or the linger deadline) → `Dead`.
+//! Phases: `Upgrade` (the HTTP request head buffered and checked on readiness, see `upgrade`) →
+//! `Open` (WebSocket; a session once `Hello` arrived) → `Closing` (close frame or HTTP error
+//! queued; raw socket flushed, write side shut, input drained until EOF or the linger deadline)
+//! → `Dead`.
 //!
 //! Every readiness event is one turn, bounded in bytes (the socket's turn budget) and in
 //! messages (`max_messages_per_turn`); a turn cut short reports [`Conn::wants_resume`] and the
@@ -14,10 +15,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
-use tungstenite::handshake::server::{NoCallback, ServerHandshake};
-use tungstenite::handshake::{HandshakeError, MidHandshake};
-use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role};
 use tungstenite::{Message, WebSocket};
 
 use crate::config::ServerConfig;
@@ -30,13 +29,15 @@ use crate::protocol::{
 };
 use crate::server::{ConnId, DisconnectReason, Inbound, Outbound};
 use crate::sink::InboundSink;
-
-type Upgrade = MidHandshake<ServerHandshake<Sock, NoCallback>>;
+use crate::upgrade::{Outcome, Upgrade};
 
 /// Connection phase; see the module docs.
+// `Open` is the phase connections live in: boxing it would add an indirection to every read for
+// nothing (each slot is as large as the largest phase either way).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Phase {
-    Upgrade(Upgrade),
+    Upgrade(Sock, Upgrade),
     Open(WebSocket<Sock>),
     Closing(Sock),
     Dead,
@@ -75,12 +76,11 @@ impl Conn {
     /// Starts the WebSocket upgrade on an accepted socket (driven on readiness).
     pub(crate) fn new(id: ConnId, peer: SocketAddr, sock: Sock, cfg: &ServerConfig) -> Self {
         let now = Instant::now();
-        let upgrade = ServerHandshake::start(sock, NoCallback, Some(cfg.websocket_config()));
         let (byte_rate, byte_burst) = (cfg.input_bytes_per_sec, cfg.input_bytes_burst);
         Conn {
             id,
             peer,
-            phase: Phase::Upgrade(upgrade),
+            phase: Phase::Upgrade(sock, Upgrade::new(cfg.max_request_head)),
             created: now,
             last_inbound: now,
             ping_sent: false,
@@ -107,7 +107,7 @@ impl Conn {
     /// The socket, in any live phase (for deregistration).
     pub(crate) fn sock_mut(&mut self) -> Option<&mut Sock> {
         match &mut self.phase {
-            Phase::Upgrade(mid) => Some(mid.get_mut().get_mut()),
+            Phase::Upgrade(sock, _) => Some(sock),
             Phase::Open(ws) => Some(ws.get_mut()),
             Phase::Closing(sock) => Some(sock),
             Phase::Dead => None,
@@ -117,8 +117,7 @@ impl Conn {
     /// True if the last turn stopped at a budget: input may be left that no event will announce.
     pub(crate) fn wants_resume(&self) -> bool {
         let throttled = match &self.phase {
-            Phase::Upgrade(mid) => mid.get_ref().get_ref().throttled(),
-            Phase::Closing(sock) => sock.throttled(),
+            Phase::Upgrade(sock, _) | Phase::Closing(sock) => sock.throttled(),
             Phase::Open(ws) => ws.get_ref().throttled(),
             Phase::Dead => false,
         };
@@ -145,7 +144,7 @@ impl Conn {
         if let Some(sock) = self.sock_mut() {
             sock.start_turn(ctx.cfg.max_bytes_per_turn);
         }
-        if matches!(self.phase, Phase::Upgrade(_)) {
+        if matches!(self.phase, Phase::Upgrade(..)) {
             self.drive_upgrade(ctx);
         }
         if matches!(self.phase, Phase::Open(_)) {
@@ -158,15 +157,23 @@ impl Conn {
     }
 
     fn drive_upgrade(&mut self, ctx: &mut Ctx<'_>) {
-        let Phase::Upgrade(mid) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
-        match mid.handshake() {
-            Ok(mut ws) => {
+        let Phase::Upgrade(sock, upgrade) = &mut self.phase else { return };
+        let Some(outcome) = upgrade.advance(sock) else { return };
+        let Phase::Upgrade(mut sock, _) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
+        match outcome {
+            Outcome::Upgraded(leftover) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, "websocket upgraded");
-                ws.get_mut().take_read();
-                self.phase = Phase::Open(ws);
+                sock.take_read();
+                let cfg = Some(ctx.cfg.websocket_config());
+                self.phase = Phase::Open(WebSocket::from_partially_read(sock, leftover, Role::Server, cfg));
             }
-            Err(HandshakeError::Interrupted(mid)) => self.phase = Phase::Upgrade(mid),
-            Err(HandshakeError::Failure(e)) => {
+            Outcome::Refused(refusal) => {
+                let status = refusal.status().0;
+                tracing::debug!(conn = %self.id, peer = %self.peer, status, ?refusal, "upgrade refused");
+                Counters::inc(&ctx.counters.handshake_failures);
+                self.enter_closing(sock, ctx);
+            }
+            Outcome::Lost(e) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, error = %e, "upgrade failed");
                 Counters::inc(&ctx.counters.handshake_failures);
             }
@@ -337,7 +344,7 @@ impl Conn {
                 self.enter_closing(ws.into_inner(), ctx);
             }
             Phase::Closing(sock) => self.phase = Phase::Closing(sock),
-            Phase::Upgrade(_) | Phase::Dead => {}
+            Phase::Upgrade(..) | Phase::Dead => {}
         }
     }
 
@@ -423,7 +430,7 @@ impl Conn {
         let cfg = ctx.cfg;
         let since_created = now.saturating_duration_since(self.created);
         match &mut self.phase {
-            Phase::Upgrade(_) if since_created > cfg.handshake_timeout => {
+            Phase::Upgrade(..) if since_created > cfg.handshake_timeout => {
                 Counters::inc(&ctx.counters.handshake_timeouts);
                 self.phase = Phase::Dead;
             }

@@ -29,7 +29,8 @@ counters! {
     rejected_max_connections,
     /// Refused with HTTP 503 because `max_connections_per_ip` was reached.
     rejected_per_ip,
-    /// WebSocket upgrades that failed (bad HTTP, not a WebSocket request, I/O error).
+    /// WebSocket upgrades that failed: refused with an HTTP error status (bad HTTP, not a
+    /// WebSocket upgrade, unsupported version, head too large) or lost (EOF, I/O error).
     handshake_failures,
     /// Connections dropped for not completing the upgrade or `Hello` in time.
     handshake_timeouts,
