@@ -44,6 +44,19 @@ pub struct ServerConfig {
     pub command_capacity: usize,
     /// Set `TCP_NODELAY` on accepted sockets.
     pub tcp_nodelay: bool,
+    /// Sustained input bytes per second allowed (every byte read after the upgrade, frame
+    /// headers and control frames included). Bytes beyond it raise the abuse score by one per
+    /// `input_bytes_per_sec / input_rate_per_sec` bytes.
+    pub input_bytes_per_sec: u32,
+    /// Byte budget's bucket size: input bytes allowed in a burst (at least one largest message).
+    pub input_bytes_burst: u32,
+    /// Fairness: at most this many WebSocket messages (control frames included) are read from one
+    /// connection per turn; then the loop serves the others and comes back.
+    pub max_messages_per_turn: u32,
+    /// Fairness: at most this many bytes are read from one connection per turn.
+    pub max_bytes_per_turn: usize,
+    /// Largest HTTP upgrade request head (request line and headers), bytes. Larger: HTTP 431.
+    pub max_request_head: usize,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +80,11 @@ impl Default for ServerConfig {
             inbound_capacity: 65_536,
             command_capacity: 65_536,
             tcp_nodelay: true,
+            input_bytes_per_sec: 16 * 1024,
+            input_bytes_burst: 64 * 1024,
+            max_messages_per_turn: 32,
+            max_bytes_per_turn: 8 * 1024,
+            max_request_head: 8 * 1024,
         }
     }
 }
@@ -112,7 +130,13 @@ impl ServerConfig {
         check(hard_ok, "outbound_hard_cap_bytes", "must be >= outbound_cap_bytes")?;
         check(self.slow_client_timeout > zero, "slow_client_timeout", "must be > 0")?;
         check(self.inbound_capacity > 0, "inbound_capacity", "must be > 0")?;
-        check(self.command_capacity > 0, "command_capacity", "must be > 0")
+        check(self.command_capacity > 0, "command_capacity", "must be > 0")?;
+        check(self.input_bytes_per_sec > 0, "input_bytes_per_sec", "must be > 0")?;
+        let burst_ok = self.input_bytes_burst as usize >= self.max_message_size + 14;
+        check(burst_ok, "input_bytes_burst", "must hold one max_message_size message (+ 14 B)")?;
+        check(self.max_messages_per_turn > 0, "max_messages_per_turn", "must be > 0")?;
+        check(self.max_bytes_per_turn >= 1024, "max_bytes_per_turn", "must be >= 1024")?;
+        check(self.max_request_head >= 1024, "max_request_head", "must be >= 1024")
     }
 
     /// How often the loop scans connections for deadlines: a quarter of the shortest timeout.

@@ -1,23 +1,27 @@
 //! One server-side connection: non-blocking upgrade, reading, protocol checks, closing.
 //!
-//! Phases: `Upgrade` (tungstenite's mid-handshake state, resumed on readiness) → `Open`
-//! (WebSocket; a session once `Hello` arrived) → `Closing` (close frame queued; raw socket
-//! flushed, write side shut, input drained until EOF or the linger deadline) → `Dead`.
+//! Phases: `Upgrade` (the HTTP request head buffered and checked on readiness, see `upgrade`) →
+//! `Open` (WebSocket; a session once `Hello` arrived) → `Closing` (close frame or HTTP error
+//! queued; raw socket flushed, write side shut, input drained until EOF or the linger deadline)
+//! → `Dead`.
+//!
+//! Every readiness event is one turn, bounded in bytes (the socket's turn budget) and in
+//! messages (`max_messages_per_turn`); a turn cut short reports [`Conn::wants_resume`] and the
+//! loop resumes it after serving the others. Every client frame except Close costs a token and
+//! every byte read costs byte budget; both overdrafts feed the abuse meter (1008).
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
-use tungstenite::handshake::server::{NoCallback, ServerHandshake};
-use tungstenite::handshake::{HandshakeError, MidHandshake};
-use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role};
 use tungstenite::{Message, WebSocket};
 
 use crate::config::ServerConfig;
 use crate::counters::Counters;
-use crate::limits::{AbuseMeter, TokenBucket};
+use crate::limits::{AbuseMeter, ByteBudget, TokenBucket};
 use crate::outq::{Pushed, Sock};
 use crate::protocol::{
     ClientMessage, DecodeError, ErrorMsg, Pong, ServerMessage, clamp_str, close_code as cc, error_code,
@@ -25,13 +29,15 @@ use crate::protocol::{
 };
 use crate::server::{ConnId, DisconnectReason, Inbound, Outbound};
 use crate::sink::InboundSink;
-
-type Upgrade = MidHandshake<ServerHandshake<Sock, NoCallback>>;
+use crate::upgrade::{Outcome, Upgrade};
 
 /// Connection phase; see the module docs.
+// `Open` is the phase connections live in: boxing it would add an indirection to every read for
+// nothing (each slot is as large as the largest phase either way).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Phase {
-    Upgrade(Upgrade),
+    Upgrade(Sock, Upgrade),
     Open(WebSocket<Sock>),
     Closing(Sock),
     Dead,
@@ -60,18 +66,21 @@ pub(crate) struct Conn {
     close_deadline: Option<Instant>,
     write_shut: bool,
     bucket: TokenBucket,
+    bytes: ByteBudget,
     abuse: AbuseMeter,
+    /// The last turn stopped at the message budget (more frames may be buffered).
+    more_input: bool,
 }
 
 impl Conn {
     /// Starts the WebSocket upgrade on an accepted socket (driven on readiness).
     pub(crate) fn new(id: ConnId, peer: SocketAddr, sock: Sock, cfg: &ServerConfig) -> Self {
         let now = Instant::now();
-        let upgrade = ServerHandshake::start(sock, NoCallback, Some(cfg.websocket_config()));
+        let (byte_rate, byte_burst) = (cfg.input_bytes_per_sec, cfg.input_bytes_burst);
         Conn {
             id,
             peer,
-            phase: Phase::Upgrade(upgrade),
+            phase: Phase::Upgrade(sock, Upgrade::new(cfg.max_request_head)),
             created: now,
             last_inbound: now,
             ping_sent: false,
@@ -79,7 +88,9 @@ impl Conn {
             close_deadline: None,
             write_shut: false,
             bucket: TokenBucket::new(cfg.input_rate_per_sec, cfg.input_burst, now),
+            bytes: ByteBudget::new(byte_rate, byte_burst, cfg.input_rate_per_sec, now),
             abuse: AbuseMeter::new(cfg.input_rate_per_sec, cfg.abuse_threshold, now),
+            more_input: false,
         }
     }
 
@@ -96,24 +107,44 @@ impl Conn {
     /// The socket, in any live phase (for deregistration).
     pub(crate) fn sock_mut(&mut self) -> Option<&mut Sock> {
         match &mut self.phase {
-            Phase::Upgrade(mid) => Some(mid.get_mut().get_mut()),
+            Phase::Upgrade(sock, _) => Some(sock),
             Phase::Open(ws) => Some(ws.get_mut()),
             Phase::Closing(sock) => Some(sock),
             Phase::Dead => None,
         }
     }
 
+    /// True if the last turn stopped at a budget: input may be left that no event will announce.
+    pub(crate) fn wants_resume(&self) -> bool {
+        let throttled = match &self.phase {
+            Phase::Upgrade(sock, _) | Phase::Closing(sock) => sock.throttled(),
+            Phase::Open(ws) => ws.get_ref().throttled(),
+            Phase::Dead => false,
+        };
+        throttled || self.more_input
+    }
+
     /// Handles a readiness event (readable or writable): progress whatever the phase allows.
     pub(crate) fn on_event(&mut self, read_closed: bool, ctx: &mut Ctx<'_>) {
-        if let Some(sock) = self.sock_mut() {
-            sock.on_event(read_closed);
-        }
+        self.note_event(read_closed);
         self.on_ready(ctx);
     }
 
-    /// Makes whatever progress the phase allows (reads until WouldBlock, then flushes).
+    /// Records a readiness event without reading (the connection already waits for its turn).
+    pub(crate) fn note_event(&mut self, read_closed: bool) {
+        if let Some(sock) = self.sock_mut() {
+            sock.on_event(read_closed);
+        }
+    }
+
+    /// One turn: makes whatever progress the phase allows within the turn's budgets (reads
+    /// until WouldBlock or a budget, then flushes).
     pub(crate) fn on_ready(&mut self, ctx: &mut Ctx<'_>) {
-        if matches!(self.phase, Phase::Upgrade(_)) {
+        self.more_input = false;
+        if let Some(sock) = self.sock_mut() {
+            sock.start_turn(ctx.cfg.max_bytes_per_turn);
+        }
+        if matches!(self.phase, Phase::Upgrade(..)) {
             self.drive_upgrade(ctx);
         }
         if matches!(self.phase, Phase::Open(_)) {
@@ -126,25 +157,41 @@ impl Conn {
     }
 
     fn drive_upgrade(&mut self, ctx: &mut Ctx<'_>) {
-        let Phase::Upgrade(mid) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
-        match mid.handshake() {
-            Ok(ws) => {
+        let Phase::Upgrade(sock, upgrade) = &mut self.phase else { return };
+        let Some(outcome) = upgrade.advance(sock) else { return };
+        let Phase::Upgrade(mut sock, _) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
+        match outcome {
+            Outcome::Upgraded(leftover) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, "websocket upgraded");
-                self.phase = Phase::Open(ws);
+                sock.take_read();
+                let cfg = Some(ctx.cfg.websocket_config());
+                self.phase = Phase::Open(WebSocket::from_partially_read(sock, leftover, Role::Server, cfg));
             }
-            Err(HandshakeError::Interrupted(mid)) => self.phase = Phase::Upgrade(mid),
-            Err(HandshakeError::Failure(e)) => {
+            Outcome::Refused(refusal) => {
+                let status = refusal.status().0;
+                tracing::debug!(conn = %self.id, peer = %self.peer, status, ?refusal, "upgrade refused");
+                Counters::inc(&ctx.counters.handshake_failures);
+                self.enter_closing(sock, ctx);
+            }
+            Outcome::Lost(e) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, error = %e, "upgrade failed");
                 Counters::inc(&ctx.counters.handshake_failures);
             }
         }
     }
 
-    /// Reads frames until WouldBlock (mio is edge-triggered) or until the phase changes.
+    /// Reads frames until WouldBlock (mio is edge-triggered), the turn's budgets or a phase
+    /// change, then charges the bytes read.
     fn read_open(&mut self, ctx: &mut Ctx<'_>) {
+        let mut left = ctx.cfg.max_messages_per_turn;
         while let Phase::Open(ws) = &mut self.phase {
+            if left == 0 {
+                self.more_input = true;
+                break;
+            }
             match ws.read() {
                 Ok(msg) => {
+                    left -= 1;
                     Counters::inc(&ctx.counters.messages_in);
                     self.last_inbound = ctx.now;
                     self.ping_sent = false;
@@ -154,12 +201,31 @@ impl Conn {
                 Err(e) => self.on_read_error(e, ctx),
             }
         }
+        self.charge_bytes(ctx);
     }
 
-    /// Close and pong frames bypass the rate limiter; everything else costs a token.
+    /// Charges the bytes read since the last charge (frames tungstenite swallowed included).
+    fn charge_bytes(&mut self, ctx: &mut Ctx<'_>) {
+        let Phase::Open(ws) = &mut self.phase else { return };
+        let over = self.bytes.charge(ws.get_mut().take_read(), ctx.now);
+        if over > 0.0 {
+            Counters::add(&ctx.counters.input_bytes_over_budget, over as u64);
+            if self.abuse.record(self.bytes.points(over), ctx.now) {
+                self.abuse_close(ctx);
+            }
+        }
+    }
+
+    /// Close frames end the connection; every other frame (data, ping, pong) costs a token.
+    /// Before `Hello` a ping or pong is a protocol violation (the server never pings first).
     fn on_message(&mut self, msg: Message, ctx: &mut Ctx<'_>) {
-        let exempt = matches!(msg, Message::Close(_) | Message::Pong(_) | Message::Frame(_));
-        if !exempt && !self.bucket.take(ctx.now) {
+        if let Message::Close(frame) = msg {
+            return self.on_peer_close(frame.map(|f| u16::from(f.code)), ctx);
+        }
+        if !self.session && matches!(msg, Message::Ping(_) | Message::Pong(_)) {
+            return self.protocol_close(cc::HELLO_REQUIRED, "control frame before Hello", ctx);
+        }
+        if !self.bucket.take(ctx.now) {
             return self.on_rate_limited(ctx);
         }
         match msg {
@@ -167,18 +233,21 @@ impl Conn {
             Message::Text(_) => {
                 self.protocol_close(cc::UNSUPPORTED_DATA, "text frames are not supported", ctx)
             }
-            Message::Close(frame) => self.on_peer_close(frame.map(|f| u16::from(f.code)), ctx),
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) | Message::Close(_) => {}
         }
     }
 
     fn on_rate_limited(&mut self, ctx: &mut Ctx<'_>) {
         Counters::inc(&ctx.counters.rate_limit_drops);
         if self.abuse.record_drop(ctx.now) {
-            Counters::inc(&ctx.counters.rate_limit_closes);
-            tracing::info!(conn = %self.id, peer = %self.peer, "closing: input rate abuse");
-            self.start_close(cc::POLICY_VIOLATION, "input rate limit exceeded", true, ctx);
+            self.abuse_close(ctx);
         }
+    }
+
+    fn abuse_close(&mut self, ctx: &mut Ctx<'_>) {
+        Counters::inc(&ctx.counters.rate_limit_closes);
+        tracing::info!(conn = %self.id, peer = %self.peer, "closing: input rate abuse");
+        self.start_close(cc::POLICY_VIOLATION, "input rate limit exceeded", true, ctx);
     }
 
     fn on_binary(&mut self, payload: &[u8], ctx: &mut Ctx<'_>) {
@@ -275,7 +344,7 @@ impl Conn {
                 self.enter_closing(ws.into_inner(), ctx);
             }
             Phase::Closing(sock) => self.phase = Phase::Closing(sock),
-            Phase::Upgrade(_) | Phase::Dead => {}
+            Phase::Upgrade(..) | Phase::Dead => {}
         }
     }
 
@@ -361,7 +430,7 @@ impl Conn {
         let cfg = ctx.cfg;
         let since_created = now.saturating_duration_since(self.created);
         match &mut self.phase {
-            Phase::Upgrade(_) if since_created > cfg.handshake_timeout => {
+            Phase::Upgrade(..) if since_created > cfg.handshake_timeout => {
                 Counters::inc(&ctx.counters.handshake_timeouts);
                 self.phase = Phase::Dead;
             }
@@ -389,7 +458,8 @@ impl Conn {
             Counters::inc(&ctx.counters.idle_timeouts);
             return self.start_close(cc::IDLE_TIMEOUT, "idle timeout", true, ctx);
         }
-        if silent > ctx.cfg.ping_interval && !self.ping_sent {
+        // Never before Hello: a control frame before Hello is a protocol violation.
+        if silent > ctx.cfg.ping_interval && !self.ping_sent && self.session {
             self.ping_sent = true;
             if let Phase::Open(ws) = &mut self.phase {
                 let _ = ws.write(Message::Ping(Bytes::new()));

@@ -29,7 +29,8 @@ counters! {
     rejected_max_connections,
     /// Refused with HTTP 503 because `max_connections_per_ip` was reached.
     rejected_per_ip,
-    /// WebSocket upgrades that failed (bad HTTP, not a WebSocket request, I/O error).
+    /// WebSocket upgrades that failed: refused with an HTTP error status (bad HTTP, not a
+    /// WebSocket upgrade, unsupported version, head too large) or lost (EOF, I/O error).
     handshake_failures,
     /// Connections dropped for not completing the upgrade or `Hello` in time.
     handshake_timeouts,
@@ -49,7 +50,7 @@ counters! {
     messages_out,
     /// Client messages dropped by the rate limiter.
     rate_limit_drops,
-    /// Connections closed with 1008 for sustained rate-limit abuse.
+    /// Connections closed with 1008 for sustained rate-limit abuse (messages or bytes).
     rate_limit_closes,
     /// Replaceable frames that replaced an unsent older one.
     outbound_replaced,
@@ -67,6 +68,10 @@ counters! {
     inbound_dropped,
     /// Outbound commands for connections that were already gone.
     sends_to_closed,
+    /// Input bytes read beyond a connection's byte budget (each adds to its abuse score).
+    input_bytes_over_budget,
+    /// Read turns cut at the per-turn budget (the connection was resumed after the others).
+    read_turns_cut,
 }
 
 impl Counters {

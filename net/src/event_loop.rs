@@ -1,11 +1,17 @@
 //! The mio event loop thread: accept, per-connection readiness, commands, deadlines, shutdown.
+//!
+//! Fairness: a readiness event gives a connection one bounded turn (see `conn`). A turn cut at
+//! its budget leaves input that edge-triggered mio will not announce again, so the connection
+//! goes on the `pending` list and gets its next turn in the next loop iteration, after every
+//! connection with new events had theirs; meanwhile the loop polls without waiting. No
+//! connection can hold the thread longer than one turn, however much it sends.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, bounded};
 use mio::net::{TcpListener, TcpStream};
@@ -59,6 +65,8 @@ pub(crate) fn spawn(cfg: ServerConfig) -> Result<Started, StartError> {
         ips: IpCounts::default(),
         dirty: Vec::new(),
         dead: Vec::new(),
+        pending: Vec::new(),
+        resuming: Vec::new(),
         live: 0,
         shutdown_deadline: None,
         cfg,
@@ -74,6 +82,8 @@ struct Slot {
     generation: u32,
     conn: Option<Conn>,
     dirty: bool,
+    /// On the `pending` or `resuming` list: its next turn is due there.
+    pending: bool,
 }
 
 #[derive(Debug)]
@@ -89,6 +99,10 @@ struct EventLoop {
     ips: IpCounts,
     dirty: Vec<u32>,
     dead: Vec<u32>,
+    /// Connections whose last turn was cut at a budget, for the next iteration.
+    pending: Vec<ConnId>,
+    /// Last iteration's `pending`, served in this one (both vectors are reused).
+    resuming: Vec<ConnId>,
     live: usize,
     shutdown_deadline: Option<Instant>,
 }
@@ -99,7 +113,10 @@ impl EventLoop {
         let every = self.cfg.housekeeping_interval();
         let mut next_housekeeping = Instant::now() + every;
         loop {
-            let timeout = next_housekeeping.saturating_duration_since(Instant::now());
+            let mut timeout = next_housekeeping.saturating_duration_since(Instant::now());
+            if !self.pending.is_empty() {
+                timeout = Duration::ZERO;
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -108,7 +125,9 @@ impl EventLoop {
                 break;
             }
             let now = Instant::now();
+            std::mem::swap(&mut self.pending, &mut self.resuming);
             self.dispatch(&events, now);
+            self.resume(now);
             self.drain_commands(now);
             if now >= next_housekeeping {
                 self.housekeeping(now);
@@ -129,18 +148,41 @@ impl EventLoop {
                 LISTENER => self.accept_all(now),
                 WAKER => {}
                 Token(t) => {
+                    let idx = (t - FIRST_CONN) as u32;
                     let closed = ev.is_read_closed() || ev.is_error();
-                    self.with_conn((t - FIRST_CONN) as u32, now, |c, ctx| c.on_event(closed, ctx))
+                    if self.slots.get(idx as usize).is_some_and(|s| s.pending) {
+                        // Its turn is already due on a list: note the event, only flush now.
+                        self.with_conn(idx, now, |c, ctx| {
+                            c.note_event(closed);
+                            c.flush(ctx);
+                        })
+                    } else {
+                        self.with_conn(idx, now, |c, ctx| c.on_event(closed, ctx))
+                    }
                 }
             }
         }
     }
 
-    /// Runs `f` on a live connection with a fresh context, then notes it if it died.
+    /// Gives every connection cut short in the previous iteration its next turn.
+    fn resume(&mut self, now: Instant) {
+        for i in 0..self.resuming.len() {
+            let id = self.resuming[i];
+            let Some(slot) = self.slots.get_mut(id.index as usize) else { continue };
+            if slot.generation != id.generation || !slot.pending {
+                continue;
+            }
+            slot.pending = false;
+            self.with_conn(id.index, now, Conn::on_ready);
+        }
+        self.resuming.clear();
+    }
+
+    /// Runs `f` on a live connection with a fresh context, then notes it if it died or if its
+    /// turn was cut short (it goes on the `pending` list).
     fn with_conn(&mut self, idx: u32, now: Instant, f: impl FnOnce(&mut Conn, &mut Ctx<'_>)) {
-        let Some(conn) = self.slots.get_mut(idx as usize).and_then(|s| s.conn.as_mut()) else {
-            return;
-        };
+        let Some(slot) = self.slots.get_mut(idx as usize) else { return };
+        let Some(conn) = slot.conn.as_mut() else { return };
         let mut ctx = Ctx {
             cfg: &self.cfg,
             counters: &self.shared.counters,
@@ -151,6 +193,10 @@ impl EventLoop {
         f(conn, &mut ctx);
         if conn.is_dead() {
             self.dead.push(idx);
+        } else if conn.wants_resume() && !slot.pending {
+            slot.pending = true;
+            self.pending.push(ConnId { index: idx, generation: slot.generation });
+            Counters::inc(&self.shared.counters.read_turns_cut);
         }
     }
 
@@ -273,6 +319,7 @@ impl EventLoop {
             let Some(conn) = slot.conn.take_if(|c| c.is_dead()) else { continue };
             slot.generation = slot.generation.wrapping_add(1);
             slot.dirty = false;
+            slot.pending = false;
             self.ips.remove(conn.peer().ip());
             self.free.push(idx);
             self.live -= 1;

@@ -42,6 +42,7 @@ mod outq;
 pub mod protocol;
 pub mod server;
 mod sink;
+mod upgrade;
 
 pub use config::{ConfigError, ServerConfig};
 pub use counters::{Counters, CountersSnapshot};

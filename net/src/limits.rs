@@ -1,4 +1,5 @@
-//! Per-connection input rate limiting (token bucket plus abuse score) and per-IP accounting.
+//! Per-connection input rate limiting (message and byte token buckets plus an abuse score) and
+//! per-IP accounting.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,15 +23,57 @@ impl TokenBucket {
 
     /// Takes one token; false means the message must be dropped.
     pub(crate) fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// Takes `amount` tokens, as many as there are; returns the shortfall (0 when covered).
+    pub(crate) fn take_up_to(&mut self, amount: f64, now: Instant) -> f64 {
+        self.refill(now);
+        let taken = amount.min(self.tokens);
+        self.tokens -= taken;
+        amount - taken
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+    }
+}
+
+/// Byte budget of a connection's input: a token bucket of bytes whose shortfall is converted
+/// into abuse points, one per `unit` bytes (the average message size the two rates allow), so
+/// frames tungstenite consumes without returning a message (continuations) still cost.
+#[derive(Debug)]
+pub(crate) struct ByteBudget {
+    bucket: TokenBucket,
+    unit: f64,
+}
+
+impl ByteBudget {
+    /// A full budget of `burst` bytes refilled at `rate` bytes/s; `messages_per_sec` sets the unit.
+    pub(crate) fn new(rate: u32, burst: u32, messages_per_sec: u32, now: Instant) -> Self {
+        let unit = (f64::from(rate) / f64::from(messages_per_sec.max(1))).max(1.0);
+        ByteBudget { bucket: TokenBucket::new(rate, burst, now), unit }
+    }
+
+    /// Charges `bytes` read; returns how many of them the budget did not cover.
+    pub(crate) fn charge(&mut self, bytes: usize, now: Instant) -> f64 {
+        if bytes == 0 {
+            return 0.0;
+        }
+        self.bucket.take_up_to(bytes as f64, now)
+    }
+
+    /// Abuse points for `over` bytes beyond the budget.
+    pub(crate) fn points(&self, over: f64) -> f64 {
+        over / self.unit
     }
 }
 
@@ -52,9 +95,14 @@ impl AbuseMeter {
 
     /// Records one dropped message; true once the threshold is crossed.
     pub(crate) fn record_drop(&mut self, now: Instant) -> bool {
+        self.record(1.0, now)
+    }
+
+    /// Adds `points` (e.g. bytes over budget, converted); true once the threshold is crossed.
+    pub(crate) fn record(&mut self, points: f64, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
-        self.score = (self.score - elapsed * self.decay).max(0.0) + 1.0;
+        self.score = (self.score - elapsed * self.decay).max(0.0) + points;
         self.score >= self.threshold
     }
 }
@@ -109,6 +157,27 @@ mod tests {
         assert!((0..100).all(|i| !m.record_drop(t0 + Duration::from_millis(200 * i))));
         let t1 = t0 + Duration::from_secs(100);
         assert!((0..25).any(|_| m.record_drop(t1)));
+    }
+
+    #[test]
+    fn byte_budget_converts_the_shortfall_into_points() {
+        let t0 = Instant::now();
+        // 1000 B/s for 10 messages/s: one point per 100 bytes beyond the 500-byte burst.
+        let mut b = ByteBudget::new(1000, 500, 10, t0);
+        assert_eq!(b.charge(400, t0), 0.0);
+        let over = b.charge(300, t0);
+        assert_eq!(b.points(over), 2.0);
+        // Half a second refills 500 bytes.
+        assert_eq!(b.charge(500, t0 + Duration::from_millis(500)), 0.0);
+        assert_eq!(b.charge(0, t0 + Duration::from_millis(500)), 0.0);
+    }
+
+    #[test]
+    fn abuse_points_can_be_weighted() {
+        let t0 = Instant::now();
+        let mut m = AbuseMeter::new(10, 20, t0);
+        assert!(!m.record(19.5, t0));
+        assert!(m.record(0.5, t0));
     }
 
     #[test]

@@ -215,6 +215,12 @@ impl OutQueue {
 /// socket was drained, and new bytes will raise a new event; so the next read reports WouldBlock
 /// without a syscall. Not used once the peer's FIN was seen with data (`note_read_closed`), where
 /// no further edge would announce the EOF.
+///
+/// Turn budget (server side): reads are bounded per turn ([`Sock::start_turn`]; unbounded until
+/// the first one, so the client driver never meets it). Once the turn's bytes are
+/// used up, reads report WouldBlock artificially and the socket is marked `throttled`: it may
+/// still hold input that no new edge will announce, so the loop must resume it later. This is
+/// what bounds the work tungstenite does for one connection, even for frames it swallows.
 #[derive(Debug)]
 pub(crate) struct Sock {
     /// The non-blocking socket.
@@ -224,12 +230,43 @@ pub(crate) struct Sock {
     counters: Arc<Counters>,
     drained: bool,
     read_closed: bool,
+    /// Bytes this turn may still read.
+    turn_left: usize,
+    /// Bytes read since the last [`Sock::take_read`].
+    read: usize,
+    /// A read was refused because the turn's budget was used up.
+    throttled: bool,
 }
 
 impl Sock {
     /// Wraps an accepted or connecting socket.
     pub(crate) fn new(tcp: TcpStream, counters: Arc<Counters>) -> Self {
-        Sock { tcp, out: OutQueue::default(), counters, drained: false, read_closed: false }
+        Sock {
+            tcp,
+            out: OutQueue::default(),
+            counters,
+            drained: false,
+            read_closed: false,
+            turn_left: usize::MAX,
+            read: 0,
+            throttled: false,
+        }
+    }
+
+    /// Starts a turn: reads may take up to `budget` bytes from the socket.
+    pub(crate) fn start_turn(&mut self, budget: usize) {
+        self.turn_left = budget;
+        self.throttled = false;
+    }
+
+    /// True if a read stopped at the turn budget (input may be left unread).
+    pub(crate) fn throttled(&self) -> bool {
+        self.throttled
+    }
+
+    /// Bytes read from the socket since the last call.
+    pub(crate) fn take_read(&mut self) -> usize {
+        std::mem::take(&mut self.read)
     }
 
     /// A readiness event: the next read must reach the socket.
@@ -249,8 +286,15 @@ impl Read for Sock {
         if std::mem::take(&mut self.drained) {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let n = self.tcp.read(buf)?;
-        self.drained = n > 0 && n < buf.len() && !self.read_closed;
+        if self.turn_left == 0 && !buf.is_empty() {
+            self.throttled = true;
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let want = buf.len().min(self.turn_left);
+        let n = self.tcp.read(&mut buf[..want])?;
+        self.drained = n > 0 && n < want && !self.read_closed;
+        self.turn_left -= n;
+        self.read += n;
         Counters::add(&self.counters.bytes_in, n as u64);
         Ok(n)
     }

@@ -234,6 +234,16 @@ fn connection_metrics(n: &CountersSnapshot, out: &mut Metrics) {
                 n.handshake_timeouts,
             ),
             ("net_idle_closes_total", "Connections closed for idling (4004)", n.idle_timeouts),
+            (
+                "net_input_bytes_over_budget_total",
+                "Client bytes read beyond the per-connection byte budget (they feed the abuse score)",
+                n.input_bytes_over_budget,
+            ),
+            (
+                "net_read_turns_cut_total",
+                "Reading turns cut at the per-turn limit so other connections get served",
+                n.read_turns_cut,
+            ),
         ],
     );
 }

@@ -113,6 +113,8 @@ fn distinct_counters() -> CountersSnapshot {
         protocol_errors: 120,
         inbound_dropped: 121,
         sends_to_closed: 122,
+        input_bytes_over_budget: 123,
+        read_turns_cut: 124,
     }
 }
 
@@ -148,6 +150,8 @@ fn metrics_export_refusals_and_every_network_counter() {
         "net_protocol_errors_total 120",
         "net_inbound_dropped_total 121",
         "net_sends_to_closed_total 122",
+        "net_input_bytes_over_budget_total 123",
+        "net_read_turns_cut_total 124",
     ];
     for line in lines {
         assert!(body.lines().any(|l| l == line), "missing `{line}` in\n{body}");
@@ -157,5 +161,5 @@ fn metrics_export_refusals_and_every_network_counter() {
         .filter(|l| l.starts_with("net_"))
         .filter_map(|l| l.rsplit_once(' ')?.1.parse().ok())
         .collect();
-    assert!((101..=122).all(|v| values.contains(&v)), "every counter exported: {values:?}");
+    assert!((101..=124).all(|v| values.contains(&v)), "every counter exported: {values:?}");
 }
