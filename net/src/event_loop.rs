@@ -17,6 +17,7 @@ use crate::counters::Counters;
 use crate::limits::IpCounts;
 use crate::outq::Sock;
 use crate::protocol::close_code;
+use crate::refusals::{Refusal, RefusalLog};
 use crate::server::{Command, ConnId, Inbound, Outbound, ServerHandle, Shared, StartError};
 use crate::sink::InboundSink;
 
@@ -57,6 +58,7 @@ pub(crate) fn spawn(cfg: ServerConfig) -> Result<Started, StartError> {
         slots: Vec::new(),
         free: Vec::new(),
         ips: IpCounts::default(),
+        refusals: RefusalLog::default(),
         dirty: Vec::new(),
         dead: Vec::new(),
         live: 0,
@@ -87,6 +89,7 @@ struct EventLoop {
     slots: Vec<Slot>,
     free: Vec<u32>,
     ips: IpCounts,
+    refusals: RefusalLog,
     dirty: Vec<u32>,
     dead: Vec<u32>,
     live: usize,
@@ -174,10 +177,12 @@ impl EventLoop {
         Counters::inc(&counters.accepted);
         if self.live >= self.cfg.max_connections {
             Counters::inc(&counters.rejected_max_connections);
+            self.refusals.record(Refusal::ServerFull, peer.ip(), now);
             return reject(tcp, "server full");
         }
         if !self.ips.try_add(peer.ip(), self.cfg.max_connections_per_ip) {
             Counters::inc(&counters.rejected_per_ip);
+            self.refusals.record(Refusal::PerIp, peer.ip(), now);
             return reject(tcp, "too many connections from this address");
         }
         if self.cfg.tcp_nodelay {
@@ -263,6 +268,7 @@ impl EventLoop {
                 c.flush(ctx);
             });
         }
+        self.refusals.flush(now);
         self.accept_all(now);
     }
 

@@ -40,6 +40,7 @@ mod event_loop;
 mod limits;
 mod outq;
 pub mod protocol;
+mod refusals;
 pub mod server;
 mod sink;
 
