@@ -44,6 +44,10 @@ pub struct ServerConfig {
     pub command_capacity: usize,
     /// Set `TCP_NODELAY` on accepted sockets.
     pub tcp_nodelay: bool,
+    /// Kernel send buffer of each accepted socket (`SO_SNDBUF`; Linux doubles it for its own
+    /// bookkeeping), bytes; 0 keeps the OS default, autotuned up to megabytes. Bounds what the
+    /// kernel holds per client; the rest waits in the outbound queue (caps, replacement).
+    pub send_buffer_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +71,7 @@ impl Default for ServerConfig {
             inbound_capacity: 65_536,
             command_capacity: 65_536,
             tcp_nodelay: true,
+            send_buffer_bytes: 64 * 1024,
         }
     }
 }
@@ -112,7 +117,8 @@ impl ServerConfig {
         check(hard_ok, "outbound_hard_cap_bytes", "must be >= outbound_cap_bytes")?;
         check(self.slow_client_timeout > zero, "slow_client_timeout", "must be > 0")?;
         check(self.inbound_capacity > 0, "inbound_capacity", "must be > 0")?;
-        check(self.command_capacity > 0, "command_capacity", "must be > 0")
+        check(self.command_capacity > 0, "command_capacity", "must be > 0")?;
+        check(self.send_buffer_bytes <= i32::MAX as usize / 2, "send_buffer_bytes", "too large")
     }
 
     /// How often the loop scans connections for deadlines: a quarter of the shortest timeout.

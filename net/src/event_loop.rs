@@ -20,6 +20,7 @@ use crate::protocol::close_code;
 use crate::refusals::{Refusal, RefusalLog};
 use crate::server::{Command, ConnId, Inbound, Outbound, ServerHandle, Shared, StartError};
 use crate::sink::InboundSink;
+use crate::sockopt;
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -185,9 +186,7 @@ impl EventLoop {
             self.refusals.record(Refusal::PerIp, peer.ip(), now);
             return reject(tcp, "too many connections from this address");
         }
-        if self.cfg.tcp_nodelay {
-            let _ = tcp.set_nodelay(true);
-        }
+        self.tune_socket(&tcp);
         let idx = self.alloc_slot();
         let mut sock = Sock::new(tcp, counters.clone());
         let token = Token(idx as usize + FIRST_CONN);
@@ -204,6 +203,19 @@ impl EventLoop {
         self.live += 1;
         Counters::inc(&counters.active_connections);
         self.with_conn(idx, now, Conn::on_ready);
+    }
+
+    /// Socket options of an accepted connection (best effort: a failure only loses the tuning).
+    fn tune_socket(&self, tcp: &TcpStream) {
+        if self.cfg.tcp_nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
+        let size = self.cfg.send_buffer_bytes;
+        if size > 0
+            && let Err(e) = sockopt::set_send_buffer(tcp, size)
+        {
+            tracing::debug!(error = %e, "cannot set SO_SNDBUF");
+        }
     }
 
     fn alloc_slot(&mut self) -> u32 {

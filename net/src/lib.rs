@@ -43,6 +43,7 @@ pub mod protocol;
 mod refusals;
 pub mod server;
 mod sink;
+mod sockopt;
 
 pub use config::{ConfigError, ServerConfig};
 pub use counters::{Counters, CountersSnapshot};
