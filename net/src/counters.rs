@@ -67,6 +67,12 @@ counters! {
     inbound_dropped,
     /// Outbound commands for connections that were already gone.
     sends_to_closed,
+    /// Readings of a socket's unsent bytes from the kernel (one `ioctl` each, only when the
+    /// upper bound kept per connection crosses `kernel_backlog_bytes` or the soft cap).
+    kernel_checks,
+    /// Flushes that kept a state frame queued because the kernel held more than
+    /// `kernel_backlog_bytes` unsent bytes for the client.
+    outbound_held,
 }
 
 impl Counters {

@@ -37,6 +37,7 @@ mod config;
 mod conn;
 mod counters;
 mod event_loop;
+mod kernel;
 mod limits;
 mod outq;
 pub mod protocol;
