@@ -30,11 +30,14 @@ pub struct ServerConfig {
     /// Dropped-message score at which the connection is closed with 1008. The score rises by one
     /// per dropped message and decays by `input_rate_per_sec` per second.
     pub abuse_threshold: u32,
-    /// Outbound bytes queued per connection above which the client counts as stuck.
+    /// Outbound bytes per connection, queued plus still held by the kernel, above which the
+    /// client counts as stuck (new state frames are then dropped unless one can be replaced).
     pub outbound_cap_bytes: usize,
-    /// Outbound bytes queued per connection at which it is closed at once (1013).
+    /// Outbound bytes queued per connection at which it is closed at once (1013). Counts the
+    /// queue only: the kernel's share is bounded by `send_buffer_bytes`.
     pub outbound_hard_cap_bytes: usize,
-    /// A client stuck above `outbound_cap_bytes` this long is closed with 1013.
+    /// A client stuck above `outbound_cap_bytes` this long, or whose kernel still holds a state
+    /// frame written this long ago, is closed with 1013.
     pub slow_client_timeout: Duration,
     /// How long a closing connection may take to flush its close frame and say goodbye.
     pub close_linger: Duration,
@@ -57,6 +60,17 @@ pub struct ServerConfig {
     pub max_bytes_per_turn: usize,
     /// Largest HTTP upgrade request head (request line and headers), bytes. Larger: HTTP 431.
     pub max_request_head: usize,
+    /// Kernel send buffer of each accepted socket (`SO_SNDBUF`; Linux doubles it for its own
+    /// bookkeeping), bytes; 0 keeps the OS default, autotuned up to megabytes. Bounds what the
+    /// kernel holds per client; the rest waits in the outbound queue (caps, replacement).
+    pub send_buffer_bytes: usize,
+    /// While the kernel still holds more than this many bytes the client has not acknowledged
+    /// (Linux `SIOCOUTQ`), a new state frame (replaceable) waits in the outbound queue, where a
+    /// newer one replaces it. A client reading r bytes/s thus gets frames about this / r seconds
+    /// old (plus what its own receive buffer holds), and is closed with 1013 once that exceeds
+    /// `slow_client_timeout`. Keep it above rate × round-trip time of a healthy client, or its
+    /// frames are thinned out too.
+    pub kernel_backlog_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -85,6 +99,8 @@ impl Default for ServerConfig {
             max_messages_per_turn: 32,
             max_bytes_per_turn: 8 * 1024,
             max_request_head: 8 * 1024,
+            send_buffer_bytes: 64 * 1024,
+            kernel_backlog_bytes: 8 * 1024,
         }
     }
 }
@@ -136,7 +152,11 @@ impl ServerConfig {
         check(burst_ok, "input_bytes_burst", "must hold one max_message_size message (+ 14 B)")?;
         check(self.max_messages_per_turn > 0, "max_messages_per_turn", "must be > 0")?;
         check(self.max_bytes_per_turn >= 1024, "max_bytes_per_turn", "must be >= 1024")?;
-        check(self.max_request_head >= 1024, "max_request_head", "must be >= 1024")
+        check(self.max_request_head >= 1024, "max_request_head", "must be >= 1024")?;
+        check(self.send_buffer_bytes <= i32::MAX as usize / 2, "send_buffer_bytes", "too large")?;
+        let buf_ok = self.send_buffer_bytes == 0 || self.send_buffer_bytes >= self.kernel_backlog_bytes;
+        check(buf_ok, "send_buffer_bytes", "must be 0 (OS default) or >= kernel_backlog_bytes")?;
+        check(self.kernel_backlog_bytes > 0, "kernel_backlog_bytes", "must be > 0")
     }
 
     /// How often the loop scans connections for deadlines: a quarter of the shortest timeout.
@@ -152,6 +172,15 @@ impl ServerConfig {
         .min()
         .unwrap_or(Duration::from_secs(1));
         (shortest / 4).clamp(Duration::from_millis(5), Duration::from_millis(250))
+    }
+
+    /// How an open connection's flush treats the kernel's share of its backlog.
+    pub(crate) fn kernel_policy(&self, now: std::time::Instant) -> crate::kernel::KernelPolicy {
+        crate::kernel::KernelPolicy {
+            backlog_limit: self.kernel_backlog_bytes,
+            mark_every: self.slow_client_timeout / 8,
+            now,
+        }
     }
 
     /// The tungstenite configuration derived from these limits (small buffers, small frames).
@@ -180,5 +209,15 @@ mod tests {
         assert_eq!(cfg.validate().unwrap_err().field, "max_connections");
         let cfg = ServerConfig { idle_timeout: Duration::from_secs(1), ..ServerConfig::default() };
         assert_eq!(cfg.validate().unwrap_err().field, "idle_timeout");
+    }
+
+    #[test]
+    fn the_send_buffer_must_hold_the_kernel_backlog() {
+        let cfg = ServerConfig { send_buffer_bytes: 4096, ..ServerConfig::default() };
+        assert_eq!(cfg.validate().unwrap_err().field, "send_buffer_bytes");
+        let cfg = ServerConfig { send_buffer_bytes: 0, ..ServerConfig::default() };
+        assert_eq!(cfg.validate(), Ok(()));
+        let cfg = ServerConfig { kernel_backlog_bytes: 0, ..ServerConfig::default() };
+        assert_eq!(cfg.validate().unwrap_err().field, "kernel_backlog_bytes");
     }
 }

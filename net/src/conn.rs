@@ -389,7 +389,7 @@ impl Conn {
             return Counters::inc(&ctx.counters.sends_to_closed);
         };
         let caps = (ctx.cfg.outbound_cap_bytes, ctx.cfg.outbound_hard_cap_bytes);
-        match ws.get_mut().out.push_frame(msg.payload, msg.replaceable, caps, ctx.now) {
+        match ws.get_mut().out.push_frame(msg.payload, msg.replaceable, caps) {
             Pushed::Queued => Counters::inc(&ctx.counters.messages_out),
             Pushed::Replaced => {
                 Counters::inc(&ctx.counters.messages_out);
@@ -407,11 +407,12 @@ impl Conn {
     }
 
     /// Writes queued bytes; in `Closing`, shuts the write side once everything is out.
+    /// Only an open connection holds state frames back and dates its writes.
     pub(crate) fn flush(&mut self, ctx: &mut Ctx<'_>) {
+        let policy = matches!(self.phase, Phase::Open(_)).then(|| ctx.cfg.kernel_policy(ctx.now));
         let Some(sock) = self.sock_mut() else { return };
-        let result = sock.flush_out();
-        let soft = ctx.cfg.outbound_cap_bytes;
-        sock.out.update_cap_state(soft, ctx.now);
+        let result = sock.flush_out(policy.as_ref());
+        sock.update_cap_state(ctx.cfg.outbound_cap_bytes, ctx.now);
         match result {
             Err(e) => self.kill(lost(&e.to_string()), ctx),
             Ok(true) if matches!(self.phase, Phase::Closing(_)) && !self.write_shut => {
@@ -439,8 +440,7 @@ impl Conn {
                 self.start_close(cc::HELLO_TIMEOUT, "no Hello before the deadline", true, ctx);
             }
             Phase::Open(ws) => {
-                let over = ws.get_mut().out.over_cap_since();
-                if over.is_some_and(|t| now.saturating_duration_since(t) > cfg.slow_client_timeout) {
+                if ws.get_mut().is_slow(cfg.slow_client_timeout, now) {
                     return self.slow_close(ctx);
                 }
                 self.check_idle(ctx);

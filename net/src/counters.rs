@@ -72,6 +72,12 @@ counters! {
     input_bytes_over_budget,
     /// Read turns cut at the per-turn budget (the connection was resumed after the others).
     read_turns_cut,
+    /// Readings of a socket's unsent bytes from the kernel (one `ioctl` each, only when the
+    /// upper bound kept per connection crosses `kernel_backlog_bytes` or the soft cap).
+    kernel_checks,
+    /// Flushes that kept a state frame queued because the kernel held more than
+    /// `kernel_backlog_bytes` unsent bytes for the client.
+    outbound_held,
 }
 
 impl Counters {

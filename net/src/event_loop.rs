@@ -23,8 +23,10 @@ use crate::counters::Counters;
 use crate::limits::IpCounts;
 use crate::outq::Sock;
 use crate::protocol::close_code;
+use crate::refusals::{Refusal, RefusalLog};
 use crate::server::{Command, ConnId, Inbound, Outbound, ServerHandle, Shared, StartError};
 use crate::sink::InboundSink;
+use crate::sockopt;
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -63,6 +65,7 @@ pub(crate) fn spawn(cfg: ServerConfig) -> Result<Started, StartError> {
         slots: Vec::new(),
         free: Vec::new(),
         ips: IpCounts::default(),
+        refusals: RefusalLog::default(),
         dirty: Vec::new(),
         dead: Vec::new(),
         pending: Vec::new(),
@@ -97,6 +100,7 @@ struct EventLoop {
     slots: Vec<Slot>,
     free: Vec<u32>,
     ips: IpCounts,
+    refusals: RefusalLog,
     dirty: Vec<u32>,
     dead: Vec<u32>,
     /// Connections whose last turn was cut at a budget, for the next iteration.
@@ -220,15 +224,15 @@ impl EventLoop {
         Counters::inc(&counters.accepted);
         if self.live >= self.cfg.max_connections {
             Counters::inc(&counters.rejected_max_connections);
+            self.refusals.record(Refusal::ServerFull, peer.ip(), now);
             return reject(tcp, "server full");
         }
         if !self.ips.try_add(peer.ip(), self.cfg.max_connections_per_ip) {
             Counters::inc(&counters.rejected_per_ip);
+            self.refusals.record(Refusal::PerIp, peer.ip(), now);
             return reject(tcp, "too many connections from this address");
         }
-        if self.cfg.tcp_nodelay {
-            let _ = tcp.set_nodelay(true);
-        }
+        self.tune_socket(&tcp);
         let idx = self.alloc_slot();
         let mut sock = Sock::new(tcp, counters.clone());
         let token = Token(idx as usize + FIRST_CONN);
@@ -245,6 +249,19 @@ impl EventLoop {
         self.live += 1;
         Counters::inc(&counters.active_connections);
         self.with_conn(idx, now, Conn::on_ready);
+    }
+
+    /// Socket options of an accepted connection (best effort: a failure only loses the tuning).
+    fn tune_socket(&self, tcp: &TcpStream) {
+        if self.cfg.tcp_nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
+        let size = self.cfg.send_buffer_bytes;
+        if size > 0
+            && let Err(e) = sockopt::set_send_buffer(tcp, size)
+        {
+            tracing::debug!(error = %e, "cannot set SO_SNDBUF");
+        }
     }
 
     fn alloc_slot(&mut self) -> u32 {
@@ -309,6 +326,7 @@ impl EventLoop {
                 c.flush(ctx);
             });
         }
+        self.refusals.flush(now);
         self.accept_all(now);
     }
 

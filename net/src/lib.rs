@@ -37,11 +37,14 @@ mod config;
 mod conn;
 mod counters;
 mod event_loop;
+mod kernel;
 mod limits;
 mod outq;
 pub mod protocol;
+mod refusals;
 pub mod server;
 mod sink;
+mod sockopt;
 mod upgrade;
 
 pub use config::{ConfigError, ServerConfig};

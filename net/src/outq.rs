@@ -6,16 +6,22 @@
 //! which always accepts everything. Only [`OutQueue::flush_to`] touches the socket for writing:
 //! it writes with `writev`, remembers how far the front item got, and on WouldBlock simply keeps
 //! the rest for the next WRITABLE event: nothing is lost or sent twice.
+//!
+//! The kernel's send buffer is part of the backlog ([`KernelBacklog`]): a state frame is held
+//! back while the kernel holds more than `kernel_backlog_bytes` (a newer frame then replaces it),
+//! the soft cap counts the queue plus the kernel's unsent bytes, and a client whose kernel still
+//! holds a state frame older than the slow-client timeout is reported slow.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mio::net::TcpStream;
 
 use crate::counters::Counters;
+use crate::kernel::{KernelBacklog, KernelPolicy, Wire};
 
 /// Maximum slices handed to one `writev`.
 const MAX_IOV: usize = 64;
@@ -56,7 +62,11 @@ pub(crate) struct OutQueue {
     offset: usize,
     /// Bytes not yet written.
     queued: usize,
-    /// When the queue went above the soft cap (cleared when it drains below).
+    /// What the kernel holds for the socket, and since when.
+    kernel: KernelBacklog,
+    /// The queue holds a replaceable frame not started yet (there is never more than one).
+    unstarted_frame: bool,
+    /// When the backlog, queue plus kernel, went above the soft cap (cleared when below).
     over_cap_since: Option<Instant>,
 }
 
@@ -85,9 +95,21 @@ impl OutQueue {
         self.queued
     }
 
-    /// Since when the queue has been above the soft cap, if it is.
+    /// Since when the backlog (queue plus kernel) has been above the soft cap, if it is.
     pub(crate) fn over_cap_since(&self) -> Option<Instant> {
         self.over_cap_since
+    }
+
+    /// True if the kernel still holds a state frame written more than `limit` ago (the client is
+    /// not keeping up); asks the kernel only when the oldest mark is that old.
+    pub(crate) fn kernel_held_over(
+        &mut self,
+        wire: &impl Wire,
+        limit: Duration,
+        now: Instant,
+        c: &Counters,
+    ) -> bool {
+        self.kernel.held_over(wire, limit, now, c)
     }
 
     /// Appends raw bytes (frames already encoded by tungstenite).
@@ -98,23 +120,18 @@ impl OutQueue {
     }
 
     /// Queues a binary data frame; a replaceable one supersedes an unsent older replaceable one.
-    pub(crate) fn push_frame(
-        &mut self,
-        payload: Bytes,
-        replaceable: bool,
-        caps: (usize, usize),
-        now: Instant,
-    ) -> Pushed {
+    /// The soft cap counts the kernel's share as last seen; the hard cap counts the queue only.
+    pub(crate) fn push_frame(&mut self, payload: Bytes, replaceable: bool, caps: (usize, usize)) -> Pushed {
         let (soft, hard) = caps;
         let replaced = replaceable && self.remove_unsent_replaceable();
-        if replaceable && !replaced && self.queued > soft {
+        if replaceable && !replaced && self.queued + self.kernel.bound() > soft {
             return Pushed::Dropped;
         }
         let (header, header_len) = binary_header(payload.len());
         let item = OutItem { header, header_len, payload, replaceable };
         self.queued += item.len();
         self.items.push_back(item);
-        self.update_cap_state(soft, now);
+        self.unstarted_frame |= replaceable;
         match (self.queued > hard, replaced) {
             (true, _) => Pushed::HardCap,
             (false, true) => Pushed::Replaced,
@@ -124,6 +141,9 @@ impl OutQueue {
 
     /// Removes the newest replaceable frame that has not started to be written.
     fn remove_unsent_replaceable(&mut self) -> bool {
+        if !self.unstarted_frame {
+            return false;
+        }
         let first_unsent = usize::from(self.offset > 0);
         let found = self.items.iter().enumerate().rev().find(|(_, i)| i.replaceable);
         match found {
@@ -137,9 +157,12 @@ impl OutQueue {
         }
     }
 
-    /// Records when the queue crossed the soft cap, or clears it once below.
-    pub(crate) fn update_cap_state(&mut self, soft: usize, now: Instant) {
-        if self.queued <= soft {
+    /// Records when the backlog, queue plus kernel, crossed the soft cap, or clears it once
+    /// below. Asks the kernel only when the upper bound says the backlog may be above `soft`.
+    pub(crate) fn update_cap_state(&mut self, wire: &impl Wire, soft: usize, now: Instant, c: &Counters) {
+        let over = self.queued.saturating_add(self.kernel.bound()) > soft
+            && self.queued.saturating_add(self.kernel.read(wire, c)) > soft;
+        if !over {
             self.over_cap_since = None;
         } else if self.over_cap_since.is_none() {
             self.over_cap_since = Some(now);
@@ -154,30 +177,50 @@ impl OutQueue {
                 self.queued -= item.len();
             }
         }
+        self.unstarted_frame = false;
     }
 
-    /// Writes as much as the socket takes. Ok(true): queue empty; Ok(false): would block.
-    pub(crate) fn flush_to(&mut self, tcp: &mut TcpStream, counters: &Counters) -> io::Result<bool> {
-        while !self.items.is_empty() {
-            let n = match self.write_some(tcp) {
+    /// Writes, in order, as much as the socket takes. Under a policy, while the kernel holds more
+    /// than its backlog limit, a state frame not started yet stays queued (and so does everything
+    /// behind it), where a newer frame can replace it; at most one kernel reading per call.
+    /// Ok(true): the queue is empty; Ok(false): bytes remain (would block or held back).
+    pub(crate) fn flush_to(
+        &mut self,
+        wire: &mut impl Wire,
+        policy: Option<&KernelPolicy>,
+        c: &Counters,
+    ) -> io::Result<bool> {
+        let limit = policy.map_or(usize::MAX, |p| p.backlog_limit);
+        let hold = self.unstarted_frame && self.kernel.over(wire, limit, c);
+        if hold {
+            Counters::inc(&c.outbound_held);
+        }
+        while let Some(front) = self.items.front() {
+            if hold && self.offset == 0 && front.replaceable {
+                break;
+            }
+            let n = match self.write_some(wire, hold) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            Counters::add(&counters.bytes_out, n as u64);
-            self.advance(n);
+            Counters::add(&c.bytes_out, n as u64);
+            self.kernel.wrote(n);
+            self.advance(n, policy);
         }
-        Ok(true)
+        Ok(self.items.is_empty())
     }
 
-    fn write_some(&self, tcp: &mut TcpStream) -> io::Result<usize> {
+    /// One `writev` of the queue's front; with `hold`, stops before the unstarted state frame.
+    fn write_some(&self, wire: &mut impl Wire, hold: bool) -> io::Result<usize> {
         let mut slices = [IoSlice::new(&[]); MAX_IOV];
         let mut used = 0;
         let mut skip = self.offset;
-        for item in &self.items {
-            if used + 2 > MAX_IOV {
+        for (idx, item) in self.items.iter().enumerate() {
+            let started = idx == 0 && self.offset > 0;
+            if used + 2 > MAX_IOV || (hold && item.replaceable && !started) {
                 break;
             }
             for part in [&item.header[..usize::from(item.header_len)], &item.payload[..]] {
@@ -190,19 +233,31 @@ impl OutQueue {
                 used += 1;
             }
         }
-        tcp.write_vectored(&slices[..used])
+        wire.write_vectored(&slices[..used])
     }
 
-    fn advance(&mut self, mut n: usize) {
+    /// Drops `n` bytes just written from the front; under a policy, dates each state frame whose
+    /// writing starts here.
+    fn advance(&mut self, mut n: usize, policy: Option<&KernelPolicy>) {
         self.queued -= n;
+        // Where the front item starts, in bytes written over the connection's life.
+        let mut start = self.kernel.written().saturating_sub((n + self.offset) as u64);
         while n > 0 {
             let Some(front) = self.items.front() else { break };
-            let left = front.len() - self.offset;
+            let len = front.len();
+            if self.offset == 0 && front.replaceable {
+                self.unstarted_frame = false;
+                if let Some(p) = policy {
+                    self.kernel.mark(start + len as u64, p);
+                }
+            }
+            let left = len - self.offset;
             if n < left {
                 self.offset += n;
                 return;
             }
             n -= left;
+            start += len as u64;
             self.offset = 0;
             self.items.pop_front();
         }
@@ -276,8 +331,20 @@ impl Sock {
     }
 
     /// Flushes the queue to the socket (see [`OutQueue::flush_to`]).
-    pub(crate) fn flush_out(&mut self) -> io::Result<bool> {
-        self.out.flush_to(&mut self.tcp, &self.counters)
+    pub(crate) fn flush_out(&mut self, policy: Option<&KernelPolicy>) -> io::Result<bool> {
+        self.out.flush_to(&mut self.tcp, policy, &self.counters)
+    }
+
+    /// Updates the soft-cap clock (see [`OutQueue::update_cap_state`]).
+    pub(crate) fn update_cap_state(&mut self, soft: usize, now: Instant) {
+        self.out.update_cap_state(&self.tcp, soft, now, &self.counters)
+    }
+
+    /// True if the client is not keeping up: its backlog has been above the soft cap for
+    /// `timeout`, or the kernel still holds a state frame written more than `timeout` ago.
+    pub(crate) fn is_slow(&mut self, timeout: Duration, now: Instant) -> bool {
+        let over_cap = self.out.over_cap_since().is_some_and(|t| now.saturating_duration_since(t) > timeout);
+        over_cap || self.out.kernel_held_over(&self.tcp, timeout, now, &self.counters)
     }
 }
 
@@ -317,13 +384,57 @@ impl Write for Sock {
 mod tests {
     use super::*;
 
+    const CAPS: (usize, usize) = (1 << 20, 1 << 30);
+
+    /// A socket that takes up to `room` bytes, then would block; the kernel holds `unsent`.
+    #[derive(Default)]
+    struct FakeWire {
+        room: usize,
+        written: Vec<u8>,
+        unsent: usize,
+    }
+
+    impl Write for FakeWire {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.write_vectored(&[IoSlice::new(buf)])
+        }
+
+        fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let before = self.written.len();
+            for b in bufs {
+                let n = b.len().min(self.room - (self.written.len() - before));
+                self.written.extend_from_slice(&b[..n]);
+            }
+            let n = self.written.len() - before;
+            self.room -= n;
+            self.unsent += n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Wire for FakeWire {
+        fn unsent(&self) -> Option<usize> {
+            Some(self.unsent)
+        }
+    }
+
     fn q_with(frames: &[(usize, bool)]) -> OutQueue {
         let mut q = OutQueue::default();
-        let now = Instant::now();
         for &(len, repl) in frames {
-            q.push_frame(Bytes::from(vec![7u8; len]), repl, (1 << 20, 1 << 30), now);
+            q.push_frame(Bytes::from(vec![7u8; len]), repl, CAPS);
         }
         q
+    }
+
+    fn wire(room: usize, unsent: usize) -> FakeWire {
+        FakeWire { room, unsent, ..FakeWire::default() }
     }
 
     #[test]
@@ -337,7 +448,7 @@ mod tests {
     #[test]
     fn a_new_state_frame_replaces_an_unsent_one() {
         let mut q = q_with(&[(10, true), (20, false)]);
-        let r = q.push_frame(Bytes::from_static(b"new"), true, (1 << 20, 1 << 30), Instant::now());
+        let r = q.push_frame(Bytes::from_static(b"new"), true, CAPS);
         assert_eq!(r, Pushed::Replaced);
         assert_eq!(q.items.len(), 2);
         assert_eq!(q.queued_bytes(), 22 + 5);
@@ -346,28 +457,88 @@ mod tests {
     #[test]
     fn a_partly_written_frame_is_never_replaced() {
         let mut q = q_with(&[(10, true)]);
-        q.advance(3);
-        let r = q.push_frame(Bytes::from_static(b"x"), true, (1 << 20, 1 << 30), Instant::now());
+        q.advance(3, None);
+        let r = q.push_frame(Bytes::from_static(b"x"), true, CAPS);
         assert_eq!(r, Pushed::Queued);
         assert_eq!(q.queued_bytes(), 9 + 3);
+        assert_eq!(q.push_frame(Bytes::from_static(b"y"), true, CAPS), Pushed::Replaced);
     }
 
     #[test]
     fn over_cap_drops_new_frames_and_hard_cap_reports() {
-        let now = Instant::now();
         let mut q = OutQueue::default();
-        q.push_frame(Bytes::from(vec![0; 100]), false, (50, 150), now);
-        assert_eq!(q.over_cap_since(), Some(now));
-        assert_eq!(q.push_frame(Bytes::from(vec![0; 10]), true, (50, 150), now), Pushed::Dropped);
-        assert_eq!(q.push_frame(Bytes::from(vec![0; 100]), false, (50, 150), now), Pushed::HardCap);
+        q.push_frame(Bytes::from(vec![0; 100]), false, (50, 150));
+        assert_eq!(q.push_frame(Bytes::from(vec![0; 10]), true, (50, 150)), Pushed::Dropped);
+        assert_eq!(q.push_frame(Bytes::from(vec![0; 100]), false, (50, 150)), Pushed::HardCap);
     }
 
     #[test]
     fn discard_keeps_only_the_started_frame() {
         let mut q = q_with(&[(10, false), (10, false), (10, true)]);
-        q.advance(4);
+        q.advance(4, None);
         q.discard_unsent();
         assert_eq!(q.items.len(), 1);
         assert_eq!(q.queued_bytes(), 8);
+    }
+
+    fn policy(limit: usize) -> KernelPolicy {
+        KernelPolicy { backlog_limit: limit, mark_every: Duration::from_millis(100), now: Instant::now() }
+    }
+
+    #[test]
+    fn a_full_kernel_holds_the_state_frame_back_until_it_drains() {
+        let (c, p) = (Counters::default(), policy(1000));
+        let mut w = wire(1 << 20, 0);
+        let mut q = q_with(&[(3000, false), (100, true)]);
+        assert!(q.flush_to(&mut w, Some(&p), &c).unwrap(), "below the limit nothing is held");
+        assert_eq!(c.snapshot().kernel_checks, 0, "the bound alone proved the kernel was below");
+        q.push_frame(Bytes::from(vec![1; 50]), false, CAPS);
+        q.push_frame(Bytes::from(vec![2; 100]), true, CAPS);
+        assert!(!q.flush_to(&mut w, Some(&p), &c).unwrap());
+        assert_eq!(w.written.len(), 3004 + 102 + 52, "reliable bytes ahead still go out");
+        assert_eq!((q.items.len(), c.snapshot().kernel_checks, c.snapshot().outbound_held), (1, 1, 1));
+        assert_eq!(q.push_frame(Bytes::from(vec![3; 100]), true, CAPS), Pushed::Replaced);
+        w.unsent = 400;
+        assert!(q.flush_to(&mut w, Some(&p), &c).unwrap(), "the newest frame goes once it drained");
+        assert_eq!(w.written[w.written.len() - 1], 3);
+        assert_eq!(c.snapshot().kernel_checks, 2);
+    }
+
+    #[test]
+    fn the_kernels_unsent_bytes_count_toward_the_soft_cap() {
+        let (c, t0) = (Counters::default(), Instant::now());
+        let mut w = wire(1 << 20, 0);
+        let mut q = q_with(&[(20_000, false)]);
+        q.flush_to(&mut w, Some(&policy(1000)), &c).unwrap();
+        q.update_cap_state(&w, 10_000, t0, &c);
+        assert_eq!(q.over_cap_since(), Some(t0), "the queue is empty, the kernel holds it all");
+        w.unsent = 0;
+        q.update_cap_state(&w, 10_000, t0, &c);
+        assert_eq!(q.over_cap_since(), None);
+        q.update_cap_state(&w, 10_000, t0, &c);
+        assert_eq!(c.snapshot().kernel_checks, 2, "a fresh reading below the cap needs no other");
+    }
+
+    #[test]
+    fn a_client_is_slow_once_the_kernel_holds_old_bytes() {
+        let (c, p) = (Counters::default(), policy(1 << 20));
+        let mut w = wire(1 << 20, 0);
+        let mut q = q_with(&[(100, true)]);
+        q.flush_to(&mut w, Some(&p), &c).unwrap();
+        let timeout = Duration::from_secs(5);
+        assert!(!q.kernel_held_over(&w, timeout, p.now + timeout / 2, &c));
+        assert!(q.kernel_held_over(&w, timeout, p.now + timeout * 2, &c));
+        w.unsent = 0;
+        assert!(!q.kernel_held_over(&w, timeout, p.now + timeout * 2, &c), "the client took it");
+    }
+
+    #[test]
+    fn a_closing_flush_holds_nothing_back() {
+        let c = Counters::default();
+        let mut w = wire(1 << 20, 50_000);
+        let mut q = q_with(&[(100, true), (10, false)]);
+        q.kernel.wrote(50_000);
+        assert!(q.flush_to(&mut w, None, &c).unwrap());
+        assert_eq!(c.snapshot().kernel_checks, 0);
     }
 }

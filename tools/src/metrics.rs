@@ -244,6 +244,16 @@ fn connection_metrics(n: &CountersSnapshot, out: &mut Metrics) {
                 "Reading turns cut at the per-turn limit so other connections get served",
                 n.read_turns_cut,
             ),
+            (
+                "net_kernel_checks_total",
+                "Readings of a socket's unsent bytes from the kernel (SIOCOUTQ)",
+                n.kernel_checks,
+            ),
+            (
+                "net_frames_held_total",
+                "Flushes that kept a state frame queued while the kernel held a client's backlog",
+                n.outbound_held,
+            ),
         ],
     );
 }

@@ -115,6 +115,8 @@ fn distinct_counters() -> CountersSnapshot {
         sends_to_closed: 122,
         input_bytes_over_budget: 123,
         read_turns_cut: 124,
+        kernel_checks: 125,
+        outbound_held: 126,
     }
 }
 
@@ -152,6 +154,8 @@ fn metrics_export_refusals_and_every_network_counter() {
         "net_sends_to_closed_total 122",
         "net_input_bytes_over_budget_total 123",
         "net_read_turns_cut_total 124",
+        "net_kernel_checks_total 125",
+        "net_frames_held_total 126",
     ];
     for line in lines {
         assert!(body.lines().any(|l| l == line), "missing `{line}` in\n{body}");
@@ -161,5 +165,5 @@ fn metrics_export_refusals_and_every_network_counter() {
         .filter(|l| l.starts_with("net_"))
         .filter_map(|l| l.rsplit_once(' ')?.1.parse().ok())
         .collect();
-    assert!((101..=124).all(|v| values.contains(&v)), "every counter exported: {values:?}");
+    assert!((101..=126).all(|v| values.contains(&v)), "every counter exported: {values:?}");
 }

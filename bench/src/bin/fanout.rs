@@ -80,7 +80,14 @@ fn run_server(clients: usize, duration: Duration, hz: u32) {
         mib(rss_before),
         mib(rss_idle)
     );
-    println!("replaced={} dropped={}", snap.outbound_replaced, snap.outbound_dropped);
+    println!(
+        "replaced={} dropped={} held={} kernel_checks={} slow_closes={}",
+        snap.outbound_replaced,
+        snap.outbound_dropped,
+        snap.outbound_held,
+        snap.kernel_checks,
+        snap.slow_consumer_closes
+    );
     println!("client_process_cpu_seconds_whole_run={client_cpu:.1} (connect + idle + broadcast)");
 }
 

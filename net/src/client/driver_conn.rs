@@ -171,7 +171,8 @@ impl DriverConn {
     /// Writes queued bytes.
     pub(crate) fn flush(&mut self, r: &mut Report<'_>) {
         let Some(sock) = self.sock_mut() else { return };
-        if let Err(e) = sock.flush_out() {
+        // A client has no state frames to hold back.
+        if let Err(e) = sock.flush_out(None) {
             self.fail(&e.to_string(), r);
         }
     }
