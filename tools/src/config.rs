@@ -40,6 +40,10 @@ pub struct Flags {
     /// Most client connections from one IP address [default: 16]; raise it for load tests.
     #[arg(long)]
     pub max_conns_per_ip: Option<String>,
+    /// A client that cannot keep up with its frames for this many ms is closed with 1013
+    /// [default: 5000].
+    #[arg(long)]
+    pub slow_client_ms: Option<String>,
     /// This shard's id in the metadata store [default: shard-1].
     #[arg(long)]
     pub shard_id: Option<String>,
@@ -68,6 +72,7 @@ struct FileSettings {
     redis_url: Option<String>,
     tick_hz: Option<u32>,
     max_conns_per_ip: Option<u32>,
+    slow_client_ms: Option<u32>,
     shard_id: Option<String>,
     redis_prefix: Option<String>,
     slow_tick_ms: Option<u32>,
@@ -93,6 +98,8 @@ pub struct ShardConfig {
     pub tick_hz: u32,
     /// Most client connections per IP address.
     pub max_conns_per_ip: u32,
+    /// How long a client may lag behind its frames before it is closed with 1013, ms.
+    pub slow_client_ms: u32,
     /// Shard id in the metadata store.
     pub shard_id: String,
     /// Prefix of Redis keys.
@@ -187,6 +194,12 @@ impl ShardConfig {
                 ),
                 16,
                 1..=1_000_000,
+            )?,
+            slow_client_ms: number(
+                "slow_client_ms",
+                pick("slow_client_ms", flags.slow_client_ms, file.slow_client_ms.map(|n| n.to_string())),
+                5000,
+                100..=600_000,
             )?,
             shard_id: name("shard_id", pick("shard_id", flags.shard_id, file.shard_id), "shard-1")?,
             redis_prefix: name(

@@ -101,6 +101,7 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
     let mut opts = ShardOptions { tick_hz: config.tick_hz, bots: config.bots, ..ShardOptions::default() };
     opts.net.bind = config.listen;
     opts.net.max_connections_per_ip = config.max_conns_per_ip as usize;
+    opts.net.slow_client_timeout = std::time::Duration::from_millis(u64::from(config.slow_client_ms));
     opts.shard_id = config.shard_id.clone();
     opts.slow_tick = config.slow_tick_ms.map(|ms| std::time::Duration::from_millis(u64::from(ms)));
     opts

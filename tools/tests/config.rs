@@ -107,3 +107,15 @@ fn tick_priority_is_off_by_default_and_checked() {
         assert_eq!(field_and_origin(e), ("tick_priority", "SHARD_TICK_PRIORITY".to_string()), "{bad}");
     }
 }
+
+#[test]
+fn slow_client_deadline_reaches_the_network_limits() {
+    let c = load(&[], &[]).unwrap();
+    assert_eq!(c.slow_client_ms, 5000);
+    let c = load(&[], &[("SHARD_SLOW_CLIENT_MS", "2500")]).unwrap();
+    let opts = tools::serve::options(&c);
+    assert_eq!(opts.net.slow_client_timeout, std::time::Duration::from_millis(2500));
+    assert_eq!(opts.net.validate(), Ok(()));
+    let e = load(&["--slow-client-ms", "0"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("slow_client_ms", "--slow-client-ms".to_string()));
+}
