@@ -148,6 +148,22 @@ fn col<T: rusqlite::types::FromSql>(row: &Row, i: usize, rec: &RecordRef) -> Res
     row.get(i).map_err(|e| BadRecord { record: rec.clone(), reason: e.to_string() })
 }
 
+/// Runs a players insert (`SQL_SAVE_PLAYER` or `SQL_CREATE_PLAYER`) for one record.
+fn write_player(stmt: &mut rusqlite::CachedStatement<'_>, p: &PlayerRecord) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        p.id,
+        p.name,
+        name_key(&p.name),
+        p.token_hash,
+        p.health,
+        p.hunger,
+        p.stamina,
+        p.xp_combat,
+        p.xp_crafting,
+        p.xp_gathering
+    ])
+}
+
 fn player_from_row(row: &Row) -> Result<PlayerRecord, BadRecord> {
     let id: i64 = row.get(0).unwrap_or_default();
     let rec = RecordRef::Player(id);
@@ -325,19 +341,7 @@ impl Backend for SqliteBackend {
             let mut stmt = tx.prepare_cached(SQL_SAVE_PLAYER).map_err(lite_err)?;
             let mut pos = tx.prepare_cached(SQL_SAVE_POSITION).map_err(lite_err)?;
             for p in players {
-                stmt.execute(params![
-                    p.id,
-                    p.name,
-                    name_key(&p.name),
-                    p.token_hash,
-                    p.health,
-                    p.hunger,
-                    p.stamina,
-                    p.xp_combat,
-                    p.xp_crafting,
-                    p.xp_gathering
-                ])
-                .map_err(lite_err)?;
+                write_player(&mut stmt, p).map_err(lite_err)?;
                 pos.execute(params![p.id, p.map, p.pos.x, p.pos.y]).map_err(lite_err)?;
             }
         }
@@ -377,20 +381,7 @@ impl Backend for SqliteBackend {
         let p = player;
         let claimed = tx
             .prepare_cached(SQL_CREATE_PLAYER)
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    p.id,
-                    p.name,
-                    name_key(&p.name),
-                    p.token_hash,
-                    p.health,
-                    p.hunger,
-                    p.stamina,
-                    p.xp_combat,
-                    p.xp_crafting,
-                    p.xp_gathering
-                ])
-            })
+            .and_then(|mut stmt| write_player(&mut stmt, p))
             .map_err(lite_err)?;
         if claimed == 0 {
             // The transaction rolls back on drop: nothing of this player persists.
