@@ -8,7 +8,7 @@ use game::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE, map_id};
 use game::movement::Terrain;
 use game::{Content, Controller, MapSim, SimConfig, SimParts, WorldLayout};
 use net::protocol::{
-    ChunkData, ChunkDrop, EntityEnter, EntityId, EntityUpdate, FrameBuilder, Order, OwnState,
+    ChunkData, ChunkDrop, EntityEnter, EntityId, EntityState, EntityUpdate, FrameBuilder, Order, OwnState,
     PROTOCOL_VERSION, ServerMessage, SessionToken, Welcome,
 };
 use std::sync::Arc;
@@ -54,7 +54,7 @@ fn welcomed() -> ClientWorld {
 }
 
 fn enter(id: u64, x: i32, vx: i16) -> EntityEnter {
-    EntityEnter { id: EntityId(id), kind: 1, x, y: 500, vx, vy: -2, hp: 10, flags: 0 }
+    EntityEnter { id: EntityId(id), kind: 1, state: EntityState { x, y: 500, vx, vy: -2, hp: 10, flags: 0 } }
 }
 
 #[test]
@@ -66,18 +66,23 @@ fn frames_enter_update_leave_and_extrapolate() {
     assert_eq!(w.position_at(EntityId(5), 13), Some((1_030, 494)), "x + vx·(tick − record tick)");
     assert_eq!(w.position_at(EntityId(1), 12), Some((9_006, 9_100)), "own from the frame head");
 
-    let upd = EntityUpdate { id: EntityId(5), x: 1_200, y: 600, vx: -4, vy: 0, hp: 9, flags: 2 };
+    let state = EntityState { x: 1_200, y: 600, vx: -4, vy: 0, hp: 9, flags: 2 };
+    let upd = EntityUpdate { id: EntityId(5), state };
     let ghost = EntityUpdate { id: EntityId(99), ..upd };
     assert_eq!(w.apply(&frame(12, 0, own, &[], &[upd, ghost], &[6, 77])), Ok(Applied::Frame { tick: 12 }));
     let e5 = w.entity(EntityId(5)).copied().unwrap();
-    assert_eq!((e5.kind, e5.x, e5.hp, e5.flags, e5.tick), (1, 1_200, 9, 2, 12), "update keeps the kind");
+    assert_eq!(
+        (e5.kind, e5.state.x, e5.state.hp, e5.state.flags, e5.tick),
+        (1, 1_200, 9, 2, 12),
+        "update keeps the kind"
+    );
     assert_eq!(w.position_at(EntityId(5), 15), Some((1_188, 600)));
     assert_eq!(w.entity(EntityId(6)), None, "left");
     assert_eq!((w.stats().unknown_updates, w.stats().unknown_leaves), (1, 1));
 
     // A re-enter overwrites the full state.
     w.apply(&frame(13, 0, own, &[EntityEnter { kind: 4, ..enter(5, 50, 0) }], &[], &[])).unwrap();
-    assert_eq!(w.entity(EntityId(5)).map(|e| (e.kind, e.x, e.tick)), Some((4, 50, 13)));
+    assert_eq!(w.entity(EntityId(5)).map(|e| (e.kind, e.state.x, e.tick)), Some((4, 50, 13)));
     assert_eq!(
         w.apply(&frame(13, 0, own, &[], &[], &[5])),
         Err(ClientWorldError::StaleFrame { tick: 13, newest: 13 })

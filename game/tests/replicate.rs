@@ -106,14 +106,16 @@ impl Model {
         assert!(self.received.insert(f.tick), "one frame per tick");
         for e in &f.enters {
             assert_ne!(e.id.0, self.own, "own character in enters");
-            let held = Held { kind: e.kind, x: e.x, y: e.y, vx: e.vx, vy: e.vy, hp: e.hp, tick: f.tick };
+            let s = &e.state;
+            let held = Held { kind: e.kind, x: s.x, y: s.y, vx: s.vx, vy: s.vy, hp: s.hp, tick: f.tick };
             self.entities.insert(e.id.0, held);
             self.entered_at.entry(e.id.0).or_insert(f.tick);
         }
         for u in &f.updates {
             assert_ne!(u.id.0, self.own, "own character in updates");
             let held = self.entities.get_mut(&u.id.0).expect("update of an entity the client holds");
-            (held.x, held.y, held.vx, held.vy, held.hp, held.tick) = (u.x, u.y, u.vx, u.vy, u.hp, f.tick);
+            let s = &u.state;
+            (held.x, held.y, held.vx, held.vy, held.hp, held.tick) = (s.x, s.y, s.vx, s.vy, s.hp, f.tick);
         }
         for l in &f.leaves {
             assert_ne!(l.0, self.own, "own character in leaves");

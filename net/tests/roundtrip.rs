@@ -68,13 +68,22 @@ fn own() -> impl Strategy<Value = OwnState> {
 }
 
 fn enter() -> impl Strategy<Value = EntityEnter> {
-    (entity(), any::<u16>(), any::<(i32, i32, i16, i16)>(), any::<(u16, u16)>())
-        .prop_map(|(id, kind, (x, y, vx, vy), (hp, flags))| EntityEnter { id, kind, x, y, vx, vy, hp, flags })
+    (entity(), any::<u16>(), any::<(i32, i32, i16, i16)>(), any::<(u16, u16)>()).prop_map(
+        |(id, kind, (x, y, vx, vy), (hp, flags))| EntityEnter {
+            id,
+            kind,
+            state: EntityState { x, y, vx, vy, hp, flags },
+        },
+    )
 }
 
 fn update() -> impl Strategy<Value = EntityUpdate> {
-    (entity(), any::<(i32, i32, i16, i16)>(), any::<(u16, u16)>())
-        .prop_map(|(id, (x, y, vx, vy), (hp, flags))| EntityUpdate { id, x, y, vx, vy, hp, flags })
+    (entity(), any::<(i32, i32, i16, i16)>(), any::<(u16, u16)>()).prop_map(
+        |(id, (x, y, vx, vy), (hp, flags))| EntityUpdate {
+            id,
+            state: EntityState { x, y, vx, vy, hp, flags },
+        },
+    )
 }
 
 fn frame() -> impl Strategy<Value = Frame> {
@@ -236,7 +245,8 @@ fn ack_window_says_which_frames_arrived() {
 
 #[test]
 fn shared_update_records_encode_like_pushed_ones() {
-    let u = EntityUpdate { id: EntityId(7), x: -3, y: 9, vx: 1, vy: -1, hp: 50, flags: 2 };
+    let u =
+        EntityUpdate { id: EntityId(7), state: EntityState { x: -3, y: 9, vx: 1, vy: -1, hp: 50, flags: 2 } };
     let own = OwnState::default();
     let mut a = FrameBuilder::new(1, 2, &own);
     a.push_update(&u);

@@ -54,7 +54,7 @@ fn players_log_in_see_each_other_move_and_come_back_where_they_left() {
     bob.pump(Duration::from_secs(2));
     let moved = bob.position().unwrap();
     alice.pump(Duration::from_secs(1));
-    let seen = alice.game.world().entity(bob_id).map(|e| (e.x, e.y)).expect("bob still in view");
+    let seen = alice.game.world().entity(bob_id).map(|e| (e.state.x, e.state.y)).expect("bob still in view");
     assert!(tiles(seen, moved) < 1.0, "alice sees bob where he is: {seen:?} vs {moved:?}");
     let last_applied = bob.game.world().own().unwrap().last_input_seq;
     assert_eq!(last_applied, 1, "the frame acknowledges the applied input");

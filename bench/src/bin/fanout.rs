@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use net::client::{Driver, DriverConfig, DriverEvent};
-use net::protocol::{EntityId, EntityUpdate, FrameBuilder, Hello, OwnState, SessionToken};
+use net::protocol::{EntityId, EntityState, EntityUpdate, FrameBuilder, Hello, OwnState, SessionToken};
 use net::{ConnId, Inbound, Outbound, Server, ServerConfig};
 
 fn main() {
@@ -36,7 +36,8 @@ fn frame_payload(tick: u64) -> net::Bytes {
     let own = OwnState { x: 1000, y: 2000, hp: 50, max_hp: 100, ..OwnState::default() };
     let mut b = FrameBuilder::new(tick, tick as u32, &own);
     for i in 0..6 {
-        let u = EntityUpdate { id: EntityId(i), x: 10 * i as i32, y: 7, hp: 9, ..EntityUpdate::default() };
+        let state = EntityState { x: 10 * i as i32, y: 7, hp: 9, ..EntityState::default() };
+        let u = EntityUpdate { id: EntityId(i), state };
         b.push_update(&u);
     }
     b.push_leave(EntityId(99));

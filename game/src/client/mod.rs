@@ -21,7 +21,7 @@ pub use chunk_cache::{CachedChunk, CachedObject, ChunkCache, ChunkInsert, ChunkR
 pub use clock::TickClock;
 pub use error::ClientWorldError;
 pub use predict::{MAX_PREDICT_TICKS, MISPREDICT_THRESHOLD, PredictionStats, Predictor};
-pub use world::{Applied, ClientWorld, EntityState, OwnView, Session, WorldStats};
+pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 
 use crate::content::Content;
 use net::protocol::{Ack, Input, Order, ServerMessage};

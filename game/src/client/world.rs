@@ -9,8 +9,8 @@ use crate::chunk_wire;
 use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout};
 use net::protocol::{
-    Ack, ChunkData, ChunkDrop, EntityEnter, EntityId, EntityUpdate, Frame, OwnState, PROTOCOL_VERSION,
-    Redirect, ServerMessage, SessionToken, Welcome,
+    Ack, ChunkData, ChunkDrop, EntityEnter, EntityId, EntityState, EntityUpdate, Frame, OwnState,
+    PROTOCOL_VERSION, Redirect, ServerMessage, SessionToken, Welcome,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,37 +32,27 @@ pub struct Session {
 
 /// What the client holds about another entity: its last record and the tick of that record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntityState {
+pub struct HeldEntity {
     /// Content-defined kind (from the enter record).
     pub kind: u16,
-    /// Position x at `tick`.
-    pub x: i32,
-    /// Position y at `tick`.
-    pub y: i32,
-    /// Velocity x, 1/256 tile per tick.
-    pub vx: i16,
-    /// Velocity y.
-    pub vy: i16,
-    /// Hit points.
-    pub hp: u16,
-    /// Game-defined flags.
-    pub flags: u16,
+    /// The state the last record carried.
+    pub state: EntityState,
     /// Tick of the frame that carried this record.
     pub tick: u64,
 }
 
-impl EntityState {
-    /// Position extrapolated to `tick`: `x + vx·(tick − record tick)` (the server's rule).
+impl HeldEntity {
+    /// Position extrapolated to `tick` with the server's dead reckoning
+    /// ([`EntityState::position_at`]; a tick before the record's is the record's position).
     pub fn position_at(&self, tick: u64) -> (i32, i32) {
-        let dt = i128::from(tick) - i128::from(self.tick);
-        (extrapolate(self.x, self.vx, dt), extrapolate(self.y, self.vy, dt))
+        saturate(self.state.position_at(tick.saturating_sub(self.tick)))
     }
 }
 
-/// `p + v·dt`, saturated into `i32`.
-fn extrapolate(p: i32, v: i16, dt: i128) -> i32 {
-    let moved = i128::from(p) + i128::from(v).saturating_mul(dt);
-    moved.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32
+/// A dead-reckoned position saturated into map coordinates.
+fn saturate((x, y): (i64, i64)) -> (i32, i32) {
+    let clamp = |v: i64| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+    (clamp(x), clamp(y))
 }
 
 /// The player's own authoritative state from the newest frame.
@@ -140,7 +130,7 @@ pub struct ClientWorld {
     layout: WorldLayout,
     session: Option<Session>,
     chunks: ChunkCache,
-    entities: HashMap<u64, EntityState>,
+    entities: HashMap<u64, HeldEntity>,
     own: Option<OwnView>,
     acks: AckTracker,
     redirect: Option<Redirect>,
@@ -220,9 +210,7 @@ impl ClientWorld {
     }
 
     fn enter(&mut self, e: &EntityEnter, tick: u64) {
-        let state =
-            EntityState { kind: e.kind, x: e.x, y: e.y, vx: e.vx, vy: e.vy, hp: e.hp, flags: e.flags, tick };
-        self.entities.insert(e.id.0, state);
+        self.entities.insert(e.id.0, HeldEntity { kind: e.kind, state: e.state, tick });
     }
 
     fn update(&mut self, u: &EntityUpdate, tick: u64) {
@@ -230,7 +218,7 @@ impl ClientWorld {
             self.stats.unknown_updates += 1;
             return;
         };
-        (s.x, s.y, s.vx, s.vy, s.hp, s.flags, s.tick) = (u.x, u.y, u.vx, u.vy, u.hp, u.flags, tick);
+        (s.state, s.tick) = (u.state, tick);
     }
 
     /// Checks that a chunk message is for the session's map and inside it.
@@ -293,12 +281,12 @@ impl ClientWorld {
     }
 
     /// Another entity's last record.
-    pub fn entity(&self, id: EntityId) -> Option<&EntityState> {
+    pub fn entity(&self, id: EntityId) -> Option<&HeldEntity> {
         self.entities.get(&id.0)
     }
 
     /// Every entity held, by wire id.
-    pub fn entities(&self) -> impl Iterator<Item = (EntityId, &EntityState)> {
+    pub fn entities(&self) -> impl Iterator<Item = (EntityId, &HeldEntity)> {
         self.entities.iter().map(|(&id, s)| (EntityId(id), s))
     }
 
@@ -314,8 +302,7 @@ impl ClientWorld {
             return Some(s.position_at(tick));
         }
         let own = self.own.filter(|_| self.player() == Some(id))?;
-        let dt = i128::from(tick) - i128::from(own.tick);
-        Some((extrapolate(own.state.x, own.state.vx, dt), extrapolate(own.state.y, own.state.vy, dt)))
+        Some(saturate(own.state.position_at(tick.saturating_sub(own.tick))))
     }
 
     /// The tick of the newest frame applied.

@@ -5,8 +5,8 @@
 
 use super::select::score;
 use super::snapshot::Snapshot;
-use super::state::{Baseline, EntityState};
-use net::protocol::Ack;
+use super::state::Baseline;
+use net::protocol::{Ack, EntityState};
 
 /// The kind of a record in a Frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -3,9 +3,8 @@
 
 use super::known::{Candidate, Known, SendKind};
 use super::snapshot::Snapshot;
-use super::state::EntityState;
 use crate::geom::TILE;
-use net::protocol::{ENTER_RECORD_LEN, EntityId, FrameBuilder, UPDATE_RECORD_LEN};
+use net::protocol::{ENTER_RECORD_LEN, EntityId, EntityState, FrameBuilder, UPDATE_RECORD_LEN};
 use std::cmp::Reverse;
 
 /// Bytes of a leave record.
@@ -42,7 +41,12 @@ pub(crate) fn score(kind: SendKind, age: u64, state: Option<&EntityState>, (x, y
     let Some(s) = state.filter(|_| kind != SendKind::Leave) else { return age };
     let dx = (i64::from(s.x) - i64::from(x)).abs();
     let dy = (i64::from(s.y) - i64::from(y)).abs();
-    age.saturating_add(s.speed() * SPEED_WEIGHT) - dx.max(dy)
+    age.saturating_add(speed(s) * SPEED_WEIGHT) - dx.max(dy)
+}
+
+/// Speed for prioritising: |vx| + |vy|.
+fn speed(s: &EntityState) -> i64 {
+    i64::from(s.vx).abs() + i64::from(s.vy).abs()
 }
 
 /// Wire size of a record.

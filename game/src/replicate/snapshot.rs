@@ -4,12 +4,12 @@
 //! sort so a client gathers its area by reading a few contiguous ranges instead of scanning
 //! everyone.
 
-use super::state::{CHARACTER_FLAGS, CHARACTER_HP, EntityState, KIND_BOT, KIND_PLAYER, order_code, velocity};
+use super::state::{CHARACTER_FLAGS, CHARACTER_HP, KIND_BOT, KIND_PLAYER, order_code, velocity};
 use crate::MapSim;
 use crate::geom::MapGeometry;
 use crate::sim::Controller;
 use engine::Entity;
-use net::protocol::{EntityEnter, EntityId, EntityUpdate, UPDATE_RECORD_LEN};
+use net::protocol::{EntityEnter, EntityId, EntityState, EntityUpdate, UPDATE_RECORD_LEN};
 
 /// No snapshot position (an entity index without a character this tick).
 const NOWHERE: u32 = u32::MAX;
@@ -226,14 +226,11 @@ impl Snapshot {
 impl Character {
     /// Its enter record (full state).
     pub fn enter(&self) -> EntityEnter {
-        let s = &self.state;
-        let (x, y, vx, vy, hp, flags) = (s.x, s.y, s.vx, s.vy, s.hp, s.flags);
-        EntityEnter { id: EntityId(self.id), kind: self.kind, x, y, vx, vy, hp, flags }
+        EntityEnter { id: EntityId(self.id), kind: self.kind, state: self.state }
     }
 
     /// Its update record.
     fn update(&self) -> EntityUpdate {
-        let s = &self.state;
-        EntityUpdate { id: EntityId(self.id), x: s.x, y: s.y, vx: s.vx, vy: s.vy, hp: s.hp, flags: s.flags }
+        EntityUpdate { id: EntityId(self.id), state: self.state }
     }
 }

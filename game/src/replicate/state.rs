@@ -1,7 +1,9 @@
-//! The replicated state of one character as the wire carries it, the order codes of the Frame
-//! head, and the dead-reckoning rule that decides when a client's copy is too far off.
+//! What the replicator reports for a character until gameplay defines it (hp, flags), the order
+//! codes of the Frame head, and the drift test: when a client's copy, dead-reckoned by the one
+//! protocol rule ([`EntityState::position_at`]), is too far off.
 
 use crate::orders::Order;
+use net::protocol::EntityState;
 
 /// Enter-record kind of a player's character.
 pub const KIND_PLAYER: u16 = 1;
@@ -17,35 +19,6 @@ pub(crate) const CHARACTER_FLAGS: u16 = 0;
 /// A velocity change larger than this (1/256 tile per tick, either axis) is sent at once.
 const VELOCITY_SLACK: i32 = 2;
 
-/// One character's quantized state as a client holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct EntityState {
-    /// Position x, 1/256 tile.
-    pub x: i32,
-    /// Position y, 1/256 tile.
-    pub y: i32,
-    /// Displacement since the previous tick, x.
-    pub vx: i16,
-    /// Displacement since the previous tick, y.
-    pub vy: i16,
-    /// Hit points.
-    pub hp: u16,
-    /// Game-defined flags.
-    pub flags: u16,
-}
-
-impl EntityState {
-    /// True when the velocity is zero on both axes.
-    fn is_still(&self) -> bool {
-        self.vx == 0 && self.vy == 0
-    }
-
-    /// Speed for prioritising: |vx| + |vy|.
-    pub fn speed(&self) -> i64 {
-        i64::from(self.vx).abs() + i64::from(self.vy).abs()
-    }
-}
-
 /// A state a client holds (or will hold) together with the tick it describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Baseline {
@@ -60,15 +33,11 @@ impl Baseline {
     /// `tolerance` on an axis, or its velocity, hp or flags changed noticeably.
     pub fn drifted(&self, now: &EntityState, tick: u64, tolerance: i32) -> bool {
         let base = &self.state;
-        // A 16-bit velocity times a gap of at most 2^32 ticks cannot overflow an i64.
-        let dt = tick.saturating_sub(self.tick).min(u64::from(u32::MAX)) as i64;
-        let off = |pos: i32, base_pos: i32, v: i16| {
-            let predicted = i64::from(base_pos) + i64::from(v) * dt;
-            (i64::from(pos) - predicted).abs() > i64::from(tolerance)
-        };
+        let (px, py) = base.position_at(tick.saturating_sub(self.tick));
+        let off = |pos: i32, predicted: i64| (i64::from(pos) - predicted).abs() > i64::from(tolerance);
         let turned = |a: i16, b: i16| (i32::from(a) - i32::from(b)).abs() > VELOCITY_SLACK;
-        off(now.x, base.x, base.vx)
-            || off(now.y, base.y, base.vy)
+        off(now.x, px)
+            || off(now.y, py)
             || turned(now.vx, base.vx)
             || turned(now.vy, base.vy)
             || now.is_still() != base.is_still()

@@ -8,7 +8,7 @@ use super::wire::{
 };
 use super::{
     DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, clamp_str, expect_end, msg_type,
-    read_fixed, take_str,
+    order_code, read_fixed, take_str,
 };
 
 /// First message of a session.
@@ -43,6 +43,27 @@ pub enum Order {
     },
     /// Attack an entity.
     Attack(EntityId),
+}
+
+impl Order {
+    /// Its kind on the wire ([`order_code`]).
+    pub fn code(&self) -> u8 {
+        match self {
+            Order::Stop => order_code::STOP,
+            Order::MoveTo { .. } => order_code::MOVE_TO,
+            Order::Follow(_) => order_code::FOLLOW,
+            Order::Interact { .. } => order_code::INTERACT,
+            Order::Attack(_) => order_code::ATTACK,
+        }
+    }
+
+    /// Its target entity, [`EntityId::NONE`] for orders without one.
+    pub fn target(&self) -> EntityId {
+        match *self {
+            Order::Stop | Order::MoveTo { .. } => EntityId::NONE,
+            Order::Follow(t) | Order::Interact { target: t, .. } | Order::Attack(t) => t,
+        }
+    }
 }
 
 /// A sequenced player input (used for client-side prediction).
@@ -238,17 +259,12 @@ fn decode_hello(body: &[u8]) -> Result<Hello, DecodeError> {
 }
 
 fn input_wire(i: &Input) -> InputWire {
-    let mut w = InputWire { seq: U32::new(i.seq), ..InputWire::default() };
+    let mut w = InputWire { seq: U32::new(i.seq), order: i.order.code(), ..InputWire::default() };
+    w.target = U64::new(i.order.target().0);
     match i.order {
-        Order::Stop => w.order = 0,
-        Order::MoveTo { x, y } => {
-            w.order = 1;
-            w.x = I32::new(x);
-            w.y = I32::new(y);
-        }
-        Order::Follow(t) => (w.order, w.target) = (2, U64::new(t.0)),
-        Order::Interact { target, action } => (w.order, w.target, w.action) = (3, U64::new(target.0), action),
-        Order::Attack(t) => (w.order, w.target) = (4, U64::new(t.0)),
+        Order::MoveTo { x, y } => (w.x, w.y) = (I32::new(x), I32::new(y)),
+        Order::Interact { action, .. } => w.action = action,
+        Order::Stop | Order::Follow(_) | Order::Attack(_) => {}
     }
     w
 }
@@ -258,11 +274,11 @@ fn decode_input(body: &[u8]) -> Result<Input, DecodeError> {
     expect_end(msg_type::INPUT, rest)?;
     let target = EntityId(w.target.get());
     let order = match w.order {
-        0 => Order::Stop,
-        1 => Order::MoveTo { x: w.x.get(), y: w.y.get() },
-        2 => Order::Follow(target),
-        3 => Order::Interact { target, action: w.action },
-        4 => Order::Attack(target),
+        order_code::STOP => Order::Stop,
+        order_code::MOVE_TO => Order::MoveTo { x: w.x.get(), y: w.y.get() },
+        order_code::FOLLOW => Order::Follow(target),
+        order_code::INTERACT => Order::Interact { target, action: w.action },
+        order_code::ATTACK => Order::Attack(target),
         other => return Err(DecodeError::InvalidEnum { field: "order", value: other.into() }),
     };
     Ok(Input { seq: w.seq.get(), order })

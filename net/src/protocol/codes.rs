@@ -1,4 +1,5 @@
-//! WebSocket close codes and `Error` message codes used by protocol v1 (documented in the spec).
+//! WebSocket close codes, `Error` message codes and order kinds used by protocol v1 (documented in
+//! the spec).
 
 /// WebSocket close codes sent by the server, with the reason text in the close frame.
 pub mod close_code {
@@ -42,4 +43,18 @@ pub mod error_code {
     pub const DUPLICATE_HELLO: u16 = 2;
     /// First code of the range 100..=65535 reserved for the game layer.
     pub const GAME_FIRST: u16 = 100;
+}
+
+/// Order kinds: `Input.order` and the Frame head's `own.order`.
+pub mod order_code {
+    /// Stop (the character is idle).
+    pub const STOP: u8 = 0;
+    /// Walk to a point.
+    pub const MOVE_TO: u8 = 1;
+    /// Follow an entity.
+    pub const FOLLOW: u8 = 2;
+    /// Interact with an entity.
+    pub const INTERACT: u8 = 3;
+    /// Attack an entity.
+    pub const ATTACK: u8 = 4;
 }

@@ -4,8 +4,9 @@ use bytes::Bytes;
 use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{I16, I32, U16, U32, U64};
 
+use super::state::dead_reckon;
 use super::wire::{EntityEnterWire, EntityUpdateWire, FrameHeadWire, OwnStateWire};
-use super::{DecodeError, EntityId, expect_end, msg_type, read_fixed};
+use super::{DecodeError, EntityId, EntityState, expect_end, msg_type, read_fixed};
 
 /// The player's own authoritative state (for prediction reconciliation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,18 +38,8 @@ pub struct EntityEnter {
     pub id: EntityId,
     /// Content-defined kind.
     pub kind: u16,
-    /// Position x, 1/256 tile.
-    pub x: i32,
-    /// Position y, 1/256 tile.
-    pub y: i32,
-    /// Velocity x, 1/256 tile per tick.
-    pub vx: i16,
-    /// Velocity y, 1/256 tile per tick.
-    pub vy: i16,
-    /// Hit points.
-    pub hp: u16,
-    /// Game-defined flags.
-    pub flags: u16,
+    /// Its state.
+    pub state: EntityState,
 }
 
 /// A change of an entity the client already knows.
@@ -56,18 +47,8 @@ pub struct EntityEnter {
 pub struct EntityUpdate {
     /// Entity id.
     pub id: EntityId,
-    /// Position x, 1/256 tile.
-    pub x: i32,
-    /// Position y, 1/256 tile.
-    pub y: i32,
-    /// Velocity x, 1/256 tile per tick.
-    pub vx: i16,
-    /// Velocity y, 1/256 tile per tick.
-    pub vy: i16,
-    /// Hit points.
-    pub hp: u16,
-    /// Game-defined flags.
-    pub flags: u16,
+    /// Its new state.
+    pub state: EntityState,
 }
 
 /// A decoded `Frame`.
@@ -85,6 +66,14 @@ pub struct Frame {
     pub updates: Vec<EntityUpdate>,
     /// Entities leaving the area.
     pub leaves: Vec<EntityId>,
+}
+
+impl OwnState {
+    /// Position `ticks` after the frame's tick, by the same dead reckoning as
+    /// [`EntityState::position_at`].
+    pub fn position_at(&self, ticks: u64) -> (i64, i64) {
+        (dead_reckon(self.x, self.vx, ticks), dead_reckon(self.y, self.vy, ticks))
+    }
 }
 
 fn own_wire(o: &OwnState) -> OwnStateWire {
@@ -116,53 +105,19 @@ fn own_from(w: &OwnStateWire) -> OwnState {
 }
 
 fn enter_wire(e: &EntityEnter) -> EntityEnterWire {
-    EntityEnterWire {
-        id: U64::new(e.id.0),
-        kind: U16::new(e.kind),
-        x: I32::new(e.x),
-        y: I32::new(e.y),
-        vx: I16::new(e.vx),
-        vy: I16::new(e.vy),
-        hp: U16::new(e.hp),
-        flags: U16::new(e.flags),
-    }
+    EntityEnterWire { id: U64::new(e.id.0), kind: U16::new(e.kind), state: e.state.to_wire() }
 }
 
 fn enter_from(w: &EntityEnterWire) -> EntityEnter {
-    EntityEnter {
-        id: EntityId(w.id.get()),
-        kind: w.kind.get(),
-        x: w.x.get(),
-        y: w.y.get(),
-        vx: w.vx.get(),
-        vy: w.vy.get(),
-        hp: w.hp.get(),
-        flags: w.flags.get(),
-    }
+    EntityEnter { id: EntityId(w.id.get()), kind: w.kind.get(), state: EntityState::from_wire(&w.state) }
 }
 
 fn update_wire(u: &EntityUpdate) -> EntityUpdateWire {
-    EntityUpdateWire {
-        id: U64::new(u.id.0),
-        x: I32::new(u.x),
-        y: I32::new(u.y),
-        vx: I16::new(u.vx),
-        vy: I16::new(u.vy),
-        hp: U16::new(u.hp),
-        flags: U16::new(u.flags),
-    }
+    EntityUpdateWire { id: U64::new(u.id.0), state: u.state.to_wire() }
 }
 
 fn update_from(w: &EntityUpdateWire) -> EntityUpdate {
-    EntityUpdate {
-        id: EntityId(w.id.get()),
-        x: w.x.get(),
-        y: w.y.get(),
-        vx: w.vx.get(),
-        vy: w.vy.get(),
-        hp: w.hp.get(),
-        flags: w.flags.get(),
-    }
+    EntityUpdate { id: EntityId(w.id.get()), state: EntityState::from_wire(&w.state) }
 }
 
 /// Builds an encoded `Frame` record by record, without an intermediate `Frame` value.

@@ -9,18 +9,20 @@ mod codes;
 mod error;
 mod frame;
 mod server_msg;
+mod state;
 pub mod wire;
 
 pub use client_msg::{
     Ack, ClientMessage, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup, encode_hello_with_version,
 };
-pub use codes::{close_code, error_code};
+pub use codes::{close_code, error_code, order_code};
 pub use error::DecodeError;
 pub use frame::{
     ENTER_RECORD_LEN, EntityEnter, EntityUpdate, FRAME_HEAD_LEN, Frame, FrameBuilder, OwnState,
     UPDATE_RECORD_LEN,
 };
 pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, Welcome};
+pub use state::{EntityState, MAX_RECKON_TICKS, dead_reckon};
 
 /// The protocol version this crate speaks; sent in `Hello` and echoed in `Welcome`.
 pub const PROTOCOL_VERSION: u16 = 1;

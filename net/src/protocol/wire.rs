@@ -194,16 +194,12 @@ pub struct FrameHeadWire {
     pub leaves: U16,
 }
 
-/// An entity entering the client's area, with its full state. 26 bytes.
+/// An entity's state inside enter and update records. 16 bytes.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
 )]
 #[repr(C)]
-pub struct EntityEnterWire {
-    /// Entity id.
-    pub id: U64,
-    /// Entity kind (content-defined).
-    pub kind: U16,
+pub struct EntityStateWire {
     /// Position x, 1/256 tile.
     pub x: I32,
     /// Position y, 1/256 tile.
@@ -218,6 +214,20 @@ pub struct EntityEnterWire {
     pub flags: U16,
 }
 
+/// An entity entering the client's area, with its full state. 26 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct EntityEnterWire {
+    /// Entity id.
+    pub id: U64,
+    /// Entity kind (content-defined).
+    pub kind: U16,
+    /// Its state.
+    pub state: EntityStateWire,
+}
+
 /// A change to an entity already known to the client. 24 bytes.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
@@ -226,18 +236,8 @@ pub struct EntityEnterWire {
 pub struct EntityUpdateWire {
     /// Entity id.
     pub id: U64,
-    /// Position x, 1/256 tile.
-    pub x: I32,
-    /// Position y, 1/256 tile.
-    pub y: I32,
-    /// Velocity x, 1/256 tile per tick.
-    pub vx: I16,
-    /// Velocity y, 1/256 tile per tick.
-    pub vy: I16,
-    /// Hit points.
-    pub hp: U16,
-    /// State flags.
-    pub flags: U16,
+    /// Its state.
+    pub state: EntityStateWire,
 }
 
 /// `ChunkData` (0x83) fixed part; followed by the zstd-compressed chunk (rest of message). 20 bytes.
@@ -328,6 +328,7 @@ mod tests {
         assert_eq!(size_of::<WelcomeWire>(), 56);
         assert_eq!(size_of::<OwnStateWire>(), 26);
         assert_eq!(size_of::<FrameHeadWire>(), 44);
+        assert_eq!(size_of::<EntityStateWire>(), 16);
         assert_eq!(size_of::<EntityEnterWire>(), 26);
         assert_eq!(size_of::<EntityUpdateWire>(), 24);
         assert_eq!(size_of::<ChunkDataWire>(), 20);

@@ -179,8 +179,8 @@ impl Bot {
     fn pick_entity(&mut self) -> Option<EntityId> {
         let world = self.game.world();
         let (own, player) = (world.own()?, world.player());
-        let near = |s: &game::client::EntityState| {
-            let (dx, dy) = (i64::from(s.x - own.state.x), i64::from(s.y - own.state.y));
+        let near = |s: &game::client::HeldEntity| {
+            let (dx, dy) = (i64::from(s.state.x - own.state.x), i64::from(s.state.y - own.state.y));
             dx * dx + dy * dy <= i64::from(FOLLOW_PICK_RANGE).pow(2)
         };
         let n = world.entities().filter(|&(id, s)| Some(id) != player && near(s)).count();
