@@ -23,7 +23,9 @@ pub mod session;
 pub mod shard;
 pub mod sim;
 pub mod spawn;
+pub mod steering;
 mod systems;
+pub mod wire;
 pub mod world_view;
 pub mod worldgen;
 

@@ -1,61 +1,9 @@
 //! Orders (§6): what a character was told to do, how it persists across ticks, and the hooks
 //! that interact and attack call (filled with gameplay by a later issue).
 
-use crate::content::CharacterRules;
-use crate::movement::StepInput;
 use engine::{Commands, Entity, World};
 
-/// Gap a follower keeps from its target, edge to edge (1/256 tile).
-pub const FOLLOW_GAP: i32 = 16;
-
-/// Where a character steers for its order and how close it stops: what the orders system writes
-/// into steering each tick. Shared with client prediction so both step identically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Goal {
-    /// Goal x (1/256 tile).
-    pub x: i32,
-    /// Goal y.
-    pub y: i32,
-    /// Stop once this close to the goal, centre to centre.
-    pub stop_dist: i32,
-}
-
-impl Goal {
-    /// A move-to order: walk onto the point itself.
-    pub fn move_to(x: i32, y: i32) -> Goal {
-        Goal { x, y, stop_dist: 0 }
-    }
-
-    /// A follow order: walk toward the target until [`FOLLOW_GAP`] apart, edge to edge.
-    pub fn follow((x, y): (i32, i32), radius: i32, target_radius: i32) -> Goal {
-        Goal { x, y, stop_dist: radius + target_radius + FOLLOW_GAP }
-    }
-
-    /// An interact or attack order: walk toward the target until within `reach`
-    /// (see [`action_reach`]).
-    pub fn approach((x, y): (i32, i32), reach: i32) -> Goal {
-        Goal { x, y, stop_dist: reach }
-    }
-
-    /// The movement request of a character with `rules` standing at `pos` and steering here.
-    pub fn step_input(&self, rules: &CharacterRules, (x, y): (i32, i32)) -> StepInput {
-        StepInput {
-            x,
-            y,
-            radius: rules.radius,
-            speed: rules.max_speed,
-            goal_x: self.x,
-            goal_y: self.y,
-            stop_dist: self.stop_dist,
-        }
-    }
-}
-
-/// Centre-to-centre distance at which an interact or attack order acts on a target of
-/// `target_radius`: both radii plus the content's interact range.
-pub fn action_reach(rules: &CharacterRules, target_radius: i32) -> i32 {
-    rules.radius + target_radius + rules.interact_range
-}
+pub use crate::steering::{FOLLOW_GAP, Goal, action_reach};
 
 /// An order a client (or a bot's policy) gives a character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

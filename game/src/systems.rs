@@ -8,9 +8,10 @@ use crate::chunks::ChunkTable;
 use crate::content::CharacterRules;
 use crate::content::Content;
 use crate::error::GameError;
-use crate::movement::{Circle, dist, step};
-use crate::orders::{ActionKind, ActionResult, Goal, Impossible, Order, OrderSlot, Outcome, action_reach};
+use crate::movement::{Circle, step};
+use crate::orders::{ActionKind, ActionResult, Goal, Impossible, Order, OrderSlot, Outcome};
 use crate::sim::{Keys, Moved, Objects, SimConfig, Steer};
+use crate::steering::{Aim, Steering, steer};
 use engine::{Column, Entity, Schedule, SortedGrid};
 use rayon::prelude::*;
 
@@ -82,6 +83,11 @@ impl Lookup<'_> {
         Some((g.x, g.y, r))
     }
 
+    /// The shared order → steering rule ([`steer`]) with this map's rules.
+    fn steer(&self, aim: Aim, pos: (i32, i32)) -> Steering {
+        steer(aim, pos, &self.rules.character, self.rules.config.follow_range)
+    }
+
     fn plan(&self, me: Entity, pos: (i32, i32), o: &mut OrderSlot, s: &mut Steer) {
         s.action = None;
         if s.seq != o.seq {
@@ -90,9 +96,11 @@ impl Lookup<'_> {
         let stuck = s.stuck >= self.rules.config.stuck_ticks;
         match o.current {
             Order::Idle => s.active = false,
-            Order::MoveTo { x, y } if pos == (x, y) => end(o, s, Outcome::Done),
-            Order::MoveTo { .. } if stuck => end(o, s, Outcome::Impossible(Impossible::Blocked)),
-            Order::MoveTo { x, y } => go(s, Goal::move_to(x, y)),
+            Order::MoveTo { x, y } => match self.steer(Aim::Point(x, y), pos) {
+                Steering::Go(_) if stuck => end(o, s, Outcome::Impossible(Impossible::Blocked)),
+                Steering::Go(g) => go(s, g),
+                Steering::Arrived | Steering::OutOfRange => end(o, s, Outcome::Done),
+            },
             Order::Follow { target } => self.follow(me, pos, target, o, s),
             Order::Interact { target } => self.act(me, pos, target, ActionKind::Interact, o, s),
             Order::Attack { target } => self.act(me, pos, target, ActionKind::Attack, o, s),
@@ -101,12 +109,13 @@ impl Lookup<'_> {
 
     fn follow(&self, me: Entity, pos: (i32, i32), target: Entity, o: &mut OrderSlot, s: &mut Steer) {
         let Some((tx, ty, tr)) = self.checked_target(me, target, o, s) else { return };
-        let d = dist(i64::from(tx - pos.0), i64::from(ty - pos.1));
-        if d > i64::from(self.rules.config.follow_range) {
-            return end(o, s, Outcome::Impossible(Impossible::TooFar));
+        match self.steer(Aim::Follow { at: (tx, ty), radius: tr }, pos) {
+            Steering::Go(g) => {
+                go(s, g);
+                s.stuck = 0;
+            }
+            Steering::Arrived | Steering::OutOfRange => end(o, s, Outcome::Impossible(Impossible::TooFar)),
         }
-        go(s, Goal::follow((tx, ty), self.rules.character.radius, tr));
-        s.stuck = 0;
     }
 
     fn act(
@@ -119,14 +128,15 @@ impl Lookup<'_> {
         s: &mut Steer,
     ) {
         let Some((tx, ty, tr)) = self.checked_target(me, target, o, s) else { return };
-        let reach = action_reach(&self.rules.character, tr);
-        if dist(i64::from(tx - pos.0), i64::from(ty - pos.1)) <= i64::from(reach) {
-            s.active = false;
-            s.action = Some(kind);
-        } else if s.stuck >= self.rules.config.stuck_ticks {
-            end(o, s, Outcome::Impossible(Impossible::Blocked));
-        } else {
-            go(s, Goal::approach((tx, ty), reach));
+        match self.steer(Aim::Act { at: (tx, ty), radius: tr }, pos) {
+            Steering::Go(_) if s.stuck >= self.rules.config.stuck_ticks => {
+                end(o, s, Outcome::Impossible(Impossible::Blocked))
+            }
+            Steering::Go(g) => go(s, g),
+            Steering::Arrived | Steering::OutOfRange => {
+                s.active = false;
+                s.action = Some(kind);
+            }
         }
     }
 

@@ -8,9 +8,9 @@ use super::world::ClientWorld;
 use crate::content::CharacterRules;
 use crate::geom::TILE;
 use crate::movement::{Circle, dist, step};
-use crate::orders::{Goal, action_reach};
 use crate::sim::SimConfig;
-use net::protocol::{EntityId, Frame, Input, Order};
+use crate::steering::{Aim, Goal, Steering, steer};
+use net::protocol::{EntityId, Frame, Input, Order, order_code};
 use std::collections::VecDeque;
 
 /// A prediction further than this from the authoritative position counts as mispredicted
@@ -20,9 +20,6 @@ pub const MISPREDICT_THRESHOLD: i64 = (TILE / 8) as i64;
 pub const MAX_PREDICT_TICKS: u64 = 64;
 /// Most unapplied inputs kept (the oldest are forgotten past this).
 const MAX_PENDING: usize = 256;
-
-/// Wire order kinds (`Frame.own.order`, `Input.order`).
-const KIND_STOP: u8 = 0;
 
 /// Misprediction counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -179,8 +176,8 @@ impl Predictor {
             return Some(p.input.order);
         }
         let applied = self.applied?;
-        let (kind, target) = order_kind(&applied);
-        (base.order_kind != KIND_STOP && kind == base.order_kind && target == base.order_target)
+        let (kind, target) = (applied.code(), applied.target());
+        (base.order_kind != order_code::STOP && kind == base.order_kind && target == base.order_target)
             .then_some(applied)
     }
 
@@ -194,23 +191,24 @@ impl Predictor {
         (out.x, out.y)
     }
 
-    /// The steering goal of `order` at tick `t`, as the server's orders system computes it
-    /// (targets are read where they stood after tick `t − 1`); `None` when not moving.
+    /// The steering goal of `order` at tick `t` by the server's rule ([`steer`]; targets are
+    /// read where they stood after tick `t − 1`); `None` when not moving.
     fn goal(&self, world: &ClientWorld, order: Order, pos: (i32, i32), t: u64) -> Option<Goal> {
-        match order {
-            Order::Stop => None,
-            Order::MoveTo { x, y } => (pos != (x, y)).then(|| Goal::move_to(x, y)),
+        let aim = match order {
+            Order::Stop => return None,
+            Order::MoveTo { x, y } => Aim::Point(x, y),
             Order::Follow(target) => {
-                let (tp, tr) = self.target(world, target, t)?;
-                let d = dist(i64::from(tp.0 - pos.0), i64::from(tp.1 - pos.1));
-                (d <= i64::from(self.follow_range)).then(|| Goal::follow(tp, self.rules.radius, tr))
+                let (at, radius) = self.target(world, target, t)?;
+                Aim::Follow { at, radius }
             }
             Order::Interact { target, .. } | Order::Attack(target) => {
-                let (tp, tr) = self.target(world, target, t)?;
-                let reach = action_reach(&self.rules, tr);
-                let d = dist(i64::from(tp.0 - pos.0), i64::from(tp.1 - pos.1));
-                (d > i64::from(reach)).then(|| Goal::approach(tp, reach))
+                let (at, radius) = self.target(world, target, t)?;
+                Aim::Act { at, radius }
             }
+        };
+        match steer(aim, pos, &self.rules, self.follow_range) {
+            Steering::Go(goal) => Some(goal),
+            Steering::Arrived | Steering::OutOfRange => None,
         }
     }
 
@@ -225,16 +223,5 @@ impl Predictor {
         }
         let s = world.entity(target)?;
         Some((s.position_at(t.saturating_sub(1)), self.rules.radius))
-    }
-}
-
-/// Wire kind and target of an order (`Input.order` values).
-fn order_kind(o: &Order) -> (u8, EntityId) {
-    match *o {
-        Order::Stop => (0, EntityId::NONE),
-        Order::MoveTo { .. } => (1, EntityId::NONE),
-        Order::Follow(t) => (2, t),
-        Order::Interact { target, .. } => (3, target),
-        Order::Attack(t) => (4, t),
     }
 }

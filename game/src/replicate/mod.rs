@@ -17,8 +17,8 @@ mod select;
 mod snapshot;
 mod state;
 
+pub use crate::wire::{KIND_BOT, KIND_PLAYER};
 pub use config::{CREDIT_TICKS, FREE_AREA_TICKS, MIN_FRAME_BYTES, ReplicationConfig, ReplicationStats};
-pub use state::{KIND_BOT, KIND_PLAYER};
 
 use crate::MapSim;
 use chunk_cache::ChunkCache;

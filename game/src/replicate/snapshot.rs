@@ -4,10 +4,11 @@
 //! sort so a client gathers its area by reading a few contiguous ranges instead of scanning
 //! everyone.
 
-use super::state::{CHARACTER_FLAGS, CHARACTER_HP, KIND_BOT, KIND_PLAYER, order_code, velocity};
+use super::state::{CHARACTER_FLAGS, CHARACTER_HP, velocity};
 use crate::MapSim;
 use crate::geom::MapGeometry;
 use crate::sim::Controller;
+use crate::wire::{KIND_BOT, KIND_PLAYER, order_code};
 use engine::Entity;
 use net::protocol::{EntityEnter, EntityId, EntityState, EntityUpdate, UPDATE_RECORD_LEN};
 

@@ -1,14 +1,8 @@
-//! What the replicator reports for a character until gameplay defines it (hp, flags), the order
-//! codes of the Frame head, and the drift test: when a client's copy, dead-reckoned by the one
+//! What the replicator reports for a character until gameplay defines it (hp, flags), its
+//! velocity, and the drift test: when a client's copy, dead-reckoned by the one
 //! protocol rule ([`EntityState::position_at`]), is too far off.
 
-use crate::orders::Order;
 use net::protocol::EntityState;
-
-/// Enter-record kind of a player's character.
-pub const KIND_PLAYER: u16 = 1;
-/// Enter-record kind of a bot.
-pub const KIND_BOT: u16 = 2;
 
 /// Hit points every character reports until a health column exists (the one place to change).
 pub(crate) const CHARACTER_HP: u16 = 100;
@@ -44,19 +38,6 @@ impl Baseline {
             || now.hp != base.hp
             || now.flags != base.flags
     }
-}
-
-/// The Input order code of `order` (0 stop/idle, 1 move-to, 2 follow, 3 interact, 4 attack) and
-/// its target's wire id (0 = none).
-pub(crate) fn order_code(order: &Order) -> (u8, u64) {
-    let code = match order {
-        Order::Idle => 0,
-        Order::MoveTo { .. } => 1,
-        Order::Follow { .. } => 2,
-        Order::Interact { .. } => 3,
-        Order::Attack { .. } => 4,
-    };
-    (code, order.target().map_or(0, |t| t.to_bits()))
 }
 
 /// A displacement as a wire velocity; a jump that does not fit (a teleport) counts as still.

@@ -28,23 +28,7 @@ pub const STARTER_KIT: &[(u32, u32)] = &[(1, 1), (2, 20)];
 /// Hit points of a new character.
 pub const START_HEALTH: i32 = 100;
 
-/// Game close codes (4100–4999) a login can end with.
-pub mod close {
-    /// Wrong or missing session token for an existing name.
-    pub const WRONG_TOKEN: u16 = 4100;
-    /// No spawn spot could be found.
-    pub const SPAWN_FAILED: u16 = 4101;
-    /// Storage is unavailable or too slow; try again later.
-    pub const TRY_LATER: u16 = 4102;
-    /// The same character logged in on another connection.
-    pub const REPLACED: u16 = 4103;
-    /// The character's map is simulated by no reachable shard.
-    pub const MAP_UNAVAILABLE: u16 = 4104;
-    /// The name is empty or not acceptable.
-    pub const BAD_NAME: u16 = 4105;
-    /// The shard is shutting down.
-    pub const SHUTTING_DOWN: u16 = 1001;
-}
+pub use crate::wire::close;
 
 /// A login gives up after this long (storage down or overloaded).
 pub const LOGIN_TIMEOUT_MS: u64 = 30_000;

@@ -1,26 +1,19 @@
 //! Players online on this shard: who is behind which connection and character, and the
-//! translation of their wire orders into validated game orders. The server only ever takes
+//! validation of their wire orders (translated by [`crate::wire`]). The server only ever takes
 //! intentions (orders) from a client, never positions: where a character is comes from the
 //! simulation alone, so no client can put itself where it could not have walked.
 
 use crate::geom::CHUNK_UNITS;
 use crate::orders::Order;
 use crate::sim::MapSim;
+use crate::wire::order_from_wire;
 use engine::Entity;
 use net::ConnId;
 use net::protocol::{EntityId, Order as WireOrder};
 use std::collections::HashMap;
 use store::PlayerRecord;
 
-/// Game error codes (Error message; the connection stays open).
-pub mod error {
-    /// The order is not valid (target outside the map or too far away).
-    pub const INVALID_ORDER: u16 = 100;
-    /// The order's target entity does not exist here.
-    pub const NO_SUCH_TARGET: u16 = 101;
-    /// The request is not available on this server yet (crafting and items: issue #7).
-    pub const NOT_AVAILABLE: u16 = 102;
-}
+pub use crate::wire::error;
 
 /// Farthest move-to target from the character: three chunks, beyond anything the client sees.
 pub const MAX_ORDER_DISTANCE: i64 = 3 * CHUNK_UNITS as i64;
@@ -93,7 +86,8 @@ impl Players {
 /// Why an order was refused: an error code and a text for the client.
 pub(crate) type Refusal = (u16, &'static str);
 
-/// Validates a wire order for `me` on `sim`.
+/// Validates a wire order for `me` on `sim`: its target must exist here and not be `me`, a
+/// move-to target must be walkable and near enough.
 pub(crate) fn game_order(order: WireOrder, sim: &MapSim, me: Entity) -> Result<Order, Refusal> {
     let target = |id: EntityId| {
         let e = Entity::from_bits(id.0);
@@ -102,12 +96,9 @@ pub(crate) fn game_order(order: WireOrder, sim: &MapSim, me: Entity) -> Result<O
             _ => Err((error::NO_SUCH_TARGET, "no such target here")),
         }
     };
-    match order {
-        WireOrder::Stop => Ok(Order::Idle),
-        WireOrder::MoveTo { x, y } => move_to(sim, me, x, y),
-        WireOrder::Follow(id) => Ok(Order::Follow { target: target(id)? }),
-        WireOrder::Interact { target: id, .. } => Ok(Order::Interact { target: target(id)? }),
-        WireOrder::Attack(id) => Ok(Order::Attack { target: target(id)? }),
+    match order_from_wire(order, target)? {
+        Order::MoveTo { x, y } => move_to(sim, me, x, y),
+        order => Ok(order),
     }
 }
 

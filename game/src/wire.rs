@@ -1,0 +1,101 @@
+//! The one place the game meets the wire: game orders from wire orders and their Frame-head codes,
+//! the kinds of enter records, and the game's close and error codes (the protocol reserves
+//! 4100..=4999 and 100..=65535 for them, `schemas/protocol.md` §5).
+
+use crate::orders::Order;
+use engine::Entity;
+use net::protocol::{EntityId, Order as WireOrder, order_code as code};
+
+/// Enter-record kind of a player's character.
+pub const KIND_PLAYER: u16 = 1;
+/// Enter-record kind of a bot.
+pub const KIND_BOT: u16 = 2;
+
+/// Game close codes (4100–4999) a connection can end with.
+pub mod close {
+    /// Wrong or missing session token for an existing name.
+    pub const WRONG_TOKEN: u16 = 4100;
+    /// No spawn spot could be found.
+    pub const SPAWN_FAILED: u16 = 4101;
+    /// Storage is unavailable or too slow; try again later.
+    pub const TRY_LATER: u16 = 4102;
+    /// The same character logged in on another connection.
+    pub const REPLACED: u16 = 4103;
+    /// The character's map is simulated by no reachable shard.
+    pub const MAP_UNAVAILABLE: u16 = 4104;
+    /// The name is empty or not acceptable.
+    pub const BAD_NAME: u16 = 4105;
+    /// The shard is shutting down.
+    pub const SHUTTING_DOWN: u16 = net::protocol::close_code::GOING_AWAY;
+}
+
+/// Game error codes (Error message; the connection stays open).
+pub mod error {
+    /// The order is not valid (target outside the map or too far away).
+    pub const INVALID_ORDER: u16 = 100;
+    /// The order's target entity does not exist here.
+    pub const NO_SUCH_TARGET: u16 = 101;
+    /// The request is not available on this server yet (crafting and items: issue #7).
+    pub const NOT_AVAILABLE: u16 = 102;
+}
+
+/// The Frame head's order code of `order` ([`net::protocol::order_code`]; idle is stop) and its
+/// target's wire id (0 = none).
+pub fn order_code(order: &Order) -> (u8, u64) {
+    let kind = match order {
+        Order::Idle => code::STOP,
+        Order::MoveTo { .. } => code::MOVE_TO,
+        Order::Follow { .. } => code::FOLLOW,
+        Order::Interact { .. } => code::INTERACT,
+        Order::Attack { .. } => code::ATTACK,
+    };
+    (kind, order.target().map_or(0, |t| t.to_bits()))
+}
+
+/// The game order a wire order asks for, its target resolved by `target` (which may refuse).
+/// Stop is idle; interact's content-defined action id is not part of the game order yet.
+pub fn order_from_wire<E>(
+    order: WireOrder,
+    target: impl Fn(EntityId) -> Result<Entity, E>,
+) -> Result<Order, E> {
+    Ok(match order {
+        WireOrder::Stop => Order::Idle,
+        WireOrder::MoveTo { x, y } => Order::MoveTo { x, y },
+        WireOrder::Follow(id) => Order::Follow { target: target(id)? },
+        WireOrder::Interact { target: id, .. } => Order::Interact { target: target(id)? },
+        WireOrder::Attack(id) => Order::Attack { target: target(id)? },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use net::protocol::{close_code, error_code};
+
+    #[test]
+    fn game_codes_stay_in_their_ranges() {
+        let closes = [close::WRONG_TOKEN, close::SPAWN_FAILED, close::TRY_LATER, close::REPLACED];
+        let closes = [closes.as_slice(), &[close::MAP_UNAVAILABLE, close::BAD_NAME]].concat();
+        assert!(closes.iter().all(|c| (close_code::GAME_FIRST..=4999).contains(c)));
+        let errors = [error::INVALID_ORDER, error::NO_SUCH_TARGET, error::NOT_AVAILABLE];
+        assert!(errors.iter().all(|&c| c >= error_code::GAME_FIRST));
+    }
+
+    #[test]
+    fn wire_orders_and_codes_agree() {
+        let e = Entity::from_bits(EntityId::from_parts(3, 1).0);
+        let resolve = |id: EntityId| Ok::<_, ()>(Entity::from_bits(id.0));
+        let wire = [
+            WireOrder::Stop,
+            WireOrder::MoveTo { x: 5, y: -6 },
+            WireOrder::Follow(EntityId(e.to_bits())),
+            WireOrder::Interact { target: EntityId(e.to_bits()), action: 9 },
+            WireOrder::Attack(EntityId(e.to_bits())),
+        ];
+        for w in wire {
+            let game = order_from_wire(w, resolve).unwrap();
+            assert_eq!(order_code(&game), (w.code(), w.target().0), "{w:?}");
+        }
+        assert_eq!(order_from_wire(WireOrder::Attack(EntityId(1)), |_| Err::<Entity, _>(7)), Err(7));
+    }
+}
