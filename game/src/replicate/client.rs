@@ -3,7 +3,8 @@
 
 use super::chunk_cache::ChunkCache;
 use super::config::{ReplicationConfig, ReplicationStats};
-use super::known::{Candidate, Known, Merge, PassInput, Visible};
+use super::known::{Known, Merge, PassInput, Visible};
+use super::record::Candidate;
 use super::select::{Packer, max_records, prioritize};
 use super::snapshot::{Character, Snapshot};
 use super::state::CHARACTER_MAX_HP;

@@ -3,21 +3,10 @@
 //! the records the client needs: the merge against a freshly gathered visible set, and the
 //! in-place review between refreshes that follows the same entities by id.
 
-use super::select::score;
+use super::record::{Candidate, SendKind, score};
 use super::snapshot::Snapshot;
 use super::state::Baseline;
 use net::protocol::{Ack, EntityState};
-
-/// The kind of a record in a Frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum SendKind {
-    /// Leave record (sorted first: leaves go before everything else).
-    Leave,
-    /// Enter record (full state).
-    Enter,
-    /// Update record.
-    Update,
-}
 
 /// The record of an entry in flight, if any (one byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,19 +181,6 @@ pub(crate) struct Visible {
     pub at: u32,
     /// Among the viewer's nearest (reviewed every tick until the next refresh).
     pub near: bool,
-}
-
-/// A record the client needs this tick.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Candidate {
-    /// Record kind.
-    pub kind: SendKind,
-    /// Entry in the known table.
-    pub entry: u32,
-    /// Snapshot position (meaningless for leaves).
-    pub at: u32,
-    /// Priority, higher first.
-    pub score: i64,
 }
 
 /// The per-tick inputs of a pass over the known table.

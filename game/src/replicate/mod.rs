@@ -13,6 +13,7 @@ mod chunk_cache;
 mod client;
 mod config;
 mod known;
+mod record;
 mod select;
 mod snapshot;
 mod state;

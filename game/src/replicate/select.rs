@@ -1,19 +1,11 @@
 //! Which records make this tick's Frame: leaves first, then enters and updates by priority
-//! (nearer and faster first, older waits rising so nothing starves), packed into the byte budget.
+//! ([`score`](super::record::score)), packed into the byte budget.
 
-use super::known::{Candidate, Known, SendKind};
+use super::known::Known;
+use super::record::{Candidate, LEAVE_RECORD_LEN, SendKind, record_len};
 use super::snapshot::Snapshot;
-use crate::geom::TILE;
-use net::protocol::{ENTER_RECORD_LEN, EntityId, EntityState, FrameBuilder, UPDATE_RECORD_LEN};
+use net::protocol::{EntityId, EntityState, FrameBuilder};
 use std::cmp::Reverse;
-
-/// Bytes of a leave record.
-pub(crate) const LEAVE_RECORD_LEN: usize = 8;
-/// Priority gained per tick of waiting, in distance units: 4 tiles a tick, so a record that
-/// waited about 64 ticks outranks a fresh one anywhere in a 3×3 chunk area.
-const AGE_WEIGHT: i64 = 4 * TILE as i64;
-/// Priority per unit of speed (1/256 tile per tick), in distance units.
-const SPEED_WEIGHT: i64 = 64;
 
 /// Puts the best `limit` candidates first, in order (no frame can hold more records than
 /// that; the rest keep their unordered places). Leaves go before everything else.
@@ -31,31 +23,6 @@ pub(crate) fn prioritize(candidates: &mut [Candidate], limit: usize) {
 /// Most records a frame of `budget` bytes can hold (all of the smallest kind).
 pub(crate) fn max_records(budget: usize) -> usize {
     budget.saturating_sub(net::protocol::FRAME_HEAD_LEN) / LEAVE_RECORD_LEN
-}
-
-/// Priority of a record of `kind` that waited `age` ticks, for an entity in `state` (none for
-/// a leave) seen from `(x, y)`: waiting time and speed raise it, distance lowers it.
-#[inline]
-pub(crate) fn score(kind: SendKind, age: u64, state: Option<&EntityState>, (x, y): (i32, i32)) -> i64 {
-    let age = i64::try_from(age).unwrap_or(i64::MAX / 4).saturating_mul(AGE_WEIGHT);
-    let Some(s) = state.filter(|_| kind != SendKind::Leave) else { return age };
-    let dx = (i64::from(s.x) - i64::from(x)).abs();
-    let dy = (i64::from(s.y) - i64::from(y)).abs();
-    age.saturating_add(speed(s) * SPEED_WEIGHT) - dx.max(dy)
-}
-
-/// Speed for prioritising: |vx| + |vy|.
-fn speed(s: &EntityState) -> i64 {
-    i64::from(s.vx).abs() + i64::from(s.vy).abs()
-}
-
-/// Wire size of a record.
-fn record_len(kind: SendKind) -> usize {
-    match kind {
-        SendKind::Leave => LEAVE_RECORD_LEN,
-        SendKind::Enter => ENTER_RECORD_LEN,
-        SendKind::Update => UPDATE_RECORD_LEN,
-    }
 }
 
 /// What filling a frame did.
