@@ -1,15 +1,20 @@
 //! The client library's game side: `ClientWorld` applies hand-built frames and chunk payloads
 //! (enter/update/leave, extrapolation, acks with gaps, chunk versions, refusals), and the
-//! `Predictor` reproduces a real `MapSim`'s movement exactly, including unapplied inputs.
+//! `Predictor` reproduces a real `MapSim`'s movement exactly for every order (move-to, follow,
+//! interact, attack), including unapplied inputs.
 
 use game::chunk_wire::{self, WireObject};
-use game::client::{AckTracker, Applied, ChunkInsert, ClientWorld, ClientWorldError, GameClient};
+use game::client::{
+    AckTracker, Applied, CachedObject, ChunkInsert, ClientWorld, ClientWorldError, GameClient,
+};
 use game::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE, map_id};
 use game::movement::Terrain;
+use game::steering::{FOLLOW_GAP, action_reach};
+use game::wire::{order_code, order_from_wire};
 use game::{Content, Controller, MapSim, SimConfig, SimParts, WorldLayout};
 use net::protocol::{
     ChunkData, ChunkDrop, EntityEnter, EntityId, EntityState, EntityUpdate, FrameBuilder, Order, OwnState,
-    PROTOCOL_VERSION, ServerMessage, SessionToken, Welcome,
+    PROTOCOL_VERSION, ServerMessage, SessionToken, Welcome, order_code,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -289,8 +294,9 @@ fn open_spot(s: &MapSim) -> (i32, i32) {
 }
 
 /// Drives a sim and a client the way a shard would: inputs take effect at the next tick, and a
-/// frame of each tick carries the character's position and the last applied input. Time is
-/// simulated: tick `t` runs at `t0 + t·50 ms` and its frame arrives 3 ms later.
+/// frame of each tick carries the character's position, its order, the last applied input and
+/// the records of the other characters. Time is simulated: tick `t` runs at `t0 + t·50 ms` and
+/// its frame arrives 3 ms later.
 struct Harness {
     sim: MapSim,
     me: engine::Entity,
@@ -299,6 +305,8 @@ struct Harness {
     applied_seq: u32,
     last: (i32, i32),
     t0: Instant,
+    /// Other characters the client is told about, with their position in the last frame.
+    others: Vec<(engine::Entity, Option<(i32, i32)>)>,
 }
 
 const PERIOD: Duration = Duration::from_millis(50);
@@ -327,7 +335,7 @@ impl Harness {
                 client.handle(&server_chunk(&sim, cx, cy)).unwrap();
             }
         }
-        let mut h = Harness { sim, me, client, tick, applied_seq: 0, last: (x, y), t0 };
+        let mut h = Harness { sim, me, client, tick, applied_seq: 0, last: (x, y), t0, others: Vec::new() };
         h.send_frame();
         h
     }
@@ -339,7 +347,19 @@ impl Harness {
 
     /// The client sends a move-to `after` the newest tick's frame arrived.
     fn input(&mut self, (x, y): (i32, i32), after: Duration) -> net::protocol::Input {
-        self.client.input_at(Order::MoveTo { x, y }, self.arrival(self.tick) + after)
+        self.order(Order::MoveTo { x, y }, after)
+    }
+
+    /// The client sends `order` `after` the newest tick's frame arrived.
+    fn order(&mut self, order: Order, after: Duration) -> net::protocol::Input {
+        self.client.input_at(order, self.arrival(self.tick) + after)
+    }
+
+    /// Spawns another character at `(x, y)`; the next frame carries its enter record.
+    fn spawn_other(&mut self, (x, y): (i32, i32)) -> engine::Entity {
+        let e = self.sim.spawn_character(Controller::Player(2), x, y);
+        self.others.push((e, None));
+        e
     }
 
     /// A server tick whose frame is skipped (nothing changed for the client).
@@ -355,8 +375,8 @@ impl Harness {
     /// One server tick, optionally applying an input first, then its frame to the client.
     fn tick(&mut self, input: Option<net::protocol::Input>) {
         if let Some(i) = input {
-            let Order::MoveTo { x, y } = i.order else { panic!("move-to only") };
-            assert!(self.sim.set_order(self.me, game::Order::MoveTo { x, y }));
+            let order = order_from_wire(i.order, |id| Ok::<_, ()>(engine::Entity::from_bits(id.0))).unwrap();
+            assert!(self.sim.set_order(self.me, order));
             self.applied_seq = i.seq;
         }
         self.sim.tick(1_000);
@@ -366,17 +386,58 @@ impl Harness {
 
     fn send_frame(&mut self) {
         let (x, y) = self.pos();
-        let order = match self.sim.order(self.me).unwrap().current {
-            game::Order::Idle => 0,
-            game::Order::MoveTo { .. } => 1,
-            other => panic!("unexpected order {other:?}"),
-        };
+        let (order, target) = order_code(&self.sim.order(self.me).unwrap().current);
         let (vx, vy) = ((x - self.last.0) as i16, (y - self.last.1) as i16);
-        let own = OwnState { x, y, vx, vy, hp: 100, max_hp: 100, order, ..OwnState::default() };
+        let order_target = EntityId(target);
+        let own = OwnState { x, y, vx, vy, hp: 100, max_hp: 100, order, order_target, ..OwnState::default() };
         self.last = (x, y);
-        let msg = frame(self.tick, self.applied_seq, own, &[], &[], &[]);
+        let (enters, updates, leaves) = self.others_records();
+        let msg = frame(self.tick, self.applied_seq, own, &enters, &updates, &leaves);
         let applied = self.client.handle_at(&msg, self.arrival(self.tick));
         assert_eq!(applied, Ok(Applied::Frame { tick: self.tick }));
+    }
+
+    /// This tick's records of the other characters: an enter for a newcomer, an update (position
+    /// and displacement since the last frame) for the others, a leave for the despawned.
+    fn others_records(&mut self) -> (Vec<EntityEnter>, Vec<EntityUpdate>, Vec<u64>) {
+        let (mut enters, mut updates, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
+        for (e, last) in &mut self.others {
+            let id = EntityId(e.to_bits());
+            let Some((x, y)) = self.sim.position(*e) else {
+                leaves.push(id.0);
+                continue;
+            };
+            let (vx, vy) = last.map_or((0, 0), |(lx, ly)| ((x - lx) as i16, (y - ly) as i16));
+            let state = EntityState { x, y, vx, vy, hp: 100, flags: 0 };
+            match last {
+                None => enters.push(EntityEnter { id, kind: 1, state }),
+                Some(_) => updates.push(EntityUpdate { id, state }),
+            }
+            *last = Some((x, y));
+        }
+        self.others.retain(|(e, _)| !leaves.contains(&e.to_bits()));
+        (enters, updates, leaves)
+    }
+
+    /// The order in the newest frame's head.
+    fn head_order(&self) -> (u8, EntityId) {
+        let own = self.client.world().own().unwrap().state;
+        (own.order, own.order_target)
+    }
+
+    /// Gives `order` and checks that the path predicted before the server applied it, `n` ticks
+    /// long, is the server's, and that predicting one tick ahead from each frame agrees too.
+    fn leg(&mut self, order: Order, n: u64) {
+        let input = self.order(order, Duration::from_millis(5));
+        let ahead = self.predictions(n);
+        self.tick(Some(input));
+        assert_eq!(self.pos(), ahead[0], "first tick after the input");
+        for &p in &ahead[1..] {
+            let next = self.client.predicted(self.tick + 1).unwrap();
+            self.tick(None);
+            assert_eq!(self.pos(), p, "replayed path");
+            assert_eq!(self.pos(), next, "one tick ahead");
+        }
     }
 
     /// The client's predictions for the next `n` ticks.
@@ -429,11 +490,72 @@ fn dist_to(a: (i32, i32), b: (i32, i32)) -> i64 {
 
 /// The blocking object nearest to `from` as the client sees it: centre and radius.
 fn nearest_blocking_object(h: &Harness, from: (i32, i32)) -> (i32, i32, i32) {
+    let tree = nearest_tree(h, from);
+    (tree.x, tree.y, tree.radius)
+}
+
+/// The blocking object nearest to `from` as the client sees it.
+fn nearest_tree(h: &Harness, from: (i32, i32)) -> CachedObject {
     let chunks = h.client.world().chunks();
     let objects = chunks.keys().iter().flat_map(|&(cx, cy)| chunks.get(cx, cy).unwrap().objects());
     let tree = objects.filter(|o| o.radius > 0).min_by_key(|o| dist_to(from, (o.x, o.y))).expect("objects");
     assert!(dist_to(from, (tree.x, tree.y)) < 40 * i64::from(TILE), "a tree within reach of a leg");
-    (tree.x, tree.y, tree.radius)
+    *tree
+}
+
+#[test]
+fn prediction_follows_interacts_and_attacks_like_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(&dir);
+    let rules = Content::builtin().character;
+    let start = h.pos();
+    let other = h.spawn_other((start.0 + 6 * TILE, start.1 + 2 * TILE));
+    h.tick(None);
+    let other_id = EntityId(other.to_bits());
+    assert!(h.client.world().entity(other_id).is_some(), "the client holds the other character");
+
+    // Follow a character standing still: the whole approach is predicted before it applies.
+    h.leg(Order::Follow(other_id), 40);
+    assert_eq!(h.head_order(), (order_code::FOLLOW, other_id), "following goes on");
+    let gap = dist_to(h.pos(), h.sim.position(other).unwrap());
+    // Integer steps stop within a couple of units of the gap.
+    assert!(gap <= i64::from(2 * rules.radius + FOLLOW_GAP + 2), "caught up: {gap}");
+
+    // It walks away: from each frame, the next tick of the follower is predicted exactly.
+    let away = (start.0 + 11 * TILE, start.1 + 6 * TILE);
+    assert!(h.sim.set_order(other, game::Order::MoveTo { x: away.0, y: away.1 }));
+    for _ in 0..60 {
+        let next = h.client.predicted(h.tick + 1).unwrap();
+        h.tick(None);
+        assert_eq!(h.pos(), next, "following a moving target");
+    }
+    assert_eq!(h.sim.position(other), Some(away), "the other character arrived");
+    assert_eq!(h.head_order(), (order_code::FOLLOW, other_id));
+
+    // Step back, then attack it: walk into reach, and the attack completes (no gameplay yet).
+    h.leg(Order::MoveTo { x: start.0, y: start.1 }, 60);
+    h.leg(Order::Attack(other_id), 60);
+    let reach = i64::from(action_reach(&rules, rules.radius));
+    assert!(dist_to(h.pos(), away) <= reach, "in reach of the attacked character");
+    assert_eq!(h.head_order(), (order_code::STOP, EntityId::NONE), "the attack is done");
+    let attack = game::Order::Attack { target: other };
+    assert_eq!(h.sim.order(h.me).unwrap().last, Some((attack, game::Outcome::Done)));
+
+    // It leaves; interact with the nearest tree: walk into reach, the interaction completes.
+    assert!(h.sim.despawn_character(other));
+    h.tick(None);
+    assert_eq!(h.client.world().entity(other_id), None, "left");
+    let tree = nearest_tree(&h, h.pos());
+    h.leg(Order::Interact { target: EntityId(tree.entity), action: 1 }, 60);
+    let reach = i64::from(action_reach(&rules, tree.radius));
+    // Integer steps can stop a unit short of reach, where the order ends as blocked; either way
+    // the client stood where the server did.
+    assert!(dist_to(h.pos(), (tree.x, tree.y)) <= reach + 2, "at the tree");
+    assert_eq!(h.head_order(), (order_code::STOP, EntityId::NONE), "the interaction ended");
+
+    let stats = h.client.predictor().stats();
+    assert_eq!(stats.mispredicted, 0, "{stats:?}");
+    assert_eq!(h.client.predictor().pending().count(), 0);
 }
 
 #[test]
