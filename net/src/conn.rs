@@ -22,12 +22,12 @@ use tungstenite::{Message, WebSocket};
 use crate::config::ServerConfig;
 use crate::counters::Counters;
 use crate::limits::{AbuseMeter, ByteBudget, TokenBucket};
+use crate::message::{ConnId, DisconnectReason, Inbound, Outbound};
 use crate::outq::{Pushed, Sock};
 use crate::protocol::{
     ClientMessage, DecodeError, ErrorMsg, Pong, ServerMessage, clamp_str, close_code as cc, error_code,
     msg_type,
 };
-use crate::server::{ConnId, DisconnectReason, Inbound, Outbound};
 use crate::sink::InboundSink;
 use crate::upgrade::{Outcome, Upgrade};
 

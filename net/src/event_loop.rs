@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
@@ -21,10 +21,10 @@ use crate::config::ServerConfig;
 use crate::conn::{Conn, Ctx};
 use crate::counters::Counters;
 use crate::limits::IpCounts;
+use crate::message::{Command, ConnId, Inbound, Outbound, Shared};
 use crate::outq::Sock;
 use crate::protocol::close_code;
 use crate::refusals::{Refusal, RefusalLog};
-use crate::server::{Command, ConnId, Inbound, Outbound, ServerHandle, Shared, StartError};
 use crate::sink::InboundSink;
 use crate::sockopt;
 
@@ -32,17 +32,18 @@ const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 const FIRST_CONN: usize = 2;
 
-/// What `spawn` hands back to `Server::start`.
+/// What `spawn` hands back to `Server::start` (which builds the `ServerHandle` from the first two).
 #[derive(Debug)]
 pub(crate) struct Started {
-    pub(crate) handle: ServerHandle,
+    pub(crate) commands: Sender<Command>,
+    pub(crate) shared: Arc<Shared>,
     pub(crate) local_addr: SocketAddr,
     pub(crate) inbound: Receiver<Inbound>,
     pub(crate) thread: JoinHandle<()>,
 }
 
 /// Binds the listener, builds the loop and runs it on a new thread named `net-loop`.
-pub(crate) fn spawn(cfg: ServerConfig) -> Result<Started, StartError> {
+pub(crate) fn spawn(cfg: ServerConfig) -> io::Result<Started> {
     let poll = Poll::new()?;
     let mut listener = TcpListener::bind(cfg.bind)?;
     let local_addr = listener.local_addr()?;
@@ -76,8 +77,7 @@ pub(crate) fn spawn(cfg: ServerConfig) -> Result<Started, StartError> {
     };
     let thread = thread::Builder::new().name("net-loop".into()).spawn(move || event_loop.run())?;
     tracing::info!(%local_addr, "network server listening");
-    let handle = ServerHandle { tx: cmd_tx, shared };
-    Ok(Started { handle, local_addr, inbound: in_rx, thread })
+    Ok(Started { commands: cmd_tx, shared, local_addr, inbound: in_rx, thread })
 }
 
 #[derive(Debug, Default)]

@@ -39,6 +39,7 @@ mod counters;
 mod event_loop;
 mod kernel;
 mod limits;
+mod message;
 mod outq;
 pub mod protocol;
 mod refusals;

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use crossbeam_channel::{Sender, TrySendError};
 
 use crate::counters::Counters;
-use crate::server::Inbound;
+use crate::message::Inbound;
 
 /// The loop's side of the inbound channel.
 #[derive(Debug)]
@@ -66,8 +66,8 @@ impl InboundSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::{ConnId, DisconnectReason};
     use crate::protocol::{ClientMessage, Hello, SessionToken};
-    use crate::server::{ConnId, DisconnectReason};
 
     fn id(i: u32) -> ConnId {
         ConnId::from_u64(u64::from(i))

@@ -1,7 +1,6 @@
 //! Versioned schema migrations from `schemas/migrations/{postgres,sqlite}`, applied at start with
-//! refinery (history table `schema_migrations`).
-
-use std::path::Path;
+//! refinery (history table `schema_migrations`), on a connection the caller opened (the
+//! backend's `Connector::migrate` opens it: this module knows no backend).
 
 use crate::error::StoreError;
 use crate::record::name_key;
@@ -26,12 +25,11 @@ fn mig_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Migration(e.to_string())
 }
 
-/// Applies pending PostgreSQL migrations under an advisory lock.
-pub fn postgres(url: &str) -> Result<Vec<String>, StoreError> {
-    let mut client = crate::backend::PgBackend::raw_client(url)?;
+/// Applies pending PostgreSQL migrations under an advisory lock (held by `client`'s session).
+pub fn postgres(client: &mut postgres::Client) -> Result<Vec<String>, StoreError> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(mig_err)?;
-    let result = pg::migrations::runner().set_migration_table_name(HISTORY_TABLE).run(&mut client);
-    let backfill = result.is_ok().then(|| backfill_pg(&mut client));
+    let result = pg::migrations::runner().set_migration_table_name(HISTORY_TABLE).run(client);
+    let backfill = result.is_ok().then(|| backfill_pg(client));
     let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     let applied = report(result.map_err(mig_err)?);
     backfill.transpose()?;
@@ -41,12 +39,11 @@ pub fn postgres(url: &str) -> Result<Vec<String>, StoreError> {
     Ok(applied)
 }
 
-/// Applies pending SQLite migrations (the file is created if missing).
-pub fn sqlite(path: &Path) -> Result<Vec<String>, StoreError> {
-    let mut conn = crate::backend::SqliteBackend::raw_connection(path)?;
-    let result = lite::migrations::runner().set_migration_table_name(HISTORY_TABLE).run(&mut conn);
+/// Applies pending SQLite migrations.
+pub fn sqlite(conn: &mut rusqlite::Connection) -> Result<Vec<String>, StoreError> {
+    let result = lite::migrations::runner().set_migration_table_name(HISTORY_TABLE).run(conn);
     let applied = report(result.map_err(mig_err)?);
-    backfill_sqlite(&mut conn)?;
+    backfill_sqlite(conn)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "sqlite migrations applied");
     }

@@ -12,80 +12,10 @@ use bytes::Bytes;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
-use super::driver_conn::{DriverConn, Report};
-use super::error::CloseInfo;
+use super::driver_conn::{ClientId, DriverConfig, DriverConn, DriverEvent, DriverStats, Report};
 use crate::counters::Counters;
 use crate::outq::Sock;
-use crate::protocol::{ClientMessage, DecodeError, Hello, ServerMessage};
-
-/// Identifies a driver connection (slot index plus generation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientId {
-    index: u32,
-    generation: u32,
-}
-
-impl ClientId {
-    /// Slot index, dense from 0 (handy to index per-bot state).
-    pub fn index(self) -> u32 {
-        self.index
-    }
-}
-
-/// Driver settings.
-#[derive(Clone, Debug)]
-pub struct DriverConfig {
-    /// Read buffer per connection, bytes.
-    pub read_buffer_size: usize,
-    /// Largest server message accepted, bytes.
-    pub max_message_size: usize,
-    /// Connect plus upgrade deadline.
-    pub connect_timeout: Duration,
-    /// Decode and return each message as an event; false only counts them (benchmarks).
-    pub deliver_messages: bool,
-}
-
-impl Default for DriverConfig {
-    fn default() -> Self {
-        DriverConfig {
-            read_buffer_size: 4096,
-            max_message_size: 1 << 20,
-            connect_timeout: Duration::from_secs(10),
-            deliver_messages: true,
-        }
-    }
-}
-
-/// Something that happened on a driver connection.
-#[derive(Debug)]
-pub enum DriverEvent {
-    /// The WebSocket upgrade completed (`Hello`, if given to `connect`, has been queued).
-    Connected(ClientId),
-    /// A decoded server message and when it was read off the socket (a client's latency
-    /// figures then leave out the time it spent on other connections' messages first).
-    Message(ClientId, ServerMessage, Instant),
-    /// A server message that did not decode.
-    Malformed(ClientId, DecodeError),
-    /// The connection ended (close frame, refusal, error or local close); the id is dead.
-    Closed(ClientId, CloseInfo),
-}
-
-/// Totals since the driver was created.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DriverStats {
-    /// Upgrades completed.
-    pub connected: u64,
-    /// Connections ended.
-    pub closed: u64,
-    /// Binary messages received.
-    pub messages_in: u64,
-    /// Messages sent.
-    pub messages_out: u64,
-    /// Bytes read from sockets.
-    pub bytes_in: u64,
-    /// Bytes written to sockets.
-    pub bytes_out: u64,
-}
+use crate::protocol::{ClientMessage, Hello};
 
 #[derive(Debug, Default)]
 struct Slot {

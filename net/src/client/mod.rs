@@ -7,7 +7,8 @@ mod driver_conn;
 mod error;
 
 pub use blocking::Client;
-pub use driver::{ClientId, Driver, DriverConfig, DriverEvent, DriverStats};
+pub use driver::Driver;
+pub use driver_conn::{ClientId, DriverConfig, DriverEvent, DriverStats};
 pub use error::{ClientError, CloseInfo};
 
 /// The tungstenite configuration used by clients: small read buffer, bounded messages.

@@ -113,11 +113,14 @@ impl Connector {
         }
     }
 
-    /// Applies pending migrations; returns the names of those applied now.
+    /// Applies pending migrations on a connection of its own (the SQLite file is created if
+    /// missing); returns the names of those applied now.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         match &self.config {
-            BackendConfig::Postgres { url } => crate::migrate::postgres(url),
-            BackendConfig::Sqlite { path } => crate::migrate::sqlite(path),
+            BackendConfig::Postgres { url } => crate::migrate::postgres(&mut PgBackend::raw_client(url)?),
+            BackendConfig::Sqlite { path } => {
+                crate::migrate::sqlite(&mut SqliteBackend::raw_connection(path)?)
+            }
         }
     }
 }
