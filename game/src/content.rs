@@ -2,6 +2,7 @@
 //! world layout, parsed with serde and validated with errors that name the file and field.
 
 use crate::error::ContentError;
+use crate::geom::{MAX_CONTINENT, MAX_LAYERS, MAX_MAP_CHUNKS, MapGeometry, WorldLayout, map_id};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -113,6 +114,17 @@ impl Content {
         Content::from_strs(t, o, w).expect("shipped content is valid (tested)")
     }
 
+    /// Every map of the world: each continent's layers.
+    pub fn layout(&self) -> WorldLayout {
+        let mut maps = Vec::new();
+        for c in &self.continents {
+            for layer in 0..c.layers {
+                maps.push(MapGeometry::new(map_id(c.id, layer), c.width_chunks, c.height_chunks));
+            }
+        }
+        WorldLayout::from_maps(maps)
+    }
+
     /// Loads `terrain.toml`, `objects.toml` and `world.toml` from `dir`.
     pub fn load_dir(dir: &Path) -> Result<Content, ContentError> {
         let read = |name: &str| {
@@ -219,18 +231,18 @@ fn validate_continent(i: usize, k: &ContinentDef, before: &[ContinentDef]) -> Re
     if before.iter().any(|p| p.id == k.id) {
         return Err(ContentError::new(WORLD_FILE, field("id"), format!("duplicate id {}", k.id)));
     }
-    if k.id > crate::geom::MAX_CONTINENT {
-        let why = format!("must be at most {}", crate::geom::MAX_CONTINENT);
+    if k.id > MAX_CONTINENT {
+        let why = format!("must be at most {}", MAX_CONTINENT);
         return Err(ContentError::new(WORLD_FILE, field("id"), why));
     }
     for (name, v) in [("width_chunks", k.width_chunks), ("height_chunks", k.height_chunks)] {
-        if !(1..=crate::geom::MAX_MAP_CHUNKS).contains(&v) {
-            let why = format!("{v} is outside 1..={}", crate::geom::MAX_MAP_CHUNKS);
+        if !(1..=MAX_MAP_CHUNKS).contains(&v) {
+            let why = format!("{v} is outside 1..={}", MAX_MAP_CHUNKS);
             return Err(ContentError::new(WORLD_FILE, field(name), why));
         }
     }
-    if !(1..=crate::geom::MAX_LAYERS).contains(&k.layers) {
-        let why = format!("must be 1..={}", crate::geom::MAX_LAYERS);
+    if !(1..=MAX_LAYERS).contains(&k.layers) {
+        let why = format!("must be 1..={}", MAX_LAYERS);
         return Err(ContentError::new(WORLD_FILE, field("layers"), why));
     }
     Ok(())
@@ -270,4 +282,11 @@ fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Co
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(0, |t| t.lines().count().max(1))
+}
+
+impl WorldLayout {
+    /// Maps of every continent and layer (same as [`Content::layout`]).
+    pub fn from_content(content: &Content) -> Self {
+        content.layout()
+    }
 }

@@ -1,7 +1,6 @@
 //! Map geometry: continents × layers → maps, chunks of 128×128 tiles, fixed-point positions
 //! (1/256 tile in `i32`) and the world border (nothing within 20 tiles of a map's edge).
 
-use crate::content::Content;
 use store::{ChunkKey, MapId};
 
 /// Fixed-point units per tile.
@@ -106,24 +105,13 @@ impl MapGeometry {
     }
 }
 
-/// Every map of the world, from the content's continents.
+/// Every map of the world (built from the content's continents by `Content::layout`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorldLayout {
     maps: Vec<MapGeometry>,
 }
 
 impl WorldLayout {
-    /// Maps of every continent and layer.
-    pub fn from_content(content: &Content) -> Self {
-        let mut maps = Vec::new();
-        for c in &content.continents {
-            for layer in 0..c.layers {
-                maps.push(MapGeometry::new(map_id(c.id, layer), c.width_chunks, c.height_chunks));
-            }
-        }
-        Self { maps }
-    }
-
     /// A layout of explicit maps (tests, tools).
     pub fn from_maps(maps: Vec<MapGeometry>) -> Self {
         Self { maps }

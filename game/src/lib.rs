@@ -1,37 +1,48 @@
-//! Game rules composed on the engine and store crates: content data, map geometry, deterministic
-//! world generation, integer movement and orders, bots, spawning and chunk residency.
+//! Game rules composed on the engine, net and store crates, in three parts:
 //!
-//! A [`MapSim`] simulates one map: characters' hot data in grouped columns (x and y apart), moving
-//! things in a `SortedGrid`, static objects in a `SpatialGrid`, and a staged schedule
-//! (ai → orders → actions → movement → residency; movement rebuilds the grid first).
+//! - **The map simulation** ([`sim`]): one map's engine world and staged schedule, [`MapSim`]
+//!   (characters' hot data in grouped columns, x and y apart; moving things in a `SortedGrid`,
+//!   static objects in a `SpatialGrid`), its features (bots, orders, movement, residency), the
+//!   chunk service and spawning. Public surface: [`MapSim`], [`SimParts`], [`SimConfig`],
+//!   [`Controller`], [`sim::components`], [`sim::bots`] (the bot policy hook), [`Spawner`].
+//!   [`gameplay`] is where the rules that give actions their effect plug in, as systems with
+//!   declared access ([`MapSim::gameplay_system`]).
+//! - **The shard server** ([`shard`]): sessions, maps, the tick loop, replication ([`replicate`],
+//!   [`interest`]) and logins ([`session`], [`names`]). Public surface: [`shard::Shard`].
+//! - **The client library** ([`client`]): a client's view of the world with prediction.
+//!   Public surface: [`client::GameClient`].
+//!
+//! The rules the shard and the client share, so both compute the same thing: [`geom`] (maps,
+//! chunks, fixed-point positions), [`movement`] (integer movement), [`orders`] (orders and
+//! actions), [`steering`] (the one order → steering rule), [`wire`] (every game ↔ wire
+//! translation and the game's close and error codes), [`content`] (content data and the world layout), [`chunk_wire`] (chunk contents on
+//! the wire) and [`worldgen`] (deterministic terrain from the seed).
 
-pub mod bots;
 pub mod chunk_wire;
-pub mod chunks;
 pub mod client;
 pub mod content;
 pub mod error;
+pub mod gameplay;
 pub mod geom;
 pub mod interest;
 pub mod movement;
 pub mod names;
 pub mod orders;
 pub mod replicate;
-pub mod residency;
-pub mod service;
 pub mod session;
 pub mod shard;
 pub mod sim;
-pub mod spawn;
 pub mod steering;
-mod systems;
 pub mod wire;
-pub mod world_view;
 pub mod worldgen;
+
+// The map simulation's modules at their former top-level paths (the shard, the replicator, the
+// client and tools use them there).
+pub use sim::{bots, chunks, spawn, world_view};
 
 pub use content::Content;
 pub use error::{ContentError, GameError, SpawnError};
 pub use geom::{MapGeometry, WorldLayout};
-pub use orders::{ActionHandlers, ActionResult, Order, OrderSlot, Outcome};
-pub use sim::{Controller, MapSim, SimClock, SimConfig, SimParts};
+pub use orders::{Action, ActionKind, ActionQueue, ActionResult, Order, OrderSlot, Outcome};
+pub use sim::{ChunkCounters, Controller, MapSim, SimClock, SimConfig, SimParts};
 pub use spawn::{Probe, SpawnDecision, SpawnWorld, Spawner};

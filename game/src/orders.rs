@@ -1,7 +1,8 @@
-//! Orders (§6): what a character was told to do, how it persists across ticks, and the hooks
-//! that interact and attack call (filled with gameplay by a later issue).
+//! Orders (§6): what a character was told to do, how it persists across ticks, and the actions an
+//! interact or attack order queues once in reach, for gameplay systems to judge
+//! (the `gameplay` module).
 
-use engine::{Commands, Entity, World};
+use engine::Entity;
 
 pub use crate::steering::{FOLLOW_GAP, Goal, action_reach};
 
@@ -58,7 +59,7 @@ pub enum Impossible {
     Blocked,
     /// The target went out of reach.
     TooFar,
-    /// The action handler refused.
+    /// Gameplay refused the action.
     Refused,
 }
 
@@ -107,40 +108,85 @@ impl OrderSlot {
 pub enum ActionKind {
     /// Interact once.
     Interact,
-    /// Attack (repeats each tick while the handler says `Continue`).
+    /// Attack (repeats each tick while gameplay says `Continue`).
     Attack,
 }
 
-/// What an action handler decided.
+/// What gameplay decided about an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionResult {
     /// The order is complete.
     Done,
-    /// Keep the order (e.g. attack on cooldown); the handler is called again next tick.
+    /// Keep the order (e.g. attack on cooldown); the action comes again next tick.
     Continue,
     /// The action cannot happen; the order ends as impossible.
     Refused,
 }
 
-/// Gameplay hooks for interact and attack, called in tick order on one thread with the world
-/// (shared) and a command buffer for structural changes. Issue #7 supplies the real ones.
-pub trait ActionHandlers: Send + Sync + std::fmt::Debug {
-    /// `actor` is in range of `target` for an interact order.
-    fn interact(&self, world: &World, actor: Entity, target: Entity, commands: &mut Commands)
-    -> ActionResult;
-    /// `actor` is in range of `target` for an attack order.
-    fn attack(&self, world: &World, actor: Entity, target: Entity, commands: &mut Commands) -> ActionResult;
+impl ActionResult {
+    /// How the actor's order ends, or `None` when it continues.
+    pub fn outcome(self) -> Option<Outcome> {
+        match self {
+            ActionResult::Done => Some(Outcome::Done),
+            ActionResult::Continue => None,
+            ActionResult::Refused => Some(Outcome::Impossible(Impossible::Refused)),
+        }
+    }
 }
 
-/// Default hooks: interacting completes at once; attacking completes at once (no combat yet).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoGameplay;
+/// One action of this tick: `actor` reached `target` for an interact or attack order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    /// The character acting.
+    pub actor: Entity,
+    /// The entity acted on.
+    pub target: Entity,
+    /// Interact or attack.
+    pub kind: ActionKind,
+    /// The actor's order sequence number when it was planned: the result applies to that order
+    /// only, not to one given since.
+    pub seq: u32,
+    /// What gameplay decided: `Done` until a gameplay system says otherwise, so with no gameplay
+    /// every action completes its order at once.
+    pub result: ActionResult,
+}
 
-impl ActionHandlers for NoGameplay {
-    fn interact(&self, _: &World, _: Entity, _: Entity, _: &mut Commands) -> ActionResult {
-        ActionResult::Done
+/// The tick's actions in character order: filled by order planning, judged by gameplay systems
+/// (which set each handled action's [`Action::result`]), drained by the actions stage. The
+/// buffer is kept across ticks: no allocation per tick once it has grown.
+#[derive(Debug, Default)]
+pub struct ActionQueue {
+    actions: Vec<Action>,
+}
+
+impl ActionQueue {
+    /// Queues an action (result `Done` until gameplay decides).
+    pub fn push(&mut self, actor: Entity, target: Entity, kind: ActionKind, seq: u32) {
+        self.actions.push(Action { actor, target, kind, seq, result: ActionResult::Done });
     }
-    fn attack(&self, _: &World, _: Entity, _: Entity, _: &mut Commands) -> ActionResult {
-        ActionResult::Done
+
+    /// The queued actions.
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
+    }
+
+    /// The queued actions, for gameplay to set their results.
+    pub fn actions_mut(&mut self) -> &mut [Action] {
+        &mut self.actions
+    }
+
+    /// Removes every action, keeping the buffer.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Action> {
+        self.actions.drain(..)
+    }
+
+    /// Number of queued actions.
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// True when no action is queued.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
     }
 }

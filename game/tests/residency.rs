@@ -103,7 +103,7 @@ fn undecodable_chunk_is_quarantined_not_regenerated() {
     store.connect().unwrap().save_chunks(&[bad]).unwrap();
     s.spawn_character(Controller::Bot, C, C);
     tick_until(&mut s, 1_000, |s| state(s, 3, 3) == ChunkState::Quarantined);
-    let res = s.world.resource(s.keys.residency);
+    let res = s.residency();
     assert_eq!(res.quarantine_reports.len(), 1);
     let reloaded = store.connect().unwrap().load_chunk(key).unwrap();
     assert_eq!(reloaded.chunk.unwrap().data, b"not a chunk".to_vec(), "stored data untouched");

@@ -3,12 +3,12 @@
 //! needed. Idle chunks are saved if dirty and unloaded only once the save is confirmed. Loads go
 //! through the [`ChunkService`]; the tick only installs what is ready.
 
-use crate::chunks::{ChunkState, ChunkTable, ResidentChunk};
+use super::chunks::{ChunkState, ChunkTable, ResidentChunk};
+use super::components::{Keys, SimConfig};
+use super::service::{ChunkEvent, ChunkService};
 use crate::error::GameError;
-use crate::geom::{MapGeometry, TILE};
-use crate::service::{ChunkEvent, ChunkService};
-use crate::sim::{Keys, SimConfig};
-use engine::{Commands, Entity, Schedule, SortedGrid, World};
+use crate::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE};
+use engine::{Commands, Entity, ResourceKey, Schedule, SortedGrid, World};
 use store::{ChunkCodec, ChunkKey, ChunkRecord, ChunkSave, ObjectRecord};
 
 /// How long to wait before retrying a failed load or save.
@@ -64,17 +64,24 @@ impl Residency {
     }
 }
 
-pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys, config: SimConfig) -> Result<(), GameError> {
+/// Adds the "residency" stage: marks needed chunks, installs ready ones, saves and unloads idle
+/// ones.
+pub(crate) fn add_stage(
+    schedule: &mut Schedule,
+    k: Keys,
+    key: ResourceKey<Residency>,
+    config: SimConfig,
+) -> Result<(), GameError> {
     let stage = schedule.add_stage("residency");
     let sys = schedule.system(stage, "residency").reads(k.object).writes_resource(k.chunks);
-    sys.writes_resource(k.residency)
+    sys.writes_resource(key)
         .reads_resource(k.movers)
         .reads_resource(k.clock)
         .run(move |ctx, cmds| {
             let now = ctx.resource(k.clock).now_ms;
-            let (mut chunks, mut res) = (ctx.resource_mut(k.chunks), ctx.resource_mut(k.residency));
+            let (mut chunks, mut res) = (ctx.resource_mut(k.chunks), ctx.resource_mut(key));
             mark_needed(&mut chunks, &mut res, &ctx.resource(k.movers), now, config.ahead_tiles);
-            install_ready(&mut chunks, &mut res, k, now, config.installs_per_tick, cmds);
+            install_ready(&mut chunks, &mut res, (k, key), now, config.installs_per_tick, cmds);
             let objects = ctx.read(k.object);
             sweep(&mut chunks, &mut res, now, config.idle_unload_ms, &objects, k, cmds);
         })
@@ -85,10 +92,10 @@ pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys, config: SimConfig) -> 
 /// chunk), 0 or +1 (near the high edge), packed as a bit index `0..9`.
 fn ahead_bit(x: i32, y: i32, ahead: i32) -> u32 {
     let side = |v: i32| {
-        let local = v & (crate::geom::CHUNK_UNITS - 1);
+        let local = v & (CHUNK_UNITS - 1);
         if local < ahead {
             0
-        } else if crate::geom::CHUNK_UNITS - local <= ahead {
+        } else if CHUNK_UNITS - local <= ahead {
             2
         } else {
             1
@@ -107,7 +114,7 @@ fn mark_needed(
     now: u64,
     ahead_tiles: i32,
 ) {
-    let ahead = ahead_tiles.clamp(0, crate::geom::CHUNK_TILES / 2) * TILE;
+    let ahead = ahead_tiles.clamp(0, CHUNK_TILES / 2) * TILE;
     let geometry = *chunks.geometry();
     res.masks.resize(geometry.chunk_count(), 0);
     for g in movers.entries() {
@@ -159,7 +166,7 @@ pub(crate) fn touch(chunks: &mut ChunkTable, res: &Residency, cx: i32, cy: i32, 
 fn install_ready(
     chunks: &mut ChunkTable,
     res: &mut Residency,
-    k: Keys,
+    keys: (Keys, ResourceKey<Residency>),
     now: u64,
     limit: usize,
     cmds: &mut Commands,
@@ -176,7 +183,7 @@ fn install_ready(
                 let slot = chunks.slot_at_mut(i);
                 (slot.state, slot.data, slot.ticket) =
                     (ChunkState::Resident, Some(Box::new(data)), generated_save);
-                queue_spawn_objects(cmds, k, i, objects);
+                queue_spawn_objects(cmds, keys, i, objects);
             }
             ChunkEvent::Quarantine { key, reason } => quarantine(chunks, res, key, reason),
             ChunkEvent::Failed { key, error } => {
@@ -334,9 +341,14 @@ fn submit_save(
     }
 }
 
-fn queue_spawn_objects(cmds: &mut Commands, k: Keys, slot: usize, records: Vec<ObjectRecord>) {
+fn queue_spawn_objects(
+    cmds: &mut Commands,
+    (k, key): (Keys, ResourceKey<Residency>),
+    slot: usize,
+    records: Vec<ObjectRecord>,
+) {
     cmds.run(move |world| {
-        let radii: Vec<i32> = records.iter().map(|r| radius_of(world, k, r.kind)).collect();
+        let radii: Vec<i32> = records.iter().map(|r| radius_of(world, key, r.kind)).collect();
         let entities: Vec<Entity> =
             records.into_iter().zip(radii).map(|(r, radius)| spawn_object(world, &k, r, radius)).collect();
         let mut chunks = world.resource_mut(k.chunks);
@@ -347,8 +359,8 @@ fn queue_spawn_objects(cmds: &mut Commands, k: Keys, slot: usize, records: Vec<O
     });
 }
 
-fn radius_of(world: &World, k: Keys, kind: u32) -> i32 {
-    world.resource(k.residency).service_radius(kind)
+fn radius_of(world: &World, key: ResourceKey<Residency>, kind: u32) -> i32 {
+    world.resource(key).service_radius(kind)
 }
 
 impl Residency {

@@ -1,10 +1,11 @@
 //! Queries on a map simulation outside the tick: whether a spot is free (for spawning) and
 //! requests to make an area resident, plus [`LocalSpawn`], the spawner's view of one local map.
 
+use super::MapSim;
+use super::residency::touch;
+use super::spawn::{Probe, SpawnWorld};
 use crate::geom::MapGeometry;
 use crate::movement::{Circle, fits};
-use crate::sim::MapSim;
-use crate::spawn::{Probe, SpawnWorld};
 use store::MapId;
 
 impl MapSim {
@@ -45,10 +46,10 @@ impl MapSim {
         let now = self.world.resource(self.keys.clock).now_ms;
         let (cx, cy) = MapGeometry::chunk_of(x, y);
         let mut chunks = self.world.resource_mut(self.keys.chunks);
-        let res = self.world.resource(self.keys.residency);
+        let res = self.world.resource(self.residency);
         for dy in -1..=1 {
             for dx in -1..=1 {
-                crate::residency::touch(&mut chunks, &res, cx + dx, cy + dy, now);
+                touch(&mut chunks, &res, cx + dx, cy + dy, now);
             }
         }
     }

@@ -2,10 +2,11 @@
 //! wanders and sometimes approaches or follows a nearby character. Bots are characters like
 //! players, so they collide and keep chunks resident the same way.
 
+use super::components::Keys;
 use crate::error::GameError;
+use crate::geom::TILE;
 use crate::orders::Order;
-use crate::sim::Keys;
-use engine::{Entity, Schedule, SortedGrid};
+use engine::{ColumnKey, EngineError, Entity, ResourceKey, Schedule, SortedGrid, World};
 
 /// A bot's private state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +82,7 @@ impl BotPolicy for WanderPolicy {
     fn decide(&self, v: &BotView<'_>, s: &mut BotState) -> Option<Order> {
         s.next_tick = v.tick + s.range(40, 120) as u64;
         if s.next_u64().is_multiple_of(4)
-            && let Some(target) = nearest(v, self.notice_tiles * crate::geom::TILE)
+            && let Some(target) = nearest(v, self.notice_tiles * TILE)
         {
             return Some(if s.next_u64().is_multiple_of(2) {
                 Order::Follow { target }
@@ -89,7 +90,7 @@ impl BotPolicy for WanderPolicy {
                 Order::Interact { target }
             });
         }
-        let r = self.wander_tiles * crate::geom::TILE;
+        let r = self.wander_tiles * TILE;
         let (x0, y0, x1, y1) = v.bounds;
         let x = (v.x + s.range(-r, r)).clamp(x0, x1);
         let y = (v.y + s.range(-r, r)).clamp(y0, y1);
@@ -110,19 +111,37 @@ fn nearest(v: &BotView<'_>, r: i32) -> Option<Entity> {
     best.map(|(_, e)| e)
 }
 
-pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys) -> Result<(), GameError> {
+/// Handles of the bots' column and decision hook.
+#[derive(Debug, Clone, Copy)]
+pub struct BotKeys {
+    /// Bots' AI state.
+    pub bot: ColumnKey<BotState>,
+    /// The decision hook.
+    pub policy: ResourceKey<Box<dyn BotPolicy>>,
+}
+
+impl BotKeys {
+    /// Registers the bot column and the default policy ([`WanderPolicy`]).
+    pub fn register(world: &mut World) -> Result<BotKeys, EngineError> {
+        let wander: Box<dyn BotPolicy> = Box::new(WanderPolicy::default());
+        Ok(BotKeys { bot: world.register("bot")?, policy: world.insert_resource("bot-policy", wander)? })
+    }
+}
+
+/// Adds the "ai" stage: the `bots` system gives due bots their policy's orders.
+pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys, b: BotKeys) -> Result<(), GameError> {
     let stage = schedule.add_stage("ai");
-    let sys = schedule.system(stage, "bots").writes(k.bot).writes(k.order).reads(k.x).reads(k.y);
+    let sys = schedule.system(stage, "bots").writes(b.bot).writes(k.order).reads(k.x).reads(k.y);
     sys.reads_resource(k.movers)
         .reads_resource(k.clock)
-        .reads_resource(k.policy)
+        .reads_resource(b.policy)
         .reads_resource(k.chunks)
         .run(move |ctx, _| {
             let tick = ctx.resource(k.clock).tick;
-            let (movers, policy) = (ctx.resource(k.movers), ctx.resource(k.policy));
+            let (movers, policy) = (ctx.resource(k.movers), ctx.resource(b.policy));
             let bounds = ctx.resource(k.chunks).geometry().walkable();
             let (x, y) = (ctx.read(k.x), ctx.read(k.y));
-            let (mut bots, mut orders) = (ctx.write(k.bot), ctx.write(k.order));
+            let (mut bots, mut orders) = (ctx.write(b.bot), ctx.write(k.order));
             let (owners, states, _) = bots.split_mut();
             for (&me, state) in owners.iter().zip(states.iter_mut()) {
                 if state.next_tick > tick {

@@ -1,0 +1,271 @@
+//! The map simulation: one map's engine world and staged schedule, composed from features that
+//! each own their data and stage: bots (ai) → orders → gameplay → actions → movement (grid
+//! rebuild, then moves in grid order) → residency. [`MapSim`] is the API the shard uses; the
+//! shared columns and resources are declared in [`components`].
+
+pub mod bots;
+pub mod chunks;
+pub mod components;
+mod movement_stage;
+mod order_stage;
+pub mod residency;
+pub mod service;
+pub mod spawn;
+pub mod world_view;
+
+pub use components::{Controller, Keys, Objects, SimClock, SimConfig, Steer};
+
+use crate::content::Content;
+use crate::error::GameError;
+use crate::geom::MapGeometry;
+use crate::orders::{ActionQueue, Order, OrderSlot};
+use crate::worldgen::WorldGen;
+use bots::{BotKeys, BotPolicy, BotState};
+use components::Rules;
+use engine::{Entity, ResourceKey, Schedule, SystemBuilder, World};
+use residency::Residency;
+use service::ChunkService;
+use std::sync::Arc;
+use store::{ObjectRecord, Store};
+
+/// Chunk residency counters of one map (totals since start, except `resident`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkCounters {
+    /// Chunks in memory now.
+    pub resident: u64,
+    /// Chunks installed (loaded or generated).
+    pub loads: u64,
+    /// Chunks unloaded.
+    pub unloads: u64,
+    /// Storage errors (retried).
+    pub errors: u64,
+    /// Chunks quarantined.
+    pub quarantined: u64,
+}
+
+/// Everything a map simulation is built from.
+#[derive(Debug)]
+pub struct SimParts {
+    /// Content data.
+    pub content: Arc<Content>,
+    /// The map.
+    pub map: MapGeometry,
+    /// World seed.
+    pub seed: u64,
+    /// The store (chunks load from and save to it).
+    pub store: Arc<Store>,
+    /// Tunables.
+    pub config: SimConfig,
+}
+
+/// One map's simulation.
+#[derive(Debug)]
+pub struct MapSim {
+    /// The engine world.
+    pub world: World,
+    /// The staged schedule.
+    pub schedule: Schedule,
+    /// Handles of the shared columns and resources.
+    pub keys: Keys,
+    /// Handles of the bots' column and policy.
+    pub bots: BotKeys,
+    /// Handle of the residency bookkeeping.
+    pub residency: ResourceKey<Residency>,
+    /// Handle of the tick's action queue (gameplay systems judge it; see [`crate::gameplay`]).
+    pub actions: ResourceKey<ActionQueue>,
+    /// Content data.
+    pub content: Arc<Content>,
+    /// Tunables.
+    pub config: SimConfig,
+    /// Index of the "gameplay" stage.
+    gameplay_stage: usize,
+    /// Characters spawned since the last grid rebuild: spawning checks them too, so two spawns in
+    /// one tick never share a spot.
+    pub(crate) fresh: Vec<(i32, i32)>,
+}
+
+impl MapSim {
+    /// Builds the world and schedule with the default bot policy and no gameplay.
+    pub fn new(parts: SimParts) -> Result<Self, GameError> {
+        let worldgen = WorldGen::new(&parts.content, parts.seed)?;
+        let mut world = World::new();
+        let keys = Keys::register(&mut world, parts.map)?;
+        let bots = BotKeys::register(&mut world)?;
+        let service = ChunkService::start(parts.store.clone(), parts.map, worldgen);
+        let residency = world.insert_resource("residency", Residency::new(service, &parts.content))?;
+        let actions = world.insert_resource("actions", ActionQueue::default())?;
+        let rules = Rules { character: parts.content.character, config: parts.config };
+        let mut schedule = Schedule::new();
+        bots::add_stage(&mut schedule, keys, bots)?;
+        order_stage::add_stage(&mut schedule, keys, actions, rules)?;
+        let gameplay_stage = crate::gameplay::add_stages(&mut schedule, keys, actions)?;
+        movement_stage::add_stage(&mut schedule, &mut world, keys, rules)?;
+        residency::add_stage(&mut schedule, keys, residency, parts.config)?;
+        Ok(Self {
+            world,
+            schedule,
+            keys,
+            bots,
+            residency,
+            actions,
+            content: parts.content,
+            config: parts.config,
+            gameplay_stage,
+            fresh: Vec::new(),
+        })
+    }
+
+    /// Starts declaring a gameplay system (see [`crate::gameplay`]): it runs every tick after
+    /// orders queued the tick's actions and before their results end or keep the orders. Declare
+    /// every column and resource it touches, [`MapSim::actions`] written to judge actions;
+    /// `run` adds it. Register its own columns in [`MapSim::world`] first.
+    pub fn gameplay_system(&mut self, name: impl Into<String>) -> SystemBuilder<'_> {
+        self.schedule.system(self.gameplay_stage, name)
+    }
+
+    /// Replaces the bots' decision hook.
+    pub fn set_bot_policy(&mut self, policy: Box<dyn BotPolicy>) {
+        *self.world.resource_mut(self.bots.policy) = policy;
+    }
+
+    /// Residency bookkeeping: recent storage errors, quarantined chunks, counters.
+    pub fn residency(&self) -> impl std::ops::Deref<Target = Residency> + '_ {
+        self.world.resource(self.residency)
+    }
+
+    /// Runs one tick at time `now_ms`.
+    pub fn tick(&mut self, now_ms: u64) {
+        {
+            let mut clock = self.world.resource_mut(self.keys.clock);
+            clock.tick += 1;
+            clock.now_ms = now_ms;
+        }
+        self.schedule.run(&mut self.world);
+        self.world.clear_changed();
+        // The movement stage rebuilt the character grid with this tick's spawns in it.
+        self.fresh.clear();
+    }
+
+    /// The map's geometry.
+    pub fn geometry(&self) -> MapGeometry {
+        *self.world.resource(self.keys.chunks).geometry()
+    }
+
+    /// Adds a character at `(x, y)` (use [`spawn`] to choose the spot).
+    pub fn spawn_character(&mut self, controller: Controller, x: i32, y: i32) -> Entity {
+        let k = self.keys;
+        let e = self.world.spawn();
+        let ok = self.world.insert(e, k.x, x).is_ok()
+            && self.world.insert(e, k.y, y).is_ok()
+            && self.world.insert(e, k.order, OrderSlot::default()).is_ok()
+            && self.world.insert(e, k.steer, Steer::default()).is_ok()
+            && self.world.insert(e, k.controller, controller).is_ok();
+        debug_assert!(ok, "fresh entity");
+        self.fresh.push((x, y));
+        if controller == Controller::Bot {
+            let seed = self.config.bot_seed ^ u64::from(e.index()) << 20;
+            let _ = self.world.insert(e, self.bots.bot, BotState::new(seed));
+        }
+        e
+    }
+
+    /// Removes a character (logout, transfer).
+    pub fn despawn_character(&mut self, e: Entity) -> bool {
+        self.world.has(e, self.keys.steer) && self.world.despawn(e).is_ok()
+    }
+
+    /// Gives `e` an order (replacing the current one). False when `e` is not a character.
+    pub fn set_order(&mut self, e: Entity, order: Order) -> bool {
+        let mut orders = self.world.column_mut(self.keys.order);
+        orders.get_mut(e).map(|slot| slot.give(order)).is_some()
+    }
+
+    /// `e`'s order slot.
+    pub fn order(&self, e: Entity) -> Option<OrderSlot> {
+        self.world.column(self.keys.order).get(e).copied()
+    }
+
+    /// Position of a character or object.
+    pub fn position(&self, e: Entity) -> Option<(i32, i32)> {
+        let (x, y) = (self.world.column(self.keys.x), self.world.column(self.keys.y));
+        if let (Some(&x), Some(&y)) = (x.get(e), y.get(e)) {
+            return Some((x, y));
+        }
+        self.world.resource(self.keys.objects).grid.get(e).map(|g| (g.x, g.y))
+    }
+
+    /// Number of characters.
+    pub fn character_count(&self) -> usize {
+        self.world.group_len(self.keys.group)
+    }
+
+    /// Adds an object to its resident chunk and marks the chunk dirty.
+    pub fn insert_object(&mut self, record: ObjectRecord) -> Result<Entity, GameError> {
+        let (x, y) = (record.pos.x, record.pos.y);
+        if !self.world.resource(self.keys.chunks).is_resident_at(x, y) {
+            return Err(GameError::OutOfBounds { x, y });
+        }
+        let radius = self.content.object_by_id(record.kind).map_or(0, |k| k.radius);
+        let e = residency::spawn_object(&mut self.world, &self.keys, record, radius);
+        let mut chunks = self.world.resource_mut(self.keys.chunks);
+        chunks.mark_dirty_at(x, y);
+        if let Some(list) = chunks.objects_at_mut(x, y) {
+            list.push(e);
+        }
+        Ok(e)
+    }
+
+    /// Removes an object (chopped, picked up) and marks its chunk dirty.
+    pub fn remove_object(&mut self, e: Entity) -> bool {
+        let Some(pos) = self.world.column(self.keys.object).get(e).map(|r| r.pos) else { return false };
+        residency::despawn_object(&mut self.world, &self.keys, e);
+        let mut chunks = self.world.resource_mut(self.keys.chunks);
+        chunks.mark_dirty_at(pos.x, pos.y);
+        if let Some(list) = chunks.objects_at_mut(pos.x, pos.y) {
+            list.retain(|&o| o != e);
+        }
+        true
+    }
+
+    /// Stops the chunk worker (see `ChunkService::stop`): before the shutdown's final flush, so
+    /// no first save of a generated chunk arrives after it.
+    pub fn stop_chunk_service(&mut self) {
+        self.world.resource_mut(self.residency).service.stop();
+    }
+
+    /// Submits saves of every chunk with unsaved changes (checkpoint or shutdown); the store's
+    /// writer makes them durable. Returns how many were submitted.
+    pub fn save_dirty_chunks(&mut self) -> usize {
+        let now = self.world.resource(self.keys.clock).now_ms;
+        let mut chunks = self.world.resource_mut(self.keys.chunks);
+        let mut res = self.world.resource_mut(self.residency);
+        let objects = self.world.column(self.keys.object);
+        residency::checkpoint(&mut chunks, &mut res, &objects, now)
+    }
+
+    /// Chunk residency counters: `(resident, loads, unloads, storage errors, quarantined)`.
+    pub fn chunk_counters(&self) -> ChunkCounters {
+        let chunks = self.world.resource(self.keys.chunks);
+        let res = self.world.resource(self.residency);
+        ChunkCounters {
+            resident: chunks.resident_count() as u64,
+            loads: res.loads,
+            unloads: res.unloads,
+            errors: res.error_count,
+            quarantined: res.quarantine_reports.len() as u64,
+        }
+    }
+
+    /// Object entities near `(x, y)` within `r`, with their records' kinds.
+    pub fn objects_near(&self, x: i32, y: i32, r: i32) -> Vec<(Entity, u32)> {
+        let objects = self.world.resource(self.keys.objects);
+        let records = self.world.column(self.keys.object);
+        let mut out = Vec::new();
+        objects.grid.for_each_in_radius(x, y, r, |g| {
+            if let Some(rec) = records.get(g.entity) {
+                out.push((g.entity, rec.kind));
+            }
+        });
+        out
+    }
+}
