@@ -3,14 +3,20 @@
 //! the network, storage, metadata and chunk services run on their own threads and are only ever
 //! talked to through queues, so the tick never waits on a socket or a database.
 //!
-//! A tick: drain client events (logins start, orders apply, acks arrive, sessions end) → advance
-//! logins and spawns → simulate each map → build every client's messages → hand them to the
-//! network thread. Once a second: positions to the store and a status for the admin port.
+//! A tick (`tick.rs`): drain client events (logins start, orders apply, acks arrive, sessions
+//! end) → advance logins, arrivals and bots (the `Lobby`, `lobby.rs`, whose events the shard
+//! applies) → simulate each map → build every client's messages → hand them to the network
+//! thread (the `Outbox`, `outbox.rs`). The `Meter` (`meter.rs`) times these steps and reports
+//! slow ticks. Four times a second: positions to the store; once a second: a status for the
+//! admin port.
 
 mod ids;
+mod lobby;
 mod login;
 mod maps;
 mod meta;
+mod meter;
+mod outbox;
 mod players;
 mod slow;
 mod status;
@@ -24,17 +30,21 @@ pub use status::{MapStatus, Phase, ShardStatus, StatusBoard};
 use crate::content::Content;
 use crate::error::GameError;
 use crate::geom::WorldLayout;
-use crate::replicate::{Outgoing, ReplicationConfig};
-use engine::{DurationHistogram, SystemTiming, TickLoop, TimingSummary};
-use login::{Ids, LoginJob, StartArea};
+use crate::replicate::ReplicationConfig;
+use engine::TickLoop;
+use lobby::Lobby;
+use login::StartArea;
 use maps::Maps;
 use meta::MetaLink;
-use net::{ConnId, InboundReceiver, Outbound, Server, ServerConfig, ServerHandle};
+use meter::Meter;
+use net::{InboundReceiver, Server, ServerConfig};
+use outbox::Outbox;
 use players::Players;
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use store::meta::{MetaStore, ShardInfo};
 use store::{FlushReport, MapId, PlayerRecord, Store};
 
@@ -139,48 +149,12 @@ pub struct Shard {
     meta: Option<MetaLink>,
     server: Option<Server>,
     inbound: InboundReceiver,
-    net: ServerHandle,
     maps: Maps,
     players: Players,
-    logins: Vec<LoginJob>,
-    arrivals: Vec<tick::Arrival>,
-    bots: tick::BotSpawns,
-    ids: Ids,
-    start: StartArea,
-    status: Arc<StatusBoard>,
-    out: Outgoing,
-    /// Scratch: this tick's replication time per map.
-    replicate_spent: Vec<Duration>,
-    backlog: Vec<(ConnId, Outbound)>,
-    timing: Timing,
-    /// Where the current (or last) tick's time went.
-    trace: slow::TickTrace,
-    slow_log: slow::SlowLog,
-    counts: tick::Counts,
-    started: Instant,
+    lobby: Lobby,
+    outbox: Outbox,
+    meter: Meter,
 }
-
-/// Tick and stage times over rotating windows.
-#[derive(Debug)]
-struct Timing {
-    window: DurationHistogram,
-    last_window: Option<TimingSummary>,
-    stages: Vec<Vec<SystemTiming>>,
-    /// Per map: time to build every client's messages (replication), this window.
-    replicate: Vec<DurationHistogram>,
-    /// Time to take in client events, advance logins, spawns and bots, this window.
-    events: DurationHistogram,
-    /// Time to hand the tick's messages to the network thread, this window.
-    send: DurationHistogram,
-    /// The last finished window's [`Timing::events`] and [`Timing::send`].
-    phases: Vec<SystemTiming>,
-    rotated_at: Instant,
-    /// Network byte counters at the previous publish, for per-second rates.
-    net_prev: Option<(Instant, u64, u64)>,
-}
-
-/// Length of a timing window.
-const WINDOW: Duration = Duration::from_secs(30);
 
 impl Shard {
     /// Builds the maps, claims them, starts the network server and the metadata worker.
@@ -200,30 +174,18 @@ impl Shard {
         let link = MetaLink::start(meta, info).map_err(ShardError::Io)?;
         let (server, inbound) = Server::start(opts.net.clone()).map_err(ShardError::Net)?;
         tracing::info!(addr = %server.local_addr(), maps = ?ids, shard = %opts.shard_id, "shard listening");
-        let status = Arc::new(StatusBoard::default());
+        let slow_after = slow_tick_threshold(&opts);
         Ok(Self {
-            net: server.handle(),
+            outbox: Outbox::new(server.handle()),
             server: Some(server),
             inbound,
             meta: Some(link),
-            bots: tick::BotSpawns::new(opts.bots),
+            lobby: Lobby::new(start, opts.bots),
             opts,
             store,
             maps,
             players: Players::default(),
-            logins: Vec::new(),
-            arrivals: Vec::new(),
-            ids: Ids::new(),
-            start,
-            status,
-            out: Outgoing::default(),
-            replicate_spent: Vec::new(),
-            backlog: Vec::new(),
-            timing: Timing::new(),
-            trace: slow::TickTrace::default(),
-            slow_log: slow::SlowLog::default(),
-            counts: tick::Counts::default(),
-            started: Instant::now(),
+            meter: Meter::new(Arc::new(StatusBoard::default()), slow_after),
         })
     }
 
@@ -234,14 +196,14 @@ impl Shard {
 
     /// The status board the admin port reads.
     pub fn status(&self) -> Arc<StatusBoard> {
-        self.status.clone()
+        self.meter.status.clone()
     }
 
     /// Runs ticks until `stop` is set (SIGTERM), then saves every player and dirty chunk and
     /// waits for the store to make them durable.
     pub fn run(mut self, stop: &AtomicBool) -> Result<ShutdownReport, ShardError> {
         let mut ticks = TickLoop::new(self.opts.tick_hz).map_err(|e| ShardError::Invalid(e.to_string()))?;
-        self.status.set_phase(Phase::Running);
+        self.meter.status.set_phase(Phase::Running);
         let hz = u64::from(self.opts.tick_hz);
         loop {
             if ticks.step(&mut |info| self.tick_body(info.tick, stop, hz)).is_break() {
@@ -254,39 +216,25 @@ impl Shard {
         Ok(self.shutdown())
     }
 
-    fn tick_body(&mut self, tick: u64, stop: &AtomicBool, hz: u64) -> std::ops::ControlFlow<()> {
+    /// A tick, then the positions four times a second and the once-a-second work.
+    fn tick_body(&mut self, tick: u64, stop: &AtomicBool, hz: u64) -> ControlFlow<()> {
         if stop.load(Ordering::Acquire) {
-            return std::ops::ControlFlow::Break(());
+            return ControlFlow::Break(());
         }
-        let began = Instant::now();
         self.tick(tick);
-        let spent = began.elapsed();
-        self.timing.window.record(spent);
-        if spent > self.slow_tick_threshold() {
-            self.report_slow_tick(tick, spent);
-        }
         if tick.is_multiple_of((hz / 4).max(1)) {
             self.save_positions();
         }
         if tick.is_multiple_of(hz) {
             self.every_second(tick);
         }
-        std::ops::ControlFlow::Continue(())
-    }
-
-    fn slow_tick_threshold(&self) -> Duration {
-        let budget = Duration::from_secs(1) / self.opts.tick_hz.max(1);
-        self.opts.slow_tick.unwrap_or(budget / 2)
-    }
-
-    fn now_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        ControlFlow::Continue(())
     }
 
     /// Stops accepting, saves every player and dirty chunk, flushes the store.
     fn shutdown(mut self) -> ShutdownReport {
         tracing::info!(players = self.players.len(), "shutting down: saving players and chunks");
-        self.status.set_phase(Phase::Stopping);
+        self.meter.status.set_phase(Phase::Stopping);
         if let Some(server) = self.server.take() {
             server.shutdown();
         }
@@ -319,20 +267,10 @@ impl Shard {
     }
 }
 
-impl Timing {
-    fn new() -> Self {
-        Self {
-            window: DurationHistogram::new(),
-            last_window: None,
-            stages: Vec::new(),
-            replicate: Vec::new(),
-            events: DurationHistogram::new(),
-            send: DurationHistogram::new(),
-            phases: Vec::new(),
-            rotated_at: Instant::now(),
-            net_prev: None,
-        }
-    }
+/// The slow-tick threshold: `ShardOptions::slow_tick`, or half the tick period.
+fn slow_tick_threshold(opts: &ShardOptions) -> Duration {
+    let budget = Duration::from_secs(1) / opts.tick_hz.max(1);
+    opts.slow_tick.unwrap_or(budget / 2)
 }
 
 fn map_ids(opts: &ShardOptions, content: &Content) -> Result<Vec<MapId>, ShardError> {

@@ -29,8 +29,6 @@ pub(crate) struct Online {
     pub map: usize,
     /// The player's character.
     pub entity: Entity,
-    /// Last `Input.seq` applied.
-    pub last_input_seq: u32,
 }
 
 /// The online players, by connection and by player id.

@@ -131,39 +131,29 @@ impl StatusBoard {
 impl super::Shard {
     /// Publishes the status for the admin port and rotates the timing window when due.
     pub(crate) fn publish(&mut self, ticks: &engine::TickStats) {
-        self.rotate_window();
-        let t = &self.timing;
-        let window = t.last_window.unwrap_or_else(|| t.window.summary());
-        let maps = self.maps.list.iter().enumerate().map(|(i, m)| self.map_status(i, m)).collect();
-        let net = self.net.counters().snapshot();
-        let now = std::time::Instant::now();
-        let (bytes_in_per_s, bytes_out_per_s) = match self.timing.net_prev {
-            Some((at, bytes_in, bytes_out)) => {
-                let dt = now.duration_since(at).as_secs_f64().max(1e-3);
-                ((net.bytes_in - bytes_in) as f64 / dt, (net.bytes_out - bytes_out) as f64 / dt)
-            }
-            None => (0.0, 0.0),
-        };
-        self.timing.net_prev = Some((now, net.bytes_in, net.bytes_out));
+        self.meter.rotate_window(&mut self.maps.list);
+        let net = self.outbox.net_counters();
+        let (bytes_in_per_s, bytes_out_per_s) = self.meter.net_rates(&net);
+        let m = &self.meter;
         let status = ShardStatus {
             phase: Phase::Running,
             shard_id: self.opts.shard_id.clone(),
             tick_hz: self.opts.tick_hz,
             tick: ticks.ticks,
-            uptime_s: self.started.elapsed().as_secs_f64(),
-            tick_window: window,
+            uptime_s: m.uptime_s(),
+            tick_window: m.tick_window(),
             tick_total: ticks.tick_summary(),
-            window_s: super::WINDOW.as_secs(),
+            window_s: super::meter::WINDOW.as_secs(),
             overruns: ticks.overruns,
             late_ticks: ticks.late_ticks,
-            slow_ticks: self.counts.slow_ticks,
+            slow_ticks: m.slow_ticks(),
             players: self.players.len() as u64,
-            logins: (self.logins.len() + self.arrivals.len()) as u64,
-            bots: u64::from(self.bots.placed),
-            logins_refused: self.counts.logins_refused,
-            orders_refused: self.counts.orders_refused,
-            phases: self.phases(),
-            maps,
+            logins: self.lobby.in_progress() as u64,
+            bots: u64::from(self.lobby.bots_placed()),
+            logins_refused: self.lobby.refused(),
+            orders_refused: m.orders_refused(),
+            phases: m.phases(),
+            maps: self.maps.list.iter().enumerate().map(|(i, map)| self.map_status(i, map)).collect(),
             net,
             bytes_in_per_s,
             bytes_out_per_s,
@@ -172,76 +162,19 @@ impl super::Shard {
                 .meta
                 .as_ref()
                 .map_or(0, |m| m.errors.load(std::sync::atomic::Ordering::Relaxed)),
-            send_overflows: self.counts.send_overflows,
+            send_overflows: self.outbox.overflows(),
         };
-        self.status.publish(status);
+        m.status.publish(status);
     }
 
     fn map_status(&self, index: usize, m: &super::maps::MapRuntime) -> MapStatus {
-        let stages = match self.timing.stages.get(index) {
-            Some(s) if !s.is_empty() => s.clone(),
-            _ => {
-                // No window finished yet: the times so far.
-                let mut t = m.sim.schedule.timings();
-                if let Some(h) = self.timing.replicate.get(index) {
-                    t.push(SystemTiming { stage: "replicate".into(), system: None, summary: h.summary() });
-                }
-                t
-            }
-        };
         MapStatus {
             map: m.sim.geometry().id,
             characters: m.sim.character_count() as u64,
             clients: m.view.client_count() as u64,
             chunks: m.sim.chunk_counters(),
             replication: m.view.stats(),
-            stages,
+            stages: self.meter.map_stages(index, m),
         }
     }
-
-    /// The tick phases of the last finished window, or so far when none has finished.
-    fn phases(&self) -> Vec<SystemTiming> {
-        if !self.timing.phases.is_empty() {
-            return self.timing.phases.clone();
-        }
-        phase_timings(&self.timing.events, &self.timing.send)
-    }
-
-    /// Every [`super::WINDOW`]: keeps the finished window's tick and stage times, starts anew.
-    fn rotate_window(&mut self) {
-        if self.timing.rotated_at.elapsed() < super::WINDOW {
-            return;
-        }
-        self.timing.rotated_at = std::time::Instant::now();
-        self.timing.last_window = Some(self.timing.window.summary());
-        self.timing.window.reset();
-        self.timing.phases = phase_timings(&self.timing.events, &self.timing.send);
-        self.timing.events.reset();
-        self.timing.send.reset();
-        self.timing.stages = self
-            .maps
-            .list
-            .iter_mut()
-            .zip(&mut self.timing.replicate)
-            .map(|(m, replicate)| {
-                let mut t = m.sim.schedule.timings();
-                m.sim.schedule.reset_timings();
-                t.push(SystemTiming {
-                    stage: "replicate".into(),
-                    system: None,
-                    summary: replicate.summary(),
-                });
-                replicate.reset();
-                t
-            })
-            .collect();
-    }
-}
-
-/// The tick phases as timings named `events` and `send`.
-fn phase_timings(events: &engine::DurationHistogram, send: &engine::DurationHistogram) -> Vec<SystemTiming> {
-    [("events", events), ("send", send)]
-        .into_iter()
-        .map(|(stage, h)| SystemTiming { stage: stage.into(), system: None, summary: h.summary() })
-        .collect()
 }
