@@ -18,6 +18,7 @@ mod meta;
 mod meter;
 mod outbox;
 mod players;
+mod publish;
 mod slow;
 mod status;
 mod tick;
