@@ -101,7 +101,7 @@ fn add_move(schedule: &mut Schedule, m: Movers, side: i32) {
         .writes(m.vx)
         .writes(m.vy)
         .run(move |ctx, _| {
-            let n = ctx.world().group_len(m.group);
+            let n = ctx.group_len(m.group);
             let (mut x, mut y, mut vx, mut vy) =
                 (ctx.write(m.x), ctx.write(m.y), ctx.write(m.vx), ctx.write(m.vy));
             bounce(&x.values()[..n], &mut vx.values_mut()[..n], side);
@@ -134,7 +134,7 @@ fn add_grid_update(schedule: &mut Schedule, m: Movers, grid: ResourceKey<SortedG
         .reads(m.y)
         .writes_resource(grid)
         .run(move |ctx, _| {
-            let n = ctx.world().group_len(m.group);
+            let n = ctx.group_len(m.group);
             let (x, y) = (ctx.read(m.x), ctx.read(m.y));
             ctx.resource_mut(grid).rebuild(&x.entities()[..n], &x.values()[..n], &y.values()[..n]);
         })

@@ -42,9 +42,15 @@ pub struct SystemContext<'w> {
 }
 
 impl<'w> SystemContext<'w> {
-    /// The world, for liveness and presence checks (column access goes through the methods below).
-    pub fn world(&self) -> &'w World {
-        self.world
+    /// Entities in a group: the grouped columns' slots `0..group_len` hold them, in the same order
+    /// in every member. Groups change only between stages, so any system may read this.
+    pub fn group_len(&self, group: crate::GroupId) -> usize {
+        self.world.group_len(group)
+    }
+
+    /// Whether an entity is alive (spawns and despawns happen only between stages).
+    pub fn is_alive(&self, entity: crate::Entity) -> bool {
+        self.world.is_alive(entity)
     }
 
     /// Reads a declared column (declared read or write).

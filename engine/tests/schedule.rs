@@ -167,7 +167,7 @@ fn simulate(threads: usize) -> Vec<(Entity, i32, i32, u32)> {
         .writes(y)
         .reads(vx)
         .run(move |ctx, _| {
-            let n = ctx.world().group_len(group);
+            let n = ctx.group_len(group);
             let (mut xs, mut ys, vxs) = (ctx.write(x), ctx.write(y), ctx.read(vx));
             use rayon::prelude::*;
             xs.values_mut()[..n]
@@ -185,9 +185,10 @@ fn simulate(threads: usize) -> Vec<(Entity, i32, i32, u32)> {
     schedule
         .system(act, "damage")
         .writes(hp)
+        .reads(vx)
         .run(move |ctx, cmds| {
             let mut hps = ctx.write(hp);
-            engine::join2_mut(&mut hps, &ctx.world().column(vx), |e, hp, v| {
+            engine::join2_mut(&mut hps, &ctx.read(vx), |e, hp, v| {
                 *hp = hp.saturating_sub(v.unsigned_abs() + 1);
                 if *hp == 0 {
                     cmds.despawn(e);

@@ -143,7 +143,7 @@ fn add_grid(schedule: &mut Schedule, stage: usize, k: Keys) -> Result<(), GameEr
         .reads(k.y)
         .writes_resource(k.movers)
         .run(move |ctx, _| {
-            let n = ctx.world().group_len(k.group);
+            let n = ctx.group_len(k.group);
             let (x, y) = (ctx.read(k.x), ctx.read(k.y));
             ctx.resource_mut(k.movers).rebuild(&x.entities()[..n], &x.values()[..n], &y.values()[..n]);
         })

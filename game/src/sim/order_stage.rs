@@ -20,7 +20,7 @@ pub(crate) fn add_stage(
     sys.reads_resource(k.objects)
         .writes_resource(queue)
         .run(move |ctx, _| {
-            let n = ctx.world().group_len(k.group);
+            let n = ctx.group_len(k.group);
             let (x, y, objects) = (ctx.read(k.x), ctx.read(k.y), ctx.resource(k.objects));
             let (mut order, mut steer) = (ctx.write(k.order), ctx.write(k.steer));
             let mut queue = ctx.resource_mut(queue);
