@@ -88,7 +88,6 @@ impl SyntheticTick {
     /// Runs one tick.
     pub fn tick(&mut self) {
         self.schedule.run(&mut self.world);
-        self.world.clear_changed();
     }
 }
 

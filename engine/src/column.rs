@@ -1,7 +1,6 @@
 //! One component column: values packed densely (sparse-set layout) with O(1) insert and
-//! swap-remove, generation-checked lookups, and a "changed this tick" set for replication.
+//! swap-remove, and generation-checked lookups.
 
-use crate::bitset::AtomicBitSet;
 use crate::entity::Entity;
 use rayon::prelude::*;
 use std::any::Any;
@@ -15,18 +14,17 @@ const EMPTY: u32 = u32::MAX;
 /// id (index and generation), so a stale id never reads the slot's new occupant.
 ///
 /// Structural changes (insert, remove) happen only through the [`World`](crate::World), which
-/// keeps presence bitsets and column groups consistent; systems get values and change marks.
+/// keeps presence bitsets and column groups consistent; systems get values.
 #[derive(Debug)]
 pub struct Column<T> {
     values: Vec<T>,
     owners: Vec<Entity>,
     slots: Vec<u32>,
-    changed: AtomicBitSet,
 }
 
 impl<T> Default for Column<T> {
     fn default() -> Self {
-        Self { values: Vec::new(), owners: Vec::new(), slots: Vec::new(), changed: AtomicBitSet::default() }
+        Self { values: Vec::new(), owners: Vec::new(), slots: Vec::new() }
     }
 }
 
@@ -59,11 +57,10 @@ impl<T> Column<T> {
         self.slot(entity).map(|s| &self.values[s])
     }
 
-    /// `entity`'s value for writing; marks it changed.
+    /// `entity`'s value for writing.
     #[inline]
     pub fn get_mut(&mut self, entity: Entity) -> Option<&mut T> {
         let slot = self.slot(entity)?;
-        self.changed.insert(entity.index() as usize);
         Some(&mut self.values[slot])
     }
 
@@ -72,7 +69,7 @@ impl<T> Column<T> {
         &self.values
     }
 
-    /// All values for writing. Bulk writers mark what they change with [`Column::mark_changed`].
+    /// All values for writing, packed, in slot order.
     pub fn values_mut(&mut self) -> &mut [T] {
         &mut self.values
     }
@@ -82,9 +79,9 @@ impl<T> Column<T> {
         &self.owners
     }
 
-    /// Owners and values together, for writers that also mark changes.
-    pub fn split_mut(&mut self) -> (&[Entity], &mut [T], &AtomicBitSet) {
-        (&self.owners, &mut self.values, &self.changed)
+    /// Owners and values together, for writers that need to know whose value they write.
+    pub fn split_mut(&mut self) -> (&[Entity], &mut [T]) {
+        (&self.owners, &mut self.values)
     }
 
     /// `(entity, value)` pairs in slot order.
@@ -92,57 +89,30 @@ impl<T> Column<T> {
         self.owners.iter().copied().zip(&self.values)
     }
 
-    /// Records that `entity`'s value changed this tick. Safe to call from parallel workers.
-    #[inline]
-    pub fn mark_changed(&self, entity: Entity) {
-        self.changed.insert(entity.index() as usize);
-    }
-
-    /// True when `entity`'s value was marked changed since the last clear.
-    pub fn is_changed(&self, entity: Entity) -> bool {
-        self.contains(entity) && self.changed.contains(entity.index() as usize)
-    }
-
-    /// Entities whose values changed since the last clear, in index order.
-    pub fn changed(&self) -> impl Iterator<Item = Entity> + '_ {
-        self.changed.iter().filter_map(|i| {
-            let slot = self.slots[i];
-            (slot != EMPTY).then(|| self.owners[slot as usize])
-        })
-    }
-
-    /// Parallel chunks of `(owners, values)`; each worker may mark changes through the column's
-    /// shared change set, passed alongside.
+    /// Parallel chunks of `(owners, values)`, aligned, `chunk_len` values each.
     pub fn par_chunks_mut(
         &mut self,
         chunk_len: usize,
-    ) -> impl IndexedParallelIterator<Item = (&[Entity], &mut [T], &AtomicBitSet)>
+    ) -> impl IndexedParallelIterator<Item = (&[Entity], &mut [T])>
     where
         T: Send,
     {
-        let changed = &self.changed;
-        self.owners
-            .par_chunks(chunk_len.max(1))
-            .zip(self.values.par_chunks_mut(chunk_len.max(1)))
-            .map(move |(owners, values)| (owners, values, changed))
+        self.owners.par_chunks(chunk_len.max(1)).zip(self.values.par_chunks_mut(chunk_len.max(1)))
     }
 
     /// Stores `value` for `entity`; returns the value it replaced. The entity must be alive
     /// (checked by the world).
     pub(crate) fn insert(&mut self, entity: Entity, value: T) -> Option<T> {
         if let Some(slot) = self.slot(entity) {
-            self.mark_changed(entity);
             return Some(std::mem::replace(&mut self.values[slot], value));
         }
         let index = entity.index() as usize;
         if index >= self.slots.len() {
             self.slots.resize(index + 1, EMPTY);
-            self.changed.grow(index + 1);
         }
         self.slots[index] = self.values.len() as u32;
         self.values.push(value);
         self.owners.push(entity);
-        self.changed.insert(index);
         None
     }
 
@@ -152,7 +122,6 @@ impl<T> Column<T> {
         let last = self.values.len() - 1;
         self.swap_slots(slot, last);
         self.slots[entity.index() as usize] = EMPTY;
-        self.changed.remove(entity.index() as usize);
         self.owners.pop();
         self.values.pop()
     }
@@ -176,7 +145,6 @@ pub(crate) trait AnyColumn: Send + Sync {
     fn slot_of(&self, entity: Entity) -> Option<usize>;
     fn swap(&mut self, a: usize, b: usize);
     fn remove_entity(&mut self, entity: Entity) -> bool;
-    fn clear_changed(&mut self);
 }
 
 impl<T: Send + Sync + 'static> AnyColumn for Column<T> {
@@ -194,8 +162,5 @@ impl<T: Send + Sync + 'static> AnyColumn for Column<T> {
     }
     fn remove_entity(&mut self, entity: Entity) -> bool {
         self.remove(entity).is_some()
-    }
-    fn clear_changed(&mut self) {
-        self.changed.clear();
     }
 }

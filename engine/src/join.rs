@@ -2,7 +2,6 @@
 //! find the others' by direct sparse-array indexing, never by hashing. Columns in one group need no
 //! join at all: zip their first `group_len` values.
 
-use crate::bitset::AtomicBitSet;
 use crate::column::Column;
 use crate::entity::Entity;
 use rayon::prelude::*;
@@ -21,26 +20,22 @@ pub fn join3<'a, A, B, C>(
     a.iter().filter_map(move |(e, va)| Some((e, va, b.get(e)?, c.get(e)?)))
 }
 
-/// Calls `f` with a mutable `a` and a shared `b` for every entity that has both; `f` returns true
-/// when it changed `a`, which marks it changed.
-pub fn join2_mut<A, B>(a: &mut Column<A>, b: &Column<B>, mut f: impl FnMut(Entity, &mut A, &B) -> bool) {
-    let (owners, values, changed) = a.split_mut();
-    join_slice(owners, values, changed, b, &mut f);
+/// Calls `f` with a mutable `a` and a shared `b` for every entity that has both.
+pub fn join2_mut<A, B>(a: &mut Column<A>, b: &Column<B>, mut f: impl FnMut(Entity, &mut A, &B)) {
+    let (owners, values) = a.split_mut();
+    join_slice(owners, values, b, &mut f);
 }
 
 /// The loop shared by [`join2_mut`] and each chunk of [`par_join2_mut`].
 fn join_slice<A, B>(
     owners: &[Entity],
     values: &mut [A],
-    changed: &AtomicBitSet,
     b: &Column<B>,
-    f: &mut impl FnMut(Entity, &mut A, &B) -> bool,
+    f: &mut impl FnMut(Entity, &mut A, &B),
 ) {
     for (&e, va) in owners.iter().zip(values.iter_mut()) {
-        if let Some(vb) = b.get(e)
-            && f(e, va, vb)
-        {
-            changed.insert(e.index() as usize);
+        if let Some(vb) = b.get(e) {
+            f(e, va, vb);
         }
     }
 }
@@ -50,9 +45,9 @@ pub fn par_join2_mut<A: Send, B: Sync>(
     a: &mut Column<A>,
     b: &Column<B>,
     chunk_len: usize,
-    f: impl Fn(Entity, &mut A, &B) -> bool + Sync,
+    f: impl Fn(Entity, &mut A, &B) + Sync,
 ) {
-    a.par_chunks_mut(chunk_len).for_each(|(owners, values, changed)| {
-        join_slice(owners, values, changed, b, &mut |e, va, vb| f(e, va, vb));
+    a.par_chunks_mut(chunk_len).for_each(|(owners, values)| {
+        join_slice(owners, values, b, &mut |e, va, vb| f(e, va, vb));
     });
 }

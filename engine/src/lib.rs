@@ -32,7 +32,7 @@ mod tick;
 mod timing;
 mod world;
 
-pub use bitset::{AtomicBitSet, BitSet};
+pub use bitset::BitSet;
 pub use column::Column;
 pub use commands::{ApplyReport, Commands};
 pub use entity::{Entities, Entity};

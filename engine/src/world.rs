@@ -295,13 +295,6 @@ impl World {
         self.groups[group.0].len
     }
 
-    /// Clears every column's change set; the tick loop calls it once replication has read them.
-    pub fn clear_changed(&mut self) {
-        for c in &mut self.columns {
-            c.cell.get_mut().clear_changed();
-        }
-    }
-
     /// Number of columns registered.
     pub fn column_count(&self) -> usize {
         self.columns.len()

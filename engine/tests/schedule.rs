@@ -193,7 +193,6 @@ fn simulate(threads: usize) -> Vec<(Entity, i32, i32, u32)> {
                 if *hp == 0 {
                     cmds.despawn(e);
                 }
-                true
             });
         })
         .unwrap();
@@ -216,7 +215,6 @@ fn simulate(threads: usize) -> Vec<(Entity, i32, i32, u32)> {
     pool(threads).install(|| {
         for _ in 0..60 {
             schedule.run(&mut world);
-            world.clear_changed();
         }
     });
     let (xs, ys, hps) = (world.column(x), world.column(y), world.column(hp));

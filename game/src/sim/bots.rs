@@ -142,7 +142,7 @@ pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys, b: BotKeys) -> Result<
             let bounds = ctx.resource(k.chunks).geometry().walkable();
             let (x, y) = (ctx.read(k.x), ctx.read(k.y));
             let (mut bots, mut orders) = (ctx.write(b.bot), ctx.write(k.order));
-            let (owners, states, _) = bots.split_mut();
+            let (owners, states) = bots.split_mut();
             for (&me, state) in owners.iter().zip(states.iter_mut()) {
                 if state.next_tick > tick {
                     continue;

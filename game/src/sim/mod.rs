@@ -141,7 +141,6 @@ impl MapSim {
             clock.now_ms = now_ms;
         }
         self.schedule.run(&mut self.world);
-        self.world.clear_changed();
         // The movement stage rebuilt the character grid with this tick's spawns in it.
         self.fresh.clear();
     }

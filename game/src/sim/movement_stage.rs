@@ -24,8 +24,6 @@ pub struct Moved {
     pub y: i32,
     /// Updated steering.
     pub steer: Steer,
-    /// True when the position changed.
-    pub moved: bool,
 }
 
 /// Adds the "movement" stage (`grid`, then `move`) and its scratch resource.
@@ -56,20 +54,10 @@ pub(crate) fn add_stage(
             let mut scratch = ctx.resource_mut(scratch_key);
             let (mut x, mut y, mut steer) = (ctx.write(k.x), ctx.write(k.y), ctx.write(k.steer));
             env.plan_moves(steer.values(), &mut scratch);
-            let (owners, xs, changed) = x.split_mut();
-            let (ys, steers) = (y.values_mut(), steer.values_mut());
+            let (xs, ys, steers) = (x.values_mut(), y.values_mut(), steer.values_mut());
             for (m, &src) in scratch.iter().zip(movers.sources()) {
                 let s = src as usize;
                 (xs[s], ys[s], steers[s]) = (m.x, m.y, m.steer);
-                if m.moved {
-                    changed.insert(owners[s].index() as usize);
-                }
-            }
-            // y moved with x; mark it through its own column for replication.
-            for (m, e) in scratch.iter().zip(movers.entries()) {
-                if m.moved {
-                    y.mark_changed(e.entity);
-                }
             }
         })
         .map_err(Into::into)
@@ -95,17 +83,17 @@ impl Env<'_> {
             |buf, (out, (entries, sources))| {
                 for ((m, e), &src) in out.iter_mut().zip(entries).zip(sources) {
                     let (mut x, mut y, mut s) = (e.x, e.y, steers[src as usize]);
-                    let moved = self.advance(e.entity, &mut x, &mut y, &mut s, buf);
-                    *m = Moved { x, y, steer: s, moved };
+                    self.advance(e.entity, &mut x, &mut y, &mut s, buf);
+                    *m = Moved { x, y, steer: s };
                 }
             },
         );
     }
 
-    /// Moves one character; true when it moved.
-    fn advance(&self, me: Entity, x: &mut i32, y: &mut i32, s: &mut Steer, buf: &mut Vec<Circle>) -> bool {
+    /// Moves one character (when it is steering).
+    fn advance(&self, me: Entity, x: &mut i32, y: &mut i32, s: &mut Steer, buf: &mut Vec<Circle>) {
         if !s.active {
-            return false;
+            return;
         }
         self.gather(me, (*x, *y), buf);
         let goal = Goal { x: s.goal_x, y: s.goal_y, stop_dist: s.stop_dist };
@@ -115,7 +103,6 @@ impl Env<'_> {
         s.stuck = if moved || out.arrived { 0 } else { s.stuck.saturating_add(1) };
         s.arrived = out.arrived;
         (*x, *y) = (out.x, out.y);
-        moved
     }
 
     fn gather(&self, me: Entity, (x, y): (i32, i32), buf: &mut Vec<Circle>) {
