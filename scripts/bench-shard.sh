@@ -69,6 +69,8 @@ cpu_share() {
 metric() { awk -v k="$1" '$1 == k {printf "%.2f", $2 * 1000}' "$OUT/metrics.txt"; }
 json() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
 json1() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
+# A number rounded to $2 decimals, for people to read.
+round() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "") print "?"; else printf "%.*f", d, v }'; }
 
 cat <<EOF
 bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores, tick class: $(
@@ -77,9 +79,9 @@ bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores, tick class:
   tick (last window)   p50 $(metric 'shard_tick_seconds{quantile="0.5"}') ms   p99 $(metric 'shard_tick_seconds{quantile="0.99"}') ms   max $(metric 'shard_tick_seconds{quantile="1"}') ms
   tick (since start)   p50 $(metric 'shard_tick_since_start_seconds{quantile="0.5"}') ms   p99 $(metric 'shard_tick_since_start_seconds{quantile="0.99"}') ms
   ticks over $SHARD_SLOW_TICK_MS ms     $(awk '$1 == "shard_slow_ticks_total" {print $2}' "$OUT/metrics.txt") of $(awk '$1 == "shard_ticks_total" {print $2}' "$OUT/metrics.txt") (see "slow tick" warnings in the shard log, at most one a second)
-  input→ack latency    p50 $(json latency_ms p50) ms   p99 $(json latency_ms p99) ms   max $(json latency_ms max) ms
-  downstream/client    p50 $(json down_bytes_per_client_s p50) B/s   p99 $(json down_bytes_per_client_s p99) B/s
-  frames/s             $(json1 frames_per_s)
+  input→ack latency    p50 $(round "$(json latency_ms p50)" 1) ms   p99 $(round "$(json latency_ms p99)" 1) ms   max $(round "$(json latency_ms max)" 1) ms
+  downstream/client    p50 $(round "$(json down_bytes_per_client_s p50)" 0) B/s   p99 $(round "$(json down_bytes_per_client_s p99)" 0) B/s
+  frames/s             $(round "$(json1 frames_per_s)" 0)
   connected / errors   $(json1 connected) / $(json1 errors)   (bots exit $BOTS_EXIT)
   shard peak RSS       $((RSS_KB / 1024)) MiB
   shard exit on SIGTERM $EXIT

@@ -125,8 +125,8 @@ impl std::fmt::Display for FlushReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "players {} ok / {} failed, positions {}, item txs {} ok / {} failed, chunks {} ok / {} failed, \
-             retries {}, pending ops {}, pending positions {}",
+            "player saves {} ok / {} failed, positions written {}, item transactions {} ok / {} failed, \
+             chunk saves {} ok / {} failed, retries {}, still pending: {} operations, {} positions",
             self.players_saved,
             self.players_failed,
             self.positions_written,

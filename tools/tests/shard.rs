@@ -86,7 +86,7 @@ fn players_log_in_see_each_other_move_and_come_back_where_they_left() {
 
     let (report, store) = shard.stop();
     assert!(report.complete(), "clean stop flushes everything: {report:?}");
-    assert_eq!(report.players_saved, 2);
+    assert_eq!(report.players_online, 2);
     let alice_row = store.loader().load_player_by_name(&alice_name).unwrap().wait(LONG).unwrap().unwrap();
     let kit: Vec<(u32, u32)> = alice_row.items.iter().map(|i| (i.kind, i.count)).collect();
     assert_eq!(kit, game::shard::STARTER_KIT.to_vec(), "the starter kit is stored once");

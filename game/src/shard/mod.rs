@@ -127,8 +127,8 @@ impl std::error::Error for ShardError {}
 /// What the shutdown saved.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ShutdownReport {
-    /// Players saved at logout.
-    pub players_saved: usize,
+    /// Players online at the shutdown, whose final save it submitted.
+    pub players_online: usize,
     /// Chunk saves submitted by the final checkpoint.
     pub chunks_submitted: usize,
     /// The store's final flush.
@@ -139,6 +139,16 @@ impl ShutdownReport {
     /// True when everything reached the store.
     pub fn complete(&self) -> bool {
         self.flush.complete()
+    }
+}
+
+impl std::fmt::Display for ShutdownReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "final save of {} online players and {} chunks submitted; the store's final flush: {}",
+            self.players_online, self.chunks_submitted, self.flush
+        )
     }
 }
 
@@ -240,7 +250,7 @@ impl Shard {
             server.shutdown();
         }
         let records: Vec<PlayerRecord> = self.players.iter().map(|p| self.current_record(p)).collect();
-        let players_saved = records.len();
+        let players_online = records.len();
         if !records.is_empty()
             && let Err(e) = self.store.writer().save_players(records)
         {
@@ -252,8 +262,8 @@ impl Shard {
         if let Some(link) = self.meta.take() {
             link.stop();
         }
-        let report = ShutdownReport { players_saved, chunks_submitted, flush };
-        tracing::info!(?report, complete = report.complete(), "shutdown flush finished");
+        let report = ShutdownReport { players_online, chunks_submitted, flush };
+        tracing::info!(%report, complete = report.complete(), "shutdown flush finished");
         report
     }
 

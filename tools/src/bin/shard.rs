@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     match tools::serve::run(&config) {
         Ok(report) if report.complete() => ExitCode::SUCCESS,
         Ok(report) => {
-            tracing::error!(?report, "storage did not confirm every write before the deadline");
+            tracing::error!(%report, "storage did not confirm every write before the deadline");
             ExitCode::from(1)
         }
         Err(e) => {
