@@ -85,8 +85,14 @@ fn format_value(v: f64) -> String {
         "NaN".into()
     } else if v.is_infinite() {
         if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        // Counters and gauges of whole numbers print as integers, exactly.
+        format!("{}", v as i64)
     } else {
-        v.to_string()
+        // Nine decimals (a nanosecond for the durations in seconds), without trailing zeros:
+        // readable, where `to_string` prints 0.0000049999999999999996.
+        let text = format!("{v:.9}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
     }
 }
 
@@ -181,4 +187,19 @@ fn reply(code: u16, content_type: &str, body: String) -> Reply {
     let header =
         tiny_http::Header::from_bytes("Content-Type", content_type).expect("constant header is valid");
     tiny_http::Response::from_string(body).with_status_code(code).with_header(header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_value;
+
+    #[test]
+    fn values_print_as_people_read_them() {
+        assert_eq!(format_value(0.000_004_999_999_999_999_999_6), "0.000005");
+        assert_eq!(format_value(0.005_14), "0.00514");
+        assert_eq!(format_value(42.0), "42");
+        assert_eq!(format_value(-3.0), "-3");
+        assert_eq!(format_value(1.5e-12), "0");
+        assert_eq!(format_value(f64::INFINITY), "+Inf");
+    }
 }
