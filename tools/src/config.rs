@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// Command-line flags of the `shard` binary (each also settable in the file and the environment).
 #[derive(Debug, Default, Parser)]
-#[command(name = "shard", about = "A shard server for a 2D survival MMO")]
+#[command(name = "shard", about = "A shard server for a 2D survival MMO", version = crate::build_info::VERSION_LINE)]
 pub struct Flags {
     /// TOML file with any of the settings below (snake_case keys).
     #[arg(long)]

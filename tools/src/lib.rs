@@ -2,6 +2,7 @@
 //! it is tested. `src/bin/shard.rs` and `src/bin/bots.rs` are thin wrappers.
 
 pub mod admin;
+pub mod build_info;
 pub mod config;
 pub mod harness;
 pub mod logging;
