@@ -63,7 +63,7 @@ pub struct Flags {
 /// The settings as written in the TOML file: every key optional, unknown keys refused.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileSettings {
+pub(crate) struct FileSettings {
     listen: Option<String>,
     admin: Option<String>,
     bots: Option<u32>,

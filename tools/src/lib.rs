@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod build_info;
 pub mod config;
+pub mod config_keys;
 pub mod harness;
 pub mod logging;
 pub mod metrics;
