@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// Command-line flags of the `shard` binary (each also settable in the file and the environment).
 #[derive(Debug, Default, Parser)]
-#[command(name = "shard", about = "A shard server for a 2D survival MMO")]
+#[command(name = "shard", about = "A shard server for a 2D survival MMO", version = crate::build_info::VERSION_LINE)]
 pub struct Flags {
     /// TOML file with any of the settings below (snake_case keys).
     #[arg(long)]
@@ -63,7 +63,7 @@ pub struct Flags {
 /// The settings as written in the TOML file: every key optional, unknown keys refused.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileSettings {
+pub(crate) struct FileSettings {
     listen: Option<String>,
     admin: Option<String>,
     bots: Option<u32>,

@@ -2,7 +2,9 @@
 //! it is tested. `src/bin/shard.rs` and `src/bin/bots.rs` are thin wrappers.
 
 pub mod admin;
+pub mod build_info;
 pub mod config;
+pub mod config_keys;
 pub mod harness;
 pub mod logging;
 pub mod metrics;

@@ -2,6 +2,7 @@
 //! once per second (see `game::shard::StatusBoard`).
 
 use crate::admin::{AdminSource, MetricKind, Metrics};
+use crate::build_info;
 use engine::TimingSummary;
 use game::shard::{Phase, ShardStatus, StatusBoard};
 use net::CountersSnapshot;
@@ -35,6 +36,8 @@ impl AdminSource for ShardAdmin {
             "bots": s.bots,
             "bots_target": self.bots_target,
             "storage_queue": s.writer.queue_depth,
+            "version": build_info::VERSION,
+            "commit": build_info::COMMIT,
         })
     }
 
@@ -45,6 +48,7 @@ impl AdminSource for ShardAdmin {
 
 /// Writes every metric family of `s` (what `/metrics` serves).
 pub fn render(s: &ShardStatus, out: &mut Metrics) {
+    build_metrics(out);
     tick_metrics(s, out);
     population_metrics(s, out);
     net_metrics(s, out);
@@ -54,6 +58,16 @@ pub fn render(s: &ShardStatus, out: &mut Metrics) {
 }
 
 const SECOND: f64 = 1e-6;
+
+/// `shard_build_info{version, commit} 1`: what the running binary was built from.
+fn build_metrics(out: &mut Metrics) {
+    let help = "The shard's crate version and the git commit it was built from (always 1).";
+    out.family("shard_build_info", help, MetricKind::Gauge).sample(
+        "shard_build_info",
+        &[("version", build_info::VERSION), ("commit", build_info::COMMIT)],
+        1.0,
+    );
+}
 
 fn quantiles(out: &mut Metrics, name: &str, labels: &[(&str, &str)], t: &TimingSummary) {
     for (q, us) in [("0.5", t.p50_us), ("0.99", t.p99_us), ("1", t.max_us)] {

@@ -1,13 +1,15 @@
 //! The admin port over real HTTP: health status codes, the Prometheus text, 404 and 405; the
-//! shard's network counters in `/metrics`.
+//! shard's network counters in `/metrics`; the build's version and commit in both documents.
 
-use game::shard::ShardStatus;
+use game::shard::{ShardStatus, StatusBoard};
 use net::CountersSnapshot;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tools::admin::{AdminServer, AdminSource, MetricKind, Metrics};
+use tools::build_info::{COMMIT, VERSION};
+use tools::metrics::ShardAdmin;
 
 #[derive(Default)]
 struct Fake {
@@ -166,4 +168,21 @@ fn metrics_export_refusals_and_every_network_counter() {
         .filter_map(|l| l.rsplit_once(' ')?.1.parse().ok())
         .collect();
     assert!((101..=126).all(|v| values.contains(&v)), "every counter exported: {values:?}");
+}
+
+#[test]
+fn health_and_metrics_name_the_version_and_commit() {
+    let source = Arc::new(ShardAdmin::new(Arc::new(StatusBoard::default()), 0));
+    let server = AdminServer::start("127.0.0.1:0".parse().unwrap(), source).unwrap();
+
+    let (code, body) = get(&server, "GET /health HTTP/1.1");
+    assert_eq!(code, 503, "a shard still starting is not healthy yet: {body}");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["version"], VERSION);
+    assert_eq!(doc["commit"], COMMIT);
+
+    let (code, body) = get(&server, "GET /metrics HTTP/1.1");
+    assert_eq!(code, 200);
+    let sample = format!("shard_build_info{{version=\"{VERSION}\",commit=\"{COMMIT}\"}} 1");
+    assert!(body.contains(&format!("# TYPE shard_build_info gauge\n{sample}\n")), "{body}");
 }

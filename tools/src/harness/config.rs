@@ -14,7 +14,11 @@ use std::time::{Duration, SystemTime};
 
 /// Command-line flags of the `bots` binary.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "bots", about = "Drives N real WebSocket game clients against a shard and measures it")]
+#[command(
+    name = "bots",
+    about = "Drives N real WebSocket game clients against a shard and measures it",
+    version = crate::build_info::VERSION_LINE
+)]
 pub struct Args {
     /// Shard address: `ws://host:port/` (or `host:port`).
     #[arg(long, default_value = "ws://127.0.0.1:7777")]
