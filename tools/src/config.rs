@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Command-line flags of the `shard` binary (each also settable in the file and the environment).
+/// Numeric flags take values starting with `-`, so that a negative number reaches validation and
+/// its error names the field instead of the parser's.
 #[derive(Debug, Default, Parser)]
 #[command(name = "shard", about = "A shard server for a 2D survival MMO")]
 pub struct Flags {
@@ -23,7 +25,7 @@ pub struct Flags {
     #[arg(long)]
     pub admin: Option<String>,
     /// Server-side bots to run [default: 0].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub bots: Option<String>,
     /// Directory of the embedded SQLite database [default: ./data].
     #[arg(long)]
@@ -35,14 +37,14 @@ pub struct Flags {
     #[arg(long)]
     pub redis_url: Option<String>,
     /// Simulation ticks per second [default: 20].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tick_hz: Option<String>,
     /// Most client connections from one IP address [default: 16]; raise it for load tests.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub max_conns_per_ip: Option<String>,
     /// A client that cannot keep up with its frames for this many ms is closed with 1013
     /// [default: 5000].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub slow_client_ms: Option<String>,
     /// This shard's id in the metadata store [default: shard-1].
     #[arg(long)]
@@ -52,11 +54,11 @@ pub struct Flags {
     pub redis_prefix: Option<String>,
     /// A tick longer than this many ms logs a warning saying where its time went
     /// [default: half the tick period].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub slow_tick_ms: Option<String>,
     /// Run the tick thread and its helpers in the real-time SCHED_FIFO class at this priority
     /// (1–99; needs CAP_SYS_NICE) [default: normal class].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tick_priority: Option<String>,
 }
 
@@ -268,11 +270,9 @@ fn number(
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, ConfigError> {
     let Some(raw) = raw else { return Ok(default) };
-    let n: u32 = raw
-        .value
-        .trim()
-        .parse()
-        .map_err(|_| invalid(field, &raw.origin, &format!("`{}` is not a whole number", raw.value)))?;
+    let n: u32 = raw.value.trim().parse().map_err(|_| {
+        invalid(field, &raw.origin, &format!("`{}` is not a whole number of 0 or more", raw.value))
+    })?;
     if !range.contains(&n) {
         let reason = format!("{n} is outside {}..={}", range.start(), range.end());
         return Err(invalid(field, &raw.origin, &reason));

@@ -47,8 +47,6 @@ fn bad_values_name_the_field_and_origin() {
     assert_eq!(field_and_origin(e), ("listen", "--listen".to_string()));
     let e = load(&[], &[("SHARD_TICK_HZ", "0")]).unwrap_err();
     assert_eq!(field_and_origin(e), ("tick_hz", "SHARD_TICK_HZ".to_string()));
-    let e = load(&["--bots", "-3"], &[]).unwrap_err();
-    assert!(matches!(e, ConfigError::Flags(_) | ConfigError::Invalid { field: "bots", .. }), "{e}");
     let e = load(&["--database-url", "mysql://x"], &[]).unwrap_err();
     assert_eq!(field_and_origin(e), ("database_url", "--database-url".to_string()));
     let e = load(&[], &[("SHARD_REDIS_URL", "http://x")]).unwrap_err();
@@ -57,6 +55,18 @@ fn bad_values_name_the_field_and_origin() {
     assert_eq!(field_and_origin(e).0, "admin");
     let message = load(&["--tick-hz", "5000"], &[]).unwrap_err().to_string();
     assert!(message.contains("tick_hz") && message.contains("--tick-hz"), "{message}");
+}
+
+#[test]
+fn negative_and_malformed_numbers_on_flags_name_the_field() {
+    let e = load(&["--tick-hz", "-5"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("tick_hz", "--tick-hz".to_string()));
+    let e = load(&["--bots", "-1"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("bots", "--bots".to_string()));
+    let e = load(&["--slow-tick-ms", "-x"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("slow_tick_ms", "--slow-tick-ms".to_string()));
+    let message = load(&["--max-conns-per-ip", "-2"], &[]).unwrap_err().to_string();
+    assert!(message.contains("max_conns_per_ip") && message.contains("-2"), "{message}");
 }
 
 #[test]
