@@ -1,6 +1,7 @@
 //! The shard's configuration: defaults, then a TOML file (`--config`), then `SHARD_*` environment
 //! variables, then command-line flags, each layer overriding the one before. Everything is
-//! validated at start; an error names the field and where its value came from.
+//! validated at start; an error names the field and where its value came from. [`unknown_env_vars`]
+//! picks out the `SHARD_*` variables that are none of these, for the binary to warn about.
 
 use clap::Parser;
 use serde::Deserialize;
@@ -233,6 +234,69 @@ impl ShardConfig {
     }
 }
 
+/// Environment variables the shard reads besides `SHARD_<FIELD>`: the log format, and the test
+/// suites' database and Redis URLs (`scripts/test.sh`).
+pub const OTHER_ENV_VARS: &[&str] = &["SHARD_LOG_FORMAT", "SHARD_TEST_PG", "SHARD_TEST_REDIS"];
+
+/// Every `SHARD_*` variable the shard knows: `SHARD_<FIELD>` for each setting (the keys of the
+/// config file, the fields [`ShardConfig::load`] layers) and [`OTHER_ENV_VARS`].
+pub fn known_env_vars() -> Vec<String> {
+    let fields = setting_names().iter().map(|field| env_var(field));
+    fields.chain(OTHER_ENV_VARS.iter().map(|v| v.to_string())).collect()
+}
+
+/// The `SHARD_*` names among `names` that the shard does not know (misspellings, usually).
+pub fn unknown_env_vars<I, S>(names: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let known = known_env_vars();
+    names
+        .into_iter()
+        .map(|n| n.as_ref().to_owned())
+        .filter(|n| n.starts_with("SHARD_") && !known.contains(n))
+        .collect()
+}
+
+/// The setting names: the config file's keys, read from its `Deserialize` implementation.
+fn setting_names() -> &'static [&'static str] {
+    let mut names = FieldNames(&[]);
+    let _ = FileSettings::deserialize(&mut names);
+    names.0
+}
+
+/// The environment variable of a setting: `SHARD_` and its name in capitals.
+fn env_var(field: &str) -> String {
+    format!("SHARD_{}", field.to_ascii_uppercase())
+}
+
+/// A deserializer that only records the field names of the struct asked for.
+struct FieldNames(&'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only struct field names are read"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0 = fields;
+        self.deserialize_any(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
 fn read_file(path: &PathBuf) -> Result<FileSettings, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })?;
@@ -246,7 +310,8 @@ fn layered(
     env: &impl Fn(&str) -> Option<String>,
     from_file: Option<String>,
 ) -> Option<Raw> {
-    let var = format!("SHARD_{}", field.to_ascii_uppercase());
+    debug_assert!(setting_names().contains(&field), "`{field}` is not a config file key");
+    let var = env_var(field);
     flag.map(|value| Raw { value, origin: format!("--{}", field.replace('_', "-")) })
         .or_else(|| env(&var).map(|value| Raw { value, origin: var.clone() }))
         .or_else(|| from_file.map(|value| Raw { value, origin: "the config file".to_string() }))

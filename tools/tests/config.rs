@@ -129,3 +129,13 @@ fn slow_client_deadline_reaches_the_network_limits() {
     let e = load(&["--slow-client-ms", "0"], &[]).unwrap_err();
     assert_eq!(field_and_origin(e), ("slow_client_ms", "--slow-client-ms".to_string()));
 }
+
+#[test]
+fn unknown_shard_variables_are_reported() {
+    let env = ["SHARD_BOTZ", "SHARD_BOTS", "SHARD_LOG_FORMAT", "SHARD_TICK_PRIORITY", "HOME", "PATH"];
+    assert_eq!(tools::config::unknown_env_vars(env), vec!["SHARD_BOTZ".to_string()]);
+    let known = tools::config::known_env_vars();
+    for var in ["SHARD_LISTEN", "SHARD_DATA_DIR", "SHARD_REDIS_PREFIX", "SHARD_TEST_PG"] {
+        assert!(known.contains(&var.to_string()), "{var} in {known:?}");
+    }
+}

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         }
     };
     tools::logging::init(std::env::var("SHARD_LOG_FORMAT").is_ok_and(|f| f == "json"));
+    warn_unknown_env_vars();
     match tools::serve::run(&config) {
         Ok(report) if report.complete() => ExitCode::SUCCESS,
         Ok(report) => {
@@ -28,5 +29,13 @@ fn main() -> ExitCode {
             tracing::error!("{:#}", anyhow::Error::new(e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Warns about each `SHARD_*` variable of the environment the shard does not read.
+fn warn_unknown_env_vars() {
+    let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+    for var in tools::config::unknown_env_vars(names) {
+        tracing::warn!(%var, "unknown SHARD_* environment variable ignored (misspelt?)");
     }
 }
