@@ -1,5 +1,5 @@
 //! Shard configuration: defaults, the file < environment < flag order, and errors that name the
-//! field and where its value came from.
+//! field and where its value came from; the log format and colour decisions.
 
 use std::collections::HashMap;
 use tools::config::{ConfigError, ShardConfig};
@@ -138,4 +138,24 @@ fn unknown_shard_variables_are_reported() {
     for var in ["SHARD_LISTEN", "SHARD_DATA_DIR", "SHARD_REDIS_PREFIX", "SHARD_TEST_PG"] {
         assert!(known.contains(&var.to_string()), "{var} in {known:?}");
     }
+}
+
+#[test]
+fn log_format_is_text_or_json_and_nothing_else() {
+    use tools::logging::{LogFormat, log_format};
+    assert_eq!(log_format(None), Ok(LogFormat::Text));
+    assert_eq!(log_format(Some("text")), Ok(LogFormat::Text));
+    assert_eq!(log_format(Some("json")), Ok(LogFormat::Json));
+    let message = log_format(Some("yaml")).unwrap_err().to_string();
+    assert!(message.contains("yaml") && message.contains("text") && message.contains("json"), "{message}");
+}
+
+#[test]
+fn logs_are_coloured_only_on_a_terminal_without_no_color() {
+    use std::ffi::OsStr;
+    use tools::logging::use_colour;
+    assert!(use_colour(true, None));
+    assert!(use_colour(true, Some(OsStr::new(""))), "an empty NO_COLOR does not count");
+    assert!(!use_colour(true, Some(OsStr::new("1"))));
+    assert!(!use_colour(false, None), "a file gets no escape codes");
 }
