@@ -1,12 +1,14 @@
-//! Runs a shard from a validated [`ShardConfig`]: opens the store (embedded SQLite under the data
-//! directory, or PostgreSQL) and the metadata store (in process, or Redis), starts the admin
-//! port, stops on SIGTERM or SIGINT, and reports what the final flush saved.
+//! Runs a shard from a validated [`ShardConfig`]: binds the admin and game ports first (a busy
+//! port stops it before anything touches the data), opens the store (embedded SQLite under the
+//! data directory, or PostgreSQL) and the metadata store (in process, or Redis), stops on
+//! SIGTERM or SIGINT, and reports what the final flush saved.
 
 use crate::admin::{AdminError, AdminServer};
 use crate::config::ShardConfig;
 use crate::metrics::ShardAdmin;
 use game::Content;
-use game::shard::{Shard, ShardError, ShardOptions, ShutdownReport};
+use game::shard::{Bound, Shard, ShardError, ShardOptions, ShutdownReport, StatusBoard};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -19,6 +21,8 @@ pub const SQLITE_FILE: &str = "shard.sqlite3";
 /// Why the shard could not run.
 #[derive(Debug)]
 pub enum ServeError {
+    /// The game port could not be bound.
+    Listen(SocketAddr, std::io::Error),
     /// The data directory could not be created.
     DataDir(PathBuf, std::io::Error),
     /// The store could not be opened (migrations included).
@@ -36,6 +40,7 @@ pub enum ServeError {
 impl std::fmt::Display for ServeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Listen(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             Self::DataDir(p, e) => write!(f, "cannot create data directory {}: {e}", p.display()),
             Self::Store(e) => write!(f, "cannot open the store: {e}"),
             Self::Meta(e) => write!(f, "cannot reach the metadata store: {e}"),
@@ -67,14 +72,18 @@ pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
     Ok(report)
 }
 
-/// Opens the stores and starts the shard and the admin port: every thread they spawn.
+/// Binds the admin and game ports, then opens the stores and starts the shard: every thread
+/// they spawn. Until the shard runs, `/health` says `starting`.
 fn start_services(config: &ShardConfig) -> Result<(Shard, AdminServer), ServeError> {
+    let status = Arc::new(StatusBoard::default());
+    let source = Arc::new(ShardAdmin::new(status.clone(), config.bots));
+    let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
+    let listener = TcpListener::bind(config.listen).map_err(|e| ServeError::Listen(config.listen, e))?;
     let store = Arc::new(open_store(config)?);
     let meta = open_meta(config)?;
-    let shard = Shard::start(options(config), Arc::new(Content::builtin()), store, meta)
+    let bound = Bound { listener: Some(listener), status };
+    let shard = Shard::start_on(options(config), bound, Arc::new(Content::builtin()), store, meta)
         .map_err(ServeError::Shard)?;
-    let source = Arc::new(ShardAdmin::new(shard.status(), config.bots));
-    let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
     Ok((shard, admin))
 }
 
