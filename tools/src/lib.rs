@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod config;
 pub mod harness;
+pub mod lock;
 pub mod logging;
 pub mod metrics;
 pub mod sched;

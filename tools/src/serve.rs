@@ -1,10 +1,12 @@
 //! Runs a shard from a validated [`ShardConfig`]: binds the admin and game ports first (a busy
-//! port stops it before anything touches the data), opens the store (embedded SQLite under the
-//! data directory, or PostgreSQL) and the metadata store (in process, or Redis), stops on
+//! port stops it before anything touches the data), locks the data directory against a second
+//! shard, opens the store (embedded SQLite under the data directory, or PostgreSQL) and the
+//! metadata store (in process, or Redis), stops on
 //! SIGTERM or SIGINT, and reports what the final flush saved.
 
 use crate::admin::{AdminError, AdminServer};
 use crate::config::ShardConfig;
+use crate::lock::{DataDirLock, LockError};
 use crate::metrics::ShardAdmin;
 use game::Content;
 use game::shard::{Bound, Shard, ShardError, ShardOptions, ShutdownReport, StatusBoard};
@@ -25,6 +27,8 @@ pub enum ServeError {
     Listen(SocketAddr, std::io::Error),
     /// The data directory could not be created.
     DataDir(PathBuf, std::io::Error),
+    /// Another shard holds the data directory, or it could not be locked.
+    Lock(LockError),
     /// The store could not be opened (migrations included).
     Store(StoreError),
     /// Redis could not be reached.
@@ -42,6 +46,7 @@ impl std::fmt::Display for ServeError {
         match self {
             Self::Listen(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             Self::DataDir(p, e) => write!(f, "cannot create data directory {}: {e}", p.display()),
+            Self::Lock(e) => write!(f, "{e}"),
             Self::Store(e) => write!(f, "cannot open the store: {e}"),
             Self::Meta(e) => write!(f, "cannot reach the metadata store: {e}"),
             Self::Shard(e) => write!(f, "{e}"),
@@ -62,29 +67,37 @@ pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(ServeError::Signals)?;
     }
-    let (shard, admin) = crate::sched::start_in_background(|| start_services(config))?;
+    let services = crate::sched::start_in_background(|| start_services(config))?;
     if let Some(priority) = config.tick_priority {
         crate::sched::make_realtime(priority, "tick");
     }
-    tracing::info!(admin = %admin.local_addr(), "admin port open (/health, /metrics)");
-    let report = shard.run(&stop).map_err(ServeError::Shard)?;
-    drop(admin);
+    tracing::info!(admin = %services.admin.local_addr(), "admin port open (/health, /metrics)");
+    let report = services.shard.run(&stop).map_err(ServeError::Shard)?;
+    drop(services.admin);
+    drop(services.lock);
     Ok(report)
+}
+
+/// What [`start_services`] starts; the data directory stays locked as long as `lock` lives.
+struct Services {
+    shard: Shard,
+    admin: AdminServer,
+    lock: Option<DataDirLock>,
 }
 
 /// Binds the admin and game ports, then opens the stores and starts the shard: every thread
 /// they spawn. Until the shard runs, `/health` says `starting`.
-fn start_services(config: &ShardConfig) -> Result<(Shard, AdminServer), ServeError> {
+fn start_services(config: &ShardConfig) -> Result<Services, ServeError> {
     let status = Arc::new(StatusBoard::default());
     let source = Arc::new(ShardAdmin::new(status.clone(), config.bots));
     let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
     let listener = TcpListener::bind(config.listen).map_err(|e| ServeError::Listen(config.listen, e))?;
-    let store = Arc::new(open_store(config)?);
+    let (store, lock) = open_store(config)?;
     let meta = open_meta(config)?;
     let bound = Bound { listener: Some(listener), status };
-    let shard = Shard::start_on(options(config), bound, Arc::new(Content::builtin()), store, meta)
+    let shard = Shard::start_on(options(config), bound, Arc::new(Content::builtin()), Arc::new(store), meta)
         .map_err(ServeError::Shard)?;
-    Ok((shard, admin))
+    Ok(Services { shard, admin, lock })
 }
 
 /// Makes the calling thread, which runs the ticks, worker 0 of rayon's global pool: a tick's
@@ -116,16 +129,18 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
     opts
 }
 
-fn open_store(config: &ShardConfig) -> Result<Store, ServeError> {
-    let store_config = match &config.database_url {
-        Some(url) => StoreConfig::postgres(url.clone()),
+/// Opens the store; the embedded one only once its data directory is locked for this process.
+fn open_store(config: &ShardConfig) -> Result<(Store, Option<DataDirLock>), ServeError> {
+    let (store_config, lock) = match &config.database_url {
+        Some(url) => (StoreConfig::postgres(url.clone()), None),
         None => {
             let dir = &config.data_dir;
             std::fs::create_dir_all(dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
-            StoreConfig::sqlite(dir.join(SQLITE_FILE))
+            let lock = DataDirLock::acquire(dir).map_err(ServeError::Lock)?;
+            (StoreConfig::sqlite(dir.join(SQLITE_FILE)), Some(lock))
         }
     };
-    Store::open(store_config).map_err(ServeError::Store)
+    Ok((Store::open(store_config).map_err(ServeError::Store)?, lock))
 }
 
 fn open_meta(config: &ShardConfig) -> Result<Arc<dyn MetaStore>, ServeError> {

@@ -1,10 +1,11 @@
 //! The shard binary's start: a busy port is reported with its address before the data directory
-//! is touched.
+//! is touched, and a second shard on a data directory in use is refused.
 
 mod common;
 
-use common::free_addr;
-use std::net::TcpListener;
+use common::{ShardProcess, free_addr};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -43,4 +44,31 @@ fn a_busy_game_port_is_named_and_the_data_directory_is_left_alone() {
     assert_ne!(code, Some(0), "{stderr}");
     assert!(stderr.contains(&format!("cannot listen on {listen}")), "{stderr}");
     assert!(!data.join(tools::serve::SQLITE_FILE).exists(), "no database was created or migrated");
+}
+
+/// The status code of `GET /health`, `None` when the admin port does not answer.
+fn health(admin: SocketAddr) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).ok()?;
+    write!(stream, "GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.get(9..12)?.parse().ok()
+}
+
+#[test]
+fn a_second_shard_on_the_same_data_directory_is_refused_and_the_first_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = ShardProcess::start(&["--data-dir".to_string(), data.to_string()]);
+    let (listen, admin) = (free_addr().to_string(), free_addr().to_string());
+    let (code, stderr) = run_until_exit(&["--listen", &listen, "--admin", &admin, "--data-dir", data]);
+    assert_ne!(code, Some(0), "{stderr}");
+    let refusal = format!("data directory {data} is in use by another shard (pid {})", first.pid());
+    assert!(stderr.contains(&refusal), "{stderr}");
+    let until = Instant::now() + Duration::from_secs(60);
+    while health(first.admin) != Some(200) {
+        assert!(Instant::now() < until, "the first shard's /health does not answer 200");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(first.terminate(), Some(0));
 }
