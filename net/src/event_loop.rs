@@ -42,10 +42,17 @@ pub(crate) struct Started {
     pub(crate) thread: JoinHandle<()>,
 }
 
-/// Binds the listener, builds the loop and runs it on a new thread named `net-loop`.
-pub(crate) fn spawn(cfg: ServerConfig) -> io::Result<Started> {
+/// Binds the listener (unless one is given), builds the loop and runs it on a new thread named
+/// `net-loop`.
+pub(crate) fn spawn(cfg: ServerConfig, listener: Option<std::net::TcpListener>) -> io::Result<Started> {
     let poll = Poll::new()?;
-    let mut listener = TcpListener::bind(cfg.bind)?;
+    let mut listener = match listener {
+        Some(bound) => {
+            bound.set_nonblocking(true)?;
+            TcpListener::from_std(bound)
+        }
+        None => TcpListener::bind(cfg.bind)?,
+    };
     let local_addr = listener.local_addr()?;
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
     let shared = Arc::new(Shared {

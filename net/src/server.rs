@@ -142,8 +142,25 @@ pub struct Server {
 impl Server {
     /// Binds, spawns the event-loop thread and returns the server plus the inbound event channel.
     pub fn start(config: ServerConfig) -> Result<(Server, crate::InboundReceiver), StartError> {
+        Self::start_on(config, None)
+    }
+
+    /// Like [`Server::start`] on a listener the caller has already bound (`config.bind` is then
+    /// not used): a busy port shows before the caller opens anything else, with no window in
+    /// which another process could take it.
+    pub fn start_with_listener(
+        config: ServerConfig,
+        listener: std::net::TcpListener,
+    ) -> Result<(Server, crate::InboundReceiver), StartError> {
+        Self::start_on(config, Some(listener))
+    }
+
+    fn start_on(
+        config: ServerConfig,
+        listener: Option<std::net::TcpListener>,
+    ) -> Result<(Server, crate::InboundReceiver), StartError> {
         config.validate().map_err(StartError::Config)?;
-        let started = crate::event_loop::spawn(config)?;
+        let started = crate::event_loop::spawn(config, listener)?;
         let handle = ServerHandle { tx: started.commands, shared: started.shared };
         let server = Server { handle, local_addr: started.local_addr, thread: Some(started.thread) };
         Ok((server, started.inbound))

@@ -1,6 +1,7 @@
 //! The shard's configuration: defaults, then a TOML file (`--config`), then `SHARD_*` environment
 //! variables, then command-line flags, each layer overriding the one before. Everything is
-//! validated at start; an error names the field and where its value came from.
+//! validated at start; an error names the field and where its value came from. [`unknown_env_vars`]
+//! picks out the `SHARD_*` variables that are none of these, for the binary to warn about.
 
 use clap::Parser;
 use serde::Deserialize;
@@ -10,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Command-line flags of the `shard` binary (each also settable in the file and the environment).
+/// Numeric flags take values starting with `-`, so that a negative number reaches validation and
+/// its error names the field instead of the parser's.
 #[derive(Debug, Default, Parser)]
 #[command(name = "shard", about = "A shard server for a 2D survival MMO", version = crate::build_info::VERSION_LINE)]
 pub struct Flags {
@@ -23,7 +26,7 @@ pub struct Flags {
     #[arg(long)]
     pub admin: Option<String>,
     /// Server-side bots to run [default: 0].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub bots: Option<String>,
     /// Directory of the embedded SQLite database [default: ./data].
     #[arg(long)]
@@ -35,14 +38,14 @@ pub struct Flags {
     #[arg(long)]
     pub redis_url: Option<String>,
     /// Simulation ticks per second [default: 20].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tick_hz: Option<String>,
     /// Most client connections from one IP address [default: 16]; raise it for load tests.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub max_conns_per_ip: Option<String>,
     /// A client that cannot keep up with its frames for this many ms is closed with 1013
     /// [default: 5000].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub slow_client_ms: Option<String>,
     /// This shard's id in the metadata store [default: shard-1].
     #[arg(long)]
@@ -52,11 +55,11 @@ pub struct Flags {
     pub redis_prefix: Option<String>,
     /// A tick longer than this many ms logs a warning saying where its time went
     /// [default: half the tick period].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub slow_tick_ms: Option<String>,
     /// Run the tick thread and its helpers in the real-time SCHED_FIFO class at this priority
     /// (1–99; needs CAP_SYS_NICE) [default: normal class].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tick_priority: Option<String>,
 }
 
@@ -231,6 +234,36 @@ impl ShardConfig {
     }
 }
 
+/// Environment variables the shard reads besides `SHARD_<FIELD>`: the log format, and the test
+/// suites' database and Redis URLs (`scripts/test.sh`).
+pub const OTHER_ENV_VARS: &[&str] = &["SHARD_LOG_FORMAT", "SHARD_TEST_PG", "SHARD_TEST_REDIS"];
+
+/// Every `SHARD_*` variable the shard knows: `SHARD_<FIELD>` for each setting (the keys of the
+/// config file, the fields [`ShardConfig::load`] layers) and [`OTHER_ENV_VARS`].
+pub fn known_env_vars() -> Vec<String> {
+    let fields = crate::config_keys::file_keys().iter().map(|field| env_var(field));
+    fields.chain(OTHER_ENV_VARS.iter().map(|v| v.to_string())).collect()
+}
+
+/// The `SHARD_*` names among `names` that the shard does not know (misspellings, usually).
+pub fn unknown_env_vars<I, S>(names: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let known = known_env_vars();
+    names
+        .into_iter()
+        .map(|n| n.as_ref().to_owned())
+        .filter(|n| n.starts_with("SHARD_") && !known.contains(n))
+        .collect()
+}
+
+/// The environment variable of a setting: `SHARD_` and its name in capitals.
+fn env_var(field: &str) -> String {
+    format!("SHARD_{}", field.to_ascii_uppercase())
+}
+
 fn read_file(path: &PathBuf) -> Result<FileSettings, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::File { path: path.clone(), reason: e.to_string() })?;
@@ -244,7 +277,8 @@ fn layered(
     env: &impl Fn(&str) -> Option<String>,
     from_file: Option<String>,
 ) -> Option<Raw> {
-    let var = format!("SHARD_{}", field.to_ascii_uppercase());
+    debug_assert!(crate::config_keys::file_keys().contains(&field), "`{field}` is not a config file key");
+    let var = env_var(field);
     flag.map(|value| Raw { value, origin: format!("--{}", field.replace('_', "-")) })
         .or_else(|| env(&var).map(|value| Raw { value, origin: var.clone() }))
         .or_else(|| from_file.map(|value| Raw { value, origin: "the config file".to_string() }))
@@ -268,11 +302,9 @@ fn number(
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, ConfigError> {
     let Some(raw) = raw else { return Ok(default) };
-    let n: u32 = raw
-        .value
-        .trim()
-        .parse()
-        .map_err(|_| invalid(field, &raw.origin, &format!("`{}` is not a whole number", raw.value)))?;
+    let n: u32 = raw.value.trim().parse().map_err(|_| {
+        invalid(field, &raw.origin, &format!("`{}` is not a whole number of 0 or more", raw.value))
+    })?;
     if !range.contains(&n) {
         let reason = format!("{n} is outside {}..={}", range.start(), range.end());
         return Err(invalid(field, &raw.origin, &reason));

@@ -6,6 +6,7 @@ pub mod build_info;
 pub mod config;
 pub mod config_keys;
 pub mod harness;
+pub mod lock;
 pub mod logging;
 pub mod metrics;
 pub mod sched;

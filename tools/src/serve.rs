@@ -1,12 +1,16 @@
-//! Runs a shard from a validated [`ShardConfig`]: opens the store (embedded SQLite under the data
-//! directory, or PostgreSQL) and the metadata store (in process, or Redis), starts the admin
-//! port, stops on SIGTERM or SIGINT, and reports what the final flush saved.
+//! Runs a shard from a validated [`ShardConfig`]: binds the admin and game ports first (a busy
+//! port stops it before anything touches the data), locks the data directory against a second
+//! shard, opens the store (embedded SQLite under the data directory, or PostgreSQL) and the
+//! metadata store (in process, or Redis), stops on
+//! SIGTERM or SIGINT, and reports what the final flush saved.
 
 use crate::admin::{AdminError, AdminServer};
 use crate::config::ShardConfig;
+use crate::lock::{DataDirLock, LockError};
 use crate::metrics::ShardAdmin;
 use game::Content;
-use game::shard::{Shard, ShardError, ShardOptions, ShutdownReport};
+use game::shard::{Bound, Shard, ShardError, ShardOptions, ShutdownReport, StatusBoard};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -19,8 +23,12 @@ pub const SQLITE_FILE: &str = "shard.sqlite3";
 /// Why the shard could not run.
 #[derive(Debug)]
 pub enum ServeError {
+    /// The game port could not be bound.
+    Listen(SocketAddr, std::io::Error),
     /// The data directory could not be created.
     DataDir(PathBuf, std::io::Error),
+    /// Another shard holds the data directory, or it could not be locked.
+    Lock(LockError),
     /// The store could not be opened (migrations included).
     Store(StoreError),
     /// Redis could not be reached.
@@ -36,7 +44,9 @@ pub enum ServeError {
 impl std::fmt::Display for ServeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Listen(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             Self::DataDir(p, e) => write!(f, "cannot create data directory {}: {e}", p.display()),
+            Self::Lock(e) => write!(f, "{e}"),
             Self::Store(e) => write!(f, "cannot open the store: {e}"),
             Self::Meta(e) => write!(f, "cannot reach the metadata store: {e}"),
             Self::Shard(e) => write!(f, "{e}"),
@@ -57,25 +67,37 @@ pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(ServeError::Signals)?;
     }
-    let (shard, admin) = crate::sched::start_in_background(|| start_services(config))?;
+    let services = crate::sched::start_in_background(|| start_services(config))?;
     if let Some(priority) = config.tick_priority {
         crate::sched::make_realtime(priority, "tick");
     }
-    tracing::info!(admin = %admin.local_addr(), "admin port open (/health, /metrics)");
-    let report = shard.run(&stop).map_err(ServeError::Shard)?;
-    drop(admin);
+    tracing::info!(admin = %services.admin.local_addr(), "admin port open (/health, /metrics)");
+    let report = services.shard.run(&stop).map_err(ServeError::Shard)?;
+    drop(services.admin);
+    drop(services.lock);
     Ok(report)
 }
 
-/// Opens the stores and starts the shard and the admin port: every thread they spawn.
-fn start_services(config: &ShardConfig) -> Result<(Shard, AdminServer), ServeError> {
-    let store = Arc::new(open_store(config)?);
-    let meta = open_meta(config)?;
-    let shard = Shard::start(options(config), Arc::new(Content::builtin()), store, meta)
-        .map_err(ServeError::Shard)?;
-    let source = Arc::new(ShardAdmin::new(shard.status(), config.bots));
+/// What [`start_services`] starts; the data directory stays locked as long as `lock` lives.
+struct Services {
+    shard: Shard,
+    admin: AdminServer,
+    lock: Option<DataDirLock>,
+}
+
+/// Binds the admin and game ports, then opens the stores and starts the shard: every thread
+/// they spawn. Until the shard runs, `/health` says `starting`.
+fn start_services(config: &ShardConfig) -> Result<Services, ServeError> {
+    let status = Arc::new(StatusBoard::default());
+    let source = Arc::new(ShardAdmin::new(status.clone(), config.bots));
     let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
-    Ok((shard, admin))
+    let listener = TcpListener::bind(config.listen).map_err(|e| ServeError::Listen(config.listen, e))?;
+    let (store, lock) = open_store(config)?;
+    let meta = open_meta(config)?;
+    let bound = Bound { listener: Some(listener), status };
+    let shard = Shard::start_on(options(config), bound, Arc::new(Content::builtin()), Arc::new(store), meta)
+        .map_err(ServeError::Shard)?;
+    Ok(Services { shard, admin, lock })
 }
 
 /// Makes the calling thread, which runs the ticks, worker 0 of rayon's global pool: a tick's
@@ -107,16 +129,18 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
     opts
 }
 
-fn open_store(config: &ShardConfig) -> Result<Store, ServeError> {
-    let store_config = match &config.database_url {
-        Some(url) => StoreConfig::postgres(url.clone()),
+/// Opens the store; the embedded one only once its data directory is locked for this process.
+fn open_store(config: &ShardConfig) -> Result<(Store, Option<DataDirLock>), ServeError> {
+    let (store_config, lock) = match &config.database_url {
+        Some(url) => (StoreConfig::postgres(url.clone()), None),
         None => {
             let dir = &config.data_dir;
             std::fs::create_dir_all(dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
-            StoreConfig::sqlite(dir.join(SQLITE_FILE))
+            let lock = DataDirLock::acquire(dir).map_err(ServeError::Lock)?;
+            (StoreConfig::sqlite(dir.join(SQLITE_FILE)), Some(lock))
         }
     };
-    Store::open(store_config).map_err(ServeError::Store)
+    Ok((Store::open(store_config).map_err(ServeError::Store)?, lock))
 }
 
 fn open_meta(config: &ShardConfig) -> Result<Arc<dyn MetaStore>, ServeError> {

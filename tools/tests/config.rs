@@ -1,5 +1,5 @@
 //! Shard configuration: defaults, the file < environment < flag order, and errors that name the
-//! field and where its value came from.
+//! field and where its value came from; the log format and colour decisions.
 
 use std::collections::HashMap;
 use tools::config::{ConfigError, ShardConfig};
@@ -47,8 +47,6 @@ fn bad_values_name_the_field_and_origin() {
     assert_eq!(field_and_origin(e), ("listen", "--listen".to_string()));
     let e = load(&[], &[("SHARD_TICK_HZ", "0")]).unwrap_err();
     assert_eq!(field_and_origin(e), ("tick_hz", "SHARD_TICK_HZ".to_string()));
-    let e = load(&["--bots", "-3"], &[]).unwrap_err();
-    assert!(matches!(e, ConfigError::Flags(_) | ConfigError::Invalid { field: "bots", .. }), "{e}");
     let e = load(&["--database-url", "mysql://x"], &[]).unwrap_err();
     assert_eq!(field_and_origin(e), ("database_url", "--database-url".to_string()));
     let e = load(&[], &[("SHARD_REDIS_URL", "http://x")]).unwrap_err();
@@ -57,6 +55,18 @@ fn bad_values_name_the_field_and_origin() {
     assert_eq!(field_and_origin(e).0, "admin");
     let message = load(&["--tick-hz", "5000"], &[]).unwrap_err().to_string();
     assert!(message.contains("tick_hz") && message.contains("--tick-hz"), "{message}");
+}
+
+#[test]
+fn negative_and_malformed_numbers_on_flags_name_the_field() {
+    let e = load(&["--tick-hz", "-5"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("tick_hz", "--tick-hz".to_string()));
+    let e = load(&["--bots", "-1"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("bots", "--bots".to_string()));
+    let e = load(&["--slow-tick-ms", "-x"], &[]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("slow_tick_ms", "--slow-tick-ms".to_string()));
+    let message = load(&["--max-conns-per-ip", "-2"], &[]).unwrap_err().to_string();
+    assert!(message.contains("max_conns_per_ip") && message.contains("-2"), "{message}");
 }
 
 #[test]
@@ -118,4 +128,34 @@ fn slow_client_deadline_reaches_the_network_limits() {
     assert_eq!(opts.net.validate(), Ok(()));
     let e = load(&["--slow-client-ms", "0"], &[]).unwrap_err();
     assert_eq!(field_and_origin(e), ("slow_client_ms", "--slow-client-ms".to_string()));
+}
+
+#[test]
+fn unknown_shard_variables_are_reported() {
+    let env = ["SHARD_BOTZ", "SHARD_BOTS", "SHARD_LOG_FORMAT", "SHARD_TICK_PRIORITY", "HOME", "PATH"];
+    assert_eq!(tools::config::unknown_env_vars(env), vec!["SHARD_BOTZ".to_string()]);
+    let known = tools::config::known_env_vars();
+    for var in ["SHARD_LISTEN", "SHARD_DATA_DIR", "SHARD_REDIS_PREFIX", "SHARD_TEST_PG"] {
+        assert!(known.contains(&var.to_string()), "{var} in {known:?}");
+    }
+}
+
+#[test]
+fn log_format_is_text_or_json_and_nothing_else() {
+    use tools::logging::{LogFormat, log_format};
+    assert_eq!(log_format(None), Ok(LogFormat::Text));
+    assert_eq!(log_format(Some("text")), Ok(LogFormat::Text));
+    assert_eq!(log_format(Some("json")), Ok(LogFormat::Json));
+    let message = log_format(Some("yaml")).unwrap_err().to_string();
+    assert!(message.contains("yaml") && message.contains("text") && message.contains("json"), "{message}");
+}
+
+#[test]
+fn logs_are_coloured_only_on_a_terminal_without_no_color() {
+    use std::ffi::OsStr;
+    use tools::logging::use_colour;
+    assert!(use_colour(true, None));
+    assert!(use_colour(true, Some(OsStr::new(""))), "an empty NO_COLOR does not count");
+    assert!(!use_colour(true, Some(OsStr::new("1"))));
+    assert!(!use_colour(false, None), "a file gets no escape codes");
 }

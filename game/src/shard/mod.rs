@@ -95,6 +95,16 @@ impl Default for ShardOptions {
     }
 }
 
+/// What a shard can be given ready-made by [`Shard::start_on`]; by default it binds
+/// `opts.net.bind` itself and publishes to a fresh status board.
+#[derive(Debug, Default)]
+pub struct Bound {
+    /// The clients' listener, already bound (`opts.net.bind` is then not used).
+    pub listener: Option<std::net::TcpListener>,
+    /// Where the shard publishes its status.
+    pub status: Arc<StatusBoard>,
+}
+
 /// Why a shard could not start.
 #[derive(Debug)]
 pub enum ShardError {
@@ -175,6 +185,18 @@ impl Shard {
         store: Arc<Store>,
         meta: Arc<dyn MetaStore>,
     ) -> Result<Self, ShardError> {
+        Self::start_on(opts, Bound::default(), content, store, meta)
+    }
+
+    /// Like [`Shard::start`], with what the caller prepared before opening the store: the
+    /// clients' listener already bound, the status board the admin port already serves.
+    pub fn start_on(
+        opts: ShardOptions,
+        bound: Bound,
+        content: Arc<Content>,
+        store: Arc<Store>,
+        meta: Arc<dyn MetaStore>,
+    ) -> Result<Self, ShardError> {
         let ids = map_ids(&opts, &content)?;
         let maps =
             Maps::new(&ids, &content, opts.seed, &store, opts.replication).map_err(ShardError::Game)?;
@@ -183,7 +205,11 @@ impl Shard {
         let info = ShardInfo { id: opts.shard_id.clone(), addr, maps: ids.clone() };
         meta::claim(&*meta, &info).map_err(ShardError::Claim)?;
         let link = MetaLink::start(meta, info).map_err(ShardError::Io)?;
-        let (server, inbound) = Server::start(opts.net.clone()).map_err(ShardError::Net)?;
+        let (server, inbound) = match bound.listener {
+            Some(listener) => Server::start_with_listener(opts.net.clone(), listener),
+            None => Server::start(opts.net.clone()),
+        }
+        .map_err(ShardError::Net)?;
         tracing::info!(addr = %server.local_addr(), maps = ?ids, shard = %opts.shard_id, "shard listening");
         let slow_after = slow_tick_threshold(&opts);
         Ok(Self {
@@ -196,7 +222,7 @@ impl Shard {
             store,
             maps,
             players: Players::default(),
-            meter: Meter::new(Arc::new(StatusBoard::default()), slow_after),
+            meter: Meter::new(bound.status, slow_after),
         })
     }
 

@@ -1,9 +1,11 @@
 //! `shard`: runs a shard server. Configuration from defaults, `--config FILE`, `SHARD_*`
 //! environment variables and flags (see `tools::config`); logs to stderr (`RUST_LOG` filters,
-//! `SHARD_LOG_FORMAT=json` for JSON lines).
+//! `SHARD_LOG_FORMAT=json` for JSON lines, colour only on a terminal and without `NO_COLOR`).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use tools::config::{ConfigError, ShardConfig};
+use tools::logging::{self, LogFormat};
 
 fn main() -> ExitCode {
     let config = match ShardConfig::load(std::env::args_os(), |k| std::env::var(k).ok()) {
@@ -12,12 +14,13 @@ fn main() -> ExitCode {
             print!("{text}");
             return ExitCode::SUCCESS;
         }
-        Err(e) => {
-            eprintln!("shard: bad configuration: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return bad_configuration(&e),
     };
-    tools::logging::init(std::env::var("SHARD_LOG_FORMAT").is_ok_and(|f| f == "json"));
+    let format = match logging::log_format(std::env::var("SHARD_LOG_FORMAT").ok().as_deref()) {
+        Ok(format) => format,
+        Err(e) => return bad_configuration(&e),
+    };
+    init_logs(format);
     match tools::serve::run(&config) {
         Ok(report) if report.complete() => ExitCode::SUCCESS,
         Ok(report) => {
@@ -28,5 +31,20 @@ fn main() -> ExitCode {
             tracing::error!("{:#}", anyhow::Error::new(e));
             ExitCode::from(1)
         }
+    }
+}
+
+fn bad_configuration(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("shard: bad configuration: {e}");
+    ExitCode::from(2)
+}
+
+/// Installs the logger, then warns about each `SHARD_*` variable the shard does not read.
+fn init_logs(format: LogFormat) {
+    let no_color = std::env::var_os("NO_COLOR");
+    logging::init(format, logging::use_colour(std::io::stderr().is_terminal(), no_color.as_deref()));
+    let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+    for var in tools::config::unknown_env_vars(names) {
+        tracing::warn!(%var, "unknown SHARD_* environment variable ignored (misspelt?)");
     }
 }

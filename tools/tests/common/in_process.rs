@@ -21,7 +21,7 @@ pub struct InProcess {
 impl InProcess {
     /// Starts a shard on `store` with `opts`, new players near the centre, on a free port.
     pub fn start(store: StoreConfig, mut opts: ShardOptions) -> InProcess {
-        tools::logging::init(false);
+        tools::logging::init(tools::logging::LogFormat::Text, false);
         let store = Arc::new(Store::open(store).expect("open store"));
         let meta = Arc::new(MemoryMeta::new(Arc::new(SystemClock::default())));
         opts.start_radius_tiles = 3;
