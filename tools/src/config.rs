@@ -3,8 +3,8 @@
 //! validated at start; an error names the field and where its value came from. [`unknown_env_vars`]
 //! picks out the `SHARD_*` variables that are none of these, for the binary to warn about.
 
+use crate::config_keys::FileSettings;
 use clap::Parser;
-use serde::Deserialize;
 use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
@@ -61,25 +61,6 @@ pub struct Flags {
     /// (1–99; needs CAP_SYS_NICE) [default: normal class].
     #[arg(long, allow_hyphen_values = true)]
     pub tick_priority: Option<String>,
-}
-
-/// The settings as written in the TOML file: every key optional, unknown keys refused.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FileSettings {
-    listen: Option<String>,
-    admin: Option<String>,
-    bots: Option<u32>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    redis_url: Option<String>,
-    tick_hz: Option<u32>,
-    max_conns_per_ip: Option<u32>,
-    slow_client_ms: Option<u32>,
-    shard_id: Option<String>,
-    redis_prefix: Option<String>,
-    slow_tick_ms: Option<u32>,
-    tick_priority: Option<u32>,
 }
 
 /// A validated configuration.

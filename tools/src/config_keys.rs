@@ -1,10 +1,30 @@
-//! The keys the configuration file accepts, read from the loader's own file type, so a list of
-//! them (the example file, documentation) can be checked against the loader.
+//! The configuration file (`--config`): its settings type, and the keys it accepts, read from
+//! that type, so a list of them (the example file, the known `SHARD_*` variables) can be checked
+//! against the loader.
 
-use crate::config::FileSettings;
-use serde::Deserialize as _;
+use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
+use std::path::PathBuf;
+
+/// The settings as written in the TOML file: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileSettings {
+    pub(crate) listen: Option<String>,
+    pub(crate) admin: Option<String>,
+    pub(crate) bots: Option<u32>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) database_url: Option<String>,
+    pub(crate) redis_url: Option<String>,
+    pub(crate) tick_hz: Option<u32>,
+    pub(crate) max_conns_per_ip: Option<u32>,
+    pub(crate) slow_client_ms: Option<u32>,
+    pub(crate) shard_id: Option<String>,
+    pub(crate) redis_prefix: Option<String>,
+    pub(crate) slow_tick_ms: Option<u32>,
+    pub(crate) tick_priority: Option<u32>,
+}
 
 /// Every key of the TOML file `--config` reads, in declaration order.
 pub fn file_keys() -> &'static [&'static str] {
