@@ -112,6 +112,8 @@ fn bad_orders_get_errors_and_change_nothing() {
             game::shard::error::NO_SUCH_TARGET
         ]
     );
+    let requests: Vec<u32> = p.errors.iter().map(|e| e.1).collect();
+    assert_eq!(requests, [1, 2, 3], "each error carries the seq of the Input it refuses");
     p.pump(Duration::from_millis(500));
     assert!(tiles(p.position().unwrap(), here) < 0.01, "refused orders move nobody");
     assert_eq!(p.game.world().own().unwrap().last_input_seq, 3, "refused inputs are still consumed");

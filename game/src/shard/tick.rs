@@ -125,7 +125,7 @@ impl Shard {
                         // The input is consumed (acked) even when refused, so prediction moves on.
                         map.view.set_last_input(conn, input.seq);
                         self.meter.order_refused();
-                        self.error(conn, code, 0, text);
+                        self.error(conn, code, input.seq, text);
                     }
                 }
             }

@@ -41,8 +41,8 @@ pub struct Player {
     pub client: Client,
     pub game: GameClient,
     pub welcome: Welcome,
-    /// Error messages received.
-    pub errors: Vec<(u16, String)>,
+    /// Error messages received: code, request (an Input's seq for an error it caused), text.
+    pub errors: Vec<(u16, u32, String)>,
 }
 
 impl Player {
@@ -88,7 +88,7 @@ impl Player {
         match self.client.recv() {
             Ok(msg) => {
                 if let ServerMessage::Error(e) = &msg {
-                    self.errors.push((e.code, e.text.clone()));
+                    self.errors.push((e.code, e.request, e.text.clone()));
                 }
                 self.game.handle(&msg).expect("server messages apply");
                 if matches!(msg, ServerMessage::Frame(_))
