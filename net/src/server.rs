@@ -80,6 +80,11 @@ pub struct ServerHandle {
 
 impl ServerHandle {
     fn submit(&self, cmd: Command) -> Result<(), SendError> {
+        self.try_submit(cmd).map_err(|(e, _)| e)
+    }
+
+    /// Queues a command, or hands it back with the reason it could not be queued.
+    fn try_submit(&self, cmd: Command) -> Result<(), (SendError, Command)> {
         match self.tx.try_send(cmd) {
             Ok(()) => {
                 if !self.shared.wake_pending.swap(true, Ordering::AcqRel) {
@@ -88,8 +93,8 @@ impl ServerHandle {
                 }
                 Ok(())
             }
-            Err(TrySendError::Full(_)) => Err(SendError::Full),
-            Err(TrySendError::Disconnected(_)) => Err(SendError::Stopped),
+            Err(TrySendError::Full(cmd)) => Err((SendError::Full, cmd)),
+            Err(TrySendError::Disconnected(cmd)) => Err((SendError::Stopped, cmd)),
         }
     }
 
@@ -101,6 +106,19 @@ impl ServerHandle {
     /// Queues many per-connection payloads in one command (e.g. a tick's frames).
     pub fn send_many(&self, batch: Vec<(ConnId, Outbound)>) -> Result<(), SendError> {
         self.submit(Command::SendMany(batch))
+    }
+
+    /// [`ServerHandle::send_many`] that hands the batch back when it could not be queued, so a
+    /// caller can keep what must not be lost without copying the batch beforehand.
+    pub fn send_many_or_return(
+        &self,
+        batch: Vec<(ConnId, Outbound)>,
+    ) -> Result<(), (SendError, Vec<(ConnId, Outbound)>)> {
+        match self.try_submit(Command::SendMany(batch)) {
+            Ok(()) => Ok(()),
+            Err((e, Command::SendMany(batch))) => Err((e, batch)),
+            Err((e, _)) => Err((e, Vec::new())),
+        }
     }
 
     /// Queues one shared payload for many connections; the bytes are never copied per client.

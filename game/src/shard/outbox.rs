@@ -40,14 +40,15 @@ impl Outbox {
         let mut batch = std::mem::take(&mut self.backlog);
         self.out.drain_into(&mut batch);
         let sent = batch.len();
-        let keep: Vec<(ConnId, Outbound)> = batch.iter().filter(|(_, o)| !o.replaceable).cloned().collect();
-        match self.net.send_many(batch) {
+        match self.net.send_many_or_return(batch) {
             Ok(()) => {}
-            Err(SendError::Full) => {
+            Err((SendError::Full, mut batch)) => {
+                // Frames are superseded next tick; everything else waits for the next send.
                 self.overflows += 1;
-                self.backlog = keep;
+                batch.retain(|(_, o)| !o.replaceable);
+                self.backlog = batch;
             }
-            Err(SendError::Stopped) => {}
+            Err((SendError::Stopped, _)) => {}
         }
         sent
     }
