@@ -16,15 +16,16 @@ use crate::session::{Login, LoginError, SessionToken, check_login};
 use crate::spawn::Spawner;
 use crate::worldgen::WorldGen;
 use net::ConnId;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use store::{
     Container, IdKind, ItemOp, ItemRecord, ItemTx, MapId, Pending, PlayerLoad, PlayerRecord, Store,
     StoreError, Ticket,
 };
 
-/// Items every new character starts with: `(kind, count)`. Item kinds become content data with
-/// gameplay (#7); until then 1 is a tool and 2 a stack of food.
-pub const STARTER_KIT: &[(u32, u32)] = &[(1, 1), (2, 20)];
+/// Items every new character starts with, `(kind, count)` one stack per inventory slot: the
+/// `[starter]` kit of the shipped content (`schemas/content/items.toml`).
+pub static STARTER_KIT: LazyLock<Vec<(u32, u32)>> =
+    LazyLock::new(|| Content::builtin().starter_kit.iter().map(|s| (s.kind, s.count)).collect());
 /// Hit points of a new character.
 pub const START_HEALTH: i32 = 100;
 

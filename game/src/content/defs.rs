@@ -1,0 +1,86 @@
+//! The content's world data types as the files spell them: terrain types, object kinds,
+//! character rules and continents, and the names of the files.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The terrain file's name (also the label of its errors).
+pub(super) const TERRAIN_FILE: &str = "terrain.toml";
+/// The object file's name.
+pub(super) const OBJECT_FILE: &str = "objects.toml";
+/// The world file's name.
+pub(super) const WORLD_FILE: &str = "world.toml";
+/// The item file's name.
+pub(super) const ITEM_FILE: &str = "items.toml";
+
+/// One terrain type.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terrain {
+    /// Id stored in chunk tiles.
+    pub id: u16,
+    /// Unique name (world generation refers to terrains by name).
+    pub name: String,
+    /// True when characters cannot stand on it.
+    pub blocks: bool,
+}
+
+/// What an object kind is for, beyond being an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectRole {
+    /// Holds items dropped on the ground (exactly one kind has it when there are items).
+    Pile,
+}
+
+/// One kind of world object.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectKind {
+    /// Kind id stored in object records.
+    pub id: u32,
+    /// Unique name.
+    pub name: String,
+    /// Collision radius in 1/256 tile; 0 does not block.
+    pub radius: i32,
+    /// Terrain name → objects per 1,000 tiles placed by world generation.
+    #[serde(default)]
+    pub density: BTreeMap<String, u32>,
+    /// Slots of items the object holds (a box); `None` holds nothing.
+    #[serde(default)]
+    pub capacity: Option<u16>,
+    /// Name of the item kind the object turns into when picked up empty.
+    #[serde(default)]
+    pub becomes: Option<String>,
+    /// A special role (the pile of dropped items).
+    #[serde(default)]
+    pub role: Option<ObjectRole>,
+}
+
+/// Rules shared by every character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CharacterRules {
+    /// Collision radius (1/256 tile).
+    pub radius: i32,
+    /// Top speed per tick (1/256 tile).
+    pub max_speed: i32,
+    /// Edge-to-edge distance at which interact and attack orders act.
+    pub interact_range: i32,
+}
+
+/// A continent: every layer shares its size.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinentDef {
+    /// Continent id (part of map ids).
+    pub id: u16,
+    /// Display name.
+    pub name: String,
+    /// Width in chunks.
+    pub width_chunks: u32,
+    /// Height in chunks.
+    pub height_chunks: u32,
+    /// Number of layers (layer 0 is the surface).
+    pub layers: u16,
+}

@@ -1,0 +1,220 @@
+//! Content data (`schemas/content/*.toml`): terrain types, object kinds, character rules, the
+//! world layout and the items (kinds, rules, starter kit), parsed with serde and validated with
+//! errors that name the file and field.
+//!
+//! `defs.rs` and `item_kinds.rs` hold the types, `validate.rs` and `validate_items.rs` the checks;
+//! this module loads the files and answers lookups.
+
+mod defs;
+mod item_kinds;
+mod validate;
+mod validate_items;
+
+pub use defs::{CharacterRules, ContinentDef, ObjectKind, ObjectRole, Terrain};
+pub use item_kinds::{
+    ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
+    StarterStack, Weapon,
+};
+pub use validate::{MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID};
+
+use crate::error::ContentError;
+use crate::geom::{MapGeometry, WorldLayout, map_id};
+use defs::{ITEM_FILE, OBJECT_FILE, TERRAIN_FILE, WORLD_FILE};
+use item_kinds::ItemFile;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TerrainFile {
+    terrain: Vec<Terrain>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObjectFile {
+    object: Vec<ObjectKind>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorldFile {
+    character: CharacterRules,
+    continent: Vec<ContinentDef>,
+}
+
+/// The text of every content file.
+#[derive(Debug, Clone, Copy)]
+pub struct ContentTexts<'a> {
+    /// `terrain.toml`.
+    pub terrain: &'a str,
+    /// `objects.toml`.
+    pub objects: &'a str,
+    /// `world.toml`.
+    pub world: &'a str,
+    /// `items.toml`.
+    pub items: &'a str,
+}
+
+impl ContentTexts<'static> {
+    /// The files shipped in `schemas/content`, compiled in.
+    pub const BUILTIN: ContentTexts<'static> = ContentTexts {
+        terrain: include_str!("../../../schemas/content/terrain.toml"),
+        objects: include_str!("../../../schemas/content/objects.toml"),
+        world: include_str!("../../../schemas/content/world.toml"),
+        items: include_str!("../../../schemas/content/items.toml"),
+    };
+}
+
+/// All content data, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// Terrain types in file order.
+    pub terrains: Vec<Terrain>,
+    /// By terrain id: blocks movement (unknown ids block).
+    pub blocking: Vec<bool>,
+    /// Object kinds in file order.
+    pub objects: Vec<ObjectKind>,
+    /// Character rules.
+    pub character: CharacterRules,
+    /// World layout.
+    pub continents: Vec<ContinentDef>,
+    /// Item kinds, dense by id.
+    pub items: ItemTable,
+    /// Rules of item containers (nesting depth, inventory size).
+    pub item_rules: ItemRules,
+    /// What a new character starts with, one stack per inventory slot in order.
+    pub starter_kit: Vec<StarterStack>,
+    /// By object kind id: index into `objects` plus one (0 = no such kind).
+    object_index: Vec<u16>,
+    /// The pile kind's id (`role = "pile"`), if the content has one.
+    pile: Option<u32>,
+}
+
+impl Content {
+    /// The content shipped in `schemas/content`, compiled in (tests, benchmarks, defaults).
+    pub fn builtin() -> Content {
+        Content::from_texts(ContentTexts::BUILTIN).expect("shipped content is valid (tested)")
+    }
+
+    /// Every map of the world: each continent's layers.
+    pub fn layout(&self) -> WorldLayout {
+        let mut maps = Vec::new();
+        for c in &self.continents {
+            for layer in 0..c.layers {
+                maps.push(MapGeometry::new(map_id(c.id, layer), c.width_chunks, c.height_chunks));
+            }
+        }
+        WorldLayout::from_maps(maps)
+    }
+
+    /// Loads `terrain.toml`, `objects.toml`, `world.toml` and `items.toml` from `dir`.
+    pub fn load_dir(dir: &Path) -> Result<Content, ContentError> {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map_err(|e| ContentError::new(name, "(file)", e.to_string()))
+        };
+        let (terrain, objects) = (read(TERRAIN_FILE)?, read(OBJECT_FILE)?);
+        let (world, items) = (read(WORLD_FILE)?, read(ITEM_FILE)?);
+        Content::from_texts(ContentTexts {
+            terrain: &terrain,
+            objects: &objects,
+            world: &world,
+            items: &items,
+        })
+    }
+
+    /// Parses and validates the world files' text, without items (no item kinds, no pile
+    /// needed, [`ItemRules::NONE`]): content for tests of the world alone.
+    pub fn from_strs(terrain: &str, objects: &str, world: &str) -> Result<Content, ContentError> {
+        Content::from_texts(ContentTexts { terrain, objects, world, items: "" })
+    }
+
+    /// Parses and validates every file's text.
+    pub fn from_texts(texts: ContentTexts<'_>) -> Result<Content, ContentError> {
+        let t: TerrainFile = parse(TERRAIN_FILE, texts.terrain)?;
+        let o: ObjectFile = parse(OBJECT_FILE, texts.objects)?;
+        let w: WorldFile = parse(WORLD_FILE, texts.world)?;
+        let i: ItemFile = parse(ITEM_FILE, texts.items)?;
+        let blocking = validate::terrain(&t.terrain)?;
+        let object_index = validate::objects(&o.object, &t.terrain)?;
+        validate::world(&w.character, &w.continent)?;
+        let items = validate_items::items(i, &o.object)?;
+        let pile = validate_items::object_items(&o.object, &items.table)?;
+        Ok(Content {
+            terrains: t.terrain,
+            blocking,
+            objects: o.object,
+            character: w.character,
+            continents: w.continent,
+            items: items.table,
+            item_rules: items.rules,
+            starter_kit: items.starter,
+            object_index,
+            pile,
+        })
+    }
+
+    /// The terrain named `name`.
+    pub fn terrain(&self, name: &str) -> Option<&Terrain> {
+        self.terrains.iter().find(|t| t.name == name)
+    }
+
+    /// The object kind named `name`.
+    pub fn object(&self, name: &str) -> Option<&ObjectKind> {
+        self.objects.iter().find(|o| o.name == name)
+    }
+
+    /// The object kind with id `id` (a dense table: no search, no hashing).
+    #[inline]
+    pub fn object_by_id(&self, id: u32) -> Option<&ObjectKind> {
+        let slot = *self.object_index.get(id as usize)?;
+        self.objects.get(usize::from(slot).checked_sub(1)?)
+    }
+
+    /// The item kind with id `kind` (a dense table: no search, no hashing).
+    #[inline]
+    pub fn item(&self, kind: u32) -> Option<&ItemKind> {
+        self.items.get(kind)
+    }
+
+    /// The item kind named `name`.
+    pub fn item_named(&self, name: &str) -> Option<&ItemKind> {
+        self.items.named(name)
+    }
+
+    /// The object kind that holds items dropped on the ground (`role = "pile"`); always present
+    /// when the content has item kinds.
+    pub fn pile_kind(&self) -> Option<&ObjectKind> {
+        self.object_by_id(self.pile?)
+    }
+
+    /// True when terrain `id` blocks movement (unknown ids block).
+    #[inline]
+    pub fn blocks(&self, id: u16) -> bool {
+        self.blocking.get(id as usize).copied().unwrap_or(true)
+    }
+
+    /// Largest object collision radius.
+    pub fn max_object_radius(&self) -> i32 {
+        self.objects.iter().map(|o| o.radius).max().unwrap_or(0)
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ContentError> {
+    toml::from_str(text).map_err(|e| {
+        let span = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+        ContentError::new(file, format!("line {span}"), e.message().to_owned())
+    })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(0, |t| t.lines().count().max(1))
+}
+
+impl WorldLayout {
+    /// Maps of every continent and layer (same as [`Content::layout`]).
+    pub fn from_content(content: &Content) -> Self {
+        content.layout()
+    }
+}

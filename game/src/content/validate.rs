@@ -1,0 +1,131 @@
+//! Validation of the world files (terrain, objects, world layout): every error names the file
+//! and the field.
+
+use super::defs::{CharacterRules, ContinentDef, OBJECT_FILE, ObjectKind, TERRAIN_FILE, Terrain, WORLD_FILE};
+use super::item_kinds::MAX_CAPACITY;
+use crate::error::ContentError;
+use crate::geom::{MAX_CONTINENT, MAX_LAYERS, MAX_MAP_CHUNKS};
+
+/// Largest terrain id accepted (tiles store `u16`; the table is dense up to this).
+pub const MAX_TERRAIN_ID: u16 = 1023;
+/// Largest object collision radius (1/256 tile): two tiles.
+pub const MAX_OBJECT_RADIUS: i32 = 512;
+/// Largest object kind id (the kind table is dense up to the largest id used).
+pub const MAX_OBJECT_ID: u32 = 65_535;
+
+/// Checks the terrain types; returns by terrain id whether it blocks (unknown ids block).
+pub(super) fn terrain(terrains: &[Terrain]) -> Result<Vec<bool>, ContentError> {
+    let mut blocking = Vec::new();
+    for (i, t) in terrains.iter().enumerate() {
+        let field = |f: &str| format!("terrain[{i}] ({}).{f}", t.name);
+        if t.id > MAX_TERRAIN_ID {
+            let why = format!("{} is above {MAX_TERRAIN_ID}", t.id);
+            return Err(ContentError::new(TERRAIN_FILE, field("id"), why));
+        }
+        if terrains[..i].iter().any(|p| p.id == t.id) {
+            return Err(ContentError::new(TERRAIN_FILE, field("id"), format!("duplicate id {}", t.id)));
+        }
+        if terrains[..i].iter().any(|p| p.name == t.name) {
+            return Err(ContentError::new(TERRAIN_FILE, field("name"), "duplicate name"));
+        }
+        if blocking.len() <= t.id as usize {
+            blocking.resize(t.id as usize + 1, true);
+        }
+        blocking[t.id as usize] = t.blocks;
+    }
+    if terrains.is_empty() {
+        return Err(ContentError::new(TERRAIN_FILE, "terrain", "at least one terrain is needed"));
+    }
+    Ok(blocking)
+}
+
+/// Checks the object kinds on their own (references to items are checked with the items);
+/// returns the dense table by kind id: index into `objects` plus one, 0 = no such kind.
+pub(super) fn objects(objects: &[ObjectKind], terrains: &[Terrain]) -> Result<Vec<u16>, ContentError> {
+    for (i, o) in objects.iter().enumerate() {
+        object(i, o, &objects[..i], terrains)?;
+    }
+    let len = objects.iter().map(|o| o.id as usize + 1).max().unwrap_or(0);
+    let mut by_id = vec![0u16; len];
+    for (i, o) in objects.iter().enumerate() {
+        by_id[o.id as usize] = u16::try_from(i + 1).unwrap_or(0);
+    }
+    Ok(by_id)
+}
+
+fn object(i: usize, o: &ObjectKind, before: &[ObjectKind], terrains: &[Terrain]) -> Result<(), ContentError> {
+    let field = |f: &str| format!("object[{i}] ({}).{f}", o.name);
+    if before.iter().any(|p| p.id == o.id) {
+        return Err(ContentError::new(OBJECT_FILE, field("id"), format!("duplicate id {}", o.id)));
+    }
+    if o.id > MAX_OBJECT_ID {
+        let why = format!("{} is above {MAX_OBJECT_ID}", o.id);
+        return Err(ContentError::new(OBJECT_FILE, field("id"), why));
+    }
+    if before.iter().any(|p| p.name == o.name) {
+        return Err(ContentError::new(OBJECT_FILE, field("name"), "duplicate name"));
+    }
+    if !(0..=MAX_OBJECT_RADIUS).contains(&o.radius) {
+        let why = format!("{} is outside 0..={MAX_OBJECT_RADIUS}", o.radius);
+        return Err(ContentError::new(OBJECT_FILE, field("radius"), why));
+    }
+    if let Some(c) = o.capacity
+        && !(1..=MAX_CAPACITY).contains(&c)
+    {
+        let why = format!("{c} is outside 1..={MAX_CAPACITY}");
+        return Err(ContentError::new(OBJECT_FILE, field("capacity"), why));
+    }
+    for (terrain, &d) in &o.density {
+        if !terrains.iter().any(|t| &t.name == terrain) {
+            let why = format!("unknown terrain `{terrain}`");
+            return Err(ContentError::new(OBJECT_FILE, field("density"), why));
+        }
+        if d > 1000 {
+            let f = field(&format!("density.{terrain}"));
+            return Err(ContentError::new(OBJECT_FILE, f, "more than 1000 per 1000 tiles"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the character rules and the continents.
+pub(super) fn world(c: &CharacterRules, continents: &[ContinentDef]) -> Result<(), ContentError> {
+    if !(16..=256).contains(&c.radius) {
+        return Err(ContentError::new(WORLD_FILE, "character.radius", "must be 16..=256"));
+    }
+    if !(1..=4 * 256).contains(&c.max_speed) {
+        return Err(ContentError::new(WORLD_FILE, "character.max_speed", "must be 1..=1024"));
+    }
+    if !(0..=8 * 256).contains(&c.interact_range) {
+        return Err(ContentError::new(WORLD_FILE, "character.interact_range", "must be 0..=2048"));
+    }
+    if continents.is_empty() {
+        return Err(ContentError::new(WORLD_FILE, "continent", "at least one continent is needed"));
+    }
+    for (i, k) in continents.iter().enumerate() {
+        continent(i, k, &continents[..i])?;
+    }
+    Ok(())
+}
+
+fn continent(i: usize, k: &ContinentDef, before: &[ContinentDef]) -> Result<(), ContentError> {
+    let field = |f: &str| format!("continent[{i}] ({}).{f}", k.name);
+    if before.iter().any(|p| p.id == k.id) {
+        return Err(ContentError::new(WORLD_FILE, field("id"), format!("duplicate id {}", k.id)));
+    }
+    if k.id > MAX_CONTINENT {
+        let why = format!("must be at most {}", MAX_CONTINENT);
+        return Err(ContentError::new(WORLD_FILE, field("id"), why));
+    }
+    for (name, v) in [("width_chunks", k.width_chunks), ("height_chunks", k.height_chunks)] {
+        if !(1..=MAX_MAP_CHUNKS).contains(&v) {
+            let why = format!("{v} is outside 1..={}", MAX_MAP_CHUNKS);
+            return Err(ContentError::new(WORLD_FILE, field(name), why));
+        }
+    }
+    if !(1..=MAX_LAYERS).contains(&k.layers) {
+        let why = format!("must be 1..={}", MAX_LAYERS);
+        return Err(ContentError::new(WORLD_FILE, field("layers"), why));
+    }
+    Ok(())
+}
