@@ -15,8 +15,10 @@
 //! The rules the shard and the client share, so both compute the same thing: [`geom`] (maps,
 //! chunks, fixed-point positions), [`movement`] (integer movement), [`orders`] (orders and
 //! actions), [`steering`] (the one order → steering rule), [`wire`] (every game ↔ wire
-//! translation and the game's close and error codes), [`content`] (content data and the world layout), [`chunk_wire`] (chunk contents on
-//! the wire) and [`worldgen`] (deterministic terrain from the seed).
+//! translation and the game's close and error codes), [`content`] (content data and the world
+//! layout), [`items`] (the item model: containers, slots and the operations on them),
+//! [`chunk_wire`] (chunk contents on the wire) and [`worldgen`] (deterministic terrain from the
+//! seed).
 
 pub mod chunk_wire;
 pub mod client;
@@ -25,6 +27,7 @@ pub mod error;
 pub mod gameplay;
 pub mod geom;
 pub mod interest;
+pub mod items;
 pub mod movement;
 pub mod names;
 pub mod orders;

@@ -37,6 +37,41 @@ pub mod error {
     pub const NO_SUCH_TARGET: u16 = 101;
     /// The request is not available on this server yet (crafting and items: issue #7).
     pub const NOT_AVAILABLE: u16 = 102;
+
+    // Item refusals, one per `items::ItemError` variant (its `code()` and text).
+
+    /// The container is not here (not loaded, or no such object or bag).
+    pub const NO_SUCH_CONTAINER: u16 = 103;
+    /// The slot is outside the container.
+    pub const NO_SUCH_SLOT: u16 = 104;
+    /// The slot holds no item.
+    pub const EMPTY_SLOT: u16 = 105;
+    /// The destination has no room for any of it.
+    pub const NO_ROOM: u16 = 106;
+    /// The item would end up inside itself.
+    pub const WOULD_CONTAIN_ITSELF: u16 = 107;
+    /// The item would be nested deeper than the rules allow.
+    pub const TOO_DEEP: u16 = 108;
+    /// The destination slot holds a different stack.
+    pub const STACK_MISMATCH: u16 = 109;
+    /// The container changed since the client saw it (revision).
+    pub const STALE: u16 = 110;
+    /// The count is 0 or more than the stack holds.
+    pub const BAD_COUNT: u16 = 111;
+    /// No item ids are available right now: try again.
+    pub const NO_IDS: u16 = 112;
+    /// The container is out of the character's reach (checked by the caller).
+    pub const OUT_OF_REACH: u16 = 113;
+    /// The container is not open for this character (checked by the caller).
+    pub const NOT_OPEN: u16 = 114;
+    /// The item still holds items.
+    pub const NOT_EMPTY: u16 = 115;
+    /// The container already exists.
+    pub const CONTAINER_EXISTS: u16 = 116;
+    /// A new item id is already in use (an id source handed it out twice).
+    pub const ID_IN_USE: u16 = 117;
+    /// The item kind is not in the content.
+    pub const UNKNOWN_KIND: u16 = 118;
 }
 
 /// The Frame head's order code of `order` ([`net::protocol::order_code`]; idle is stop) and its
@@ -79,6 +114,8 @@ mod tests {
         assert!(closes.iter().all(|c| (close_code::GAME_FIRST..=4999).contains(c)));
         let errors = [error::INVALID_ORDER, error::NO_SUCH_TARGET, error::NOT_AVAILABLE];
         assert!(errors.iter().all(|&c| c >= error_code::GAME_FIRST));
+        // The item codes follow, one per `ItemError` (each checked in tests/items_rules.rs).
+        assert_eq!(error::NO_SUCH_CONTAINER, error::NOT_AVAILABLE + 1);
     }
 
     #[test]

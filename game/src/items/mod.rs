@@ -1,0 +1,33 @@
+//! The in-memory item model (§7): the items of one map's containers, pure and deterministic
+//! (no I/O, no simulation).
+//!
+//! Every item sits in exactly one slot of one container ([`store::Container`]): a character's
+//! inventory, a world object (box, pile) or a bag item. A container has a fixed number of slots
+//! and a revision that grows on every change, so a request made against an older view is
+//! refused as stale. Operations ([`ItemWorld::move_stack`], [`ItemWorld::drop_into_new_container`],
+//! [`ItemWorld::take`], [`ItemWorld::give`], [`ItemWorld::pickup`]) check everything before
+//! they change anything: on error nothing changed and nothing is emitted; on success they
+//! return one [`store::ItemTx`] of absolute ops that makes storage equal to memory, and the
+//! containers that changed with their new revisions.
+//!
+//! Depth: an item directly in a root container is at depth 1, an item in a bag there at depth 2;
+//! no item is deeper than the content's `max_depth`, counting what a moved bag holds. No item
+//! is ever inside itself.
+//!
+//! `world.rs` holds the state and its queries, `load.rs` loading and unloading, `place.rs` the
+//! checks and where stacks fit, `plan.rs` applying a checked plan, `ops.rs` the operations,
+//! `error.rs` the error table.
+
+mod error;
+mod load;
+mod ops;
+mod place;
+mod plan;
+mod world;
+
+pub use error::{BadItem, BadItemReason, ItemError};
+pub use load::LoadReport;
+pub use ops::Pickup;
+pub use place::{Source, Stack, Target};
+pub use plan::{IdSource, ItemChange, Revised};
+pub use world::{ItemId, ItemWorld, Root, Slots};
