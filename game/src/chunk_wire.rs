@@ -3,31 +3,27 @@
 //! version; the client library decodes it to know which tiles and objects block movement.
 //!
 //! Raw layout (little-endian): `u16 terrain[128 × 128]` row by row (`y * 128 + x`), then
-//! `u32 object_count`, then per object `u64 entity, u16 kind, i32 x, i32 y` (18 bytes).
+//! `u32 object_count`, then per object the protocol's object entry ([`WireObject`]:
+//! `u64 entity, u16 kind, i32 x, i32 y, u16 state`, 20 bytes, the body of an `ObjectDelta`
+//! record too).
+//!
+//! Versions: a chunk's version grows by one with every change clients see (protocol §4); both
+//! sides compare versions with [`is_newer`], so they may wrap.
 
 use crate::geom::CHUNK_TILES;
+pub use net::protocol::{OBJECT_ENTRY_LEN, WireObject};
 use std::fmt;
 
 /// Tiles in one chunk.
 pub const CHUNK_TILE_COUNT: usize = (CHUNK_TILES * CHUNK_TILES) as usize;
-/// Bytes of one object entry.
-pub const OBJECT_ENTRY_LEN: usize = 18;
 /// Largest raw size a client accepts (terrain plus 65,536 objects).
 pub const MAX_RAW_LEN: usize = CHUNK_TILE_COUNT * 2 + 4 + 65_536 * OBJECT_ENTRY_LEN;
 /// zstd level of chunk payloads (encoded once per version, so a little effort pays).
 const LEVEL: i32 = 3;
 
-/// An object as a client sees it in a chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WireObject {
-    /// Entity id (wire form).
-    pub entity: u64,
-    /// Content kind.
-    pub kind: u16,
-    /// Position, 1/256 tile.
-    pub x: i32,
-    /// Position, 1/256 tile.
-    pub y: i32,
+/// True when chunk version `a` is newer than `b` (a wrapping comparison: versions may wrap).
+pub fn is_newer(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
 }
 
 /// A decoded chunk payload.
@@ -72,10 +68,7 @@ pub fn encode(terrain: &[u16], objects: &[WireObject], raw: &mut Vec<u8>) -> (Ve
     }
     raw.extend_from_slice(&(objects.len() as u32).to_le_bytes());
     for o in objects {
-        raw.extend_from_slice(&o.entity.to_le_bytes());
-        raw.extend_from_slice(&o.kind.to_le_bytes());
-        raw.extend_from_slice(&o.x.to_le_bytes());
-        raw.extend_from_slice(&o.y.to_le_bytes());
+        o.encode_into(raw);
     }
     // Compressing an in-memory buffer cannot fail short of allocation failure.
     let data = zstd::bulk::compress(raw, LEVEL).unwrap_or_default();
@@ -102,30 +95,19 @@ fn parse(raw: &[u8]) -> Result<ChunkContent, ChunkWireError> {
         return Err(bad());
     }
     let terrain = tiles.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
-    let objects = rest.chunks_exact(OBJECT_ENTRY_LEN).map(parse_object).collect();
-    Ok(ChunkContent { terrain, objects })
-}
-
-fn parse_object(b: &[u8]) -> WireObject {
-    let le32 = |o: usize| i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&b[..8]);
-    WireObject {
-        entity: u64::from_le_bytes(id),
-        kind: u16::from_le_bytes([b[8], b[9]]),
-        x: le32(10),
-        y: le32(14),
-    }
+    let objects = rest.chunks_exact(OBJECT_ENTRY_LEN).map(WireObject::decode).collect::<Option<_>>();
+    Ok(ChunkContent { terrain, objects: objects.ok_or_else(bad)? })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use net::protocol::EntityId;
 
     #[test]
     fn payload_round_trips_and_bad_payloads_are_refused() {
         let terrain: Vec<u16> = (0..CHUNK_TILE_COUNT).map(|i| (i % 7) as u16).collect();
-        let objects = vec![WireObject { entity: 1 << 32 | 5, kind: 3, x: -1, y: 99 }];
+        let objects = vec![WireObject { id: EntityId(1 << 32 | 5), kind: 3, x: -1, y: 99, state: 2 }];
         let mut raw = Vec::new();
         let (data, raw_len) = encode(&terrain, &objects, &mut raw);
         let back = decode(&data, raw_len).unwrap();
@@ -135,5 +117,13 @@ mod tests {
         assert_eq!(decode(&data, u32::MAX), Err(ChunkWireError::TooLarge(u32::MAX)));
         let (short, len) = encode(&terrain[..10], &[], &mut raw);
         assert_eq!(decode(&short, len), Err(ChunkWireError::Layout { len: len as usize }));
+        assert_eq!(raw_len as usize, CHUNK_TILE_COUNT * 2 + 4 + 20, "20 bytes per object");
+    }
+
+    #[test]
+    fn newer_versions_compare_across_the_wrap() {
+        assert!(is_newer(6, 5) && !is_newer(5, 6) && !is_newer(5, 5));
+        assert!(is_newer(2, u32::MAX), "2 follows the wrap");
+        assert!(!is_newer(u32::MAX, 2));
     }
 }

@@ -4,7 +4,8 @@
 //!   (characters' hot data in grouped columns, x and y apart; moving things in a `SortedGrid`,
 //!   static objects in a `SpatialGrid`), its features (bots, orders, movement, residency), the
 //!   chunk service and spawning. Public surface: [`MapSim`], [`SimParts`], [`SimConfig`],
-//!   [`Controller`], [`sim::components`], [`sim::bots`] (the bot policy hook), [`Spawner`].
+//!   [`Controller`], [`sim::components`], [`sim::bots`] (the bot policy hook), [`Spawner`],
+//!   [`sim::object_log`] (object changes by chunk version).
 //!   [`gameplay`] is where the rules that give actions their effect plug in, as systems with
 //!   declared access ([`MapSim::gameplay_system`]).
 //! - **The shard server** ([`shard`]): sessions, maps, the tick loop, replication ([`replicate`],

@@ -139,8 +139,8 @@ fn chunk_cache_blocks_like_the_server_and_replaces_versions() {
     let geometry = *WorldLayout::from_content(&Content::builtin()).map(MAP).unwrap();
     assert_eq!(w.chunks().bounds(), geometry.walkable(), "bounds from the Welcome's map");
     let (ox, oy) = (3 * CHUNK_TILES, 4 * CHUNK_TILES);
-    let tree = WireObject { entity: 42, kind: 1, x: (ox + 10) * TILE, y: (oy + 10) * TILE };
-    let odd = WireObject { entity: 43, kind: 777, x: (ox + 20) * TILE, y: (oy + 20) * TILE };
+    let tree = WireObject { id: EntityId(42), kind: 1, x: (ox + 10) * TILE, y: (oy + 10) * TILE, state: 0 };
+    let odd = WireObject { id: EntityId(43), kind: 777, x: (ox + 20) * TILE, y: (oy + 20) * TILE, state: 0 };
     let applied = w.apply(&chunk_msg(3, 4, 5, &terrain_with_water(), &[tree, odd])).unwrap();
     assert_eq!(applied, Applied::Chunk { cx: 3, cy: 4, insert: ChunkInsert::New });
 
@@ -270,7 +270,8 @@ fn server_chunk(s: &MapSim, cx: i32, cy: i32) -> ServerMessage {
         .iter()
         .filter_map(|&e| {
             let r = records.get(e)?;
-            Some(WireObject { entity: e.to_bits(), kind: r.kind as u16, x: r.pos.x, y: r.pos.y })
+            let (kind, x, y, state) = (r.kind as u16, r.pos.x, r.pos.y, r.stage);
+            Some(WireObject { id: EntityId(e.to_bits()), kind, x, y, state })
         })
         .collect();
     let (bytes, raw_len) = chunk_wire::encode(&data.tiles.terrain[..], &objects, &mut Vec::new());

@@ -8,7 +8,7 @@ use game::geom::{CHUNK_UNITS, MapGeometry, TILE, map_id};
 use game::interest::DEFAULT_MARGIN;
 use game::replicate::{KIND_BOT, KIND_PLAYER, Outgoing, ReplicationConfig, Replicator};
 use game::{Content, Controller, MapSim, Order, SimConfig, SimParts};
-use net::protocol::{Ack, Frame, ServerMessage};
+use net::protocol::{Ack, EntityId, Frame, ObjectChange, ObjectDelta, ServerMessage};
 use net::{Bytes, ConnId, Outbound};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -69,6 +69,7 @@ struct Model {
     chunks: BTreeMap<(i32, i32), u32>,
     chunk_payloads: BTreeMap<(i32, i32), Bytes>,
     drops: Vec<(i32, i32)>,
+    deltas: Vec<ObjectDelta>,
     frames: Vec<Frame>,
     received: BTreeSet<u64>,
     /// Tick each entity first entered.
@@ -92,6 +93,13 @@ impl Model {
                 assert_eq!(content.terrain.len(), 128 * 128);
                 self.chunks.insert((c.cx, c.cy), c.version);
                 self.chunk_payloads.insert((c.cx, c.cy), out.payload.clone());
+            }
+            ServerMessage::ObjectDelta(d) => {
+                assert!(!out.replaceable);
+                let held = self.chunks.get_mut(&(d.cx, d.cy)).expect("a delta of a chunk it holds");
+                assert_eq!(*held, d.from_version, "a delta from the version it holds");
+                *held = d.to_version;
+                self.deltas.push(d);
             }
             ServerMessage::ChunkDrop(d) => {
                 assert!(!out.replaceable);
@@ -498,19 +506,17 @@ fn chunk_encodings_are_bounded_and_a_new_version_is_sent() {
     }
     assert_eq!(per_tick, [4, 4, 1], "at most 4 encodings a tick; the rest wait");
     assert_eq!(s.model(ca).chunks.keys().copied().collect::<BTreeSet<_>>(), square(3, 3));
-    // An object placed in chunk (3, 3) bumps its version: the client is sent the new content.
+    // An object placed in chunk (3, 3) bumps its version: the client is told in an ObjectDelta.
     let old = s.model(ca).chunks[&(3, 3)];
     let pos = Position { x: C + 300, y: C };
     let rec = ObjectRecord { id: 9_000_001, grid_x: 3, grid_y: 3, kind: 3, pos, ..Default::default() };
     let rock = s.sim.insert_object(rec).unwrap();
     s.step_acked();
     assert_eq!(s.model(ca).chunks[&(3, 3)], old + 1);
-    let Ok(ServerMessage::ChunkData(c)) = ServerMessage::decode(&s.model(ca).chunk_payloads[&(3, 3)]) else {
-        panic!("chunk data")
-    };
-    let objects = game::chunk_wire::decode(&c.data, c.raw_len).unwrap().objects;
-    assert_eq!(objects, [WireObject { entity: rock.to_bits(), kind: 3, x: C + 300, y: C }]);
-    assert_eq!(s.rep.stats().chunk_encodes, 10);
+    let rock = WireObject { id: EntityId(rock.to_bits()), kind: 3, x: C + 300, y: C, state: 0 };
+    assert_eq!(s.model(ca).deltas.last().map(|d| d.changes.clone()), Some(vec![ObjectChange::Enter(rock)]));
+    assert_eq!(s.rep.stats().chunk_encodes, 9, "no ChunkData encoded again");
+    assert_eq!(s.rep.stats().object_delta_encodes, 1);
 }
 
 #[test]

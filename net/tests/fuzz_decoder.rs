@@ -28,6 +28,7 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::REDIRECT,
         msg_type::ERROR,
         msg_type::PONG,
+        msg_type::OBJECT_DELTA,
     ]);
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..256),

@@ -104,6 +104,37 @@ fn frame() -> impl Strategy<Value = Frame> {
     )
 }
 
+fn wire_object() -> impl Strategy<Value = WireObject> {
+    (entity(), any::<(u16, i32, i32, u16)>()).prop_map(|(id, (kind, x, y, state))| WireObject {
+        id,
+        kind,
+        x,
+        y,
+        state,
+    })
+}
+
+fn object_change() -> impl Strategy<Value = ObjectChange> {
+    prop_oneof![
+        wire_object().prop_map(ObjectChange::Enter),
+        wire_object().prop_map(ObjectChange::Change),
+        entity().prop_map(ObjectChange::Leave),
+    ]
+}
+
+fn object_delta() -> impl Strategy<Value = ObjectDelta> {
+    (any::<(u32, i32, i32, u32, u32)>(), prop::collection::vec(object_change(), 0..8)).prop_map(
+        |((map, cx, cy, from_version, to_version), changes)| ObjectDelta {
+            map,
+            cx,
+            cy,
+            from_version,
+            to_version,
+            changes,
+        },
+    )
+}
+
 fn server_message() -> impl Strategy<Value = ServerMessage> {
     prop_oneof![
         (any::<(u16, u16, u64, u32)>(), entity(), token()).prop_map(
@@ -132,6 +163,7 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
         (any::<u16>(), any::<u32>(), "\\PC{0,40}")
             .prop_map(|(code, request, text)| ServerMessage::Error(ErrorMsg { code, request, text })),
         any::<(u64, u64)>().prop_map(|(nonce, server_tick)| ServerMessage::Pong(Pong { nonce, server_tick })),
+        object_delta().prop_map(ServerMessage::ObjectDelta),
     ]
 }
 
@@ -158,6 +190,18 @@ proptest! {
                 prop_assert!(ServerMessage::decode(&bytes[..cut]).is_err());
             }
         }
+    }
+
+    #[test]
+    fn object_delta_length_is_its_record_count(d in object_delta()) {
+        let bytes = ServerMessage::ObjectDelta(d.clone()).encode();
+        prop_assert_eq!(bytes.len(), d.encoded_len());
+        prop_assert_eq!(bytes.len(), OBJECT_DELTA_HEAD_LEN + d.changes.len() * OBJECT_CHANGE_LEN);
+        let mut longer = bytes.to_vec();
+        longer.push(0);
+        let decoded = ServerMessage::decode(&longer);
+        let trailing = matches!(decoded, Err(DecodeError::TrailingBytes { extra: 1, .. }));
+        prop_assert!(trailing);
     }
 
     #[test]
@@ -227,6 +271,59 @@ fn golden_bytes_match_the_documented_offsets() {
 
     let err = ServerMessage::Error(ErrorMsg { code: 2, request: 3, text: "hi".into() }).encode();
     assert_eq!(&err[..], &[0x86, 2, 0, 3, 0, 0, 0, 2, 0, b'h', b'i']);
+}
+
+#[test]
+fn object_delta_golden_bytes_and_refusals() {
+    let tree = WireObject { id: EntityId(0x0102), kind: 7, x: -2, y: 256, state: 3 };
+    let d = ObjectDelta {
+        map: 5,
+        cx: -1,
+        cy: 2,
+        from_version: 9,
+        to_version: 11,
+        changes: vec![ObjectChange::Enter(tree), ObjectChange::Leave(EntityId(4))],
+    };
+    let bytes = ServerMessage::ObjectDelta(d.clone()).encode();
+    assert_eq!(bytes.len(), 23 + 2 * 21);
+    assert_eq!(&bytes[..5], &[0x88, 5, 0, 0, 0], "type, map at 1");
+    assert_eq!(&bytes[5..9], &(-1i32).to_le_bytes(), "cx at 5");
+    assert_eq!(&bytes[9..13], &2i32.to_le_bytes(), "cy at 9");
+    assert_eq!(&bytes[13..17], &9u32.to_le_bytes(), "from_version at 13");
+    assert_eq!(&bytes[17..21], &11u32.to_le_bytes(), "to_version at 17");
+    assert_eq!(&bytes[21..23], &[2, 0], "count at 21");
+    let first: Vec<u8> = [
+        &[1][..],
+        &0x0102u64.to_le_bytes(),
+        &7u16.to_le_bytes(),
+        &(-2i32).to_le_bytes(),
+        &256i32.to_le_bytes(),
+        &3u16.to_le_bytes(),
+    ]
+    .concat();
+    assert_eq!(&bytes[23..44], &first[..], "op, entity, kind, x, y, state");
+    assert_eq!(
+        &bytes[44..],
+        &[&[3][..], &4u64.to_le_bytes(), &[0; 12]].concat()[..],
+        "a leave carries zeros"
+    );
+    assert_eq!(ServerMessage::decode(&bytes), Ok(ServerMessage::ObjectDelta(d)));
+
+    let mut bad_op = bytes.to_vec();
+    bad_op[23] = 9;
+    assert_eq!(ServerMessage::decode(&bad_op), Err(DecodeError::InvalidEnum { field: "op", value: 9 }));
+    // A count the bytes do not hold is refused before anything is allocated for it.
+    let mut huge = bytes[..23].to_vec();
+    huge[21..23].copy_from_slice(&u16::MAX.to_le_bytes());
+    assert_eq!(
+        ServerMessage::decode(&huge),
+        Err(DecodeError::Truncated { msg_type: 0x88, need: 65_535 * 21, got: 0 })
+    );
+    let mut entry = Vec::new();
+    tree.encode_into(&mut entry);
+    assert_eq!(entry.len(), OBJECT_ENTRY_LEN);
+    assert_eq!(WireObject::decode(&entry), Some(tree));
+    assert_eq!(WireObject::decode(&entry[1..]), None, "an entry is exactly 20 bytes");
 }
 
 #[test]

@@ -2,11 +2,12 @@
 //! their collision radii, bucketed in cells so movement finds nearby circles fast. Implements
 //! [`Terrain`] exactly as the server's `ChunkTable` does: a tile of a chunk not held blocks.
 
-use crate::chunk_wire::ChunkContent;
+use crate::chunk_wire::{ChunkContent, WireObject, is_newer};
 use crate::chunks::blocking_bitmap;
 use crate::content::Content;
 use crate::geom::{CHUNK_TILE_SHIFT, CHUNK_TILES, CHUNK_UNITS, MapGeometry};
 use crate::movement::{Circle, Terrain};
+use net::protocol::{ObjectChange, ObjectDelta};
 use store::codec::CHUNK_SIDE;
 
 /// log2 of a circle-lookup cell side in world units (8 tiles).
@@ -48,14 +49,26 @@ pub struct CachedObject {
     pub x: i32,
     /// Position, 1/256 tile.
     pub y: i32,
+    /// Content-defined state (growth stage, …).
+    pub state: u16,
     /// Collision radius from content (0: does not block).
     pub radius: i32,
+}
+
+impl CachedObject {
+    /// The object `o` with its collision radius from `rules`.
+    fn new(o: &WireObject, rules: &ChunkRules) -> Self {
+        let radius = rules.radius(u32::from(o.kind));
+        CachedObject { entity: o.id.0, kind: o.kind, x: o.x, y: o.y, state: o.state, radius }
+    }
 }
 
 /// One held chunk.
 #[derive(Debug, Clone)]
 pub struct CachedChunk {
     version: u32,
+    /// World position of the chunk's corner.
+    origin: (i32, i32),
     blocking: Box<[u128; CHUNK_SIDE]>,
     /// Objects sorted by cell; cell `c` holds `objects[cell_start[c]..cell_start[c + 1]]`.
     objects: Vec<CachedObject>,
@@ -70,11 +83,7 @@ impl CachedChunk {
         let mut objects: Vec<(usize, CachedObject)> = content
             .objects
             .iter()
-            .map(|o| {
-                let radius = rules.radius(u32::from(o.kind));
-                let obj = CachedObject { entity: o.entity, kind: o.kind, x: o.x, y: o.y, radius };
-                (cell_of(origin, o.x, o.y), obj)
-            })
+            .map(|o| (cell_of(origin, o.x, o.y), CachedObject::new(o, rules)))
             .collect();
         objects.sort_by_key(|&(cell, _)| cell);
         let mut cell_start = vec![0u32; CELLS + 1];
@@ -85,7 +94,40 @@ impl CachedChunk {
             cell_start[c + 1] += cell_start[c];
         }
         let objects = objects.into_iter().map(|(_, o)| o).collect();
-        Self { version, blocking, objects, cell_start }
+        Self { version, origin, blocking, objects, cell_start }
+    }
+
+    /// Applies the changes of an ObjectDelta from version `from` to `to` when the chunk is at
+    /// `from`, in order (an enter or change replaces the object or adds it; a leave removes it
+    /// if present); false, and nothing changed, at any other version.
+    pub fn apply_delta(&mut self, from: u32, to: u32, changes: &[ObjectChange], rules: &ChunkRules) -> bool {
+        if self.version != from {
+            return false;
+        }
+        for change in changes {
+            self.remove_object(change.id().0);
+            if let ObjectChange::Enter(o) | ObjectChange::Change(o) = change {
+                self.insert_object(CachedObject::new(o, rules));
+            }
+        }
+        self.version = to;
+        true
+    }
+
+    /// Removes object `entity`, keeping the cells in order; false when it is not here.
+    fn remove_object(&mut self, entity: u64) -> bool {
+        let Some(at) = self.objects.iter().position(|o| o.entity == entity) else { return false };
+        self.objects.remove(at);
+        // Cells after the removed entry start one earlier.
+        self.cell_start.iter_mut().filter(|s| **s as usize > at).for_each(|s| *s -= 1);
+        true
+    }
+
+    /// Adds `object` at the end of its cell.
+    fn insert_object(&mut self, object: CachedObject) {
+        let cell = cell_of(self.origin, object.x, object.y);
+        self.objects.insert(self.cell_start[cell + 1] as usize, object);
+        self.cell_start[cell + 1..].iter_mut().for_each(|s| *s += 1);
     }
 
     /// The chunk's content version.
@@ -188,7 +230,7 @@ impl ChunkCache {
     /// True when a chunk at `version` should be applied: not held, or held at an older (or the
     /// same) version. Versions grow and may wrap, so "older" is a wrapping comparison.
     pub fn wants(&self, cx: i32, cy: i32, version: u32) -> bool {
-        self.get(cx, cy).is_none_or(|c| version.wrapping_sub(c.version) as i32 >= 0)
+        self.get(cx, cy).is_none_or(|c| !is_newer(c.version, version))
     }
 
     /// Stores a decoded chunk, replacing the one held at `(cx, cy)`.
@@ -205,6 +247,13 @@ impl ChunkCache {
                 ChunkInsert::New
             }
         }
+    }
+
+    /// Applies `delta` to the chunk it is about when that chunk is held at its `from_version`
+    /// (see [`CachedChunk::apply_delta`]); false, and nothing changed, otherwise.
+    pub fn apply_delta(&mut self, delta: &ObjectDelta) -> bool {
+        let Some(i) = self.keys.iter().position(|&k| k == (delta.cx, delta.cy)) else { return false };
+        self.chunks[i].apply_delta(delta.from_version, delta.to_version, &delta.changes, &self.rules)
     }
 
     /// Forgets chunk `(cx, cy)`; true when it was held.

@@ -2,7 +2,7 @@
 //! built from the server messages `net::client` delivers.
 //!
 //! - [`ClientWorld`] applies every [`ServerMessage`]: the session (Welcome), a chunk cache
-//!   (ChunkData / ChunkDrop) that is also the movement [`crate::movement::Terrain`], the entity
+//!   (ChunkData / ChunkDrop / ObjectDelta) that is also the movement [`crate::movement::Terrain`], the entity
 //!   table and own state (Frame deltas, extrapolated by velocity) and the [`AckTracker`].
 //! - [`Predictor`] predicts the own character with the server's exact integer movement and
 //!   reconciles on every frame, counting mispredictions.
@@ -67,7 +67,12 @@ impl GameClient {
                 }
                 self.predictor.on_frame(&self.world, f);
             }
-            (Applied::Chunk { .. } | Applied::ChunkDrop { held: true }, _) => self.predictor.invalidate(),
+            (
+                Applied::Chunk { .. }
+                | Applied::ChunkDrop { held: true }
+                | Applied::ObjectDelta { applied: true, .. },
+                _,
+            ) => self.predictor.invalidate(),
             _ => {}
         }
         Ok(applied)

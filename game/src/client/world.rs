@@ -1,6 +1,6 @@
 //! `ClientWorld`: everything a client knows, built from the server messages it receives: the
-//! session (Welcome), the chunk cache (ChunkData / ChunkDrop), the entity table and own state
-//! (Frame deltas) and the frames received (for Ack).
+//! session (Welcome), the chunk cache (ChunkData / ChunkDrop / ObjectDelta), the entity table
+//! and own state (Frame deltas) and the frames received (for Ack).
 
 use super::ack::AckTracker;
 use super::chunk_cache::{ChunkCache, ChunkInsert};
@@ -9,8 +9,8 @@ use crate::chunk_wire;
 use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout};
 use net::protocol::{
-    Ack, ChunkData, ChunkDrop, EntityEnter, EntityId, EntityState, EntityUpdate, Frame, OwnState,
-    PROTOCOL_VERSION, Redirect, ServerMessage, SessionToken, Welcome,
+    Ack, ChunkData, ChunkDrop, EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta,
+    OwnState, PROTOCOL_VERSION, Redirect, ServerMessage, SessionToken, Welcome,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -92,6 +92,16 @@ pub enum Applied {
         /// True when the chunk was held.
         held: bool,
     },
+    /// An ObjectDelta arrived: applied when the chunk is held at its `from_version` (it is then
+    /// held at `to_version`), ignored otherwise (a chunk not held, or held at another version).
+    ObjectDelta {
+        /// Chunk x.
+        cx: i32,
+        /// Chunk y.
+        cy: i32,
+        /// True when the changes were applied.
+        applied: bool,
+    },
     /// The server asks to reconnect elsewhere (kept in [`ClientWorld::redirect`]).
     Redirect,
     /// The server reported an error (the connection stays open).
@@ -117,6 +127,10 @@ pub struct WorldStats {
     pub chunks: u64,
     /// ChunkDrop messages applied.
     pub chunk_drops: u64,
+    /// ObjectDelta messages applied.
+    pub object_deltas: u64,
+    /// ObjectDelta messages ignored (chunk not held, or held at another version).
+    pub ignored_object_deltas: u64,
     /// Update records for entities not held (ignored).
     pub unknown_updates: u64,
     /// Leave records for entities not held.
@@ -162,6 +176,7 @@ impl ClientWorld {
             ServerMessage::Frame(f) => self.frame(f),
             ServerMessage::ChunkData(c) => self.chunk(c),
             ServerMessage::ChunkDrop(d) => self.chunk_drop(d),
+            ServerMessage::ObjectDelta(d) => self.object_delta(d),
             ServerMessage::Redirect(r) => {
                 self.redirect = Some(r.clone());
                 Ok(Applied::Redirect)
@@ -248,6 +263,17 @@ impl ClientWorld {
         self.check_chunk(d.map, d.cx, d.cy)?;
         self.stats.chunk_drops += 1;
         Ok(Applied::ChunkDrop { held: self.chunks.remove(d.cx, d.cy) })
+    }
+
+    fn object_delta(&mut self, d: &ObjectDelta) -> Result<Applied, ClientWorldError> {
+        self.check_chunk(d.map, d.cx, d.cy)?;
+        let applied = self.chunks.apply_delta(d);
+        if applied {
+            self.stats.object_deltas += 1;
+        } else {
+            self.stats.ignored_object_deltas += 1;
+        }
+        Ok(Applied::ObjectDelta { cx: d.cx, cy: d.cy, applied })
     }
 
     /// The content this world was built with.

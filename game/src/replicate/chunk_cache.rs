@@ -1,20 +1,44 @@
-//! Encoded `ChunkData` messages, one per resident chunk version, shared by every client that
-//! needs the chunk (clients receive clones of the same `Bytes`). Encoding is bounded per tick.
+//! Encoded chunk messages, shared by every client that needs them (clients receive clones of
+//! the same `Bytes`): per resident chunk version, its whole `ChunkData` (encodings bounded per
+//! tick) and the `ObjectDelta`s bringing a client from an older version to it, one per older
+//! version a client holds. A chunk's entry is dropped when its version changes.
 
 use crate::chunk_wire::{self, WireObject};
 use crate::chunks::{ChunkTable, ResidentChunk};
-use engine::Column;
+use crate::sim::object_log::ObjectOp;
+use engine::{Column, Entity};
 use net::Bytes;
-use net::protocol::{ChunkData, ServerMessage};
+use net::protocol::{ChunkData, EntityId, ObjectChange, ObjectDelta, ServerMessage};
 use store::{MapId, ObjectRecord};
 
-/// One encoded chunk.
+/// What one resident chunk version is encoded as.
 #[derive(Debug, Clone)]
 pub(crate) struct EncodedChunk {
-    /// The resident version it was encoded from.
+    /// The resident version.
     pub version: u32,
-    /// The whole encoded `ChunkData` message.
-    pub message: Bytes,
+    /// The whole `ChunkData` message at this version, once encoded.
+    pub data: Option<Bytes>,
+    /// `ObjectDelta` messages to this version, by the version they start from.
+    deltas: Vec<(u32, Bytes)>,
+}
+
+impl EncodedChunk {
+    /// The `ObjectDelta` from version `from` to this one, if encoded.
+    pub fn delta(&self, from: u32) -> Option<&Bytes> {
+        self.deltas.iter().find(|(v, _)| *v == from).map(|(_, m)| m)
+    }
+}
+
+/// What [`ChunkCache::prepare`] encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prepared {
+    /// Nothing: the client is current, the chunk is not resident, the message was encoded
+    /// already, or the tick's allowance of `ChunkData` encodings is used up.
+    Nothing,
+    /// A `ChunkData`.
+    Chunk,
+    /// An `ObjectDelta`.
+    Delta,
 }
 
 /// Encoded chunks by dense chunk index, plus reusable encoding buffers.
@@ -25,20 +49,19 @@ pub(crate) struct ChunkCache {
     slots: Vec<Option<EncodedChunk>>,
     /// Indices of filled slots (swept every tick).
     filled: Vec<usize>,
-    /// Encodings left this tick.
+    /// `ChunkData` encodings left this tick.
     budget: usize,
-    raw: Vec<u8>,
-    objects: Vec<WireObject>,
+    buffers: Buffers,
 }
 
 impl ChunkCache {
     /// An empty cache for map `map`.
     pub fn new(map: MapId) -> Self {
-        Self { map, slots: Vec::new(), filled: Vec::new(), budget: 0, raw: Vec::new(), objects: Vec::new() }
+        Self { map, slots: Vec::new(), filled: Vec::new(), budget: 0, buffers: Buffers::default() }
     }
 
-    /// Starts a tick: drops encodings of chunks no longer resident or changed since, and allows
-    /// `budget` new encodings.
+    /// Starts a tick: drops the entries of chunks no longer resident or changed since, and
+    /// allows `budget` new `ChunkData` encodings.
     pub fn begin_tick(&mut self, table: &ChunkTable, budget: usize) {
         let count = table.geometry().chunk_count();
         if self.slots.len() != count {
@@ -59,43 +82,117 @@ impl ChunkCache {
         self.budget = budget;
     }
 
-    /// The current encoding of chunk `index`, if any (valid for this tick after
+    /// The current entry of chunk `index`, if any (valid for this tick after
     /// [`ChunkCache::begin_tick`]).
     pub fn get(&self, index: usize) -> Option<&EncodedChunk> {
         self.slots.get(index).and_then(Option::as_ref)
     }
 
-    /// Encodings left this tick.
-    pub fn budget_left(&self) -> usize {
-        self.budget
-    }
-
-    /// Encodes chunk `(cx, cy)` unless it is already encoded, not resident, or this tick's
-    /// allowance is used up; true when it encoded.
-    pub fn ensure(&mut self, table: &ChunkTable, records: &Column<ObjectRecord>, cx: i32, cy: i32) -> bool {
-        let Some(index) = table.geometry().chunk_index(cx, cy) else { return false };
-        if self.get(index).is_some() || self.budget == 0 {
-            return false;
+    /// Encodes what a client holding chunk `(cx, cy)` at version `held` (`None`: not at all)
+    /// lacks, unless it is encoded already: nothing when it holds the current version, the
+    /// `ObjectDelta` from `held` when the chunk's log reaches back to it, otherwise the whole
+    /// `ChunkData` if this tick's allowance is not used up.
+    pub fn prepare(
+        &mut self,
+        table: &ChunkTable,
+        records: &Column<ObjectRecord>,
+        (cx, cy): (i32, i32),
+        held: Option<u32>,
+    ) -> Prepared {
+        let Some(index) = table.geometry().chunk_index(cx, cy) else { return Prepared::Nothing };
+        let Some(chunk) = table.resident(cx, cy) else { return Prepared::Nothing };
+        if self.slots[index].is_none() {
+            self.filled.push(index);
         }
-        let Some(chunk) = table.resident(cx, cy) else { return false };
-        self.budget -= 1;
-        let message = self.encode(chunk, records, cx, cy);
-        self.slots[index] = Some(EncodedChunk { version: chunk.version, message });
-        self.filled.push(index);
-        true
+        // The entry exists even for a client that is current, so it is not asked again.
+        let entry = self.slots[index].get_or_insert_with(|| EncodedChunk {
+            version: chunk.version,
+            data: None,
+            deltas: Vec::new(),
+        });
+        if held == Some(chunk.version) {
+            return Prepared::Nothing;
+        }
+        let at = Place { map: self.map, cx, cy };
+        match held.filter(|&from| chunk.log.covers(from, chunk.version)) {
+            Some(from) if entry.delta(from).is_none() => {
+                entry.deltas.push((from, self.buffers.delta(at, chunk, records, from)));
+                Prepared::Delta
+            }
+            None if entry.data.is_none() && self.budget > 0 => {
+                self.budget -= 1;
+                entry.data = Some(self.buffers.chunk(at, chunk, records));
+                Prepared::Chunk
+            }
+            _ => Prepared::Nothing,
+        }
     }
+}
 
-    /// Encodes one resident chunk as a whole `ChunkData` message.
-    fn encode(&mut self, chunk: &ResidentChunk, records: &Column<ObjectRecord>, cx: i32, cy: i32) -> Bytes {
+/// Which chunk a message is about.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    map: MapId,
+    cx: i32,
+    cy: i32,
+}
+
+/// Encoding buffers, reused from message to message.
+#[derive(Debug, Default)]
+struct Buffers {
+    raw: Vec<u8>,
+    objects: Vec<WireObject>,
+    logged: Vec<(Entity, ObjectOp)>,
+    changes: Vec<ObjectChange>,
+}
+
+impl Buffers {
+    /// One resident chunk as a whole `ChunkData` message.
+    fn chunk(&mut self, at: Place, chunk: &ResidentChunk, records: &Column<ObjectRecord>) -> Bytes {
         self.objects.clear();
-        self.objects.extend(chunk.objects.iter().filter_map(|&e| {
-            let rec = records.get(e)?;
-            let kind = u16::try_from(rec.kind).unwrap_or(u16::MAX);
-            Some(WireObject { entity: e.to_bits(), kind, x: rec.pos.x, y: rec.pos.y })
-        }));
+        self.objects.extend(chunk.objects.iter().filter_map(|&e| records.get(e).map(|r| wire_object(e, r))));
         let (data, raw_len) = chunk_wire::encode(&chunk.tiles.terrain[..], &self.objects, &mut self.raw);
-        let msg =
-            ChunkData { map: self.map, cx, cy, version: chunk.version, raw_len, data: Bytes::from(data) };
+        let (map, cx, cy, version) = (at.map, at.cx, at.cy, chunk.version);
+        let msg = ChunkData { map, cx, cy, version, raw_len, data: Bytes::from(data) };
         ServerMessage::ChunkData(msg).encode()
     }
+
+    /// The `ObjectDelta` from version `from` (which the chunk's log covers) to the chunk's
+    /// current one: each object changed since, once, with its current record.
+    fn delta(
+        &mut self,
+        at: Place,
+        chunk: &ResidentChunk,
+        records: &Column<ObjectRecord>,
+        from: u32,
+    ) -> Bytes {
+        chunk.log.changes_since(from, chunk.version, &mut self.logged);
+        self.changes.clear();
+        self.changes.extend(self.logged.iter().map(|&(e, op)| match (op, records.get(e)) {
+            (ObjectOp::Enter, Some(r)) => ObjectChange::Enter(wire_object(e, r)),
+            (ObjectOp::Change, Some(r)) => ObjectChange::Change(wire_object(e, r)),
+            // Gone, or no record left to describe it: gone for the client too.
+            _ => ObjectChange::Leave(EntityId(e.to_bits())),
+        }));
+        let delta = ObjectDelta {
+            map: at.map,
+            cx: at.cx,
+            cy: at.cy,
+            from_version: from,
+            to_version: chunk.version,
+            changes: std::mem::take(&mut self.changes),
+        };
+        let msg = ServerMessage::ObjectDelta(delta);
+        let bytes = msg.encode();
+        if let ServerMessage::ObjectDelta(d) = msg {
+            self.changes = d.changes;
+        }
+        bytes
+    }
+}
+
+/// An object as clients see it: its kind, and its stage as the wire's `state`.
+fn wire_object(e: Entity, r: &ObjectRecord) -> WireObject {
+    let kind = u16::try_from(r.kind).unwrap_or(u16::MAX);
+    WireObject { id: EntityId(e.to_bits()), kind, x: r.pos.x, y: r.pos.y, state: r.stage }
 }

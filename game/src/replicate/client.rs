@@ -52,7 +52,7 @@ pub(crate) struct HeldChunk {
     pub coords: (i32, i32),
     /// Dense chunk index.
     pub index: usize,
-    /// Version of the ChunkData sent, if any.
+    /// Version the client holds (sent as ChunkData or reached by ObjectDeltas), if any.
     pub sent_version: Option<u32>,
 }
 
@@ -198,10 +198,14 @@ impl ClientState {
         }
     }
 
-    /// Chunks of the area whose current content the client lacks.
-    pub fn wanted_chunks<'a>(&'a self, cache: &'a ChunkCache) -> impl Iterator<Item = (i32, i32)> + 'a {
+    /// Chunks of the area with the version the client holds, for those whose current content
+    /// it may lack (the serial phase encodes what they need).
+    pub fn stale_chunks<'a>(
+        &'a self,
+        cache: &'a ChunkCache,
+    ) -> impl Iterator<Item = ((i32, i32), Option<u32>)> + 'a {
         let current = |h: &HeldChunk| cache.get(h.index).is_some_and(|e| h.sent_version == Some(e.version));
-        self.chunks.iter().filter(move |h| !current(h)).map(|h| h.coords)
+        self.chunks.iter().filter(move |h| !current(h)).map(|h| (h.coords, h.sent_version))
     }
 
     /// Builds this tick's messages into the outbox (parallel phase).
@@ -221,20 +225,36 @@ impl ClientState {
         }
     }
 
-    /// ChunkData for every area chunk encoded at a version the client does not hold.
+    /// For every area chunk whose current version the client does not hold: the ObjectDelta
+    /// from the version it holds when there is one, else the whole ChunkData once encoded.
+    /// Deltas always count against the credit; ChunkData unless `charge` is false (the first
+    /// area).
     fn send_chunks(&mut self, cache: &ChunkCache, charge: bool) {
         for held in &mut self.chunks {
             let Some(encoded) = cache.get(held.index) else { continue };
             if held.sent_version == Some(encoded.version) {
                 continue;
             }
+            let delta = held.sent_version.and_then(|from| encoded.delta(from));
+            let message = match (delta, &encoded.data) {
+                (Some(delta), _) => {
+                    self.stats.object_delta_msgs += 1;
+                    self.stats.object_delta_bytes += delta.len() as u64;
+                    self.credit -= delta.len() as i64;
+                    delta
+                }
+                (None, Some(data)) => {
+                    self.stats.chunk_data_msgs += 1;
+                    self.stats.chunk_data_bytes += data.len() as u64;
+                    if charge {
+                        self.credit -= data.len() as i64;
+                    }
+                    data
+                }
+                (None, None) => continue,
+            };
             held.sent_version = Some(encoded.version);
-            self.stats.chunk_data_msgs += 1;
-            self.stats.chunk_data_bytes += encoded.message.len() as u64;
-            if charge {
-                self.credit -= encoded.message.len() as i64;
-            }
-            self.outbox.push((self.conn, Outbound::reliable(encoded.message.clone())));
+            self.outbox.push((self.conn, Outbound::reliable(message.clone())));
         }
     }
 

@@ -20,10 +20,10 @@ pub struct ReplicationConfig {
     /// Chunk area hysteresis, 1/256 tile (default [`DEFAULT_MARGIN`]).
     pub area_margin: i32,
     /// Average downstream allowance per client per tick (default 125 bytes: 2.5 KB/s at 20 Hz).
-    /// ChunkData and Frames draw on one credit that refills by this much each tick; while a
-    /// burst of chunks is paid back, Frames shrink to [`MIN_FRAME_BYTES`], so the view keeps
-    /// moving and the average stays within the allowance. The first area's chunks are free
-    /// ([`FREE_AREA_TICKS`]).
+    /// ChunkData, ObjectDeltas and Frames draw on one credit that refills by this much each
+    /// tick; while a burst of chunks is paid back, Frames shrink to [`MIN_FRAME_BYTES`], so the
+    /// view keeps moving and the average stays within the allowance. The first area's chunks are
+    /// free ([`FREE_AREA_TICKS`]).
     pub rate_bytes_per_tick: usize,
     /// Most characters a client follows at once (default 64): in a denser crowd it sees the
     /// nearest ones. Bounds each client's work per tick however crowded the area is, and
@@ -97,6 +97,12 @@ pub struct ReplicationStats {
     pub chunk_data_bytes: u64,
     /// `ChunkData` encodings made (shared by every client that receives them).
     pub chunk_encodes: u64,
+    /// `ObjectDelta` messages sent (one per client and chunk version reached).
+    pub object_delta_msgs: u64,
+    /// Bytes of the `ObjectDelta` messages sent.
+    pub object_delta_bytes: u64,
+    /// `ObjectDelta` encodings made (shared by every client at the same version).
+    pub object_delta_encodes: u64,
     /// Records that did not fit a Frame's budget and waited for a later tick.
     pub records_deferred: u64,
     /// Records sent again because the Frame carrying them was lost or never acknowledged.
@@ -113,6 +119,9 @@ impl ReplicationStats {
         self.chunk_data_msgs += other.chunk_data_msgs;
         self.chunk_data_bytes += other.chunk_data_bytes;
         self.chunk_encodes += other.chunk_encodes;
+        self.object_delta_msgs += other.object_delta_msgs;
+        self.object_delta_bytes += other.object_delta_bytes;
+        self.object_delta_encodes += other.object_delta_encodes;
         self.records_deferred += other.records_deferred;
         self.records_resent += other.records_resent;
         self.frames_skipped += other.frames_skipped;

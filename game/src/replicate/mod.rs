@@ -1,11 +1,14 @@
 //! Server side of interest management (§13): per-client chunk areas with `ChunkData` /
-//! `ChunkDrop`, and per-client delta Frames built against what each client acknowledged.
+//! `ObjectDelta` / `ChunkDrop`, and per-client delta Frames built against what each client
+//! acknowledged.
 //!
 //! Every tick [`Replicator::build`] snapshots the characters once (state quantized, update
 //! records encoded once, bucketed by chunk), moves each client's
-//! [`ChunkArea`](crate::interest::ChunkArea), encodes the chunks clients lack (bounded per tick,
-//! one shared `Bytes` per chunk version), then builds each client's messages in parallel:
-//! ChunkData, ChunkDrop, then at most one Frame whose records (leaves, enters, updates beyond
+//! [`ChunkArea`](crate::interest::ChunkArea), encodes what clients lack of their chunks (a
+//! chunk's first appearance as ChunkData, bounded per tick, one shared `Bytes` per chunk version;
+//! object changes since the version a client holds as an ObjectDelta, one shared `Bytes` per
+//! chunk and from-version), then builds each client's messages in parallel: ChunkData or
+//! ObjectDelta, ChunkDrop, then at most one Frame whose records (leaves, enters, updates beyond
 //! dead reckoning) fit the byte budget by priority.
 //! Selective acks ([`Replicator::on_ack`]) settle records in flight; lost ones are re-evaluated.
 
@@ -22,7 +25,7 @@ pub use crate::wire::{KIND_BOT, KIND_PLAYER};
 pub use config::{CREDIT_TICKS, FREE_AREA_TICKS, MIN_FRAME_BYTES, ReplicationConfig, ReplicationStats};
 
 use crate::MapSim;
-use chunk_cache::ChunkCache;
+use chunk_cache::{ChunkCache, Prepared};
 use client::{ClientState, TickContext};
 use engine::Entity;
 use net::protocol::Ack;
@@ -71,8 +74,8 @@ pub struct Replicator {
     stats: ReplicationStats,
     /// Which client asks for chunk encodings first this tick (rotates so none starves).
     encode_turn: usize,
-    /// Scratch: one client's chunks to encode.
-    wanted: Vec<(i32, i32)>,
+    /// Scratch: one client's chunks that may need encoding, with the version it holds.
+    wanted: Vec<((i32, i32), Option<u32>)>,
 }
 
 impl Replicator {
@@ -173,8 +176,10 @@ impl Replicator {
         }
     }
 
-    /// Encodes (within this tick's allowance) the chunks clients lack, starting with a different
-    /// client every tick.
+    /// Encodes what clients lack of their areas' chunks: the ObjectDeltas from the versions
+    /// they hold, and (within this tick's allowance, starting with a different client every
+    /// tick) the ChunkData of chunks they do not hold or hold at a version older than the
+    /// chunk's log reaches back to.
     fn encode_chunks(&mut self, sim: &MapSim) {
         let table = sim.world.resource(sim.keys.chunks);
         let records = sim.world.column(sim.keys.object);
@@ -182,14 +187,13 @@ impl Replicator {
         let n = self.clients.len();
         self.encode_turn = self.encode_turn.wrapping_add(1);
         for i in 0..n {
-            if self.cache.budget_left() == 0 {
-                break;
-            }
             self.wanted.clear();
-            self.wanted.extend(self.clients[(self.encode_turn + i) % n].wanted_chunks(&self.cache));
-            for &(cx, cy) in &self.wanted {
-                if self.cache.ensure(&table, &records, cx, cy) {
-                    self.stats.chunk_encodes += 1;
+            self.wanted.extend(self.clients[(self.encode_turn + i) % n].stale_chunks(&self.cache));
+            for &(coords, held) in &self.wanted {
+                match self.cache.prepare(&table, &records, coords, held) {
+                    Prepared::Chunk => self.stats.chunk_encodes += 1,
+                    Prepared::Delta => self.stats.object_delta_encodes += 1,
+                    Prepared::Nothing => {}
                 }
             }
         }

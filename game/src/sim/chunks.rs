@@ -2,6 +2,8 @@
 //! residency state, last-needed time and, when resident, its tiles and a blocking bitmap that
 //! movement reads. Non-resident chunks block, so nobody walks into unloaded ground.
 
+use super::object_log::{ObjectLog, ObjectOp};
+use crate::chunk_wire::is_newer;
 use crate::geom::{CHUNK_TILE_SHIFT, CHUNK_TILES, MapGeometry};
 use crate::movement::Terrain;
 use engine::Entity;
@@ -36,15 +38,26 @@ pub struct ResidentChunk {
     pub dirty: bool,
     /// Tiles not yet confirmed stored (a freshly generated chunk until its save lands).
     pub tiles_unsaved: bool,
-    /// Version stored with the tiles.
+    /// The chunk's content version as clients see it: one more with every change of its
+    /// objects they see (the tiles never change). Stored with the tiles.
     pub version: u32,
+    /// The recent object changes by version (what clients holding an older version lack).
+    pub log: ObjectLog,
 }
 
 impl ResidentChunk {
     /// Wraps tiles, computing the blocking bitmap from `blocks` (by terrain id).
     pub fn new(tiles: ChunkTiles, blocks: &[bool], version: u32) -> Self {
         let blocking = blocking_bitmap(&tiles.terrain[..], blocks);
-        Self { tiles, blocking, objects: Vec::new(), dirty: false, tiles_unsaved: false, version }
+        let log = ObjectLog::new(version);
+        Self { tiles, blocking, objects: Vec::new(), dirty: false, tiles_unsaved: false, version, log }
+    }
+
+    /// A change of one of its objects that clients see: dirty, one version more, logged.
+    pub fn record_object(&mut self, entity: Entity, op: ObjectOp) {
+        self.dirty = true;
+        self.version = self.version.wrapping_add(1);
+        self.log.record(self.version, entity, op);
     }
 }
 
@@ -79,6 +92,19 @@ pub struct ChunkSlot {
     pub ticket: Option<Ticket>,
     /// Why the chunk is quarantined.
     pub quarantine_reason: Option<String>,
+    /// Version the chunk had when it last unloaded: a reload starts past it, so a version never
+    /// names two contents while the shard runs (clients may still hold the old one).
+    pub unloaded_version: Option<u32>,
+}
+
+impl ChunkSlot {
+    /// The version to install a chunk loaded at `stored` with: past any version it had before.
+    pub fn install_version(&self, stored: u32) -> u32 {
+        match self.unloaded_version.map(|v| v.wrapping_add(1)) {
+            Some(next) if !is_newer(stored, next) => next,
+            _ => stored,
+        }
+    }
 }
 
 impl Default for ChunkSlot {
@@ -90,6 +116,7 @@ impl Default for ChunkSlot {
             data: None,
             ticket: None,
             quarantine_reason: None,
+            unloaded_version: None,
         }
     }
 }
@@ -165,16 +192,23 @@ impl ChunkTable {
         self.slots[i].data.as_mut().map(|d| &mut d.objects)
     }
 
-    /// Marks the chunk holding `(x, y)` as changed (saved before it unloads) and bumps its
-    /// version, so clients are sent the new content.
-    pub fn mark_dirty_at(&mut self, x: i32, y: i32) -> bool {
+    /// The resident chunk holding `(x, y)`.
+    fn resident_at_mut(&mut self, x: i32, y: i32) -> Option<&mut ResidentChunk> {
         let (cx, cy) = MapGeometry::chunk_of(x, y);
-        let Some(i) = self.geometry.chunk_index(cx, cy) else { return false };
-        let changed = |d: &mut Box<ResidentChunk>| {
-            d.dirty = true;
-            d.version = d.version.wrapping_add(1);
-        };
-        self.slots[i].data.as_mut().map(changed).is_some()
+        let i = self.geometry.chunk_index(cx, cy)?;
+        self.slots[i].data.as_deref_mut()
+    }
+
+    /// Marks the chunk holding `(x, y)` as changed in a way clients do not see (saved before it
+    /// unloads; its version stays).
+    pub fn mark_dirty_at(&mut self, x: i32, y: i32) -> bool {
+        self.resident_at_mut(x, y).map(|d| d.dirty = true).is_some()
+    }
+
+    /// Records a change of object `entity` lying at `(x, y)` that clients see: its chunk is
+    /// dirty, one version newer, and logs it (see [`ResidentChunk::record_object`]).
+    pub fn record_object_at(&mut self, x: i32, y: i32, entity: Entity, op: ObjectOp) -> bool {
+        self.resident_at_mut(x, y).map(|d| d.record_object(entity, op)).is_some()
     }
 }
 
@@ -194,5 +228,22 @@ impl Terrain for ChunkTable {
 
     fn bounds(&self) -> (i32, i32, i32, i32) {
         self.geometry.walkable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reloaded_chunk_starts_past_every_version_it_had() {
+        let fresh = ChunkSlot::default();
+        assert_eq!(fresh.install_version(3), 3, "never resident: the stored version");
+        let reloaded = ChunkSlot { unloaded_version: Some(7), ..ChunkSlot::default() };
+        assert_eq!(reloaded.install_version(3), 8, "objects changed since the tiles were stored");
+        assert_eq!(reloaded.install_version(20), 20, "a newer stored version stands");
+        let wrapped = ChunkSlot { unloaded_version: Some(u32::MAX), ..ChunkSlot::default() };
+        assert_eq!(wrapped.install_version(5), 5, "5 follows u32::MAX");
+        assert_eq!(wrapped.install_version(u32::MAX - 3), 0);
     }
 }

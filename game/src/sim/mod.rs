@@ -7,6 +7,7 @@ pub mod bots;
 pub mod chunks;
 pub mod components;
 mod movement_stage;
+pub mod object_log;
 mod order_stage;
 pub mod residency;
 pub mod service;
@@ -23,6 +24,7 @@ use crate::worldgen::WorldGen;
 use bots::{BotKeys, BotPolicy, BotState};
 use components::Rules;
 use engine::{Entity, ResourceKey, Schedule, SystemBuilder, World};
+use object_log::ObjectOp;
 use residency::Residency;
 use service::ChunkService;
 use std::sync::Arc;
@@ -198,7 +200,8 @@ impl MapSim {
         self.world.group_len(self.keys.group)
     }
 
-    /// Adds an object to its resident chunk and marks the chunk dirty.
+    /// Adds an object to its resident chunk: the chunk is dirty and one version newer, and its
+    /// log tells clients holding it that the object entered.
     pub fn insert_object(&mut self, record: ObjectRecord) -> Result<Entity, GameError> {
         let (x, y) = (record.pos.x, record.pos.y);
         if !self.world.resource(self.keys.chunks).is_resident_at(x, y) {
@@ -207,21 +210,52 @@ impl MapSim {
         let radius = self.content.object_by_id(record.kind).map_or(0, |k| k.radius);
         let e = residency::spawn_object(&mut self.world, &self.keys, record, radius);
         let mut chunks = self.world.resource_mut(self.keys.chunks);
-        chunks.mark_dirty_at(x, y);
+        chunks.record_object_at(x, y, e, ObjectOp::Enter);
         if let Some(list) = chunks.objects_at_mut(x, y) {
             list.push(e);
         }
         Ok(e)
     }
 
-    /// Removes an object (chopped, picked up) and marks its chunk dirty.
+    /// Removes an object (chopped, picked up): its chunk is dirty and one version newer, and
+    /// its log tells clients holding it that the object left.
     pub fn remove_object(&mut self, e: Entity) -> bool {
         let Some(pos) = self.world.column(self.keys.object).get(e).map(|r| r.pos) else { return false };
         residency::despawn_object(&mut self.world, &self.keys, e);
         let mut chunks = self.world.resource_mut(self.keys.chunks);
-        chunks.mark_dirty_at(pos.x, pos.y);
+        chunks.record_object_at(pos.x, pos.y, e, ObjectOp::Leave);
         if let Some(list) = chunks.objects_at_mut(pos.x, pos.y) {
             list.retain(|&o| o != e);
+        }
+        true
+    }
+
+    /// Changes object `e`'s record in place with `change` (a tree grows a stage, a box changes
+    /// kind) and marks its chunk dirty; a change of what clients see (kind or stage, the wire's
+    /// `state`) also makes the chunk one version newer and is logged, so clients holding it
+    /// are told. Objects do not move and keep their identity: `change` may not alter the id,
+    /// map, chunk or position (they are restored); move one by removing and inserting it.
+    /// False when `e` is not an object.
+    pub fn update_object(&mut self, e: Entity, change: impl FnOnce(&mut ObjectRecord)) -> bool {
+        let (before, after) = {
+            let mut records = self.world.column_mut(self.keys.object);
+            let Some(record) = records.get_mut(e) else { return false };
+            let before = record.clone();
+            change(record);
+            (record.id, record.map, record.grid_x, record.grid_y, record.pos) =
+                (before.id, before.map, before.grid_x, before.grid_y, before.pos);
+            (before, record.clone())
+        };
+        if after.kind != before.kind {
+            let radius = self.content.object_by_id(after.kind).map_or(0, |k| k.radius);
+            residency::set_object_radius(&mut self.world, &self.keys, e, radius);
+        }
+        let mut chunks = self.world.resource_mut(self.keys.chunks);
+        let (x, y) = (before.pos.x, before.pos.y);
+        if (after.kind, after.stage) != (before.kind, before.stage) {
+            chunks.record_object_at(x, y, e, ObjectOp::Change);
+        } else if after != before {
+            chunks.mark_dirty_at(x, y);
         }
         true
     }

@@ -178,9 +178,9 @@ fn install_ready(
                 let Some(i) = chunks.geometry().chunk_index(key.cx, key.cy) else { continue };
                 res.bad_rows += bad_rows;
                 res.loads += 1;
-                let mut data = ResidentChunk::new(tiles, &res.blocks, version);
-                data.tiles_unsaved = generated_save.is_some();
                 let slot = chunks.slot_at_mut(i);
+                let mut data = ResidentChunk::new(tiles, &res.blocks, slot.install_version(version));
+                data.tiles_unsaved = generated_save.is_some();
                 (slot.state, slot.data, slot.ticket) =
                     (ChunkState::Resident, Some(Box::new(data)), generated_save);
                 queue_spawn_objects(cmds, keys, i, objects);
@@ -254,7 +254,9 @@ fn step_slot(
         return false;
     }
     let slot = chunks.slot_at_mut(i);
-    let entities = slot.data.take().map(|d| d.objects).unwrap_or_default();
+    let data = slot.data.take();
+    slot.unloaded_version = data.as_ref().map(|d| d.version);
+    let entities = data.map(|d| d.objects).unwrap_or_default();
     slot.state = ChunkState::Absent;
     res.unloads += 1;
     queue_despawn_objects(cmds, k, entities);
@@ -403,6 +405,15 @@ pub(crate) fn spawn_object(world: &mut World, k: &Keys, record: ObjectRecord, ra
     objects.radius[i] = radius;
     objects.max_radius = objects.max_radius.max(radius);
     e
+}
+
+/// Sets the collision radius of object `e` (its kind changed).
+pub(crate) fn set_object_radius(world: &mut World, k: &Keys, e: Entity, radius: i32) {
+    let mut objects = world.resource_mut(k.objects);
+    if let Some(r) = objects.radius.get_mut(e.index() as usize) {
+        *r = radius;
+    }
+    objects.max_radius = objects.max_radius.max(radius);
 }
 
 /// Removes one object entity from the world and the static grid.

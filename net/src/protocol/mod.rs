@@ -8,6 +8,7 @@ mod client_msg;
 mod codes;
 mod error;
 mod frame;
+mod object_delta;
 mod server_msg;
 mod state;
 pub mod wire;
@@ -20,6 +21,10 @@ pub use error::DecodeError;
 pub use frame::{
     ENTER_RECORD_LEN, EntityEnter, EntityUpdate, FRAME_HEAD_LEN, Frame, FrameBuilder, OwnState,
     UPDATE_RECORD_LEN,
+};
+pub use object_delta::{
+    OBJECT_CHANGE_LEN, OBJECT_DELTA_HEAD_LEN, OBJECT_ENTRY_LEN, ObjectChange, ObjectDelta, WireObject,
+    object_op,
 };
 pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, Welcome};
 pub use state::{EntityState, MAX_RECKON_TICKS, dead_reckon};
@@ -69,6 +74,8 @@ pub mod msg_type {
     pub const ERROR: u8 = 0x86;
     /// Server → client: answer to `PING`.
     pub const PONG: u8 = 0x87;
+    /// Server → client: objects of a held chunk that entered, changed or left.
+    pub const OBJECT_DELTA: u8 = 0x88;
 }
 
 /// An entity id on the wire: index in the low 32 bits, generation in the high 32 bits.

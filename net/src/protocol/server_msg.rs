@@ -6,8 +6,8 @@ use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
 
 use super::wire::{ChunkDataWire, ChunkDropWire, ErrorWire, PongWire, RedirectWire, WelcomeWire};
 use super::{
-    DecodeError, EntityId, Frame, MAX_ADDRESS_LEN, MAX_ERROR_TEXT_LEN, SessionToken, clamp_str, expect_end,
-    msg_type, read_fixed, take_str,
+    DecodeError, EntityId, Frame, MAX_ADDRESS_LEN, MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, clamp_str,
+    expect_end, msg_type, read_fixed, take_str,
 };
 
 /// The session is accepted.
@@ -101,6 +101,8 @@ pub enum ServerMessage {
     Error(ErrorMsg),
     /// 0x87.
     Pong(Pong),
+    /// 0x88.
+    ObjectDelta(ObjectDelta),
 }
 
 impl ServerMessage {
@@ -114,6 +116,7 @@ impl ServerMessage {
             ServerMessage::Redirect(_) => msg_type::REDIRECT,
             ServerMessage::Error(_) => msg_type::ERROR,
             ServerMessage::Pong(_) => msg_type::PONG,
+            ServerMessage::ObjectDelta(_) => msg_type::OBJECT_DELTA,
         }
     }
 
@@ -131,6 +134,7 @@ impl ServerMessage {
             ServerMessage::Redirect(r) => encode_redirect(r, out),
             ServerMessage::Error(e) => encode_error(e, out),
             ServerMessage::Pong(p) => out.extend_from_slice(pong_wire(p).as_bytes()),
+            ServerMessage::ObjectDelta(d) => d.encode_body(out),
         }
     }
 
@@ -152,6 +156,7 @@ impl ServerMessage {
             msg_type::REDIRECT => decode_redirect(body).map(ServerMessage::Redirect),
             msg_type::ERROR => decode_error(body).map(ServerMessage::Error),
             msg_type::PONG => decode_pong(body).map(ServerMessage::Pong),
+            msg_type::OBJECT_DELTA => ObjectDelta::decode_body(body).map(ServerMessage::ObjectDelta),
             other => Err(DecodeError::UnknownType(other)),
         }
     }

@@ -310,6 +310,57 @@ pub struct PongWire {
     pub server_tick: U64,
 }
 
+/// An object as a client sees it: an entry of a `ChunkData` payload and the body of an
+/// `ObjectDelta` record. 20 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ObjectWire {
+    /// Entity id.
+    pub entity: U64,
+    /// Object kind (content-defined).
+    pub kind: U16,
+    /// Position x, 1/256 tile.
+    pub x: I32,
+    /// Position y, 1/256 tile.
+    pub y: I32,
+    /// Content-defined state (growth stage, …).
+    pub state: U16,
+}
+
+/// One record of an `ObjectDelta`. 21 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ObjectChangeWire {
+    /// 1 enter, 2 change, 3 leave.
+    pub op: u8,
+    /// The object (a leave carries only the entity; the other fields are zero).
+    pub object: ObjectWire,
+}
+
+/// `ObjectDelta` (0x88) fixed part; followed by `count` [`ObjectChangeWire`] records. 22 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ObjectDeltaWire {
+    /// Map id.
+    pub map: U32,
+    /// Chunk x.
+    pub cx: I32,
+    /// Chunk y.
+    pub cy: I32,
+    /// The chunk version the records apply to.
+    pub from_version: U32,
+    /// The chunk version once they are applied.
+    pub to_version: U32,
+    /// Number of records.
+    pub count: U16,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +387,8 @@ mod tests {
         assert_eq!(size_of::<RedirectWire>(), 33);
         assert_eq!(size_of::<ErrorWire>(), 8);
         assert_eq!(size_of::<PongWire>(), 16);
+        assert_eq!(size_of::<ObjectWire>(), 20);
+        assert_eq!(size_of::<ObjectChangeWire>(), 21);
+        assert_eq!(size_of::<ObjectDeltaWire>(), 22);
     }
 }

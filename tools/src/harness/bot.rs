@@ -213,6 +213,7 @@ pub fn wire_len(msg: &ServerMessage) -> u64 {
         ServerMessage::Redirect(r) => 34 + r.address.len(),
         ServerMessage::Error(e) => 9 + e.text.len(),
         ServerMessage::Pong(_) => 17,
+        ServerMessage::ObjectDelta(d) => d.encoded_len(),
     };
     (payload + ws_header_len(payload)) as u64
 }

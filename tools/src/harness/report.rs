@@ -71,6 +71,8 @@ pub struct Report {
     pub chunk_messages: u64,
     /// ChunkDrop messages received.
     pub chunk_drops: u64,
+    /// ObjectDelta messages received.
+    pub object_deltas: u64,
     /// Frames compared with the own-position prediction made before they arrived.
     pub predictions: u64,
     /// Of those, off by more than 1/8 tile.
@@ -112,8 +114,13 @@ impl fmt::Display for Report {
         writeln!(f, "frames: {:.0}/s ({} in all)", self.frames_per_s, self.frames)?;
         writeln!(
             f,
-            "chunks: {} data, {} drops; inputs {}, acks {}; redirects {}",
-            self.chunk_messages, self.chunk_drops, self.inputs_sent, self.acks_sent, self.redirects
+            "chunks: {} data, {} drops, {} object deltas; inputs {}, acks {}; redirects {}",
+            self.chunk_messages,
+            self.chunk_drops,
+            self.object_deltas,
+            self.inputs_sent,
+            self.acks_sent,
+            self.redirects
         )?;
         write!(
             f,

@@ -33,6 +33,7 @@ struct Totals {
     acks_sent: u64,
     chunk_messages: u64,
     chunk_drops: u64,
+    object_deltas: u64,
     redirects: u64,
     down_bytes: u64,
     unfinished: u64,
@@ -229,6 +230,7 @@ impl<'a> Run<'a> {
             Applied::Frame { .. } => self.on_frame(i, msg, now, read_at),
             Applied::Chunk { .. } | Applied::StaleChunk => self.totals.chunk_messages += 1,
             Applied::ChunkDrop { .. } => self.totals.chunk_drops += 1,
+            Applied::ObjectDelta { .. } => self.totals.object_deltas += 1,
             Applied::Redirect => self.totals.redirects += 1,
             Applied::ServerError { code, request } => {
                 self.totals.error(&format!("server_error:{code}"), || format!("request {request}"))
@@ -372,6 +374,7 @@ impl<'a> Run<'a> {
             acks_sent: t.acks_sent,
             chunk_messages: t.chunk_messages,
             chunk_drops: t.chunk_drops,
+            object_deltas: t.object_deltas,
             predictions: predicted,
             mispredicted,
             redirects: t.redirects,
