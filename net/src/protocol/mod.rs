@@ -21,7 +21,7 @@ pub use frame::{
     ENTER_RECORD_LEN, EntityEnter, EntityUpdate, FRAME_HEAD_LEN, Frame, FrameBuilder, OwnState,
     UPDATE_RECORD_LEN,
 };
-pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, Welcome};
+pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, WELCOME_LEN, Welcome};
 pub use state::{EntityState, MAX_RECKON_TICKS, dead_reckon};
 
 /// The protocol version this crate speaks; sent in `Hello` and echoed in `Welcome`.
@@ -69,6 +69,28 @@ pub mod msg_type {
     pub const ERROR: u8 = 0x86;
     /// Server → client: answer to `PING`.
     pub const PONG: u8 = 0x87;
+
+    /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
+    pub fn name(msg_type: u8) -> Option<&'static str> {
+        Some(match msg_type {
+            HELLO => "Hello",
+            INPUT => "Input",
+            CRAFT => "Craft",
+            INVENTORY_MOVE => "InventoryMove",
+            DROP => "Drop",
+            PICKUP => "Pickup",
+            PING => "Ping",
+            ACK => "Ack",
+            WELCOME => "Welcome",
+            FRAME => "Frame",
+            CHUNK_DATA => "ChunkData",
+            CHUNK_DROP => "ChunkDrop",
+            REDIRECT => "Redirect",
+            ERROR => "Error",
+            PONG => "Pong",
+            _ => return None,
+        })
+    }
 }
 
 /// An entity id on the wire: index in the low 32 bits, generation in the high 32 bits.
@@ -129,7 +151,8 @@ impl SessionToken {
     }
 }
 
-/// Reads a fixed layout `T` from the front of `bytes`, or reports a truncated message.
+/// Reads a fixed layout `T` from the front of `bytes`, or reports a truncated message (lengths
+/// relative to `bytes`; the message's decoder restates them with [`DecodeError::in_message`]).
 pub(crate) fn read_fixed<T>(msg_type: u8, bytes: &[u8]) -> Result<(T, &[u8]), DecodeError>
 where
     T: zerocopy::FromBytes + zerocopy::KnownLayout + zerocopy::Immutable,
