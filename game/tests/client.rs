@@ -7,7 +7,7 @@ use game::chunk_wire::{self, WireObject};
 use game::client::{
     AckTracker, Applied, CachedObject, ChunkInsert, ClientWorld, ClientWorldError, GameClient,
 };
-use game::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE, map_id};
+use game::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE, map_id, split_map_id};
 use game::movement::Terrain;
 use game::steering::{FOLLOW_GAP, action_reach};
 use game::wire::{order_code, order_from_wire};
@@ -25,7 +25,12 @@ fn content() -> Arc<Content> {
     Arc::new(Content::builtin())
 }
 
+/// A Welcome to `map` as the server sends it: the size from the builtin content's layout (32×32
+/// chunks for unknown maps), continent and layer from the id, the spawn at (5000, 6000).
 fn welcome(player: u64, map: u32) -> ServerMessage {
+    let layout = WorldLayout::from_content(&content());
+    let geometry = layout.map(map).copied().unwrap_or(MapGeometry::new(map, 32, 32));
+    let (continent, layer) = split_map_id(map);
     ServerMessage::Welcome(Welcome {
         version: PROTOCOL_VERSION,
         tick_rate_hz: 20,
@@ -33,6 +38,12 @@ fn welcome(player: u64, map: u32) -> ServerMessage {
         server_tick: 1,
         map,
         token: SessionToken([7; 32]),
+        x: 5_000,
+        y: 6_000,
+        width_chunks: geometry.width_chunks as u16,
+        height_chunks: geometry.height_chunks as u16,
+        continent,
+        layer,
     })
 }
 
@@ -172,6 +183,37 @@ fn chunk_cache_blocks_like_the_server_and_replaces_versions() {
     assert!(w.chunks().is_empty());
     assert!(w.chunks().tile_blocked(ox + 9, oy + 6));
     assert_eq!(w.apply(&drop(3, 4)), Ok(Applied::ChunkDrop { held: false }));
+}
+
+#[test]
+fn welcome_gives_the_map_size_and_the_spawn_position_before_any_frame() {
+    let mut client = GameClient::new(content());
+    assert_eq!((client.map(), client.position()), (None, None));
+    let isles = map_id(1, 0);
+    client.handle(&welcome(1, isles)).unwrap();
+    let map = client.map().copied().unwrap();
+    assert_eq!((map.id, map.width_chunks, map.height_chunks), (isles, 16, 16));
+    let session = *client.world().session().unwrap();
+    assert_eq!((session.continent, session.layer, session.spawn), (1, 0, (5_000, 6_000)));
+    assert_eq!(client.position(), Some((5_000, 6_000)), "the spawn until the first frame");
+    let own = OwnState { x: 7_000, y: 7_100, ..OwnState::default() };
+    client.handle(&frame(2, 0, own, &[], &[], &[])).unwrap();
+    assert_eq!(client.position(), Some((7_000, 7_100)), "then the newest frame's");
+}
+
+#[test]
+fn a_welcome_that_disagrees_with_its_map_is_refused() {
+    let with = |edit: fn(&mut Welcome)| {
+        let ServerMessage::Welcome(mut w) = welcome(1, map_id(0, 1)) else { unreachable!() };
+        edit(&mut w);
+        ClientWorld::new(content()).apply(&ServerMessage::Welcome(w))
+    };
+    assert_eq!(with(|_| {}), Ok(Applied::Welcome));
+    let size = ClientWorldError::MapMismatch { map: map_id(0, 1), field: "size" };
+    assert_eq!(with(|w| w.width_chunks = 31), Err(size));
+    let split = ClientWorldError::MapMismatch { map: map_id(0, 1), field: "continent and layer" };
+    assert_eq!(with(|w| w.layer = 0), Err(split.clone()));
+    assert_eq!(with(|w| w.continent = 1), Err(split));
 }
 
 #[test]

@@ -42,6 +42,12 @@ fn welcome(player: u64) -> ServerMessage {
         server_tick: 1,
         map: map_id(0, 0),
         token: SessionToken([7; 32]),
+        x: C,
+        y: C,
+        width_chunks: map().width_chunks as u16,
+        height_chunks: map().height_chunks as u16,
+        continent: 0,
+        layer: 0,
     })
 }
 

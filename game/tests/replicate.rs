@@ -464,6 +464,40 @@ fn a_lost_enter_is_resent_and_a_received_one_is_not() {
 }
 
 #[test]
+fn ack_bits_of_ticks_without_a_frame_say_nothing() {
+    let mut s = Scene::new(ReplicationConfig::default());
+    let bot = s.sim.spawn_character(Controller::Bot, C + 4 * TILE, C);
+    let a = s.sim.spawn_character(Controller::Player(1), C, C);
+    let b = s.sim.spawn_character(Controller::Player(2), C, C + 2 * TILE);
+    let (ca, cb, bot_id) = (s.join(1, a), s.join(2, b), bot.to_bits());
+    s.step();
+    let entered = s.tick;
+    assert!(s.frames_now(ca)[0].enters.iter().any(|e| e.id.0 == bot_id));
+    // Four ticks with nothing new: no Frame is sent.
+    for _ in 0..4 {
+        s.step();
+        assert!(s.frames_now(ca).is_empty() && s.frames_now(cb).is_empty(), "a still scene skips frames");
+    }
+    s.nudge(ca);
+    s.nudge(cb);
+    s.step();
+    let newest = s.tick;
+    assert_eq!(newest - entered, 5);
+    // Bits 0..=3 are the four ticks without a Frame, bit 4 the tick of the enters. A reports them
+    // as the spec says (0); B sets them to 1 but reports the enters' Frame lost.
+    s.rep.on_ack(ca, Ack { tick: newest, received: 0b1_0000 });
+    s.rep.on_ack(cb, Ack { tick: newest, received: 0b0_1111 });
+    for _ in 0..60 {
+        s.nudge(ca);
+        s.nudge(cb);
+        s.step_acked();
+    }
+    assert_eq!(records_about(s.model(ca), bot_id), 1, "A's zeros for skipped ticks lose nothing");
+    assert_eq!(records_about(s.model(cb), bot_id), 2, "B's ones for skipped ticks save nothing");
+    assert_eq!(s.rep.stats().records_resent, 2, "B's two enters (the bot and A), nothing of A's");
+}
+
+#[test]
 fn a_lost_update_is_sent_again() {
     let mut s = Scene::new(ReplicationConfig::default());
     let a = s.sim.spawn_character(Controller::Player(1), C, C);

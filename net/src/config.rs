@@ -27,6 +27,10 @@ pub struct ServerConfig {
     pub input_rate_per_sec: u32,
     /// Token bucket size: messages allowed in a burst.
     pub input_burst: u32,
+    /// Ack credit: each Frame (server message 0x82) queued for a connection lets one Ack
+    /// (client message 0x08) in without a rate token; at most this many credits are held.
+    /// 0: acks cost a token like every message.
+    pub ack_credit_cap: u32,
     /// Dropped-message score at which the connection is closed with 1008. The score rises by one
     /// per dropped message and decays by `input_rate_per_sec` per second.
     pub abuse_threshold: u32,
@@ -86,6 +90,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(30),
             input_rate_per_sec: 60,
             input_burst: 30,
+            ack_credit_cap: 8,
             abuse_threshold: 180,
             outbound_cap_bytes: 256 * 1024,
             outbound_hard_cap_bytes: 4 * 1024 * 1024,

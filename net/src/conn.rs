@@ -8,7 +8,8 @@
 //! Every readiness event is one turn, bounded in bytes (the socket's turn budget) and in
 //! messages (`max_messages_per_turn`); a turn cut short reports [`Conn::wants_resume`] and the
 //! loop resumes it after serving the others. Every client frame except Close costs a token and
-//! every byte read costs byte budget; both overdrafts feed the abuse meter (1008).
+//! every byte read costs byte budget; both overdrafts feed the abuse meter (1008). An Ack spends
+//! an ack credit instead of a token when it has one: each Frame queued grants one.
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
@@ -21,7 +22,7 @@ use tungstenite::{Message, WebSocket};
 
 use crate::config::ServerConfig;
 use crate::counters::Counters;
-use crate::limits::{AbuseMeter, ByteBudget, TokenBucket};
+use crate::limits::{AbuseMeter, AckCredit, ByteBudget, TokenBucket};
 use crate::message::{ConnId, DisconnectReason, Inbound, Outbound};
 use crate::outq::{Pushed, Sock};
 use crate::protocol::{
@@ -66,6 +67,7 @@ pub(crate) struct Conn {
     close_deadline: Option<Instant>,
     write_shut: bool,
     bucket: TokenBucket,
+    acks: AckCredit,
     bytes: ByteBudget,
     abuse: AbuseMeter,
     /// The last turn stopped at the message budget (more frames may be buffered).
@@ -88,6 +90,7 @@ impl Conn {
             close_deadline: None,
             write_shut: false,
             bucket: TokenBucket::new(cfg.input_rate_per_sec, cfg.input_burst, now),
+            acks: AckCredit::new(cfg.ack_credit_cap),
             bytes: ByteBudget::new(byte_rate, byte_burst, cfg.input_rate_per_sec, now),
             abuse: AbuseMeter::new(cfg.input_rate_per_sec, cfg.abuse_threshold, now),
             more_input: false,
@@ -216,8 +219,9 @@ impl Conn {
         }
     }
 
-    /// Close frames end the connection; every other frame (data, ping, pong) costs a token.
-    /// Before `Hello` a ping or pong is a protocol violation (the server never pings first).
+    /// Close frames end the connection; every other frame (data, ping, pong) costs a token,
+    /// except an Ack covered by an ack credit. Before `Hello` a ping or pong is a protocol
+    /// violation (the server never pings first).
     fn on_message(&mut self, msg: Message, ctx: &mut Ctx<'_>) {
         if let Message::Close(frame) = msg {
             return self.on_peer_close(frame.map(|f| u16::from(f.code)), ctx);
@@ -225,7 +229,8 @@ impl Conn {
         if !self.session && matches!(msg, Message::Ping(_) | Message::Pong(_)) {
             return self.protocol_close(cc::HELLO_REQUIRED, "control frame before Hello", ctx);
         }
-        if !self.bucket.take(ctx.now) {
+        let credited = is_ack(&msg) && self.acks.spend();
+        if !credited && !self.bucket.take(ctx.now) {
             return self.on_rate_limited(ctx);
         }
         match msg {
@@ -389,8 +394,15 @@ impl Conn {
             return Counters::inc(&ctx.counters.sends_to_closed);
         };
         let caps = (ctx.cfg.outbound_cap_bytes, ctx.cfg.outbound_hard_cap_bytes);
+        let frame = msg.payload.first() == Some(&msg_type::FRAME);
         match ws.get_mut().out.push_frame(msg.payload, msg.replaceable, caps) {
-            Pushed::Queued => Counters::inc(&ctx.counters.messages_out),
+            Pushed::Queued => {
+                // A replaced Frame grants nothing: the client gets one of the two.
+                if frame {
+                    self.acks.grant();
+                }
+                Counters::inc(&ctx.counters.messages_out);
+            }
             Pushed::Replaced => {
                 Counters::inc(&ctx.counters.messages_out);
                 Counters::inc(&ctx.counters.outbound_replaced);
@@ -467,6 +479,11 @@ impl Conn {
             self.flush(ctx);
         }
     }
+}
+
+/// True for a binary message whose type byte is Ack's.
+fn is_ack(msg: &Message) -> bool {
+    matches!(msg, Message::Binary(payload) if payload.first() == Some(&msg_type::ACK))
 }
 
 /// Codes that may not appear in a close frame (1005, 1006, 1015, < 1000, ...) become 1000.

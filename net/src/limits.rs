@@ -1,5 +1,5 @@
-//! Per-connection input rate limiting (message and byte token buckets plus an abuse score) and
-//! per-IP accounting.
+//! Per-connection input rate limiting (message and byte token buckets, ack credit, an abuse
+//! score) and per-IP accounting.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -44,6 +44,34 @@ impl TokenBucket {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+    }
+}
+
+/// Acks the server asked for: each Frame queued for the client grants one credit (up to `cap`),
+/// and an Ack spends one instead of a rate token, so acking every Frame costs no rate budget.
+/// Acks beyond the Frames received pay like any message.
+#[derive(Debug)]
+pub(crate) struct AckCredit {
+    credits: u32,
+    cap: u32,
+}
+
+impl AckCredit {
+    /// No credit yet; at most `cap` credits are ever held.
+    pub(crate) fn new(cap: u32) -> Self {
+        AckCredit { credits: 0, cap }
+    }
+
+    /// A Frame went out: one more Ack is free (up to the cap).
+    pub(crate) fn grant(&mut self) {
+        self.credits = (self.credits + 1).min(self.cap);
+    }
+
+    /// Spends one credit for an Ack; false when none is left (the Ack pays a rate token).
+    pub(crate) fn spend(&mut self) -> bool {
+        let had = self.credits > 0;
+        self.credits = self.credits.saturating_sub(1);
+        had
     }
 }
 
@@ -147,6 +175,19 @@ mod tests {
         assert_eq!((0..8).filter(|_| b.take(t0)).count(), 5);
         assert!(b.take(t0 + Duration::from_millis(100)));
         assert!(!b.take(t0 + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn ack_credit_is_granted_per_frame_up_to_the_cap() {
+        let mut c = AckCredit::new(3);
+        assert!(!c.spend(), "no frame, no credit");
+        (0..5).for_each(|_| c.grant());
+        assert_eq!((0..5).filter(|_| c.spend()).count(), 3, "capped");
+        c.grant();
+        assert!(c.spend() && !c.spend());
+        let mut off = AckCredit::new(0);
+        off.grant();
+        assert!(!off.spend(), "a cap of 0 turns the credit off");
     }
 
     #[test]

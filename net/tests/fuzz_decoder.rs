@@ -21,6 +21,7 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::DROP,
         msg_type::PICKUP,
         msg_type::PING,
+        msg_type::ACK,
         msg_type::WELCOME,
         msg_type::FRAME,
         msg_type::CHUNK_DATA,

@@ -12,7 +12,8 @@ use bytes::Bytes;
 use common::*;
 use net::client::{Client, ClientError};
 use net::protocol::{
-    ChunkData, ClientMessage, Input, Order, ServerMessage, close_code, encode_hello_with_version, error_code,
+    Ack, ChunkData, ClientMessage, FrameBuilder, Input, Order, OwnState, Pong, ServerMessage, close_code,
+    encode_hello_with_version, error_code,
 };
 use net::{DisconnectReason, Inbound, Outbound, ServerConfig};
 use tungstenite::Message;
@@ -83,6 +84,135 @@ fn malformed_message_is_closed_with_4002() {
     let expected = DisconnectReason::ServerClosed(close_code::MALFORMED);
     assert!(matches!(ev, Inbound::Disconnected { conn, reason } if conn == bad_id && reason == expected));
     assert_alive(&mut good);
+}
+
+#[test]
+fn a_truncated_message_is_closed_with_its_whole_length_in_the_reason() {
+    let ts = TestServer::start(test_config());
+    let (mut bad, _) = connect(&ts, "short");
+    let input = ClientMessage::Input(Input { seq: 1, order: Order::Stop }).encode();
+    bad.send_raw(input[..22].to_vec()).unwrap();
+    loop {
+        match bad.recv() {
+            Ok(_) => {}
+            Err(ClientError::Closed(info)) => {
+                assert_eq!(info.code, Some(close_code::MALFORMED));
+                assert_eq!(info.reason, "Input needs 23 bytes, got 22");
+                break;
+            }
+            Err(e) => panic!("expected a close frame, got {e}"),
+        }
+    }
+}
+
+/// An encoded Frame of `tick` with nothing in it.
+fn empty_frame(tick: u64) -> Bytes {
+    FrameBuilder::new(tick, 0, &OwnState::default()).finish()
+}
+
+/// Messages forwarded to the game until `expected` arrived or the generous deadline passed.
+fn forwarded_messages(ts: &TestServer, expected: usize) -> usize {
+    let deadline = Instant::now() + WAIT;
+    let mut n = 0;
+    while n < expected {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match ts.inbound.recv_timeout(left) {
+            Ok(Inbound::Message { .. }) => n += 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    n
+}
+
+/// The test's frames end with this Pong, so the client knows every Frame arrived.
+const LAST: u64 = 0xE4D;
+
+/// Sends inputs at 60/s (input `i` at `i`/60 s, a late one at once: the rate the bucket
+/// refills) and acks every Frame, until the closing Pong arrived and `inputs` were sent; returns
+/// the number of acks sent.
+fn play_at_full_rate(client: &mut Client, inputs: u32) -> usize {
+    let start = Instant::now();
+    let due = |i: u32| start + Duration::from_secs(u64::from(i)) / 60;
+    let (mut sent, mut acks, mut done) = (0u32, 0usize, false);
+    while sent < inputs || !done {
+        let now = Instant::now();
+        if sent < inputs && now >= due(sent) {
+            client.send(&ClientMessage::Input(Input { seq: sent, order: Order::Stop })).unwrap();
+            sent += 1;
+            continue;
+        }
+        let wait = if sent < inputs { due(sent).saturating_duration_since(now) } else { WAIT };
+        client.set_read_timeout(wait.max(Duration::from_millis(1))).unwrap();
+        match client.recv() {
+            Ok(ServerMessage::Frame(f)) => {
+                client.send(&ClientMessage::Ack(Ack { tick: f.tick, received: u32::MAX })).unwrap();
+                acks += 1;
+            }
+            Ok(ServerMessage::Pong(p)) if p.nonce == LAST => done = true,
+            Ok(_) | Err(ClientError::Timeout) => {}
+            Err(e) => panic!("client must stay connected: {e}"),
+        }
+    }
+    acks
+}
+
+#[test]
+fn acking_every_frame_costs_no_rate_budget() {
+    // Default limits: 60 messages/s, a burst of 30. Inputs at the full rate for four seconds
+    // plus an ack of each of 80 Frames would overdraw the bucket by about 50 without the credit.
+    let ts = TestServer::start(test_config());
+    let (mut client, conn) = connect(&ts, "acker");
+    const INPUTS: u32 = 240;
+    let player = thread::spawn(move || play_at_full_rate(&mut client, INPUTS));
+    let handle = ts.handle();
+    let mut tick = 0;
+    while !player.is_finished() && tick < 80 {
+        tick += 1;
+        handle.send(conn, Outbound::frame(empty_frame(tick))).unwrap();
+        thread::sleep(Duration::from_millis(50));
+    }
+    let last = ServerMessage::Pong(Pong { nonce: LAST, server_tick: tick });
+    handle.send(conn, Outbound::reliable(last.encode())).unwrap();
+    let acks = player.join().unwrap();
+    assert!(acks > 0, "the client received frames");
+    let forwarded = forwarded_messages(&ts, INPUTS as usize + acks);
+    let snap = ts.server.counters().snapshot();
+    assert_eq!(snap.rate_limit_drops, 0, "nothing throttled: {snap:?}");
+    assert_eq!(forwarded, INPUTS as usize + acks, "every input and ack reached the game");
+}
+
+#[test]
+fn acks_beyond_the_frames_sent_pay_a_token() {
+    const CAP: u32 = 8;
+    let cfg = ServerConfig { input_rate_per_sec: 1, input_burst: 10, ack_credit_cap: CAP, ..test_config() };
+    let ts = TestServer::start(cfg);
+    let (mut client, conn) = connect(&ts, "eager");
+    // Twelve Frames, each received before the next is sent (none replaces another): the credit
+    // stops at its cap of 8.
+    for tick in 1..=12 {
+        ts.handle().send(conn, Outbound::frame(empty_frame(tick))).unwrap();
+        assert!(matches!(client.recv().unwrap(), ServerMessage::Frame(f) if f.tick == tick));
+    }
+    let started = Instant::now();
+    const ACKS: usize = 30;
+    for _ in 0..ACKS {
+        client.send(&ClientMessage::Ack(Ack { tick: 12, received: u32::MAX })).unwrap();
+    }
+    let drops = || ts.server.counters().snapshot().rate_limit_drops as usize;
+    let mut forwarded = 0;
+    let settled = eventually(|| {
+        forwarded += ts.inbound.try_iter().filter(|e| matches!(e, Inbound::Message { .. })).count();
+        forwarded + drops() >= ACKS
+    });
+    let drops = drops();
+    assert!(settled && forwarded + drops == ACKS, "each ack forwarded or dropped: {forwarded} + {drops}");
+    // 8 on credit plus the bucket: at most its burst of 10 (9 after Hello) and what it refilled
+    // at 1/s while the acks were read.
+    let refill = started.elapsed().as_secs() as usize + 1;
+    assert!(forwarded >= CAP as usize + 9, "the credit let 8 acks in for free: {forwarded}");
+    assert!(forwarded <= CAP as usize + 10 + refill, "acks past the credit pay: {forwarded}");
+    assert!(drops > 0, "acks past the credit and the bucket are dropped");
 }
 
 #[test]

@@ -137,11 +137,30 @@ fn object_delta() -> impl Strategy<Value = ObjectDelta> {
 
 fn server_message() -> impl Strategy<Value = ServerMessage> {
     prop_oneof![
-        (any::<(u16, u16, u64, u32)>(), entity(), token()).prop_map(
-            |((version, tick_rate_hz, server_tick, map), player, token)| {
-                ServerMessage::Welcome(Welcome { version, tick_rate_hz, player, server_tick, map, token })
-            }
-        ),
+        (
+            any::<(u16, u16, u64, u32)>(),
+            entity(),
+            token(),
+            any::<(i32, i32)>(),
+            any::<(u16, u16, u16, u16)>()
+        )
+            .prop_map(|((version, tick_rate_hz, server_tick, map), player, token, (x, y), sizes)| {
+                let (width_chunks, height_chunks, continent, layer) = sizes;
+                ServerMessage::Welcome(Welcome {
+                    version,
+                    tick_rate_hz,
+                    player,
+                    server_tick,
+                    map,
+                    token,
+                    x,
+                    y,
+                    width_chunks,
+                    height_chunks,
+                    continent,
+                    layer,
+                })
+            }),
         frame().prop_map(ServerMessage::Frame),
         (any::<(u32, i32, i32, u32, u32)>(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(
             |((map, cx, cy, version, raw_len), data)| ServerMessage::ChunkData(ChunkData {
@@ -165,6 +184,22 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
         any::<(u64, u64)>().prop_map(|(nonce, server_tick)| ServerMessage::Pong(Pong { nonce, server_tick })),
         object_delta().prop_map(ServerMessage::ObjectDelta),
     ]
+}
+
+/// Cuts of `bytes` whose truncation report is not in whole-message lengths: `got` must be the
+/// cut and `need` past it, at most the full message.
+fn truncation_faults(bytes: &[u8], decode: impl Fn(&[u8]) -> Option<DecodeError>) -> Vec<String> {
+    let full = bytes.len();
+    (1..full)
+        .filter_map(|cut| match decode(&bytes[..cut]) {
+            Some(DecodeError::Truncated { msg_type, need, got })
+                if msg_type != bytes[0] || got != cut || need <= cut || need > full =>
+            {
+                Some(format!("cut {cut} of {full}: need {need}, got {got}"))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 proptest! {
@@ -202,6 +237,14 @@ proptest! {
         let decoded = ServerMessage::decode(&longer);
         let trailing = matches!(decoded, Err(DecodeError::TrailingBytes { extra: 1, .. }));
         prop_assert!(trailing);
+    }
+
+    #[test]
+    fn truncations_count_the_whole_message(msg in server_message(), c in client_message()) {
+        let server = truncation_faults(&msg.encode(), |b| ServerMessage::decode(b).err());
+        prop_assert!(server.is_empty(), "{:?}", server);
+        let client = truncation_faults(&c.encode(), |b| ClientMessage::decode(b).err());
+        prop_assert!(client.is_empty(), "{:?}", client);
     }
 
     #[test]
@@ -243,6 +286,59 @@ fn specific_errors_are_reported() {
     let n = bad_utf8.len();
     bad_utf8[n - 1] = 0xff;
     assert_eq!(ClientMessage::decode(&bad_utf8), Err(DecodeError::InvalidUtf8 { field: "name" }));
+}
+
+#[test]
+fn truncation_texts_count_the_type_byte() {
+    let input = ClientMessage::Input(Input { seq: 1, order: Order::Stop }).encode();
+    assert_eq!(input.len(), 23);
+    let err = ClientMessage::decode(&input[..22]).unwrap_err();
+    assert_eq!(err, DecodeError::Truncated { msg_type: msg_type::INPUT, need: 23, got: 22 });
+    assert_eq!(err.to_string(), "Input needs 23 bytes, got 22");
+    assert_eq!(ClientMessage::decode(&[0x08]).unwrap_err().to_string(), "Ack needs 13 bytes, got 1");
+    // A Hello whose name is cut: the need is the whole message its name_len announces.
+    let hello = ClientMessage::Hello(Hello { name: "abcd".into(), token: SessionToken::NONE }).encode();
+    let err = ClientMessage::decode(&hello[..38]).unwrap_err();
+    assert_eq!(err.to_string(), "Hello needs 40 bytes, got 38");
+    // A Frame whose records are cut.
+    let mut b = FrameBuilder::new(1, 1, &OwnState::default());
+    b.push_leave(EntityId(5));
+    let frame = b.finish();
+    let err = ServerMessage::decode(&frame[..50]).unwrap_err();
+    assert_eq!(err.to_string(), format!("Frame needs {} bytes, got 50", FRAME_HEAD_LEN + 8));
+    let welcome = ServerMessage::decode(&[0x81, 1, 0]).unwrap_err();
+    assert_eq!(welcome.to_string(), format!("Welcome needs {WELCOME_LEN} bytes, got 3"));
+    let mut long = input.clone();
+    long.push(0);
+    assert_eq!(ClientMessage::decode(&long).unwrap_err().to_string(), "Input has 1 bytes past its end");
+}
+
+#[test]
+fn welcome_fields_sit_at_the_documented_offsets() {
+    let w = Welcome {
+        version: 1,
+        tick_rate_hz: 20,
+        player: EntityId(0x0102),
+        server_tick: 3,
+        map: 0x21,
+        token: SessionToken([7; 32]),
+        x: -2,
+        y: 0x0403_0201,
+        width_chunks: 0x0605,
+        height_chunks: 0x0807,
+        continent: 2,
+        layer: 1,
+    };
+    let bytes = ServerMessage::Welcome(w).encode();
+    assert_eq!(bytes.len(), WELCOME_LEN);
+    assert_eq!(WELCOME_LEN, 73);
+    assert_eq!(&bytes[..5], &[0x81, 1, 0, 20, 0]);
+    assert_eq!(&bytes[21..25], &[0x21, 0, 0, 0], "map at 21");
+    assert_eq!(&bytes[25..57], &[7; 32], "token at 25");
+    assert_eq!(&bytes[57..61], &(-2i32).to_le_bytes(), "x at 57");
+    assert_eq!(&bytes[61..65], &[1, 2, 3, 4], "y at 61");
+    assert_eq!(&bytes[65..69], &[5, 6, 7, 8], "width and height in chunks at 65 and 67");
+    assert_eq!(&bytes[69..73], &[2, 0, 1, 0], "continent at 69, layer at 71");
 }
 
 #[test]
@@ -317,7 +413,7 @@ fn object_delta_golden_bytes_and_refusals() {
     huge[21..23].copy_from_slice(&u16::MAX.to_le_bytes());
     assert_eq!(
         ServerMessage::decode(&huge),
-        Err(DecodeError::Truncated { msg_type: 0x88, need: 65_535 * 21, got: 0 })
+        Err(DecodeError::Truncated { msg_type: 0x88, need: 23 + 65_535 * 21, got: 23 })
     );
     let mut entry = Vec::new();
     tree.encode_into(&mut entry);

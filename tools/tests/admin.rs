@@ -1,12 +1,19 @@
 //! The admin port over real HTTP: health status codes, the Prometheus text, 404 and 405; the
-//! shard's network counters in `/metrics`; the build's version and commit in both documents.
+//! shard's network counters in `/metrics`; the build's version and commit in both documents;
+//! README's metrics table against the families a running shard exposes.
 
-use game::shard::{ShardStatus, StatusBoard};
+mod common;
+
+use common::InProcess;
+use game::shard::{ShardOptions, ShardStatus, StatusBoard};
 use net::CountersSnapshot;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use store::StoreConfig;
 use tools::admin::{AdminServer, AdminSource, MetricKind, Metrics};
 use tools::build_info::{COMMIT, VERSION};
 use tools::metrics::ShardAdmin;
@@ -185,4 +192,88 @@ fn health_and_metrics_name_the_version_and_commit() {
     assert_eq!(code, 200);
     let sample = format!("shard_build_info{{version=\"{VERSION}\",commit=\"{COMMIT}\"}} 1");
     assert!(body.contains(&format!("# TYPE shard_build_info gauge\n{sample}\n")), "{body}");
+}
+
+/// A documented metric family: its type and label names.
+#[derive(Debug, PartialEq, Eq)]
+struct Documented {
+    kind: String,
+    labels: BTreeSet<String>,
+}
+
+/// The rows of README.md's metrics table (the one under "### `/metrics`"): name → type, labels.
+fn readme_metrics() -> BTreeMap<String, Documented> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split_once("### `/metrics`").expect("README has a /metrics section").1;
+    let section = section.split("\n#").next().unwrap_or_default();
+    let unquote = |cell: &str| cell.trim().trim_matches('`').to_owned();
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').collect();
+            let labels = cells[3].split(',').map(unquote).filter(|l| !l.is_empty() && l != "–").collect();
+            (unquote(cells[1]), Documented { kind: cells[2].trim().to_owned(), labels })
+        })
+        .collect()
+}
+
+/// The families of a Prometheus text (name → type) and the label names each one's samples use.
+fn exposed_metrics(text: &str) -> (BTreeMap<String, String>, BTreeMap<String, BTreeSet<String>>) {
+    let mut families = BTreeMap::new();
+    let mut labels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            families.insert(name.to_owned(), kind.to_owned());
+        } else if !line.starts_with('#') && !line.is_empty() {
+            let name_end = line.find(['{', ' ']).unwrap();
+            let keys = labels.entry(line[..name_end].to_owned()).or_default();
+            if let Some((inside, _)) = line[name_end..].strip_prefix('{').and_then(|l| l.split_once('}')) {
+                keys.extend(inside.split(',').filter_map(|kv| Some(kv.split_once('=')?.0.to_owned())));
+            }
+        }
+    }
+    (families, labels)
+}
+
+#[test]
+fn the_readme_lists_exactly_the_metrics_a_running_shard_exposes() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard =
+        InProcess::start(StoreConfig::sqlite(dir.path().join("admin.sqlite3")), ShardOptions::default());
+    let source = Arc::new(ShardAdmin::new(shard.status.clone(), 0));
+    let server = AdminServer::start("127.0.0.1:0".parse().unwrap(), source).unwrap();
+    // Once running and published (once a second), every family has its samples.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, body) = get(&server, "GET /health HTTP/1.1");
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if code == 200 && doc["tick"].as_u64().is_some_and(|t| t > 0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the shard never reported running: {body}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, body) = get(&server, "GET /metrics HTTP/1.1");
+    assert_eq!(code, 200);
+    let (families, labels) = exposed_metrics(&body);
+    let documented = readme_metrics();
+
+    let exposed_names: BTreeSet<&String> = families.keys().collect();
+    let documented_names: BTreeSet<&String> = documented.keys().collect();
+    let undocumented: Vec<_> = exposed_names.difference(&documented_names).collect();
+    let stale: Vec<_> = documented_names.difference(&exposed_names).collect();
+    assert!(undocumented.is_empty(), "exposed but not in README's metrics table: {undocumented:?}");
+    assert!(stale.is_empty(), "in README's metrics table but not exposed: {stale:?}");
+    for (name, kind) in &families {
+        assert_eq!(&documented[name].kind, kind, "type of {name} in README");
+    }
+    for (name, keys) in &labels {
+        let doc =
+            &documented.get(name).unwrap_or_else(|| panic!("a sample of an unknown family {name}")).labels;
+        assert!(keys.is_subset(doc), "{name} has labels {keys:?}, README lists {doc:?}");
+    }
+    drop(server);
+    shard.stop();
 }

@@ -158,6 +158,12 @@ fn welcome(player: u64, token: SessionToken) -> ServerMessage {
         server_tick: 1,
         map: 0,
         token,
+        x: CHUNK_UNITS / 2,
+        y: CHUNK_UNITS / 2,
+        width_chunks: 32,
+        height_chunks: 32,
+        continent: 0,
+        layer: 0,
     })
 }
 

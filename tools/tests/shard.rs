@@ -30,6 +30,20 @@ fn players_log_in_see_each_other_move_and_come_back_where_they_left() {
     let mut bob = Player::connect(shard.addr, &bob_name, [0; 32]).expect("bob logs in");
     assert_ne!(alice.token(), [0; 32], "a new player gets a session token");
 
+    // Welcome says where: the map (its continent, layer and size) and the spawn spot, where
+    // alice's first frame finds her.
+    let w = alice.welcome;
+    let map = *game::Content::builtin().layout().map(w.map).expect("a map of the content");
+    assert_eq!(game::geom::split_map_id(w.map), (w.continent, w.layer));
+    assert_eq!(
+        (i32::from(w.width_chunks), i32::from(w.height_chunks)),
+        (map.width_chunks, map.height_chunks)
+    );
+    assert_eq!(alice.game.map(), Some(&map));
+    assert_eq!(alice.game.position(), Some((w.x, w.y)), "known before any frame");
+    assert!(alice.pump_until(LONG, |a| a.position().is_some()));
+    assert_eq!(alice.position(), Some((w.x, w.y)), "the first frame finds her at the spawn spot");
+
     // Enter: each sees the other with full state, never itself.
     let bob_id = bob.me();
     let seen = alice.pump_until(LONG, |a| a.sees(bob_id));
@@ -69,6 +83,7 @@ fn players_log_in_see_each_other_move_and_come_back_where_they_left() {
     assert!(bob.pump_until(LONG, |b| b.position().is_some()));
     let back = bob.position().unwrap();
     assert!(tiles(back, moved) < 0.5, "bob is back at his saved position: {back:?} vs {moved:?}");
+    assert_eq!((bob.welcome.x, bob.welcome.y), back, "his Welcome said so");
     let new_id = bob.me();
     assert!(alice.pump_until(LONG, |a| a.sees(new_id)), "alice sees bob enter again");
 

@@ -12,6 +12,14 @@ pub enum ClientWorldError {
     UnsupportedVersion(u16),
     /// Welcome named a map the content's world layout does not have.
     UnknownMap(u32),
+    /// Welcome's description of its map disagrees with the map id (continent, layer) or with
+    /// the content's world layout (size): client and server run different content.
+    MapMismatch {
+        /// The map id.
+        map: u32,
+        /// What disagrees.
+        field: &'static str,
+    },
     /// A chunk message for another map than the session's.
     WrongMap {
         /// The session's map.
@@ -43,6 +51,9 @@ impl fmt::Display for ClientWorldError {
             Self::NotWelcomed => write!(f, "message before Welcome"),
             Self::UnsupportedVersion(v) => write!(f, "server speaks protocol version {v}"),
             Self::UnknownMap(m) => write!(f, "map {m} is not in the content's world layout"),
+            Self::MapMismatch { map, field } => {
+                write!(f, "Welcome's {field} of map {map} disagrees with the map id or the content")
+            }
             Self::WrongMap { expected, got } => write!(f, "chunk of map {got}, session is on map {expected}"),
             Self::ChunkOutsideMap { cx, cy } => write!(f, "chunk ({cx}, {cy}) is outside the map"),
             Self::Chunk(e) => write!(f, "bad chunk payload: {e}"),

@@ -24,6 +24,7 @@ pub use predict::{MAX_PREDICT_TICKS, MISPREDICT_THRESHOLD, PredictionStats, Pred
 pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 
 use crate::content::Content;
+use crate::geom::MapGeometry;
 use net::protocol::{Ack, Input, Order, ServerMessage};
 use std::sync::Arc;
 use std::time::Instant;
@@ -106,6 +107,17 @@ impl GameClient {
     /// Predicted own position at `tick` (see [`Predictor::predicted`]).
     pub fn predicted(&mut self, tick: u64) -> Option<(i32, i32)> {
         self.predictor.predicted(&self.world, tick)
+    }
+
+    /// The map the session is on (id and size in chunks, from Welcome).
+    pub fn map(&self) -> Option<&MapGeometry> {
+        self.world.map()
+    }
+
+    /// Own authoritative position (1/256 tile): from the newest Frame, or from Welcome before
+    /// the first Frame. [`GameClient::predicted`] is where the character is drawn.
+    pub fn position(&self) -> Option<(i32, i32)> {
+        self.world.own_position()
     }
 
     /// The world.

@@ -7,7 +7,7 @@ use super::chunk_cache::{ChunkCache, ChunkInsert};
 use super::error::ClientWorldError;
 use crate::chunk_wire;
 use crate::content::Content;
-use crate::geom::{MapGeometry, WorldLayout};
+use crate::geom::{MapGeometry, WorldLayout, split_map_id};
 use net::protocol::{
     Ack, ChunkData, ChunkDrop, EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta,
     OwnState, PROTOCOL_VERSION, Redirect, ServerMessage, SessionToken, Welcome,
@@ -20,8 +20,14 @@ use std::sync::Arc;
 pub struct Session {
     /// The player's own entity.
     pub player: EntityId,
-    /// The map the player is on.
+    /// The map the player is on: its id and its size in chunks, as Welcome stated them.
     pub map: MapGeometry,
+    /// The map's continent (`map id >> 4`).
+    pub continent: u16,
+    /// The map's layer (`map id & 0xF`).
+    pub layer: u16,
+    /// Where the server placed the character (1/256 tile), the own position until a Frame.
+    pub spawn: (i32, i32),
     /// Simulation ticks per second.
     pub tick_rate_hz: u16,
     /// The server's tick when Welcome was sent.
@@ -190,10 +196,13 @@ impl ClientWorld {
         if w.version != PROTOCOL_VERSION {
             return Err(ClientWorldError::UnsupportedVersion(w.version));
         }
-        let map = *self.layout.map(w.map).ok_or(ClientWorldError::UnknownMap(w.map))?;
+        let map = self.welcome_map(w)?;
         self.session = Some(Session {
             player: w.player,
             map,
+            continent: w.continent,
+            layer: w.layer,
+            spawn: (w.x, w.y),
             tick_rate_hz: w.tick_rate_hz,
             server_tick: w.server_tick,
             token: w.token,
@@ -204,6 +213,21 @@ impl ClientWorld {
         self.acks.reset();
         self.redirect = None;
         Ok(Applied::Welcome)
+    }
+
+    /// The map Welcome describes, checked against its id and the content's world layout (the
+    /// client runs the server's content, so both must agree on every map's size).
+    fn welcome_map(&self, w: &Welcome) -> Result<MapGeometry, ClientWorldError> {
+        let map = *self.layout.map(w.map).ok_or(ClientWorldError::UnknownMap(w.map))?;
+        let mismatch = |field| Err(ClientWorldError::MapMismatch { map: w.map, field });
+        if split_map_id(w.map) != (w.continent, w.layer) {
+            return mismatch("continent and layer");
+        }
+        let size = (i32::from(w.width_chunks), i32::from(w.height_chunks));
+        if size != (map.width_chunks, map.height_chunks) {
+            return mismatch("size");
+        }
+        Ok(map)
     }
 
     fn frame(&mut self, f: &Frame) -> Result<Applied, ClientWorldError> {
@@ -304,6 +328,15 @@ impl ClientWorld {
     /// Own authoritative state from the newest frame.
     pub fn own(&self) -> Option<&OwnView> {
         self.own.as_ref()
+    }
+
+    /// Own authoritative position (1/256 tile): the newest Frame's, or before the first Frame
+    /// the one Welcome placed the character at.
+    pub fn own_position(&self) -> Option<(i32, i32)> {
+        match (self.own, self.session) {
+            (Some(own), _) => Some((own.state.x, own.state.y)),
+            (None, session) => session.map(|s| s.spawn),
+        }
     }
 
     /// Another entity's last record.

@@ -7,6 +7,7 @@ use super::lobby::Event;
 use super::login::close;
 use super::meter::TickPhase;
 use super::players::Online;
+use crate::geom::{MapGeometry, split_map_id};
 use net::protocol::{
     ClientMessage, EntityId, ErrorMsg, PROTOCOL_VERSION, ServerMessage, SessionToken, Welcome,
 };
@@ -187,15 +188,10 @@ impl Shard {
     fn enter(&mut self, player: Online, token: [u8; 32], tick: u64) {
         let Online { conn, ref record, map, entity } = player;
         self.maps.list[map].view.add_client(conn, entity);
-        let welcome = ServerMessage::Welcome(Welcome {
-            version: PROTOCOL_VERSION,
-            tick_rate_hz: self.opts.tick_hz as u16,
-            player: EntityId(entity.to_bits()),
-            server_tick: tick,
-            map: record.map,
-            token: SessionToken(token),
-        });
-        self.outbox.reply(conn, &welcome);
+        let geometry = self.maps.list[map].sim.geometry();
+        let session = (EntityId(entity.to_bits()), SessionToken(token));
+        let welcome = welcome(self.opts.tick_hz as u16, tick, session, &geometry, record.pos);
+        self.outbox.reply(conn, &ServerMessage::Welcome(welcome));
         if let Some(meta) = &self.meta {
             meta.online(record.id, record.token_hash.clone());
         }
@@ -230,5 +226,32 @@ impl Shard {
             let n: usize = self.maps.list.iter_mut().map(|m| m.sim.save_dirty_chunks()).sum();
             tracing::debug!(chunks = n, "checkpoint");
         }
+    }
+}
+
+/// The Welcome of a player who entered at `pos` on the map of `geometry` at `tick`: who it is,
+/// where the server placed it and the map's size, so the client can draw its world at once.
+fn welcome(
+    tick_rate_hz: u16,
+    tick: u64,
+    (player, token): (EntityId, SessionToken),
+    geometry: &MapGeometry,
+    pos: store::Position,
+) -> Welcome {
+    let (continent, layer) = split_map_id(geometry.id);
+    let side = |chunks: i32| u16::try_from(chunks).unwrap_or(u16::MAX);
+    Welcome {
+        version: PROTOCOL_VERSION,
+        tick_rate_hz,
+        player,
+        server_tick: tick,
+        map: geometry.id,
+        token,
+        x: pos.x,
+        y: pos.y,
+        width_chunks: side(geometry.width_chunks),
+        height_chunks: side(geometry.height_chunks),
+        continent,
+        layer,
     }
 }

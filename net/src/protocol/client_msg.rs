@@ -214,7 +214,12 @@ impl ClientMessage {
     }
 
     /// Decodes one client message; never panics, every failure is a [`DecodeError`].
+    /// A truncated message is reported in lengths of the whole message, type byte included.
     pub fn decode(bytes: &[u8]) -> Result<ClientMessage, DecodeError> {
+        Self::decode_inner(bytes).map_err(|e| e.in_message(bytes.len()))
+    }
+
+    fn decode_inner(bytes: &[u8]) -> Result<ClientMessage, DecodeError> {
         let (&ty, body) = bytes.split_first().ok_or(DecodeError::Empty)?;
         match ty {
             msg_type::HELLO => decode_hello(body).map(ClientMessage::Hello),

@@ -9,13 +9,14 @@ pub enum DecodeError {
     Empty,
     /// Byte 0 is not a message type known in this direction.
     UnknownType(u8),
-    /// The message is shorter than its fixed layout or its declared tail.
+    /// The message is shorter than its fixed layout or its declared tail. Both lengths count
+    /// the whole message, type byte included (a 22-byte Input: need 23, got 22).
     Truncated {
         /// Message type byte.
         msg_type: u8,
-        /// Bytes needed.
+        /// Bytes the message needs (at least; a tail's length is known once its count is read).
         need: usize,
-        /// Bytes available.
+        /// Bytes the message has.
         got: usize,
     },
     /// Bytes remain after the last field.
@@ -61,10 +62,10 @@ impl fmt::Display for DecodeError {
             DecodeError::Empty => write!(f, "empty message"),
             DecodeError::UnknownType(t) => write!(f, "unknown message type 0x{t:02x}"),
             DecodeError::Truncated { msg_type, need, got } => {
-                write!(f, "message 0x{msg_type:02x} truncated: need {need} bytes, got {got}")
+                write!(f, "{} needs {need} bytes, got {got}", Named(*msg_type))
             }
             DecodeError::TrailingBytes { msg_type, extra } => {
-                write!(f, "message 0x{msg_type:02x} has {extra} trailing bytes")
+                write!(f, "{} has {extra} bytes past its end", Named(*msg_type))
             }
             DecodeError::VersionMismatch { got, expected } => {
                 write!(f, "protocol version {got} not supported (server speaks {expected})")
@@ -81,3 +82,29 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+impl DecodeError {
+    /// Restates a truncation found while decoding the body of a `total`-byte message (where
+    /// `got` was what remained at that point) in lengths of the whole message.
+    pub(crate) fn in_message(self, total: usize) -> Self {
+        match self {
+            DecodeError::Truncated { msg_type, need, got } => {
+                let read = total.saturating_sub(got);
+                DecodeError::Truncated { msg_type, need: read + need, got: total }
+            }
+            other => other,
+        }
+    }
+}
+
+/// A message type shown by its name (`Input`), or by its byte when unknown (`message 0x7f`).
+struct Named(u8);
+
+impl fmt::Display for Named {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match super::msg_type::name(self.0) {
+            Some(name) => f.write_str(name),
+            None => write!(f, "message 0x{:02x}", self.0),
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub use object_delta::{
     OBJECT_CHANGE_LEN, OBJECT_DELTA_HEAD_LEN, OBJECT_ENTRY_LEN, ObjectChange, ObjectDelta, WireObject,
     object_op,
 };
-pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, Welcome};
+pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, WELCOME_LEN, Welcome};
 pub use state::{EntityState, MAX_RECKON_TICKS, dead_reckon};
 
 /// The protocol version this crate speaks; sent in `Hello` and echoed in `Welcome`.
@@ -76,6 +76,29 @@ pub mod msg_type {
     pub const PONG: u8 = 0x87;
     /// Server → client: objects of a held chunk that entered, changed or left.
     pub const OBJECT_DELTA: u8 = 0x88;
+
+    /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
+    pub fn name(msg_type: u8) -> Option<&'static str> {
+        Some(match msg_type {
+            HELLO => "Hello",
+            INPUT => "Input",
+            CRAFT => "Craft",
+            INVENTORY_MOVE => "InventoryMove",
+            DROP => "Drop",
+            PICKUP => "Pickup",
+            PING => "Ping",
+            ACK => "Ack",
+            WELCOME => "Welcome",
+            FRAME => "Frame",
+            CHUNK_DATA => "ChunkData",
+            CHUNK_DROP => "ChunkDrop",
+            REDIRECT => "Redirect",
+            ERROR => "Error",
+            PONG => "Pong",
+            OBJECT_DELTA => "ObjectDelta",
+            _ => return None,
+        })
+    }
 }
 
 /// An entity id on the wire: index in the low 32 bits, generation in the high 32 bits.
@@ -136,7 +159,8 @@ impl SessionToken {
     }
 }
 
-/// Reads a fixed layout `T` from the front of `bytes`, or reports a truncated message.
+/// Reads a fixed layout `T` from the front of `bytes`, or reports a truncated message (lengths
+/// relative to `bytes`; the message's decoder restates them with [`DecodeError::in_message`]).
 pub(crate) fn read_fixed<T>(msg_type: u8, bytes: &[u8]) -> Result<(T, &[u8]), DecodeError>
 where
     T: zerocopy::FromBytes + zerocopy::KnownLayout + zerocopy::Immutable,

@@ -10,7 +10,11 @@ use super::{
     expect_end, msg_type, read_fixed, take_str,
 };
 
-/// The session is accepted.
+/// Bytes of an encoded `Welcome` (type byte included).
+pub const WELCOME_LEN: usize = 1 + size_of::<WelcomeWire>();
+
+/// The session is accepted: who the player is and where, on which map of which size, so a
+/// client can draw its world from this first message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Welcome {
     /// Protocol version of the server.
@@ -25,6 +29,18 @@ pub struct Welcome {
     pub map: u32,
     /// Session token for reconnection.
     pub token: SessionToken,
+    /// Own position x where the server placed the character, 1/256 tile.
+    pub x: i32,
+    /// Own position y, 1/256 tile.
+    pub y: i32,
+    /// Map width in chunks of 128×128 tiles (chunk x in `0..width_chunks`).
+    pub width_chunks: u16,
+    /// Map height in chunks (chunk y in `0..height_chunks`).
+    pub height_chunks: u16,
+    /// Continent of the map (`map >> 4`).
+    pub continent: u16,
+    /// Layer of the map (`map & 0xF`).
+    pub layer: u16,
 }
 
 /// One chunk, compressed with zstd.
@@ -146,7 +162,12 @@ impl ServerMessage {
     }
 
     /// Decodes one server message; never panics, every failure is a [`DecodeError`].
+    /// A truncated message is reported in lengths of the whole message, type byte included.
     pub fn decode(bytes: &[u8]) -> Result<ServerMessage, DecodeError> {
+        Self::decode_inner(bytes).map_err(|e| e.in_message(bytes.len()))
+    }
+
+    fn decode_inner(bytes: &[u8]) -> Result<ServerMessage, DecodeError> {
         let (&ty, body) = bytes.split_first().ok_or(DecodeError::Empty)?;
         match ty {
             msg_type::WELCOME => decode_welcome(body).map(ServerMessage::Welcome),
@@ -170,6 +191,12 @@ fn welcome_wire(w: &Welcome) -> WelcomeWire {
         server_tick: U64::new(w.server_tick),
         map: U32::new(w.map),
         token: w.token.0,
+        x: I32::new(w.x),
+        y: I32::new(w.y),
+        width_chunks: U16::new(w.width_chunks),
+        height_chunks: U16::new(w.height_chunks),
+        continent: U16::new(w.continent),
+        layer: U16::new(w.layer),
     }
 }
 
@@ -183,6 +210,12 @@ fn decode_welcome(body: &[u8]) -> Result<Welcome, DecodeError> {
         server_tick: w.server_tick.get(),
         map: w.map.get(),
         token: SessionToken(w.token),
+        x: w.x.get(),
+        y: w.y.get(),
+        width_chunks: w.width_chunks.get(),
+        height_chunks: w.height_chunks.get(),
+        continent: w.continent.get(),
+        layer: w.layer.get(),
     })
 }
 

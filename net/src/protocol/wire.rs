@@ -128,7 +128,7 @@ pub struct AckWire {
     pub received: U32,
 }
 
-/// `Welcome` (0x81). 56 bytes.
+/// `Welcome` (0x81). 72 bytes.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
 )]
@@ -146,6 +146,18 @@ pub struct WelcomeWire {
     pub map: U32,
     /// Session token to present on reconnection.
     pub token: [u8; TOKEN_LEN],
+    /// The character's position x where the server placed it, 1/256 tile.
+    pub x: I32,
+    /// The character's position y, 1/256 tile.
+    pub y: I32,
+    /// Width of the map in chunks (chunk x runs over `0..width_chunks`).
+    pub width_chunks: U16,
+    /// Height of the map in chunks (chunk y runs over `0..height_chunks`).
+    pub height_chunks: U16,
+    /// Continent of the map (`map >> 4`).
+    pub continent: U16,
+    /// Layer of the map on its continent (`map & 0xF`).
+    pub layer: U16,
 }
 
 /// Own authoritative state inside `Frame`. 26 bytes.
@@ -376,7 +388,7 @@ mod tests {
         assert_eq!(size_of::<PickupWire>(), 12);
         assert_eq!(size_of::<PingWire>(), 8);
         assert_eq!(size_of::<AckWire>(), 12);
-        assert_eq!(size_of::<WelcomeWire>(), 56);
+        assert_eq!(size_of::<WelcomeWire>(), 72);
         assert_eq!(size_of::<OwnStateWire>(), 26);
         assert_eq!(size_of::<FrameHeadWire>(), 44);
         assert_eq!(size_of::<EntityStateWire>(), 16);

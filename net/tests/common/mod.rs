@@ -78,6 +78,12 @@ pub fn welcome(player: u64) -> Welcome {
         server_tick: 7,
         map: 1,
         token: SessionToken([9; 32]),
+        x: 100 * 256,
+        y: 200 * 256,
+        width_chunks: 4,
+        height_chunks: 3,
+        continent: 0,
+        layer: 1,
     }
 }
 

@@ -201,7 +201,7 @@ impl Bot {
 /// plus the WebSocket frame header of an unmasked server frame.
 pub fn wire_len(msg: &ServerMessage) -> u64 {
     let payload = match msg {
-        ServerMessage::Welcome(_) => 57,
+        ServerMessage::Welcome(_) => net::protocol::WELCOME_LEN,
         ServerMessage::Frame(f) => {
             FRAME_HEAD_LEN
                 + f.enters.len() * ENTER_RECORD_LEN
