@@ -1,9 +1,11 @@
 //! The mio multi-connection client driver against a real server: many sessions from one thread,
-//! broadcast delivery, server close codes and refusals surfaced as events.
+//! broadcast delivery, server close codes and refusals surfaced as events, and connections bound
+//! to a chosen local address.
 
 mod common;
 
 use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -120,4 +122,37 @@ fn a_client_that_leaves_closes_with_1000() {
         matches!(ev, Inbound::Disconnected { conn: c, reason: DisconnectReason::PeerClosed(Some(1000)) } if c == conn),
         "the server hears a normal closure: {ev:?}"
     );
+}
+
+#[test]
+fn connect_from_binds_the_local_address_the_server_sees() {
+    // One connection per address: two bound to distinct loopback addresses both get in.
+    let ts = TestServer::start(ServerConfig { max_connections_per_ip: 1, ..test_config() });
+    let mut driver = Driver::new(DriverConfig::default()).unwrap();
+    let sources = [Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3)].map(IpAddr::V4);
+    for (i, &ip) in sources.iter().enumerate() {
+        driver.connect_from(ts.addr(), Some(ip), Some(hello(&format!("from{i}")))).unwrap();
+    }
+    let mut peers = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while peers.len() < sources.len() && Instant::now() < deadline {
+        // The driver writes the upgrade and Hello as it polls.
+        driver.poll(Some(Duration::from_millis(20)), &mut Vec::new()).unwrap();
+        for ev in ts.inbound.try_iter() {
+            if let Inbound::Connected { peer, hello, .. } = ev {
+                peers.push((hello.name, peer.ip()));
+            }
+        }
+    }
+    peers.sort();
+    assert_eq!(peers, [("from0".to_owned(), sources[0]), ("from1".to_owned(), sources[1])]);
+}
+
+#[test]
+fn connect_from_an_address_of_the_other_family_fails_at_once() {
+    let ts = TestServer::start(test_config());
+    let mut driver = Driver::new(DriverConfig::default()).unwrap();
+    let v6 = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    assert!(driver.connect_from(ts.addr(), Some(v6), Some(hello("v6"))).is_err());
+    assert!(driver.is_empty(), "a failed connect leaves no connection behind");
 }

@@ -25,7 +25,7 @@ pub struct Flags {
     /// Admin HTTP address (health, metrics) [default: 127.0.0.1:7778].
     #[arg(long)]
     pub admin: Option<String>,
-    /// Server-side bots to run [default: 0].
+    /// Server-side bots to run (0 for an empty world) [default: 100].
     #[arg(long, allow_hyphen_values = true)]
     pub bots: Option<String>,
     /// Directory of the embedded SQLite database [default: ./data].
@@ -97,6 +97,8 @@ pub struct ShardConfig {
 
 /// Largest number of bots one shard accepts.
 pub const MAX_BOTS: u32 = 1_000_000;
+/// Bots a shard runs unless told otherwise: enough that a newcomer sees a world that moves.
+pub const DEFAULT_BOTS: u32 = 100;
 
 /// A configuration error: which field, where the value came from, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +151,7 @@ impl ShardConfig {
             bots: number(
                 "bots",
                 pick("bots", flags.bots, file.bots.map(|b| b.to_string())),
-                0,
+                DEFAULT_BOTS,
                 0..=MAX_BOTS,
             )?,
             data_dir: path(pick("data_dir", path_str(flags.data_dir), path_str(file.data_dir)))?,

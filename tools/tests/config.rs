@@ -22,7 +22,8 @@ fn defaults_run_an_embedded_shard() {
     let c = load(&[], &[]).unwrap();
     assert_eq!(c.listen.to_string(), "127.0.0.1:7777");
     assert_eq!(c.admin.to_string(), "127.0.0.1:7778");
-    assert_eq!((c.bots, c.tick_hz), (0, 20));
+    assert_eq!((c.bots, c.tick_hz), (tools::config::DEFAULT_BOTS, 20));
+    assert_eq!(c.bots, 100, "a newcomer's shard has a world that moves");
     assert_eq!(c.data_dir, std::path::PathBuf::from("./data"));
     assert_eq!((c.database_url, c.redis_url), (None, None));
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tools::harness::{self, Args, HarnessConfig, HarnessError, Report, ShortfallCause};
+use tools::harness::{self, Args, HarnessConfig, HarnessError, Report, ShortfallCause, SourceIps};
 
 fn config(args: &[&str]) -> Result<HarnessConfig, HarnessError> {
     Args::try_parse_args(std::iter::once("bots").chain(args.iter().copied()))?.into_config()
@@ -108,6 +108,23 @@ fn arguments_are_validated() {
     assert!(e.to_string().contains("--name-prefix"), "{e}");
     let e = err(&["--server", "wss://example.org:443"]);
     assert!(e.to_string().contains("wss"), "{e}");
+}
+
+#[test]
+fn source_ips_and_accounts_flags() {
+    let c = config(&[]).unwrap();
+    assert_eq!(c.source_ips, SourceIps::Auto);
+    assert_eq!(c.accounts.as_deref(), Some(std::path::Path::new(harness::DEFAULT_ACCOUNTS_FILE)));
+    assert_eq!(harness::DEFAULT_ACCOUNTS_FILE, "bots-accounts.tsv");
+    let c = config(&["--source-ips", "off", "--accounts", "none"]).unwrap();
+    assert_eq!((c.source_ips, c.accounts), (SourceIps::Off, None));
+    let c = config(&["--accounts", "/tmp/mine.tsv"]).unwrap();
+    assert_eq!(c.accounts, Some("/tmp/mine.tsv".into()));
+    assert!(matches!(config(&["--source-ips", "on"]).unwrap_err(), HarnessError::Args(_)));
+    let e = config(&["--accounts", ""]).unwrap_err();
+    assert!(matches!(e, HarnessError::Invalid { field: "accounts", .. }), "{e:?}");
+    let library = HarnessConfig::new("127.0.0.1:9".parse().unwrap(), 1);
+    assert_eq!((library.source_ips, library.accounts), (SourceIps::Auto, None), "no file unless asked");
 }
 
 #[test]
@@ -332,6 +349,8 @@ fn a_per_ip_limit_below_the_client_count_is_a_shortfall() {
     let (addr, shard) = fake_shard(stop.clone(), Fake { max_per_ip: 3, ..Fake::default() });
     let mut cfg = HarnessConfig::new(addr, 6);
     cfg.duration = Duration::from_secs(3);
+    // Every bot from 127.0.0.1, as from a remote machine with one address.
+    cfg.source_ips = SourceIps::Off;
     let report = harness::run(cfg).unwrap();
     stop.store(true, Ordering::Relaxed);
     shard.join().unwrap();
@@ -348,6 +367,7 @@ fn a_per_ip_limit_below_the_client_count_is_a_shortfall() {
     assert_eq!(shortfall.causes, [ShortfallCause::PerIpLimit { refused: 3 }]);
     let text = shortfall.to_string();
     assert!(text.contains(&format!("3 refused with \"{PER_IP_REFUSAL}\"")), "{text}");
+    assert!(text.contains("`--source-ips auto`"), "the local remedy: {text}");
     assert!(text.contains("`--max-conns-per-ip 6`") && text.contains("SHARD_MAX_CONNS_PER_IP=6"), "{text}");
     assert!(text.contains("`max_conns_per_ip = 6`"), "{text}");
 }
@@ -358,6 +378,7 @@ fn the_bots_binary_exits_non_zero_when_clients_are_refused() {
     let (addr, shard) = fake_shard(stop.clone(), Fake { max_per_ip: 2, ..Fake::default() });
     let output = Command::new(env!("CARGO_BIN_EXE_bots"))
         .args(["--server", &format!("ws://{addr}"), "--clients", "4", "--duration", "2", "--json"])
+        .args(["--source-ips", "off", "--accounts", "none"])
         .output()
         .expect("run the bots binary");
     stop.store(true, Ordering::Relaxed);

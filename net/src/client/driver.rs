@@ -4,13 +4,14 @@
 //! WebSocket upgrades, reads and writes, and returns [`DriverEvent`]s.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::driver_conn::{ClientId, DriverConfig, DriverConn, DriverEvent, DriverStats, Report};
 use crate::counters::Counters;
@@ -56,8 +57,23 @@ impl Driver {
     }
 
     /// Starts a non-blocking connect to `ws://addr/`; `hello` is sent right after the upgrade.
+    /// The operating system picks the local address.
     pub fn connect(&mut self, addr: SocketAddr, hello: Option<Hello>) -> io::Result<ClientId> {
-        let mut tcp = TcpStream::connect(addr)?;
+        self.connect_from(addr, None, hello)
+    }
+
+    /// Like [`Driver::connect`], from `local_ip` when given: the socket is bound to
+    /// `(local_ip, any port)` before it connects, so the server sees that peer address (on Linux
+    /// every address of 127.0.0.0/8 reaches a loopback server, which lets a local load test
+    /// spread its connections over many source addresses). An address of the other family
+    /// than `addr`, or one this host does not have, fails here with the bind's error.
+    pub fn connect_from(
+        &mut self,
+        addr: SocketAddr,
+        local_ip: Option<IpAddr>,
+        hello: Option<Hello>,
+    ) -> io::Result<ClientId> {
+        let mut tcp = start_connect(addr, local_ip)?;
         tcp.set_nodelay(true)?;
         let index = self.free.pop().unwrap_or_else(|| {
             self.slots.push(Slot::default());
@@ -187,4 +203,19 @@ impl Driver {
         }
         Some(result)
     }
+}
+
+/// A non-blocking TCP socket, bound to `(local_ip, 0)` when given, whose connect to `addr` has
+/// started (it completes when the socket turns writable).
+fn start_connect(addr: SocketAddr, local_ip: Option<IpAddr>) -> io::Result<TcpStream> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    if let Some(ip) = local_ip {
+        socket.bind(&SockAddr::from(SocketAddr::new(ip, 0)))?;
+    }
+    match socket.connect(&SockAddr::from(addr)) {
+        Err(e) if e.raw_os_error() != Some(libc::EINPROGRESS) => return Err(e),
+        _ => {}
+    }
+    Ok(TcpStream::from_std(std::net::TcpStream::from(socket)))
 }

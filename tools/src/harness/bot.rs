@@ -1,4 +1,4 @@
-//! One bot: its connection phase, its session token, game state (world + predictor), the orders
+//! One bot: its connection phase, its name and session token, game state (world + predictor), the orders
 //! it gives and what it measures (bytes received, inputs awaiting their ack).
 
 use game::client::GameClient;
@@ -74,6 +74,8 @@ pub struct Bot {
     pub phase: Phase,
     /// True once we asked to close (its Closed event is not an error).
     pub closing: bool,
+    /// Its character's name.
+    pub name: String,
     /// The secret this bot chose for its name: sent in every Hello (first login and any
     /// reconnect), expected back in Welcome.
     pub token: SessionToken,
@@ -98,12 +100,20 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// A bot not yet connected, logging in with `token`.
-    pub fn new(index: usize, token: SessionToken, game: GameClient, seed: u64, now: Instant) -> Self {
+    /// A bot not yet connected, logging in as `name` with `token`.
+    pub fn new(
+        index: usize,
+        name: String,
+        token: SessionToken,
+        game: GameClient,
+        seed: u64,
+        now: Instant,
+    ) -> Self {
         Bot {
             id: None,
             phase: Phase::Idle,
             closing: false,
+            name,
             token,
             game,
             rng: Rng::new(seed ^ (index as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
@@ -115,6 +125,11 @@ impl Bot {
             connected_at: None,
             ended_at: None,
         }
+    }
+
+    /// Not started, or started and not yet welcomed nor ended.
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.phase, Phase::Idle | Phase::Connecting | Phase::Open)
     }
 
     /// Time connected, up to `now` if still connected.

@@ -2,12 +2,15 @@
 //! [`HarnessConfig`], the server address parser and bot name generation.
 
 use super::HarnessError;
+use super::accounts::DEFAULT_ACCOUNTS_FILE;
+use super::source_ips::SourceIps;
 use clap::Parser;
 use game::Content;
 use net::protocol::MAX_NAME_LEN;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
@@ -33,11 +36,24 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Bot names are this prefix plus the bot's index [default: "b" + 6 random hex + "-"].
+    /// With an accounts file it names only the accounts the file does not hold yet: the names
+    /// in the file win.
     #[arg(long)]
     pub name_prefix: Option<String>,
     /// New connections per second while ramping up.
     #[arg(long, default_value_t = 200.0)]
     pub connect_rate: f64,
+    /// Each bot's local address: `auto` gives every bot its own 127.x.y.z address when the
+    /// server is an IPv4 loopback address (so the shard's per-address connection limit never
+    /// applies to a test on its own machine) and lets the system pick otherwise; `off` always
+    /// lets the system pick.
+    #[arg(long, default_value_t = SourceIps::Auto, value_name = "auto|off")]
+    pub source_ips: SourceIps,
+    /// File of the bots' names and session tokens, reused by every run so it logs the same
+    /// characters in (missing accounts are added to it before connecting; locked while the
+    /// run lasts); `none`: new random names and tokens every run, kept nowhere.
+    #[arg(long, default_value = DEFAULT_ACCOUNTS_FILE, value_name = "PATH|none")]
+    pub accounts: String,
 }
 
 impl Args {
@@ -64,10 +80,17 @@ impl Args {
         }
         let prefix = self.name_prefix.unwrap_or_else(|| default_prefix(random_u64()));
         check_prefix(&prefix, self.clients)?;
+        let accounts = match self.accounts.as_str() {
+            "none" => None,
+            "" => return Err(HarnessError::invalid("accounts", "give a file path, or `none`")),
+            path => Some(PathBuf::from(path)),
+        };
         let mut config = HarnessConfig::new(server, self.clients);
         config.duration = Duration::from_secs_f64(self.duration);
         config.name_prefix = prefix;
         config.connect_rate = self.connect_rate;
+        config.source_ips = self.source_ips;
+        config.accounts = accounts;
         Ok(config)
     }
 }
@@ -81,8 +104,13 @@ pub struct HarnessConfig {
     pub clients: usize,
     /// Run length (ramp-up included); the run may end earlier through `stop`.
     pub duration: Duration,
-    /// Bot `i` is named `name_prefix + i`.
+    /// Bot `i` is named `name_prefix + i` (with `accounts`: only the accounts the file lacks).
     pub name_prefix: String,
+    /// Which local address each bot connects from.
+    pub source_ips: SourceIps,
+    /// The accounts file whose first `clients` accounts the bots log in with (extended as
+    /// needed, locked for the run); `None`: fresh random names and tokens, kept nowhere.
+    pub accounts: Option<PathBuf>,
     /// New connections per second while ramping up.
     pub connect_rate: f64,
     /// Print a progress line on stderr once per second.
@@ -93,10 +121,14 @@ pub struct HarnessConfig {
     pub seed: u64,
     /// Set to end the run early (it then closes every connection and reports).
     pub stop: Arc<AtomicBool>,
+    /// End the run as soon as every bot has been welcomed or has failed (a check of who gets
+    /// in, rather than a measurement); `duration` still bounds it.
+    pub end_when_settled: bool,
 }
 
 impl HarnessConfig {
-    /// Defaults: 30 s, 200 connections/s, a random name prefix, built-in content, no progress.
+    /// Defaults: 30 s, 200 connections/s, a random name prefix, loopback source addresses
+    /// spread (`SourceIps::Auto`), no accounts file, built-in content, no progress.
     pub fn new(server: SocketAddr, clients: usize) -> Self {
         let seed = random_u64();
         HarnessConfig {
@@ -104,11 +136,14 @@ impl HarnessConfig {
             clients,
             duration: Duration::from_secs(30),
             name_prefix: default_prefix(seed),
+            source_ips: SourceIps::Auto,
+            accounts: None,
             connect_rate: 200.0,
             progress: false,
             content: Arc::new(Content::builtin()),
             seed,
             stop: Arc::new(AtomicBool::new(false)),
+            end_when_settled: false,
         }
     }
 

@@ -2,19 +2,24 @@
 //! through `net::client::Driver`, each with a `game::client::GameClient` (world + prediction),
 //! giving realistic orders, acking frames, and measuring connections, errors, input→ack latency,
 //! downstream bytes per client, frames per second and mispredictions. Every bot logs in with a
-//! random token it chose for its name (kept for reconnects of that name) and checks that Welcome
-//! returns it.
+//! token it chose for its name (kept for reconnects of that name) and checks that Welcome
+//! returns it; names and tokens come from an accounts file reused across runs ([`AccountsFile`])
+//! or, without one, are new random ones. Against a shard on an IPv4 loopback address every bot
+//! connects from its own loopback address ([`SourceIps`]).
 //!
 //! Use it as a library: build a [`HarnessConfig`] (or parse [`Args`]), keep
 //! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`];
 //! [`Report::shortfall`] says whether fewer bots connected than were asked for, and why.
 
+mod accounts;
 mod bot;
 mod config;
 mod report;
 mod run;
 mod shortfall;
+mod source_ips;
 
+pub use accounts::{Account, AccountsError, AccountsFile, DEFAULT_ACCOUNTS_FILE};
 pub use bot::{ACK_INTERVAL, Rng, wire_len, ws_header_len};
 pub use config::{
     Args, HarnessConfig, bot_name, check_prefix, default_prefix, parse_server_addr, random_u64,
@@ -22,6 +27,7 @@ pub use config::{
 pub use report::{LatencyMs, RatePercentiles, Report, latency_ms, percentile, rate_percentiles};
 pub use run::run;
 pub use shortfall::{Shortfall, ShortfallCause};
+pub use source_ips::{SourceIps, loopback_source};
 
 use std::fmt;
 
@@ -48,6 +54,8 @@ pub enum HarnessError {
     Driver(std::io::Error),
     /// The operating system could not supply random bytes for the bots' session tokens.
     Randomness(String),
+    /// The accounts file could not be locked, read or written.
+    Accounts(AccountsError),
     /// No bot received a Welcome.
     NothingConnected {
         /// Connections attempted.
@@ -55,6 +63,12 @@ pub enum HarnessError {
         /// The first error seen, if any.
         first_error: Option<String>,
     },
+}
+
+impl From<AccountsError> for HarnessError {
+    fn from(e: AccountsError) -> Self {
+        HarnessError::Accounts(e)
+    }
 }
 
 impl HarnessError {
@@ -71,6 +85,7 @@ impl fmt::Display for HarnessError {
             Self::Invalid { field, reason } => write!(f, "--{field}: {reason}"),
             Self::Driver(e) => write!(f, "client driver failed: {e}"),
             Self::Randomness(e) => write!(f, "no session tokens for the bots: {e}"),
+            Self::Accounts(e) => write!(f, "{e}"),
             Self::NothingConnected { attempted, first_error } => {
                 write!(f, "no client could connect ({attempted} attempted)")?;
                 match first_error {

@@ -83,6 +83,9 @@ pub struct Report {
     pub down_bytes_total: u64,
     /// Bytes the driver read from sockets, all connections.
     pub driver_bytes_in: u64,
+    /// What the figures suggest, for people (e.g. that refused tokens point at an accounts
+    /// file from another server).
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -126,7 +129,11 @@ impl fmt::Display for Report {
             f,
             "prediction: {} of {} frames mispredicted (> 1/8 tile)",
             self.mispredicted, self.predictions
-        )
+        )?;
+        for note in &self.notes {
+            write!(f, "\nnote: {note}")?;
+        }
+        Ok(())
     }
 }
 

@@ -1,16 +1,20 @@
-//! The harness loop: one thread, one `net::client::Driver` holding every bot's connection. Ramps
-//! connections up, feeds every server message to the bot's game client, sends acks and orders,
-//! measures, prints progress, and closes everything at the end.
+//! The harness loop: one thread, one `net::client::Driver` holding every bot's connection. Takes
+//! the bots' accounts (from the accounts file, or new ones), ramps connections up (each from its
+//! own loopback address where that applies), feeds every server message to the bot's game client,
+//! sends acks and orders, measures, prints progress, and closes everything at the end.
 
 use super::HarnessError;
+use super::accounts::{Account, AccountsFile};
 use super::bot::{Bot, Phase, wire_len};
 use super::config::{HarnessConfig, bot_name};
 use super::report::{Report, latency_ms, rate_percentiles};
 use game::client::{Applied, GameClient};
+use game::wire::close::WRONG_TOKEN;
 use hdrhistogram::Histogram;
 use net::client::{ClientId, CloseInfo, Driver, DriverConfig, DriverEvent};
 use net::protocol::{ClientMessage, Hello, ServerMessage, SessionToken};
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -79,6 +83,33 @@ fn new_token() -> Result<SessionToken, HarnessError> {
     SessionToken::random().map_err(|e| HarnessError::Randomness(e.to_string()))
 }
 
+/// The bots' names and tokens: the first `clients` accounts of the accounts file (extended and
+/// written back first when it has fewer), with the file's lock to hold for the run; without a
+/// file, `name_prefix + i` with new random tokens.
+fn roster(cfg: &HarnessConfig) -> Result<(Vec<Account>, Option<AccountsFile>), HarnessError> {
+    let Some(path) = &cfg.accounts else {
+        let fresh = |i| Ok(Account { name: bot_name(&cfg.name_prefix, i), token: new_token()? });
+        return Ok(((0..cfg.clients).map(fresh).collect::<Result<_, HarnessError>>()?, None));
+    };
+    let mut file = AccountsFile::open(path)?;
+    let added = file.ensure(cfg.clients, |i| bot_name(&cfg.name_prefix, i))?;
+    if cfg.progress {
+        let reused = cfg.clients - added;
+        eprintln!("accounts: {} ({reused} reused, {added} new)", path.display());
+    }
+    let accounts = file.accounts()[..cfg.clients].to_vec();
+    Ok((accounts, Some(file)))
+}
+
+/// What a 4100 (wrong token) refusal suggests when the names came from an accounts file.
+fn accounts_hint(path: &Path) -> String {
+    format!(
+        "the accounts file {} may belong to another server (its names exist here with other \
+         tokens): pass another `--accounts PATH`, or `--accounts none`",
+        path.display()
+    )
+}
+
 /// One run's state.
 #[derive(Debug)]
 struct Run<'a> {
@@ -93,11 +124,13 @@ struct Run<'a> {
     progress: Progress,
 }
 
-/// Runs the bots until the duration passes, `stop` is set, or every connection has ended; then
-/// closes every connection and reports. Fails only when the driver cannot start or no bot got
-/// a Welcome.
+/// Runs the bots until the duration passes, `stop` is set, every connection has ended, or (when
+/// asked) every bot has been welcomed or has failed; then closes every connection and reports.
+/// Fails when the accounts file cannot be used, the driver cannot start or no bot got a Welcome.
 pub fn run(cfg: HarnessConfig) -> Result<Report, HarnessError> {
-    let mut run = Run::new(&cfg)?;
+    // The accounts file stays locked until the run returns.
+    let (accounts, _held) = roster(&cfg)?;
+    let mut run = Run::new(&cfg, accounts)?;
     run.main_loop()?;
     let end = Instant::now();
     run.close_all(end);
@@ -109,12 +142,14 @@ pub fn run(cfg: HarnessConfig) -> Result<Report, HarnessError> {
 }
 
 impl<'a> Run<'a> {
-    fn new(cfg: &'a HarnessConfig) -> Result<Self, HarnessError> {
+    fn new(cfg: &'a HarnessConfig, accounts: Vec<Account>) -> Result<Self, HarnessError> {
         let driver = Driver::new(DriverConfig::default()).map_err(HarnessError::Driver)?;
         let now = Instant::now();
-        let bots = (0..cfg.clients)
-            .map(|i| Ok(Bot::new(i, new_token()?, GameClient::new(cfg.content.clone()), cfg.seed, now)))
-            .collect::<Result<_, HarnessError>>()?;
+        let bots = accounts
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| Bot::new(i, a.name, a.token, GameClient::new(cfg.content.clone()), cfg.seed, now))
+            .collect();
         let latency = Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
         Ok(Run {
             cfg,
@@ -135,7 +170,10 @@ impl<'a> Run<'a> {
         loop {
             let now = Instant::now();
             let all_ended = self.started == self.bots.len() && self.driver.is_empty();
-            if self.cfg.stop.load(Ordering::Relaxed) || now >= end || all_ended {
+            let settled = self.cfg.end_when_settled
+                && self.started == self.bots.len()
+                && !self.bots.iter().any(Bot::is_waiting);
+            if self.cfg.stop.load(Ordering::Relaxed) || now >= end || all_ended || settled {
                 return Ok(());
             }
             self.ramp(now);
@@ -162,15 +200,17 @@ impl<'a> Run<'a> {
 
     fn connect(&mut self, i: usize) {
         let bot = &mut self.bots[i];
-        let hello = Hello { name: bot_name(&self.cfg.name_prefix, i), token: bot.token };
-        match self.driver.connect(self.cfg.server, Some(hello)) {
+        let hello = Hello { name: bot.name.clone(), token: bot.token };
+        let local_ip = self.cfg.source_ips.local_ip(self.cfg.server, i);
+        match self.driver.connect_from(self.cfg.server, local_ip, Some(hello)) {
             Ok(id) => {
                 (bot.id, bot.phase) = (Some(id), Phase::Connecting);
                 self.by_id.insert(id, i);
             }
             Err(e) => {
                 bot.phase = Phase::Closed;
-                self.totals.error("connect:io", || e.to_string());
+                let from = local_ip.map(|ip| format!(" (from {ip}, --source-ips auto)")).unwrap_or_default();
+                self.totals.error("connect:io", || format!("{e}{from}"));
             }
         }
     }
@@ -212,7 +252,11 @@ impl<'a> Run<'a> {
             (_, Some(code)) => format!("closed:{code}"),
             (_, None) => "closed:none".to_owned(),
         };
-        self.totals.error(&kind, || info.reason.clone());
+        let accounts = self.cfg.accounts.as_deref().filter(|_| info.code == Some(WRONG_TOKEN));
+        self.totals.error(&kind, || match accounts {
+            Some(path) => format!("{} ({})", info.reason, accounts_hint(path)),
+            None => info.reason.clone(),
+        });
     }
 
     /// A message read off bot `i`'s socket at `read_at` (latency is measured to then), handled
@@ -332,8 +376,7 @@ impl<'a> Run<'a> {
     /// Counts the bots not yet welcomed, closes every live connection (normal close frames) and
     /// discards what arrives after.
     fn close_all(&mut self, end: Instant) {
-        let waiting = |b: &&Bot| matches!(b.phase, Phase::Idle | Phase::Connecting | Phase::Open);
-        self.totals.unfinished = self.bots.iter().filter(waiting).count() as u64;
+        self.totals.unfinished = self.bots.iter().filter(|b| b.is_waiting()).count() as u64;
         for bot in &mut self.bots {
             let Some(id) = bot.id.filter(|_| bot.phase != Phase::Closed) else { continue };
             bot.closing = true;
@@ -356,6 +399,16 @@ impl<'a> Run<'a> {
         let (predicted, mispredicted) =
             predictions.fold((0, 0), |(p, m), s| (p + s.predictions, m + s.mispredicted));
         let t = &self.totals;
+        let refused_tokens = t.error_kinds.get(&format!("closed:{WRONG_TOKEN}")).copied().unwrap_or(0);
+        let notes = match &self.cfg.accounts {
+            Some(path) if refused_tokens > 0 => {
+                vec![format!(
+                    "{refused_tokens} bots refused with {WRONG_TOKEN} (wrong token): {}",
+                    accounts_hint(path)
+                )]
+            }
+            _ => Vec::new(),
+        };
         Report {
             clients: self.cfg.clients,
             duration_s,
@@ -380,6 +433,7 @@ impl<'a> Run<'a> {
             redirects: t.redirects,
             down_bytes_total: t.down_bytes,
             driver_bytes_in: self.driver.stats().bytes_in,
+            notes,
         }
     }
 }

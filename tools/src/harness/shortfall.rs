@@ -110,7 +110,8 @@ impl Shortfall {
                 "{refused} refused with \"HTTP 503: {PER_IP_BODY}\": the shard's per-IP connection limit is \
                  below the {asked} clients asked for; raise it to at least {asked} with the shard's \
                  `--max-conns-per-ip {asked}` (or SHARD_MAX_CONNS_PER_IP={asked}, or `max_conns_per_ip = {asked}` in its --config file), \
-                 or run the bots from more addresses"
+                 or run the bots from more addresses (against a shard at a 127.x.y.z address, \
+                 `--source-ips auto`, the default, gives every bot its own loopback address)"
             ),
             ShortfallCause::ServerFull { refused } => write!(
                 f,
@@ -120,7 +121,8 @@ impl Shortfall {
             ShortfallCause::Refused { reason, refused } => write!(
                 f,
                 "{refused} refused with \"{reason}\" (a 503 is a connection limit: per IP address, \
-                 raised with the shard's `--max-conns-per-ip`, or on all connections)"
+                 raised with the shard's `--max-conns-per-ip` or avoided on one machine with \
+                 `--source-ips auto`, or on all connections)"
             ),
             ShortfallCause::Errors { kinds } => write!(f, "errors {kinds:?}"),
             ShortfallCause::RunEnded { bots } => write!(

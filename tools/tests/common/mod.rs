@@ -140,10 +140,13 @@ pub struct ShardProcess {
 
 impl ShardProcess {
     /// Starts the shard binary with `args` on fresh ports and waits until it accepts players.
+    /// The world is empty (`--bots 0`, not the binary's default) unless `args` give `--bots`.
     pub fn start(args: &[String]) -> ShardProcess {
         let (listen, admin) = (free_addr(), free_addr());
+        let empty_world: &[&str] = if args.iter().any(|a| a == "--bots") { &[] } else { &["--bots", "0"] };
         let child = Command::new(env!("CARGO_BIN_EXE_shard"))
             .args(["--listen", &listen.to_string(), "--admin", &admin.to_string()])
+            .args(empty_world)
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
