@@ -22,6 +22,7 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::PICKUP,
         msg_type::PING,
         msg_type::ACK,
+        msg_type::CLOSE_CONTAINER,
         msg_type::WELCOME,
         msg_type::FRAME,
         msg_type::CHUNK_DATA,
@@ -30,6 +31,9 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::ERROR,
         msg_type::PONG,
         msg_type::OBJECT_DELTA,
+        msg_type::CONTAINER_CONTENTS,
+        msg_type::CONTAINER_CHANGE,
+        msg_type::CONTAINER_CLOSED,
     ]);
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..256),
@@ -40,6 +44,29 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// Container messages whose reference kind, record count and length are near the valid ones, so
+/// the decoders get past the count and length checks into the records.
+fn container_like() -> impl Strategy<Value = Vec<u8>> {
+    let server = prop::sample::select(vec![msg_type::CONTAINER_CONTENTS, msg_type::CONTAINER_CHANGE]);
+    let fields = (0..4u8, any::<[u8; 8]>(), any::<[u8; 8]>(), 0..6u16, 0..4u16);
+    (server, fields, prop::collection::vec(any::<u8>(), 0..140), -1..=1i32).prop_map(
+        |(ty, (kind, id, revisions, capacity, count), records, skew)| {
+            let mut out = vec![ty, kind];
+            out.extend_from_slice(&id);
+            if ty == msg_type::CONTAINER_CONTENTS {
+                out.extend_from_slice(&revisions[..4]);
+                out.extend_from_slice(&capacity.to_le_bytes());
+            } else {
+                out.extend_from_slice(&revisions);
+            }
+            out.extend_from_slice(&count.to_le_bytes());
+            let len = (i32::from(count) * 22 + skew).clamp(0, records.len() as i32) as usize;
+            out.extend_from_slice(&records[..len]);
+            out
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -47,6 +74,13 @@ proptest! {
     fn client_decoder_never_panics(bytes in message_like()) {
         if let Ok(msg) = ClientMessage::decode(&bytes) {
             prop_assert_eq!(ClientMessage::decode(&msg.encode()), Ok(msg));
+        }
+    }
+
+    #[test]
+    fn container_decoders_never_panic(bytes in container_like()) {
+        if let Ok(msg) = ServerMessage::decode(&bytes) {
+            prop_assert_eq!(ServerMessage::decode(&msg.encode()), Ok(msg));
         }
     }
 

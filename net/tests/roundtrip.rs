@@ -23,6 +23,44 @@ fn order() -> impl Strategy<Value = Order> {
     ]
 }
 
+fn container() -> impl Strategy<Value = ContainerRef> {
+    prop_oneof![
+        Just(ContainerRef::Own),
+        entity().prop_map(ContainerRef::Object),
+        any::<u64>().prop_map(ContainerRef::Item),
+    ]
+}
+
+fn item_slot() -> impl Strategy<Value = ItemSlot> {
+    (any::<(u16, u64)>(), any::<(u32, u32, u32)>())
+        .prop_map(|((slot, item), (kind, quality, count))| ItemSlot { slot, item, kind, quality, count })
+}
+
+fn contents() -> impl Strategy<Value = ContainerContents> {
+    (container(), any::<u32>(), any::<u16>(), prop::collection::vec(item_slot(), 0..12)).prop_map(
+        |(container, revision, capacity, mut slots)| {
+            slots.truncate(usize::from(capacity));
+            ContainerContents { container, revision, capacity, slots }
+        },
+    )
+}
+
+fn change() -> impl Strategy<Value = ContainerChange> {
+    (container(), any::<(u32, u32)>(), prop::collection::vec(item_slot(), 0..12)).prop_map(
+        |(container, (base_revision, revision), slots)| ContainerChange {
+            container,
+            base_revision,
+            revision,
+            slots,
+        },
+    )
+}
+
+fn closed() -> impl Strategy<Value = ContainerClosed> {
+    (container(), 0..=closed_reason::MAX)
+        .prop_map(|(container, reason)| ContainerClosed { container, reason })
+}
+
 fn client_message() -> impl Strategy<Value = ClientMessage> {
     prop_oneof![
         ("\\PC{0,8}", token()).prop_map(|(name, token)| ClientMessage::Hello(Hello { name, token })),
@@ -30,21 +68,32 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         (any::<u32>(), any::<u16>(), any::<u16>(), entity()).prop_map(|(request, recipe, count, station)| {
             ClientMessage::Craft(Craft { request, recipe, count, station })
         }),
-        (any::<u32>(), entity(), any::<u16>(), entity(), any::<u16>(), any::<u16>()).prop_map(
-            |(request, from_container, from_slot, to_container, to_slot, count)| {
-                ClientMessage::InventoryMove(InventoryMove {
-                    request,
-                    from_container,
-                    from_slot,
-                    to_container,
-                    to_slot,
-                    count,
-                })
+        (
+            any::<u32>(),
+            (container(), any::<u16>(), any::<u32>()),
+            (container(), any::<u16>(), any::<u32>()),
+            any::<u16>()
+        )
+            .prop_map(
+                |(request, (from, from_slot, from_revision), (to, to_slot, to_revision), count)| {
+                    ClientMessage::InventoryMove(InventoryMove {
+                        request,
+                        from,
+                        from_slot,
+                        from_revision,
+                        to,
+                        to_slot,
+                        to_revision,
+                        count,
+                    })
+                }
+            ),
+        (any::<u32>(), container(), any::<(u16, u32, u16)>()).prop_map(
+            |(request, container, (slot, revision, count))| {
+                ClientMessage::Drop(Drop { request, container, slot, revision, count })
             }
         ),
-        (any::<u32>(), entity(), any::<u16>(), any::<u16>()).prop_map(|(request, container, slot, count)| {
-            ClientMessage::Drop(Drop { request, container, slot, count })
-        }),
+        container().prop_map(|container| ClientMessage::CloseContainer(CloseContainer { container })),
         (any::<u32>(), entity()).prop_map(|(request, item)| ClientMessage::Pickup(Pickup { request, item })),
         any::<u64>().prop_map(|nonce| ClientMessage::Ping { nonce }),
         (any::<u64>(), any::<u32>()).prop_map(|(tick, received)| ClientMessage::Ack(Ack { tick, received })),
@@ -183,6 +232,9 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
             .prop_map(|(code, request, text)| ServerMessage::Error(ErrorMsg { code, request, text })),
         any::<(u64, u64)>().prop_map(|(nonce, server_tick)| ServerMessage::Pong(Pong { nonce, server_tick })),
         object_delta().prop_map(ServerMessage::ObjectDelta),
+        contents().prop_map(ServerMessage::ContainerContents),
+        change().prop_map(ServerMessage::ContainerChange),
+        closed().prop_map(ServerMessage::ContainerClosed),
     ]
 }
 
@@ -245,6 +297,23 @@ proptest! {
         prop_assert!(server.is_empty(), "{:?}", server);
         let client = truncation_faults(&c.encode(), |b| ClientMessage::decode(b).err());
         prop_assert!(client.is_empty(), "{:?}", client);
+    }
+
+    #[test]
+    fn container_message_lengths_are_their_slot_counts(c in contents(), d in change()) {
+        let bytes = ServerMessage::ContainerContents(c.clone()).encode();
+        prop_assert_eq!(bytes.len(), c.encoded_len());
+        prop_assert_eq!(bytes.len(), CONTAINER_CONTENTS_HEAD_LEN + c.slots.len() * ITEM_SLOT_LEN);
+        let bytes = ServerMessage::ContainerChange(d.clone()).encode();
+        prop_assert_eq!(bytes.len(), d.encoded_len());
+        prop_assert_eq!(bytes.len(), CONTAINER_CHANGE_HEAD_LEN + d.slots.len() * ITEM_SLOT_LEN);
+        let mut longer = bytes.to_vec();
+        longer.extend_from_slice(&[0; ITEM_SLOT_LEN]);
+        let trailing = matches!(
+            ServerMessage::decode(&longer),
+            Err(DecodeError::TrailingBytes { extra: ITEM_SLOT_LEN, .. })
+        );
+        prop_assert!(trailing, "a record the count does not announce is refused");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Why the client library refused a server message: typed, never a panic.
 
 use crate::chunk_wire::ChunkWireError;
+use net::protocol::ContainerRef;
 use std::fmt;
 
 /// A server message the client world could not apply. Nothing was changed by it.
@@ -43,6 +44,22 @@ pub enum ClientWorldError {
         /// The newest tick applied.
         newest: u64,
     },
+    /// A container message named a slot outside the container's capacity.
+    SlotOutsideContainer {
+        /// The container.
+        container: ContainerRef,
+        /// The slot.
+        slot: u16,
+        /// The container's number of slots.
+        capacity: u16,
+    },
+    /// A `ContainerContents` listed a slot twice.
+    RepeatedSlot {
+        /// The container.
+        container: ContainerRef,
+        /// The slot.
+        slot: u16,
+    },
 }
 
 impl fmt::Display for ClientWorldError {
@@ -58,6 +75,12 @@ impl fmt::Display for ClientWorldError {
             Self::ChunkOutsideMap { cx, cy } => write!(f, "chunk ({cx}, {cy}) is outside the map"),
             Self::Chunk(e) => write!(f, "bad chunk payload: {e}"),
             Self::StaleFrame { tick, newest } => write!(f, "frame of tick {tick} after tick {newest}"),
+            Self::SlotOutsideContainer { container, slot, capacity } => {
+                write!(f, "slot {slot} of {container:?} is outside its {capacity} slots")
+            }
+            Self::RepeatedSlot { container, slot } => {
+                write!(f, "contents of {container:?} list slot {slot} twice")
+            }
         }
     }
 }

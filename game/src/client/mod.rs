@@ -3,15 +3,18 @@
 //!
 //! - [`ClientWorld`] applies every [`ServerMessage`]: the session (Welcome), a chunk cache
 //!   (ChunkData / ChunkDrop / ObjectDelta) that is also the movement [`crate::movement::Terrain`], the entity
-//!   table and own state (Frame deltas, extrapolated by velocity) and the [`AckTracker`].
+//!   table and own state (Frame deltas, extrapolated by velocity), the [`AckTracker`] and the
+//!   containers shown ([`ContainerView`]: ContainerContents / ContainerChange / ContainerClosed).
 //! - [`Predictor`] predicts the own character with the server's exact integer movement and
 //!   reconciles on every frame, counting mispredictions.
 //! - [`GameClient`] ties both together with input sequence numbers and a [`TickClock`] that
-//!   says which tick an input will take effect at.
+//!   says which tick an input will take effect at, and makes item requests (request ids, the
+//!   revisions held).
 
 mod ack;
 mod chunk_cache;
 mod clock;
+mod containers;
 mod error;
 mod predict;
 mod world;
@@ -19,31 +22,36 @@ mod world;
 pub use ack::{ACK_WINDOW, AckTracker};
 pub use chunk_cache::{CachedChunk, CachedObject, ChunkCache, ChunkInsert, ChunkRules};
 pub use clock::TickClock;
+pub use containers::ContainerView;
 pub use error::ClientWorldError;
 pub use predict::{MAX_PREDICT_TICKS, MISPREDICT_THRESHOLD, PredictionStats, Predictor};
 pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 
 use crate::content::Content;
 use crate::geom::MapGeometry;
-use net::protocol::{Ack, Input, Order, ServerMessage};
+use net::protocol::{
+    Ack, CloseContainer, ContainerRef, Drop, EntityId, Input, InventoryMove, Order, Pickup, ServerMessage,
+};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A client's game state: the world, the predictor, the server tick clock and the next input
-/// sequence number.
+/// A client's game state: the world, the predictor, the server tick clock, the next input
+/// sequence number and the next request id.
 #[derive(Debug, Clone)]
 pub struct GameClient {
     world: ClientWorld,
     predictor: Predictor,
     clock: Option<TickClock>,
     next_seq: u32,
+    next_request: u32,
 }
 
 impl GameClient {
     /// A client for `content` (the content the server runs).
     pub fn new(content: Arc<Content>) -> Self {
         let predictor = Predictor::new(content.character);
-        Self { world: ClientWorld::new(content), predictor, clock: None, next_seq: 1 }
+        Self { world: ClientWorld::new(content), predictor, clock: None, next_seq: 1, next_request: 1 }
     }
 
     /// [`GameClient::handle_at`] now.
@@ -118,6 +126,65 @@ impl GameClient {
     /// the first Frame. [`GameClient::predicted`] is where the character is drawn.
     pub fn position(&self) -> Option<(i32, i32)> {
         self.world.own_position()
+    }
+
+    /// Every container shown and not closed since (see [`ClientWorld::containers`]).
+    pub fn containers(&self) -> &BTreeMap<ContainerRef, ContainerView> {
+        self.world.containers()
+    }
+
+    /// What is held of one container.
+    pub fn container(&self, container: &ContainerRef) -> Option<&ContainerView> {
+        self.world.container(container)
+    }
+
+    /// The next request id (never 0: an Error with request 0 is about no request).
+    fn request_id(&mut self) -> u32 {
+        let id = self.next_request;
+        self.next_request = self.next_request.checked_add(1).unwrap_or(1);
+        id
+    }
+
+    /// The revision held of `container`, 0 ("do not check") when it is not held.
+    fn revision(&self, container: &ContainerRef) -> u32 {
+        self.container(container).map_or(0, |v| v.revision)
+    }
+
+    /// An InventoryMove of `count` items from `from`'s `from_slot` to `to`'s `to_slot` (or
+    /// [`net::protocol::ANY_SLOT`]), made against the revisions held, with a new request id;
+    /// the caller sends it.
+    pub fn move_request(
+        &mut self,
+        (from, from_slot): (ContainerRef, u16),
+        (to, to_slot): (ContainerRef, u16),
+        count: u16,
+    ) -> InventoryMove {
+        InventoryMove {
+            request: self.request_id(),
+            from,
+            from_slot,
+            from_revision: self.revision(&from),
+            to,
+            to_slot,
+            to_revision: self.revision(&to),
+            count,
+        }
+    }
+
+    /// A Drop of `count` items from `container`'s `slot`, made against the revision held.
+    pub fn drop_request(&mut self, container: ContainerRef, slot: u16, count: u16) -> Drop {
+        let revision = self.revision(&container);
+        Drop { request: self.request_id(), container, slot, revision, count }
+    }
+
+    /// A Pickup of the pile `pile`, with a new request id.
+    pub fn pickup_request(&mut self, pile: EntityId) -> Pickup {
+        Pickup { request: self.request_id(), item: pile }
+    }
+
+    /// A CloseContainer for `container` (the view is forgotten when ContainerClosed arrives).
+    pub fn close_request(&self, container: ContainerRef) -> CloseContainer {
+        CloseContainer { container }
     }
 
     /// The world.

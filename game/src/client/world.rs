@@ -1,18 +1,21 @@
 //! `ClientWorld`: everything a client knows, built from the server messages it receives: the
 //! session (Welcome), the chunk cache (ChunkData / ChunkDrop / ObjectDelta), the entity table
-//! and own state (Frame deltas) and the frames received (for Ack).
+//! and own state (Frame deltas), the frames received (for Ack) and the containers shown
+//! (ContainerContents / ContainerChange / ContainerClosed).
 
 use super::ack::AckTracker;
 use super::chunk_cache::{ChunkCache, ChunkInsert};
+use super::containers::{ChangeOutcome, ContainerView, Containers};
 use super::error::ClientWorldError;
 use crate::chunk_wire;
 use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout, split_map_id};
 use net::protocol::{
-    Ack, ChunkData, ChunkDrop, EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta,
-    OwnState, PROTOCOL_VERSION, Redirect, ServerMessage, SessionToken, Welcome,
+    Ack, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
+    EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState, PROTOCOL_VERSION,
+    Redirect, ServerMessage, SessionToken, Welcome,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The session the server granted (from Welcome).
@@ -108,6 +111,39 @@ pub enum Applied {
         /// True when the changes were applied.
         applied: bool,
     },
+    /// A container's full contents replaced what was held of it (or showed it first).
+    ContainerContents {
+        /// The container.
+        container: ContainerRef,
+        /// The revision now held.
+        revision: u32,
+    },
+    /// A container change was applied at the revision held.
+    ContainerChange {
+        /// The container.
+        container: ContainerRef,
+        /// The revision now held.
+        revision: u32,
+    },
+    /// A container change was not made against the revision held (or the container is not
+    /// held): a change was missed, the view is marked out of sync until the next contents.
+    ContainerOutOfSync {
+        /// The container.
+        container: ContainerRef,
+        /// The revision held, `None` when the container is not held.
+        held: Option<u32>,
+        /// The change's `base_revision`.
+        base_revision: u32,
+    },
+    /// A container is no longer shown and was forgotten.
+    ContainerClosed {
+        /// The container.
+        container: ContainerRef,
+        /// Why (`net::protocol::closed_reason`).
+        reason: u8,
+        /// True when it was held.
+        held: bool,
+    },
     /// The server asks to reconnect elsewhere (kept in [`ClientWorld::redirect`]).
     Redirect,
     /// The server reported an error (the connection stays open).
@@ -141,6 +177,10 @@ pub struct WorldStats {
     pub unknown_updates: u64,
     /// Leave records for entities not held.
     pub unknown_leaves: u64,
+    /// Container changes applied.
+    pub container_changes: u64,
+    /// Container changes that found the container out of sync (or not held).
+    pub containers_out_of_sync: u64,
 }
 
 /// Everything a client knows about the game, kept up to date by [`ClientWorld::apply`].
@@ -154,6 +194,7 @@ pub struct ClientWorld {
     own: Option<OwnView>,
     acks: AckTracker,
     redirect: Option<Redirect>,
+    containers: Containers,
     stats: WorldStats,
 }
 
@@ -171,6 +212,7 @@ impl ClientWorld {
             own: None,
             acks: AckTracker::new(),
             redirect: None,
+            containers: Containers::default(),
             stats: WorldStats::default(),
         }
     }
@@ -189,6 +231,9 @@ impl ClientWorld {
             }
             ServerMessage::Error(e) => Ok(Applied::ServerError { code: e.code, request: e.request }),
             ServerMessage::Pong(p) => Ok(Applied::Pong { nonce: p.nonce }),
+            ServerMessage::ContainerContents(c) => self.container_contents(c),
+            ServerMessage::ContainerChange(c) => self.container_change(c),
+            ServerMessage::ContainerClosed(c) => self.container_closed(c),
         }
     }
 
@@ -212,6 +257,7 @@ impl ClientWorld {
         self.own = None;
         self.acks.reset();
         self.redirect = None;
+        self.containers.clear();
         Ok(Applied::Welcome)
     }
 
@@ -298,6 +344,42 @@ impl ClientWorld {
             self.stats.ignored_object_deltas += 1;
         }
         Ok(Applied::ObjectDelta { cx: d.cx, cy: d.cy, applied })
+    }
+
+    fn container_contents(&mut self, c: &ContainerContents) -> Result<Applied, ClientWorldError> {
+        self.session.ok_or(ClientWorldError::NotWelcomed)?;
+        self.containers.contents(c)?;
+        Ok(Applied::ContainerContents { container: c.container, revision: c.revision })
+    }
+
+    fn container_change(&mut self, c: &ContainerChange) -> Result<Applied, ClientWorldError> {
+        self.session.ok_or(ClientWorldError::NotWelcomed)?;
+        Ok(match self.containers.change(c)? {
+            ChangeOutcome::Applied => {
+                self.stats.container_changes += 1;
+                Applied::ContainerChange { container: c.container, revision: c.revision }
+            }
+            ChangeOutcome::OutOfSync { held } => {
+                self.stats.containers_out_of_sync += 1;
+                Applied::ContainerOutOfSync { container: c.container, held, base_revision: c.base_revision }
+            }
+        })
+    }
+
+    fn container_closed(&mut self, c: &ContainerClosed) -> Result<Applied, ClientWorldError> {
+        self.session.ok_or(ClientWorldError::NotWelcomed)?;
+        let held = self.containers.closed(c);
+        Ok(Applied::ContainerClosed { container: c.container, reason: c.reason, held })
+    }
+
+    /// Every container shown and not closed since, by reference.
+    pub fn containers(&self) -> &BTreeMap<ContainerRef, ContainerView> {
+        self.containers.views()
+    }
+
+    /// What is held of one container.
+    pub fn container(&self, container: &ContainerRef) -> Option<&ContainerView> {
+        self.containers.views().get(container)
     }
 
     /// The content this world was built with.

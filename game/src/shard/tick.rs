@@ -135,6 +135,7 @@ impl Shard {
             ClientMessage::InventoryMove(m) => self.not_available(conn, m.request),
             ClientMessage::Drop(d) => self.not_available(conn, d.request),
             ClientMessage::Pickup(p) => self.not_available(conn, p.request),
+            ClientMessage::CloseContainer(_) => {} // nothing is shown yet: items arrive with #17
             ClientMessage::Hello(_) | ClientMessage::Ping { .. } => {}
         }
     }

@@ -4,11 +4,12 @@ use zerocopy::IntoBytes;
 use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
 
 use super::wire::{
-    AckWire, CraftWire, DropWire, HelloWire, InputWire, InventoryMoveWire, PickupWire, PingWire,
+    AckWire, CloseContainerWire, CraftWire, DropWire, HelloWire, InputWire, InventoryMoveWire, PickupWire,
+    PingWire,
 };
 use super::{
-    DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, clamp_str, expect_end, msg_type,
-    order_code, read_fixed, take_str,
+    ContainerRef, DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, clamp_str, expect_end,
+    msg_type, order_code, read_fixed, take_str,
 };
 
 /// First message of a session.
@@ -88,43 +89,59 @@ pub struct Craft {
     pub station: EntityId,
 }
 
-/// Move items between slots (containers: `EntityId::NONE` = own inventory).
+/// Move `count` items from a slot of one container to a slot of another (or the same) one.
+/// A revision of 0 means "do not check"; otherwise the request is refused as stale (110) when
+/// the container changed since the client saw that revision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InventoryMove {
-    /// Request id.
+    /// Request id, echoed in an Error about this request.
     pub request: u32,
     /// Source container.
-    pub from_container: EntityId,
+    pub from: ContainerRef,
     /// Source slot.
     pub from_slot: u16,
+    /// Source revision the client saw (0 = do not check).
+    pub from_revision: u32,
     /// Destination container.
-    pub to_container: EntityId,
-    /// Destination slot.
+    pub to: ContainerRef,
+    /// Destination slot, or [`super::ANY_SLOT`].
     pub to_slot: u16,
+    /// Destination revision the client saw (0 = do not check).
+    pub to_revision: u32,
     /// Number of items.
     pub count: u16,
 }
 
-/// Drop items from a slot on the ground.
+/// Drop `count` items from a slot on the ground, into a pile object at or near the character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Drop {
-    /// Request id.
+    /// Request id, echoed in an Error about this request.
     pub request: u32,
-    /// Container (`EntityId::NONE` = own inventory).
-    pub container: EntityId,
+    /// The container the items are in.
+    pub container: ContainerRef,
     /// Slot.
     pub slot: u16,
+    /// Revision the client saw (0 = do not check).
+    pub revision: u32,
     /// Number of items.
     pub count: u16,
 }
 
-/// Pick up an item entity lying on the ground.
+/// Pick up a pile lying on the ground: gives the same order as an Input interact on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pickup {
     /// Request id.
     pub request: u32,
-    /// The item entity.
+    /// The pile object's entity.
     pub item: EntityId,
+}
+
+/// The client stops looking at the box it opened; the server answers with `ContainerClosed`
+/// (reason 0) for it and the bags inside it. Other containers stay shown (ignored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CloseContainer {
+    /// The container.
+    pub container: ContainerRef,
 }
 
 /// Every message a client may send.
@@ -149,6 +166,8 @@ pub enum ClientMessage {
     },
     /// 0x08.
     Ack(Ack),
+    /// 0x09.
+    CloseContainer(CloseContainer),
 }
 
 /// Frames received, so the server knows which state the client holds.
@@ -184,6 +203,7 @@ impl ClientMessage {
             ClientMessage::Pickup(_) => msg_type::PICKUP,
             ClientMessage::Ping { .. } => msg_type::PING,
             ClientMessage::Ack(_) => msg_type::ACK,
+            ClientMessage::CloseContainer(_) => msg_type::CLOSE_CONTAINER,
         }
     }
 
@@ -203,6 +223,9 @@ impl ClientMessage {
             ClientMessage::Ack(a) => out.extend_from_slice(
                 AckWire { tick: U64::new(a.tick), received: U32::new(a.received) }.as_bytes(),
             ),
+            ClientMessage::CloseContainer(c) => {
+                out.extend_from_slice(CloseContainerWire { container: c.container.to_wire() }.as_bytes())
+            }
         }
     }
 
@@ -230,6 +253,7 @@ impl ClientMessage {
             msg_type::PICKUP => decode_pickup(body).map(ClientMessage::Pickup),
             msg_type::PING => decode_ping(body),
             msg_type::ACK => decode_ack(body),
+            msg_type::CLOSE_CONTAINER => decode_close(body).map(ClientMessage::CloseContainer),
             other => Err(DecodeError::UnknownType(other)),
         }
     }
@@ -312,10 +336,12 @@ fn decode_craft(body: &[u8]) -> Result<Craft, DecodeError> {
 fn move_wire(m: &InventoryMove) -> InventoryMoveWire {
     InventoryMoveWire {
         request: U32::new(m.request),
-        from_container: U64::new(m.from_container.0),
+        from: m.from.to_wire(),
         from_slot: U16::new(m.from_slot),
-        to_container: U64::new(m.to_container.0),
+        from_revision: U32::new(m.from_revision),
+        to: m.to.to_wire(),
         to_slot: U16::new(m.to_slot),
+        to_revision: U32::new(m.to_revision),
         count: U16::new(m.count),
     }
 }
@@ -325,10 +351,12 @@ fn decode_move(body: &[u8]) -> Result<InventoryMove, DecodeError> {
     expect_end(msg_type::INVENTORY_MOVE, rest)?;
     Ok(InventoryMove {
         request: w.request.get(),
-        from_container: EntityId(w.from_container.get()),
+        from: ContainerRef::from_wire(&w.from)?,
         from_slot: w.from_slot.get(),
-        to_container: EntityId(w.to_container.get()),
+        from_revision: w.from_revision.get(),
+        to: ContainerRef::from_wire(&w.to)?,
         to_slot: w.to_slot.get(),
+        to_revision: w.to_revision.get(),
         count: w.count.get(),
     })
 }
@@ -336,8 +364,9 @@ fn decode_move(body: &[u8]) -> Result<InventoryMove, DecodeError> {
 fn drop_wire(d: &Drop) -> DropWire {
     DropWire {
         request: U32::new(d.request),
-        container: U64::new(d.container.0),
+        container: d.container.to_wire(),
         slot: U16::new(d.slot),
+        revision: U32::new(d.revision),
         count: U16::new(d.count),
     }
 }
@@ -347,10 +376,17 @@ fn decode_drop(body: &[u8]) -> Result<Drop, DecodeError> {
     expect_end(msg_type::DROP, rest)?;
     Ok(Drop {
         request: w.request.get(),
-        container: EntityId(w.container.get()),
+        container: ContainerRef::from_wire(&w.container)?,
         slot: w.slot.get(),
+        revision: w.revision.get(),
         count: w.count.get(),
     })
+}
+
+fn decode_close(body: &[u8]) -> Result<CloseContainer, DecodeError> {
+    let (w, rest) = read_fixed::<CloseContainerWire>(msg_type::CLOSE_CONTAINER, body)?;
+    expect_end(msg_type::CLOSE_CONTAINER, rest)?;
+    Ok(CloseContainer { container: ContainerRef::from_wire(&w.container)? })
 }
 
 fn pickup_wire(p: &Pickup) -> PickupWire {

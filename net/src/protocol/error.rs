@@ -54,6 +54,15 @@ pub enum DecodeError {
         /// Maximum allowed.
         max: usize,
     },
+    /// A record count is above what the message may carry.
+    TooManyRecords {
+        /// Message type byte.
+        msg_type: u8,
+        /// Declared number of records.
+        count: usize,
+        /// Maximum allowed.
+        max: usize,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -76,6 +85,9 @@ impl fmt::Display for DecodeError {
             DecodeError::InvalidUtf8 { field } => write!(f, "field {field} is not valid UTF-8"),
             DecodeError::FieldTooLong { field, len, max } => {
                 write!(f, "field {field} is {len} bytes long, maximum is {max}")
+            }
+            DecodeError::TooManyRecords { msg_type, count, max } => {
+                write!(f, "message 0x{msg_type:02x} declares {count} records, maximum is {max}")
             }
         }
     }

@@ -6,6 +6,7 @@
 
 mod client_msg;
 mod codes;
+mod containers;
 mod error;
 mod frame;
 mod object_delta;
@@ -14,9 +15,15 @@ mod state;
 pub mod wire;
 
 pub use client_msg::{
-    Ack, ClientMessage, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup, encode_hello_with_version,
+    Ack, ClientMessage, CloseContainer, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup,
+    encode_hello_with_version,
 };
 pub use codes::{close_code, error_code, order_code};
+pub use containers::{
+    ANY_SLOT, CONTAINER_CHANGE_HEAD_LEN, CONTAINER_CLOSED_LEN, CONTAINER_CONTENTS_HEAD_LEN, ContainerChange,
+    ContainerClosed, ContainerContents, ContainerRef, ITEM_SLOT_LEN, ItemSlot, MAX_CONTAINER_SLOTS,
+    closed_reason, container_kind,
+};
 pub use error::DecodeError;
 pub use frame::{
     ENTER_RECORD_LEN, EntityEnter, EntityUpdate, FRAME_HEAD_LEN, Frame, FrameBuilder, OwnState,
@@ -50,9 +57,9 @@ pub mod msg_type {
     pub const INPUT: u8 = 0x02;
     /// Client → server: craft a recipe.
     pub const CRAFT: u8 = 0x03;
-    /// Client → server: move items between inventory slots.
+    /// Client → server: move items from a slot of one container to another (or the same).
     pub const INVENTORY_MOVE: u8 = 0x04;
-    /// Client → server: drop items on the ground.
+    /// Client → server: drop items from a slot on the ground (a pile object).
     pub const DROP: u8 = 0x05;
     /// Client → server: pick up an item entity.
     pub const PICKUP: u8 = 0x06;
@@ -60,6 +67,8 @@ pub mod msg_type {
     pub const PING: u8 = 0x07;
     /// Client → server: which recent frames arrived (deltas are built against them).
     pub const ACK: u8 = 0x08;
+    /// Client → server: stop looking at a container.
+    pub const CLOSE_CONTAINER: u8 = 0x09;
     /// Server → client: the session is accepted.
     pub const WELCOME: u8 = 0x81;
     /// Server → client: per-tick state.
@@ -76,6 +85,12 @@ pub mod msg_type {
     pub const PONG: u8 = 0x87;
     /// Server → client: objects of a held chunk that entered, changed or left.
     pub const OBJECT_DELTA: u8 = 0x88;
+    /// Server → client: the full contents of a container the client sees.
+    pub const CONTAINER_CONTENTS: u8 = 0x89;
+    /// Server → client: the slots of a container that changed between two revisions.
+    pub const CONTAINER_CHANGE: u8 = 0x8A;
+    /// Server → client: a container is no longer shown.
+    pub const CONTAINER_CLOSED: u8 = 0x8B;
 
     /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
     pub fn name(msg_type: u8) -> Option<&'static str> {
@@ -96,6 +111,10 @@ pub mod msg_type {
             ERROR => "Error",
             PONG => "Pong",
             OBJECT_DELTA => "ObjectDelta",
+            CLOSE_CONTAINER => "CloseContainer",
+            CONTAINER_CONTENTS => "ContainerContents",
+            CONTAINER_CHANGE => "ContainerChange",
+            CONTAINER_CLOSED => "ContainerClosed",
             _ => return None,
         })
     }

@@ -6,8 +6,8 @@ use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
 
 use super::wire::{ChunkDataWire, ChunkDropWire, ErrorWire, PongWire, RedirectWire, WelcomeWire};
 use super::{
-    DecodeError, EntityId, Frame, MAX_ADDRESS_LEN, MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, clamp_str,
-    expect_end, msg_type, read_fixed, take_str,
+    ContainerChange, ContainerClosed, ContainerContents, DecodeError, EntityId, Frame, MAX_ADDRESS_LEN,
+    MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, clamp_str, expect_end, msg_type, read_fixed, take_str,
 };
 
 /// Bytes of an encoded `Welcome` (type byte included).
@@ -119,6 +119,12 @@ pub enum ServerMessage {
     Pong(Pong),
     /// 0x88.
     ObjectDelta(ObjectDelta),
+    /// 0x89.
+    ContainerContents(ContainerContents),
+    /// 0x8A.
+    ContainerChange(ContainerChange),
+    /// 0x8B.
+    ContainerClosed(ContainerClosed),
 }
 
 impl ServerMessage {
@@ -133,6 +139,9 @@ impl ServerMessage {
             ServerMessage::Error(_) => msg_type::ERROR,
             ServerMessage::Pong(_) => msg_type::PONG,
             ServerMessage::ObjectDelta(_) => msg_type::OBJECT_DELTA,
+            ServerMessage::ContainerContents(_) => msg_type::CONTAINER_CONTENTS,
+            ServerMessage::ContainerChange(_) => msg_type::CONTAINER_CHANGE,
+            ServerMessage::ContainerClosed(_) => msg_type::CONTAINER_CLOSED,
         }
     }
 
@@ -151,6 +160,9 @@ impl ServerMessage {
             ServerMessage::Error(e) => encode_error(e, out),
             ServerMessage::Pong(p) => out.extend_from_slice(pong_wire(p).as_bytes()),
             ServerMessage::ObjectDelta(d) => d.encode_body(out),
+            ServerMessage::ContainerContents(c) => c.encode_body(out),
+            ServerMessage::ContainerChange(c) => c.encode_body(out),
+            ServerMessage::ContainerClosed(c) => c.encode_body(out),
         }
     }
 
@@ -178,6 +190,15 @@ impl ServerMessage {
             msg_type::ERROR => decode_error(body).map(ServerMessage::Error),
             msg_type::PONG => decode_pong(body).map(ServerMessage::Pong),
             msg_type::OBJECT_DELTA => ObjectDelta::decode_body(body).map(ServerMessage::ObjectDelta),
+            msg_type::CONTAINER_CONTENTS => {
+                ContainerContents::decode_body(body).map(ServerMessage::ContainerContents)
+            }
+            msg_type::CONTAINER_CHANGE => {
+                ContainerChange::decode_body(body).map(ServerMessage::ContainerChange)
+            }
+            msg_type::CONTAINER_CLOSED => {
+                ContainerClosed::decode_body(body).map(ServerMessage::ContainerClosed)
+            }
             other => Err(DecodeError::UnknownType(other)),
         }
     }

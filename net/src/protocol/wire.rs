@@ -58,7 +58,37 @@ pub struct CraftWire {
     pub station: U64,
 }
 
-/// `InventoryMove` (0x04). 26 bytes.
+/// A container reference: 9 bytes, nested in item requests and container messages.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ContainerRefWire {
+    /// 0 the player's own inventory, 1 a world object, 2 a bag item; other values are malformed.
+    pub kind: u8,
+    /// Kind 0: 0; kind 1: the object's entity id; kind 2: the item id.
+    pub id: U64,
+}
+
+/// One slot's content in container messages. 22 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ItemSlotWire {
+    /// Slot index.
+    pub slot: U16,
+    /// Item id, 0 = the slot is empty (in a change).
+    pub item: U64,
+    /// Item kind (content-defined).
+    pub kind: U32,
+    /// Quality.
+    pub quality: U32,
+    /// Stack size.
+    pub count: U32,
+}
+
+/// `InventoryMove` (0x04). 36 bytes.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
 )]
@@ -66,19 +96,23 @@ pub struct CraftWire {
 pub struct InventoryMoveWire {
     /// Request id.
     pub request: U32,
-    /// Source container entity, 0 = the player's own inventory.
-    pub from_container: U64,
+    /// Source container.
+    pub from: ContainerRefWire,
     /// Source slot.
     pub from_slot: U16,
-    /// Destination container entity, 0 = the player's own inventory.
-    pub to_container: U64,
-    /// Destination slot.
+    /// Source revision the client saw, 0 = do not check.
+    pub from_revision: U32,
+    /// Destination container.
+    pub to: ContainerRefWire,
+    /// Destination slot, 0xFFFF = anywhere (merge into stacks first, then the first free slot).
     pub to_slot: U16,
+    /// Destination revision the client saw, 0 = do not check.
+    pub to_revision: U32,
     /// Number of items to move.
     pub count: U16,
 }
 
-/// `Drop` (0x05). 16 bytes.
+/// `Drop` (0x05). 21 bytes.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
 )]
@@ -86,10 +120,12 @@ pub struct InventoryMoveWire {
 pub struct DropWire {
     /// Request id.
     pub request: U32,
-    /// Container entity, 0 = own inventory.
-    pub container: U64,
+    /// Container the items are dropped from.
+    pub container: ContainerRefWire,
     /// Slot.
     pub slot: U16,
+    /// Revision the client saw, 0 = do not check.
+    pub revision: U32,
     /// Number of items.
     pub count: U16,
 }
@@ -102,7 +138,7 @@ pub struct DropWire {
 pub struct PickupWire {
     /// Request id.
     pub request: U32,
-    /// The item entity to pick up.
+    /// The pile object to pick up.
     pub item: U64,
 }
 
@@ -126,6 +162,16 @@ pub struct AckWire {
     pub tick: U64,
     /// Bit `i` set: the frame of tick `tick - 1 - i` was received too.
     pub received: U32,
+}
+
+/// `CloseContainer` (0x09). 9 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct CloseContainerWire {
+    /// The container the client no longer looks at.
+    pub container: ContainerRefWire,
 }
 
 /// `Welcome` (0x81). 72 bytes.
@@ -373,6 +419,50 @@ pub struct ObjectDeltaWire {
     pub count: U16,
 }
 
+/// `ContainerContents` (0x89) fixed part; followed by `count` [`ItemSlotWire`] records. 17 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ContainerContentsWire {
+    /// The container.
+    pub container: ContainerRefWire,
+    /// Its revision.
+    pub revision: U32,
+    /// Its number of slots.
+    pub capacity: U16,
+    /// Number of slot records (occupied slots only).
+    pub count: U16,
+}
+
+/// `ContainerChange` (0x8A) fixed part; followed by `count` [`ItemSlotWire`] records. 19 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ContainerChangeWire {
+    /// The container.
+    pub container: ContainerRefWire,
+    /// The revision the records apply to.
+    pub base_revision: U32,
+    /// The revision once they are applied.
+    pub revision: U32,
+    /// Number of slot records (changed slots only).
+    pub count: U16,
+}
+
+/// `ContainerClosed` (0x8B). 10 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ContainerClosedWire {
+    /// The container the client no longer sees.
+    pub container: ContainerRefWire,
+    /// 0 closed on request, 1 out of reach, 2 gone, 3 replaced.
+    pub reason: u8,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,12 +473,13 @@ mod tests {
         assert_eq!(size_of::<HelloWire>(), 35);
         assert_eq!(size_of::<InputWire>(), 22);
         assert_eq!(size_of::<CraftWire>(), 16);
-        assert_eq!(size_of::<InventoryMoveWire>(), 26);
-        assert_eq!(size_of::<DropWire>(), 16);
+        assert_eq!(size_of::<InventoryMoveWire>(), 36);
+        assert_eq!(size_of::<DropWire>(), 21);
         assert_eq!(size_of::<PickupWire>(), 12);
         assert_eq!(size_of::<PingWire>(), 8);
         assert_eq!(size_of::<AckWire>(), 12);
         assert_eq!(size_of::<WelcomeWire>(), 72);
+        assert_eq!(size_of::<CloseContainerWire>(), 9);
         assert_eq!(size_of::<OwnStateWire>(), 26);
         assert_eq!(size_of::<FrameHeadWire>(), 44);
         assert_eq!(size_of::<EntityStateWire>(), 16);
@@ -402,5 +493,10 @@ mod tests {
         assert_eq!(size_of::<ObjectWire>(), 20);
         assert_eq!(size_of::<ObjectChangeWire>(), 21);
         assert_eq!(size_of::<ObjectDeltaWire>(), 22);
+        assert_eq!(size_of::<ContainerRefWire>(), 9);
+        assert_eq!(size_of::<ItemSlotWire>(), 22);
+        assert_eq!(size_of::<ContainerContentsWire>(), 17);
+        assert_eq!(size_of::<ContainerChangeWire>(), 19);
+        assert_eq!(size_of::<ContainerClosedWire>(), 10);
     }
 }

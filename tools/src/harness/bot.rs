@@ -229,6 +229,9 @@ pub fn wire_len(msg: &ServerMessage) -> u64 {
         ServerMessage::Error(e) => 9 + e.text.len(),
         ServerMessage::Pong(_) => 17,
         ServerMessage::ObjectDelta(d) => d.encoded_len(),
+        ServerMessage::ContainerContents(c) => c.encoded_len(),
+        ServerMessage::ContainerChange(c) => c.encoded_len(),
+        ServerMessage::ContainerClosed(_) => net::protocol::CONTAINER_CLOSED_LEN,
     };
     (payload + ws_header_len(payload)) as u64
 }

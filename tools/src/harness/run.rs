@@ -280,6 +280,12 @@ impl<'a> Run<'a> {
                 self.totals.error(&format!("server_error:{code}"), || format!("request {request}"))
             }
             Applied::Pong { .. } => {}
+            Applied::ContainerContents { .. }
+            | Applied::ContainerChange { .. }
+            | Applied::ContainerClosed { .. } => {}
+            Applied::ContainerOutOfSync { container, .. } => {
+                self.totals.error("container_out_of_sync", || format!("{container:?} missed a change"))
+            }
         }
     }
 
