@@ -22,7 +22,10 @@ pub mod writer;
 /// The channel crate of the public API (reply channels, `select!` over tickets).
 pub use crossbeam_channel;
 
-pub use backend::{Backend, BackendConfig, BackendKind, Connector, Created, FaultPoint, Faults, ItemsLoad};
+pub use backend::{
+    Backend, BackendConfig, BackendKind, BatchOutcome, CommitMark, Connector, Created, FaultPoint, Faults,
+    ItemsLoad,
+};
 pub use codec::{ChunkCodec, ChunkTiles, DEFAULT_LEVEL};
 pub use error::{BadRecord, DecodeError, RecordRef, StoreError};
 pub use loader::{ChunkReply, Loader, LoaderConfig};

@@ -102,7 +102,9 @@ pub enum ItemOp {
     SetCount { id: i64, count: u32 },
     /// Delete an item (no error if it is already gone).
     Delete { id: i64 },
-    /// Create or overwrite a world object in the same transaction (e.g. a dropped item).
+    /// Create or overwrite a world object in the same transaction (e.g. a dropped item), its
+    /// [`ObjectRecord::holds_items`] flag as given: a container object (a pile of dropped items,
+    /// a box) is written only this way.
     PutObject(ObjectRecord),
     /// Delete a world object in the same transaction (e.g. picking a dropped item up).
     DeleteObject { id: i64 },
@@ -183,6 +185,9 @@ pub struct ChunkRecord {
 ///
 /// Growth is stored as times, never as counters: the stage index plus when it started and when it
 /// ends (milliseconds since the Unix epoch), so offline growth is a pure function of time.
+///
+/// Two layers write objects: chunk saves (the world's plain objects) and item transactions
+/// (container objects, [`ObjectRecord::holds_items`]). Each object belongs to exactly one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ObjectRecord {
     pub id: i64,
@@ -196,6 +201,10 @@ pub struct ObjectRecord {
     pub stage_started_ms: i64,
     pub stage_ends_ms: i64,
     pub state: Vec<u8>,
+    /// A container object (box, pile of dropped items, corpse): written only by item transactions
+    /// ([`ItemOp::PutObject`], [`ItemOp::DeleteObject`]); chunk saves neither write nor delete it,
+    /// because a chunk's object snapshot may be older than the item transaction that changed it.
+    pub holds_items: bool,
 }
 
 impl ObjectRecord {
@@ -205,8 +214,10 @@ impl ObjectRecord {
     }
 }
 
-/// Save of one chunk: its tiles (optional, when only objects changed) and its complete object set.
-/// Objects of this chunk that are stored but not listed are deleted.
+/// Save of one chunk: its tiles (optional, when only objects changed) and its complete set of
+/// plain objects. Plain objects of this chunk that are stored but not listed are deleted.
+/// Container objects ([`ObjectRecord::holds_items`]) are not the chunk's to write: listed ones are
+/// skipped, stored ones are neither overwritten nor deleted, whatever the save lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkSave {
     pub key: ChunkKey,

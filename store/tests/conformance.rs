@@ -55,6 +55,7 @@ pub fn object(id: i64, key: ChunkKey) -> ObjectRecord {
         stage_started_ms: 1_700_000_000_000,
         stage_ends_ms: 1_700_000_360_000,
         state: vec![1, 2, 3, id as u8],
+        holds_items: false,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The storage interface both databases implement, how to open one, and shared row helpers.
 
+mod pg_sql;
 mod postgres;
 mod sqlite;
 
@@ -31,7 +32,7 @@ pub enum BackendKind {
 ///
 /// Write methods are all-or-nothing: on error nothing of the call was committed (except that a
 /// lost connection may hide a successful commit; every write is an absolute state, so replaying it
-/// is harmless).
+/// is harmless, and a batch of item transactions carries a [`CommitMark`] so it is not replayed).
 pub trait Backend: Send {
     fn kind(&self) -> BackendKind;
     /// Hands out `count` fresh ids of a kind (a block, so the game can create records without
@@ -47,7 +48,14 @@ pub trait Backend: Send {
     fn write_positions(&mut self, batch: &[PositionUpdate]) -> Result<usize, StoreError>;
     /// Applies one logical item change atomically, checking the item invariants.
     fn apply_item_tx(&mut self, tx: &ItemTx) -> Result<(), StoreError>;
-    /// Saves chunks and their object sets in one transaction.
+    /// Applies item transactions in order in one database transaction (group commit): all of
+    /// them commit or none does. `mark` is stored in the same transaction; a batch whose mark is
+    /// already stored was committed by an earlier attempt whose answer was lost, and is not
+    /// applied again. A permanent failure of one transaction (an invariant, a rejected
+    /// statement) is `Ok(BatchOutcome::Failed)` naming it; a lost connection is `Err`.
+    fn apply_item_txs(&mut self, txs: &[ItemTx], mark: CommitMark) -> Result<BatchOutcome, StoreError>;
+    /// Saves chunks and their plain object sets in one transaction; container objects
+    /// ([`crate::ObjectRecord::holds_items`]) are neither written nor deleted.
     fn save_chunks(&mut self, saves: &[ChunkSave]) -> Result<(), StoreError>;
     fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError>;
     fn load_player_by_name(&mut self, name: &str) -> Result<Option<PlayerLoad>, StoreError>;
@@ -65,6 +73,23 @@ pub enum Created {
     New,
     /// The name (or the id) was already taken; nothing was written.
     NameTaken,
+}
+
+/// Names one batch of item transactions of one writer, whatever attempt applies it: `seq` grows
+/// with every batch of the writer `writer` (a random id per [`crate::Writer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitMark {
+    pub writer: i64,
+    pub seq: i64,
+}
+
+/// What [`Backend::apply_item_txs`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Every transaction of the batch is durable (by this call or by an earlier attempt).
+    Committed,
+    /// Transaction `index` of the batch failed permanently; nothing of the batch was committed.
+    Failed { index: usize, error: StoreError },
 }
 
 /// Items read from the database, with the rows that could not be read.
@@ -130,6 +155,10 @@ impl Connector {
 pub enum FaultPoint {
     /// Before operation `op` of an item transaction (after the earlier ones ran).
     ItemOp { op: usize },
+    /// Before transaction `tx` of a batch of item transactions (after the earlier ones ran).
+    ItemTx { tx: usize },
+    /// Before the commit of a batch of item transactions.
+    ItemCommit,
     /// Before statement `stmt` of a chunk batch.
     ChunkStmt { stmt: usize },
     /// Before the commit of a position batch.
@@ -163,6 +192,19 @@ impl Faults {
             Some(hook) => hook(point),
             None => Ok(()),
         }
+    }
+}
+
+/// Sorts the result of one transaction of a batch: a permanent error fails that transaction (the
+/// batch rolls back), a transient one the whole attempt.
+pub(crate) fn batch_step(
+    index: usize,
+    result: Result<(), StoreError>,
+) -> Result<Option<BatchOutcome>, StoreError> {
+    match result {
+        Ok(()) => Ok(None),
+        Err(e) if e.is_transient() => Err(e),
+        Err(error) => Ok(Some(BatchOutcome::Failed { index, error })),
     }
 }
 

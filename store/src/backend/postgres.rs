@@ -1,4 +1,5 @@
-//! PostgreSQL backend: batched `UNNEST` writes, one transaction per item change, indexed loads.
+//! PostgreSQL backend: batched `UNNEST` writes, item transactions grouped into one database
+//! transaction per batch over prepared statements, indexed loads.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -6,9 +7,10 @@ use std::time::Duration;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement, Transaction};
 
+use super::pg_sql::*;
 use super::{
-    Backend, BackendKind, Created, FaultPoint, Faults, ItemsLoad, cycle_verdict, item_from_parts, partition,
-    to_u16, to_u32,
+    Backend, BackendKind, BatchOutcome, CommitMark, Created, FaultPoint, Faults, ItemsLoad, batch_step,
+    cycle_verdict, item_from_parts, partition, to_u16, to_u32,
 };
 use crate::error::{BadRecord, RecordRef, StoreError};
 use crate::record::{
@@ -20,88 +22,53 @@ use crate::record::{
 /// build a cycle that each cycle check alone would miss.
 const NESTING_LOCK: i64 = 0x5348_4152_4449_544d;
 
-const PLAYER_COLS: &str = "p.id, p.name, p.token_hash, pp.map, pp.x, pp.y, p.health, p.hunger, \
-     p.stamina, p.xp_combat, p.xp_crafting, p.xp_gathering";
-const PLAYER_FROM: &str = "players p JOIN player_positions pp ON pp.id = p.id";
-const ITEM_COLS: &str = "id, kind, quality, count, container_kind, container_id, slot";
-const OBJECT_COLS: &str = "id, map, grid_x, grid_y, kind, x, y, quality, stage, \
-     stage_started_ms, stage_ends_ms, state";
-
-const SQL_POSITIONS: &str = "UPDATE player_positions AS p SET map = u.map, x = u.x, y = u.y \
-     FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::int4[]) AS u(id, map, x, y) \
-     WHERE p.id = u.id";
-const SQL_SAVE_PLAYERS: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
-     hunger, stamina, xp_combat, xp_crafting, xp_gathering) SELECT * FROM UNNEST($1::int8[], \
-     $2::text[], $3::text[], $4::bytea[], $5::int4[], $6::int4[], $7::int4[], $8::int8[], \
-     $9::int8[], $10::int8[]) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
-     name_key = EXCLUDED.name_key, token_hash = EXCLUDED.token_hash, \
-     health = EXCLUDED.health, hunger = EXCLUDED.hunger, stamina = EXCLUDED.stamina, \
-     xp_combat = EXCLUDED.xp_combat, xp_crafting = EXCLUDED.xp_crafting, \
-     xp_gathering = EXCLUDED.xp_gathering";
-/// A new player claims its name: nothing happens when the id or the name's key is taken.
-const SQL_CREATE_PLAYER: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
-     hunger, stamina, xp_combat, xp_crafting, xp_gathering) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING";
-const SQL_CREATE_POSITION: &str = "INSERT INTO player_positions VALUES ($1, $2, $3, $4)";
-/// By the name's key; a legacy row whose key is unset (see migration V3) by its exact name, which
-/// wins over a key match.
-const SQL_PLAYER_BY_NAME: &str = "WHERE p.name_key = $1 OR (p.name_key IS NULL AND p.name = $2) \
-     ORDER BY p.name_key IS NULL DESC LIMIT 1";
-const SQL_SAVE_POSITIONS: &str = "INSERT INTO player_positions SELECT * FROM UNNEST($1::int8[], \
-     $2::int4[], $3::int4[], $4::int4[]) ON CONFLICT (id) DO UPDATE SET map = EXCLUDED.map, \
-     x = EXCLUDED.x, y = EXCLUDED.y";
-const SQL_PUT_ITEM: &str = "INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6, $7) \
-     ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, quality = EXCLUDED.quality, \
-     count = EXCLUDED.count, container_kind = EXCLUDED.container_kind, \
-     container_id = EXCLUDED.container_id, slot = EXCLUDED.slot";
-const SQL_MOVE_ITEM: &str =
-    "UPDATE items SET container_kind = $2, container_id = $3, slot = $4 WHERE id = $1";
-const SQL_ITEM_COUNT: &str = "UPDATE items SET count = $2 WHERE id = $1";
-const SQL_HOLDS_ITEMS: &str =
-    "SELECT EXISTS (SELECT 1 FROM items WHERE container_kind = $1 AND container_id = $2)";
-const SQL_CYCLE: &str = "WITH RECURSIVE up(id, ck, cid, depth) AS ( \
-     SELECT id, container_kind, container_id, 0 FROM items WHERE id = $1 \
-     UNION ALL SELECT i.id, i.container_kind, i.container_id, up.depth + 1 \
-     FROM items i JOIN up ON up.ck = 3 AND i.id = up.cid WHERE up.depth < 64) \
-     SELECT count(*) FILTER (WHERE id = $2), count(*), coalesce(max(depth), 0)::int8 FROM up";
-const SQL_PUT_OBJECTS: &str = "INSERT INTO objects SELECT * FROM UNNEST($1::int8[], $2::int4[], \
-     $3::int4[], $4::int4[], $5::int8[], $6::int4[], $7::int4[], $8::int8[], $9::int4[], \
-     $10::int8[], $11::int8[], $12::bytea[]) ON CONFLICT (id) DO UPDATE SET map = EXCLUDED.map, \
-     grid_x = EXCLUDED.grid_x, grid_y = EXCLUDED.grid_y, kind = EXCLUDED.kind, x = EXCLUDED.x, \
-     y = EXCLUDED.y, quality = EXCLUDED.quality, stage = EXCLUDED.stage, \
-     stage_started_ms = EXCLUDED.stage_started_ms, stage_ends_ms = EXCLUDED.stage_ends_ms, \
-     state = EXCLUDED.state";
-const SQL_SAVE_CHUNKS: &str = "INSERT INTO chunks SELECT * FROM UNNEST($1::int4[], $2::int4[], \
-     $3::int4[], $4::int8[], $5::bytea[]) ON CONFLICT (map, cx, cy) DO UPDATE SET \
-     version = EXCLUDED.version, data = EXCLUDED.data";
-const SQL_PRUNE_OBJECTS: &str = "DELETE FROM objects AS o \
-     USING UNNEST($1::int4[], $2::int4[], $3::int4[]) AS c(map, gx, gy) \
-     WHERE o.map = c.map AND o.grid_x = c.gx AND o.grid_y = c.gy AND o.id <> ALL($4::int8[]) \
-     AND NOT EXISTS (SELECT 1 FROM items i WHERE i.container_kind = 2 AND i.container_id = o.id)";
-const SQL_ITEM_TREE: &str = "WITH RECURSIVE tree AS ( \
-     SELECT id, kind, quality, count, container_kind, container_id, slot, 0 AS depth FROM items \
-     WHERE container_kind = $1 AND container_id = $2 \
-     UNION ALL SELECT c.id, c.kind, c.quality, c.count, c.container_kind, c.container_id, c.slot, \
-     t.depth + 1 FROM items c JOIN tree t ON c.container_kind = 3 AND c.container_id = t.id \
-     WHERE t.depth < 64) SELECT id, kind, quality, count, container_kind, container_id, slot FROM tree";
-const SQL_CHUNK_ITEMS: &str = "WITH RECURSIVE tree AS ( \
-     SELECT i.id, i.kind, i.quality, i.count, i.container_kind, i.container_id, i.slot, 0 AS depth \
-     FROM items i JOIN objects o ON i.container_kind = 2 AND i.container_id = o.id \
-     WHERE o.map = $1 AND o.grid_x = $2 AND o.grid_y = $3 \
-     UNION ALL SELECT c.id, c.kind, c.quality, c.count, c.container_kind, c.container_id, c.slot, \
-     t.depth + 1 FROM items c JOIN tree t ON c.container_kind = 3 AND c.container_id = t.id \
-     WHERE t.depth < 64) SELECT id, kind, quality, count, container_kind, container_id, slot FROM tree";
-
-/// Statements prepared once per connection.
+/// Statements prepared once per connection: every write of an item transaction or a chunk save
+/// and every load is one round trip.
 struct Prepared {
     positions: Statement,
     put_item: Statement,
     move_item: Statement,
+    set_count: Statement,
+    delete_item: Statement,
+    delete_object: Statement,
+    put_object: Statement,
     cycle: Statement,
+    commit_mark: Statement,
+    nesting_lock: Statement,
+    save_chunks: Statement,
+    save_objects: Statement,
+    prune_objects: Statement,
     item_tree: Statement,
     chunk: Statement,
     objects: Statement,
     chunk_items: Statement,
+}
+
+impl Prepared {
+    fn new(client: &mut Client) -> Result<Prepared, StoreError> {
+        let mut prepare = |sql: &str| client.prepare(sql).map_err(pg_err);
+        Ok(Prepared {
+            positions: prepare(SQL_POSITIONS)?,
+            put_item: prepare(SQL_PUT_ITEM)?,
+            move_item: prepare(SQL_MOVE_ITEM)?,
+            set_count: prepare(SQL_ITEM_COUNT)?,
+            delete_item: prepare(SQL_DELETE_ITEM)?,
+            delete_object: prepare(SQL_DELETE_OBJECT)?,
+            put_object: prepare(SQL_PUT_OBJECT)?,
+            cycle: prepare(SQL_CYCLE)?,
+            commit_mark: prepare(SQL_COMMIT_MARK)?,
+            nesting_lock: prepare(SQL_NESTING_LOCK)?,
+            save_chunks: prepare(SQL_SAVE_CHUNKS)?,
+            save_objects: prepare(SQL_SAVE_OBJECTS)?,
+            prune_objects: prepare(SQL_PRUNE_OBJECTS)?,
+            item_tree: prepare(SQL_ITEM_TREE)?,
+            chunk: prepare("SELECT version, data FROM chunks WHERE map = $1 AND cx = $2 AND cy = $3")?,
+            objects: prepare(&format!(
+                "SELECT {OBJECT_COLS} FROM objects WHERE map = $1 AND grid_x = $2 AND grid_y = $3"
+            ))?,
+            chunk_items: prepare(SQL_CHUNK_ITEMS)?,
+        })
+    }
 }
 
 /// One PostgreSQL connection (the `postgres` crate runs its own runtime inside; keep it on a
@@ -150,22 +117,7 @@ impl PgBackend {
 
     pub fn connect(url: &str, faults: Faults) -> Result<PgBackend, StoreError> {
         let mut client = PgBackend::raw_client(url)?;
-        let stmts = Prepared {
-            positions: client.prepare(SQL_POSITIONS).map_err(pg_err)?,
-            put_item: client.prepare(SQL_PUT_ITEM).map_err(pg_err)?,
-            move_item: client.prepare(SQL_MOVE_ITEM).map_err(pg_err)?,
-            cycle: client.prepare(SQL_CYCLE).map_err(pg_err)?,
-            item_tree: client.prepare(SQL_ITEM_TREE).map_err(pg_err)?,
-            chunk: client
-                .prepare("SELECT version, data FROM chunks WHERE map = $1 AND cx = $2 AND cy = $3")
-                .map_err(pg_err)?,
-            objects: client
-                .prepare(&format!(
-                    "SELECT {OBJECT_COLS} FROM objects WHERE map = $1 AND grid_x = $2 AND grid_y = $3"
-                ))
-                .map_err(pg_err)?,
-            chunk_items: client.prepare(SQL_CHUNK_ITEMS).map_err(pg_err)?,
-        };
+        let stmts = Prepared::new(&mut client)?;
         Ok(PgBackend { client, stmts, faults })
     }
 
@@ -229,6 +181,7 @@ fn object_from_row(row: &Row) -> Result<ObjectRecord, BadRecord> {
         stage_started_ms: row.try_get(9).map_err(bad)?,
         stage_ends_ms: row.try_get(10).map_err(bad)?,
         state: row.try_get(11).map_err(bad)?,
+        holds_items: row.try_get(12).map_err(bad)?,
     })
 }
 
@@ -243,10 +196,15 @@ fn check_nesting(
     Ok(cycle_verdict(target, moving, (row.get(0), row.get(1), row.get(2))))
 }
 
-fn holds_items(tx: &mut Transaction<'_>, c: Container) -> Result<bool, StoreError> {
-    let (k, id) = c.to_parts();
-    let row = tx.query_one(SQL_HOLDS_ITEMS, &[&k, &id]).map_err(pg_err)?;
-    Ok(row.get(0))
+/// Runs one of the delete-unless-it-holds-items statements; `Some(reason)` when it still does.
+fn delete_container(
+    tx: &mut Transaction<'_>,
+    stmt: &Statement,
+    id: i64,
+    what: &str,
+) -> Result<Option<String>, StoreError> {
+    let held: bool = tx.query_one(stmt, &[&id]).map_err(pg_err)?.get(0);
+    Ok(held.then(|| format!("{what} {id} still holds items")))
 }
 
 fn needs_nesting_lock(tx: &ItemTx) -> bool {
@@ -290,36 +248,65 @@ fn apply_op(tx: &mut Transaction<'_>, stmts: &Prepared, op: &ItemOp) -> Result<O
             Ok((n == 0).then(|| format!("item {id} does not exist")))
         }
         ItemOp::SetCount { id, count } => {
-            let n = tx.execute(SQL_ITEM_COUNT, &[id, &i64::from(*count)]).map_err(pg_err)?;
+            let n = tx.execute(&stmts.set_count, &[id, &i64::from(*count)]).map_err(pg_err)?;
             Ok((n == 0).then(|| format!("item {id} does not exist")))
         }
-        ItemOp::Delete { id } => {
-            if holds_items(tx, Container::Item(*id))? {
-                return Ok(Some(format!("item {id} still holds items")));
-            }
-            tx.execute("DELETE FROM items WHERE id = $1", &[id]).map_err(pg_err)?;
-            Ok(None)
-        }
+        ItemOp::Delete { id } => delete_container(tx, &stmts.delete_item, *id, "item"),
         ItemOp::PutObject(obj) => {
-            put_objects(tx, std::slice::from_ref(obj))?;
+            put_object(tx, &stmts.put_object, obj)?;
             Ok(None)
         }
-        ItemOp::DeleteObject { id } => {
-            if holds_items(tx, Container::Object(*id))? {
-                return Ok(Some(format!("object {id} still holds items")));
-            }
-            tx.execute("DELETE FROM objects WHERE id = $1", &[id]).map_err(pg_err)?;
-            Ok(None)
-        }
+        ItemOp::DeleteObject { id } => delete_container(tx, &stmts.delete_object, *id, "object"),
     }
 }
 
-fn put_objects(tx: &mut Transaction<'_>, objs: &[ObjectRecord]) -> Result<(), StoreError> {
+/// Runs the ops of one item transaction inside `tx`, with a fault point before each.
+fn run_item_tx(
+    tx: &mut Transaction<'_>,
+    stmts: &Prepared,
+    faults: &Faults,
+    itx: &ItemTx,
+) -> Result<(), StoreError> {
+    for (i, op) in itx.ops.iter().enumerate() {
+        faults.check(FaultPoint::ItemOp { op: i })?;
+        if let Some(reason) = apply_op(tx, stmts, op)? {
+            return Err(StoreError::ItemTx { label: itx.label.clone(), op: i, reason });
+        }
+    }
+    Ok(())
+}
+
+/// Writes an object of the item layer, its container flag included.
+fn put_object(tx: &mut Transaction<'_>, stmt: &Statement, o: &ObjectRecord) -> Result<(), StoreError> {
+    let params: [&(dyn ToSql + Sync); 13] = [
+        &o.id,
+        &map_i32(o.map),
+        &o.grid_x,
+        &o.grid_y,
+        &i64::from(o.kind),
+        &o.pos.x,
+        &o.pos.y,
+        &i64::from(o.quality),
+        &i32::from(o.stage),
+        &o.stage_started_ms,
+        &o.stage_ends_ms,
+        &o.state,
+        &o.holds_items,
+    ];
+    tx.execute(stmt, &params).map_err(pg_err)?;
+    Ok(())
+}
+
+/// Writes the plain objects of chunk saves in one statement; listed container objects are not
+/// the chunk's to write and are skipped, stored ones are left as they are.
+fn save_objects(tx: &mut Transaction<'_>, stmt: &Statement, saves: &[ChunkSave]) -> Result<(), StoreError> {
+    let objs: Vec<&ObjectRecord> =
+        saves.iter().flat_map(|s| s.objects.iter()).filter(|o| !o.holds_items).collect();
     if objs.is_empty() {
         return Ok(());
     }
-    let col = |f: fn(&ObjectRecord) -> i64| objs.iter().map(f).collect::<Vec<i64>>();
-    let col32 = |f: fn(&ObjectRecord) -> i32| objs.iter().map(f).collect::<Vec<i32>>();
+    let col = |f: fn(&ObjectRecord) -> i64| objs.iter().map(|o| f(o)).collect::<Vec<i64>>();
+    let col32 = |f: fn(&ObjectRecord) -> i32| objs.iter().map(|o| f(o)).collect::<Vec<i32>>();
     let ids = col(|o| o.id);
     let maps = col32(|o| map_i32(o.map));
     let gx = col32(|o| o.grid_x);
@@ -334,11 +321,15 @@ fn put_objects(tx: &mut Transaction<'_>, objs: &[ObjectRecord]) -> Result<(), St
     let states: Vec<&[u8]> = objs.iter().map(|o| o.state.as_slice()).collect();
     let params: [&(dyn ToSql + Sync); 12] =
         [&ids, &maps, &gx, &gy, &kinds, &xs, &ys, &quality, &stage, &started, &ends, &states];
-    tx.execute(SQL_PUT_OBJECTS, &params).map_err(pg_err)?;
+    tx.execute(stmt, &params).map_err(pg_err)?;
     Ok(())
 }
 
-fn save_chunk_tiles(tx: &mut Transaction<'_>, saves: &[ChunkSave]) -> Result<(), StoreError> {
+fn save_chunk_tiles(
+    tx: &mut Transaction<'_>,
+    stmt: &Statement,
+    saves: &[ChunkSave],
+) -> Result<(), StoreError> {
     let chunks: Vec<&ChunkRecord> = saves.iter().filter_map(|s| s.chunk.as_ref()).collect();
     if chunks.is_empty() {
         return Ok(());
@@ -348,16 +339,16 @@ fn save_chunk_tiles(tx: &mut Transaction<'_>, saves: &[ChunkSave]) -> Result<(),
     let cy: Vec<i32> = chunks.iter().map(|c| c.key.cy).collect();
     let versions: Vec<i64> = chunks.iter().map(|c| i64::from(c.version)).collect();
     let data: Vec<&[u8]> = chunks.iter().map(|c| c.data.as_slice()).collect();
-    tx.execute(SQL_SAVE_CHUNKS, &[&maps, &cx, &cy, &versions, &data]).map_err(pg_err)?;
+    tx.execute(stmt, &[&maps, &cx, &cy, &versions, &data]).map_err(pg_err)?;
     Ok(())
 }
 
-fn prune_objects(tx: &mut Transaction<'_>, saves: &[ChunkSave]) -> Result<(), StoreError> {
+fn prune_objects(tx: &mut Transaction<'_>, stmt: &Statement, saves: &[ChunkSave]) -> Result<(), StoreError> {
     let maps: Vec<i32> = saves.iter().map(|s| map_i32(s.key.map)).collect();
     let gx: Vec<i32> = saves.iter().map(|s| s.key.cx).collect();
     let gy: Vec<i32> = saves.iter().map(|s| s.key.cy).collect();
     let keep: Vec<i64> = saves.iter().flat_map(|s| s.objects.iter().map(|o| o.id)).collect();
-    tx.execute(SQL_PRUNE_OBJECTS, &[&maps, &gx, &gy, &keep]).map_err(pg_err)?;
+    tx.execute(stmt, &[&maps, &gx, &gy, &keep]).map_err(pg_err)?;
     Ok(())
 }
 
@@ -437,21 +428,39 @@ impl Backend for PgBackend {
     fn apply_item_tx(&mut self, itx: &ItemTx) -> Result<(), StoreError> {
         let mut tx = self.client.transaction().map_err(pg_err)?;
         if needs_nesting_lock(itx) {
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&NESTING_LOCK]).map_err(pg_err)?;
+            tx.execute(&self.stmts.nesting_lock, &[&NESTING_LOCK]).map_err(pg_err)?;
         }
-        for (i, op) in itx.ops.iter().enumerate() {
-            self.faults.check(FaultPoint::ItemOp { op: i })?;
-            if let Some(reason) = apply_op(&mut tx, &self.stmts, op)? {
-                return Err(StoreError::ItemTx { label: itx.label.clone(), op: i, reason });
+        run_item_tx(&mut tx, &self.stmts, &self.faults, itx)?;
+        tx.commit().map_err(pg_err)
+    }
+
+    fn apply_item_txs(&mut self, txs: &[ItemTx], mark: CommitMark) -> Result<BatchOutcome, StoreError> {
+        let mut tx = self.client.transaction().map_err(pg_err)?;
+        let (stmts, faults) = (&self.stmts, &self.faults);
+        if tx.execute(&stmts.commit_mark, &[&mark.writer, &mark.seq]).map_err(pg_err)? == 0 {
+            // An earlier attempt committed this batch; its answer was lost.
+            return Ok(BatchOutcome::Committed);
+        }
+        if txs.iter().any(needs_nesting_lock) {
+            tx.execute(&stmts.nesting_lock, &[&NESTING_LOCK]).map_err(pg_err)?;
+        }
+        for (i, itx) in txs.iter().enumerate() {
+            let result = faults
+                .check(FaultPoint::ItemTx { tx: i })
+                .and_then(|()| run_item_tx(&mut tx, stmts, faults, itx));
+            if let Some(failed) = batch_step(i, result)? {
+                return Ok(failed);
             }
         }
-        tx.commit().map_err(pg_err)
+        faults.check(FaultPoint::ItemCommit)?;
+        tx.commit().map_err(pg_err)?;
+        Ok(BatchOutcome::Committed)
     }
 
     fn create_player(&mut self, player: &PlayerRecord, kit: &ItemTx) -> Result<Created, StoreError> {
         let mut tx = self.client.transaction().map_err(pg_err)?;
         if needs_nesting_lock(kit) {
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&NESTING_LOCK]).map_err(pg_err)?;
+            tx.execute(&self.stmts.nesting_lock, &[&NESTING_LOCK]).map_err(pg_err)?;
         }
         let p = player;
         let key = name_key(&p.name);
@@ -473,12 +482,7 @@ impl Backend for PgBackend {
         }
         let pos: [&(dyn ToSql + Sync); 4] = [&p.id, &map_i32(p.map), &p.pos.x, &p.pos.y];
         tx.execute(SQL_CREATE_POSITION, &pos).map_err(pg_err)?;
-        for (i, op) in kit.ops.iter().enumerate() {
-            self.faults.check(FaultPoint::ItemOp { op: i })?;
-            if let Some(reason) = apply_op(&mut tx, &self.stmts, op)? {
-                return Err(StoreError::ItemTx { label: kit.label.clone(), op: i, reason });
-            }
-        }
+        run_item_tx(&mut tx, &self.stmts, &self.faults, kit)?;
         tx.commit().map_err(pg_err)?;
         Ok(Created::New)
     }
@@ -488,14 +492,14 @@ impl Backend for PgBackend {
             return Ok(());
         }
         let mut tx = self.client.transaction().map_err(pg_err)?;
-        self.faults.check(FaultPoint::ChunkStmt { stmt: 0 })?;
-        save_chunk_tiles(&mut tx, saves)?;
-        self.faults.check(FaultPoint::ChunkStmt { stmt: 1 })?;
-        prune_objects(&mut tx, saves)?;
-        self.faults.check(FaultPoint::ChunkStmt { stmt: 2 })?;
-        let objs: Vec<ObjectRecord> = saves.iter().flat_map(|s| s.objects.clone()).collect();
-        put_objects(&mut tx, &objs)?;
-        self.faults.check(FaultPoint::ChunkStmt { stmt: 3 })?;
+        let (stmts, faults) = (&self.stmts, &self.faults);
+        faults.check(FaultPoint::ChunkStmt { stmt: 0 })?;
+        save_chunk_tiles(&mut tx, &stmts.save_chunks, saves)?;
+        faults.check(FaultPoint::ChunkStmt { stmt: 1 })?;
+        prune_objects(&mut tx, &stmts.prune_objects, saves)?;
+        faults.check(FaultPoint::ChunkStmt { stmt: 2 })?;
+        save_objects(&mut tx, &stmts.save_objects, saves)?;
+        faults.check(FaultPoint::ChunkStmt { stmt: 3 })?;
         tx.commit().map_err(pg_err)
     }
 

@@ -8,8 +8,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, Trans
 use rusqlite::{ToSql, params};
 
 use super::{
-    Backend, BackendKind, Created, FaultPoint, Faults, ItemsLoad, cycle_verdict, item_from_parts, partition,
-    to_u16, to_u32,
+    Backend, BackendKind, BatchOutcome, CommitMark, Created, FaultPoint, Faults, ItemsLoad, batch_step,
+    cycle_verdict, item_from_parts, partition, to_u16, to_u32,
 };
 use crate::error::{BadRecord, RecordRef, StoreError};
 use crate::record::{
@@ -22,7 +22,7 @@ const PLAYER_COLS: &str = "p.id, p.name, p.token_hash, pp.map, pp.x, pp.y, p.hea
 const PLAYER_FROM: &str = "players p JOIN player_positions pp ON pp.id = p.id";
 const ITEM_COLS: &str = "id, kind, quality, count, container_kind, container_id, slot";
 const OBJECT_COLS: &str = "id, map, grid_x, grid_y, kind, x, y, quality, stage, \
-     stage_started_ms, stage_ends_ms, state";
+     stage_started_ms, stage_ends_ms, state, holds_items";
 
 // Every write is an upsert on the primary key: `INSERT OR REPLACE` would delete a row that
 // conflicts on another unique key (a player's name) and orphan what it owns.
@@ -57,12 +57,25 @@ const SQL_CYCLE: &str = "WITH RECURSIVE up(id, ck, cid, depth) AS ( \
      UNION ALL SELECT i.id, i.container_kind, i.container_id, up.depth + 1 \
      FROM items i JOIN up ON up.ck = 3 AND i.id = up.cid WHERE up.depth < 64) \
      SELECT coalesce(sum(id = ?2), 0), count(*), coalesce(max(depth), 0) FROM up";
-const SQL_PUT_OBJECT: &str = "INSERT INTO objects \
+/// An item transaction's object: every field, the container flag included.
+const SQL_PUT_OBJECT: &str = "INSERT INTO objects (id, map, grid_x, grid_y, kind, x, y, quality, \
+     stage, stage_started_ms, stage_ends_ms, state, holds_items) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET \
+     map = excluded.map, grid_x = excluded.grid_x, grid_y = excluded.grid_y, kind = excluded.kind, \
+     x = excluded.x, y = excluded.y, quality = excluded.quality, stage = excluded.stage, \
+     stage_started_ms = excluded.stage_started_ms, stage_ends_ms = excluded.stage_ends_ms, \
+     state = excluded.state, holds_items = excluded.holds_items";
+/// A chunk save's plain object: never overwrites a container object of the item layer.
+const SQL_SAVE_OBJECT: &str = "INSERT INTO objects (id, map, grid_x, grid_y, kind, x, y, quality, \
+     stage, stage_started_ms, stage_ends_ms, state) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET \
      map = excluded.map, grid_x = excluded.grid_x, grid_y = excluded.grid_y, kind = excluded.kind, \
      x = excluded.x, y = excluded.y, quality = excluded.quality, stage = excluded.stage, \
      stage_started_ms = excluded.stage_started_ms, stage_ends_ms = excluded.stage_ends_ms, \
-     state = excluded.state";
+     state = excluded.state WHERE objects.holds_items = 0";
+/// Stores a batch's mark unless it is stored already (then the batch committed before).
+const SQL_COMMIT_MARK: &str = "INSERT INTO item_commits (writer, seq) VALUES (?1, ?2) \
+     ON CONFLICT (writer) DO UPDATE SET seq = excluded.seq WHERE item_commits.seq < excluded.seq";
 const SQL_SAVE_CHUNK: &str = "INSERT INTO chunks VALUES (?1, ?2, ?3, ?4, ?5) \
      ON CONFLICT (map, cx, cy) DO UPDATE SET version = excluded.version, data = excluded.data";
 const SQL_ITEM_TREE: &str = "WITH RECURSIVE tree AS ( \
@@ -207,6 +220,7 @@ fn object_from_row(row: &Row) -> Result<ObjectRecord, BadRecord> {
         stage_started_ms: col(row, 9, &rec)?,
         stage_ends_ms: col(row, 10, &rec)?,
         state: col(row, 11, &rec)?,
+        holds_items: col(row, 12, &rec)?,
     })
 }
 
@@ -224,24 +238,55 @@ fn holds_items(tx: &Transaction<'_>, c: Container) -> Result<bool, StoreError> {
     stmt.query_row(params![k, id], |r| r.get(0)).map_err(lite_err)
 }
 
+/// The columns both object statements write, in order.
+fn object_fields(o: &ObjectRecord) -> Vec<&dyn ToSql> {
+    vec![
+        &o.id,
+        &o.map,
+        &o.grid_x,
+        &o.grid_y,
+        &o.kind,
+        &o.pos.x,
+        &o.pos.y,
+        &o.quality,
+        &o.stage,
+        &o.stage_started_ms,
+        &o.stage_ends_ms,
+        &o.state,
+    ]
+}
+
+/// Writes an object of the item layer, its container flag included.
 fn put_object(tx: &Transaction<'_>, o: &ObjectRecord) -> Result<(), StoreError> {
+    let mut fields = object_fields(o);
+    fields.push(&o.holds_items);
     let mut stmt = tx.prepare_cached(SQL_PUT_OBJECT).map_err(lite_err)?;
-    stmt.execute(params![
-        o.id,
-        o.map,
-        o.grid_x,
-        o.grid_y,
-        o.kind,
-        o.pos.x,
-        o.pos.y,
-        o.quality,
-        o.stage,
-        o.stage_started_ms,
-        o.stage_ends_ms,
-        o.state
-    ])
-    .map_err(lite_err)?;
+    stmt.execute(fields.as_slice()).map_err(lite_err)?;
     Ok(())
+}
+
+/// Writes a plain object of a chunk save; a stored container object stays as it is.
+fn save_object(tx: &Transaction<'_>, o: &ObjectRecord) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(SQL_SAVE_OBJECT).map_err(lite_err)?;
+    stmt.execute(object_fields(o).as_slice()).map_err(lite_err)?;
+    Ok(())
+}
+
+/// Deletes the row of `holder` (`sql`: `DELETE … WHERE id = ?1`) unless it still holds items;
+/// `Some(reason)` when it does.
+fn delete_container(
+    tx: &Transaction<'_>,
+    holder: Container,
+    what: &str,
+    sql: &str,
+) -> Result<Option<String>, StoreError> {
+    let id = holder.to_parts().1;
+    if holds_items(tx, holder)? {
+        return Ok(Some(format!("{what} {id} still holds items")));
+    }
+    let mut stmt = tx.prepare_cached(sql).map_err(lite_err)?;
+    stmt.execute([id]).map_err(lite_err)?;
+    Ok(None)
 }
 
 fn put_item(tx: &Transaction<'_>, item: &ItemRecord) -> Result<Option<String>, StoreError> {
@@ -275,27 +320,30 @@ fn apply_op(tx: &Transaction<'_>, op: &ItemOp) -> Result<Option<String>, StoreEr
         ItemOp::Put(item) => put_item(tx, item),
         ItemOp::Move { id, to, slot } => move_item(tx, *id, *to, *slot),
         ItemOp::SetCount { id, count } => {
-            let n = tx
-                .execute("UPDATE items SET count = ?2 WHERE id = ?1", params![id, count])
-                .map_err(lite_err)?;
+            let mut stmt =
+                tx.prepare_cached("UPDATE items SET count = ?2 WHERE id = ?1").map_err(lite_err)?;
+            let n = stmt.execute(params![id, count]).map_err(lite_err)?;
             Ok((n == 0).then(|| format!("item {id} does not exist")))
         }
         ItemOp::Delete { id } => {
-            if holds_items(tx, Container::Item(*id))? {
-                return Ok(Some(format!("item {id} still holds items")));
-            }
-            tx.execute("DELETE FROM items WHERE id = ?1", [id]).map_err(lite_err)?;
-            Ok(None)
+            delete_container(tx, Container::Item(*id), "item", "DELETE FROM items WHERE id = ?1")
         }
         ItemOp::PutObject(obj) => put_object(tx, obj).map(|_| None),
         ItemOp::DeleteObject { id } => {
-            if holds_items(tx, Container::Object(*id))? {
-                return Ok(Some(format!("object {id} still holds items")));
-            }
-            tx.execute("DELETE FROM objects WHERE id = ?1", [id]).map_err(lite_err)?;
-            Ok(None)
+            delete_container(tx, Container::Object(*id), "object", "DELETE FROM objects WHERE id = ?1")
         }
     }
+}
+
+/// Runs the ops of one item transaction inside `tx`, with a fault point before each.
+fn run_item_tx(tx: &Transaction<'_>, faults: &Faults, itx: &ItemTx) -> Result<(), StoreError> {
+    for (i, op) in itx.ops.iter().enumerate() {
+        faults.check(FaultPoint::ItemOp { op: i })?;
+        if let Some(reason) = apply_op(tx, op)? {
+            return Err(StoreError::ItemTx { label: itx.label.clone(), op: i, reason });
+        }
+    }
+    Ok(())
 }
 
 fn save_chunk(tx: &Transaction<'_>, save: &ChunkSave) -> Result<(), StoreError> {
@@ -304,15 +352,17 @@ fn save_chunk(tx: &Transaction<'_>, save: &ChunkSave) -> Result<(), StoreError> 
         stmt.execute(params![c.key.map, c.key.cx, c.key.cy, c.version, c.data]).map_err(lite_err)?;
     }
     let keep: Vec<String> = save.objects.iter().map(|o| o.id.to_string()).collect();
-    // Ids are integers we format ourselves: no injection is possible. An object that still
-    // holds items is never pruned (that would orphan them); it stays until emptied.
+    // Ids are integers we format ourselves: no injection is possible. A container object is the
+    // item layer's, and an object that still holds items is never pruned (that would orphan
+    // them) even if unmarked: it stays until emptied.
     let prune = format!(
         "DELETE FROM objects WHERE map = ?1 AND grid_x = ?2 AND grid_y = ?3 AND id NOT IN ({}) \
-         AND NOT EXISTS (SELECT 1 FROM items i WHERE i.container_kind = 2 AND i.container_id = objects.id)",
+         AND holds_items = 0 AND NOT EXISTS \
+         (SELECT 1 FROM items i WHERE i.container_kind = 2 AND i.container_id = objects.id)",
         keep.join(",")
     );
     tx.execute(&prune, params![save.key.map, save.key.cx, save.key.cy]).map_err(lite_err)?;
-    save.objects.iter().try_for_each(|o| put_object(tx, o))
+    save.objects.iter().filter(|o| !o.holds_items).try_for_each(|o| save_object(tx, o))
 }
 
 fn query_items(conn: &Connection, sql: &str, p: &[&dyn ToSql]) -> Result<ItemsLoad, StoreError> {
@@ -366,13 +416,28 @@ impl Backend for SqliteBackend {
     fn apply_item_tx(&mut self, itx: &ItemTx) -> Result<(), StoreError> {
         let faults = self.faults.clone();
         let tx = self.write_tx()?;
-        for (i, op) in itx.ops.iter().enumerate() {
-            faults.check(FaultPoint::ItemOp { op: i })?;
-            if let Some(reason) = apply_op(&tx, op)? {
-                return Err(StoreError::ItemTx { label: itx.label.clone(), op: i, reason });
+        run_item_tx(&tx, &faults, itx)?;
+        tx.commit().map_err(lite_err)
+    }
+
+    fn apply_item_txs(&mut self, txs: &[ItemTx], mark: CommitMark) -> Result<BatchOutcome, StoreError> {
+        let faults = self.faults.clone();
+        let tx = self.write_tx()?;
+        let marked = tx.execute(SQL_COMMIT_MARK, params![mark.writer, mark.seq]).map_err(lite_err)?;
+        if marked == 0 {
+            // An earlier attempt committed this batch; its answer was lost.
+            return Ok(BatchOutcome::Committed);
+        }
+        for (i, itx) in txs.iter().enumerate() {
+            let result =
+                faults.check(FaultPoint::ItemTx { tx: i }).and_then(|()| run_item_tx(&tx, &faults, itx));
+            if let Some(failed) = batch_step(i, result)? {
+                return Ok(failed);
             }
         }
-        tx.commit().map_err(lite_err)
+        faults.check(FaultPoint::ItemCommit)?;
+        tx.commit().map_err(lite_err)?;
+        Ok(BatchOutcome::Committed)
     }
 
     fn create_player(&mut self, player: &PlayerRecord, kit: &ItemTx) -> Result<Created, StoreError> {
@@ -388,12 +453,7 @@ impl Backend for SqliteBackend {
             return Ok(Created::NameTaken);
         }
         tx.execute(SQL_SAVE_POSITION, params![p.id, p.map, p.pos.x, p.pos.y]).map_err(lite_err)?;
-        for (i, op) in kit.ops.iter().enumerate() {
-            faults.check(FaultPoint::ItemOp { op: i })?;
-            if let Some(reason) = apply_op(&tx, op)? {
-                return Err(StoreError::ItemTx { label: kit.label.clone(), op: i, reason });
-            }
-        }
+        run_item_tx(&tx, &faults, kit)?;
         tx.commit().map_err(lite_err)?;
         Ok(Created::New)
     }

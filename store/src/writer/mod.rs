@@ -80,6 +80,8 @@ impl Writer {
             depth: depth.clone(),
             counters: counters.clone(),
             failures: fail_tx,
+            writer_id: random_writer_id(),
+            batch_seq: 0,
         };
         let (pos_ctl, ctl) = crossbeam_channel::unbounded();
         let pos = PositionWorker {
@@ -136,8 +138,10 @@ impl Writer {
         self.submit(WriteOp::Create(Box::new(player), kit))
     }
 
-    /// Queues one logical item change; it commits entirely or not at all. The ticket carries
-    /// its per-operation failure (e.g. an item stored inside itself).
+    /// Queues one logical item change; it commits entirely or not at all, after every item
+    /// change queued before it (consecutive ones share one database transaction, and one that
+    /// fails fails alone). The ticket carries its per-operation failure (e.g. an item stored
+    /// inside itself).
     pub fn item_tx(&self, tx: ItemTx) -> Result<Ticket, StoreError> {
         self.submit(WriteOp::Items(tx))
     }
@@ -255,6 +259,13 @@ impl Drop for Writer {
             self.stop_threads();
         }
     }
+}
+
+/// A random id for the commit marks of one writer's item batches (see [`crate::CommitMark`]).
+fn random_writer_id() -> i64 {
+    use std::hash::BuildHasher as _;
+    let seed = (std::process::id(), std::time::SystemTime::now());
+    std::collections::hash_map::RandomState::new().hash_one(seed) as i64
 }
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {

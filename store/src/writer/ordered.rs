@@ -1,5 +1,6 @@
 //! The ordered write worker: player saves, item transactions and chunk saves, applied in submit
-//! order, consecutive saves merged into one transaction, retried until durable.
+//! order, consecutive writes of one kind merged into one transaction (group commit), retried
+//! until durable.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::backend::Created;
+use crate::backend::{BatchOutcome, CommitMark, Created};
 use crate::error::StoreError;
 use crate::record::{ChunkSave, ItemTx, PlayerRecord};
 use crate::retry::Conn;
@@ -46,10 +47,16 @@ pub(crate) struct Ordered {
     pub depth: Arc<AtomicU64>,
     pub counters: Arc<Counters>,
     pub failures: Sender<WriteFailure>,
+    /// This worker's id in the commit marks of item batches (random per writer).
+    pub writer_id: i64,
+    /// The mark of the last batch of item transactions.
+    pub batch_seq: i64,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Players,
+    Create,
     Items,
     Chunks,
     Barrier,
@@ -58,9 +65,25 @@ enum Kind {
 fn kind(m: &Msg) -> Kind {
     match m {
         Msg::Op(WriteOp::Players(_), _) => Kind::Players,
-        Msg::Op(WriteOp::Items(_) | WriteOp::Create(..), _) => Kind::Items,
+        Msg::Op(WriteOp::Create(..), _) => Kind::Create,
+        Msg::Op(WriteOp::Items(_), _) => Kind::Items,
         Msg::Op(WriteOp::Chunks(_), _) => Kind::Chunks,
         Msg::Barrier(_) => Kind::Barrier,
+    }
+}
+
+/// Where the next attempt of a run of item transactions ends, and whether they go one by one.
+struct ItemRun {
+    start: usize,
+    end: usize,
+    one_by_one: bool,
+}
+
+impl ItemRun {
+    /// The next attempt after the transactions before `start` were settled.
+    fn advance(&mut self, start: usize, len: usize) {
+        self.start = start;
+        self.end = if self.one_by_one { (start + 1).min(len) } else { len };
     }
 }
 
@@ -82,13 +105,12 @@ impl Ordered {
     fn process(&mut self, batch: Vec<Msg>) {
         let mut rest = batch.into_iter().peekable();
         while let Some(first) = rest.next() {
+            let k = kind(&first);
             let mut group = vec![first];
-            let k = kind(&group[0]);
-            let mergeable = matches!(k, Kind::Players | Kind::Chunks);
-            while mergeable
-                && rest.peek().is_some_and(|m| std::mem::discriminant(&kind(m)) == std::mem::discriminant(&k))
-            {
-                group.push(rest.next().expect("peeked"));
+            // A creation claims a name and answers NameTaken alone: never merged.
+            let mergeable = matches!(k, Kind::Players | Kind::Items | Kind::Chunks);
+            while mergeable && let Some(next) = rest.next_if(|m| kind(m) == k) {
+                group.push(next);
             }
             self.run_group(k, group);
         }
@@ -107,9 +129,78 @@ impl Ordered {
             .collect();
         match k {
             Kind::Barrier => {}
-            Kind::Items => ops.into_iter().for_each(|(op, reply)| self.run_merged(vec![(op, reply)])),
-            Kind::Players | Kind::Chunks => self.run_merged(ops),
+            Kind::Items => self.run_items(ops),
+            Kind::Create | Kind::Players | Kind::Chunks => self.run_merged(ops),
         }
+    }
+
+    /// Group commit: applies consecutive item transactions in one database transaction, in
+    /// submit order. When one fails permanently nothing of the attempt committed: the ones before
+    /// it are committed again as a batch, it is settled alone (so only it fails), and the batch
+    /// goes on after it. A permanent failure of the whole attempt (its commit refused) falls back
+    /// to one transaction at a time; connection losses are retried by [`Conn::retry`].
+    fn run_items(&mut self, ops: Vec<(WriteOp, Reply)>) {
+        let (txs, replies): (Vec<ItemTx>, Vec<Reply>) = ops
+            .into_iter()
+            .filter_map(|(op, reply)| match op {
+                WriteOp::Items(tx) => Some((tx, reply)),
+                _ => None,
+            })
+            .unzip();
+        let mut run = ItemRun { start: 0, end: txs.len(), one_by_one: false };
+        while run.start < txs.len() {
+            let batch = &txs[run.start..run.end];
+            let started = std::time::Instant::now();
+            let outcome = self.apply_items(batch);
+            let settle = |from: usize, to: usize, result: &Result<(), StoreError>| {
+                (from..to).for_each(|i| self.finish_item(&txs[i], &replies[i], result.clone()));
+            };
+            match outcome {
+                Ok(BatchOutcome::Committed) => {
+                    self.counters.record_flush(started.elapsed());
+                    settle(run.start, run.end, &Ok(()));
+                    run.advance(run.end, txs.len());
+                }
+                // Applied first in a fresh transaction, it failed as it would have alone.
+                Ok(BatchOutcome::Failed { index: 0, error }) => {
+                    settle(run.start, run.start + 1, &Err(error));
+                    run.advance(run.start + 1, txs.len());
+                }
+                // Commit the ones before it (nothing of this attempt committed).
+                Ok(BatchOutcome::Failed { index, .. }) => run.end = (run.start + index).min(run.end),
+                Err(StoreError::Closed) => {
+                    settle(run.start, txs.len(), &Err(StoreError::Closed));
+                    run.advance(txs.len(), txs.len());
+                }
+                Err(error) if batch.len() > 1 => {
+                    tracing::warn!(%error, txs = batch.len(), "item batch failed, retrying one by one");
+                    run.one_by_one = true;
+                    run.advance(run.start, txs.len());
+                }
+                Err(error) => {
+                    settle(run.start, run.start + 1, &Err(error));
+                    run.advance(run.start + 1, txs.len());
+                }
+            }
+        }
+    }
+
+    /// One attempt at a batch under a fresh commit mark (kept across its retries).
+    fn apply_items(&mut self, batch: &[ItemTx]) -> Result<BatchOutcome, StoreError> {
+        self.batch_seq += 1;
+        let mark = CommitMark { writer: self.writer_id, seq: self.batch_seq };
+        self.conn.retry(None, &mut |b| b.apply_item_txs(batch, mark))
+    }
+
+    fn finish_item(&self, tx: &ItemTx, reply: &Reply, result: Result<(), StoreError>) {
+        let counter =
+            if result.is_ok() { &self.counters.item_txs_ok } else { &self.counters.item_txs_failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = &result {
+            self.report_failure(describe_items(tx), e);
+        }
+        self.depth.fetch_sub(1, Ordering::Relaxed);
+        let _ = reply.send(result);
     }
 
     /// Applies a run of same-kind ops in one transaction; on a permanent failure of a merged run,
@@ -135,7 +226,19 @@ impl Ordered {
 
     fn apply(&mut self, ops: &[&WriteOp]) -> Result<(), StoreError> {
         match ops[0] {
-            WriteOp::Items(tx) => self.conn.retry(None, &mut |b| b.apply_item_tx(tx)),
+            WriteOp::Items(_) => {
+                let txs: Vec<ItemTx> = ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        WriteOp::Items(tx) => Some(tx.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                match self.apply_items(&txs)? {
+                    BatchOutcome::Committed => Ok(()),
+                    BatchOutcome::Failed { error, .. } => Err(error),
+                }
+            }
             WriteOp::Create(player, kit) => {
                 // A retry after a commit whose answer was lost finds the name taken by itself: the
                 // caller tells the two apart by loading the player and checking its token.
@@ -161,7 +264,7 @@ impl Ordered {
             if let Err(e) = &result
                 && !matches!(e, StoreError::NameTaken(_))
             {
-                self.report_failure(&op, e);
+                self.report_failure(describe(&op), e);
             }
             self.depth.fetch_sub(1, Ordering::Relaxed);
             let _ = reply.send(result.clone());
@@ -183,8 +286,7 @@ impl Ordered {
         counter.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    fn report_failure(&self, op: &WriteOp, error: &StoreError) {
-        let what = describe(op);
+    fn report_failure(&self, what: String, error: &StoreError) {
         if matches!(error, StoreError::Closed) {
             self.counters.dropped_at_stop.fetch_add(1, Ordering::Relaxed);
             tracing::error!(%what, "store stopped before this write was durable");
@@ -198,13 +300,17 @@ impl Ordered {
 fn describe(op: &WriteOp) -> String {
     match op {
         WriteOp::Players(p) => format!("save of {} player(s)", p.len()),
-        WriteOp::Items(tx) => format!("item transaction '{}' ({} ops)", tx.label, tx.ops.len()),
+        WriteOp::Items(tx) => describe_items(tx),
         WriteOp::Create(p, _) => format!("creation of player {}", p.id),
         WriteOp::Chunks(s) => {
             let keys: Vec<_> = s.iter().map(|s| (s.key.map, s.key.cx, s.key.cy)).collect();
             format!("chunk save {keys:?}")
         }
     }
+}
+
+fn describe_items(tx: &ItemTx) -> String {
+    format!("item transaction '{}' ({} ops)", tx.label, tx.ops.len())
 }
 
 /// Later saves of the same player replace earlier ones.

@@ -1,0 +1,96 @@
+//! The PostgreSQL backend's SQL text: column lists, batched `UNNEST` writes, the item
+//! operations (each one round trip) and the recursive loads. Prepared once per connection by
+//! `postgres.rs`.
+
+pub(super) const PLAYER_COLS: &str = "p.id, p.name, p.token_hash, pp.map, pp.x, pp.y, p.health, p.hunger, \
+     p.stamina, p.xp_combat, p.xp_crafting, p.xp_gathering";
+pub(super) const PLAYER_FROM: &str = "players p JOIN player_positions pp ON pp.id = p.id";
+pub(super) const ITEM_COLS: &str = "id, kind, quality, count, container_kind, container_id, slot";
+pub(super) const OBJECT_COLS: &str = "id, map, grid_x, grid_y, kind, x, y, quality, stage, \
+     stage_started_ms, stage_ends_ms, state, holds_items";
+
+pub(super) const SQL_POSITIONS: &str = "UPDATE player_positions AS p SET map = u.map, x = u.x, y = u.y \
+     FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::int4[]) AS u(id, map, x, y) \
+     WHERE p.id = u.id";
+pub(super) const SQL_SAVE_PLAYERS: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
+     hunger, stamina, xp_combat, xp_crafting, xp_gathering) SELECT * FROM UNNEST($1::int8[], \
+     $2::text[], $3::text[], $4::bytea[], $5::int4[], $6::int4[], $7::int4[], $8::int8[], \
+     $9::int8[], $10::int8[]) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
+     name_key = EXCLUDED.name_key, token_hash = EXCLUDED.token_hash, \
+     health = EXCLUDED.health, hunger = EXCLUDED.hunger, stamina = EXCLUDED.stamina, \
+     xp_combat = EXCLUDED.xp_combat, xp_crafting = EXCLUDED.xp_crafting, \
+     xp_gathering = EXCLUDED.xp_gathering";
+/// A new player claims its name: nothing happens when the id or the name's key is taken.
+pub(super) const SQL_CREATE_PLAYER: &str = "INSERT INTO players (id, name, name_key, token_hash, health, \
+     hunger, stamina, xp_combat, xp_crafting, xp_gathering) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING";
+pub(super) const SQL_CREATE_POSITION: &str = "INSERT INTO player_positions VALUES ($1, $2, $3, $4)";
+/// By the name's key; a legacy row whose key is unset (see migration V3) by its exact name, which
+/// wins over a key match.
+pub(super) const SQL_PLAYER_BY_NAME: &str = "WHERE p.name_key = $1 OR (p.name_key IS NULL AND p.name = $2) \
+     ORDER BY p.name_key IS NULL DESC LIMIT 1";
+pub(super) const SQL_SAVE_POSITIONS: &str = "INSERT INTO player_positions SELECT * FROM UNNEST($1::int8[], \
+     $2::int4[], $3::int4[], $4::int4[]) ON CONFLICT (id) DO UPDATE SET map = EXCLUDED.map, \
+     x = EXCLUDED.x, y = EXCLUDED.y";
+pub(super) const SQL_PUT_ITEM: &str = "INSERT INTO items VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, quality = EXCLUDED.quality, \
+     count = EXCLUDED.count, container_kind = EXCLUDED.container_kind, \
+     container_id = EXCLUDED.container_id, slot = EXCLUDED.slot";
+pub(super) const SQL_MOVE_ITEM: &str =
+    "UPDATE items SET container_kind = $2, container_id = $3, slot = $4 WHERE id = $1";
+pub(super) const SQL_ITEM_COUNT: &str = "UPDATE items SET count = $2 WHERE id = $1";
+/// Deletes item $1 unless it holds items, in one round trip; answers whether it holds items.
+pub(super) const SQL_DELETE_ITEM: &str = "WITH held AS (SELECT EXISTS (SELECT 1 FROM items \
+     WHERE container_kind = 3 AND container_id = $1) AS h), \
+     gone AS (DELETE FROM items WHERE id = $1 AND NOT (SELECT h FROM held)) SELECT h FROM held";
+/// Deletes object $1 unless it holds items, in one round trip; answers whether it holds items.
+pub(super) const SQL_DELETE_OBJECT: &str = "WITH held AS (SELECT EXISTS (SELECT 1 FROM items \
+     WHERE container_kind = 2 AND container_id = $1) AS h), \
+     gone AS (DELETE FROM objects WHERE id = $1 AND NOT (SELECT h FROM held)) SELECT h FROM held";
+/// Stores a batch's mark unless it is stored already (then the batch committed before).
+pub(super) const SQL_COMMIT_MARK: &str = "INSERT INTO item_commits (writer, seq) VALUES ($1, $2) \
+     ON CONFLICT (writer) DO UPDATE SET seq = EXCLUDED.seq WHERE item_commits.seq < EXCLUDED.seq";
+pub(super) const SQL_NESTING_LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
+pub(super) const SQL_CYCLE: &str = "WITH RECURSIVE up(id, ck, cid, depth) AS ( \
+     SELECT id, container_kind, container_id, 0 FROM items WHERE id = $1 \
+     UNION ALL SELECT i.id, i.container_kind, i.container_id, up.depth + 1 \
+     FROM items i JOIN up ON up.ck = 3 AND i.id = up.cid WHERE up.depth < 64) \
+     SELECT count(*) FILTER (WHERE id = $2), count(*), coalesce(max(depth), 0)::int8 FROM up";
+/// An item transaction's object: every field, the container flag included.
+pub(super) const SQL_PUT_OBJECT: &str = "INSERT INTO objects (id, map, grid_x, grid_y, kind, x, y, quality, \
+     stage, stage_started_ms, stage_ends_ms, state, holds_items) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO UPDATE SET \
+     map = EXCLUDED.map, grid_x = EXCLUDED.grid_x, grid_y = EXCLUDED.grid_y, kind = EXCLUDED.kind, \
+     x = EXCLUDED.x, y = EXCLUDED.y, quality = EXCLUDED.quality, stage = EXCLUDED.stage, \
+     stage_started_ms = EXCLUDED.stage_started_ms, stage_ends_ms = EXCLUDED.stage_ends_ms, \
+     state = EXCLUDED.state, holds_items = EXCLUDED.holds_items";
+/// A chunk save's plain objects: a stored container object of the item layer stays as it is.
+pub(super) const SQL_SAVE_OBJECTS: &str = "INSERT INTO objects (id, map, grid_x, grid_y, kind, x, y, quality, \
+     stage, stage_started_ms, stage_ends_ms, state) SELECT * FROM UNNEST($1::int8[], $2::int4[], \
+     $3::int4[], $4::int4[], $5::int8[], $6::int4[], $7::int4[], $8::int8[], $9::int4[], \
+     $10::int8[], $11::int8[], $12::bytea[]) ON CONFLICT (id) DO UPDATE SET map = EXCLUDED.map, \
+     grid_x = EXCLUDED.grid_x, grid_y = EXCLUDED.grid_y, kind = EXCLUDED.kind, x = EXCLUDED.x, \
+     y = EXCLUDED.y, quality = EXCLUDED.quality, stage = EXCLUDED.stage, \
+     stage_started_ms = EXCLUDED.stage_started_ms, stage_ends_ms = EXCLUDED.stage_ends_ms, \
+     state = EXCLUDED.state WHERE NOT objects.holds_items";
+pub(super) const SQL_SAVE_CHUNKS: &str = "INSERT INTO chunks SELECT * FROM UNNEST($1::int4[], $2::int4[], \
+     $3::int4[], $4::int8[], $5::bytea[]) ON CONFLICT (map, cx, cy) DO UPDATE SET \
+     version = EXCLUDED.version, data = EXCLUDED.data";
+pub(super) const SQL_PRUNE_OBJECTS: &str = "DELETE FROM objects AS o \
+     USING UNNEST($1::int4[], $2::int4[], $3::int4[]) AS c(map, gx, gy) \
+     WHERE o.map = c.map AND o.grid_x = c.gx AND o.grid_y = c.gy AND o.id <> ALL($4::int8[]) \
+     AND NOT o.holds_items \
+     AND NOT EXISTS (SELECT 1 FROM items i WHERE i.container_kind = 2 AND i.container_id = o.id)";
+pub(super) const SQL_ITEM_TREE: &str = "WITH RECURSIVE tree AS ( \
+     SELECT id, kind, quality, count, container_kind, container_id, slot, 0 AS depth FROM items \
+     WHERE container_kind = $1 AND container_id = $2 \
+     UNION ALL SELECT c.id, c.kind, c.quality, c.count, c.container_kind, c.container_id, c.slot, \
+     t.depth + 1 FROM items c JOIN tree t ON c.container_kind = 3 AND c.container_id = t.id \
+     WHERE t.depth < 64) SELECT id, kind, quality, count, container_kind, container_id, slot FROM tree";
+pub(super) const SQL_CHUNK_ITEMS: &str = "WITH RECURSIVE tree AS ( \
+     SELECT i.id, i.kind, i.quality, i.count, i.container_kind, i.container_id, i.slot, 0 AS depth \
+     FROM items i JOIN objects o ON i.container_kind = 2 AND i.container_id = o.id \
+     WHERE o.map = $1 AND o.grid_x = $2 AND o.grid_y = $3 \
+     UNION ALL SELECT c.id, c.kind, c.quality, c.count, c.container_kind, c.container_id, c.slot, \
+     t.depth + 1 FROM items c JOIN tree t ON c.container_kind = 3 AND c.container_id = t.id \
+     WHERE t.depth < 64) SELECT id, kind, quality, count, container_kind, container_id, slot FROM tree";
