@@ -27,6 +27,7 @@ pub mod content;
 pub mod error;
 pub mod gameplay;
 pub mod geom;
+mod ids;
 pub mod interest;
 pub mod items;
 pub mod movement;

@@ -28,6 +28,8 @@ pub enum Order {
     Interact {
         /// The entity to interact with.
         target: Entity,
+        /// What to do with it (the wire's interact action id; see [`crate::wire::verb`]).
+        verb: u8,
     },
     /// Walk to an entity and attack it while it stays valid.
     Attack {
@@ -40,7 +42,7 @@ impl Order {
     /// The targeted entity, if any.
     pub fn target(&self) -> Option<Entity> {
         match *self {
-            Order::Follow { target } | Order::Interact { target } | Order::Attack { target } => Some(target),
+            Order::Follow { target } | Order::Interact { target, .. } | Order::Attack { target } => Some(target),
             Order::Idle | Order::MoveTo { .. } => None,
         }
     }
@@ -106,8 +108,11 @@ impl OrderSlot {
 /// Which action an arrived character performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionKind {
-    /// Interact once.
-    Interact,
+    /// Interact once, with the order's verb.
+    Interact {
+        /// The interact order's verb.
+        verb: u8,
+    },
     /// Attack (repeats each tick while gameplay says `Continue`).
     Attack,
 }

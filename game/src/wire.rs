@@ -29,6 +29,14 @@ pub mod close {
     pub const SHUTTING_DOWN: u16 = net::protocol::close_code::GOING_AWAY;
 }
 
+/// Interact verbs: the `action` byte of an Input with order 3 (interact).
+pub mod verb {
+    /// Use the target: open a box, pick up a pile of items.
+    pub const USE: u8 = 0;
+    /// Pick the target up: a pile's items, or an empty box, which becomes a box item.
+    pub const PICK_UP: u8 = 1;
+}
+
 /// Game error codes (Error message; the connection stays open).
 pub mod error {
     /// The order is not valid (target outside the map or too far away).
@@ -72,6 +80,8 @@ pub mod error {
     pub const ID_IN_USE: u16 = 117;
     /// The item kind is not in the content.
     pub const UNKNOWN_KIND: u16 = 118;
+    /// Storage cannot take the change now: try again.
+    pub const STORAGE_BUSY: u16 = 119;
 }
 
 /// The Frame head's order code of `order` ([`net::protocol::order_code`]; idle is stop) and its
@@ -88,7 +98,7 @@ pub fn order_code(order: &Order) -> (u8, u64) {
 }
 
 /// The game order a wire order asks for, its target resolved by `target` (which may refuse).
-/// Stop is idle; interact's content-defined action id is not part of the game order yet.
+/// Stop is idle; interact's action id is the order's verb ([`verb`]).
 pub fn order_from_wire<E>(
     order: WireOrder,
     target: impl Fn(EntityId) -> Result<Entity, E>,
@@ -97,7 +107,7 @@ pub fn order_from_wire<E>(
         WireOrder::Stop => Order::Idle,
         WireOrder::MoveTo { x, y } => Order::MoveTo { x, y },
         WireOrder::Follow(id) => Order::Follow { target: target(id)? },
-        WireOrder::Interact { target: id, .. } => Order::Interact { target: target(id)? },
+        WireOrder::Interact { target: id, action } => Order::Interact { target: target(id)?, verb: action },
         WireOrder::Attack(id) => Order::Attack { target: target(id)? },
     })
 }

@@ -237,8 +237,9 @@ fn every_item_error_code_is_in_the_spec() {
         code::CONTAINER_EXISTS,
         code::ID_IN_USE,
         code::UNKNOWN_KIND,
+        code::STORAGE_BUSY,
     ];
-    assert_eq!(codes.to_vec(), (103..=118).collect::<Vec<u16>>());
+    assert_eq!(codes.to_vec(), (103..=119).collect::<Vec<u16>>());
     for c in codes {
         assert!(errors.contains(&format!("\n| {c} | ")), "code {c} has a row in §5");
     }

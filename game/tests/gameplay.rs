@@ -46,7 +46,7 @@ fn add_hits(s: &mut MapSim) -> ColumnKey<u32> {
                 let Some(h) = hits.get_mut(action.target) else { continue };
                 *h += 1;
                 action.result = match action.kind {
-                    ActionKind::Interact => ActionResult::Done,
+                    ActionKind::Interact { .. } => ActionResult::Done,
                     ActionKind::Attack if *h > 5 => ActionResult::Refused,
                     ActionKind::Attack if *h % 3 == 0 => ActionResult::Done,
                     ActionKind::Attack => ActionResult::Continue,
@@ -66,7 +66,7 @@ fn without_gameplay_an_action_completes_its_order_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = sim(&dir);
     let (a, b) = pair(&mut s);
-    for order in [Order::Interact { target: b }, Order::Attack { target: b }] {
+    for order in [Order::Interact { target: b, verb: 0 }, Order::Attack { target: b }] {
         assert!(s.set_order(a, order));
         s.tick(50);
         assert_eq!(last(&s, a), Some((order, Outcome::Done)));
@@ -84,10 +84,10 @@ fn a_gameplay_system_judges_actions_and_changes_its_column() {
     for e in [a, b] {
         s.world.insert(e, hits, 0).unwrap();
     }
-    s.set_order(a, Order::Interact { target: b });
+    s.set_order(a, Order::Interact { target: b, verb: 0 });
     s.tick(50);
     assert_eq!(*s.world.column(hits).get(b).unwrap(), 1);
-    assert_eq!(last(&s, a), Some((Order::Interact { target: b }, Outcome::Done)));
+    assert_eq!(last(&s, a), Some((Order::Interact { target: b, verb: 0 }, Outcome::Done)));
 
     // Attacks continue until the third hit, then the order is done.
     let attack = Order::Attack { target: b };
@@ -123,6 +123,6 @@ fn a_gameplay_system_touching_an_undeclared_column_panics() {
             }
         })
         .unwrap();
-    s.set_order(a, Order::Interact { target: b });
+    s.set_order(a, Order::Interact { target: b, verb: 0 });
     s.tick(50);
 }

@@ -412,10 +412,11 @@ fn every_refusal_has_its_own_stable_code_and_text() {
         (ItemError::ContainerExists(c), code::CONTAINER_EXISTS),
         (ItemError::IdInUse(1), code::ID_IN_USE),
         (ItemError::UnknownKind(1), code::UNKNOWN_KIND),
+        (ItemError::StorageBusy, code::STORAGE_BUSY),
     ];
     let mut codes: Vec<u16> = errors.iter().map(|(e, _)| e.code()).collect();
     assert!(errors.iter().all(|(e, c)| e.code() == *c && !e.to_string().is_empty()));
-    assert_eq!(codes, (103..=118).collect::<Vec<u16>>(), "item codes follow 100..=102");
+    assert_eq!(codes, (103..=119).collect::<Vec<u16>>(), "item codes follow 100..=102");
     codes.dedup();
     assert_eq!(codes.len(), errors.len());
     assert!(errors.iter().all(|(e, _)| e.retryable() == (*e == ItemError::NoIds)));

@@ -255,7 +255,7 @@ fn give_orders(sim: &mut MapSim, players: &[engine::Entity], rng: &mut Rng) {
             },
             14..=16 => Order::Follow { target: players[(rng.next_u64() % players.len() as u64) as usize] },
             _ => match sim.objects_near(x, y, 8 * TILE).first() {
-                Some(&(target, _)) => Order::Interact { target },
+                Some(&(target, _)) => Order::Interact { target, verb: 0 },
                 None => Order::Idle,
             },
         };

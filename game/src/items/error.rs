@@ -40,6 +40,8 @@ pub enum ItemError {
     IdInUse(i64),
     /// The item kind is not in the content.
     UnknownKind(u32),
+    /// Storage cannot take the change now (its write queue is full): try again.
+    StorageBusy,
 }
 
 impl ItemError {
@@ -62,12 +64,13 @@ impl ItemError {
             ItemError::ContainerExists(_) => code::CONTAINER_EXISTS,
             ItemError::IdInUse(_) => code::ID_IN_USE,
             ItemError::UnknownKind(_) => code::UNKNOWN_KIND,
+            ItemError::StorageBusy => code::STORAGE_BUSY,
         }
     }
 
     /// True when the same request may succeed later unchanged (ids were not available).
     pub fn retryable(&self) -> bool {
-        matches!(self, ItemError::NoIds)
+        matches!(self, ItemError::NoIds | ItemError::StorageBusy)
     }
 }
 
@@ -96,6 +99,7 @@ impl fmt::Display for ItemError {
             ItemError::ContainerExists(c) => write!(f, "container {c:?} already exists"),
             ItemError::IdInUse(id) => write!(f, "new item id {id} is already in use"),
             ItemError::UnknownKind(k) => write!(f, "unknown item kind {k}"),
+            ItemError::StorageBusy => write!(f, "storage is busy, try again"),
         }
     }
 }

@@ -48,9 +48,9 @@ pub struct Slots {
 }
 
 impl Slots {
-    /// An empty container of `capacity` slots, at revision 0.
+    /// An empty container of `capacity` slots, at revision 1 (0 means "unchecked" in requests).
     pub(super) fn new(capacity: u16) -> Slots {
-        Slots { slots: vec![None; usize::from(capacity)], revision: 0 }
+        Slots { slots: vec![None; usize::from(capacity)], revision: 1 }
     }
 
     /// Number of slots.

@@ -9,7 +9,7 @@ use crate::sim::Controller;
 use crate::spawn::{SpawnDecision, Spawner};
 use engine::Entity;
 use net::ConnId;
-use store::{PlayerRecord, Store};
+use store::{ItemRecord, PlayerRecord, Store};
 
 /// Most spawn-search steps for bots per tick (bots fill the world over the first seconds).
 const BOT_STEPS_PER_TICK: usize = 200;
@@ -19,10 +19,10 @@ const BOT_STEPS_PER_TICK: usize = 200;
 pub(crate) enum Event {
     /// The player is who it claims to be: the shard ends an older session of the same
     /// character, then hands it back with [`Lobby::arrive`] to search a spawn spot.
-    Verified { conn: ConnId, record: PlayerRecord, token: [u8; 32] },
+    Verified { conn: ConnId, record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32], started_ms: u64 },
     /// The player's character was spawned on map `map` (an index into the shard's maps) as
     /// `entity`; `record` holds the spawn position. The shard welcomes it and lists it online.
-    Entered { conn: ConnId, record: PlayerRecord, token: [u8; 32], map: usize, entity: Entity },
+    Entered { conn: ConnId, record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32], map: usize, entity: Entity },
     /// The connection cannot play: close it with a game close code.
     Refused { conn: ConnId, code: u16, reason: String },
 }
@@ -32,6 +32,7 @@ pub(crate) enum Event {
 struct Arrival {
     conn: ConnId,
     record: PlayerRecord,
+    items: Vec<ItemRecord>,
     token: [u8; 32],
     spawner: Spawner,
 }
@@ -123,8 +124,8 @@ impl Lobby {
                 events.push(refuse(&mut self.refused, job.conn, code, reason));
                 false
             }
-            Step::Verified { record, token } => {
-                events.push(Event::Verified { conn: job.conn, record, token });
+            Step::Verified { record, items, token, started_ms } => {
+                events.push(Event::Verified { conn: job.conn, record, items, token, started_ms });
                 false
             }
         });
@@ -135,11 +136,17 @@ impl Lobby {
 
     /// A verified player starts its spawn search; an arrival of the same character on another
     /// connection is dropped and its connection returned (to close as replaced).
-    pub(crate) fn arrive(&mut self, conn: ConnId, record: PlayerRecord, token: [u8; 32]) -> Option<ConnId> {
+    pub(crate) fn arrive(
+        &mut self,
+        conn: ConnId,
+        record: PlayerRecord,
+        items: Vec<ItemRecord>,
+        token: [u8; 32],
+    ) -> Option<ConnId> {
         let replaced = self.arrivals.iter().position(|a| a.record.id == record.id);
         let replaced = replaced.map(|i| self.arrivals.swap_remove(i).conn);
         let spawner = Spawner::new(record.map, record.pos.x, record.pos.y, record.id as u64);
-        self.arrivals.push(Arrival { conn, record, token, spawner });
+        self.arrivals.push(Arrival { conn, record, items, token, spawner });
         replaced
     }
 
@@ -221,10 +228,11 @@ fn spawn_step(a: &mut Arrival, maps: &mut Maps, store: &Store) -> SpawnDecision 
 }
 
 /// Spawns an arrival's character at a found spot (nothing if the map is not local).
-fn spawn(a: &Arrival, maps: &mut Maps, map: store::MapId, x: i32, y: i32) -> Option<Event> {
+fn spawn(a: &mut Arrival, maps: &mut Maps, map: store::MapId, x: i32, y: i32) -> Option<Event> {
     let index = maps.index_of(map)?;
     let entity = maps.list[index].sim.spawn_character(Controller::Player(a.record.id), x, y);
     let mut record = a.record.clone();
     (record.map, record.pos) = (map, store::Position { x, y });
-    Some(Event::Entered { conn: a.conn, record, token: a.token, map: index, entity })
+    let items = std::mem::take(&mut a.items);
+    Some(Event::Entered { conn: a.conn, record, items, token: a.token, map: index, entity })
 }

@@ -8,7 +8,7 @@
 //! token is the same client, which logs in; another token is refused with 4100 and nothing this
 //! login submitted persists.
 
-use super::ids::IdPool;
+use crate::ids::IdPool;
 use crate::content::Content;
 use crate::geom::{CHUNK_SHIFT, CHUNK_TILES, MapGeometry, TILE};
 use crate::names;
@@ -42,7 +42,7 @@ enum Stage {
     /// A new name: waiting for ids.
     Creating { token: SessionToken, hash: [u8; 32] },
     /// New record and starter items submitted in one creation: waiting until it is durable.
-    Storing { record: PlayerRecord, token: SessionToken, created: Ticket },
+    Storing { record: PlayerRecord, token: SessionToken, created: Ticket, kit: Vec<ItemRecord> },
 }
 
 /// What a login step led to.
@@ -52,8 +52,9 @@ pub(crate) enum Step {
     Wait,
     /// Refuse the connection with this close code and reason.
     Refuse(u16, String),
-    /// The player is who it claims to be.
-    Verified { record: PlayerRecord, token: [u8; 32] },
+    /// The player is who it claims to be; `items` are its stored items (flat), as of a load
+    /// started at `started_ms`.
+    Verified { record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32], started_ms: u64 },
 }
 
 /// One connection's login.
@@ -110,7 +111,9 @@ impl LoginJob {
         let (next, step) = match self.stage.take() {
             Some(Stage::Loading(p)) => self.loaded(p),
             Some(Stage::Creating { token, hash }) => self.create(store, ids, area, token, hash, now_ms),
-            Some(Stage::Storing { record, token, created }) => self.stored(store, record, token, created),
+            Some(Stage::Storing { record, token, created, kit }) => {
+                self.stored(store, record, token, created, kit)
+            }
             None => (None, Step::Refuse(close::TRY_LATER, "the login already ended".into())),
         };
         self.stage = next;
@@ -126,8 +129,8 @@ impl LoginJob {
         let stored = load.as_ref().map(|l| l.player.token_hash.as_slice());
         match check_login(stored, &self.presented) {
             Ok(Login::Returning) => {
-                let record = load.map(|l| l.player).unwrap_or_default();
-                (None, Step::Verified { record, token: self.presented })
+                let (record, items) = load.map(|l| (l.player, l.items)).unwrap_or_default();
+                (None, Step::Verified { record, items, token: self.presented, started_ms: self.started_ms })
             }
             Ok(Login::New { .. }) if self.reloading => {
                 (None, Step::Refuse(close::TRY_LATER, "the name was taken, then vanished; try again".into()))
@@ -172,8 +175,10 @@ impl LoginJob {
             health: START_HEALTH,
             ..PlayerRecord::default()
         };
-        match store.writer().create_player(record.clone(), starter_kit(player, &items)) {
-            Ok(created) => (Some(Stage::Storing { record, token, created }), Step::Wait),
+        let kit = starter_kit(player, &items);
+        let records = kit_records(&kit);
+        match store.writer().create_player(record.clone(), kit) {
+            Ok(created) => (Some(Stage::Storing { record, token, created, kit: records }), Step::Wait),
             Err(e) => (None, Step::Refuse(close::TRY_LATER, format!("cannot store: {e}"))),
         }
     }
@@ -185,10 +190,14 @@ impl LoginJob {
         record: PlayerRecord,
         token: SessionToken,
         created: Ticket,
+        kit: Vec<ItemRecord>,
     ) -> (Option<Stage>, Step) {
         match created.try_take() {
-            None => (Some(Stage::Storing { record, token, created }), Step::Wait),
-            Some(Ok(())) => (None, Step::Verified { record, token: token.0 }),
+            None => (Some(Stage::Storing { record, token, created, kit }), Step::Wait),
+            Some(Ok(())) => {
+                let started_ms = self.started_ms;
+                (None, Step::Verified { record, items: kit, token: token.0, started_ms })
+            }
             Some(Err(StoreError::NameTaken(_))) if !self.reloading => {
                 self.reloading = true;
                 match store.loader().load_player_by_name(&self.name) {
@@ -201,6 +210,11 @@ impl LoginJob {
             }
         }
     }
+}
+
+/// The item records a starter kit creates.
+fn kit_records(kit: &ItemTx) -> Vec<ItemRecord> {
+    kit.ops.iter().filter_map(|op| if let ItemOp::Put(r) = op { Some(*r) } else { None }).collect()
 }
 
 fn starter_kit(player: i64, ids: &[i64]) -> ItemTx {

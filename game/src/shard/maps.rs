@@ -3,6 +3,8 @@
 
 use crate::content::Content;
 use crate::error::GameError;
+use crate::gameplay::{self, items::MapItems};
+use engine::ResourceKey;
 use crate::geom::WorldLayout;
 use crate::replicate::{ReplicationConfig, Replicator};
 use crate::sim::{MapSim, SimConfig, SimParts};
@@ -17,6 +19,8 @@ pub(crate) struct MapRuntime {
     pub sim: MapSim,
     /// Interest management and frames for the clients on this map.
     pub view: Replicator,
+    /// The map's items (the items feature's resource in `sim`).
+    pub items: ResourceKey<MapItems>,
 }
 
 /// Every map of this shard.
@@ -48,9 +52,17 @@ impl Maps {
                 store: store.clone(),
                 config: SimConfig::default(),
             };
-            list.push(MapRuntime { sim: MapSim::new(parts)?, view: Replicator::new(id, replication) });
+            let mut sim = MapSim::new(parts)?;
+            let items = gameplay::items::install(&mut sim, store.clone())?;
+            list.push(MapRuntime { sim, view: Replicator::new(id, replication), items });
         }
         Ok(Self { list, layout })
+    }
+
+    /// The items of map `index`.
+    pub(crate) fn items(&self, index: usize) -> impl std::ops::DerefMut<Target = MapItems> + '_ {
+        let m = &self.list[index];
+        m.sim.world.resource_mut(m.items)
     }
 
     /// Index of a local map.

@@ -10,7 +10,7 @@
 //! slow ticks. Four times a second: positions to the store; once a second: a status for the
 //! admin port.
 
-mod ids;
+mod departed;
 mod lobby;
 mod login;
 mod maps;
@@ -173,6 +173,7 @@ pub struct Shard {
     maps: Maps,
     players: Players,
     lobby: Lobby,
+    departed: departed::Departures,
     outbox: Outbox,
     meter: Meter,
 }
@@ -218,6 +219,7 @@ impl Shard {
             inbound,
             meta: Some(link),
             lobby: Lobby::new(start, opts.bots),
+            departed: departed::Departures::default(),
             opts,
             store,
             maps,

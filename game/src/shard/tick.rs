@@ -7,6 +7,7 @@ use super::lobby::Event;
 use super::login::close;
 use super::meter::TickPhase;
 use super::players::Online;
+use crate::gameplay::items;
 use crate::geom::{MapGeometry, split_map_id};
 use net::protocol::{
     ClientMessage, EntityId, ErrorMsg, PROTOCOL_VERSION, ServerMessage, SessionToken, Welcome,
@@ -26,6 +27,7 @@ impl Shard {
             s.outbox.set_server_tick(tick);
         });
         self.simulate(tick, now_ms);
+        self.send_item_messages();
         // Frames answering inputs leave now; everyone else's are built while they are written.
         self.send();
         self.replicate_later();
@@ -50,6 +52,18 @@ impl Shard {
             self.meter.map_simulated(i, simulated - began);
             m.view.build_first(&m.sim, tick, &mut self.outbox.out.first);
             self.meter.map_replicated(i, simulated.elapsed());
+        }
+    }
+
+    /// Hands every map's item messages (contents, changes, refusals) to their players.
+    fn send_item_messages(&mut self) {
+        for i in 0..self.maps.list.len() {
+            let messages = self.maps.items(i).take_outbox();
+            for (player, msg) in messages {
+                if let Some(conn) = self.players.conn_of(player) {
+                    self.outbox.reply(conn, &msg);
+                }
+            }
         }
     }
 
@@ -90,6 +104,7 @@ impl Shard {
     /// Advances logins, then arrivals (a login verified now searches its spot this tick), then
     /// bots, applying what they lead to.
     fn advance_lobby(&mut self, tick: u64, now_ms: u64) {
+        self.departed.step(now_ms);
         for event in self.lobby.step_logins(&self.store, now_ms) {
             self.apply(event, tick);
         }
@@ -101,9 +116,11 @@ impl Shard {
 
     fn apply(&mut self, event: Event, tick: u64) {
         match event {
-            Event::Verified { conn, record, token } => self.verified(conn, record, token),
-            Event::Entered { conn, record, token, map, entity } => {
-                self.enter(Online { conn, record, map, entity }, token, tick);
+            Event::Verified { conn, record, items, token, started_ms } => {
+                self.verified(conn, record, items, token, started_ms)
+            }
+            Event::Entered { conn, record, items, token, map, entity } => {
+                self.enter(Online { conn, record, map, entity }, &items, token, tick);
             }
             Event::Refused { conn, code, reason } => {
                 tracing::info!(%conn, code, reason, "login refused");
@@ -132,16 +149,53 @@ impl Shard {
             }
             ClientMessage::Ack(ack) => map.view.on_ack(conn, ack),
             ClientMessage::Craft(c) => self.not_available(conn, c.request),
-            ClientMessage::InventoryMove(m) => self.not_available(conn, m.request),
-            ClientMessage::Drop(d) => self.not_available(conn, d.request),
-            ClientMessage::Pickup(p) => self.not_available(conn, p.request),
-            ClientMessage::CloseContainer(_) => {} // nothing is shown yet: items arrive with #17
+            ClientMessage::InventoryMove(m) => {
+                let (id, k) = (player.record.id, map.sim.keys);
+                let request = items::move_request(&map.sim.world, &k, id, &m);
+                self.item_request(conn, m.request, request);
+            }
+            ClientMessage::Drop(d) => {
+                let (id, k) = (player.record.id, map.sim.keys);
+                let request = items::drop_request(&map.sim.world, &k, id, &d);
+                self.item_request(conn, d.request, request);
+            }
+            ClientMessage::Pickup(p) => self.pickup(conn, p),
+            ClientMessage::CloseContainer(_) => {
+                let id = player.record.id;
+                self.maps.items(player.map).request(items::ItemRequest::Close { player: id });
+            }
             ClientMessage::Hello(_) | ClientMessage::Ping { .. } => {}
         }
     }
 
     fn not_available(&mut self, conn: ConnId, request: u32) {
-        self.error(conn, super::error::NOT_AVAILABLE, request, "items and crafting are not available yet");
+        self.error(conn, super::error::NOT_AVAILABLE, request, "crafting is not available yet");
+    }
+
+    /// Queues a translated item request for the player's map, or refuses it at once.
+    fn item_request(&mut self, conn: ConnId, request: u32, translated: Result<items::ItemRequest, items::Refusal>) {
+        let Some(player) = self.players.get_mut(conn) else { return };
+        let (id, map) = (player.record.id, player.map);
+        let mut items = self.maps.items(map);
+        match translated {
+            Ok(r) => items.request(r),
+            Err(refusal) => items.refuse(id, request, refusal),
+        }
+    }
+
+    /// A Pickup: the character walks to the pile and picks it up (an interact order), and the
+    /// order's refusal carries the request id.
+    fn pickup(&mut self, conn: ConnId, p: net::protocol::Pickup) {
+        let Some(player) = self.players.get_mut(conn) else { return };
+        let (id, me) = (player.record.id, player.entity);
+        let map = &mut self.maps.list[player.map];
+        let target = engine::Entity::from_bits(p.item.0);
+        if map.sim.world.column(map.sim.keys.object).get(target).is_none() {
+            self.error(conn, super::error::NO_SUCH_TARGET, p.request, "no such object here");
+            return;
+        }
+        map.sim.set_order(me, crate::orders::Order::Interact { target, verb: crate::wire::verb::PICK_UP });
+        map.sim.world.resource_mut(map.items).expect_pickup(id, target, p.request);
     }
 
     fn error(&mut self, conn: ConnId, code: u16, request: u32, text: &str) {
@@ -156,16 +210,21 @@ impl Shard {
         }
     }
 
-    /// Takes a player out of the world and saves it; `None` if `conn` was not playing.
+    /// Takes a player out of the world and saves it; `None` if `conn` was not playing. What
+    /// it leaves with stays in memory until durable ([`super::departed`]).
     fn logout(&mut self, conn: ConnId) -> Option<PlayerRecord> {
         let online = self.players.remove(conn)?;
         let record = self.current_record(&online);
         let map = &mut self.maps.list[online.map];
         map.view.remove_client(conn);
         map.sim.despawn_character(online.entity);
-        if let Err(e) = self.store.writer().save_player(record.clone()) {
-            tracing::error!(player = record.id, error = %e, "cannot queue the logout save");
+        let departure = self.maps.items(online.map).leave(record.id);
+        let mut tickets: Vec<store::Ticket> = departure.ticket.into_iter().collect();
+        match self.store.writer().save_player(record.clone()) {
+            Ok(t) => tickets.push(t),
+            Err(e) => tracing::error!(player = record.id, error = %e, "cannot queue the logout save"),
         }
+        self.departed.left(record.clone(), departure.items, tickets);
         if let Some(meta) = &self.meta {
             meta.offline(record.id);
         }
@@ -173,21 +232,30 @@ impl Shard {
     }
 
     /// A verified login: replaces an older session of the same character, then spawns.
-    fn verified(&mut self, conn: ConnId, mut record: PlayerRecord, token: [u8; 32]) {
+    fn verified(
+        &mut self,
+        conn: ConnId,
+        mut record: PlayerRecord,
+        mut items: Vec<store::ItemRecord>,
+        token: [u8; 32],
+        started_ms: u64,
+    ) {
         if let Some(old) = self.players.conn_of(record.id) {
-            if let Some(latest) = self.logout(old) {
-                (record.map, record.pos) = (latest.map, latest.pos);
-            }
+            self.logout(old);
             self.outbox.close(old, close::REPLACED, "logged in from another connection");
         }
-        if let Some(old) = self.lobby.arrive(conn, record, token) {
+        if let Some((latest, left_with)) = self.departed.take_newer(record.id, started_ms) {
+            (record, items) = (PlayerRecord { token_hash: record.token_hash, ..latest }, left_with);
+        }
+        if let Some(old) = self.lobby.arrive(conn, record, items, token) {
             self.outbox.close(old, close::REPLACED, "logged in from another connection");
         }
     }
 
     /// Welcomes a player whose character the lobby spawned and lists it online.
-    fn enter(&mut self, player: Online, token: [u8; 32], tick: u64) {
+    fn enter(&mut self, player: Online, items: &[store::ItemRecord], token: [u8; 32], tick: u64) {
         let Online { conn, ref record, map, entity } = player;
+        self.maps.items(map).enter(record.id, entity, items);
         self.maps.list[map].view.add_client(conn, entity);
         let geometry = self.maps.list[map].sim.geometry();
         let session = (EntityId(entity.to_bits()), SessionToken(token));

@@ -87,7 +87,7 @@ impl BotPolicy for WanderPolicy {
             return Some(if s.next_u64().is_multiple_of(2) {
                 Order::Follow { target }
             } else {
-                Order::Interact { target }
+                Order::Interact { target, verb: crate::wire::verb::USE }
             });
         }
         let r = self.wander_tiles * TILE;

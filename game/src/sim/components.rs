@@ -4,6 +4,7 @@
 //! import it and own their own keys and stages; the composer registers it.
 
 use super::chunks::ChunkTable;
+use super::objects::ContainerEvents;
 use crate::content::CharacterRules;
 use crate::geom::{MapGeometry, TILE};
 use crate::orders::{ActionKind, OrderSlot};
@@ -131,6 +132,8 @@ pub struct Keys {
     pub chunks: ResourceKey<ChunkTable>,
     /// The clock.
     pub clock: ResourceKey<SimClock>,
+    /// Container objects loaded or unloaded with their chunks (for the items feature).
+    pub containers: ResourceKey<ContainerEvents>,
 }
 
 impl Keys {
@@ -155,6 +158,7 @@ impl Keys {
             objects: world.insert_resource("objects", objects)?,
             chunks: world.insert_resource("chunks", ChunkTable::new(map))?,
             clock: world.insert_resource("clock", SimClock::default())?,
+            containers: world.insert_resource("containers", ContainerEvents::default())?,
         })
     }
 }

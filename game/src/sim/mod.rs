@@ -8,6 +8,7 @@ pub mod chunks;
 pub mod components;
 mod movement_stage;
 pub mod object_log;
+pub mod objects;
 mod order_stage;
 pub mod residency;
 pub mod service;
@@ -203,31 +204,13 @@ impl MapSim {
     /// Adds an object to its resident chunk: the chunk is dirty and one version newer, and its
     /// log tells clients holding it that the object entered.
     pub fn insert_object(&mut self, record: ObjectRecord) -> Result<Entity, GameError> {
-        let (x, y) = (record.pos.x, record.pos.y);
-        if !self.world.resource(self.keys.chunks).is_resident_at(x, y) {
-            return Err(GameError::OutOfBounds { x, y });
-        }
-        let radius = self.content.object_by_id(record.kind).map_or(0, |k| k.radius);
-        let e = residency::spawn_object(&mut self.world, &self.keys, record, radius);
-        let mut chunks = self.world.resource_mut(self.keys.chunks);
-        chunks.record_object_at(x, y, e, ObjectOp::Enter);
-        if let Some(list) = chunks.objects_at_mut(x, y) {
-            list.push(e);
-        }
-        Ok(e)
+        objects::insert_object(&mut self.world, &self.keys, &self.content, record)
     }
 
     /// Removes an object (chopped, picked up): its chunk is dirty and one version newer, and
     /// its log tells clients holding it that the object left.
     pub fn remove_object(&mut self, e: Entity) -> bool {
-        let Some(pos) = self.world.column(self.keys.object).get(e).map(|r| r.pos) else { return false };
-        residency::despawn_object(&mut self.world, &self.keys, e);
-        let mut chunks = self.world.resource_mut(self.keys.chunks);
-        chunks.record_object_at(pos.x, pos.y, e, ObjectOp::Leave);
-        if let Some(list) = chunks.objects_at_mut(pos.x, pos.y) {
-            list.retain(|&o| o != e);
-        }
-        true
+        objects::remove_object(&mut self.world, &self.keys, e)
     }
 
     /// Changes object `e`'s record in place with `change` (a tree grows a stage, a box changes
@@ -248,7 +231,7 @@ impl MapSim {
         };
         if after.kind != before.kind {
             let radius = self.content.object_by_id(after.kind).map_or(0, |k| k.radius);
-            residency::set_object_radius(&mut self.world, &self.keys, e, radius);
+            objects::set_object_radius(&mut self.world, &self.keys, e, radius);
         }
         let mut chunks = self.world.resource_mut(self.keys.chunks);
         let (x, y) = (before.pos.x, before.pos.y);

@@ -5,11 +5,12 @@
 
 use super::chunks::{ChunkState, ChunkTable, ResidentChunk};
 use super::components::{Keys, SimConfig};
+use super::objects::{LoadedContainer, despawn_object, holds_items, items_below, spawn_object};
 use super::service::{ChunkEvent, ChunkService};
 use crate::error::GameError;
 use crate::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE};
-use engine::{Commands, Entity, ResourceKey, Schedule, SortedGrid, World};
-use store::{ChunkCodec, ChunkKey, ChunkRecord, ChunkSave, ObjectRecord};
+use engine::{Commands, Entity, ResourceKey, Schedule, SortedGrid};
+use store::{ChunkCodec, ChunkKey, ChunkRecord, ChunkSave, ItemRecord, ObjectRecord};
 
 /// How long to wait before retrying a failed load or save.
 const RETRY_MS: u64 = 1_000;
@@ -23,6 +24,8 @@ pub struct Residency {
     blocks: Vec<bool>,
     /// `(object kind, collision radius)` from content.
     radii: Vec<(u32, i32)>,
+    /// Object kinds whose objects hold items (boxes, piles).
+    containers: Vec<u32>,
     codec: ChunkCodec,
     /// Chunks quarantined so far (reported; never regenerated).
     pub quarantine_reports: Vec<(ChunkKey, String)>,
@@ -46,11 +49,14 @@ pub struct Residency {
 impl Residency {
     pub(crate) fn new(service: ChunkService, content: &crate::content::Content) -> Self {
         let radii = content.objects.iter().map(|o| (o.id, o.radius)).collect();
+        let containers =
+            content.objects.iter().filter(|o| holds_items(content, o.id)).map(|o| o.id).collect();
         let blocks = content.blocking.clone();
         Self {
             service,
             blocks,
             radii,
+            containers,
             codec: ChunkCodec::new(),
             quarantine_reports: Vec::new(),
             errors: std::collections::VecDeque::new(),
@@ -174,7 +180,7 @@ fn install_ready(
     for _ in 0..limit {
         let Some(event) = res.service.poll() else { return };
         match event {
-            ChunkEvent::Ready { key, tiles, version, objects, generated_save, bad_rows } => {
+            ChunkEvent::Ready { key, tiles, version, objects, items, generated_save, bad_rows } => {
                 let Some(i) = chunks.geometry().chunk_index(key.cx, key.cy) else { continue };
                 res.bad_rows += bad_rows;
                 res.loads += 1;
@@ -183,7 +189,7 @@ fn install_ready(
                 data.tiles_unsaved = generated_save.is_some();
                 (slot.state, slot.data, slot.ticket) =
                     (ChunkState::Resident, Some(Box::new(data)), generated_save);
-                queue_spawn_objects(cmds, keys, i, objects);
+                queue_spawn_objects(cmds, keys, i, objects, items);
             }
             ChunkEvent::Quarantine { key, reason } => quarantine(chunks, res, key, reason),
             ChunkEvent::Failed { key, error } => {
@@ -259,7 +265,13 @@ fn step_slot(
     let entities = data.map(|d| d.objects).unwrap_or_default();
     slot.state = ChunkState::Absent;
     res.unloads += 1;
-    queue_despawn_objects(cmds, k, entities);
+    let containers: Vec<i64> = entities
+        .iter()
+        .filter_map(|&e| objects.get(e))
+        .filter(|r| res.kind_traits(r.kind).1)
+        .map(|r| r.id)
+        .collect();
+    queue_despawn_objects(cmds, k, entities, containers);
     true
 }
 
@@ -348,11 +360,21 @@ fn queue_spawn_objects(
     (k, key): (Keys, ResourceKey<Residency>),
     slot: usize,
     records: Vec<ObjectRecord>,
+    items: Vec<ItemRecord>,
 ) {
     cmds.run(move |world| {
-        let radii: Vec<i32> = records.iter().map(|r| radius_of(world, key, r.kind)).collect();
-        let entities: Vec<Entity> =
-            records.into_iter().zip(radii).map(|(r, radius)| spawn_object(world, &k, r, radius)).collect();
+        let kinds: Vec<(i32, bool)> = records.iter().map(|r| world.resource(key).kind_traits(r.kind)).collect();
+        let mut loaded = Vec::new();
+        let mut entities = Vec::with_capacity(records.len());
+        for (r, (radius, container)) in records.into_iter().zip(kinds) {
+            let (object, kind) = (r.id, r.kind);
+            let entity = spawn_object(world, &k, r, radius);
+            if container {
+                loaded.push(LoadedContainer { object, entity, kind, items: items_below(object, &items) });
+            }
+            entities.push(entity);
+        }
+        world.resource_mut(k.containers).loaded.extend(loaded);
         let mut chunks = world.resource_mut(k.chunks);
         if let Some(d) = chunks.slot_at_mut(slot).data.as_mut() {
             d.objects.extend(entities);
@@ -361,9 +383,6 @@ fn queue_spawn_objects(
     });
 }
 
-fn radius_of(world: &World, key: ResourceKey<Residency>, kind: u32) -> i32 {
-    world.resource(key).service_radius(kind)
-}
 
 impl Residency {
     /// Logs a storage error and keeps it among the recent ones (bounded: a long outage must not
@@ -377,53 +396,21 @@ impl Residency {
         self.errors.push_back(message);
     }
 
-    fn service_radius(&self, kind: u32) -> i32 {
-        self.radii.iter().find(|&&(k, _)| k == kind).map_or(0, |&(_, r)| r)
+    /// Collision radius of object `kind`, and whether its objects hold items.
+    fn kind_traits(&self, kind: u32) -> (i32, bool) {
+        let radius = self.radii.iter().find(|&&(k, _)| k == kind).map_or(0, |&(_, r)| r);
+        (radius, self.containers.contains(&kind))
     }
 }
 
-fn queue_despawn_objects(cmds: &mut Commands, k: Keys, entities: Vec<Entity>) {
+/// Despawns an unloaded chunk's objects; `containers` (the stored ids of those that hold
+/// items) are reported in [`ContainerEvents`](super::objects::ContainerEvents).
+fn queue_despawn_objects(cmds: &mut Commands, k: Keys, entities: Vec<Entity>, containers: Vec<i64>) {
     cmds.run(move |world| {
+        world.resource_mut(k.containers).unloaded.extend(containers);
         for e in entities {
             despawn_object(world, &k, e);
         }
         Ok(())
     });
-}
-
-/// Adds one object entity to the world and the static grid (not to a chunk's list).
-pub(crate) fn spawn_object(world: &mut World, k: &Keys, record: ObjectRecord, radius: i32) -> Entity {
-    let e = world.spawn();
-    let (x, y) = (record.pos.x, record.pos.y);
-    let _ = world.insert(e, k.object, record);
-    let mut objects = world.resource_mut(k.objects);
-    objects.grid.insert(e, x, y);
-    let i = e.index() as usize;
-    if objects.radius.len() <= i {
-        objects.radius.resize(i + 1, 0);
-    }
-    objects.radius[i] = radius;
-    objects.max_radius = objects.max_radius.max(radius);
-    e
-}
-
-/// Sets the collision radius of object `e` (its kind changed).
-pub(crate) fn set_object_radius(world: &mut World, k: &Keys, e: Entity, radius: i32) {
-    let mut objects = world.resource_mut(k.objects);
-    if let Some(r) = objects.radius.get_mut(e.index() as usize) {
-        *r = radius;
-    }
-    objects.max_radius = objects.max_radius.max(radius);
-}
-
-/// Removes one object entity from the world and the static grid.
-pub(crate) fn despawn_object(world: &mut World, k: &Keys, e: Entity) {
-    {
-        let mut objects = world.resource_mut(k.objects);
-        objects.grid.remove(e);
-        if let Some(r) = objects.radius.get_mut(e.index() as usize) {
-            *r = 0;
-        }
-    }
-    let _ = world.despawn(e);
 }

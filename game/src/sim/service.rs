@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use store::{
-    ChunkCodec, ChunkKey, ChunkLoad, ChunkRecord, ChunkReply, ChunkSave, ChunkTiles, IdKind, ObjectRecord,
+    ChunkCodec, ChunkKey, ChunkLoad, ChunkRecord, ChunkReply, ChunkSave, ChunkTiles, IdKind, ItemRecord, ObjectRecord,
     Position, Store, StoreError, Ticket,
 };
 
@@ -31,6 +31,8 @@ pub enum ChunkEvent {
         version: u32,
         /// Its objects.
         objects: Vec<ObjectRecord>,
+        /// The items inside its container objects, at any depth, flat.
+        items: Vec<ItemRecord>,
         /// Save of a freshly generated chunk, still in flight (`None` when loaded from storage).
         generated_save: Option<Ticket>,
         /// Object rows that could not be read (only those are missing).
@@ -154,19 +156,20 @@ impl Worker {
                         tiles,
                         version,
                         objects: load.objects,
+                        items: load.items,
                         generated_save: None,
                         bad_rows,
                     }
                 }
                 Err(e) => ChunkEvent::Quarantine { key, reason: e.to_string() },
             },
-            None => self.generate(key, load.objects),
+            None => self.generate(key, load.objects, load.items),
         }
     }
 
     /// Generates a never-stored chunk, stores it and hands it over with its save in flight.
     /// Objects already stored with the chunk (e.g. dropped before it was ever saved) are kept.
-    fn generate(&mut self, key: ChunkKey, mut objects: Vec<ObjectRecord>) -> ChunkEvent {
+    fn generate(&mut self, key: ChunkKey, mut objects: Vec<ObjectRecord>, items: Vec<ItemRecord>) -> ChunkEvent {
         let chunk = self.worldgen.generate(&self.map, key.cx, key.cy);
         let n = chunk.objects.len() as u32;
         let ids =
@@ -195,6 +198,7 @@ impl Worker {
                 tiles: chunk.tiles,
                 version: 1,
                 objects,
+                items,
                 generated_save: Some(ticket),
                 bad_rows: 0,
             },

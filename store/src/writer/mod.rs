@@ -199,6 +199,13 @@ impl Writer {
         self.depth.load(Ordering::Relaxed)
     }
 
+    /// True when a submit now would be queued (the queue is below its bound and the pool runs).
+    /// A caller that is the only submitter (the tick) can check this before changing memory,
+    /// so the change and its write never part.
+    pub fn has_room(&self) -> bool {
+        self.tx.is_some() && self.queue_depth() < self.bound as u64
+    }
+
     pub fn stats(&self) -> WriterStats {
         self.counters.snapshot(self.queue_depth(), self.sink.len() as u64)
     }

@@ -1,5 +1,5 @@
-//! Blocks of store ids (players, items) fetched ahead off the tick, so a login never waits for
-//! a round trip to the database just to name a new record.
+//! Blocks of store ids (players, items, objects) fetched ahead off the tick, so a login or an item
+//! operation never waits for a round trip to the database just to name a new record.
 
 use std::ops::Range;
 use store::{IdKind, Loader, Pending};

@@ -1,0 +1,454 @@
+//! The "items" gameplay system: container objects in and out with their chunks, interact
+//! actions on piles and boxes, the queued requests, boxes closed by distance, then each
+//! affected player's view brought up to date. Every accepted operation is one store
+//! transaction submitted at once, in accept order.
+
+use super::ground::{Clearance, free_spot};
+use super::requests::ItemRequest;
+use super::view::{OpenBox, root_of};
+use super::MapItems;
+use crate::content::{CharacterRules, Content, ObjectRole};
+use crate::error::GameError;
+use crate::items::{IdSource, ItemChange, ItemError, Root, Source, Stack, Target};
+use crate::orders::{ActionKind, ActionQueue, ActionResult, action_reach};
+use crate::sim::chunks::ChunkTable;
+use crate::sim::components::{Controller, Keys, Objects};
+use crate::sim::objects::{ContainerEvents, insert_object, remove_object};
+use crate::sim::MapSim;
+use crate::wire::verb;
+use engine::{Column, Commands, Entity, ResourceKey, SortedGrid};
+use net::protocol::closed_reason;
+use store::{Container, Loader, ObjectRecord, Position};
+
+/// Extra reach allowed beyond an interact order's (movement stops up to a unit short of it).
+const REACH_SLACK: i32 = 32;
+
+/// What the system reads of the map this tick.
+struct Here<'a> {
+    x: &'a Column<i32>,
+    y: &'a Column<i32>,
+    controller: &'a Column<Controller>,
+    object: &'a Column<ObjectRecord>,
+    objects: &'a Objects,
+    movers: &'a SortedGrid,
+    rules: CharacterRules,
+    content: &'a Content,
+    keys: Keys,
+    items: ResourceKey<MapItems>,
+}
+
+impl Here<'_> {
+    fn position(&self, e: Entity) -> Option<(i32, i32)> {
+        Some((*self.x.get(e)?, *self.y.get(e)?))
+    }
+
+    fn player_of(&self, e: Entity) -> Option<i64> {
+        match self.controller.get(e)? {
+            Controller::Player(id) => Some(*id),
+            Controller::Bot => None,
+        }
+    }
+
+    /// True when `who` stands within interact reach of object `e`.
+    fn in_reach(&self, who: Entity, e: Entity) -> bool {
+        let (Some((x, y)), Some(rec)) = (self.position(who), self.object.get(e)) else { return false };
+        let radius = self.content.object_by_id(rec.kind).map_or(0, |k| k.radius);
+        let reach = i64::from(action_reach(&self.rules, radius) + REACH_SLACK);
+        let (dx, dy) = (i64::from(rec.pos.x - x), i64::from(rec.pos.y - y));
+        dx * dx + dy * dy <= reach * reach
+    }
+}
+
+/// Registers the system in the map's gameplay stage.
+pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Result<(), GameError> {
+    let (k, actions, content) = (sim.keys, sim.actions, sim.content.clone());
+    sim.gameplay_system("items")
+        .reads(k.x)
+        .reads(k.y)
+        .reads(k.controller)
+        .reads(k.object)
+        .reads_resource(k.objects)
+        .reads_resource(k.movers)
+        .writes_resource(items)
+        .writes_resource(actions)
+        .writes_resource(k.chunks)
+        .writes_resource(k.containers)
+        .run(move |ctx, cmds| {
+            let (x, y, controller, object) = (ctx.read(k.x), ctx.read(k.y), ctx.read(k.controller), ctx.read(k.object));
+            let (objects, movers) = (ctx.resource(k.objects), ctx.resource(k.movers));
+            let here = Here {
+                x: &x,
+                y: &y,
+                controller: &controller,
+                object: &object,
+                objects: &objects,
+                movers: &movers,
+                rules: content.character,
+                content: &content,
+                keys: k,
+                items,
+            };
+            let mut m = ctx.resource_mut(items);
+            let mut chunks = ctx.resource_mut(k.chunks);
+            m.take_containers(&mut ctx.resource_mut(k.containers), &here);
+            m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
+            m.run_requests(&here, &mut chunks, cmds);
+            m.close_out_of_reach(&here);
+            m.refresh_views();
+        })?;
+    Ok(())
+}
+
+impl MapItems {
+    /// Loads the containers residency brought in, unloads those it took out.
+    fn take_containers(&mut self, events: &mut ContainerEvents, here: &Here<'_>) {
+        for c in events.loaded.drain(..) {
+            let capacity = here.content.object_by_id(c.kind).and_then(|k| k.capacity).unwrap_or(0);
+            match self.world.insert_container(Root::Object(c.object), capacity, &c.items) {
+                Ok(report) => {
+                    for bad in &report.bad {
+                        tracing::warn!(object = c.object, item = bad.item.id, reason = %bad.reason, "stored item not loaded");
+                    }
+                    self.counters.bad_items += report.bad.len() as u64;
+                }
+                Err(e) => tracing::error!(object = c.object, error = %e, "container loaded twice"),
+            }
+            self.objects.insert(c.object, c.entity);
+        }
+        for object in events.unloaded.drain(..) {
+            let _ = self.world.remove_container(Root::Object(object));
+            self.objects.remove(&object);
+            self.close_box_everywhere(object, closed_reason::GONE);
+        }
+    }
+
+    /// Interact actions by players on container objects: piles are picked up, boxes opened or
+    /// (empty, with the pick-up verb) taken.
+    fn judge_actions(&mut self, queue: &mut ActionQueue, here: &Here<'_>, chunks: &mut ChunkTable, cmds: &mut Commands) {
+        for action in queue.actions_mut() {
+            let ActionKind::Interact { verb } = action.kind else { continue };
+            let Some(player) = here.player_of(action.actor) else { continue };
+            let Some(rec) = here.object.get(action.target) else { continue };
+            let Some(kind) = here.content.object_by_id(rec.kind) else { continue };
+            if !self.views.contains_key(&player) || kind.capacity.is_none() {
+                continue;
+            }
+            let request = self.take_pickup_request(player, action.target);
+            let (object, entity) = (rec.id, action.target);
+            let result = if kind.role == Some(ObjectRole::Pile) {
+                self.pick_up_pile(player, object, entity, here, chunks, cmds)
+            } else if verb == verb::PICK_UP {
+                self.pick_up_box(player, rec, entity, here, chunks, cmds)
+            } else {
+                self.open_box(player, object, entity);
+                Ok(())
+            };
+            action.result = match result {
+                Ok(()) => ActionResult::Done,
+                Err(e) => {
+                    self.error(player, request, e.code(), e.to_string());
+                    ActionResult::Refused
+                }
+            };
+        }
+    }
+
+    fn take_pickup_request(&mut self, player: i64, target: Entity) -> u32 {
+        let view = self.views.get_mut(&player);
+        match view.and_then(|v| v.pickup.take()) {
+            Some((t, request)) if t == target => request,
+            _ => 0,
+        }
+    }
+
+    fn pick_up_pile(
+        &mut self,
+        player: i64,
+        object: i64,
+        entity: Entity,
+        here: &Here<'_>,
+        chunks: &mut ChunkTable,
+        cmds: &mut Commands,
+    ) -> Result<(), ItemError> {
+        self.check_room()?;
+        let from = Source::new(Container::Object(object), 0);
+        let mut pickup = {
+            let mut ids = pool_source(&mut self.item_ids, self.store.loader());
+            self.world.pickup(from, Target::any(Container::Player(player)), &mut ids)?
+        };
+        if pickup.source_empty {
+            pickup.change.delete_object_last(object);
+            let _ = self.world.remove_container(Root::Object(object));
+            self.objects.remove(&object);
+            let k = here.keys;
+            cmds.run(move |world| {
+                remove_object(world, &k, entity);
+                Ok(())
+            });
+        }
+        self.commit(pickup.change, here, chunks);
+        Ok(())
+    }
+
+    fn pick_up_box(
+        &mut self,
+        player: i64,
+        rec: &ObjectRecord,
+        entity: Entity,
+        here: &Here<'_>,
+        chunks: &mut ChunkTable,
+        cmds: &mut Commands,
+    ) -> Result<(), ItemError> {
+        self.check_room()?;
+        let becomes = here.content.object_by_id(rec.kind).and_then(|k| k.becomes.as_deref());
+        let item = becomes.and_then(|name| here.content.item_named(name)).ok_or(ItemError::NotOpen)?;
+        if !self.world.container(Container::Object(rec.id)).is_some_and(|s| s.is_empty()) {
+            return Err(ItemError::NotEmpty { item: rec.id });
+        }
+        let stack = Stack { kind: item.id, quality: rec.quality, count: 1 };
+        let mut change = {
+            let mut ids = pool_source(&mut self.item_ids, self.store.loader());
+            self.world.give(Target::any(Container::Player(player)), stack, &mut ids)?
+        };
+        change.delete_object_last(rec.id);
+        let _ = self.world.remove_container(Root::Object(rec.id));
+        self.objects.remove(&rec.id);
+        self.close_box_everywhere(rec.id, closed_reason::GONE);
+        let k = here.keys;
+        cmds.run(move |world| {
+            remove_object(world, &k, entity);
+            Ok(())
+        });
+        self.commit(change, here, chunks);
+        Ok(())
+    }
+
+    fn open_box(&mut self, player: i64, object: i64, entity: Entity) {
+        let Some(view) = self.views.get_mut(&player) else { return };
+        if view.open.is_some_and(|b| b.object != object) {
+            view.closing = Some(closed_reason::REPLACED);
+        }
+        view.open = Some(OpenBox { object, entity });
+        view.dirty = true;
+    }
+
+    /// Closes box `object` for every player who has it open.
+    fn close_box_everywhere(&mut self, object: i64, reason: u8) {
+        for view in self.views.values_mut() {
+            if view.open.is_some_and(|b| b.object == object) {
+                view.open = None;
+                view.closing = Some(reason);
+                view.dirty = true;
+            }
+        }
+    }
+
+    fn run_requests(&mut self, here: &Here<'_>, chunks: &mut ChunkTable, cmds: &mut Commands) {
+        for request in std::mem::take(&mut self.requests) {
+            match request {
+                ItemRequest::Move { player, request, from, to, count } => {
+                    let result = self.move_items(player, from, to, count, here, chunks);
+                    self.answer(player, request, result);
+                }
+                ItemRequest::Drop { player, request, from, count } => {
+                    let result = self.drop_items(player, from, count, here, chunks, cmds);
+                    self.answer(player, request, result);
+                }
+                ItemRequest::Close { player } => {
+                    if let Some(view) = self.views.get_mut(&player)
+                        && view.open.take().is_some()
+                    {
+                        view.closing = Some(closed_reason::ON_REQUEST);
+                        view.dirty = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn answer(&mut self, player: i64, request: u32, result: Result<(), ItemError>) {
+        if let Err(e) = result {
+            self.error(player, request, e.code(), e.to_string());
+        }
+    }
+
+    /// A container the player may touch: its own inventory, its open box, or a bag in either.
+    fn check_access(&self, player: i64, c: Container) -> Result<(), ItemError> {
+        let view = self.views.get(&player).ok_or(ItemError::NotOpen)?;
+        let root = root_of(&self.world, c).ok_or(ItemError::NoSuchContainer(c))?;
+        match root {
+            Container::Player(p) if p == player => Ok(()),
+            Container::Object(o) if view.open.is_some_and(|b| b.object == o) => Ok(()),
+            _ if self.world.container(c).is_none() => Err(ItemError::NoSuchContainer(c)),
+            _ => Err(ItemError::NotOpen),
+        }
+    }
+
+    fn move_items(
+        &mut self,
+        player: i64,
+        from: Source,
+        to: Target,
+        count: u32,
+        here: &Here<'_>,
+        chunks: &mut ChunkTable,
+    ) -> Result<(), ItemError> {
+        self.check_access(player, from.container)?;
+        self.check_access(player, to.container)?;
+        self.check_room()?;
+        let change = {
+            let mut ids = pool_source(&mut self.item_ids, self.store.loader());
+            self.world.move_stack(from, to, count, &mut ids)?
+        };
+        self.commit(change, here, chunks);
+        Ok(())
+    }
+
+    fn drop_items(
+        &mut self,
+        player: i64,
+        from: Source,
+        count: u32,
+        here: &Here<'_>,
+        chunks: &mut ChunkTable,
+        cmds: &mut Commands,
+    ) -> Result<(), ItemError> {
+        self.check_access(player, from.container)?;
+        self.check_room()?;
+        let entity = self.views.get(&player).map(|v| v.entity).ok_or(ItemError::NotOpen)?;
+        let at = here.position(entity).ok_or(ItemError::NotOpen)?;
+        let item = *self.world.item_at(from.container, from.slot).ok_or(ItemError::EmptySlot {
+            container: from.container,
+            slot: from.slot,
+        })?;
+        let places = here.content.item(item.kind).and_then(|k| k.places);
+        let placed = places.and_then(|id| here.content.object_by_id(id)).filter(|_| count == 1 && item.count == 1);
+        let (kind, radius, capacity) = match placed {
+            Some(o) => (o.id, o.radius, o.capacity.unwrap_or(0)),
+            None => {
+                let pile = here.content.pile_kind().ok_or(ItemError::NoRoom(from.container))?;
+                (pile.id, pile.radius, pile.capacity.unwrap_or(1))
+            }
+        };
+        let clearance =
+            Clearance { chunks: &*chunks, objects: here.objects, movers: here.movers, character_radius: here.rules.radius };
+        let start = if radius > 0 { here.rules.radius + radius + 8 } else { 0 };
+        let (x, y) = free_spot(&clearance, at, radius, start).ok_or(ItemError::NoRoom(from.container))?;
+        let Some(object) = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied()) else {
+            return Err(ItemError::NoIds);
+        };
+        let geometry = chunks.geometry();
+        let (cx, cy) = crate::geom::MapGeometry::chunk_of(x, y);
+        let record = ObjectRecord {
+            id: object,
+            map: geometry.id,
+            grid_x: cx,
+            grid_y: cy,
+            kind,
+            pos: Position { x, y },
+            quality: if placed.is_some() { item.quality } else { 0 },
+            holds_items: true,
+            ..Default::default()
+        };
+        let mut change = if placed.is_some() {
+            let (change, _) = self.world.take(from, 1)?;
+            self.world
+                .insert_container(Root::Object(object), capacity, &[])
+                .map_err(|_| ItemError::ContainerExists(Container::Object(object)))?;
+            change
+        } else {
+            let mut ids = pool_source(&mut self.item_ids, self.store.loader());
+            self.world.drop_into_new_container(from, count, Root::Object(object), capacity, &mut ids)?
+        };
+        change.put_object_first(record.clone());
+        let (k, items_key, content) = (here.keys, here.items, self.content.clone());
+        cmds.run(move |world| {
+            match insert_object(world, &k, &content, record) {
+                Ok(e) => {
+                    world.resource_mut(items_key).objects.insert(object, e);
+                }
+                Err(e) => tracing::error!(object, error = %e, "dropped object's chunk is not resident"),
+            }
+            Ok(())
+        });
+        self.commit(change, here, chunks);
+        Ok(())
+    }
+
+    /// Refuses an operation now when the store's writer could not take its transaction (the
+    /// operation would change memory without storage).
+    fn check_room(&self) -> Result<(), ItemError> {
+        if self.store.writer().has_room() { Ok(()) } else { Err(ItemError::StorageBusy) }
+    }
+
+    /// Submits an accepted operation's transaction and marks who and what it touched.
+    fn commit(&mut self, change: ItemChange, here: &Here<'_>, chunks: &mut ChunkTable) {
+        if change.is_empty() {
+            return;
+        }
+        self.counters.done += 1;
+        let touched: Vec<Container> = change.revised.iter().map(|r| r.container).collect();
+        let mut ticket = match self.store.writer().item_tx(change.tx) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.counters.submit_failed += 1;
+                tracing::error!(error = %e, "item transaction not queued: memory is ahead of storage");
+                None
+            }
+        };
+        for c in touched {
+            match root_of(&self.world, c).unwrap_or(c) {
+                Container::Player(p) => {
+                    if let Some(view) = self.views.get_mut(&p) {
+                        view.dirty = true;
+                        if let Some(t) = ticket.take() {
+                            view.last_ticket = Some(t);
+                        }
+                    }
+                }
+                Container::Object(o) => {
+                    self.mark_box_viewers(o);
+                    if let Some(rec) = self.objects.get(&o).and_then(|&e| here.object.get(e)) {
+                        chunks.mark_dirty_at(rec.pos.x, rec.pos.y);
+                    }
+                }
+                Container::Item(_) => {}
+            }
+        }
+    }
+
+    fn mark_box_viewers(&mut self, object: i64) {
+        for view in self.views.values_mut() {
+            if view.open.is_some_and(|b| b.object == object) {
+                view.dirty = true;
+            }
+        }
+    }
+
+    /// Closes every open box its viewer walked out of reach of.
+    fn close_out_of_reach(&mut self, here: &Here<'_>) {
+        for view in self.views.values_mut() {
+            let Some(open) = view.open else { continue };
+            if !here.in_reach(view.entity, open.entity) {
+                view.open = None;
+                view.closing = Some(closed_reason::OUT_OF_REACH);
+                view.dirty = true;
+            }
+        }
+    }
+
+    /// Sends every dirty view what changed.
+    fn refresh_views(&mut self) {
+        let mut out = Vec::new();
+        let objects = &self.objects;
+        for (&player, view) in self.views.iter_mut().filter(|(_, v)| v.dirty) {
+            view.refresh(player, &self.world, |o| objects.get(&o).copied(), &mut out);
+            self.outbox.extend(out.drain(..).map(|m| (player, m)));
+        }
+    }
+}
+
+/// New item ids from the map's pool (a block fetched ahead; none while a refill is pending).
+fn pool_source<'a>(pool: &'a mut crate::ids::IdPool, loader: &'a Loader) -> impl IdSource + 'a {
+    move || pool.take(loader, 1).and_then(|v| v.first().copied())
+}

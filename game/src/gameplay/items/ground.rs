@@ -1,0 +1,92 @@
+//! Where a dropped pile or a placed box goes: the nearest free spot around the character, on
+//! walkable ground inside the map, clear of every object (and, for an object that blocks, of
+//! every character), searched in rings so the result is never inside a wall or another object.
+
+use crate::movement::Terrain;
+use crate::sim::chunks::ChunkTable;
+use crate::sim::components::Objects;
+use engine::SortedGrid;
+
+/// Least gap between a new object's edge and another object's edge (1/256 tile).
+const GAP: i32 = 16;
+/// An object that does not block (a pile) still keeps this much room around it, so piles do
+/// not lie on top of each other.
+const MIN_FOOTPRINT: i32 = 48;
+/// Distance between search rings (1/256 tile).
+const RING_STEP: i32 = 48;
+/// Rings searched: the farthest is about two tiles out.
+const RINGS: i32 = 10;
+/// Directions of each ring, scaled by 1024.
+const DIRECTIONS: [(i32, i32); 8] =
+    [(1024, 0), (724, 724), (0, 1024), (-724, 724), (-1024, 0), (-724, -724), (0, -1024), (724, -724)];
+
+/// What a spot must keep clear of.
+#[derive(Debug, Clone, Copy)]
+pub struct Clearance<'a> {
+    /// Terrain and the map's walkable bounds.
+    pub chunks: &'a ChunkTable,
+    /// Objects and their radii.
+    pub objects: &'a Objects,
+    /// Characters (checked only for an object that blocks).
+    pub movers: &'a SortedGrid,
+    /// Characters' collision radius.
+    pub character_radius: i32,
+}
+
+/// The nearest free spot for an object of `radius` (0: does not block) around `(x, y)`,
+/// starting `start` away from it.
+pub fn free_spot(c: &Clearance<'_>, (x, y): (i32, i32), radius: i32, start: i32) -> Option<(i32, i32)> {
+    for ring in 0..RINGS {
+        let r = start + ring * RING_STEP;
+        if r == 0 {
+            if is_free(c, (x, y), radius) {
+                return Some((x, y));
+            }
+            continue;
+        }
+        for (dx, dy) in DIRECTIONS {
+            let spot = (x + dx * r / 1024, y + dy * r / 1024);
+            if is_free(c, spot, radius) {
+                return Some(spot);
+            }
+        }
+    }
+    None
+}
+
+/// True when an object of `radius` fits at `(x, y)`.
+fn is_free(c: &Clearance<'_>, (x, y): (i32, i32), radius: i32) -> bool {
+    let (x0, y0, x1, y1) = c.chunks.bounds();
+    if x - radius < x0 || y - radius < y0 || x + radius > x1 || y + radius > y1 {
+        return false;
+    }
+    let corners = [(0, 0), (-radius, 0), (radius, 0), (0, -radius), (0, radius)];
+    if corners.iter().any(|&(dx, dy)| c.chunks.tile_blocked((x + dx) >> 8, (y + dy) >> 8)) {
+        return false;
+    }
+    let own = radius.max(MIN_FOOTPRINT);
+    let mut clear = true;
+    c.objects.grid.for_each_in_radius(x, y, own + c.objects.max_radius.max(MIN_FOOTPRINT) + GAP, |g| {
+        let other = c.objects.radius.get(g.entity.index() as usize).copied().unwrap_or(0).max(MIN_FOOTPRINT);
+        if dist2((x, y), (g.x, g.y)) < sq(own + other + GAP) {
+            clear = false;
+        }
+    });
+    if clear && radius > 0 {
+        c.movers.for_each_in_radius(x, y, radius + c.character_radius, |g| {
+            if dist2((x, y), (g.x, g.y)) < sq(radius + c.character_radius) {
+                clear = false;
+            }
+        });
+    }
+    clear
+}
+
+fn dist2(a: (i32, i32), b: (i32, i32)) -> i64 {
+    let (dx, dy) = (i64::from(a.0) - i64::from(b.0), i64::from(a.1) - i64::from(b.1));
+    dx * dx + dy * dy
+}
+
+fn sq(v: i32) -> i64 {
+    i64::from(v) * i64::from(v)
+}

@@ -1,0 +1,173 @@
+//! The items feature (§7): the map's [`ItemWorld`] as a resource ([`MapItems`]) and the
+//! "items" gameplay system that changes it. Every operation is checked in memory first, then
+//! submitted to the store's ordered writer as one transaction in accept order (the writer
+//! commits them in groups, never one round trip each on the tick), so memory is never behind
+//! storage and storage is always a prefix of what was accepted.
+//!
+//! Each tick the system: takes in the container objects (boxes, piles) residency loaded or
+//! unloaded; judges interact actions on containers (a pile is picked up, as much as fits; a box
+//! is opened, or picked up when empty); carries out the queued requests (moves, drops, closing
+//! the box); closes boxes their viewers walked away from; and sends every affected player what
+//! changed in what it sees ([`view`]). Objects appear and disappear through commands (a pile
+//! dropped, an emptied pile or a picked-up box removed), so clients see them as object deltas.
+//!
+//! `requests.rs` translates wire requests, `view.rs` keeps what each player was sent,
+//! `ground.rs` finds room on the ground, `act.rs` is the system's work.
+
+mod act;
+mod ground;
+mod requests;
+mod view;
+
+pub use requests::{ItemRequest, Refusal, container_of, drop_request, move_request};
+pub use view::{OpenBox, View, root_of, visible_containers};
+
+use crate::content::Content;
+use crate::error::GameError;
+use crate::ids::IdPool;
+use crate::items::{ItemWorld, LoadReport, Root};
+use crate::sim::MapSim;
+use engine::{Entity, ResourceKey};
+use net::protocol::{ErrorMsg, ServerMessage};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use store::{IdKind, ItemRecord, Store, Ticket};
+
+/// Item counters of one map since start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemCounters {
+    /// Operations carried out (moves, drops, pickups, boxes placed or picked up).
+    pub done: u64,
+    /// Refusals by error code.
+    pub refused: BTreeMap<u16, u64>,
+    /// Transactions the store's writer refused (queue full or closed): logged, never silent.
+    pub submit_failed: u64,
+    /// Stored items that could not be loaded (reported; they stay in storage).
+    pub bad_items: u64,
+}
+
+/// What a player leaving the map takes along: its inventory's records and the ticket that
+/// resolves once every item change of it is durable.
+#[derive(Debug)]
+pub struct Departure {
+    /// Every item below the player, flat.
+    pub items: Vec<ItemRecord>,
+    /// Durability of the last item transaction touching the inventory, if any.
+    pub ticket: Option<Ticket>,
+}
+
+/// The items of one map and who sees what of them.
+#[derive(Debug)]
+pub struct MapItems {
+    /// Every loaded container and item.
+    pub world: ItemWorld,
+    content: Arc<Content>,
+    store: Arc<Store>,
+    item_ids: IdPool,
+    object_ids: IdPool,
+    requests: Vec<ItemRequest>,
+    outbox: Vec<(i64, ServerMessage)>,
+    views: HashMap<i64, View>,
+    /// Container objects in memory: stored object id → entity.
+    objects: HashMap<i64, Entity>,
+    /// Counters since start.
+    pub counters: ItemCounters,
+}
+
+impl MapItems {
+    fn new(content: Arc<Content>, store: Arc<Store>) -> Self {
+        Self {
+            world: ItemWorld::new(content.clone()),
+            content,
+            store,
+            item_ids: IdPool::new(IdKind::Item),
+            object_ids: IdPool::new(IdKind::Object),
+            requests: Vec::new(),
+            outbox: Vec::new(),
+            views: HashMap::new(),
+            objects: HashMap::new(),
+            counters: ItemCounters::default(),
+        }
+    }
+
+    /// A player's character entered the map with its stored items: its inventory is loaded
+    /// (bad records reported and left in storage) and sent at the next tick.
+    pub fn enter(&mut self, player: i64, entity: Entity, items: &[ItemRecord]) -> LoadReport {
+        let slots = self.content.item_rules.inventory_slots;
+        let report = match self.world.insert_container(Root::Player(player), slots, items) {
+            Ok(report) => report,
+            Err(e) => {
+                tracing::error!(player, error = %e, "inventory already loaded");
+                LoadReport::default()
+            }
+        };
+        for bad in &report.bad {
+            tracing::warn!(player, item = bad.item.id, reason = %bad.reason, "stored item not loaded");
+        }
+        self.counters.bad_items += report.bad.len() as u64;
+        self.views.insert(player, View::new(entity));
+        report
+    }
+
+    /// A player left the map: its view ends and its inventory leaves memory.
+    pub fn leave(&mut self, player: i64) -> Departure {
+        self.requests.retain(|r| requester(r) != player);
+        let ticket = self.views.remove(&player).and_then(|v| v.last_ticket);
+        let items = self.world.remove_container(Root::Player(player)).unwrap_or_default();
+        Departure { items, ticket }
+    }
+
+    /// Queues a request for the next tick.
+    pub fn request(&mut self, request: ItemRequest) {
+        self.requests.push(request);
+    }
+
+    /// Remembers the request id of a Pickup: errors of the interact it started carry it.
+    pub fn expect_pickup(&mut self, player: i64, target: Entity, request: u32) {
+        if let Some(view) = self.views.get_mut(&player) {
+            view.pickup = Some((target, request));
+        }
+    }
+
+    /// Refuses a request before it reached the system (a container reference that names
+    /// nothing here): counted, and the player gets the Error.
+    pub fn refuse(&mut self, player: i64, request: u32, (code, text): Refusal) {
+        self.error(player, request, code, text);
+    }
+
+    /// The messages for players since the last call, in order.
+    pub fn take_outbox(&mut self) -> Vec<(i64, ServerMessage)> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// The player's view, if it is on this map.
+    pub fn view(&self, player: i64) -> Option<&View> {
+        self.views.get(&player)
+    }
+
+    /// The entity of a container object in memory.
+    pub fn object_entity(&self, object: i64) -> Option<Entity> {
+        self.objects.get(&object).copied()
+    }
+
+    fn error(&mut self, player: i64, request: u32, code: u16, text: String) {
+        *self.counters.refused.entry(code).or_default() += 1;
+        self.outbox.push((player, ServerMessage::Error(ErrorMsg { code, request, text })));
+    }
+}
+
+/// Who made a request.
+fn requester(r: &ItemRequest) -> i64 {
+    match *r {
+        ItemRequest::Move { player, .. } | ItemRequest::Drop { player, .. } | ItemRequest::Close { player } => {
+            player
+        }
+    }
+}
+
+/// Adds the items feature to a map: the [`MapItems`] resource and the "items" gameplay system.
+pub fn install(sim: &mut MapSim, store: Arc<Store>) -> Result<ResourceKey<MapItems>, GameError> {
+    let items = sim.world.insert_resource("items", MapItems::new(sim.content.clone(), store))?;
+    act::add_system(sim, items)?;
+    Ok(items)
+}
