@@ -42,7 +42,9 @@ impl Order {
     /// The targeted entity, if any.
     pub fn target(&self) -> Option<Entity> {
         match *self {
-            Order::Follow { target } | Order::Interact { target, .. } | Order::Attack { target } => Some(target),
+            Order::Follow { target } | Order::Interact { target, .. } | Order::Attack { target } => {
+                Some(target)
+            }
             Order::Idle | Order::MoveTo { .. } => None,
         }
     }

@@ -317,15 +317,15 @@ fn check_revisions(before: &Snapshot, after: &Snapshot, change: &ItemChange) {
         match revised.get(key) {
             Some(&r) => {
                 assert_eq!(r, *revision);
-                assert_eq!(r, old.map_or(0, |o| o.1).wrapping_add(1), "{key:?} grew by one");
+                assert_eq!(r, old.map_or(1, |o| o.1).wrapping_add(1), "{key:?} grew by one");
             }
             None => match old {
                 Some(old) => {
                     assert_eq!((&old.0, old.1), (slots, *revision), "{key:?} unchanged and not reported")
                 }
-                // A bag created (given or split off) brings its own empty slots at revision 0.
+                // A bag created (given or split off) brings its own empty slots at revision 1.
                 None => assert!(
-                    key.0 == 3 && *revision == 0 && slots.iter().all(Option::is_none),
+                    key.0 == 3 && *revision == 1 && slots.iter().all(Option::is_none),
                     "{key:?} new, not reported"
                 ),
             },

@@ -48,7 +48,11 @@ impl Departures {
 
     /// The record and items `player` left with, when a login whose load started at
     /// `load_started_ms` may have read older data; the entry is consumed.
-    pub(crate) fn take_newer(&mut self, player: i64, load_started_ms: u64) -> Option<(PlayerRecord, Vec<ItemRecord>)> {
+    pub(crate) fn take_newer(
+        &mut self,
+        player: i64,
+        load_started_ms: u64,
+    ) -> Option<(PlayerRecord, Vec<ItemRecord>)> {
         let stale = self.by_player.get(&player)?.durable_at_ms.is_none_or(|at| load_started_ms <= at);
         let d = self.by_player.remove(&player)?;
         stale.then_some((d.record, d.items))

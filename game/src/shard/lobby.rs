@@ -22,7 +22,14 @@ pub(crate) enum Event {
     Verified { conn: ConnId, record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32], started_ms: u64 },
     /// The player's character was spawned on map `map` (an index into the shard's maps) as
     /// `entity`; `record` holds the spawn position. The shard welcomes it and lists it online.
-    Entered { conn: ConnId, record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32], map: usize, entity: Entity },
+    Entered {
+        conn: ConnId,
+        record: PlayerRecord,
+        items: Vec<ItemRecord>,
+        token: [u8; 32],
+        map: usize,
+        entity: Entity,
+    },
     /// The connection cannot play: close it with a game close code.
     Refused { conn: ConnId, code: u16, reason: String },
 }

@@ -8,9 +8,9 @@
 //! token is the same client, which logs in; another token is refused with 4100 and nothing this
 //! login submitted persists.
 
-use crate::ids::IdPool;
 use crate::content::Content;
 use crate::geom::{CHUNK_SHIFT, CHUNK_TILES, MapGeometry, TILE};
+use crate::ids::IdPool;
 use crate::names;
 use crate::session::{Login, LoginError, SessionToken, check_login};
 use crate::spawn::Spawner;

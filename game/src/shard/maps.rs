@@ -4,11 +4,11 @@
 use crate::content::Content;
 use crate::error::GameError;
 use crate::gameplay::{self, items::MapItems};
-use engine::ResourceKey;
 use crate::geom::WorldLayout;
 use crate::replicate::{ReplicationConfig, Replicator};
 use crate::sim::{MapSim, SimConfig, SimParts};
 use crate::spawn::{Probe, SpawnDecision, SpawnWorld, Spawner};
+use engine::ResourceKey;
 use std::sync::Arc;
 use store::{MapId, Store};
 

@@ -173,7 +173,12 @@ impl Shard {
     }
 
     /// Queues a translated item request for the player's map, or refuses it at once.
-    fn item_request(&mut self, conn: ConnId, request: u32, translated: Result<items::ItemRequest, items::Refusal>) {
+    fn item_request(
+        &mut self,
+        conn: ConnId,
+        request: u32,
+        translated: Result<items::ItemRequest, items::Refusal>,
+    ) {
         let Some(player) = self.players.get_mut(conn) else { return };
         let (id, map) = (player.record.id, player.map);
         let mut items = self.maps.items(map);

@@ -4,13 +4,12 @@
 //! import it and own their own keys and stages; the composer registers it.
 
 use super::chunks::ChunkTable;
-use super::objects::ContainerEvents;
 use crate::content::CharacterRules;
 use crate::geom::{MapGeometry, TILE};
 use crate::orders::{ActionKind, OrderSlot};
 use engine::grid::GridGeometry;
-use engine::{ColumnKey, EngineError, GroupId, ResourceKey, SortedGrid, SpatialGrid, World};
-use store::ObjectRecord;
+use engine::{ColumnKey, EngineError, Entity, GroupId, ResourceKey, SortedGrid, SpatialGrid, World};
+use store::{ItemRecord, ObjectRecord};
 
 /// Grid cells of 4 tiles (`1 << 10` units) for characters and objects.
 pub const CELL_SHIFT: u32 = 10;
@@ -169,4 +168,26 @@ fn grid_geometry(map: &MapGeometry) -> GridGeometry {
     let bits = |units: i32| ((units >> CELL_SHIFT).max(1) as u32).next_power_of_two().trailing_zeros();
     let wanted = bits(map.width_units()) + bits(map.height_units());
     GridGeometry::new(CELL_SHIFT, wanted.min(MAX_BUCKET_BITS))
+}
+
+/// A container object that came into memory with its chunk, with every item below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedContainer {
+    /// The object's stored id.
+    pub object: i64,
+    /// Its entity.
+    pub entity: Entity,
+    /// Its object kind.
+    pub kind: u32,
+    /// The items below it at any depth, flat (as the store loaded them).
+    pub items: Vec<ItemRecord>,
+}
+
+/// Container objects loaded or unloaded with their chunks since the items feature last looked.
+#[derive(Debug, Default)]
+pub struct ContainerEvents {
+    /// Came into memory (in load order).
+    pub loaded: Vec<LoadedContainer>,
+    /// Left memory with their chunk: stored object ids.
+    pub unloaded: Vec<i64>,
 }

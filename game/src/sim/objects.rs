@@ -1,9 +1,7 @@
 //! Objects entering and leaving a map while it runs, as world-level functions a system's
 //! commands can call (a dropped pile appears, an emptied one goes): the entity and its record,
 //! the static grid, the chunk's object list and its change log (clients hold the chunk by
-//! version). Also the [`ContainerEvents`] residency fills when container objects (boxes, piles)
-//! come into memory with their chunk or leave it, for the items feature to load or unload what
-//! they hold.
+//! version); and which object kinds hold items, with the items below one container object.
 
 use super::components::Keys;
 use super::object_log::ObjectOp;
@@ -11,28 +9,6 @@ use crate::content::Content;
 use crate::error::GameError;
 use engine::{Entity, World};
 use store::{Container, ItemRecord, ObjectRecord};
-
-/// A container object that came into memory with its chunk, with every item below it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadedContainer {
-    /// The object's stored id.
-    pub object: i64,
-    /// Its entity.
-    pub entity: Entity,
-    /// Its object kind.
-    pub kind: u32,
-    /// The items below it at any depth, flat (as the store loaded them).
-    pub items: Vec<ItemRecord>,
-}
-
-/// Container objects loaded or unloaded with their chunks since the items feature last looked.
-#[derive(Debug, Default)]
-pub struct ContainerEvents {
-    /// Came into memory (in load order).
-    pub loaded: Vec<LoadedContainer>,
-    /// Left memory with their chunk: stored object ids.
-    pub unloaded: Vec<i64>,
-}
 
 /// True when objects of `kind` hold items (the content gives the kind a capacity).
 pub fn holds_items(content: &Content, kind: u32) -> bool {

@@ -78,7 +78,9 @@ impl Lookup<'_> {
                 Steering::Arrived | Steering::OutOfRange => end(o, s, Outcome::Done),
             },
             Order::Follow { target } => self.follow(me, pos, target, o, s),
-            Order::Interact { target, verb } => self.act(me, pos, target, ActionKind::Interact { verb }, o, s),
+            Order::Interact { target, verb } => {
+                self.act(me, pos, target, ActionKind::Interact { verb }, o, s)
+            }
             Order::Attack { target } => self.act(me, pos, target, ActionKind::Attack, o, s),
         }
     }

@@ -4,8 +4,9 @@
 //! through the [`ChunkService`]; the tick only installs what is ready.
 
 use super::chunks::{ChunkState, ChunkTable, ResidentChunk};
+use super::components::LoadedContainer;
 use super::components::{Keys, SimConfig};
-use super::objects::{LoadedContainer, despawn_object, holds_items, items_below, spawn_object};
+use super::objects::{despawn_object, holds_items, items_below, spawn_object};
 use super::service::{ChunkEvent, ChunkService};
 use crate::error::GameError;
 use crate::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE};
@@ -363,7 +364,8 @@ fn queue_spawn_objects(
     items: Vec<ItemRecord>,
 ) {
     cmds.run(move |world| {
-        let kinds: Vec<(i32, bool)> = records.iter().map(|r| world.resource(key).kind_traits(r.kind)).collect();
+        let kinds: Vec<(i32, bool)> =
+            records.iter().map(|r| world.resource(key).kind_traits(r.kind)).collect();
         let mut loaded = Vec::new();
         let mut entities = Vec::with_capacity(records.len());
         for (r, (radius, container)) in records.into_iter().zip(kinds) {
@@ -382,7 +384,6 @@ fn queue_spawn_objects(
         Ok(())
     });
 }
-
 
 impl Residency {
     /// Logs a storage error and keeps it among the recent ones (bounded: a long outage must not
@@ -404,7 +405,7 @@ impl Residency {
 }
 
 /// Despawns an unloaded chunk's objects; `containers` (the stored ids of those that hold
-/// items) are reported in [`ContainerEvents`](super::objects::ContainerEvents).
+/// items) are reported in [`ContainerEvents`](super::components::ContainerEvents).
 fn queue_despawn_objects(cmds: &mut Commands, k: Keys, entities: Vec<Entity>, containers: Vec<i64>) {
     cmds.run(move |world| {
         world.resource_mut(k.containers).unloaded.extend(containers);

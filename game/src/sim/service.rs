@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use store::{
-    ChunkCodec, ChunkKey, ChunkLoad, ChunkRecord, ChunkReply, ChunkSave, ChunkTiles, IdKind, ItemRecord, ObjectRecord,
-    Position, Store, StoreError, Ticket,
+    ChunkCodec, ChunkKey, ChunkLoad, ChunkRecord, ChunkReply, ChunkSave, ChunkTiles, IdKind, ItemRecord,
+    ObjectRecord, Position, Store, StoreError, Ticket,
 };
 
 /// How long the worker waits for a block of object ids.
@@ -169,7 +169,12 @@ impl Worker {
 
     /// Generates a never-stored chunk, stores it and hands it over with its save in flight.
     /// Objects already stored with the chunk (e.g. dropped before it was ever saved) are kept.
-    fn generate(&mut self, key: ChunkKey, mut objects: Vec<ObjectRecord>, items: Vec<ItemRecord>) -> ChunkEvent {
+    fn generate(
+        &mut self,
+        key: ChunkKey,
+        mut objects: Vec<ObjectRecord>,
+        items: Vec<ItemRecord>,
+    ) -> ChunkEvent {
         let chunk = self.worldgen.generate(&self.map, key.cx, key.cy);
         let n = chunk.objects.len() as u32;
         let ids =

@@ -3,18 +3,19 @@
 //! affected player's view brought up to date. Every accepted operation is one store
 //! transaction submitted at once, in accept order.
 
+use super::MapItems;
 use super::ground::{Clearance, free_spot};
 use super::requests::ItemRequest;
 use super::view::{OpenBox, root_of};
-use super::MapItems;
 use crate::content::{CharacterRules, Content, ObjectRole};
 use crate::error::GameError;
 use crate::items::{IdSource, ItemChange, ItemError, Root, Source, Stack, Target};
 use crate::orders::{ActionKind, ActionQueue, ActionResult, action_reach};
-use crate::sim::chunks::ChunkTable;
-use crate::sim::components::{Controller, Keys, Objects};
-use crate::sim::objects::{ContainerEvents, insert_object, remove_object};
 use crate::sim::MapSim;
+use crate::sim::chunks::ChunkTable;
+use crate::sim::components::ContainerEvents;
+use crate::sim::components::{Controller, Keys, Objects};
+use crate::sim::objects::{insert_object, remove_object};
 use crate::wire::verb;
 use engine::{Column, Commands, Entity, ResourceKey, SortedGrid};
 use net::protocol::closed_reason;
@@ -74,7 +75,8 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
         .writes_resource(k.chunks)
         .writes_resource(k.containers)
         .run(move |ctx, cmds| {
-            let (x, y, controller, object) = (ctx.read(k.x), ctx.read(k.y), ctx.read(k.controller), ctx.read(k.object));
+            let (x, y, controller, object) =
+                (ctx.read(k.x), ctx.read(k.y), ctx.read(k.controller), ctx.read(k.object));
             let (objects, movers) = (ctx.resource(k.objects), ctx.resource(k.movers));
             let here = Here {
                 x: &x,
@@ -124,7 +126,13 @@ impl MapItems {
 
     /// Interact actions by players on container objects: piles are picked up, boxes opened or
     /// (empty, with the pick-up verb) taken.
-    fn judge_actions(&mut self, queue: &mut ActionQueue, here: &Here<'_>, chunks: &mut ChunkTable, cmds: &mut Commands) {
+    fn judge_actions(
+        &mut self,
+        queue: &mut ActionQueue,
+        here: &Here<'_>,
+        chunks: &mut ChunkTable,
+        cmds: &mut Commands,
+    ) {
         for action in queue.actions_mut() {
             let ActionKind::Interact { verb } = action.kind else { continue };
             let Some(player) = here.player_of(action.actor) else { continue };
@@ -317,12 +325,13 @@ impl MapItems {
         self.check_room()?;
         let entity = self.views.get(&player).map(|v| v.entity).ok_or(ItemError::NotOpen)?;
         let at = here.position(entity).ok_or(ItemError::NotOpen)?;
-        let item = *self.world.item_at(from.container, from.slot).ok_or(ItemError::EmptySlot {
-            container: from.container,
-            slot: from.slot,
-        })?;
+        let item = *self
+            .world
+            .item_at(from.container, from.slot)
+            .ok_or(ItemError::EmptySlot { container: from.container, slot: from.slot })?;
         let places = here.content.item(item.kind).and_then(|k| k.places);
-        let placed = places.and_then(|id| here.content.object_by_id(id)).filter(|_| count == 1 && item.count == 1);
+        let placed =
+            places.and_then(|id| here.content.object_by_id(id)).filter(|_| count == 1 && item.count == 1);
         let (kind, radius, capacity) = match placed {
             Some(o) => (o.id, o.radius, o.capacity.unwrap_or(0)),
             None => {
@@ -330,11 +339,16 @@ impl MapItems {
                 (pile.id, pile.radius, pile.capacity.unwrap_or(1))
             }
         };
-        let clearance =
-            Clearance { chunks: &*chunks, objects: here.objects, movers: here.movers, character_radius: here.rules.radius };
+        let clearance = Clearance {
+            chunks: &*chunks,
+            objects: here.objects,
+            movers: here.movers,
+            character_radius: here.rules.radius,
+        };
         let start = if radius > 0 { here.rules.radius + radius + 8 } else { 0 };
         let (x, y) = free_spot(&clearance, at, radius, start).ok_or(ItemError::NoRoom(from.container))?;
-        let Some(object) = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied()) else {
+        let Some(object) = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied())
+        else {
             return Err(ItemError::NoIds);
         };
         let geometry = chunks.geometry();

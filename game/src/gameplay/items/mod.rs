@@ -159,9 +159,9 @@ impl MapItems {
 /// Who made a request.
 fn requester(r: &ItemRequest) -> i64 {
     match *r {
-        ItemRequest::Move { player, .. } | ItemRequest::Drop { player, .. } | ItemRequest::Close { player } => {
-            player
-        }
+        ItemRequest::Move { player, .. }
+        | ItemRequest::Drop { player, .. }
+        | ItemRequest::Close { player } => player,
     }
 }
 

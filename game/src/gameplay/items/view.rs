@@ -52,7 +52,15 @@ pub struct View {
 impl View {
     /// A new view of `entity` (nothing sent yet: the first refresh sends everything).
     pub fn new(entity: Entity) -> Self {
-        Self { entity, open: None, closing: None, pickup: None, dirty: true, last_ticket: None, shown: HashMap::new() }
+        Self {
+            entity,
+            open: None,
+            closing: None,
+            pickup: None,
+            dirty: true,
+            last_ticket: None,
+            shown: HashMap::new(),
+        }
     }
 
     /// True when the view sent `c` (and not its closing since).
