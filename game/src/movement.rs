@@ -77,11 +77,22 @@ pub fn step(input: &StepInput, terrain: &impl Terrain, circles: &[Circle]) -> St
         return StepOutput { x: input.x, y: input.y, arrived: true, blocked: false };
     }
     let travel = (d - stop).min(i64::from(input.speed.max(0)));
-    let (vx, vy) = ((dx * travel / d) as i32, (dy * travel / d) as i32);
+    let (vx, vy) = least_progress(((dx * travel / d) as i32, (dy * travel / d) as i32), (dx, dy), travel);
     let mut pos = (input.x, input.y);
     let blocked = walk(&mut pos, (vx, vy), input.radius, terrain, circles);
     let (rx, ry) = (i64::from(input.goal_x - pos.0), i64::from(input.goal_y - pos.1));
     StepOutput { x: pos.0, y: pos.1, arrived: dist(rx, ry) <= stop, blocked }
+}
+
+/// A step whose components both truncated to zero while there is still a distance to travel
+/// becomes one unit along the goal's dominant axis, which always brings the goal nearer:
+/// otherwise a character a unit or two short of its stop distance on a diagonal would never
+/// arrive.
+fn least_progress(v: (i32, i32), (dx, dy): (i64, i64), travel: i64) -> (i32, i32) {
+    if v != (0, 0) || travel <= 0 {
+        return v;
+    }
+    if dx.abs() >= dy.abs() { (dx.signum() as i32, 0) } else { (0, dy.signum() as i32) }
 }
 
 /// Walks `(vx, vy)` in sub-steps; returns true when blocked on the way.

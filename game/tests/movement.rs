@@ -100,3 +100,21 @@ fn overlapping_mover_can_step_out() {
     let o = step(&input(30 * 256 + 10, 30 * 256, 34 * 256, 30 * 256, 100), &t, &[other]);
     assert!(o.x > 30 * 256 + 10);
 }
+
+#[test]
+fn the_last_unit_short_of_a_stop_distance_on_a_diagonal_is_still_walked() {
+    // 100 units each way: the distance is 141 (integer), one unit beyond a stop distance of 140,
+    // and a proportional step of 1 truncates to (0, 0) on both axes.
+    let t = Grid { blocked: vec![] };
+    let (x, y) = (30 * 256, 30 * 256);
+    let mut i = StepInput { stop_dist: 140, ..input(x, y, x + 100, y + 100, 100) };
+    let mut arrived = false;
+    for _ in 0..4 {
+        let o = step(&i, &t, &[]);
+        (i.x, i.y, arrived) = (o.x, o.y, o.arrived);
+        if arrived {
+            break;
+        }
+    }
+    assert!(arrived, "arrived within a few ticks at ({}, {})", i.x - x, i.y - y);
+}

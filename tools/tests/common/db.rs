@@ -55,6 +55,20 @@ impl TestDb {
         }
     }
 
+    /// Runs one statement that returns no rows (a test arranging stored state).
+    pub fn execute(&self, sql: &str) {
+        match self {
+            TestDb::Sqlite { dir } => {
+                let conn = rusqlite::Connection::open(dir.path().join(tools::serve::SQLITE_FILE)).unwrap();
+                conn.execute(sql, []).unwrap();
+            }
+            TestDb::Postgres(db) => {
+                let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+                client.execute(sql, &[]).unwrap();
+            }
+        }
+    }
+
     /// Player rows stored.
     pub fn players(&self) -> i64 {
         self.count("SELECT count(*) FROM players")

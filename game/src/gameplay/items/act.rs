@@ -21,6 +21,8 @@ use engine::{Column, Commands, Entity, ResourceKey, SortedGrid};
 use net::protocol::closed_reason;
 use store::{Container, Loader, ObjectRecord, Position};
 
+/// Room between a dropped or placed object and the character dropping it (1/256 tile).
+const DROP_GAP: i32 = 16;
 /// Extra reach allowed beyond an interact order's (movement stops up to a unit short of it).
 const REACH_SLACK: i32 = 32;
 
@@ -92,6 +94,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
             };
             let mut m = ctx.resource_mut(items);
             let mut chunks = ctx.resource_mut(k.chunks);
+            m.prefetch_ids();
             m.take_containers(&mut ctx.resource_mut(k.containers), &here);
             m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
             m.run_requests(&here, &mut chunks, cmds);
@@ -102,6 +105,14 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
 }
 
 impl MapItems {
+    /// Keeps blocks of item and object ids on hand (fetched off the tick), so an operation
+    /// that needs a new id rarely finds none.
+    fn prefetch_ids(&mut self) {
+        let loader = self.store.loader();
+        self.item_ids.available(loader);
+        self.object_ids.available(loader);
+    }
+
     /// Loads the containers residency brought in, unloads those it took out.
     fn take_containers(&mut self, events: &mut ContainerEvents, here: &Here<'_>) {
         for c in events.loaded.drain(..) {
@@ -262,6 +273,9 @@ impl MapItems {
                     let result = self.drop_items(player, from, count, here, chunks, cmds);
                     self.answer(player, request, result);
                 }
+                ItemRequest::Refused { player, request, refusal: (code, text) } => {
+                    self.error(player, request, code, text);
+                }
                 ItemRequest::Close { player } => {
                     if let Some(view) = self.views.get_mut(&player)
                         && view.open.take().is_some()
@@ -345,7 +359,8 @@ impl MapItems {
             movers: here.movers,
             character_radius: here.rules.radius,
         };
-        let start = if radius > 0 { here.rules.radius + radius + 8 } else { 0 };
+        // Beside the character, never under it: others must be able to reach what lies there.
+        let start = here.rules.radius + radius.max(DROP_GAP) + DROP_GAP;
         let (x, y) = free_spot(&clearance, at, radius, start).ok_or(ItemError::NoRoom(from.container))?;
         let Some(object) = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied())
         else {

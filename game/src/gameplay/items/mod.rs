@@ -129,10 +129,10 @@ impl MapItems {
         }
     }
 
-    /// Refuses a request before it reached the system (a container reference that names
-    /// nothing here): counted, and the player gets the Error.
-    pub fn refuse(&mut self, player: i64, request: u32, (code, text): Refusal) {
-        self.error(player, request, code, text);
+    /// Refuses a request that could not be translated (a container reference that names
+    /// nothing here): the Error is sent in turn with the answers to the requests before it.
+    pub fn refuse(&mut self, player: i64, request: u32, refusal: Refusal) {
+        self.requests.push(ItemRequest::Refused { player, request, refusal });
     }
 
     /// The messages for players since the last call, in order.
@@ -161,7 +161,8 @@ fn requester(r: &ItemRequest) -> i64 {
     match *r {
         ItemRequest::Move { player, .. }
         | ItemRequest::Drop { player, .. }
-        | ItemRequest::Close { player } => player,
+        | ItemRequest::Close { player }
+        | ItemRequest::Refused { player, .. } => player,
     }
 }
 

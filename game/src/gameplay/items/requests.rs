@@ -41,6 +41,16 @@ pub enum ItemRequest {
         /// The player.
         player: i64,
     },
+    /// A request refused while it was translated (its container names nothing here): answered
+    /// in turn with the others, so a client gets its answers in request order.
+    Refused {
+        /// The player.
+        player: i64,
+        /// The request id.
+        request: u32,
+        /// Code and text of the Error.
+        refusal: Refusal,
+    },
 }
 
 /// A refusal made before the request reached the items system: `(code, text)`.
