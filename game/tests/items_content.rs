@@ -56,7 +56,7 @@ fn the_shipped_items_load() {
     assert_eq!((c.item_rules.max_depth, c.item_rules.inventory_slots), (3, 24));
     let kit: Vec<(String, u32)> =
         c.starter_kit.iter().map(|s| (c.item(s.kind).unwrap().name.clone(), s.count)).collect();
-    let expected = [("bag", 1), ("berries", 5), ("branch", 3)].map(|(n, k)| (n.to_string(), k));
+    let expected = [("bag", 1), ("box", 1), ("berries", 5), ("branch", 3)].map(|(n, k)| (n.to_string(), k));
     assert_eq!(kit, expected);
     assert_eq!(
         *game::shard::STARTER_KIT,
@@ -181,7 +181,7 @@ fn item_rules_and_the_starter_kit_are_validated() {
     fails(
         edited_items("{ item = \"berries\", count = 5 }", "{ item = \"berries\", count = 0 }"),
         "items.toml",
-        "starter.kit[1].count",
+        "starter.kit[2].count",
         "outside",
     );
 }
