@@ -135,7 +135,17 @@ fn relogin(shard: &InProcess, (name, token): &(String, [u8; 32])) -> Player {
 
 #[test]
 fn a_drop_lies_on_the_ground_and_exactly_one_of_two_racers_picks_it_up() {
-    let db = TestDb::sqlite();
+    drop_and_race(TestDb::sqlite());
+}
+
+#[test]
+fn a_drop_and_a_pickup_race_on_postgres() {
+    if let Some(db) = TestDb::postgres() {
+        drop_and_race(db);
+    }
+}
+
+fn drop_and_race(db: TestDb) {
     let shard = start(&db);
     let accounts = [create(&shard, "dropper"), create(&shard, "racer"), create(&shard, "racer")];
     let (report, _) = shard.stop();
@@ -203,5 +213,105 @@ fn a_drop_lies_on_the_ground_and_exactly_one_of_two_racers_picks_it_up() {
     assert!(report.complete(), "{report}");
     assert_eq!(db.items(), items_before, "the pile's stack merged into the winner's: no new row");
     assert_eq!(db.count("SELECT count(*) FROM objects WHERE holds_items"), 0, "no pile left stored");
+    assert_eq!(db.orphaned_items(), 0);
+}
+
+/// Boxes of the box kind `p` sees in its chunks: (entity, x, y).
+fn boxes(p: &Player) -> Vec<(u64, i32, i32)> {
+    let kind = content().object("box").expect("box kind").id;
+    let chunks = p.game.world().chunks();
+    let mut out = Vec::new();
+    for &(cx, cy) in chunks.keys() {
+        let Some(chunk) = chunks.get(cx, cy) else { continue };
+        out.extend(
+            chunk.objects().iter().filter(|o| u32::from(o.kind) == kind).map(|o| (o.entity, o.x, o.y)),
+        );
+    }
+    out
+}
+
+fn interact(p: &mut Player, target: u64, verb: u8) {
+    p.order(net::protocol::Order::Interact { target: EntityId(target), action: verb });
+}
+
+#[test]
+fn a_placed_box_holds_items_across_a_restart_closes_out_of_reach_and_is_picked_up_only_when_empty() {
+    place_and_stash(TestDb::sqlite());
+}
+
+#[test]
+fn a_placed_box_on_postgres() {
+    if let Some(db) = TestDb::postgres() {
+        place_and_stash(db);
+    }
+}
+
+fn place_and_stash(db: TestDb) {
+    let shard = start(&db);
+    let account = create(&shard, "boxer");
+    let mut p = relogin(&shard, &account);
+    let the_box = slot_of(&p, &ContainerRef::Own, kind("box")).expect("the starter kit has a box");
+    let before = held(&p);
+
+    // Dropping the box item alone places a box object beside the character.
+    let d = p.game.drop_request(ContainerRef::Own, the_box.slot, 1);
+    send(&mut p, ClientMessage::Drop(d));
+    assert!(p.pump_until(WAIT, |p| !boxes(p).is_empty()), "the box stands in the world");
+    assert!(slot_of(&p, &ContainerRef::Own, kind("box")).is_none(), "the box item left the inventory");
+    let (entity, bx, by) = boxes(&p)[0];
+    let box_ref = ContainerRef::Object(EntityId(entity));
+
+    // Open it and stash the berries.
+    interact(&mut p, entity, game::wire::verb::USE);
+    assert!(p.pump_until(WAIT, |p| p.game.container(&box_ref).is_some()), "opened; errors {:?}", p.errors);
+    let berries = slot_of(&p, &ContainerRef::Own, kind("berries")).unwrap();
+    let m = p.game.move_request(
+        (ContainerRef::Own, berries.slot),
+        (box_ref, ANY_SLOT),
+        u16::try_from(berries.count).unwrap(),
+    );
+    send(&mut p, ClientMessage::InventoryMove(m));
+    assert!(p.pump_until(WAIT, |p| slot_of(p, &box_ref, kind("berries")).is_some()));
+    // A box that holds items is not picked up.
+    interact(&mut p, entity, game::wire::verb::PICK_UP);
+    assert!(p.pump_until(WAIT, |p| p.errors.iter().any(|e| e.0 == code::NOT_EMPTY)), "errors {:?}", p.errors);
+
+    // Walking away closes it.
+    let (x, y) = p.position().unwrap();
+    let away = (x + (x - bx).signum().max(1) * 4 * 256, y + (y - by).signum() * 256);
+    p.order(net::protocol::Order::MoveTo { x: away.0, y: away.1 });
+    assert!(p.pump_until(WAIT, |p| p.game.container(&box_ref).is_none()), "closed out of reach");
+    drop(p);
+    let (report, _) = shard.stop();
+    assert!(report.complete(), "{report}");
+    assert_eq!(db.count("SELECT count(*) FROM objects WHERE holds_items"), 1, "the box is stored");
+
+    // After a restart the box and what it holds are back; take the berries and the box.
+    let shard = start(&db);
+    let mut p = relogin(&shard, &account);
+    assert!(p.pump_until(WAIT, |p| boxes(p).iter().any(|b| b.0 != 0)), "the box is back");
+    let (entity, ..) = boxes(&p)[0];
+    let box_ref = ContainerRef::Object(EntityId(entity));
+    interact(&mut p, entity, game::wire::verb::USE);
+    assert!(p.pump_until(WAIT, |p| slot_of(p, &box_ref, kind("berries")).is_some()), "errors {:?}", p.errors);
+    let stashed = slot_of(&p, &box_ref, kind("berries")).unwrap();
+    let m = p.game.move_request(
+        (box_ref, stashed.slot),
+        (ContainerRef::Own, ANY_SLOT),
+        u16::try_from(stashed.count).unwrap(),
+    );
+    send(&mut p, ClientMessage::InventoryMove(m));
+    assert!(p.pump_until(WAIT, |p| slot_of(p, &ContainerRef::Own, kind("berries")).is_some()));
+    interact(&mut p, entity, game::wire::verb::PICK_UP);
+    assert!(
+        p.pump_until(WAIT, |p| boxes(p).is_empty()),
+        "the empty box was picked up; errors {:?}",
+        p.errors
+    );
+    assert!(p.pump_until(WAIT, |p| held(p) == before), "everything is back in the inventory");
+    drop(p);
+    let (report, _) = shard.stop();
+    assert!(report.complete(), "{report}");
+    assert_eq!(db.count("SELECT count(*) FROM objects WHERE holds_items"), 0);
     assert_eq!(db.orphaned_items(), 0);
 }
