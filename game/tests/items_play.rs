@@ -12,7 +12,7 @@ use game::wire::verb;
 use game::{Content, Controller, MapSim, Order, SimConfig, SimParts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{Container, ItemOp, ItemRecord, ItemTx, PlayerRecord, Position, Store, StoreConfig};
+use store::{Container, ItemOp, ItemRecord, ItemTx, PlayerRecord, Store, StoreConfig};
 
 const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
 const PLAYER: i64 = 1;
