@@ -136,7 +136,7 @@ impl MapItems {
     }
 
     /// Interact actions by players on container objects: piles are picked up, boxes opened or
-    /// (empty, with the pick-up verb) taken.
+    /// (empty, with the pick-up verb) taken; a container that becomes no item opens either way.
     fn judge_actions(
         &mut self,
         queue: &mut ActionQueue,
@@ -156,7 +156,7 @@ impl MapItems {
             let (object, entity) = (rec.id, action.target);
             let result = if kind.role == Some(ObjectRole::Pile) {
                 self.pick_up_pile(player, object, entity, here, chunks, cmds)
-            } else if verb == verb::PICK_UP {
+            } else if verb == verb::PICK_UP && kind.becomes.is_some() {
                 self.pick_up_box(player, rec, entity, here, chunks, cmds)
             } else {
                 self.open_box(player, object, entity);
@@ -220,7 +220,8 @@ impl MapItems {
     ) -> Result<(), ItemError> {
         self.check_room()?;
         let becomes = here.content.object_by_id(rec.kind).and_then(|k| k.becomes.as_deref());
-        let item = becomes.and_then(|name| here.content.item_named(name)).ok_or(ItemError::NotOpen)?;
+        let item = becomes.and_then(|name| here.content.item_named(name));
+        let item = item.ok_or(ItemError::UnknownKind(rec.kind))?;
         if !self.world.container(Container::Object(rec.id)).is_some_and(|s| s.is_empty()) {
             return Err(ItemError::NotEmpty { item: rec.id });
         }
