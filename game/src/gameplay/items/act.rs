@@ -197,13 +197,7 @@ impl MapItems {
         };
         if pickup.source_empty {
             pickup.change.delete_object_last(object);
-            let _ = self.world.remove_container(Root::Object(object));
-            self.objects.remove(&object);
-            let k = here.keys;
-            cmds.run(move |world| {
-                remove_object(world, &k, entity);
-                Ok(())
-            });
+            self.take_out_of_world(object, entity, here.keys, cmds);
         }
         self.commit(pickup.change, here, chunks);
         Ok(())
@@ -231,16 +225,21 @@ impl MapItems {
             self.world.give(Target::any(Container::Player(player)), stack, &mut ids)?
         };
         change.delete_object_last(rec.id);
-        let _ = self.world.remove_container(Root::Object(rec.id));
-        self.objects.remove(&rec.id);
-        self.close_box_everywhere(rec.id, closed_reason::GONE);
-        let k = here.keys;
+        self.take_out_of_world(rec.id, entity, here.keys, cmds);
+        self.commit(change, here, chunks);
+        Ok(())
+    }
+
+    /// An emptied container object leaves: its (empty) container now, its entity through a
+    /// command (clients see it leave as an object delta), and every viewer's box closes.
+    fn take_out_of_world(&mut self, object: i64, entity: Entity, k: Keys, cmds: &mut Commands) {
+        let _ = self.world.remove_container(Root::Object(object));
+        self.objects.remove(&object);
+        self.close_box_everywhere(object, closed_reason::GONE);
         cmds.run(move |world| {
             remove_object(world, &k, entity);
             Ok(())
         });
-        self.commit(change, here, chunks);
-        Ok(())
     }
 
     fn open_box(&mut self, player: i64, object: i64, entity: Entity) {
@@ -344,16 +343,7 @@ impl MapItems {
             .world
             .item_at(from.container, from.slot)
             .ok_or(ItemError::EmptySlot { container: from.container, slot: from.slot })?;
-        let places = here.content.item(item.kind).and_then(|k| k.places);
-        let placed =
-            places.and_then(|id| here.content.object_by_id(id)).filter(|_| count == 1 && item.count == 1);
-        let (kind, radius, capacity) = match placed {
-            Some(o) => (o.id, o.radius, o.capacity.unwrap_or(0)),
-            None => {
-                let pile = here.content.pile_kind().ok_or(ItemError::NoRoom(from.container))?;
-                (pile.id, pile.radius, pile.capacity.unwrap_or(1))
-            }
-        };
+        let what = placement(here.content, &item, count).ok_or(ItemError::NoRoom(from.container))?;
         let clearance = Clearance {
             chunks: &*chunks,
             objects: here.objects,
@@ -361,35 +351,25 @@ impl MapItems {
             character_radius: here.rules.radius,
         };
         // Beside the character, never under it: others must be able to reach what lies there.
-        let start = here.rules.radius + radius.max(DROP_GAP) + DROP_GAP;
-        let (x, y) = free_spot(&clearance, at, radius, start).ok_or(ItemError::NoRoom(from.container))?;
-        let Some(object) = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied())
-        else {
-            return Err(ItemError::NoIds);
-        };
-        let geometry = chunks.geometry();
-        let (cx, cy) = crate::geom::MapGeometry::chunk_of(x, y);
-        let record = ObjectRecord {
-            id: object,
-            map: geometry.id,
-            grid_x: cx,
-            grid_y: cy,
-            kind,
-            pos: Position { x, y },
-            quality: if placed.is_some() { item.quality } else { 0 },
-            holds_items: true,
-            ..Default::default()
-        };
-        let mut change = if placed.is_some() {
+        let start = here.rules.radius + what.radius.max(DROP_GAP) + DROP_GAP;
+        let spot = free_spot(&clearance, at, what.radius, start).ok_or(ItemError::NoRoom(from.container))?;
+        let object = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied());
+        let object = object.ok_or(ItemError::NoIds)?;
+        let root = Root::Object(object);
+        if self.world.container(root.container()).is_some() {
+            return Err(ItemError::ContainerExists(root.container()));
+        }
+        let mut change = if what.placed {
             let (change, _) = self.world.take(from, 1)?;
-            self.world
-                .insert_container(Root::Object(object), capacity, &[])
-                .map_err(|_| ItemError::ContainerExists(Container::Object(object)))?;
+            // A fresh object id: the container cannot exist (checked above).
+            let _ = self.world.insert_container(root, what.capacity, &[]);
             change
         } else {
             let mut ids = pool_source(&mut self.item_ids, self.store.loader());
-            self.world.drop_into_new_container(from, count, Root::Object(object), capacity, &mut ids)?
+            self.world.drop_into_new_container(from, count, root, what.capacity, &mut ids)?
         };
+        let quality = if what.placed { item.quality } else { 0 };
+        let record = object_record(object, chunks.geometry().id, what.kind, spot, quality);
         change.put_object_first(record.clone());
         let (k, items_key, content) = (here.keys, here.items, self.content.clone());
         cmds.run(move |world| {
@@ -481,4 +461,49 @@ impl MapItems {
 /// New item ids from the map's pool (a block fetched ahead; none while a refill is pending).
 fn pool_source<'a>(pool: &'a mut crate::ids::IdPool, loader: &'a Loader) -> impl IdSource + 'a {
     move || pool.take(loader, 1).and_then(|v| v.first().copied())
+}
+
+/// The object a drop makes.
+struct Placement {
+    /// Object kind.
+    kind: u32,
+    /// Its collision radius.
+    radius: i32,
+    /// Its slots.
+    capacity: u16,
+    /// True when the item itself becomes the object (a box), false for a pile holding the stack.
+    placed: bool,
+}
+
+/// What dropping `count` of `item` puts in the world: the item's own object when it is
+/// placeable and dropped alone, else a pile; `None` when the content has no pile kind.
+fn placement(content: &Content, item: &store::ItemRecord, count: u32) -> Option<Placement> {
+    let places = content.item(item.kind).and_then(|k| k.places).and_then(|id| content.object_by_id(id));
+    match places.filter(|_| count == 1 && item.count == 1) {
+        Some(o) => {
+            Some(Placement { kind: o.id, radius: o.radius, capacity: o.capacity.unwrap_or(0), placed: true })
+        }
+        None => content.pile_kind().map(|p| Placement {
+            kind: p.id,
+            radius: p.radius,
+            capacity: p.capacity.unwrap_or(1),
+            placed: false,
+        }),
+    }
+}
+
+/// A new container object's record at `(x, y)` on `map`, stored with the chunk it lies in.
+fn object_record(id: i64, map: store::MapId, kind: u32, (x, y): (i32, i32), quality: u32) -> ObjectRecord {
+    let (cx, cy) = crate::geom::MapGeometry::chunk_of(x, y);
+    ObjectRecord {
+        id,
+        map,
+        grid_x: cx,
+        grid_y: cy,
+        kind,
+        pos: Position { x, y },
+        quality,
+        holds_items: true,
+        ..Default::default()
+    }
 }
