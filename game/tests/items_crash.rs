@@ -2,10 +2,10 @@
 //! a real `ItemWorld` by several players (moves, splits, merges, drops into new piles and boxes
 //! placed, pickups that empty and delete piles, two players racing for one pile, nested bags in
 //! inventories and boxes, empty boxes picked up, chunk checkpoints listing stale views of the
-//! boxes and piles), each accepted operation's `ItemTx` submitted in
-//! order through a real `Store`'s writer while a fault hook kills connections and fails
-//! operations at random points (mid-batch too), then "crashes": nothing commits any more and the
-//! store is dropped without a flush. Reloaded by a fresh `Store`, the players' inventories and the
+//! boxes and piles), each accepted operation's `ItemTx` submitted in order through a real
+//! `Store`'s writer while a fault hook kills connections and fails operations at random points
+//! (mid-batch too), then "crashes": nothing commits any more and the store is dropped without a
+//! flush. Reloaded by a fresh `Store`, the players' inventories and the
 //! boxes' and piles' items are exactly the model's after some prefix of the accepted operations,
 //! at least as long as the acknowledged ones; the totals per (kind, quality) are that prefix's; no
 //! item is inside itself or orphaned; and a fresh `ItemWorld` loads all of it without a bad item.
