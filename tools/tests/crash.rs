@@ -2,17 +2,22 @@
 //! their positions are at most about a second old and their inventories are intact. It is also
 //! killed in the middle of a storm of first logins: after the restart every client logs in with
 //! the token it chose, each name is one character with its full starter kit, and no item is
-//! orphaned. Runs on the embedded SQLite store and on PostgreSQL + Redis. A SIGTERM afterwards
-//! exits 0.
+//! orphaned. It is killed while players play with their items (stacks into bags and back,
+//! drops, pickups, a box placed, filled with stacks and bags, emptied and folded): the database
+//! then holds exactly the starter kits created, per (kind, quality), with no item orphaned, in two
+//! places or inside itself, and the restarted shard plays on with what it finds. Runs on the
+//! embedded SQLite store and on PostgreSQL + Redis. A SIGTERM afterwards exits 0.
 
 mod common;
 
-use common::{PgDb, Player, RedisPrefix, ShardProcess, TestDb, redis_url, tiles, unique};
-use net::protocol::{Order, SessionToken};
+use common::{ItemAudit, PgDb, Player, RedisPrefix, ShardProcess, Stasher, TestDb, redis_url, tiles, unique};
+use game::Content;
+use net::protocol::{ContainerRef, Order, SessionToken};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use store::{Store, StoreConfig};
+use store::{Container, Store, StoreConfig};
 
 const LONG: Duration = Duration::from_secs(30);
 /// Walking speed: 100 units per tick at 20 Hz.
@@ -223,4 +228,170 @@ fn postgres_and_redis_shard_killed_mid_login_storm_keeps_every_name() {
     args.extend(["--redis-url".to_owned(), redis_url(), "--redis-prefix".to_owned(), redis.prefix.clone()]);
     args.extend(["--shard-id".to_owned(), unique("storm-")]);
     login_storm_killed(&db, &args);
+}
+
+/// Players who play with their items when the shard dies.
+const STASHERS: usize = 3;
+
+/// The seed of the item play: `CRASH_ITEMS_SEED`, or the clock's.
+fn seed() -> u64 {
+    let clock = || {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+    };
+    std::env::var("CRASH_ITEMS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(clock)
+}
+
+/// Creates the players (each with its starter kit), stops the shard, and moves them all next to
+/// the first one, so they see and race for each other's piles and boxes.
+fn gather(db: &TestDb, args: &[String]) -> Vec<(String, [u8; 32])> {
+    let shard = ShardProcess::start(args);
+    let accounts: Vec<(String, [u8; 32])> = (0..STASHERS)
+        .map(|i| {
+            let name = unique(&format!("i{i}_"));
+            let p = Player::connect(shard.listen, &name, [0; 32]).expect("log in");
+            (name, p.token())
+        })
+        .collect();
+    assert_eq!(shard.terminate(), Some(0));
+    let id = |name: &str| format!("(SELECT id FROM players WHERE name = '{name}')");
+    let first = id(&accounts[0].0);
+    for (i, (name, _)) in accounts.iter().enumerate().skip(1) {
+        let dy = if i % 2 == 1 { -256 } else { 256 };
+        db.execute(&format!(
+            "UPDATE player_positions SET x = (SELECT x FROM player_positions WHERE id = {first}) + 384, \
+             y = (SELECT y FROM player_positions WHERE id = {first}) + {dy} WHERE id = {me}",
+            me = id(name)
+        ));
+    }
+    accounts
+}
+
+/// Logs every account in and waits until it sees its inventory and its position.
+fn stashers(shard: &ShardProcess, accounts: &[(String, [u8; 32])], seed: u64) -> Vec<Stasher> {
+    let mut out = Vec::new();
+    for (i, (name, token)) in accounts.iter().enumerate() {
+        let mut p = Player::connect(shard.listen, name, *token).expect("log in");
+        let ready =
+            p.pump_until(LONG, |p| p.game.container(&ContainerRef::Own).is_some() && p.position().is_some());
+        assert!(ready, "{name} sees its inventory");
+        let seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15_u64.wrapping_mul(i as u64 + 1));
+        out.push(Stasher::new(p, name, shard.listen, seed));
+    }
+    out
+}
+
+/// Everyone acts on their items, round after round, for `d`.
+fn play_with_items(stashers: &mut [Stasher], d: Duration) {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        for s in stashers.iter_mut() {
+            s.player.pump(Duration::from_millis(10));
+            s.act();
+        }
+    }
+}
+
+/// What the play sent, by action, and the refusals it got.
+fn summary(stashers: &[Stasher]) -> (BTreeMap<&'static str, u32>, usize) {
+    let mut sent = BTreeMap::new();
+    for s in stashers {
+        for (&action, &n) in &s.sent {
+            *sent.entry(action).or_default() += n;
+        }
+    }
+    (sent, stashers.iter().map(|s| s.player.errors.len()).sum())
+}
+
+/// The starter kits of `players` players, per (kind, quality).
+fn kits(players: usize) -> BTreeMap<(u32, u32), u64> {
+    let mut totals = BTreeMap::new();
+    for &(kind, count) in game::shard::STARTER_KIT.iter() {
+        *totals.entry((kind, 0)).or_insert(0) += u64::from(count) * players as u64;
+    }
+    totals
+}
+
+/// The database holds exactly the starter kits, and every item invariant.
+fn audit(db: &TestDb, content: &Content, when: &str) -> ItemAudit {
+    let audit = ItemAudit::read(db);
+    audit.check(content);
+    assert_eq!(audit.totals(content), kits(STASHERS), "totals per (kind, quality) {when}");
+    audit
+}
+
+/// The inventory and bags a player is shown after the restart are what the database holds.
+fn check_views(p: &mut Player, name: &str, db: &TestDb, stored: &ItemAudit, content: &Content) {
+    let id = db.rows(&format!("SELECT id FROM players WHERE name = '{name}'"))[0][0];
+    let is_bag = |kind: u32| content.item(kind).is_some_and(|k| k.is_container());
+    let own = Container::Player(id);
+    let bags: Vec<i64> =
+        stored.items.values().filter(|i| i.container == own && is_bag(i.kind)).map(|i| i.id).collect();
+    let bag_ref = |bag: i64| ContainerRef::Item(bag as u64);
+    let shown = p.pump_until(LONG, |p| bags.iter().all(|&b| p.game.container(&bag_ref(b)).is_some()));
+    assert!(shown, "{name} is shown its bags {bags:?}");
+    let views = std::iter::once((ContainerRef::Own, own))
+        .chain(bags.iter().map(|&b| (bag_ref(b), Container::Item(b))));
+    for (view, stored_as) in views {
+        let slots = &p.game.container(&view).expect("shown").slots;
+        let shown: BTreeMap<u32, (i64, u32, u32, u32)> = slots
+            .values()
+            .map(|s| (u32::from(s.slot), (s.item as i64, s.kind, s.quality, s.count)))
+            .collect();
+        assert_eq!(shown, stored.slots_of(stored_as), "{name}'s {view:?} after the restart");
+    }
+}
+
+fn items_survive_a_kill(db: &TestDb, args: &[String]) {
+    let content = Content::builtin();
+    let seed = seed();
+    eprintln!("item play seed {seed} (CRASH_ITEMS_SEED)");
+    let accounts = gather(db, args);
+    let before = audit(db, &content, "before the play");
+
+    let shard = ShardProcess::start(args);
+    let mut players = stashers(&shard, &accounts, seed);
+    play_with_items(&mut players, Duration::from_millis(1500 + seed % 2000));
+    shard.kill_hard();
+    let (sent, refused) = summary(&players);
+    drop(players);
+    let crashed = audit(db, &content, "after the kill");
+    let (pile, boxes) = (content.pile_kind().unwrap().id, content.object("box").unwrap().id);
+    eprintln!(
+        "sent {sent:?}, {refused} refused; at the kill: {} item rows ({} in bags), {} piles, {} boxes \
+         placed holding {} stacks",
+        crashed.items.len(),
+        crashed.items_in_bags(),
+        crashed.objects_of(pile),
+        crashed.objects_of(boxes),
+        crashed.items_in_objects_of(boxes)
+    );
+    assert!(crashed.items != before.items || !crashed.objects.is_empty(), "the play stored something");
+
+    // Restart: everyone is shown what was recovered, plays on with it, and a clean stop saves
+    // it all.
+    let shard = ShardProcess::start(args);
+    let mut players = stashers(&shard, &accounts, seed.rotate_left(17));
+    for (s, (name, _)) in players.iter_mut().zip(&accounts) {
+        check_views(&mut s.player, name, db, &crashed, &content);
+    }
+    play_with_items(&mut players, Duration::from_secs(1));
+    drop(players);
+    assert_eq!(shard.terminate(), Some(0));
+    audit(db, &content, "after the restart");
+}
+
+#[test]
+fn sqlite_shard_killed_mid_item_play_keeps_every_item_once() {
+    let db = TestDb::sqlite();
+    items_survive_a_kill(&db, &db.shard_args());
+}
+
+#[test]
+fn postgres_and_redis_shard_killed_mid_item_play_keeps_every_item_once() {
+    let Some(db) = TestDb::postgres() else { return };
+    let Some(redis) = RedisPrefix::create() else { return };
+    let mut args = db.shard_args();
+    args.extend(["--redis-url".to_owned(), redis_url(), "--redis-prefix".to_owned(), redis.prefix.clone()]);
+    args.extend(["--shard-id".to_owned(), unique("items-")]);
+    items_survive_a_kill(&db, &args);
 }

@@ -55,6 +55,25 @@ impl TestDb {
         }
     }
 
+    /// Runs a query whose columns are all integers and returns its rows.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<i64>> {
+        match self {
+            TestDb::Sqlite { dir } => {
+                let conn = rusqlite::Connection::open(dir.path().join(tools::serve::SQLITE_FILE)).unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                let width = stmt.column_count();
+                let rows =
+                    stmt.query_map([], |r| (0..width).map(|i| r.get(i)).collect::<Result<Vec<i64>, _>>());
+                rows.unwrap().map(Result::unwrap).collect()
+            }
+            TestDb::Postgres(db) => {
+                let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+                let rows = client.query(sql, &[]).unwrap();
+                rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, i64>(i)).collect()).collect()
+            }
+        }
+    }
+
     /// Runs one statement that returns no rows (a test arranging stored state).
     pub fn execute(&self, sql: &str) {
         match self {

@@ -6,11 +6,17 @@
 
 mod db;
 mod in_process;
+mod item_audit;
+mod stasher;
 // Each test binary uses some of these.
 #[allow(unused_imports)]
 pub use db::TestDb;
 #[allow(unused_imports)]
 pub use in_process::InProcess;
+#[allow(unused_imports)]
+pub use item_audit::ItemAudit;
+#[allow(unused_imports)]
+pub use stasher::Stasher;
 
 use game::Content;
 use game::client::GameClient;
