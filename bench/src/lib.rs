@@ -1,7 +1,10 @@
-//! Shared workloads for the benches in `benches/`: deterministic entity populations and the
-//! synthetic tick (movement + grid + neighbour collisions on the engine's scheduler).
+//! Shared workloads for the benches in `benches/` and the macro benchmarks in `src/bin/`:
+//! deterministic entity populations, the synthetic tick (movement + grid + neighbour collisions
+//! on the engine's scheduler), and `world_tick`'s command line and item play.
 
+pub mod item_play;
 pub mod synthetic;
+pub mod world_args;
 
 /// One tile in fixed-point world units (1/256 tile), as the game uses.
 pub const TILE: i32 = 256;

@@ -55,6 +55,7 @@ pub fn render(s: &ShardStatus, out: &mut Metrics) {
     connection_metrics(&s.net, out);
     store_metrics(s, out);
     map_metrics(s, out);
+    item_metrics(s, out);
 }
 
 const SECOND: f64 = 1e-6;
@@ -322,7 +323,7 @@ fn counters(out: &mut Metrics, list: &[(&str, &str, u64)]) {
 
 fn map_metrics(s: &ShardStatus, out: &mut Metrics) {
     type Get = fn(&game::shard::MapStatus) -> u64;
-    let families: [(&str, &str, MetricKind, Get); 9] = [
+    let families: [(&str, &str, MetricKind, Get); 12] = [
         ("chunks_resident", "Chunks in memory", MetricKind::Gauge, |m| m.chunks.resident),
         ("chunk_loads_total", "Chunks loaded or generated", MetricKind::Counter, |m| m.chunks.loads),
         ("chunk_unloads_total", "Chunks unloaded", MetricKind::Counter, |m| m.chunks.unloads),
@@ -343,11 +344,63 @@ fn map_metrics(s: &ShardStatus, out: &mut Metrics) {
             MetricKind::Counter,
             |m| m.replication.records_deferred,
         ),
+        (
+            "replication_object_delta_msgs_total",
+            "ObjectDelta messages sent (one per client and chunk version reached)",
+            MetricKind::Counter,
+            |m| m.replication.object_delta_msgs,
+        ),
+        ("replication_object_delta_bytes_total", "ObjectDelta bytes sent", MetricKind::Counter, |m| {
+            m.replication.object_delta_bytes
+        }),
+        (
+            "replication_object_delta_encodes_total",
+            "ObjectDelta encodings made (shared by the clients at one version)",
+            MetricKind::Counter,
+            |m| m.replication.object_delta_encodes,
+        ),
     ];
     for (name, help, kind, get) in families {
         out.family(name, help, kind);
         for m in &s.maps {
             out.sample(name, &[("map", &m.map.to_string())], get(m) as f64);
+        }
+    }
+}
+
+/// The items feature of each map: operations done, refusals by error code, transactions the
+/// store's writer refused, stored items not loaded.
+fn item_metrics(s: &ShardStatus, out: &mut Metrics) {
+    type Get = fn(&game::shard::MapStatus) -> u64;
+    let families: [(&str, &str, Get); 3] = [
+        ("shard_item_ops_total", "Item operations carried out (moves, drops, pickups, boxes)", |m| {
+            m.items.done
+        }),
+        (
+            "shard_item_submit_failed_total",
+            "Accepted item transactions the store's writer refused (queue full or closed)",
+            |m| m.items.submit_failed,
+        ),
+        ("shard_items_not_loaded_total", "Stored items not loaded (bad records, left in storage)", |m| {
+            m.items.bad_items
+        }),
+    ];
+    for (name, help, get) in families {
+        out.family(name, help, MetricKind::Counter);
+        for m in &s.maps {
+            out.sample(name, &[("map", &m.map.to_string())], get(m) as f64);
+        }
+    }
+    let refusals = "shard_item_refusals_total";
+    out.family(
+        refusals,
+        "Item requests refused, by the code of the Error answering them",
+        MetricKind::Counter,
+    );
+    for m in &s.maps {
+        let map = m.map.to_string();
+        for (code, n) in &m.items.refused {
+            out.sample(refusals, &[("map", &map), ("code", &code.to_string())], *n as f64);
         }
     }
 }

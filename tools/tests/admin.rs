@@ -1,11 +1,14 @@
 //! The admin port over real HTTP: health status codes, the Prometheus text, 404 and 405; the
-//! shard's network counters in `/metrics`; the build's version and commit in both documents;
-//! README's metrics table against the families a running shard exposes.
+//! shard's network counters in `/metrics`, its item counters and object-delta counters per map;
+//! the build's version and commit in both documents; README's metrics table against the
+//! families a running shard exposes.
 
 mod common;
 
 use common::InProcess;
-use game::shard::{ShardOptions, ShardStatus, StatusBoard};
+use game::gameplay::items::ItemCounters;
+use game::replicate::ReplicationStats;
+use game::shard::{MapStatus, ShardOptions, ShardStatus, StatusBoard};
 use net::CountersSnapshot;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -175,6 +178,49 @@ fn metrics_export_refusals_and_every_network_counter() {
         .filter_map(|l| l.rsplit_once(' ')?.1.parse().ok())
         .collect();
     assert!((101..=126).all(|v| values.contains(&v)), "every counter exported: {values:?}");
+}
+
+#[test]
+fn metrics_export_item_counters_and_object_deltas_per_map() {
+    let items = ItemCounters {
+        done: 201,
+        refused: BTreeMap::from([(110, 202), (106, 203)]),
+        submit_failed: 204,
+        bad_items: 205,
+    };
+    let replication = ReplicationStats {
+        object_delta_msgs: 206,
+        object_delta_bytes: 207,
+        object_delta_encodes: 208,
+        ..ReplicationStats::default()
+    };
+    let maps = vec![
+        MapStatus { map: 16, items, replication, ..MapStatus::default() },
+        MapStatus { map: 17, ..MapStatus::default() },
+    ];
+    let status = ShardStatus { maps, ..ShardStatus::default() };
+    let mut metrics = Metrics::default();
+    tools::metrics::render(&status, &mut metrics);
+    let body = metrics.into_text();
+    let lines = [
+        "shard_item_ops_total{map=\"16\"} 201",
+        "shard_item_refusals_total{map=\"16\",code=\"106\"} 203",
+        "shard_item_refusals_total{map=\"16\",code=\"110\"} 202",
+        "shard_item_submit_failed_total{map=\"16\"} 204",
+        "shard_items_not_loaded_total{map=\"16\"} 205",
+        "replication_object_delta_msgs_total{map=\"16\"} 206",
+        "replication_object_delta_bytes_total{map=\"16\"} 207",
+        "replication_object_delta_encodes_total{map=\"16\"} 208",
+        "shard_item_ops_total{map=\"17\"} 0",
+        "shard_item_submit_failed_total{map=\"17\"} 0",
+        "replication_object_delta_msgs_total{map=\"17\"} 0",
+    ];
+    for line in lines {
+        assert!(body.lines().any(|l| l == line), "missing `{line}` in\n{body}");
+    }
+    let refusals: Vec<&str> = body.lines().filter(|l| l.starts_with("shard_item_refusals_total{")).collect();
+    assert_eq!(refusals.len(), 2, "a refusal code appears once it happened, on its map: {refusals:?}");
+    assert!(body.contains("# TYPE shard_item_refusals_total counter\n"), "{body}");
 }
 
 #[test]

@@ -3,14 +3,24 @@
 //! tick p50/p99/max and the per-stage times of the game schedule.
 //!
 //! Usage: `cargo run --release -p bench --bin world_tick -- [entities] [ticks] [clients]
-//! [per_chunk]` (one player per six entities, the rest bots; default 6,000 entities, 600 measured
-//! ticks, no clients, about 170 characters per chunk). With clients, the first `clients` players
-//! are replicated to (each acknowledging every Frame it gets) and the replication time per tick
-//! is reported too, as the shard's `replicate` stage: e.g. `-- 6000 300 1000 25` is the
-//! shard benchmark's crowd (1,000 clients among 6,000 characters, ~25 per chunk).
-//! `WT_MAX_VISIBLE`, `WT_NEAR`, `WT_FAR_TICKS` and `WT_REFRESH` override the replication
-//! config's `max_visible`, `near_visible`, `far_review_ticks` and `view_refresh_ticks`.
+//! [per_chunk] [flags]` (one player per six entities, the rest bots; default 6,000 entities, 600
+//! measured ticks, no clients, about 170 characters per chunk). With clients, the first
+//! `clients` players are replicated to (each acknowledging every Frame it gets) and the
+//! replication time per tick is reported too, as the shard's `replicate` stage: e.g.
+//! `-- 6000 300 1000 25` is the shard benchmark's crowd (1,000 clients among 6,000 characters,
+//! ~25 per chunk). `WT_MAX_VISIBLE`, `WT_NEAR`, `WT_FAR_TICKS` and `WT_REFRESH` override the
+//! replication config's `max_visible`, `near_visible`, `far_review_ticks` and
+//! `view_refresh_ticks`.
+//!
+//! Flags (`bench::world_args`): `--items` installs the items feature and has every player,
+//! created in the store with the starter kit, make an item request or interact order every
+//! 1–3 s (`--item-every LO-HI`; `bench::item_play`); it implies `--as-shard`: ticks paced at
+//! 20 Hz in real time (`--unpaced`: back to back) and threads set up as the shard's
+//! (`--tick-priority N`: the tick in the real-time class). `--players-every K`: one player per
+//! K characters.
 
+use bench::item_play::{self, ItemPlay};
+use bench::world_args::WorldArgs;
 use engine::DurationHistogram;
 use game::chunks::ChunkState;
 use game::geom::{CHUNK_UNITS, TILE, map_id};
@@ -40,40 +50,78 @@ impl Rng {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(6_000);
-    let ticks: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(600);
-    let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
-    let per_chunk: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(170.0);
+    let a = match WorldArgs::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let n = a.entities;
     let dir = std::env::temp_dir().join(format!("world_tick_{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.join("world.db"))).expect("sqlite store"));
     let content = Arc::new(Content::builtin());
     let mainland = content.continents[0].clone();
     let map = game::MapGeometry::new(map_id(mainland.id, 0), mainland.width_chunks, mainland.height_chunks);
-    let parts = SimParts { content, map, seed: 1, store, config: SimConfig::default() };
-    let mut sim = MapSim::new(parts).expect("sim");
+    let (store, mut sim) = a.start_threads(|| {
+        let store = Arc::new(Store::open(StoreConfig::sqlite(dir.join("world.db"))).expect("sqlite store"));
+        let config = SimConfig::default();
+        let parts = SimParts { content: content.clone(), map, seed: 1, store: store.clone(), config };
+        (store, MapSim::new(parts).expect("sim"))
+    });
+    let items =
+        a.items.then(|| game::gameplay::items::install(&mut sim, store.clone()).expect("items feature"));
+    let stored = if a.items {
+        let count = n.div_ceil(a.players_every);
+        item_play::create_players(&store, &content, count, map.id).expect("players in the store")
+    } else {
+        Vec::new()
+    };
     // About `per_chunk` characters per chunk of area, centred on the map.
-    let side = ((n as f64 / per_chunk).sqrt().ceil() as i32).clamp(2, map.width_chunks - 4);
+    let side = ((n as f64 / a.per_chunk).sqrt().ceil() as i32).clamp(2, map.width_chunks - 4);
     let c0 = (map.width_chunks - side) / 2;
     let area = (c0 * CHUNK_UNITS, (c0 + side) * CHUNK_UNITS - 1);
     let mut now = load_area(&mut sim, c0, side);
     let mut rng = Rng(0x5EED);
-    let players = spawn_all(&mut sim, &mut rng, n, area, &mut now);
+    let ids: Vec<i64> = stored.iter().map(|p| p.id).collect();
+    let players = spawn_all(&mut sim, &mut rng, (n, a.players_every, &ids), area, &mut now);
     println!(
-        "{n} characters ({} players) on {side}×{side} chunks; {} threads",
+        "{n} characters ({} players) on {side}×{side} chunks; {} threads{}{}",
         players.len(),
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        if a.paced { "; paced at 20 Hz" } else { "" },
+        a.tick_priority.map_or(String::new(), |p| format!("; tick in SCHED_FIFO {p}"))
     );
+    let mut play = items.map(|key| {
+        let entered: Vec<(i64, engine::Entity)> = ids.iter().copied().zip(players.iter().copied()).collect();
+        let mut m = sim.world.resource_mut(key);
+        for (p, &(id, e)) in stored.iter().zip(&entered) {
+            m.enter(id, e, &p.items);
+        }
+        let ticks = |s: f64| (s * 1000.0 / TICK_MS as f64).round() as u64;
+        ItemPlay::new(key, &content, &entered, (ticks(a.item_every.0), ticks(a.item_every.1)))
+    });
     for _ in 0..50 {
         now += TICK_MS;
+        if let Some(play) = play.as_mut() {
+            play.act(&mut sim, now / TICK_MS);
+        }
         sim.tick(now);
+        if let Some(play) = play.as_mut() {
+            play.drain(&sim);
+        }
     }
-    let mut view = Viewers::new(&players[..clients.min(players.len())]);
+    let mut view = Viewers::new(&players[..a.clients.min(players.len())]);
     sim.schedule.reset_timings();
-    let hist = measure(&mut sim, &mut view, &players, &mut rng, ticks, &mut now);
-    report(&sim, &hist, ticks);
+    let before = play.as_mut().map(|p| p.start_measuring(&sim, store.writer().stats()));
+    let mut run = Run { view: &mut view, play: play.as_mut(), paced: a.paced };
+    let hist = measure(&mut sim, &mut run, &players, &mut rng, a.ticks, &mut now);
+    report(&sim, &hist, a.ticks);
     view.report();
+    if let (Some(play), Some(before)) = (&play, &before) {
+        let secs = (a.ticks * TICK_MS) as f64 / 1000.0;
+        play.report(&sim, before, &store.writer().stats(), secs);
+    }
     drop(sim);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -105,11 +153,12 @@ fn load_area(sim: &mut MapSim, c0: i32, side: i32) -> u64 {
     now
 }
 
-/// Spawns `n` characters at free random spots of the area; returns the players.
+/// Spawns `n` characters at free random spots of the area, one player per `every` (player `k`
+/// controlled as `ids[k]`, or `k` when there are fewer ids); returns the players.
 fn spawn_all(
     sim: &mut MapSim,
     rng: &mut Rng,
-    n: usize,
+    (n, every, ids): (usize, usize, &[i64]),
     area: (i32, i32),
     now: &mut u64,
 ) -> Vec<engine::Entity> {
@@ -119,9 +168,14 @@ fn spawn_all(
             .map(|_| (rng.range(area.0, area.1), rng.range(area.0, area.1)))
             .find(|&(x, y)| sim.probe(x, y) == Probe::Free)
             .unwrap_or((area.0 + CHUNK_UNITS / 2, area.0 + CHUNK_UNITS / 2));
-        let controller = if i % 6 == 0 { Controller::Player(i as i64) } else { Controller::Bot };
+        let k = players.len();
+        let controller = if i % every == 0 {
+            Controller::Player(ids.get(k).copied().unwrap_or(k as i64))
+        } else {
+            Controller::Bot
+        };
         let e = sim.spawn_character(controller, x, y);
-        if i % 6 == 0 {
+        if i % every == 0 {
             players.push(e);
         }
         if i % 1000 == 999 {
@@ -132,22 +186,40 @@ fn spawn_all(
     players
 }
 
+/// What runs beside the simulation in the measured ticks.
+struct Run<'a> {
+    view: &'a mut Viewers,
+    play: Option<&'a mut ItemPlay>,
+    paced: bool,
+}
+
 fn measure(
     sim: &mut MapSim,
-    view: &mut Viewers,
+    run: &mut Run<'_>,
     players: &[engine::Entity],
     rng: &mut Rng,
     ticks: u64,
     now: &mut u64,
 ) -> DurationHistogram {
     let mut hist = DurationHistogram::new();
-    for _ in 0..ticks {
+    let started = Instant::now();
+    for n in 0..ticks {
+        if run.paced {
+            let due = started + Duration::from_millis(n * TICK_MS);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
         give_orders(sim, players, rng);
         *now += TICK_MS;
+        if let Some(play) = run.play.as_deref_mut() {
+            play.act(sim, *now / TICK_MS);
+        }
         let start = Instant::now();
         sim.tick(*now);
         hist.record(start.elapsed());
-        view.tick(sim, *now / TICK_MS);
+        if let Some(play) = run.play.as_deref_mut() {
+            play.drain(sim);
+        }
+        run.view.tick(sim, *now / TICK_MS);
     }
     hist
 }
@@ -232,6 +304,14 @@ impl Viewers {
             "  records deferred per frame {:.1}, resent per frame {:.2}",
             st.records_deferred as f64 / st.frames.max(1) as f64,
             st.records_resent as f64 / st.frames.max(1) as f64
+        );
+        println!(
+            "  object deltas: {} messages, {} B, {} encodings; chunk data {} messages, {} B",
+            st.object_delta_msgs,
+            st.object_delta_bytes,
+            st.object_delta_encodes,
+            st.chunk_data_msgs,
+            st.chunk_data_bytes
         );
     }
 }

@@ -52,6 +52,7 @@ impl Shard {
             clients: m.view.client_count() as u64,
             chunks: m.sim.chunk_counters(),
             replication: m.view.stats(),
+            items: m.sim.world.resource(m.items).counters.clone(),
             stages: self.meter.map_stages(index, m),
         }
     }

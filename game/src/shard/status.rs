@@ -1,6 +1,7 @@
 //! What the shard tells operators: a status snapshot the tick publishes once per second and the
 //! admin port reads (health and metrics), so the admin thread never touches the simulation.
 
+use crate::gameplay::items::ItemCounters;
 use crate::replicate::ReplicationStats;
 use crate::sim::ChunkCounters;
 use engine::{SystemTiming, TimingSummary};
@@ -44,6 +45,8 @@ pub struct MapStatus {
     pub chunks: ChunkCounters,
     /// Replication counters.
     pub replication: ReplicationStats,
+    /// Item operations done and refused, writer refusals, stored items not loaded.
+    pub items: ItemCounters,
     /// Per-stage and per-system tick times over the last window.
     pub stages: Vec<SystemTiming>,
 }
