@@ -16,13 +16,24 @@ pub(crate) struct IdPool {
     ready: Range<i64>,
     next: Option<Range<i64>>,
     pending: Option<Pending<Range<i64>>>,
+    /// Ids per block request.
+    block: u32,
+    /// Ask for the next block when fewer than this many are left.
+    low_water: i64,
     /// Failed block requests (retried on the next take).
     pub(crate) errors: u64,
 }
 
 impl IdPool {
     pub(crate) fn new(kind: IdKind) -> Self {
-        Self { kind, ready: 0..0, next: None, pending: None, errors: 0 }
+        Self::with_block(kind, BLOCK)
+    }
+
+    /// A pool fetching `block` ids at a time, the next block asked for at half of one left
+    /// (item operations draw ids many times faster than logins).
+    pub(crate) fn with_block(kind: IdKind, block: u32) -> Self {
+        let low_water = i64::from(block / 2).max(LOW_WATER);
+        Self { kind, ready: 0..0, next: None, pending: None, block, low_water, errors: 0 }
     }
 
     /// Ids on hand (asks for more when running low).
@@ -65,8 +76,8 @@ impl IdPool {
                 }
             }
         }
-        if self.held() < LOW_WATER && self.pending.is_none() && self.next.is_none() {
-            match loader.reserve_ids(self.kind, BLOCK) {
+        if self.held() < self.low_water && self.pending.is_none() && self.next.is_none() {
+            match loader.reserve_ids(self.kind, self.block) {
                 Ok(p) => self.pending = Some(p),
                 Err(e) => {
                     self.errors += 1;

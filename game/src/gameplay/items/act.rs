@@ -248,18 +248,34 @@ impl MapItems {
             view.closing = Some(closed_reason::REPLACED);
         }
         view.open = Some(OpenBox { object, entity });
-        view.dirty = true;
+        if !self.openers.contains(&player) {
+            self.openers.push(player);
+        }
+        self.touch(player);
+    }
+
+    /// Closes the box `player` has open, telling why.
+    fn close_box(&mut self, player: i64, reason: u8) {
+        if let Some(view) = self.views.get_mut(&player)
+            && view.open.take().is_some()
+        {
+            view.closing = Some(reason);
+            self.touch(player);
+        }
+        self.openers.retain(|&p| p != player);
     }
 
     /// Closes box `object` for every player who has it open.
     fn close_box_everywhere(&mut self, object: i64, reason: u8) {
-        for view in self.views.values_mut() {
-            if view.open.is_some_and(|b| b.object == object) {
-                view.open = None;
-                view.closing = Some(reason);
-                view.dirty = true;
-            }
+        for player in self.viewers_of(object) {
+            self.close_box(player, reason);
         }
+    }
+
+    /// The players who have box `object` open.
+    fn viewers_of(&self, object: i64) -> Vec<i64> {
+        let opened = |p: &&i64| self.views.get(p).and_then(|v| v.open).is_some_and(|b| b.object == object);
+        self.openers.iter().filter(opened).copied().collect()
     }
 
     fn run_requests(&mut self, here: &Here<'_>, chunks: &mut ChunkTable, cmds: &mut Commands) {
@@ -276,14 +292,7 @@ impl MapItems {
                 ItemRequest::Refused { player, request, refusal: (code, text) } => {
                     self.error(player, request, code, text);
                 }
-                ItemRequest::Close { player } => {
-                    if let Some(view) = self.views.get_mut(&player)
-                        && view.open.take().is_some()
-                    {
-                        view.closing = Some(closed_reason::ON_REQUEST);
-                        view.dirty = true;
-                    }
-                }
+                ItemRequest::Close { player } => self.close_box(player, closed_reason::ON_REQUEST),
             }
         }
     }
@@ -409,15 +418,17 @@ impl MapItems {
         for c in touched {
             match root_of(&self.world, c).unwrap_or(c) {
                 Container::Player(p) => {
-                    if let Some(view) = self.views.get_mut(&p) {
-                        view.dirty = true;
-                        if let Some(t) = ticket.take() {
-                            view.last_ticket = Some(t);
-                        }
+                    if let Some(view) = self.views.get_mut(&p)
+                        && let Some(t) = ticket.take()
+                    {
+                        view.last_ticket = Some(t);
                     }
+                    self.touch(p);
                 }
                 Container::Object(o) => {
-                    self.mark_box_viewers(o);
+                    for p in self.viewers_of(o) {
+                        self.touch(p);
+                    }
                     if let Some(rec) = self.objects.get(&o).and_then(|&e| here.object.get(e)) {
                         chunks.mark_dirty_at(rec.pos.x, rec.pos.y);
                     }
@@ -427,31 +438,25 @@ impl MapItems {
         }
     }
 
-    fn mark_box_viewers(&mut self, object: i64) {
-        for view in self.views.values_mut() {
-            if view.open.is_some_and(|b| b.object == object) {
-                view.dirty = true;
-            }
-        }
-    }
-
-    /// Closes every open box its viewer walked out of reach of.
+    /// Closes every open box its viewer walked out of reach of (only players with a box open
+    /// are looked at).
     fn close_out_of_reach(&mut self, here: &Here<'_>) {
-        for view in self.views.values_mut() {
-            let Some(open) = view.open else { continue };
-            if !here.in_reach(view.entity, open.entity) {
-                view.open = None;
-                view.closing = Some(closed_reason::OUT_OF_REACH);
-                view.dirty = true;
-            }
+        let far = |p: &&i64| {
+            let view = self.views.get(p);
+            view.and_then(|v| Some((v.entity, v.open?))).is_some_and(|(me, b)| !here.in_reach(me, b.entity))
+        };
+        let far: Vec<i64> = self.openers.iter().filter(far).copied().collect();
+        for player in far {
+            self.close_box(player, closed_reason::OUT_OF_REACH);
         }
     }
 
-    /// Sends every dirty view what changed.
+    /// Sends every changed view what changed (only the players marked this tick).
     fn refresh_views(&mut self) {
         let mut out = Vec::new();
         let objects = &self.objects;
-        for (&player, view) in self.views.iter_mut().filter(|(_, v)| v.dirty) {
+        for player in self.dirty.drain(..) {
+            let Some(view) = self.views.get_mut(&player) else { continue };
             view.refresh(player, &self.world, |o| objects.get(&o).copied(), &mut out);
             self.outbox.extend(out.drain(..).map(|m| (player, m)));
         }

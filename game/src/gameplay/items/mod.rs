@@ -33,6 +33,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use store::{IdKind, ItemRecord, Store, Ticket};
 
+/// Item and object ids a map fetches at a time (a few seconds of busy play).
+const ID_BLOCK: u32 = 2048;
+
 /// Item counters of one map since start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemCounters {
@@ -70,6 +73,10 @@ pub struct MapItems {
     views: HashMap<i64, View>,
     /// Container objects in memory: stored object id → entity.
     objects: HashMap<i64, Entity>,
+    /// Players whose view changed this tick (refreshed at its end).
+    dirty: Vec<i64>,
+    /// Players with a box open.
+    openers: Vec<i64>,
     /// Counters since start.
     pub counters: ItemCounters,
 }
@@ -80,12 +87,14 @@ impl MapItems {
             world: ItemWorld::new(content.clone()),
             content,
             store,
-            item_ids: IdPool::new(IdKind::Item),
-            object_ids: IdPool::new(IdKind::Object),
+            item_ids: IdPool::with_block(IdKind::Item, ID_BLOCK),
+            object_ids: IdPool::with_block(IdKind::Object, ID_BLOCK),
             requests: Vec::new(),
             outbox: Vec::new(),
             views: HashMap::new(),
             objects: HashMap::new(),
+            dirty: Vec::new(),
+            openers: Vec::new(),
             counters: ItemCounters::default(),
         }
     }
@@ -106,6 +115,7 @@ impl MapItems {
         }
         self.counters.bad_items += report.bad.len() as u64;
         self.views.insert(player, View::new(entity));
+        self.dirty.push(player);
         report
     }
 
@@ -113,6 +123,7 @@ impl MapItems {
     pub fn leave(&mut self, player: i64) -> Departure {
         self.requests.retain(|r| requester(r) != player);
         let ticket = self.views.remove(&player).and_then(|v| v.last_ticket);
+        self.openers.retain(|&p| p != player);
         let items = self.world.remove_container(Root::Player(player)).unwrap_or_default();
         Departure { items, ticket }
     }
@@ -148,6 +159,16 @@ impl MapItems {
     /// The entity of a container object in memory.
     pub fn object_entity(&self, object: i64) -> Option<Entity> {
         self.objects.get(&object).copied()
+    }
+
+    /// Marks `player`'s view for a refresh at the end of the tick.
+    fn touch(&mut self, player: i64) {
+        if let Some(view) = self.views.get_mut(&player)
+            && !view.dirty
+        {
+            view.dirty = true;
+            self.dirty.push(player);
+        }
     }
 
     fn error(&mut self, player: i64, request: u32, code: u16, text: String) {

@@ -91,6 +91,9 @@ impl View {
         }
         for c in visible {
             let (Some(slots), Some(container)) = (world.container(c), wire(c)) else { continue };
+            if self.shown.get(&c).is_some_and(|s| s.revision == slots.revision()) {
+                continue;
+            }
             let now: BTreeMap<u16, ItemRecord> = world.items_in(c).map(|i| (slot_of(i), *i)).collect();
             match self.shown.get(&c) {
                 None => out.push(ServerMessage::ContainerContents(ContainerContents {
