@@ -1,6 +1,7 @@
 //! A throw-away database of either backend, for tests that inspect what the shard stored.
 
 use super::PgDb;
+use std::collections::BTreeMap;
 use store::StoreConfig;
 
 /// Items whose owning player row does not exist (a starter kit left behind by a lost race or a
@@ -51,6 +52,24 @@ impl TestDb {
             TestDb::Postgres(db) => {
                 let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
                 client.query_one(sql, &[]).unwrap().get(0)
+            }
+        }
+    }
+
+    /// Runs a query of three integer columns `(a, b, n)` (cast to BIGINT) and returns `n` by
+    /// `(a, b)`, e.g. item counts by kind and quality.
+    pub fn totals(&self, sql: &str) -> BTreeMap<(i64, i64), i64> {
+        match self {
+            TestDb::Sqlite { dir } => {
+                let conn = rusqlite::Connection::open(dir.path().join(tools::serve::SQLITE_FILE)).unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))).unwrap();
+                rows.map(Result::unwrap).collect()
+            }
+            TestDb::Postgres(db) => {
+                let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+                let rows = client.query(sql, &[]).unwrap();
+                rows.iter().map(|r| ((r.get(0), r.get(1)), r.get(2))).collect()
             }
         }
     }
