@@ -11,7 +11,9 @@
 # MODE is the harness's `--mode`: `move` (the default) walks; `gameplay` also moves stacks between
 # inventory and bag, drops and picks up piles, and places, fills, empties and picks up a box, one
 # item action per client every 1–3 s; the report then adds item actions sent, done and refused
-# (by error code) and the container messages received.
+# (by error code), lost races, interact orders that ended without effect, unanswered actions, and
+# the item transactions the store committed (the first few odd cases are described under
+# `item_samples` in the full JSON report).
 #
 # By default the tick thread and its rayon helper run in the real-time class (SCHED_FIFO,
 # priority TICK_PRIORITY=10), as README recommends where the shard shares its cores: it needs root
@@ -86,7 +88,8 @@ round() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "") print "?"; else printf "
 
 ITEMS=""
 [[ "$MODE" == gameplay ]] && ITEMS="  item actions         $(json1 item_actions_done) done of $(json1 item_actions_sent) sent, \
-refused $(json_sum refused) $(json_obj item_refused), unanswered $(json_sum unanswered), lost races $(json_sum lost)
+refused $(json_sum refused) $(json_obj item_refused), lost races $(json_sum lost), \
+orders ended without effect $(json_sum ended), unanswered $(json_sum unanswered)
   item txs committed   $(awk '$1 == "store_item_txs_total" {print $2}' "$OUT/metrics.txt") (store_item_txs_total)
 "
 cat <<EOF
