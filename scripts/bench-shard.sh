@@ -6,6 +6,14 @@
 #   scripts/bench-shard.sh                 # 5,000 bots + 1,000 clients for 60 s
 #   BOTS=500 CLIENTS=100 SECS=15 scripts/bench-shard.sh
 #   TICK_PRIORITY= scripts/bench-shard.sh    # tick thread and helpers in the normal class
+#   MODE=gameplay scripts/bench-shard.sh     # the clients also handle items (bots --mode gameplay)
+#
+# MODE is the harness's `--mode`: `move` (the default) walks; `gameplay` also moves stacks between
+# inventory and bag, drops and picks up piles, and places, fills, empties and picks up a box, one
+# item action per client every 1–3 s; the report then adds item actions sent, done and refused
+# (by error code), lost races, interact orders that ended without effect, unanswered actions, and
+# the item transactions the store committed (the first few odd cases are described under
+# `item_samples` in the full JSON report).
 #
 # By default the tick thread and its rayon helper run in the real-time class (SCHED_FIFO,
 # priority TICK_PRIORITY=10), as README recommends where the shard shares its cores: it needs root
@@ -24,6 +32,7 @@ ADMIN=${ADMIN:-127.0.0.1:17778}
 # Ticks over this many ms are counted and logged with where their time went (the p99 target).
 export SHARD_SLOW_TICK_MS=${SHARD_SLOW_TICK_MS:-10}
 TICK_PRIORITY=${TICK_PRIORITY-10}
+MODE=${MODE:-move}
 [[ -n "$TICK_PRIORITY" ]] && export SHARD_TICK_PRIORITY=$TICK_PRIORITY
 
 cargo build --release --locked -p tools --bins >&2
@@ -50,7 +59,7 @@ STAT0=$(head -1 /proc/stat)
 # The database is new every run, so the clients need no accounts file (--accounts none).
 BOTS_EXIT=0
 ./target/release/bots --server "ws://$LISTEN" --clients "$CLIENTS" --duration "$SECS" --json \
-  --accounts none >"$OUT/bots.json" || BOTS_EXIT=$?
+  --accounts none --mode "$MODE" >"$OUT/bots.json" || BOTS_EXIT=$?
 STAT1=$(head -1 /proc/stat)
 curl -fsS "http://$ADMIN/metrics" >"$OUT/metrics.txt"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SHARD_PID/status")
@@ -70,11 +79,21 @@ cpu_share() {
 metric() { awk -v k="$1" '$1 == k {printf "%.2f", $2 * 1000}' "$OUT/metrics.txt"; }
 json() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
 json1() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
+# The JSON object under key $1 (one level of nesting), e.g. {"110":3}.
+json_obj() { sed -n "s/.*\"$1\":\({[^}]*}\).*/\1/p" "$OUT/bots.json"; }
+# The sum of every "$1":n in the report (e.g. unanswered over the item action kinds).
+json_sum() { grep -o "\"$1\":[0-9]*" "$OUT/bots.json" | awk -F: '{s += $2} END {print s + 0}'; }
 # A number rounded to $2 decimals, for people to read.
 round() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "") print "?"; else printf "%.*f", d, v }'; }
 
+ITEMS=""
+[[ "$MODE" == gameplay ]] && ITEMS="  item actions         $(json1 item_actions_done) done of $(json1 item_actions_sent) sent, \
+refused $(json_sum refused) $(json_obj item_refused), lost races $(json_sum lost), \
+orders ended without effect $(json_sum ended), unanswered $(json_sum unanswered)
+  item txs committed   $(awk '$1 == "store_item_txs_total" {print $2}' "$OUT/metrics.txt") (store_item_txs_total)
+"
 cat <<EOF
-bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores, tick class: $(
+bench-shard: $BOTS bots + $CLIENTS clients ($MODE mode), $SECS s, $(nproc) cores, tick class: $(
   [[ -n "$TICK_PRIORITY" ]] && ! grep -q 'staying in the normal scheduling class' "$OUT/shard.log" \
     && echo "real-time, priority $TICK_PRIORITY" || echo normal)
   tick (last window)   p50 $(metric 'shard_tick_seconds{quantile="0.5"}') ms   p99 $(metric 'shard_tick_seconds{quantile="0.99"}') ms   max $(metric 'shard_tick_seconds{quantile="1"}') ms
@@ -83,8 +102,9 @@ bench-shard: $BOTS bots + $CLIENTS clients, $SECS s, $(nproc) cores, tick class:
   input→ack latency    p50 $(round "$(json latency_ms p50)" 1) ms   p99 $(round "$(json latency_ms p99)" 1) ms   max $(round "$(json latency_ms max)" 1) ms
   downstream/client    p50 $(round "$(json down_bytes_per_client_s p50)" 0) B/s   p99 $(round "$(json down_bytes_per_client_s p99)" 0) B/s
   frames/s             $(round "$(json1 frames_per_s)" 0)
-  connected / errors   $(json1 connected) / $(json1 errors)   (bots exit $BOTS_EXIT)
-  shard peak RSS       $((RSS_KB / 1024)) MiB
+  connected / errors   $(json1 connected) / $(json1 errors) $(json_obj error_kinds)   (bots exit $BOTS_EXIT)
+  containers received  $(json_obj container_messages)
+$ITEMS  shard peak RSS       $((RSS_KB / 1024)) MiB
   shard exit on SIGTERM $EXIT
   machine (both cores) steal $(cpu_share 9) %   irq+softirq $(cpu_share 7,8) %   idle $(cpu_share 5) %
 EOF

@@ -5,8 +5,9 @@
 use game::chunk_wire;
 use game::geom::{CHUNK_TILES, CHUNK_UNITS};
 use net::protocol::{
-    ChunkData, ClientMessage, EntityEnter, EntityId, FrameBuilder, Hello, OwnState, PROTOCOL_VERSION, Pong,
-    ServerMessage, SessionToken, Welcome,
+    ChunkData, ClientMessage, ContainerChange, ContainerContents, ContainerRef, EntityEnter, EntityId,
+    ErrorMsg, FrameBuilder, Hello, ItemSlot, OwnState, PROTOCOL_VERSION, Pong, ServerMessage, SessionToken,
+    Welcome,
 };
 use net::{Inbound, Outbound, Server, ServerConfig};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tools::harness::{self, Args, HarnessConfig, HarnessError, Report, ShortfallCause, SourceIps};
+use tools::harness::{self, Args, HarnessConfig, HarnessError, Mode, Report, ShortfallCause, SourceIps};
 
 fn config(args: &[&str]) -> Result<HarnessConfig, HarnessError> {
     Args::try_parse_args(std::iter::once("bots").chain(args.iter().copied()))?.into_config()
@@ -40,6 +41,14 @@ fn report_json_has_the_required_keys_and_types() {
         assert!(v["error_kinds"].is_object() && v["mispredicted"].is_u64() && v["duration_s"].is_f64());
         assert!(!r.to_json().contains('\n'), "one line");
         assert!(r.to_string().contains("input→ack latency"), "human summary");
+        assert_eq!(v["mode"], "move");
+        assert!(v["item_refused"].is_object() && v["item_actions"].is_object());
+        assert!(v["item_actions_sent"].is_u64() && v["item_actions_done"].is_u64());
+        for k in ["contents", "changes", "closed"] {
+            assert!(v["container_messages"][k].is_u64(), "container_messages.{k}");
+        }
+        assert!(r.to_string().contains("containers: "), "container messages in the summary");
+        assert!(!r.to_string().contains("item actions: "), "item actions in gameplay mode only");
     }
 }
 
@@ -197,6 +206,7 @@ struct Seen {
     inputs: u64,
     acks: u64,
     closes: u64,
+    item_requests: u64,
 }
 
 /// The body of net's HTTP 503 over its per-address limit.
@@ -209,11 +219,59 @@ struct Fake {
     max_per_ip: usize,
     /// The token every Welcome carries; `None`: the one the client sent in Hello.
     welcome_token: Option<SessionToken>,
+    /// Show every player an inventory of two stacks, and refuse every item request as stale.
+    items: bool,
+    /// Then also send a ContainerChange made against a revision the player never had, and an
+    /// Error about no request the player made.
+    out_of_sync: bool,
 }
 
 impl Default for Fake {
     fn default() -> Self {
-        Fake { max_per_ip: 16, welcome_token: None }
+        Fake { max_per_ip: 16, welcome_token: None, items: false, out_of_sync: false }
+    }
+}
+
+/// Berries and branches of the shipped content.
+const BERRIES: u32 = 5;
+const BRANCH: u32 = 1;
+
+/// What the fake shows of the inventory on login: 5 berries, 3 branches.
+fn inventory(fake: Fake) -> Vec<ServerMessage> {
+    let stack =
+        |slot: u16, kind, count| ItemSlot { slot, item: 100 + u64::from(slot), kind, quality: 0, count };
+    let slots = vec![stack(0, BERRIES, 5), stack(1, BRANCH, 3)];
+    let container = ContainerRef::Own;
+    let mut out = vec![ServerMessage::ContainerContents(ContainerContents {
+        container,
+        revision: 1,
+        capacity: 24,
+        slots,
+    })];
+    if fake.out_of_sync {
+        let slots = vec![ItemSlot::empty(0)];
+        out.push(ServerMessage::ContainerChange(ContainerChange {
+            container,
+            base_revision: 7,
+            revision: 8,
+            slots,
+        }));
+        out.push(stale(u32::MAX));
+    }
+    out
+}
+
+fn stale(request: u32) -> ServerMessage {
+    ServerMessage::Error(ErrorMsg { code: 110, request, text: "stale".into() })
+}
+
+/// The fake's answer to an item request: refused as stale.
+fn item_refusal(msg: &ClientMessage) -> Option<ServerMessage> {
+    match msg {
+        ClientMessage::InventoryMove(m) => Some(stale(m.request)),
+        ClientMessage::Drop(d) => Some(stale(d.request)),
+        ClientMessage::Pickup(p) => Some(stale(p.request)),
+        _ => None,
     }
 }
 
@@ -238,13 +296,21 @@ fn fake_shard(stop: Arc<AtomicBool>, fake: Fake) -> (SocketAddr, JoinHandle<Seen
                         players.insert(conn, 0u32);
                         let _ = handle.send(conn, Outbound::reliable(welcome(conn.to_u64(), token).encode()));
                         let _ = handle.send(conn, Outbound::reliable(chunk_message(1, 1).encode()));
+                        for msg in inventory(fake).into_iter().filter(|_| fake.items) {
+                            let _ = handle.send(conn, Outbound::reliable(msg.encode()));
+                        }
                     }
                     Inbound::Message { conn, msg: ClientMessage::Input(i) } => {
                         seen.inputs += 1;
                         players.insert(conn, i.seq);
                     }
                     Inbound::Message { msg: ClientMessage::Ack(_), .. } => seen.acks += 1,
-                    Inbound::Message { .. } => {}
+                    Inbound::Message { conn, msg } => {
+                        if let Some(refusal) = item_refusal(&msg).filter(|_| fake.items) {
+                            seen.item_requests += 1;
+                            let _ = handle.send(conn, Outbound::reliable(refusal.encode()));
+                        }
+                    }
                     Inbound::Disconnected { conn, .. } => {
                         seen.closes += 1;
                         players.remove(&conn);
@@ -408,4 +474,47 @@ fn a_welcome_with_another_token_than_the_bots_is_an_error() {
     assert_eq!(report.connected, 3, "{report}");
     assert_eq!(report.error_kinds, BTreeMap::from([("token_mismatch".to_owned(), 3)]), "{report}");
     assert_eq!(report.errors, 3);
+}
+
+#[test]
+fn item_refusals_are_counted_by_code_not_as_errors() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, shard) = fake_shard(stop.clone(), Fake { items: true, ..Fake::default() });
+    let mut cfg = HarnessConfig::new(addr, 2);
+    cfg.duration = Duration::from_secs(5);
+    cfg.mode = Mode::Gameplay;
+    let report = harness::run(cfg).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let seen = shard.join().unwrap();
+
+    assert_eq!((report.connected, report.errors), (2, 0), "{report}");
+    // The first action comes 1–3 s after Welcome, the next 1–3 s after an answer.
+    assert!(report.item_actions_sent >= 2, "{report}");
+    assert_eq!(report.item_actions_sent, seen.item_requests, "{report}");
+    assert_eq!(report.item_actions_done, 0, "nothing changed: {report}");
+    let refused = report.item_refused.get(&110).copied().unwrap_or(0);
+    assert_eq!(report.item_refused.len(), 1, "{report}");
+    assert!(refused + 2 >= report.item_actions_sent && refused > 0, "each refused but one in flight per bot");
+    let kinds: u64 = report.item_actions.values().map(|c| c.refused).sum();
+    assert_eq!(kinds, refused);
+    assert!(report.item_actions.keys().all(|k| k == "move" || k == "drop"), "nothing else fits: {report}");
+    assert_eq!(report.container_messages.contents, 2, "{report}");
+    assert!(report.to_string().contains("item actions: "), "{report}");
+}
+
+#[test]
+fn a_missed_container_change_and_an_error_about_nothing_sent_are_errors() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr, shard) = fake_shard(stop.clone(), Fake { items: true, out_of_sync: true, ..Fake::default() });
+    let mut cfg = HarnessConfig::new(addr, 2);
+    cfg.duration = Duration::from_millis(800);
+    cfg.mode = Mode::Gameplay;
+    let report = harness::run(cfg).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    shard.join().unwrap();
+
+    let kinds = BTreeMap::from([("container_out_of_sync".to_owned(), 2), ("server_error:110".to_owned(), 2)]);
+    assert_eq!(report.error_kinds, kinds, "{report}");
+    assert_eq!(report.item_actions_sent, 0, "no action within 1 s of Welcome");
 }

@@ -1,6 +1,9 @@
 //! One bot: its connection phase, its name and session token, game state (world + predictor), the orders
-//! it gives and what it measures (bytes received, inputs awaiting their ack).
+//! it gives, its item behaviour in gameplay mode, and what it measures (bytes received, inputs
+//! awaiting their ack).
 
+use super::item_play::ItemPlay;
+use super::rng::Rng;
 use game::client::GameClient;
 use game::geom::TILE;
 use net::client::ClientId;
@@ -32,37 +35,6 @@ pub enum Phase {
     Playing,
     /// Connection ended.
     Closed,
-}
-
-/// A small deterministic random generator (SplitMix64).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = (hi - lo + 1).max(1) as u64;
-        lo + (self.next_u64() % span) as i64
-    }
-
-    /// A duration uniform in `lo_ms..=hi_ms` milliseconds.
-    pub fn millis(&mut self, lo_ms: u64, hi_ms: u64) -> Duration {
-        Duration::from_millis(self.range(lo_ms as i64, hi_ms as i64) as u64)
-    }
 }
 
 /// One bot.
@@ -97,6 +69,8 @@ pub struct Bot {
     pub connected_at: Option<Instant>,
     /// When the connection ended.
     pub ended_at: Option<Instant>,
+    /// Item behaviour (gameplay mode only).
+    pub play: Option<ItemPlay>,
 }
 
 impl Bot {
@@ -124,6 +98,7 @@ impl Bot {
             bytes: 0,
             connected_at: None,
             ended_at: None,
+            play: None,
         }
     }
 

@@ -4,9 +4,10 @@
 use super::HarnessError;
 use super::accounts::DEFAULT_ACCOUNTS_FILE;
 use super::source_ips::SourceIps;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use game::Content;
 use net::protocol::MAX_NAME_LEN;
+use serde::Serialize;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -54,6 +55,22 @@ pub struct Args {
     /// run lasts); `none`: new random names and tokens every run, kept nowhere.
     #[arg(long, default_value = DEFAULT_ACCOUNTS_FILE, value_name = "PATH|none")]
     pub accounts: String,
+    /// What the bots do: `move` walks (move-to, follow, stop); `gameplay` also handles items
+    /// (moves between inventory and bag, drops, pickups, placing, filling, emptying and picking
+    /// up a box), one action every 1–3 s.
+    #[arg(long, value_enum, default_value_t = Mode::Move)]
+    pub mode: Mode,
+}
+
+/// What the bots do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Walk: move-to, follow and stop orders every 2–6 s.
+    #[default]
+    Move,
+    /// Walk, and handle items one action every 1–3 s (`item_play`).
+    Gameplay,
 }
 
 impl Args {
@@ -91,6 +108,7 @@ impl Args {
         config.connect_rate = self.connect_rate;
         config.source_ips = self.source_ips;
         config.accounts = accounts;
+        config.mode = self.mode;
         Ok(config)
     }
 }
@@ -124,11 +142,13 @@ pub struct HarnessConfig {
     /// End the run as soon as every bot has been welcomed or has failed (a check of who gets
     /// in, rather than a measurement); `duration` still bounds it.
     pub end_when_settled: bool,
+    /// What the bots do.
+    pub mode: Mode,
 }
 
 impl HarnessConfig {
     /// Defaults: 30 s, 200 connections/s, a random name prefix, loopback source addresses
-    /// spread (`SourceIps::Auto`), no accounts file, built-in content, no progress.
+    /// spread (`SourceIps::Auto`), no accounts file, built-in content, no progress, move mode.
     pub fn new(server: SocketAddr, clients: usize) -> Self {
         let seed = random_u64();
         HarnessConfig {
@@ -144,6 +164,7 @@ impl HarnessConfig {
             seed,
             stop: Arc::new(AtomicBool::new(false)),
             end_when_settled: false,
+            mode: Mode::Move,
         }
     }
 

@@ -5,7 +5,8 @@
 //! token it chose for its name (kept for reconnects of that name) and checks that Welcome
 //! returns it; names and tokens come from an accounts file reused across runs ([`AccountsFile`])
 //! or, without one, are new random ones. Against a shard on an IPv4 loopback address every bot
-//! connects from its own loopback address ([`SourceIps`]).
+//! connects from its own loopback address ([`SourceIps`]). In gameplay mode ([`Mode`]) the bots
+//! also handle items: moves, drops, pickups, and a box placed, filled, emptied and picked up.
 //!
 //! Use it as a library: build a [`HarnessConfig`] (or parse [`Args`]), keep
 //! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`];
@@ -14,17 +15,24 @@
 mod accounts;
 mod bot;
 mod config;
+mod item_counts;
+mod item_plan;
+mod item_play;
 mod report;
+mod rng;
 mod run;
 mod shortfall;
 mod source_ips;
 
 pub use accounts::{Account, AccountsError, AccountsFile, DEFAULT_ACCOUNTS_FILE};
-pub use bot::{ACK_INTERVAL, Rng, wire_len, ws_header_len};
+pub use bot::{ACK_INTERVAL, wire_len, ws_header_len};
 pub use config::{
-    Args, HarnessConfig, bot_name, check_prefix, default_prefix, parse_server_addr, random_u64,
+    Args, HarnessConfig, Mode, bot_name, check_prefix, default_prefix, parse_server_addr, random_u64,
 };
+pub use item_counts::{ActionCounts, ContainerMessages};
+pub use item_play::ACTION_TIMEOUT;
 pub use report::{LatencyMs, RatePercentiles, Report, latency_ms, percentile, rate_percentiles};
+pub use rng::Rng;
 pub use run::run;
 pub use shortfall::{Shortfall, ShortfallCause};
 pub use source_ips::{SourceIps, loopback_source};

@@ -1,5 +1,7 @@
 //! The harness's final report (human summary or one JSON object) and its percentile helpers.
 
+use super::config::Mode;
+use super::item_counts::{ActionCounts, ContainerMessages, ItemLines};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,6 +32,8 @@ pub struct RatePercentiles {
 pub struct Report {
     /// Clients asked for.
     pub clients: usize,
+    /// What the bots did (`move`, or `gameplay`: items too).
+    pub mode: Mode,
     /// Measured time, seconds (start of the run to the start of the final close).
     pub duration_s: f64,
     /// Connections started.
@@ -42,11 +46,14 @@ pub struct Report {
     /// `HTTP 503: too many connections from this address`; also counted in `error_kinds` as
     /// `connect:http_<status>`.
     pub refusals: BTreeMap<String, u64>,
-    /// Closes we did not request, connect failures, Error messages, undecodable messages,
-    /// messages the client world refused and Welcomes with another token than the bot's.
+    /// Closes we did not request, connect failures, Error messages (other than the refusals of
+    /// item actions, counted in `item_refused`), undecodable messages, messages the client
+    /// world refused, container changes that missed one, and Welcomes with another token than
+    /// the bot's.
     pub errors: u64,
     /// `errors` by kind: `connect:http_<status>` / `connect:timeout` / `connect:io`,
     /// `closed:<code>` (or `closed:none`), `server_error:<code>`, `decode`, `client_world`,
+    /// `container_out_of_sync` (a ContainerChange not made against the revision held),
     /// `token_mismatch` (a Welcome whose token is not the one the bot sent in Hello).
     pub error_kinds: BTreeMap<String, u64>,
     /// Time from sending Input `n` to the first Frame with `last_input_seq ≥ n`.
@@ -83,6 +90,22 @@ pub struct Report {
     pub down_bytes_total: u64,
     /// Bytes the driver read from sockets, all connections.
     pub driver_bytes_in: u64,
+    /// Item actions sent (gameplay mode), every kind.
+    pub item_actions_sent: u64,
+    /// Item actions whose change was observed, every kind.
+    pub item_actions_done: u64,
+    /// Item actions by kind (`move`, `drop`, `pickup`, `place`, `open`, `stash`, `take`,
+    /// `close`, `pick_up_box`): sent, done, refused, unanswered, lost races.
+    pub item_actions: BTreeMap<String, ActionCounts>,
+    /// Refusals of item actions by error code (e.g. 110, stale: the container changed since
+    /// the bot saw it). Expected now and then under races; not errors.
+    pub item_refused: BTreeMap<u16, u64>,
+    /// Container messages received (every mode: the inventory is shown from login on).
+    pub container_messages: ContainerMessages,
+    /// The first few interact orders (pickups, box opened or picked up) that ended without
+    /// effect or got no answer, each described (distances, target in view or not, the order the
+    /// frame head showed).
+    pub item_samples: Vec<String>,
     /// What the figures suggest, for people (e.g. that refused tokens point at an accounts
     /// file from another server).
     pub notes: Vec<String>,
@@ -125,6 +148,14 @@ impl fmt::Display for Report {
             self.acks_sent,
             self.redirects
         )?;
+        let c = &self.container_messages;
+        writeln!(f, "containers: {} contents, {} changes, {} closed", c.contents, c.changes, c.closed)?;
+        if self.mode == Mode::Gameplay {
+            writeln!(f, "{}", ItemLines { actions: &self.item_actions, refused: &self.item_refused })?;
+            for sample in &self.item_samples {
+                writeln!(f, "  {sample}")?;
+            }
+        }
         write!(
             f,
             "prediction: {} of {} frames mispredicted (> 1/8 tile)",

@@ -1,12 +1,15 @@
 //! The harness loop: one thread, one `net::client::Driver` holding every bot's connection. Takes
 //! the bots' accounts (from the accounts file, or new ones), ramps connections up (each from its
 //! own loopback address where that applies), feeds every server message to the bot's game client,
-//! sends acks and orders, measures, prints progress, and closes everything at the end.
+//! sends acks and orders (and, in gameplay mode, item requests), measures, prints progress, and
+//! closes everything at the end.
 
 use super::HarnessError;
 use super::accounts::{Account, AccountsFile};
 use super::bot::{Bot, Phase, wire_len};
-use super::config::{HarnessConfig, bot_name};
+use super::config::{HarnessConfig, Mode, bot_name};
+use super::item_counts::ItemTotals;
+use super::item_play::ItemPlay;
 use super::report::{Report, latency_ms, rate_percentiles};
 use game::client::{Applied, GameClient};
 use game::wire::close::WRONG_TOKEN;
@@ -44,6 +47,7 @@ struct Totals {
     error_kinds: BTreeMap<String, u64>,
     refusals: BTreeMap<String, u64>,
     first_error: Option<String>,
+    items: ItemTotals,
 }
 
 impl Totals {
@@ -145,11 +149,12 @@ impl<'a> Run<'a> {
     fn new(cfg: &'a HarnessConfig, accounts: Vec<Account>) -> Result<Self, HarnessError> {
         let driver = Driver::new(DriverConfig::default()).map_err(HarnessError::Driver)?;
         let now = Instant::now();
-        let bots = accounts
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| Bot::new(i, a.name, a.token, GameClient::new(cfg.content.clone()), cfg.seed, now))
-            .collect();
+        let bot = |(i, a): (usize, Account)| {
+            let mut bot = Bot::new(i, a.name, a.token, GameClient::new(cfg.content.clone()), cfg.seed, now);
+            bot.play = (cfg.mode == Mode::Gameplay).then(|| ItemPlay::new(now));
+            bot
+        };
+        let bots = accounts.into_iter().enumerate().map(bot).collect();
         let latency = Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds");
         Ok(Run {
             cfg,
@@ -276,17 +281,25 @@ impl<'a> Run<'a> {
             Applied::ChunkDrop { .. } => self.totals.chunk_drops += 1,
             Applied::ObjectDelta { .. } => self.totals.object_deltas += 1,
             Applied::Redirect => self.totals.redirects += 1,
-            Applied::ServerError { code, request } => {
-                self.totals.error(&format!("server_error:{code}"), || format!("request {request}"))
-            }
+            Applied::ServerError { code, request } => self.on_server_error(i, code, request),
             Applied::Pong { .. } => {}
-            Applied::ContainerContents { .. }
-            | Applied::ContainerChange { .. }
-            | Applied::ContainerClosed { .. } => {}
+            Applied::ContainerContents { .. } => self.totals.items.containers.contents += 1,
+            Applied::ContainerChange { .. } => self.totals.items.containers.changes += 1,
+            Applied::ContainerClosed { .. } => self.totals.items.containers.closed += 1,
             Applied::ContainerOutOfSync { container, .. } => {
                 self.totals.error("container_out_of_sync", || format!("{container:?} missed a change"))
             }
         }
+    }
+
+    /// An Error message: a refusal of the bot's pending item action (counted by code), or else a
+    /// harness error.
+    fn on_server_error(&mut self, i: usize, code: u16, request: u32) {
+        let items = &mut self.totals.items;
+        if self.bots[i].play.as_mut().is_some_and(|p| p.refused(code, request, items)) {
+            return;
+        }
+        self.totals.error(&format!("server_error:{code}"), || format!("request {request}"));
     }
 
     fn on_welcome(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
@@ -302,6 +315,9 @@ impl<'a> Run<'a> {
         }
         bot.phase = Phase::Playing;
         bot.next_order = now + bot.rng.millis(500, 2_000);
+        if let Some(play) = bot.play.as_mut() {
+            play.welcomed(&mut bot.rng, now);
+        }
     }
 
     fn on_frame(&mut self, i: usize, msg: &ServerMessage, now: Instant, read_at: Instant) {
@@ -339,12 +355,32 @@ impl<'a> Run<'a> {
             if now >= self.bots[i].next_order {
                 self.give_order(i, now);
             }
+            if self.bots[i].play.is_some() {
+                self.item_turn(i, now);
+            }
+        }
+    }
+
+    /// Gameplay mode: settles bot `i`'s pending item action and sends its next one when due.
+    fn item_turn(&mut self, i: usize, now: Instant) {
+        let bot = &mut self.bots[i];
+        let (Some(play), Some(id)) = (bot.play.as_mut(), bot.id) else { return };
+        let Some(msg) = play.turn(&mut bot.game, &mut bot.rng, now, &mut self.totals.items) else { return };
+        let sent_at = Instant::now();
+        if !self.driver.send(id, &msg) {
+            play.unsent(&mut self.totals.items);
+            return;
+        }
+        if let ClientMessage::Input(input) = msg {
+            self.totals.inputs_sent += 1;
+            bot.sent_input(input.seq, sent_at);
         }
     }
 
     fn give_order(&mut self, i: usize, now: Instant) {
         let bot = &mut self.bots[i];
-        let Some(order) = bot.choose_order() else {
+        let stay = bot.play.as_ref().is_some_and(|p| !p.may_walk());
+        let Some(order) = bot.choose_order().filter(|_| !stay) else {
             bot.next_order = now + Duration::from_millis(500);
             return;
         };
@@ -417,6 +453,7 @@ impl<'a> Run<'a> {
         };
         Report {
             clients: self.cfg.clients,
+            mode: self.cfg.mode,
             duration_s,
             attempted: self.started as u64,
             connected: t.connected,
@@ -439,6 +476,12 @@ impl<'a> Run<'a> {
             redirects: t.redirects,
             down_bytes_total: t.down_bytes,
             driver_bytes_in: self.driver.stats().bytes_in,
+            item_actions_sent: t.items.total_sent(),
+            item_actions_done: t.items.total_done(),
+            item_actions: t.items.by_name(),
+            item_refused: t.items.refused.clone(),
+            container_messages: t.items.containers,
+            item_samples: t.items.samples.clone(),
             notes,
         }
     }

@@ -1,6 +1,7 @@
 //! A throw-away database of either backend, for tests that inspect what the shard stored.
 
 use super::PgDb;
+use std::collections::BTreeMap;
 use store::StoreConfig;
 
 /// Items whose owning player row does not exist (a starter kit left behind by a lost race or a
@@ -72,6 +73,12 @@ impl TestDb {
                 rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, i64>(i)).collect()).collect()
             }
         }
+    }
+
+    /// Runs a query of three integer columns `(a, b, n)` (cast to BIGINT) and returns `n` by
+    /// `(a, b)`, e.g. item counts by kind and quality.
+    pub fn totals(&self, sql: &str) -> BTreeMap<(i64, i64), i64> {
+        self.rows(sql).into_iter().map(|r| ((r[0], r[1]), r[2])).collect()
     }
 
     /// Runs one statement that returns no rows (a test arranging stored state).

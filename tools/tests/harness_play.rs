@@ -1,0 +1,101 @@
+//! The bot harness in gameplay mode against a real shard in process: a few bots walk and handle
+//! items for a while (moves between inventory and bag, drops, pickups, a box placed, opened,
+//! filled, emptied, closed and picked up); moves, drops, pickups and stashing in the box get
+//! done, refusals are counted by code rather than as errors, no harness error occurs, and what
+//! the database holds after the shard stopped is exactly the new characters' starter kits (a
+//! placed box counted as its item): nothing made, nothing lost.
+
+mod common;
+
+use common::{InProcess, TestDb};
+use game::Content;
+use game::shard::ShardOptions;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tools::harness::{self, Args, HarnessConfig, Mode};
+
+/// Bots in the run (they start within 3 tiles of one another, so they meet each other's piles).
+const CLIENTS: usize = 8;
+/// How long they play: about ten actions each.
+const PLAY: Duration = Duration::from_secs(30);
+
+/// Item counts by (kind, quality) in storage, a placed box counted as the item it folds back
+/// into (placing a box turns the item into an object; picking it up, back into an item).
+fn stored_items(db: &TestDb, content: &Content) -> BTreeMap<(i64, i64), i64> {
+    let mut totals = db.totals(
+        "SELECT CAST(kind AS BIGINT), CAST(quality AS BIGINT), CAST(SUM(count) AS BIGINT) \
+         FROM items GROUP BY kind, quality",
+    );
+    let objects = db.totals(
+        "SELECT CAST(kind AS BIGINT), CAST(quality AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+         FROM objects WHERE holds_items GROUP BY kind, quality",
+    );
+    for ((object_kind, quality), n) in objects {
+        let object = u32::try_from(object_kind).ok().and_then(|k| content.object_by_id(k));
+        // Piles fold into nothing: their items are in `items` already.
+        if let Some(item) =
+            object.and_then(|o| o.becomes.as_deref()).and_then(|name| content.item_named(name))
+        {
+            *totals.entry((i64::from(item.id), quality)).or_default() += n;
+        }
+    }
+    totals
+}
+
+/// The starter kits of `players` new characters, by (kind, quality 0).
+fn starter_kits(content: &Content, players: i64) -> BTreeMap<(i64, i64), i64> {
+    let mut kits = BTreeMap::new();
+    for stack in &content.starter_kit {
+        *kits.entry((i64::from(stack.kind), 0)).or_default() += i64::from(stack.count) * players;
+    }
+    kits
+}
+
+#[test]
+fn gameplay_bots_handle_items_and_storage_keeps_exactly_what_they_started_with() {
+    let db = TestDb::sqlite();
+    let content = Content::builtin();
+    let shard = InProcess::start(db.store_config(), ShardOptions { bots: 0, ..ShardOptions::default() });
+    let mut cfg = HarnessConfig::new(shard.addr, CLIENTS);
+    cfg.mode = Mode::Gameplay;
+    cfg.duration = PLAY;
+    // The bots' decisions are seeded (SEED=n tries other ones); their timing is the machine's.
+    cfg.seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(17);
+    let report = harness::run(cfg).expect("the bots ran");
+    let (shutdown, _) = shard.stop();
+    assert!(shutdown.complete(), "{shutdown}");
+
+    assert_eq!((report.connected, report.errors), (CLIENTS as u64, 0), "{report}");
+    assert_eq!(report.mode, Mode::Gameplay);
+    for kind in ["move", "drop", "pickup", "place", "open", "stash"] {
+        let done = report.item_actions.get(kind).map_or(0, |c| c.done);
+        assert!(done > 0, "no {kind} done:\n{report}");
+    }
+    let refused: u64 = report.item_actions.values().map(|c| c.refused).sum();
+    assert_eq!(refused, report.item_refused.values().sum::<u64>(), "every refusal has its code");
+    assert!(report.item_actions_done <= report.item_actions_sent, "{report}");
+    let c = report.container_messages;
+    assert!(c.contents >= 2 * CLIENTS as u64, "inventories and bags shown: {c:?}");
+    assert!(c.changes > 0, "{c:?}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["mode"], "gameplay");
+    assert!(json["item_refused"].is_object() && json["item_actions"]["stash"]["done"].is_u64());
+    assert!(report.to_string().contains("item actions: "), "{report}");
+
+    // Nothing made, nothing lost: storage holds the new characters' starter kits, no more, no less.
+    let players = db.players();
+    assert_eq!(players, CLIENTS as i64);
+    assert_eq!(stored_items(&db, &content), starter_kits(&content, players), "{report}");
+    assert_eq!(db.orphaned_items(), 0);
+}
+
+#[test]
+fn the_mode_flag_defaults_to_move_and_takes_gameplay() {
+    let parse = |extra: &[&str]| {
+        let args = ["bots", "--server", "127.0.0.1:9"].iter().chain(extra).copied();
+        Args::try_parse_args(args).and_then(Args::into_config).map(|c| c.mode)
+    };
+    assert_eq!(parse(&[]).unwrap(), Mode::Move);
+    assert_eq!(parse(&["--mode", "gameplay"]).unwrap(), Mode::Gameplay);
+    assert!(parse(&["--mode", "dance"]).is_err());
+}
