@@ -207,6 +207,10 @@ fn drop_and_race(db: TestDb) {
         "exactly one racer got the pile: {gb} / {gc}"
     );
     assert_eq!(total(&[&a, &b, &c]), start_total, "nothing duplicated, nothing lost");
+    // The loser's Pickup is answered: an Error carrying its request id (the pile is gone).
+    let (loser, request) = if gb > gc { (&mut c, pc.request) } else { (&mut b, pb.request) };
+    let answered = loser.pump_until(WAIT, |p| p.errors.iter().any(|e| e.1 == request));
+    assert!(answered, "the losing pickup is answered; errors {:?}", loser.errors);
 
     drop((a, b, c));
     let (report, _) = shard.stop();

@@ -10,13 +10,15 @@ use super::view::{OpenBox, root_of};
 use crate::content::{CharacterRules, Content, ObjectRole};
 use crate::error::GameError;
 use crate::items::{IdSource, ItemChange, ItemError, Root, Source, Stack, Target};
-use crate::orders::{ActionKind, ActionQueue, ActionResult, action_reach};
+use crate::orders::{
+    ActionKind, ActionQueue, ActionResult, Impossible, Order, OrderSlot, Outcome, action_reach,
+};
 use crate::sim::MapSim;
 use crate::sim::chunks::ChunkTable;
 use crate::sim::components::ContainerEvents;
 use crate::sim::components::{Controller, Keys, Objects};
 use crate::sim::objects::{insert_object, remove_object};
-use crate::wire::verb;
+use crate::wire::{error as wire_error, verb};
 use engine::{Column, Commands, Entity, ResourceKey, SortedGrid};
 use net::protocol::closed_reason;
 use store::{Container, Loader, ObjectRecord, Position};
@@ -70,6 +72,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
         .reads(k.y)
         .reads(k.controller)
         .reads(k.object)
+        .reads(k.order)
         .reads_resource(k.objects)
         .reads_resource(k.movers)
         .writes_resource(items)
@@ -79,6 +82,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
         .run(move |ctx, cmds| {
             let (x, y, controller, object) =
                 (ctx.read(k.x), ctx.read(k.y), ctx.read(k.controller), ctx.read(k.object));
+            let orders = ctx.read(k.order);
             let (objects, movers) = (ctx.resource(k.objects), ctx.resource(k.movers));
             let here = Here {
                 x: &x,
@@ -97,6 +101,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
             m.prefetch_ids();
             m.take_containers(&mut ctx.resource_mut(k.containers), &here);
             m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
+            m.answer_failed_pickups(&orders);
             m.run_requests(&here, &mut chunks, cmds);
             m.close_out_of_reach(&here);
             m.refresh_views();
@@ -169,6 +174,32 @@ impl MapItems {
                     ActionResult::Refused
                 }
             };
+        }
+    }
+
+    /// A Pickup whose walk ended without reaching the pile (blocked, the pile gone) is answered
+    /// with an Error carrying its request id; one replaced by another order is forgotten.
+    fn answer_failed_pickups(&mut self, orders: &Column<OrderSlot>) {
+        for player in std::mem::take(&mut self.pickers) {
+            let Some(view) = self.views.get_mut(&player) else { continue };
+            let Some((target, request)) = view.pickup else { continue };
+            let Some(slot) = orders.get(view.entity) else { continue };
+            if matches!(slot.current, Order::Interact { target: t, .. } if t == target) {
+                self.pickers.push(player);
+                continue;
+            }
+            view.pickup = None;
+            let ended =
+                slot.last.filter(|(o, _)| matches!(o, Order::Interact { target: t, .. } if *t == target));
+            match ended.map(|(_, outcome)| outcome) {
+                Some(Outcome::Impossible(Impossible::TargetGone)) => {
+                    self.error(player, request, wire_error::NO_SUCH_TARGET, "the pile is gone".into())
+                }
+                Some(Outcome::Impossible(Impossible::Blocked | Impossible::TooFar)) => {
+                    self.error(player, request, wire_error::OUT_OF_REACH, "could not walk to the pile".into())
+                }
+                _ => {}
+            }
         }
     }
 

@@ -77,6 +77,8 @@ pub struct MapItems {
     dirty: Vec<i64>,
     /// Players with a box open.
     openers: Vec<i64>,
+    /// Players with a Pickup on its way (its order walking to the pile).
+    pickers: Vec<i64>,
     /// Counters since start.
     pub counters: ItemCounters,
 }
@@ -95,6 +97,7 @@ impl MapItems {
             objects: HashMap::new(),
             dirty: Vec::new(),
             openers: Vec::new(),
+            pickers: Vec::new(),
             counters: ItemCounters::default(),
         }
     }
@@ -124,6 +127,7 @@ impl MapItems {
         self.requests.retain(|r| requester(r) != player);
         let ticket = self.views.remove(&player).and_then(|v| v.last_ticket);
         self.openers.retain(|&p| p != player);
+        self.pickers.retain(|&p| p != player);
         let items = self.world.remove_container(Root::Player(player)).unwrap_or_default();
         Departure { items, ticket }
     }
@@ -137,6 +141,9 @@ impl MapItems {
     pub fn expect_pickup(&mut self, player: i64, target: Entity, request: u32) {
         if let Some(view) = self.views.get_mut(&player) {
             view.pickup = Some((target, request));
+            if !self.pickers.contains(&player) {
+                self.pickers.push(player);
+            }
         }
     }
 
