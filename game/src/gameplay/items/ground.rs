@@ -46,12 +46,34 @@ pub fn free_spot(c: &Clearance<'_>, (x, y): (i32, i32), radius: i32, start: i32)
         }
         for (dx, dy) in DIRECTIONS {
             let spot = (x + dx * r / 1024, y + dy * r / 1024);
-            if is_free(c, spot, radius) {
+            if is_free(c, spot, radius) && in_plain_reach(c, (x, y), spot) {
                 return Some(spot);
             }
         }
     }
     None
+}
+
+/// True when nothing that blocks a character lies on the straight way from `from` to `to` (a
+/// blocking tile, or an object a character cannot pass), sampled every half tile: what is
+/// dropped can be walked to and picked up again, never lands behind a wall or a tree.
+fn in_plain_reach(c: &Clearance<'_>, from: (i32, i32), to: (i32, i32)) -> bool {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let steps = (dx.abs().max(dy.abs()) / 128).max(1);
+    (1..=steps).all(|i| {
+        let p = (from.0 + dx * i / steps, from.1 + dy * i / steps);
+        if c.chunks.tile_blocked(p.0 >> 8, p.1 >> 8) {
+            return false;
+        }
+        let mut clear = true;
+        c.objects.grid.for_each_in_radius(p.0, p.1, c.objects.max_radius + c.character_radius, |g| {
+            let r = c.objects.radius.get(g.entity.index() as usize).copied().unwrap_or(0);
+            if r > 0 && dist2(p, (g.x, g.y)) < sq(r + c.character_radius / 2) {
+                clear = false;
+            }
+        });
+        clear
+    })
 }
 
 /// True when an object of `radius` fits at `(x, y)`.
