@@ -14,6 +14,10 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod db;
+#[path = "../../store/tests/common/faults.rs"]
+mod faults;
+
+use faults::{FaultPlan, WAIT, settle};
 mod items_common;
 #[path = "items_crash/play.rs"]
 mod play;
@@ -26,15 +30,11 @@ use game::items::{ItemWorld, Root};
 use play::{CHUNKS, Outcome, PLAYERS, Play, Step, Stored, root_capacity};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use store::crossbeam_channel::{self, Receiver, Sender};
+use store::crossbeam_channel;
 use store::{
     Backoff, ChunkKey, ChunkSave, Container, FaultPoint, Faults, ItemOp, ItemRecord, PlayerRecord, Store,
-    StoreConfig, StoreError, Ticket, WriterConfig,
+    StoreConfig, StoreError, WriterConfig,
 };
-
-const WAIT: Duration = Duration::from_secs(30);
-/// Most faults injected in one case (each costs a reconnect).
-const MAX_FAULTS: u32 = 6;
 
 fn cases() -> u32 {
     std::env::var("ITEMS_CRASH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(16)
@@ -129,66 +129,6 @@ impl Db {
     }
 }
 
-/// What the fault hook does: a few random faults, then (maybe) the crash, after which every
-/// write fails before its commit. The crash is announced by dropping `crashed`.
-struct FaultPlan {
-    rng: u64,
-    calls: u32,
-    faults: u32,
-    crash_at: Option<u32>,
-    crashed: Option<Sender<()>>,
-}
-
-impl FaultPlan {
-    fn next(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
-    }
-
-    /// The verdict at one fault point: go on, kill the connections (PostgreSQL), or fail.
-    fn at_point(&mut self, pg: Option<&db::PgDb>) -> Result<(), StoreError> {
-        self.calls += 1;
-        if self.crash_at.is_some_and(|at| self.calls >= at) {
-            self.crashed = None;
-            return Err(StoreError::Unavailable("crashed".into()));
-        }
-        if self.faults >= MAX_FAULTS || !self.next().is_multiple_of(8) {
-            return Ok(());
-        }
-        self.faults += 1;
-        match pg {
-            // The next statement finds its connection gone.
-            Some(db) if self.next().is_multiple_of(2) => {
-                db.kill_connections();
-                Ok(())
-            }
-            _ => Err(StoreError::Unavailable("injected fault".into())),
-        }
-    }
-}
-
-/// Waits for ticket `i` and records its result; false once the database crashed instead.
-fn settle(
-    tickets: &[Ticket],
-    results: &mut [Option<Result<(), StoreError>>],
-    i: usize,
-    crashed: &Receiver<()>,
-) -> bool {
-    if results[i].is_some() {
-        return true;
-    }
-    crossbeam_channel::select! {
-        recv(tickets[i].receiver()) -> r => {
-            results[i] = Some(r.unwrap_or(Err(StoreError::Closed)));
-            true
-        }
-        recv(crashed) -> _ => false,
-        default(WAIT) => panic!("a write neither resolved nor crashed within {WAIT:?}"),
-    }
-}
-
 /// Stores the starting world (players, boxes, items) before any fault.
 fn store_setup(store: &Store, setup: &store::ItemTx) {
     let players: Vec<PlayerRecord> =
@@ -245,7 +185,14 @@ fn run_case(db: &Db, case: &Case, stats: &mut Stats) -> Result<(), TestCaseError
         Db::Lite(_) => None,
     };
     let hook_plan = plan.clone();
-    faults.set(move |_: FaultPoint| hook_plan.lock().unwrap().at_point(pg.as_deref()));
+    faults.set(move |_: FaultPoint| {
+        let kill = pg.as_ref().map(|db| {
+            move || {
+                db.kill_connections();
+            }
+        });
+        hook_plan.lock().unwrap().at_point(kill.as_ref().map(|k| k as &dyn Fn()))
+    });
 
     let mut snapshots = vec![play.stored()];
     let mut tickets = Vec::new();

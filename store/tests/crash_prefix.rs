@@ -9,6 +9,10 @@
 //! `STORE_PROP_CASES` sets the number of cases per backend (default 20).
 
 mod common;
+#[path = "common/faults.rs"]
+mod faults;
+
+use faults::{FaultPlan, settle};
 #[path = "crash_prefix/model.rs"]
 mod model;
 
@@ -16,7 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -26,10 +29,6 @@ use store::{
 };
 
 use model::{CHUNKS, Model, PLAYERS, Step, World, Write};
-
-const WAIT: Duration = Duration::from_secs(30);
-/// Most faults injected in one case (each costs a reconnect).
-const MAX_FAULTS: u32 = 6;
 
 fn cases() -> u32 {
     std::env::var("STORE_PROP_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20)
@@ -160,66 +159,6 @@ fn object_from(id: i64, i: [i64; 6], l: [i64; 4], state: Vec<u8>, holds_items: b
     }
 }
 
-/// What the fault hook does: a few random faults, then (maybe) the crash, after which every
-/// write fails before its commit. The crash is announced by dropping `crashed`.
-struct FaultPlan {
-    rng: u64,
-    calls: u32,
-    faults: u32,
-    crash_at: Option<u32>,
-    crashed: Option<Sender<()>>,
-}
-
-impl FaultPlan {
-    fn next(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
-    }
-}
-
-/// The hook's verdict at one fault point: go on, kill the connection (PostgreSQL), or fail.
-fn on_fault_point(plan: &mut FaultPlan, db: Option<&common::PgDb>) -> Result<(), StoreError> {
-    plan.calls += 1;
-    if plan.crash_at.is_some_and(|at| plan.calls >= at) {
-        plan.crashed = None;
-        return Err(StoreError::Unavailable("crashed".into()));
-    }
-    if plan.faults >= MAX_FAULTS || !plan.next().is_multiple_of(8) {
-        return Ok(());
-    }
-    plan.faults += 1;
-    match db {
-        // The next statement finds its connection gone.
-        Some(db) if plan.next().is_multiple_of(2) => {
-            db.kill_connections();
-            Ok(())
-        }
-        _ => Err(StoreError::Unavailable("injected fault".into())),
-    }
-}
-
-/// Waits for ticket `i` and records its result; false once the database crashed instead.
-fn settle(
-    tickets: &[Ticket],
-    results: &mut [Option<Result<(), StoreError>>],
-    i: usize,
-    crashed: &Receiver<()>,
-) -> bool {
-    if results[i].is_some() {
-        return true;
-    }
-    crossbeam_channel::select! {
-        recv(tickets[i].receiver()) -> r => {
-            results[i] = Some(r.unwrap_or(Err(StoreError::Closed)));
-            true
-        }
-        recv(crashed) -> _ => false,
-        default(WAIT) => panic!("a write neither resolved nor crashed within {WAIT:?}"),
-    }
-}
-
 fn submit(w: &Writer, write: Write) -> Ticket {
     match write {
         Write::Items(tx) => w.item_tx(tx),
@@ -249,7 +188,14 @@ fn run_case(db: &Db, case: &Case) -> Result<(), TestCaseError> {
         Db::Lite(_) => None,
     };
     let hook_plan = plan.clone();
-    faults.set(move |_: FaultPoint| on_fault_point(&mut hook_plan.lock(), pg.as_deref()));
+    faults.set(move |_: FaultPoint| {
+        let kill = pg.as_ref().map(|db| {
+            move || {
+                db.kill_connections();
+            }
+        });
+        hook_plan.lock().at_point(kill.as_ref().map(|k| k as &dyn Fn()))
+    });
     let config = WriterConfig {
         max_batch: case.max_batch,
         position_interval: Duration::from_secs(3600),
