@@ -57,6 +57,40 @@ pub fn action_reach(rules: &CharacterRules, target_radius: i32) -> i32 {
     rules.radius + target_radius + rules.interact_range
 }
 
+/// Progress toward a goal, the one stuck rule of the server and the client's predictor: a
+/// character is stuck while its steps bring it no nearer the goal than it has been. Moving alone
+/// is not progress: one sliding to and fro in a crowd or along an obstacle is stuck, and an
+/// order that stays stuck for `SimConfig::stuck_ticks` ends blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// The goal being tracked; a goal that moves (a walking target) starts tracking afresh.
+    goal: (i32, i32),
+    /// The nearest the character has come to `goal`, centre to centre; `None` before a step.
+    best: Option<i64>,
+    /// Steps in a row that came no nearer.
+    stuck: u16,
+}
+
+impl Progress {
+    /// Records a step toward `goal` that ended at `at`, within the stop distance if `arrived`.
+    pub fn track(&mut self, goal: &Goal, at: (i32, i32), arrived: bool) {
+        if self.goal != (goal.x, goal.y) {
+            *self = Progress { goal: (goal.x, goal.y), ..Progress::default() };
+        }
+        let left = dist(i64::from(goal.x - at.0), i64::from(goal.y - at.1));
+        let nearer = self.best.is_none_or(|b| left < b);
+        if nearer {
+            self.best = Some(left);
+        }
+        self.stuck = if nearer || arrived { 0 } else { self.stuck.saturating_add(1) };
+    }
+
+    /// Steps in a row that brought the character no nearer its goal.
+    pub fn stuck(&self) -> u16 {
+        self.stuck
+    }
+}
+
 /// What an order aims at, its target (if any) resolved to where it stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Aim {
@@ -131,5 +165,27 @@ mod tests {
         assert_eq!(steer(near, pos, &rules, 0), Steering::Arrived);
         let far = Aim::Act { at: (1001 + reach, 1000), radius: 10 };
         assert_eq!(steer(far, pos, &rules, 0), Steering::Go(Goal::approach((1001 + reach, 1000), reach)));
+    }
+
+    #[test]
+    fn moving_without_coming_nearer_is_no_progress() {
+        let goal = Goal::move_to(1000, 0);
+        let mut p = Progress::default();
+        p.track(&goal, (0, 0), false);
+        assert_eq!(p.stuck(), 0, "a first step is progress");
+        // To and fro across the way, never nearer than 1000.
+        for (k, y) in [300, -300, 300, -300].into_iter().enumerate() {
+            p.track(&goal, (0, y), false);
+            assert_eq!(usize::from(p.stuck()), k + 1);
+        }
+        p.track(&goal, (1, 0), false);
+        assert_eq!(p.stuck(), 0, "one unit nearer than ever is progress");
+        p.track(&goal, (0, 0), false);
+        p.track(&goal, (0, 0), true);
+        assert_eq!(p.stuck(), 0, "arrived is never stuck");
+        p.track(&goal, (0, 0), false);
+        assert_eq!(p.stuck(), 1);
+        p.track(&Goal::move_to(1000, 5), (0, 0), false);
+        assert_eq!(p.stuck(), 0, "a goal that moved starts afresh");
     }
 }

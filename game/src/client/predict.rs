@@ -9,7 +9,7 @@ use crate::content::CharacterRules;
 use crate::geom::TILE;
 use crate::movement::{Circle, dist, step};
 use crate::sim::SimConfig;
-use crate::steering::{Aim, Goal, Steering, steer};
+use crate::steering::{Aim, Goal, Progress, Steering, steer};
 use net::protocol::{EntityId, Frame, Input, Order, order_code};
 use std::collections::VecDeque;
 
@@ -39,6 +39,19 @@ struct Base {
     pos: (i32, i32),
     order_kind: u8,
     order_target: EntityId,
+    /// Progress toward the goal of the order in force at `tick`, as the path predicted it.
+    progress: Progress,
+}
+
+/// One predicted tick: where the character stands after it, which order was in force (by the
+/// seq of the input that gave it) and how that order was getting on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Step {
+    pos: (i32, i32),
+    origin: Option<u32>,
+    progress: Progress,
+    /// The order ended blocked (stuck too long), as the server ends it.
+    ended: bool,
 }
 
 /// An input sent and not yet applied, with the tick the server should apply it at.
@@ -53,11 +66,13 @@ struct Pending {
 pub struct Predictor {
     rules: CharacterRules,
     follow_range: i32,
+    stuck_ticks: u16,
     pending: VecDeque<Pending>,
-    applied: Option<Order>,
+    /// The last order the server applied, with its input's seq.
+    applied: Option<(Order, u32)>,
     base: Option<Base>,
-    /// `path[i]`: predicted position at `base.tick + 1 + i`.
-    path: Vec<(i32, i32)>,
+    /// `path[i]`: the predicted tick `base.tick + 1 + i`.
+    path: Vec<Step>,
     circles: Vec<Circle>,
     stats: PredictionStats,
 }
@@ -69,6 +84,7 @@ impl Predictor {
         Self {
             rules,
             follow_range: SimConfig::default().follow_range,
+            stuck_ticks: SimConfig::default().stuck_ticks,
             pending: VecDeque::new(),
             applied: None,
             base: None,
@@ -127,13 +143,16 @@ impl Predictor {
         if let Some(p) = self.predicted(world, frame.tick) {
             self.score(p, (frame.own.x, frame.own.y));
         }
+        let reached = self.step_at(frame.tick);
         while let Some(p) = self.pending.front().filter(|p| p.input.seq <= frame.last_input_seq) {
-            self.applied = Some(p.input.order);
+            self.applied = Some((p.input.order, p.input.seq));
             self.pending.pop_front();
         }
+        let origin = self.applied.map(|(_, seq)| seq);
+        let progress = reached.filter(|s| s.origin == origin).map(|s| s.progress).unwrap_or_default();
         let (order_kind, order_target) = (frame.own.order, frame.own.order_target);
-        self.base =
-            Some(Base { tick: frame.tick, pos: (frame.own.x, frame.own.y), order_kind, order_target });
+        let pos = (frame.own.x, frame.own.y);
+        self.base = Some(Base { tick: frame.tick, pos, order_kind, order_target, progress });
         self.path.clear();
     }
 
@@ -158,37 +177,65 @@ impl Predictor {
             return None;
         }
         while (self.path.len() as u64) < ahead {
-            let pos = self.path.last().copied().unwrap_or(base.pos);
             let t = base.tick + 1 + self.path.len() as u64;
-            let order = self.order_at(&base, t);
-            let next = self.advance(world, order, pos, t);
-            self.path.push(next);
+            let in_force = self.order_at(&base, t);
+            let origin = in_force.map(|(_, seq)| seq);
+            let mut step = self.path.last().copied().unwrap_or(Step {
+                pos: base.pos,
+                origin: self.applied.map(|(_, seq)| seq),
+                progress: base.progress,
+                ended: false,
+            });
+            if step.origin != origin {
+                (step.origin, step.progress, step.ended) = (origin, Progress::default(), false);
+            }
+            let order = in_force.filter(|_| !step.ended).map(|(o, _)| o);
+            self.advance(world, order, t, &mut step);
+            self.path.push(step);
         }
-        self.path.get(ahead as usize - 1).copied()
+        self.path.get(ahead as usize - 1).map(|s| s.pos)
+    }
+
+    /// The predicted step for `tick`, if the current path holds it.
+    fn step_at(&self, tick: u64) -> Option<Step> {
+        let ahead = tick.checked_sub(self.base?.tick)?;
+        self.path.get(usize::try_from(ahead).ok()?.checked_sub(1)?).copied()
     }
 
     /// The order the server carries out at tick `t` after the base frame: the newest unapplied
     /// input due by then, else the last applied order while the frame still reports it (same
     /// kind, same target).
-    fn order_at(&self, base: &Base, t: u64) -> Option<Order> {
+    fn order_at(&self, base: &Base, t: u64) -> Option<(Order, u32)> {
         let due = |p: &&Pending| p.apply_tick.max(base.tick + 1) <= t;
         if let Some(p) = self.pending.iter().rev().find(due) {
-            return Some(p.input.order);
+            return Some((p.input.order, p.input.seq));
         }
-        let applied = self.applied?;
+        let (applied, seq) = self.applied?;
         let (kind, target) = (applied.code(), applied.target());
         (base.order_kind != order_code::STOP && kind == base.order_kind && target == base.order_target)
-            .then_some(applied)
+            .then_some((applied, seq))
     }
 
-    /// One server tick of movement under `order` from `pos` (the position after tick `t − 1`).
-    fn advance(&mut self, world: &ClientWorld, order: Option<Order>, pos: (i32, i32), t: u64) -> (i32, i32) {
-        let Some(goal) = order.and_then(|o| self.goal(world, o, pos, t)) else { return pos };
+    /// One server tick under `order` from `step` (the state after tick `t − 1`): as the
+    /// server's orders stage, a move-to or an action stuck for `stuck_ticks` ends blocked
+    /// instead of stepping; otherwise movement steps and tracks its progress.
+    fn advance(&mut self, world: &ClientWorld, order: Option<Order>, t: u64, step_: &mut Step) {
+        let pos = step_.pos;
+        let Some(order) = order else { return };
+        let Some(goal) = self.goal(world, order, pos, t) else { return };
+        let ends_when_stuck = !matches!(order, Order::Follow(_));
+        if ends_when_stuck && step_.progress.stuck() >= self.stuck_ticks {
+            step_.ended = true;
+            return;
+        }
         let terrain = world.chunks();
         let reach = self.rules.max_speed + self.rules.radius + terrain.max_object_radius();
         terrain.circles_near(pos.0, pos.1, reach, &mut self.circles);
         let out = step(&goal.step_input(&self.rules, pos), terrain, &self.circles);
-        (out.x, out.y)
+        if ends_when_stuck {
+            step_.progress.track(&goal, (out.x, out.y), out.arrived);
+        }
+        step_.pos = (out.x, out.y);
     }
 
     /// The steering goal of `order` at tick `t` by the server's rule ([`steer`]; targets are

@@ -7,6 +7,7 @@ use super::chunks::ChunkTable;
 use crate::content::CharacterRules;
 use crate::geom::{MapGeometry, TILE};
 use crate::orders::{ActionKind, OrderSlot};
+use crate::steering::Progress;
 use engine::grid::GridGeometry;
 use engine::{ColumnKey, EngineError, Entity, GroupId, ResourceKey, SortedGrid, SpatialGrid, World};
 use store::{ItemRecord, ObjectRecord};
@@ -77,8 +78,8 @@ pub struct Steer {
     pub active: bool,
     /// Set by movement: within `stop_dist` after the last step.
     pub arrived: bool,
-    /// Ticks in a row without progress.
-    pub stuck: u16,
+    /// Progress toward the goal (the shared stuck rule, [`Progress`]).
+    pub progress: Progress,
     /// Set by order planning when the character is in reach; moved into the action queue at
     /// once (always `None` between stages).
     pub action: Option<ActionKind>,

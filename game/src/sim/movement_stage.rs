@@ -99,8 +99,7 @@ impl Env<'_> {
         let goal = Goal { x: s.goal_x, y: s.goal_y, stop_dist: s.stop_dist };
         let input = goal.step_input(&self.rules.character, (*x, *y));
         let out = step(&input, self.chunks, buf);
-        let moved = (out.x, out.y) != (*x, *y);
-        s.stuck = if moved || out.arrived { 0 } else { s.stuck.saturating_add(1) };
+        s.progress.track(&goal, (out.x, out.y), out.arrived);
         s.arrived = out.arrived;
         (*x, *y) = (out.x, out.y);
     }

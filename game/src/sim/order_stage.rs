@@ -5,7 +5,7 @@
 use super::components::{Keys, Objects, Rules, Steer};
 use crate::error::GameError;
 use crate::orders::{ActionKind, ActionQueue, Goal, Impossible, Order, OrderSlot, Outcome};
-use crate::steering::{Aim, Steering, steer};
+use crate::steering::{Aim, Progress, Steering, steer};
 use engine::{Column, Entity, ResourceKey, Schedule};
 
 /// Adds the "orders" stage: the `plan` system.
@@ -67,9 +67,9 @@ impl Lookup<'_> {
     fn plan(&self, me: Entity, pos: (i32, i32), o: &mut OrderSlot, s: &mut Steer) {
         s.action = None;
         if s.seq != o.seq {
-            (s.seq, s.stuck, s.arrived) = (o.seq, 0, false);
+            (s.seq, s.progress, s.arrived) = (o.seq, Progress::default(), false);
         }
-        let stuck = s.stuck >= self.rules.config.stuck_ticks;
+        let stuck = s.progress.stuck() >= self.rules.config.stuck_ticks;
         match o.current {
             Order::Idle => s.active = false,
             Order::MoveTo { x, y } => match self.steer(Aim::Point(x, y), pos) {
@@ -90,7 +90,7 @@ impl Lookup<'_> {
         match self.steer(Aim::Follow { at: (tx, ty), radius: tr }, pos) {
             Steering::Go(g) => {
                 go(s, g);
-                s.stuck = 0;
+                s.progress = Progress::default();
             }
             Steering::Arrived | Steering::OutOfRange => end(o, s, Outcome::Impossible(Impossible::TooFar)),
         }
@@ -107,7 +107,7 @@ impl Lookup<'_> {
     ) {
         let Some((tx, ty, tr)) = self.checked_target(me, target, o, s) else { return };
         match self.steer(Aim::Act { at: (tx, ty), radius: tr }, pos) {
-            Steering::Go(_) if s.stuck >= self.rules.config.stuck_ticks => {
+            Steering::Go(_) if s.progress.stuck() >= self.rules.config.stuck_ticks => {
                 end(o, s, Outcome::Impossible(Impossible::Blocked))
             }
             Steering::Go(g) => go(s, g),
@@ -144,5 +144,5 @@ fn go(s: &mut Steer, g: Goal) {
 fn end(o: &mut OrderSlot, s: &mut Steer, outcome: Outcome) {
     o.finish(outcome);
     s.active = false;
-    s.stuck = 0;
+    s.progress = Progress::default();
 }
