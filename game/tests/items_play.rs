@@ -1,7 +1,8 @@
 //! The items feature in a map simulation on the SQLite backend with a hand-driven clock: a drop
 //! becomes a pile object holding the stack, stored with its chunk; the chunk unloads with the
 //! pile's items once nobody is near and brings them back when it loads again; a pickup empties
-//! and removes the pile in one transaction.
+//! and removes the pile in one transaction; a drop never lands behind an object it could not be
+//! walked to past.
 
 use engine::{Entity, ResourceKey};
 use game::content::ContentTexts;
@@ -12,7 +13,9 @@ use game::wire::verb;
 use game::{Content, Controller, MapSim, Order, SimConfig, SimParts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{Container, ItemOp, ItemRecord, ItemTx, PlayerRecord, Store, StoreConfig};
+use store::{
+    Container, ItemOp, ItemRecord, ItemTx, ObjectRecord, PlayerRecord, Position, Store, StoreConfig,
+};
 
 const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
 const PLAYER: i64 = 1;
@@ -152,4 +155,90 @@ impl ContainerId for ItemRecord {
             Container::Object(id) | Container::Player(id) | Container::Item(id) => id,
         }
     }
+}
+
+/// Drops around a character hemmed in by trees on every side but one: every pile lands where the
+/// straight way from the character is clear (inside the ring or out through the gap), never
+/// behind a tree where straight-line steering could not take the character to pick it up.
+#[test]
+fn a_drop_never_lands_behind_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = map(&dir);
+    let kit = create_player(&m.store);
+    let me = m.sim.spawn_character(Controller::Player(PLAYER), C, C);
+    m.sim.world.resource_mut(m.items).enter(PLAYER, me, &kit);
+    tick_until(&mut m, 1_000, |m| m.sim.world.resource(m.sim.keys.chunks).is_resident_at(C, C));
+    for (e, _) in m.sim.objects_near(C, C, 8 * 256) {
+        assert!(m.sim.remove_object(e));
+    }
+    // Trees (radius 80) every 20° on a circle 1.2 tiles out, except toward the east.
+    let tree = m.sim.content.objects.iter().find(|k| k.name == "tree").unwrap();
+    let (tree_kind, tree_r) = (tree.id, tree.radius);
+    let ring = 307;
+    let mut trees = Vec::new();
+    for k in 2..17 {
+        let a = std::f64::consts::TAU * f64::from(k) / 18.0;
+        let at = (C + (f64::from(ring) * a.cos()) as i32, C + (f64::from(ring) * a.sin()) as i32);
+        let (gx, gy) = MapGeometry::chunk_of(at.0, at.1);
+        let rec = ObjectRecord {
+            id: (1 << 40) + i64::from(k),
+            map: map_id(0, 0),
+            grid_x: gx,
+            grid_y: gy,
+            kind: tree_kind,
+            pos: Position { x: at.0, y: at.1 },
+            ..Default::default()
+        };
+        m.sim.insert_object(rec).unwrap();
+        trees.push(at);
+    }
+    // Drops of one branch until no spot is left: the first fill the room inside the ring, the
+    // next go out through the gap, then a drop is refused with 106 (no room on the ground).
+    let mut refused = None;
+    for request in 1..=9 {
+        let from = Source::new(Container::Player(PLAYER), 0);
+        let drop = ItemRequest::Drop { player: PLAYER, request, from, count: 1 };
+        m.sim.world.resource_mut(m.items).request(drop);
+        let before = piles(&m).len();
+        let mut errors = Vec::new();
+        tick_until(&mut m, 2_000, |m| {
+            let outbox = m.sim.world.resource_mut(m.items).take_outbox();
+            errors.extend(outbox.into_iter().filter_map(|(_, msg)| match msg {
+                net::protocol::ServerMessage::Error(e) => Some(e.code),
+                _ => None,
+            }));
+            piles(m).len() > before || !errors.is_empty()
+        });
+        if let Some(&code) = errors.first() {
+            refused = Some((request, code));
+            break;
+        }
+    }
+    let r = m.sim.content.character.radius;
+    let mut outside = 0;
+    for pile in piles(&m) {
+        let at = m.sim.position(pile).unwrap();
+        for &t in &trees {
+            let d = segment_distance((C, C), at, t);
+            assert!(d >= f64::from(tree_r + r / 2), "pile at {at:?} lies behind the tree at {t:?} ({d:.0})");
+        }
+        let away = f64::from(at.0 - C).hypot(f64::from(at.1 - C));
+        if away > f64::from(ring) {
+            outside += 1;
+            assert!(at.0 > C, "a pile outside the ring went out through the gap to the east: {at:?}");
+        }
+    }
+    assert!(outside > 0, "the ring filled up and some piles went further out");
+    let (request, code) = refused.expect("the ground around the character filled up");
+    assert_eq!(code, game::wire::error::NO_ROOM, "drop {request} refused for want of a spot");
+}
+
+/// Distance from `p` to the segment `a`–`b`.
+fn segment_distance(a: (i32, i32), b: (i32, i32), p: (i32, i32)) -> f64 {
+    let (ax, ay, bx, by) = (f64::from(a.0), f64::from(a.1), f64::from(b.0), f64::from(b.1));
+    let (px, py) = (f64::from(p.0), f64::from(p.1));
+    let (dx, dy) = (bx - ax, by - ay);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 { 0.0 } else { (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0) };
+    (px - (ax + t * dx)).hypot(py - (ay + t * dy))
 }
