@@ -37,6 +37,7 @@ pub mod replicate;
 pub mod session;
 pub mod shard;
 pub mod sim;
+pub mod stats;
 pub mod steering;
 pub mod wire;
 pub mod worldgen;

@@ -2,9 +2,11 @@
 //! the kinds of enter records, and the game's close and error codes (the protocol reserves
 //! 4100..=4999 and 100..=65535 for them, `schemas/protocol.md` §5).
 
+use crate::content::StatRules;
 use crate::orders::Order;
+use crate::stats::{Experience, Vitals};
 use engine::Entity;
-use net::protocol::{EntityId, Order as WireOrder, order_code as code};
+use net::protocol::{EntityId, Order as WireOrder, Stats, order_code as code};
 
 /// Enter-record kind of a player's character.
 pub const KIND_PLAYER: u16 = 1;
@@ -82,6 +84,30 @@ pub mod error {
     pub const UNKNOWN_KIND: u16 = 118;
     /// Storage cannot take the change now: try again.
     pub const STORAGE_BUSY: u16 = 119;
+
+    // Vitals refusals (UseItem; 145–159 are the character's).
+
+    /// The item cannot be used (it is not food).
+    pub const NOT_USABLE: u16 = 145;
+    /// The character is dead.
+    pub const DEAD: u16 = 146;
+    /// The character is not hungry: food would be wasted.
+    pub const NOT_HUNGRY: u16 = 147;
+}
+
+/// The Stats message of a character's vitals and experience under `rules`.
+pub fn stats_message(v: &Vitals, xp: &Experience, rules: &StatRules) -> Stats {
+    Stats {
+        health: v.health,
+        max_health: rules.max_health,
+        hunger: v.hunger,
+        hunger_limit: rules.hunger_limit,
+        stamina: v.stamina,
+        max_stamina: rules.max_stamina,
+        xp_combat: xp.combat,
+        xp_crafting: xp.crafting,
+        xp_gathering: xp.gathering,
+    }
 }
 
 /// The Frame head's order code of `order` ([`net::protocol::order_code`]; idle is stop) and its

@@ -13,7 +13,7 @@ use crate::geom::{MapGeometry, WorldLayout, split_map_id};
 use net::protocol::{
     Ack, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
     EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState, PROTOCOL_VERSION,
-    Redirect, ServerMessage, SessionToken, Welcome,
+    Redirect, ServerMessage, SessionToken, Stats, Welcome,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -96,6 +96,8 @@ pub enum Applied {
     },
     /// A chunk older than the one held was ignored.
     StaleChunk,
+    /// The own character's vitals and experience arrived ([`ClientWorld::vitals`]).
+    Stats,
     /// A chunk was forgotten (`held`: it was held).
     ChunkDrop {
         /// True when the chunk was held.
@@ -195,6 +197,7 @@ pub struct ClientWorld {
     acks: AckTracker,
     redirect: Option<Redirect>,
     containers: Containers,
+    vitals: Option<Stats>,
     stats: WorldStats,
 }
 
@@ -213,6 +216,7 @@ impl ClientWorld {
             acks: AckTracker::new(),
             redirect: None,
             containers: Containers::default(),
+            vitals: None,
             stats: WorldStats::default(),
         }
     }
@@ -234,6 +238,10 @@ impl ClientWorld {
             ServerMessage::ContainerContents(c) => self.container_contents(c),
             ServerMessage::ContainerChange(c) => self.container_change(c),
             ServerMessage::ContainerClosed(c) => self.container_closed(c),
+            ServerMessage::Stats(s) => {
+                self.vitals = Some(*s);
+                Ok(Applied::Stats)
+            }
         }
     }
 
@@ -258,6 +266,7 @@ impl ClientWorld {
         self.acks.reset();
         self.redirect = None;
         self.containers.clear();
+        self.vitals = None;
         Ok(Applied::Welcome)
     }
 
@@ -370,6 +379,12 @@ impl ClientWorld {
         self.session.ok_or(ClientWorldError::NotWelcomed)?;
         let held = self.containers.closed(c);
         Ok(Applied::ContainerClosed { container: c.container, reason: c.reason, held })
+    }
+
+    /// The own character's vitals and experience as last sent (`None` before the first Stats
+    /// of the session).
+    pub fn vitals(&self) -> Option<&Stats> {
+        self.vitals.as_ref()
     }
 
     /// Every container shown and not closed since, by reference.

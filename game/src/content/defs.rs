@@ -69,6 +69,25 @@ pub struct CharacterRules {
     pub interact_range: i32,
 }
 
+/// A character's vitals: limits and rates (`[stats]` in `world.toml`; the rules that use them
+/// are in `crate::stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatRules {
+    /// Health of a rested character (1..=65535).
+    pub max_health: u16,
+    /// Hunger rises from 0 to this limit (1..=65535); at the limit health drains.
+    pub hunger_limit: u16,
+    /// Seconds for hunger to rise by one point (≥ 1).
+    pub hunger_seconds: u16,
+    /// Seconds per health point lost while hunger stands at its limit (≥ 1).
+    pub starve_seconds: u16,
+    /// Stamina of a rested character (1..=65535).
+    pub max_stamina: u16,
+    /// Stamina regained per second while not starving.
+    pub stamina_per_second: u16,
+}
+
 /// A continent: every layer shares its size.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

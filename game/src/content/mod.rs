@@ -10,7 +10,7 @@ mod item_kinds;
 mod validate;
 mod validate_items;
 
-pub use defs::{CharacterRules, ContinentDef, ObjectKind, ObjectRole, Terrain};
+pub use defs::{CharacterRules, ContinentDef, ObjectKind, ObjectRole, StatRules, Terrain};
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
     StarterStack, Weapon,
@@ -40,6 +40,7 @@ struct ObjectFile {
 #[serde(deny_unknown_fields)]
 struct WorldFile {
     character: CharacterRules,
+    stats: StatRules,
     continent: Vec<ContinentDef>,
 }
 
@@ -77,6 +78,8 @@ pub struct Content {
     pub objects: Vec<ObjectKind>,
     /// Character rules.
     pub character: CharacterRules,
+    /// Vitals: limits and rates.
+    pub stats: StatRules,
     /// World layout.
     pub continents: Vec<ContinentDef>,
     /// Item kinds, dense by id.
@@ -139,6 +142,7 @@ impl Content {
         let blocking = validate::terrain(&t.terrain)?;
         let object_index = validate::objects(&o.object, &t.terrain)?;
         validate::world(&w.character, &w.continent)?;
+        validate::stats(&w.stats)?;
         let items = validate_items::items(i, &o.object)?;
         let pile = validate_items::object_items(&o.object, &items.table)?;
         Ok(Content {
@@ -146,6 +150,7 @@ impl Content {
             blocking,
             objects: o.object,
             character: w.character,
+            stats: w.stats,
             continents: w.continent,
             items: items.table,
             item_rules: items.rules,

@@ -1,7 +1,9 @@
 //! Validation of the world files (terrain, objects, world layout): every error names the file
 //! and the field.
 
-use super::defs::{CharacterRules, ContinentDef, OBJECT_FILE, ObjectKind, TERRAIN_FILE, Terrain, WORLD_FILE};
+use super::defs::{
+    CharacterRules, ContinentDef, OBJECT_FILE, ObjectKind, StatRules, TERRAIN_FILE, Terrain, WORLD_FILE,
+};
 use super::item_kinds::MAX_CAPACITY;
 use crate::error::ContentError;
 use crate::geom::{MAX_CONTINENT, MAX_LAYERS, MAX_MAP_CHUNKS};
@@ -104,6 +106,24 @@ pub(super) fn world(c: &CharacterRules, continents: &[ContinentDef]) -> Result<(
     }
     for (i, k) in continents.iter().enumerate() {
         continent(i, k, &continents[..i])?;
+    }
+    Ok(())
+}
+
+/// Checks the vitals: every limit and every interval at least 1 (a zero would divide by zero or
+/// make a character dead or starving from birth).
+pub(super) fn stats(s: &StatRules) -> Result<(), ContentError> {
+    let positive = [
+        ("stats.max_health", s.max_health),
+        ("stats.hunger_limit", s.hunger_limit),
+        ("stats.hunger_seconds", s.hunger_seconds),
+        ("stats.starve_seconds", s.starve_seconds),
+        ("stats.max_stamina", s.max_stamina),
+    ];
+    for (field, v) in positive {
+        if v == 0 {
+            return Err(ContentError::new(WORLD_FILE, field, "must be at least 1"));
+        }
     }
     Ok(())
 }

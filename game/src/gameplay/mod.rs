@@ -12,6 +12,7 @@
 //! gameplay an interact or attack order completes as soon as the character is in reach.
 
 pub mod items;
+pub mod vitals;
 
 use crate::error::GameError;
 use crate::orders::ActionQueue;

@@ -7,7 +7,6 @@ use super::known::{Known, Merge, PassInput, Visible};
 use super::record::Candidate;
 use super::select::{Packer, max_records, prioritize};
 use super::snapshot::{Character, Snapshot};
-use super::state::CHARACTER_MAX_HP;
 use crate::geom::MapGeometry;
 use crate::interest::{AreaChange, ChunkArea};
 use engine::Entity;
@@ -268,7 +267,7 @@ impl ClientState {
 
     /// Builds the Frame against what the client holds, or skips it when it would say nothing.
     fn send_frame(&mut self, ctx: &TickContext<'_>, own: &Character, scratch: &mut Scratch) {
-        let own_state = own_state(own);
+        let own_state = own_state(own, ctx.snapshot.max_hp);
         self.builder.reset(ctx.tick, self.last_input, &own_state);
         self.pack_records(ctx, own, scratch);
         let head = LastFrame { tick: ctx.tick, own: own_state, input_seq: self.last_input };
@@ -368,7 +367,7 @@ fn gather_visible(
 }
 
 /// The Frame head's own state of a character.
-fn own_state(c: &Character) -> OwnState {
+fn own_state(c: &Character, max_hp: u16) -> OwnState {
     let s = &c.state;
     OwnState {
         x: s.x,
@@ -376,7 +375,7 @@ fn own_state(c: &Character) -> OwnState {
         vx: s.vx,
         vy: s.vy,
         hp: s.hp,
-        max_hp: CHARACTER_MAX_HP,
+        max_hp,
         order: c.order,
         // The head's flags are one byte: the low bits of the character's flags.
         flags: s.flags as u8,

@@ -4,7 +4,7 @@
 //! sort so a client gathers its area by reading a few contiguous ranges instead of scanning
 //! everyone.
 
-use super::state::{CHARACTER_FLAGS, CHARACTER_HP, velocity};
+use super::state::{CHARACTER_FLAGS, velocity};
 use crate::MapSim;
 use crate::geom::MapGeometry;
 use crate::sim::Controller;
@@ -68,6 +68,8 @@ struct LastSeen {
 pub(crate) struct Snapshot {
     /// Tick the snapshot describes.
     pub tick: u64,
+    /// Health of a rested character (the Frame head's `max_hp`).
+    pub max_hp: u16,
     geometry: Option<MapGeometry>,
     /// By slot: the character.
     characters: Vec<Character>,
@@ -106,6 +108,8 @@ impl Snapshot {
         let n = sim.world.group_len(k.group);
         let (xs, ys) = (sim.world.column(k.x), sim.world.column(k.y));
         let (orders, controllers) = (sim.world.column(k.order), sim.world.column(k.controller));
+        let vitals = sim.world.column(k.vitals);
+        self.max_hp = sim.content.stats.max_health;
         let outside = geometry.chunk_count() as u32;
         self.characters.clear();
         self.motion.clear();
@@ -119,7 +123,8 @@ impl Snapshot {
                 _ => KIND_PLAYER,
             };
             let (order, order_target) = order_code(&orders.values()[slot].current);
-            let state = EntityState { x, y, vx, vy, hp: CHARACTER_HP, flags: CHARACTER_FLAGS };
+            let hp = vitals.values()[slot].health;
+            let state = EntityState { x, y, vx, vy, hp, flags: CHARACTER_FLAGS };
             let id = entity.to_bits();
             self.characters.push(Character { id, kind, state, order, order_target });
             self.motion.push(Motion { id, state });

@@ -1,13 +1,9 @@
-//! What the replicator reports for a character until gameplay defines it (hp, flags), its
+//! What the replicator reports for a character that gameplay does not define yet (flags), its
 //! velocity, and the drift test: when a client's copy, dead-reckoned by the one
 //! protocol rule ([`EntityState::position_at`]), is too far off.
 
 use net::protocol::EntityState;
 
-/// Hit points every character reports until a health column exists (the one place to change).
-pub(crate) const CHARACTER_HP: u16 = 100;
-/// Maximum hit points reported in the Frame head.
-pub(crate) const CHARACTER_MAX_HP: u16 = 100;
 /// Flags every character reports until gameplay defines some.
 pub(crate) const CHARACTER_FLAGS: u16 = 0;
 /// A velocity change larger than this (1/256 tile per tick, either axis) is sent at once.
@@ -50,7 +46,7 @@ mod tests {
     use super::*;
 
     fn state(x: i32, vx: i16) -> EntityState {
-        EntityState { x, y: 0, vx, vy: 0, hp: CHARACTER_HP, flags: 0 }
+        EntityState { x, y: 0, vx, vy: 0, hp: 100, flags: 0 }
     }
 
     #[test]

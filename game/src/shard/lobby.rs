@@ -237,7 +237,10 @@ fn spawn_step(a: &mut Arrival, maps: &mut Maps, store: &Store) -> SpawnDecision 
 /// Spawns an arrival's character at a found spot (nothing if the map is not local).
 fn spawn(a: &mut Arrival, maps: &mut Maps, map: store::MapId, x: i32, y: i32) -> Option<Event> {
     let index = maps.index_of(map)?;
-    let entity = maps.list[index].sim.spawn_character(Controller::Player(a.record.id), x, y);
+    let sim = &mut maps.list[index].sim;
+    let entity = sim.spawn_character(Controller::Player(a.record.id), x, y);
+    let (vitals, xp) = crate::stats::load_from(&a.record, &sim.content.stats);
+    sim.set_stats(entity, vitals, xp);
     let mut record = a.record.clone();
     (record.map, record.pos) = (map, store::Position { x, y });
     let items = std::mem::take(&mut a.items);

@@ -26,8 +26,6 @@ use store::{
 /// `[starter]` kit of the shipped content (`schemas/content/items.toml`).
 pub static STARTER_KIT: LazyLock<Vec<(u32, u32)>> =
     LazyLock::new(|| Content::builtin().starter_kit.iter().map(|s| (s.kind, s.count)).collect());
-/// Hit points of a new character.
-pub const START_HEALTH: i32 = 100;
 
 pub use crate::wire::close;
 
@@ -81,6 +79,8 @@ pub(crate) struct StartArea {
     pub map: MapId,
     /// Walkable tile centres (1/256 tile) sampled every [`LAND_STEP`] tiles.
     pub land: Arc<Vec<(i32, i32)>>,
+    /// The vitals rules a new character starts rested by.
+    pub stats: crate::content::StatRules,
 }
 
 /// Spacing of the sampled land spots, in tiles.
@@ -166,15 +166,15 @@ impl LoginJob {
         };
         let (x, y) = area.pick(player as u64 ^ now_ms);
         let map = area.map;
-        let record = PlayerRecord {
+        let mut record = PlayerRecord {
             id: player,
             name: self.name.clone(),
             token_hash: hash.to_vec(),
             map,
             pos: store::Position { x, y },
-            health: START_HEALTH,
             ..PlayerRecord::default()
         };
+        crate::stats::new_character(&mut record, &area.stats);
         let kit = starter_kit(player, &items);
         let records = kit_records(&kit);
         match store.writer().create_player(record.clone(), kit) {
@@ -249,7 +249,7 @@ impl StartArea {
             let whole_map = rect == (x0, y0, x1, y1);
             if land.len() >= MIN_SPOTS || whole_map {
                 let land = if land.is_empty() { vec![(cx, cy)] } else { land };
-                return Self { map: map.id, land: Arc::new(land) };
+                return Self { map: map.id, land: Arc::new(land), stats: content.stats };
             }
             r = r.saturating_mul(2);
         }

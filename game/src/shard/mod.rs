@@ -22,6 +22,7 @@ mod publish;
 mod slow;
 mod status;
 mod tick;
+mod vitals;
 
 pub use login::{STARTER_KIT, close};
 pub use meta::{ClaimError, SESSION_TTL, SHARD_TTL};
@@ -295,11 +296,15 @@ impl Shard {
         report
     }
 
-    /// A player's record with its current position.
+    /// A player's record with its current position, vitals and experience.
     fn current_record(&self, p: &players::Online) -> PlayerRecord {
         let mut record = p.record.clone();
-        if let Some((x, y)) = self.maps.list[p.map].sim.position(p.entity) {
+        let sim = &self.maps.list[p.map].sim;
+        if let Some((x, y)) = sim.position(p.entity) {
             record.pos = store::Position { x, y };
+        }
+        if let Some((vitals, xp)) = sim.stats(p.entity) {
+            crate::stats::store_into(&mut record, &vitals, &xp);
         }
         record.map = self.maps.list[p.map].sim.geometry().id;
         record

@@ -29,6 +29,8 @@ pub(crate) struct Online {
     pub map: usize,
     /// The player's character.
     pub entity: Entity,
+    /// The vitals last sent (a Stats message goes out when they differ).
+    pub sent_stats: Option<net::protocol::Stats>,
 }
 
 /// The online players, by connection and by player id.
@@ -71,6 +73,11 @@ impl Players {
     }
 
     /// Every online player.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Online> {
+        self.list.iter_mut()
+    }
+
+    /// Every player online.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Online> {
         self.list.iter()
     }

@@ -28,6 +28,7 @@ impl Shard {
         });
         self.simulate(tick, now_ms);
         self.send_item_messages();
+        self.send_stats();
         // Frames answering inputs leave now; everyone else's are built while they are written.
         self.send();
         self.replicate_later();
@@ -120,7 +121,7 @@ impl Shard {
                 self.verified(conn, record, items, token, started_ms)
             }
             Event::Entered { conn, record, items, token, map, entity } => {
-                self.enter(Online { conn, record, map, entity }, &items, token, tick);
+                self.enter(Online { conn, record, map, entity, sent_stats: None }, &items, token, tick);
             }
             Event::Refused { conn, code, reason } => {
                 tracing::info!(%conn, code, reason, "login refused");
@@ -160,6 +161,11 @@ impl Shard {
                 self.item_request(conn, d.request, request);
             }
             ClientMessage::Pickup(p) => self.pickup(conn, p),
+            ClientMessage::UseItem(u) => {
+                let (id, k) = (player.record.id, map.sim.keys);
+                let request = items::use_request(&map.sim.world, &k, id, &u);
+                self.item_request(conn, u.request, request);
+            }
             ClientMessage::CloseContainer(_) => {
                 let id = player.record.id;
                 self.maps.items(player.map).request(items::ItemRequest::Close { player: id });
@@ -259,7 +265,7 @@ impl Shard {
 
     /// Welcomes a player whose character the lobby spawned and lists it online.
     fn enter(&mut self, player: Online, items: &[store::ItemRecord], token: [u8; 32], tick: u64) {
-        let Online { conn, ref record, map, entity } = player;
+        let Online { conn, ref record, map, entity, .. } = player;
         self.maps.items(map).enter(record.id, entity, items);
         self.maps.list[map].view.add_client(conn, entity);
         let geometry = self.maps.list[map].sim.geometry();
@@ -293,12 +299,20 @@ impl Shard {
         self.store.writer().set_positions(updates);
     }
 
-    /// Once a second: a chunk checkpoint when due.
+    /// Once a second: a checkpoint when due (dirty chunks, and every online player's record:
+    /// vitals and experience are never older than a checkpoint after a crash).
     pub(crate) fn every_second(&mut self, tick: u64) {
         let period = self.opts.checkpoint_every.as_secs().max(1) * u64::from(self.opts.tick_hz);
         if tick > 0 && tick.is_multiple_of(period) {
             let n: usize = self.maps.list.iter_mut().map(|m| m.sim.save_dirty_chunks()).sum();
-            tracing::debug!(chunks = n, "checkpoint");
+            let records: Vec<PlayerRecord> = self.players.iter().map(|p| self.current_record(p)).collect();
+            let players = records.len();
+            if !records.is_empty()
+                && let Err(e) = self.store.writer().save_players(records)
+            {
+                tracing::warn!(error = %e, "cannot queue the players' checkpoint");
+            }
+            tracing::debug!(chunks = n, players, "checkpoint");
         }
     }
 }

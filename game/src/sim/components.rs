@@ -7,6 +7,7 @@ use super::chunks::ChunkTable;
 use crate::content::CharacterRules;
 use crate::geom::{MapGeometry, TILE};
 use crate::orders::{ActionKind, OrderSlot};
+use crate::stats::{Experience, Vitals};
 use crate::steering::Progress;
 use engine::grid::GridGeometry;
 use engine::{ColumnKey, EngineError, Entity, GroupId, ResourceKey, SortedGrid, SpatialGrid, World};
@@ -118,6 +119,10 @@ pub struct Keys {
     pub order: ColumnKey<OrderSlot>,
     /// Steering (grouped).
     pub steer: ColumnKey<Steer>,
+    /// Health, hunger and stamina (grouped).
+    pub vitals: ColumnKey<Vitals>,
+    /// Experience by kind.
+    pub experience: ColumnKey<Experience>,
     /// The characters' group.
     pub group: GroupId,
     /// Who controls each character.
@@ -142,7 +147,8 @@ impl Keys {
         let (x, y) = (world.register::<i32>("x")?, world.register::<i32>("y")?);
         let order = world.register::<OrderSlot>("order")?;
         let steer = world.register::<Steer>("steer")?;
-        let group = world.group(&[x.id(), y.id(), order.id(), steer.id()])?;
+        let vitals = world.register::<Vitals>("vitals")?;
+        let group = world.group(&[x.id(), y.id(), order.id(), steer.id(), vitals.id()])?;
         let geometry = grid_geometry(&map);
         let objects =
             Objects { grid: SpatialGrid::with_geometry(geometry), radius: Vec::new(), max_radius: 0 };
@@ -151,6 +157,8 @@ impl Keys {
             y,
             order,
             steer,
+            vitals,
+            experience: world.register("experience")?,
             group,
             controller: world.register("controller")?,
             object: world.register("object")?,

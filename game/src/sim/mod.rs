@@ -21,6 +21,7 @@ use crate::content::Content;
 use crate::error::GameError;
 use crate::geom::MapGeometry;
 use crate::orders::{ActionQueue, Order, OrderSlot};
+use crate::stats::{Experience, Vitals};
 use crate::worldgen::WorldGen;
 use bots::{BotKeys, BotPolicy, BotState};
 use components::Rules;
@@ -102,6 +103,13 @@ impl MapSim {
         bots::add_stage(&mut schedule, keys, bots)?;
         order_stage::add_stage(&mut schedule, keys, actions, rules)?;
         let gameplay_stage = crate::gameplay::add_stages(&mut schedule, keys, actions)?;
+        crate::gameplay::vitals::add_system(
+            &mut schedule,
+            &mut world,
+            gameplay_stage,
+            keys,
+            parts.content.stats,
+        )?;
         movement_stage::add_stage(&mut schedule, &mut world, keys, rules)?;
         residency::add_stage(&mut schedule, keys, residency, parts.config)?;
         Ok(Self {
@@ -161,6 +169,8 @@ impl MapSim {
             && self.world.insert(e, k.y, y).is_ok()
             && self.world.insert(e, k.order, OrderSlot::default()).is_ok()
             && self.world.insert(e, k.steer, Steer::default()).is_ok()
+            && self.world.insert(e, k.vitals, Vitals::rested(&self.content.stats)).is_ok()
+            && self.world.insert(e, k.experience, Experience::default()).is_ok()
             && self.world.insert(e, k.controller, controller).is_ok();
         debug_assert!(ok, "fresh entity");
         self.fresh.push((x, y));
@@ -180,6 +190,19 @@ impl MapSim {
     pub fn set_order(&mut self, e: Entity, order: Order) -> bool {
         let mut orders = self.world.column_mut(self.keys.order);
         orders.get_mut(e).map(|slot| slot.give(order)).is_some()
+    }
+
+    /// A character's vitals and experience.
+    pub fn stats(&self, e: Entity) -> Option<(Vitals, Experience)> {
+        let vitals = self.world.column(self.keys.vitals).get(e).copied()?;
+        Some((vitals, self.world.column(self.keys.experience).get(e).copied().unwrap_or_default()))
+    }
+
+    /// Sets a character's vitals and experience (a player's stored values at login). False when
+    /// `e` is not a character.
+    pub fn set_stats(&mut self, e: Entity, vitals: Vitals, experience: Experience) -> bool {
+        let set = self.world.column_mut(self.keys.vitals).get_mut(e).map(|v| *v = vitals).is_some();
+        set && self.world.insert(e, self.keys.experience, experience).is_ok()
     }
 
     /// `e`'s order slot.

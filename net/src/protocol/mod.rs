@@ -12,6 +12,7 @@ mod frame;
 mod object_delta;
 mod server_msg;
 mod state;
+mod survival;
 pub mod wire;
 
 pub use client_msg::{
@@ -35,6 +36,7 @@ pub use object_delta::{
 };
 pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, WELCOME_LEN, Welcome};
 pub use state::{EntityState, MAX_RECKON_TICKS, dead_reckon};
+pub use survival::{STATS_LEN, Stats, USE_ITEM_LEN, UseItem};
 
 /// The protocol version this crate speaks; sent in `Hello` and echoed in `Welcome`.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -69,6 +71,8 @@ pub mod msg_type {
     pub const ACK: u8 = 0x08;
     /// Client → server: stop looking at a container.
     pub const CLOSE_CONTAINER: u8 = 0x09;
+    /// Client → server: use the item in a slot (eat food).
+    pub const USE_ITEM: u8 = 0x0B;
     /// Server → client: the session is accepted.
     pub const WELCOME: u8 = 0x81;
     /// Server → client: per-tick state.
@@ -91,6 +95,8 @@ pub mod msg_type {
     pub const CONTAINER_CHANGE: u8 = 0x8A;
     /// Server → client: a container is no longer shown.
     pub const CONTAINER_CLOSED: u8 = 0x8B;
+    /// Server → client: the own character's vitals and experience.
+    pub const STATS: u8 = 0x8D;
 
     /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
     pub fn name(msg_type: u8) -> Option<&'static str> {
@@ -115,6 +121,8 @@ pub mod msg_type {
             CONTAINER_CONTENTS => "ContainerContents",
             CONTAINER_CHANGE => "ContainerChange",
             CONTAINER_CLOSED => "ContainerClosed",
+            USE_ITEM => "UseItem",
+            STATS => "Stats",
             _ => return None,
         })
     }

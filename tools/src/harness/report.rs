@@ -80,6 +80,8 @@ pub struct Report {
     pub chunk_drops: u64,
     /// ObjectDelta messages received.
     pub object_deltas: u64,
+    /// Stats messages received (the own character's vitals).
+    pub stats_messages: u64,
     /// Frames compared with the own-position prediction made before they arrived.
     pub predictions: u64,
     /// Of those, off by more than 1/8 tile.

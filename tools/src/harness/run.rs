@@ -41,6 +41,7 @@ struct Totals {
     chunk_messages: u64,
     chunk_drops: u64,
     object_deltas: u64,
+    stats_messages: u64,
     redirects: u64,
     down_bytes: u64,
     unfinished: u64,
@@ -283,6 +284,7 @@ impl<'a> Run<'a> {
             Applied::Redirect => self.totals.redirects += 1,
             Applied::ServerError { code, request } => self.on_server_error(i, code, request),
             Applied::Pong { .. } => {}
+            Applied::Stats => self.totals.stats_messages += 1,
             Applied::ContainerContents { .. } => self.totals.items.containers.contents += 1,
             Applied::ContainerChange { .. } => self.totals.items.containers.changes += 1,
             Applied::ContainerClosed { .. } => self.totals.items.containers.closed += 1,
@@ -471,6 +473,7 @@ impl<'a> Run<'a> {
             chunk_messages: t.chunk_messages,
             chunk_drops: t.chunk_drops,
             object_deltas: t.object_deltas,
+            stats_messages: t.stats_messages,
             predictions: predicted,
             mispredicted,
             redirects: t.redirects,

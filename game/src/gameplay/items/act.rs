@@ -18,6 +18,7 @@ use crate::sim::chunks::ChunkTable;
 use crate::sim::components::ContainerEvents;
 use crate::sim::components::{Controller, Keys, Objects};
 use crate::sim::objects::{insert_object, remove_object};
+use crate::stats::Vitals;
 use crate::wire::{error as wire_error, verb};
 use engine::{Column, Commands, Entity, ResourceKey, SortedGrid};
 use net::protocol::closed_reason;
@@ -29,17 +30,17 @@ const DROP_GAP: i32 = 16;
 const REACH_SLACK: i32 = 32;
 
 /// What the system reads of the map this tick.
-struct Here<'a> {
-    x: &'a Column<i32>,
-    y: &'a Column<i32>,
-    controller: &'a Column<Controller>,
-    object: &'a Column<ObjectRecord>,
-    objects: &'a Objects,
-    movers: &'a SortedGrid,
-    rules: CharacterRules,
-    content: &'a Content,
-    keys: Keys,
-    items: ResourceKey<MapItems>,
+pub(super) struct Here<'a> {
+    pub(super) x: &'a Column<i32>,
+    pub(super) y: &'a Column<i32>,
+    pub(super) controller: &'a Column<Controller>,
+    pub(super) object: &'a Column<ObjectRecord>,
+    pub(super) objects: &'a Objects,
+    pub(super) movers: &'a SortedGrid,
+    pub(super) rules: CharacterRules,
+    pub(super) content: &'a Content,
+    pub(super) keys: Keys,
+    pub(super) items: ResourceKey<MapItems>,
 }
 
 impl Here<'_> {
@@ -73,6 +74,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
         .reads(k.controller)
         .reads(k.object)
         .reads(k.order)
+        .writes(k.vitals)
         .reads_resource(k.objects)
         .reads_resource(k.movers)
         .writes_resource(items)
@@ -102,7 +104,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
             m.take_containers(&mut ctx.resource_mut(k.containers), &here);
             m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
             m.answer_failed_pickups(&orders);
-            m.run_requests(&here, &mut chunks, cmds);
+            m.run_requests(&here, &mut chunks, &mut ctx.write(k.vitals), cmds);
             m.close_out_of_reach(&here);
             m.refresh_views();
         })?;
@@ -309,7 +311,13 @@ impl MapItems {
         self.openers.iter().filter(opened).copied().collect()
     }
 
-    fn run_requests(&mut self, here: &Here<'_>, chunks: &mut ChunkTable, cmds: &mut Commands) {
+    fn run_requests(
+        &mut self,
+        here: &Here<'_>,
+        chunks: &mut ChunkTable,
+        vitals: &mut Column<Vitals>,
+        cmds: &mut Commands,
+    ) {
         for request in std::mem::take(&mut self.requests) {
             match request {
                 ItemRequest::Move { player, request, from, to, count } => {
@@ -324,18 +332,23 @@ impl MapItems {
                     self.error(player, request, code, text);
                 }
                 ItemRequest::Close { player } => self.close_box(player, closed_reason::ON_REQUEST),
+                ItemRequest::Use { player, request, from } => {
+                    if let Err((code, text)) = self.use_item(player, from, here, chunks, vitals) {
+                        self.error(player, request, code, text);
+                    }
+                }
             }
         }
     }
 
-    fn answer(&mut self, player: i64, request: u32, result: Result<(), ItemError>) {
+    pub(super) fn answer(&mut self, player: i64, request: u32, result: Result<(), ItemError>) {
         if let Err(e) = result {
             self.error(player, request, e.code(), e.to_string());
         }
     }
 
     /// A container the player may touch: its own inventory, its open box, or a bag in either.
-    fn check_access(&self, player: i64, c: Container) -> Result<(), ItemError> {
+    pub(super) fn check_access(&self, player: i64, c: Container) -> Result<(), ItemError> {
         let view = self.views.get(&player).ok_or(ItemError::NotOpen)?;
         let root = root_of(&self.world, c).ok_or(ItemError::NoSuchContainer(c))?;
         match root {
@@ -427,12 +440,12 @@ impl MapItems {
 
     /// Refuses an operation now when the store's writer could not take its transaction (the
     /// operation would change memory without storage).
-    fn check_room(&self) -> Result<(), ItemError> {
+    pub(super) fn check_room(&self) -> Result<(), ItemError> {
         if self.store.writer().has_room() { Ok(()) } else { Err(ItemError::StorageBusy) }
     }
 
     /// Submits an accepted operation's transaction and marks who and what it touched.
-    fn commit(&mut self, change: ItemChange, here: &Here<'_>, chunks: &mut ChunkTable) {
+    pub(super) fn commit(&mut self, change: ItemChange, here: &Here<'_>, chunks: &mut ChunkTable) {
         if change.is_empty() {
             return;
         }

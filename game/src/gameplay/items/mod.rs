@@ -12,14 +12,16 @@
 //! dropped, an emptied pile or a picked-up box removed), so clients see them as object deltas.
 //!
 //! `requests.rs` translates wire requests, `view.rs` keeps what each player was sent,
-//! `ground.rs` finds room on the ground, `act.rs` is the system's work.
+//! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `act.rs` is the system's
+//! work.
 
 mod act;
+mod eat;
 mod ground;
 mod requests;
 mod view;
 
-pub use requests::{ItemRequest, Refusal, container_of, drop_request, move_request};
+pub use requests::{ItemRequest, Refusal, container_of, drop_request, move_request, use_request};
 pub use view::{OpenBox, View, root_of, visible_containers};
 
 use crate::content::Content;
@@ -189,6 +191,7 @@ fn requester(r: &ItemRequest) -> i64 {
     match *r {
         ItemRequest::Move { player, .. }
         | ItemRequest::Drop { player, .. }
+        | ItemRequest::Use { player, .. }
         | ItemRequest::Close { player }
         | ItemRequest::Refused { player, .. } => player,
     }

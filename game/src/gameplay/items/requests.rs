@@ -6,7 +6,7 @@ use crate::items::{Source, Target};
 use crate::sim::components::Keys;
 use crate::wire::error as code;
 use engine::{Entity, World};
-use net::protocol::{ANY_SLOT, ContainerRef, Drop, InventoryMove};
+use net::protocol::{ANY_SLOT, ContainerRef, Drop, InventoryMove, UseItem};
 use store::Container;
 
 /// One player's item request, queued for the next tick's items system.
@@ -35,6 +35,15 @@ pub enum ItemRequest {
         from: Source,
         /// How many.
         count: u32,
+    },
+    /// Use the item in a slot (eat food): one item of the stack.
+    Use {
+        /// The player.
+        player: i64,
+        /// The request id.
+        request: u32,
+        /// Which item (with the revision seen).
+        from: Source,
     },
     /// Close the box the player has open.
     Close {
@@ -89,6 +98,16 @@ pub fn move_request(world: &World, k: &Keys, player: i64, m: &InventoryMove) -> 
     let target = if m.to_slot == ANY_SLOT { Target::any(to) } else { Target::slot(to, m.to_slot) };
     let target = seen_target(target, m.to_revision);
     Ok(ItemRequest::Move { player, request: m.request, from: source, to: target, count: u32::from(m.count) })
+}
+
+/// The request a UseItem makes.
+pub fn use_request(world: &World, k: &Keys, player: i64, u: &UseItem) -> Result<ItemRequest, Refusal> {
+    let from = container_of(world, k, player, u.container)?;
+    Ok(ItemRequest::Use {
+        player,
+        request: u.request,
+        from: seen_source(Source::new(from, u.slot), u.revision),
+    })
 }
 
 /// The request a Drop makes.
