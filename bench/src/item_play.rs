@@ -434,7 +434,12 @@ impl ItemPlay {
     /// A random empty slot of `c`.
     fn free_slot(&mut self, w: &ItemWorld, c: Container) -> Option<u16> {
         let slots = w.container(c)?;
-        let free: Vec<u16> = (0..slots.capacity()).filter(|&s| slots.get(s).is_none()).collect();
+        let last = match c {
+            // The equipment slots after the inventory take only what fits them.
+            Container::Player(_) => slots.capacity().min(w.content().item_rules.inventory_slots),
+            _ => slots.capacity(),
+        };
+        let free: Vec<u16> = (0..last).filter(|&s| slots.get(s).is_none()).collect();
         free.get((self.rng.next_u64() % free.len().max(1) as u64) as usize).copied()
     }
 

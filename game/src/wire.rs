@@ -93,6 +93,8 @@ pub mod error {
     pub const DEAD: u16 = 146;
     /// The character is not hungry: food would be wasted.
     pub const NOT_HUNGRY: u16 = 147;
+    /// The equipment slot does not take this item (hand: tools and weapons; body: armor).
+    pub const WRONG_SLOT: u16 = 148;
 }
 
 /// The Stats message of a character's vitals and experience under `rules`.

@@ -28,7 +28,13 @@ impl ContainerView {
 
     /// The first slot holding no item, if any.
     pub fn first_free_slot(&self) -> Option<u16> {
-        (0..self.capacity).find(|s| !self.slots.contains_key(s))
+        self.first_free_slot_below(self.capacity)
+    }
+
+    /// The first empty slot below `limit` (the own inventory's `inventory_slots`: the
+    /// equipment slots after it take only what fits them).
+    pub fn first_free_slot_below(&self, limit: u16) -> Option<u16> {
+        (0..self.capacity.min(limit)).find(|s| !self.slots.contains_key(s))
     }
 }
 

@@ -29,6 +29,8 @@ pub enum ItemTag {
     Tool,
     /// Can be wielded to attack (has `weapon`).
     Weapon,
+    /// Worn on the body (the body equipment slot takes only armor).
+    Armor,
     /// Crafting material.
     Material,
     /// Becomes an object when placed (has `places`).
@@ -37,7 +39,7 @@ pub enum ItemTag {
 
 impl ItemTag {
     /// Every tag, in declaration order.
-    pub const ALL: [ItemTag; 9] = [
+    pub const ALL: [ItemTag; 10] = [
         ItemTag::Axe,
         ItemTag::Food,
         ItemTag::Seed,
@@ -45,6 +47,7 @@ impl ItemTag {
         ItemTag::Container,
         ItemTag::Tool,
         ItemTag::Weapon,
+        ItemTag::Armor,
         ItemTag::Material,
         ItemTag::Placeable,
     ];
@@ -59,6 +62,7 @@ impl ItemTag {
             ItemTag::Container => "container",
             ItemTag::Tool => "tool",
             ItemTag::Weapon => "weapon",
+            ItemTag::Armor => "armor",
             ItemTag::Material => "material",
             ItemTag::Placeable => "placeable",
         }

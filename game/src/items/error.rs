@@ -42,6 +42,8 @@ pub enum ItemError {
     UnknownKind(u32),
     /// Storage cannot take the change now (its write queue is full): try again.
     StorageBusy,
+    /// An equipment slot does not take an item of this kind.
+    WrongSlot { kind: u32, slot: super::EquipSlot },
 }
 
 impl ItemError {
@@ -65,6 +67,7 @@ impl ItemError {
             ItemError::IdInUse(_) => code::ID_IN_USE,
             ItemError::UnknownKind(_) => code::UNKNOWN_KIND,
             ItemError::StorageBusy => code::STORAGE_BUSY,
+            ItemError::WrongSlot { .. } => code::WRONG_SLOT,
         }
     }
 
@@ -100,6 +103,13 @@ impl fmt::Display for ItemError {
             ItemError::IdInUse(id) => write!(f, "new item id {id} is already in use"),
             ItemError::UnknownKind(k) => write!(f, "unknown item kind {k}"),
             ItemError::StorageBusy => write!(f, "storage is busy, try again"),
+            ItemError::WrongSlot { kind, slot } => {
+                let takes = match slot {
+                    super::EquipSlot::Hand => "a tool or a weapon",
+                    super::EquipSlot::Body => "armor",
+                };
+                write!(f, "the {} slot takes {takes}, not item kind {kind}", slot.name())
+            }
         }
     }
 }

@@ -14,10 +14,15 @@
 //! no item is deeper than the content's `max_depth`, counting what a moved bag holds. No item
 //! is ever inside itself.
 //!
+//! Equipment: a character's inventory ends with a hand and a body slot (`equip.rs`); equipping
+//! is a move into one, refused for an item that does not fit it (`WrongSlot`); stacks placed
+//! anywhere never land there.
+//!
 //! `world.rs` holds the state and its queries, `load.rs` loading and unloading, `place.rs` the
 //! checks and where stacks fit, `plan.rs` applying a checked plan, `ops.rs` the operations,
 //! `error.rs` the error table.
 
+mod equip;
 mod error;
 mod load;
 mod ops;
@@ -25,6 +30,7 @@ mod place;
 mod plan;
 mod world;
 
+pub use equip::{EQUIPMENT_SLOTS, EquipSlot, inventory_capacity};
 pub use error::{BadItem, BadItemReason, ItemError};
 pub use load::LoadReport;
 pub use ops::Pickup;

@@ -48,7 +48,8 @@ impl ItemWorld {
         }
         let fill = self.fill_for(&src, to, count)?;
         if fill.placed == 0 {
-            if same_container && to.slot.is_none() {
+            let equipped = u16::try_from(src.slot).ok().and_then(|s| self.equip_slot(src.container, s));
+            if same_container && to.slot.is_none() && equipped.is_none() {
                 return Ok(unchanged("move"));
             }
             return Err(ItemError::NoRoom(to.container));
@@ -67,8 +68,12 @@ impl ItemWorld {
         match to.slot {
             Some(slot) => self.fill_slot(to.container, slots, slot, kind, src.quality, count),
             None => {
-                let use_free = to.container != src.container;
-                Ok(self.fill(slots, kind, src.quality, count, Some(src.id), use_free))
+                // Within one container "anywhere" only merges, except out of an equipment
+                // slot: unequipping anywhere puts the item in a free inventory slot.
+                let from_equipment =
+                    u16::try_from(src.slot).ok().and_then(|s| self.equip_slot(src.container, s));
+                let use_free = to.container != src.container || from_equipment.is_some();
+                Ok(self.fill((to.container, slots), kind, src.quality, count, Some(src.id), use_free))
             }
         }
     }
@@ -138,7 +143,7 @@ impl ItemWorld {
         self.check_nesting(to.container, depth, None)?;
         let fill = match to.slot {
             Some(slot) => self.fill_slot(to.container, slots, slot, kind, stack.quality, stack.count)?,
-            None => self.fill(slots, kind, stack.quality, stack.count, None, true),
+            None => self.fill((to.container, slots), kind, stack.quality, stack.count, None, true),
         };
         if fill.placed == 0 {
             return Err(ItemError::NoRoom(to.container));

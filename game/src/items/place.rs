@@ -130,7 +130,7 @@ impl ItemWorld {
     /// quality (except `skip`) in slot order, then, when `use_free`, empty slots in order.
     pub(super) fn fill(
         &self,
-        to: &Slots,
+        (to_c, to): (Container, &Slots),
         kind: &ItemKind,
         quality: u32,
         count: u32,
@@ -139,8 +139,11 @@ impl ItemWorld {
     ) -> Fill {
         let mut fill = Fill::default();
         let mut left = count;
-        for (_, id) in to.occupied() {
+        for (slot, id) in to.occupied() {
             let Some(item) = self.items.get(&id) else { continue };
+            if self.equip_slot(to_c, slot).is_some() {
+                continue;
+            }
             if left == 0 || Some(id) == skip || !same_stack(item, kind, quality) {
                 continue;
             }
@@ -156,7 +159,7 @@ impl ItemWorld {
                 if left == 0 {
                     break;
                 }
-                if place.is_none() {
+                if place.is_none() && self.equip_slot(to_c, slot).is_none() {
                     let n = left.min(kind.max_stack);
                     fill.free.push((slot, n));
                     left -= n;
@@ -181,6 +184,11 @@ impl ItemWorld {
     ) -> Result<Fill, ItemError> {
         if slot >= slots.capacity() {
             return Err(ItemError::NoSuchSlot { container: to, slot });
+        }
+        if let Some(e) = self.equip_slot(to, slot)
+            && !e.accepts(kind)
+        {
+            return Err(ItemError::WrongSlot { kind: kind.id, slot: e });
         }
         let mut fill = Fill::default();
         fill.placed = match slots.get(slot).and_then(|id| self.items.get(&id)) {

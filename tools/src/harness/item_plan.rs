@@ -130,7 +130,8 @@ pub fn inventory_move(game: &GameClient, rng: &mut Rng) -> Option<Plan> {
     if !in_bag.is_empty() {
         options.push(1);
     }
-    let free = game.container(&own_ref).and_then(|v| v.first_free_slot());
+    let inventory = game.world().content().item_rules.inventory_slots;
+    let free = game.container(&own_ref).and_then(|v| v.first_free_slot_below(inventory));
     let splittable: Vec<ItemSlot> = own.iter().filter(|s| s.count >= 2).copied().collect();
     if free.is_some() && !splittable.is_empty() {
         options.push(2);

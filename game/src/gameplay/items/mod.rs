@@ -107,7 +107,7 @@ impl MapItems {
     /// A player's character entered the map with its stored items: its inventory is loaded
     /// (bad records reported and left in storage) and sent at the next tick.
     pub fn enter(&mut self, player: i64, entity: Entity, items: &[ItemRecord]) -> LoadReport {
-        let slots = self.content.item_rules.inventory_slots;
+        let slots = crate::items::inventory_capacity(&self.content.item_rules);
         let report = match self.world.insert_container(Root::Player(player), slots, items) {
             Ok(report) => report,
             Err(e) => {
