@@ -16,8 +16,11 @@
 //!
 //! `world.rs` holds the state and its queries, `load.rs` loading and unloading, `place.rs` the
 //! checks and where stacks fit, `plan.rs` applying a checked plan, `ops.rs` the operations,
-//! `error.rs` the error table.
+//! `craft.rs` crafting (a recipe's ingredients consumed and its result made in one change),
+//! `error.rs` and `craft_error.rs` the error tables.
 
+mod craft;
+mod craft_error;
 mod error;
 mod load;
 mod ops;
@@ -25,6 +28,8 @@ mod place;
 mod plan;
 mod world;
 
+pub use craft::{Craft, CraftOutcome, Crafted, GroundPile};
+pub use craft_error::CraftError;
 pub use error::{BadItem, BadItemReason, ItemError};
 pub use load::LoadReport;
 pub use ops::Pickup;
