@@ -331,3 +331,25 @@ experience = { kind = "crafting", amount = 1 }
     assert_eq!(w.item_at(INV, 0).map(|r| r.kind), Some(kind("stone")));
     assert_eq!(done.outcome.consumed, [Stack { kind: kind("bag"), quality: 0, count: 1 }]);
 }
+
+#[test]
+fn every_craft_error_code_is_in_the_spec() {
+    use game::wire::error as code;
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/protocol.md"))
+        .expect("schemas/protocol.md");
+    let errors = &spec[spec.find("## 5. Error codes").expect("§5")..spec.find("## 6.").expect("§6")];
+    let codes = [
+        code::UNKNOWN_RECIPE,
+        code::MISSING_INGREDIENTS,
+        code::MISSING_TOOL,
+        code::CRAFT_NO_ROOM,
+        code::NOT_ENOUGH_STAMINA,
+        code::STATION_NOT_IN_REACH,
+        code::BAD_CRAFT_COUNT,
+    ];
+    assert_eq!(codes.to_vec(), (120..=126).collect::<Vec<u16>>());
+    for c in codes {
+        assert!(errors.contains(&format!("\n| {c} | ")), "code {c} has a row in §5");
+    }
+    assert!(spec.contains("**Recipes and quality.**"), "§3 states what a Craft does");
+}

@@ -5,8 +5,9 @@
 //! inventory, a world object (box, pile) or a bag item. A container has a fixed number of slots
 //! and a revision that grows on every change, so a request made against an older view is
 //! refused as stale. Operations ([`ItemWorld::move_stack`], [`ItemWorld::drop_into_new_container`],
-//! [`ItemWorld::take`], [`ItemWorld::give`], [`ItemWorld::pickup`]) check everything before
-//! they change anything: on error nothing changed and nothing is emitted; on success they
+//! [`ItemWorld::take`], [`ItemWorld::give`], [`ItemWorld::pickup`], [`ItemWorld::craft`]) check
+//! everything before they change anything: on error nothing changed and nothing is emitted; on
+//! success they
 //! return one [`store::ItemTx`] of absolute ops that makes storage equal to memory, and the
 //! containers that changed with their new revisions.
 //!
