@@ -17,13 +17,15 @@
 //! chunks, fixed-point positions), [`movement`] (integer movement), [`orders`] (orders and
 //! actions), [`steering`] (the one order → steering rule), [`wire`] (every game ↔ wire
 //! translation and the game's close and error codes), [`content`] (content data and the world
-//! layout), [`items`] (the item model: containers, slots and the operations on them),
+//! layout, recipes included), [`craft`] (the quality of crafted items), [`items`] (the item
+//! model: containers, slots and the operations on them, crafting among them),
 //! [`chunk_wire`] (chunk contents on the wire) and [`worldgen`] (deterministic terrain from the
 //! seed).
 
 pub mod chunk_wire;
 pub mod client;
 pub mod content;
+pub mod craft;
 pub mod error;
 pub mod gameplay;
 pub mod geom;

@@ -85,6 +85,23 @@ pub mod error {
     /// Storage cannot take the change now: try again.
     pub const STORAGE_BUSY: u16 = 119;
 
+    // Craft refusals (`items::CraftError`; its item-level refusals keep the codes above).
+
+    /// The Craft message names no recipe of the content.
+    pub const UNKNOWN_RECIPE: u16 = 120;
+    /// The inventory and the bags in it hold too few of an ingredient.
+    pub const MISSING_INGREDIENTS: u16 = 121;
+    /// No item in the inventory or the bags in it serves as a tool the recipe needs.
+    pub const MISSING_TOOL: u16 = 122;
+    /// The result fits neither the inventory nor the ground pile offered for the rest.
+    pub const CRAFT_NO_ROOM: u16 = 123;
+    /// Not enough stamina for the repetitions asked (checked by the caller).
+    pub const NOT_ENOUGH_STAMINA: u16 = 124;
+    /// The recipe's station is not in the character's reach (checked by the caller).
+    pub const STATION_NOT_IN_REACH: u16 = 125;
+    /// The craft count is 0.
+    pub const BAD_CRAFT_COUNT: u16 = 126;
+
     // Vitals refusals (UseItem; 145–159 are the character's).
 
     /// The item cannot be used (it is not food).
@@ -154,6 +171,19 @@ mod tests {
         assert!(errors.iter().all(|&c| c >= error_code::GAME_FIRST));
         // The item codes follow, one per `ItemError` (each checked in tests/items_rules.rs).
         assert_eq!(error::NO_SUCH_CONTAINER, error::NOT_AVAILABLE + 1);
+        // The craft codes follow the item codes and stay within 120..=129.
+        let craft = [
+            error::UNKNOWN_RECIPE,
+            error::MISSING_INGREDIENTS,
+            error::MISSING_TOOL,
+            error::CRAFT_NO_ROOM,
+            error::NOT_ENOUGH_STAMINA,
+            error::STATION_NOT_IN_REACH,
+            error::BAD_CRAFT_COUNT,
+        ];
+        assert_eq!(error::UNKNOWN_RECIPE, error::STORAGE_BUSY + 1);
+        assert!(craft.iter().all(|c| (120..=129).contains(c)));
+        assert!(craft.windows(2).all(|w| w[1] == w[0] + 1), "one code each, in order");
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub(super) const OBJECT_FILE: &str = "objects.toml";
 pub(super) const WORLD_FILE: &str = "world.toml";
 /// The item file's name.
 pub(super) const ITEM_FILE: &str = "items.toml";
+/// The recipe file's name.
+pub(super) const RECIPE_FILE: &str = "recipes.toml";
 
 /// One terrain type.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -1,26 +1,34 @@
 //! Content data (`schemas/content/*.toml`): terrain types, object kinds, character rules, the
-//! world layout and the items (kinds, rules, starter kit), parsed with serde and validated with
-//! errors that name the file and field.
+//! world layout, the items (kinds, rules, starter kit) and the recipes, parsed with serde and
+//! validated with errors that name the file and field.
 //!
-//! `defs.rs` and `item_kinds.rs` hold the types, `validate.rs` and `validate_items.rs` the checks;
-//! this module loads the files and answers lookups.
+//! `defs.rs`, `item_kinds.rs` and `recipes.rs` hold the types, `validate.rs`,
+//! `validate_items.rs` and `validate_recipes.rs` the checks; this module loads the files and
+//! answers lookups.
 
 mod defs;
 mod item_kinds;
+mod recipes;
 mod validate;
 mod validate_items;
+mod validate_recipes;
 
 pub use defs::{CharacterRules, ContinentDef, ObjectKind, ObjectRole, StatRules, Terrain};
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
     StarterStack, Weapon,
 };
+pub use recipes::{
+    Experience, ExperienceKind, MAX_CRAFT_TICKS, MAX_EXPERIENCE, MAX_INGREDIENTS, MAX_RECIPE_ID,
+    MAX_RECIPE_INPUT, MAX_STAMINA_COST, MAX_TOOLS, Recipe, RecipeBook, RecipeStack, ToolNeed,
+};
 pub use validate::{MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID};
 
 use crate::error::ContentError;
 use crate::geom::{MapGeometry, WorldLayout, map_id};
-use defs::{ITEM_FILE, OBJECT_FILE, TERRAIN_FILE, WORLD_FILE};
+use defs::{ITEM_FILE, OBJECT_FILE, RECIPE_FILE, TERRAIN_FILE, WORLD_FILE};
 use item_kinds::ItemFile;
+use recipes::RecipeFile;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -55,6 +63,8 @@ pub struct ContentTexts<'a> {
     pub world: &'a str,
     /// `items.toml`.
     pub items: &'a str,
+    /// `recipes.toml`.
+    pub recipes: &'a str,
 }
 
 impl ContentTexts<'static> {
@@ -64,6 +74,7 @@ impl ContentTexts<'static> {
         objects: include_str!("../../../schemas/content/objects.toml"),
         world: include_str!("../../../schemas/content/world.toml"),
         items: include_str!("../../../schemas/content/items.toml"),
+        recipes: include_str!("../../../schemas/content/recipes.toml"),
     };
 }
 
@@ -88,6 +99,8 @@ pub struct Content {
     pub item_rules: ItemRules,
     /// What a new character starts with, one stack per inventory slot in order.
     pub starter_kit: Vec<StarterStack>,
+    /// Recipes, dense by id.
+    pub recipes: RecipeBook,
     /// By object kind id: index into `objects` plus one (0 = no such kind).
     object_index: Vec<u16>,
     /// The pile kind's id (`role = "pile"`), if the content has one.
@@ -111,26 +124,28 @@ impl Content {
         WorldLayout::from_maps(maps)
     }
 
-    /// Loads `terrain.toml`, `objects.toml`, `world.toml` and `items.toml` from `dir`.
+    /// Loads `terrain.toml`, `objects.toml`, `world.toml`, `items.toml` and `recipes.toml` from
+    /// `dir`.
     pub fn load_dir(dir: &Path) -> Result<Content, ContentError> {
         let read = |name: &str| {
             std::fs::read_to_string(dir.join(name))
                 .map_err(|e| ContentError::new(name, "(file)", e.to_string()))
         };
         let (terrain, objects) = (read(TERRAIN_FILE)?, read(OBJECT_FILE)?);
-        let (world, items) = (read(WORLD_FILE)?, read(ITEM_FILE)?);
+        let (world, items, recipes) = (read(WORLD_FILE)?, read(ITEM_FILE)?, read(RECIPE_FILE)?);
         Content::from_texts(ContentTexts {
             terrain: &terrain,
             objects: &objects,
             world: &world,
             items: &items,
+            recipes: &recipes,
         })
     }
 
     /// Parses and validates the world files' text, without items (no item kinds, no pile
-    /// needed, [`ItemRules::NONE`]): content for tests of the world alone.
+    /// needed, [`ItemRules::NONE`], no recipes): content for tests of the world alone.
     pub fn from_strs(terrain: &str, objects: &str, world: &str) -> Result<Content, ContentError> {
-        Content::from_texts(ContentTexts { terrain, objects, world, items: "" })
+        Content::from_texts(ContentTexts { terrain, objects, world, items: "", recipes: "" })
     }
 
     /// Parses and validates every file's text.
@@ -139,12 +154,14 @@ impl Content {
         let o: ObjectFile = parse(OBJECT_FILE, texts.objects)?;
         let w: WorldFile = parse(WORLD_FILE, texts.world)?;
         let i: ItemFile = parse(ITEM_FILE, texts.items)?;
+        let r: RecipeFile = parse(RECIPE_FILE, texts.recipes)?;
         let blocking = validate::terrain(&t.terrain)?;
         let object_index = validate::objects(&o.object, &t.terrain)?;
         validate::world(&w.character, &w.continent)?;
         validate::stats(&w.stats)?;
         let items = validate_items::items(i, &o.object)?;
         let pile = validate_items::object_items(&o.object, &items.table)?;
+        let recipes = validate_recipes::recipes(r, &items.table, &o.object)?;
         Ok(Content {
             terrains: t.terrain,
             blocking,
@@ -155,6 +172,7 @@ impl Content {
             items: items.table,
             item_rules: items.rules,
             starter_kit: items.starter,
+            recipes,
             object_index,
             pile,
         })
@@ -186,6 +204,17 @@ impl Content {
     /// The item kind named `name`.
     pub fn item_named(&self, name: &str) -> Option<&ItemKind> {
         self.items.named(name)
+    }
+
+    /// The recipe with id `id` (the Craft message's `recipe`; a dense table).
+    #[inline]
+    pub fn recipe(&self, id: u16) -> Option<&Recipe> {
+        self.recipes.get(id)
+    }
+
+    /// The recipe named `name`.
+    pub fn recipe_named(&self, name: &str) -> Option<&Recipe> {
+        self.recipes.named(name)
     }
 
     /// The object kind that holds items dropped on the ground (`role = "pile"`); always present

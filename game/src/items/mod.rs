@@ -5,8 +5,9 @@
 //! inventory, a world object (box, pile) or a bag item. A container has a fixed number of slots
 //! and a revision that grows on every change, so a request made against an older view is
 //! refused as stale. Operations ([`ItemWorld::move_stack`], [`ItemWorld::drop_into_new_container`],
-//! [`ItemWorld::take`], [`ItemWorld::give`], [`ItemWorld::pickup`]) check everything before
-//! they change anything: on error nothing changed and nothing is emitted; on success they
+//! [`ItemWorld::take`], [`ItemWorld::give`], [`ItemWorld::pickup`], [`ItemWorld::craft`]) check
+//! everything before they change anything: on error nothing changed and nothing is emitted; on
+//! success they
 //! return one [`store::ItemTx`] of absolute ops that makes storage equal to memory, and the
 //! containers that changed with their new revisions.
 //!
@@ -20,8 +21,11 @@
 //!
 //! `world.rs` holds the state and its queries, `load.rs` loading and unloading, `place.rs` the
 //! checks and where stacks fit, `plan.rs` applying a checked plan, `ops.rs` the operations,
-//! `error.rs` the error table.
+//! `craft.rs` crafting (a recipe's ingredients consumed and its result made in one change),
+//! `error.rs` and `craft_error.rs` the error tables.
 
+mod craft;
+mod craft_error;
 mod equip;
 mod error;
 mod load;
@@ -30,6 +34,8 @@ mod place;
 mod plan;
 mod world;
 
+pub use craft::{Craft, CraftOutcome, Crafted, GroundPile};
+pub use craft_error::CraftError;
 pub use equip::{EQUIPMENT_SLOTS, EquipSlot, inventory_capacity};
 pub use error::{BadItem, BadItemReason, ItemError};
 pub use load::LoadReport;
