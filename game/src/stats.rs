@@ -4,7 +4,7 @@
 //! `sqrt(Q/10)`. Pure: the "vitals" system ([`crate::sim`]) applies [`Vitals::advance`] once a
 //! second to every character, the items feature applies [`Vitals::eat`].
 
-use crate::content::StatRules;
+use crate::content::{ExperienceKind, StatRules};
 
 /// Longest stretch of time one [`Vitals::advance`] credits (a stalled or paused tick loop does
 /// not starve everyone at once when it resumes).
@@ -63,6 +63,27 @@ impl std::fmt::Display for StatError {
 }
 
 impl std::error::Error for StatError {}
+
+impl Experience {
+    /// Adds `amount` of experience of `kind` (saturating at `u32::MAX`).
+    pub fn gain(&mut self, kind: ExperienceKind, amount: u32) {
+        let xp = match kind {
+            ExperienceKind::Combat => &mut self.combat,
+            ExperienceKind::Crafting => &mut self.crafting,
+            ExperienceKind::Gathering => &mut self.gathering,
+        };
+        *xp = xp.saturating_add(amount);
+    }
+
+    /// The experience of `kind`.
+    pub fn of(&self, kind: ExperienceKind) -> u32 {
+        match kind {
+            ExperienceKind::Combat => self.combat,
+            ExperienceKind::Crafting => self.crafting,
+            ExperienceKind::Gathering => self.gathering,
+        }
+    }
+}
 
 impl Vitals {
     /// A rested, fed character.
@@ -249,6 +270,15 @@ mod tests {
         assert_eq!(v.eat(1, 10), Err(StatError::Dead));
         v.advance(&r, 60);
         assert_eq!((v.health, v.hunger), (0, 0));
+    }
+
+    #[test]
+    fn experience_grows_by_kind_and_saturates() {
+        let mut xp = Experience::default();
+        xp.gain(ExperienceKind::Crafting, 20);
+        xp.gain(ExperienceKind::Combat, u32::MAX);
+        xp.gain(ExperienceKind::Combat, 5);
+        assert_eq!((xp.of(ExperienceKind::Crafting), xp.combat, xp.gathering), (20, u32::MAX, 0));
     }
 
     #[test]
