@@ -1,9 +1,10 @@
 //! `ClientWorld`: everything a client knows, built from the server messages it receives: the
 //! session (Welcome), the chunk cache (ChunkData / ChunkDrop / ObjectDelta), the entity table
-//! and own state (Frame deltas), the frames received (for Ack) and the containers shown
-//! (ContainerContents / ContainerChange / ContainerClosed).
+//! and own state (Frame deltas), the frames received (for Ack), the containers shown
+//! (ContainerContents / ContainerChange / ContainerClosed) and the chat heard (ChatHeard).
 
 use super::ack::AckTracker;
+use super::chat::{ChatLog, HeardLine};
 use super::chunk_cache::{ChunkCache, ChunkInsert};
 use super::containers::{ChangeOutcome, ContainerView, Containers};
 use super::error::ClientWorldError;
@@ -11,7 +12,7 @@ use crate::chunk_wire;
 use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout, split_map_id};
 use net::protocol::{
-    Ack, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
+    Ack, ChatHeard, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
     EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState, PROTOCOL_VERSION,
     Redirect, ServerMessage, SessionToken, Welcome,
 };
@@ -158,6 +159,13 @@ pub enum Applied {
         /// The nonce sent in Ping.
         nonce: u64,
     },
+    /// A chat line was heard (kept in [`ClientWorld::chat`]).
+    ChatHeard {
+        /// The speaker's character.
+        speaker: EntityId,
+        /// The request id of the client's own Chat when the line is its own, else 0.
+        request: u32,
+    },
 }
 
 /// Counters of anomalies that are not errors.
@@ -195,6 +203,7 @@ pub struct ClientWorld {
     acks: AckTracker,
     redirect: Option<Redirect>,
     containers: Containers,
+    chat: ChatLog,
     stats: WorldStats,
 }
 
@@ -213,6 +222,7 @@ impl ClientWorld {
             acks: AckTracker::new(),
             redirect: None,
             containers: Containers::default(),
+            chat: ChatLog::default(),
             stats: WorldStats::default(),
         }
     }
@@ -234,6 +244,7 @@ impl ClientWorld {
             ServerMessage::ContainerContents(c) => self.container_contents(c),
             ServerMessage::ContainerChange(c) => self.container_change(c),
             ServerMessage::ContainerClosed(c) => self.container_closed(c),
+            ServerMessage::ChatHeard(h) => self.chat_heard(h),
         }
     }
 
@@ -370,6 +381,18 @@ impl ClientWorld {
         self.session.ok_or(ClientWorldError::NotWelcomed)?;
         let held = self.containers.closed(c);
         Ok(Applied::ContainerClosed { container: c.container, reason: c.reason, held })
+    }
+
+    /// Keeps a line heard; the log survives a new Welcome (it is history, not state).
+    fn chat_heard(&mut self, h: &ChatHeard) -> Result<Applied, ClientWorldError> {
+        self.session.ok_or(ClientWorldError::NotWelcomed)?;
+        self.chat.push(HeardLine::from(h));
+        Ok(Applied::ChatHeard { speaker: h.speaker, request: h.request })
+    }
+
+    /// The recent chat lines heard.
+    pub fn chat(&self) -> &ChatLog {
+        &self.chat
     }
 
     /// Every container shown and not closed since, by reference.

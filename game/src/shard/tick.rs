@@ -164,7 +164,7 @@ impl Shard {
                 let id = player.record.id;
                 self.maps.items(player.map).request(items::ItemRequest::Close { player: id });
             }
-            ClientMessage::Hello(_) | ClientMessage::Ping { .. } => {}
+            ClientMessage::Chat(_) | ClientMessage::Hello(_) | ClientMessage::Ping { .. } => {}
         }
     }
 

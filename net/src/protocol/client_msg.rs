@@ -8,8 +8,8 @@ use super::wire::{
     PingWire,
 };
 use super::{
-    ContainerRef, DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, clamp_str, expect_end,
-    msg_type, order_code, read_fixed, take_str,
+    Chat, ContainerRef, DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, clamp_str,
+    expect_end, msg_type, order_code, read_fixed, take_str,
 };
 
 /// First message of a session.
@@ -168,6 +168,8 @@ pub enum ClientMessage {
     Ack(Ack),
     /// 0x09.
     CloseContainer(CloseContainer),
+    /// 0x0A.
+    Chat(Chat),
 }
 
 /// Frames received, so the server knows which state the client holds.
@@ -204,6 +206,7 @@ impl ClientMessage {
             ClientMessage::Ping { .. } => msg_type::PING,
             ClientMessage::Ack(_) => msg_type::ACK,
             ClientMessage::CloseContainer(_) => msg_type::CLOSE_CONTAINER,
+            ClientMessage::Chat(_) => msg_type::CHAT,
         }
     }
 
@@ -226,6 +229,7 @@ impl ClientMessage {
             ClientMessage::CloseContainer(c) => {
                 out.extend_from_slice(CloseContainerWire { container: c.container.to_wire() }.as_bytes())
             }
+            ClientMessage::Chat(c) => c.encode_body(out),
         }
     }
 
@@ -254,6 +258,7 @@ impl ClientMessage {
             msg_type::PING => decode_ping(body),
             msg_type::ACK => decode_ack(body),
             msg_type::CLOSE_CONTAINER => decode_close(body).map(ClientMessage::CloseContainer),
+            msg_type::CHAT => Chat::decode_body(body).map(ClientMessage::Chat),
             other => Err(DecodeError::UnknownType(other)),
         }
     }

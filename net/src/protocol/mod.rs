@@ -4,6 +4,7 @@
 //! the rest is a fixed little-endian layout (see [`wire`]) optionally followed by a variable tail
 //! whose length is given in the fixed part. `schemas/protocol.md` is the normative description.
 
+mod chat;
 mod client_msg;
 mod codes;
 mod containers;
@@ -14,6 +15,7 @@ mod server_msg;
 mod state;
 pub mod wire;
 
+pub use chat::{CHAT_HEAD_LEN, CHAT_HEARD_HEAD_LEN, Chat, ChatHeard, MAX_CHAT_TEXT_LEN};
 pub use client_msg::{
     Ack, ClientMessage, CloseContainer, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup,
     encode_hello_with_version,
@@ -69,6 +71,8 @@ pub mod msg_type {
     pub const ACK: u8 = 0x08;
     /// Client → server: stop looking at a container.
     pub const CLOSE_CONTAINER: u8 = 0x09;
+    /// Client → server: a line of text said to everyone near the character.
+    pub const CHAT: u8 = 0x0A;
     /// Server → client: the session is accepted.
     pub const WELCOME: u8 = 0x81;
     /// Server → client: per-tick state.
@@ -91,6 +95,8 @@ pub mod msg_type {
     pub const CONTAINER_CHANGE: u8 = 0x8A;
     /// Server → client: a container is no longer shown.
     pub const CONTAINER_CLOSED: u8 = 0x8B;
+    /// Server → client: a line said near the client's character.
+    pub const CHAT_HEARD: u8 = 0x8C;
 
     /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
     pub fn name(msg_type: u8) -> Option<&'static str> {
@@ -115,6 +121,8 @@ pub mod msg_type {
             CONTAINER_CONTENTS => "ContainerContents",
             CONTAINER_CHANGE => "ContainerChange",
             CONTAINER_CLOSED => "ContainerClosed",
+            CHAT => "Chat",
+            CHAT_HEARD => "ChatHeard",
             _ => return None,
         })
     }

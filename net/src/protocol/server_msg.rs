@@ -6,8 +6,9 @@ use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
 
 use super::wire::{ChunkDataWire, ChunkDropWire, ErrorWire, PongWire, RedirectWire, WelcomeWire};
 use super::{
-    ContainerChange, ContainerClosed, ContainerContents, DecodeError, EntityId, Frame, MAX_ADDRESS_LEN,
-    MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, clamp_str, expect_end, msg_type, read_fixed, take_str,
+    ChatHeard, ContainerChange, ContainerClosed, ContainerContents, DecodeError, EntityId, Frame,
+    MAX_ADDRESS_LEN, MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, clamp_str, expect_end, msg_type,
+    read_fixed, take_str,
 };
 
 /// Bytes of an encoded `Welcome` (type byte included).
@@ -125,6 +126,8 @@ pub enum ServerMessage {
     ContainerChange(ContainerChange),
     /// 0x8B.
     ContainerClosed(ContainerClosed),
+    /// 0x8C.
+    ChatHeard(ChatHeard),
 }
 
 impl ServerMessage {
@@ -142,6 +145,7 @@ impl ServerMessage {
             ServerMessage::ContainerContents(_) => msg_type::CONTAINER_CONTENTS,
             ServerMessage::ContainerChange(_) => msg_type::CONTAINER_CHANGE,
             ServerMessage::ContainerClosed(_) => msg_type::CONTAINER_CLOSED,
+            ServerMessage::ChatHeard(_) => msg_type::CHAT_HEARD,
         }
     }
 
@@ -163,6 +167,7 @@ impl ServerMessage {
             ServerMessage::ContainerContents(c) => c.encode_body(out),
             ServerMessage::ContainerChange(c) => c.encode_body(out),
             ServerMessage::ContainerClosed(c) => c.encode_body(out),
+            ServerMessage::ChatHeard(c) => c.encode_body(out),
         }
     }
 
@@ -199,6 +204,7 @@ impl ServerMessage {
             msg_type::CONTAINER_CLOSED => {
                 ContainerClosed::decode_body(body).map(ServerMessage::ContainerClosed)
             }
+            msg_type::CHAT_HEARD => ChatHeard::decode_body(body).map(ServerMessage::ChatHeard),
             other => Err(DecodeError::UnknownType(other)),
         }
     }
