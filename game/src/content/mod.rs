@@ -1,5 +1,5 @@
 //! Content data (`schemas/content/*.toml`): terrain types, object kinds, character rules, the
-//! world layout and the items (kinds, rules, starter kit), parsed with serde and validated with
+//! world layout, the chat rules and the items (kinds, rules, starter kit), parsed with serde and validated with
 //! errors that name the file and field.
 //!
 //! `defs.rs` and `item_kinds.rs` hold the types, `validate.rs` and `validate_items.rs` the checks;
@@ -10,12 +10,14 @@ mod item_kinds;
 mod validate;
 mod validate_items;
 
-pub use defs::{CharacterRules, ContinentDef, ObjectKind, ObjectRole, Terrain};
+pub use defs::{CharacterRules, ChatRules, ContinentDef, ObjectKind, ObjectRole, Terrain};
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
     StarterStack, Weapon,
 };
-pub use validate::{MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID};
+pub use validate::{
+    MAX_CHAT_CHARS, MAX_CHAT_PER_10S, MAX_CHAT_RADIUS_TILES, MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID,
+};
 
 use crate::error::ContentError;
 use crate::geom::{MapGeometry, WorldLayout, map_id};
@@ -40,6 +42,7 @@ struct ObjectFile {
 #[serde(deny_unknown_fields)]
 struct WorldFile {
     character: CharacterRules,
+    chat: ChatRules,
     continent: Vec<ContinentDef>,
 }
 
@@ -79,6 +82,8 @@ pub struct Content {
     pub character: CharacterRules,
     /// World layout.
     pub continents: Vec<ContinentDef>,
+    /// Local chat: radius, line length, rate.
+    pub chat: ChatRules,
     /// Item kinds, dense by id.
     pub items: ItemTable,
     /// Rules of item containers (nesting depth, inventory size).
@@ -139,6 +144,7 @@ impl Content {
         let blocking = validate::terrain(&t.terrain)?;
         let object_index = validate::objects(&o.object, &t.terrain)?;
         validate::world(&w.character, &w.continent)?;
+        validate::chat(&w.chat)?;
         let items = validate_items::items(i, &o.object)?;
         let pile = validate_items::object_items(&o.object, &items.table)?;
         Ok(Content {
@@ -147,6 +153,7 @@ impl Content {
             objects: o.object,
             character: w.character,
             continents: w.continent,
+            chat: w.chat,
             items: items.table,
             item_rules: items.rules,
             starter_kit: items.starter,
