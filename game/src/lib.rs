@@ -9,7 +9,8 @@
 //!   [`gameplay`] is where the rules that give actions their effect plug in, as systems with
 //!   declared access ([`MapSim::gameplay_system`]).
 //! - **The shard server** ([`shard`]): sessions, maps, the tick loop, replication ([`replicate`],
-//!   [`interest`]) and logins ([`session`], [`names`]). Public surface: [`shard::Shard`].
+//!   [`interest`]), logins ([`session`], [`names`]) and local chat ([`chat`]). Public surface:
+//!   [`shard::Shard`].
 //! - **The client library** ([`client`]): a client's view of the world with prediction.
 //!   Public surface: [`client::GameClient`].
 //!
@@ -22,6 +23,7 @@
 //! [`chunk_wire`] (chunk contents on the wire) and [`worldgen`] (deterministic terrain from the
 //! seed).
 
+pub mod chat;
 pub mod chunk_wire;
 pub mod client;
 pub mod content;

@@ -102,6 +102,19 @@ pub mod error {
     /// The craft count is 0.
     pub const BAD_CRAFT_COUNT: u16 = 126;
 
+    // Chat refusals, one per `chat::ChatError` variant (its `code()` and text).
+
+    /// The chat line has more characters than the content's `chat.max_chars`.
+    pub const CHAT_TOO_LONG: u16 = 140;
+    /// The player said more lines than the content's `chat.per_10s` allows: wait.
+    pub const CHAT_TOO_FAST: u16 = 141;
+    /// Nothing is left of the chat line once sanitized.
+    pub const CHAT_EMPTY: u16 = 142;
+    /// The chat line holds a control character (C0, DEL, C1, line or paragraph separator).
+    pub const CHAT_CONTROL_CHARACTER: u16 = 143;
+    /// The chat line holds a bidirectional control (override, embedding, isolate or mark).
+    pub const CHAT_BIDI_CONTROL: u16 = 144;
+
     // Vitals refusals (UseItem; 145–159 are the character's).
 
     /// The item cannot be used (it is not food).

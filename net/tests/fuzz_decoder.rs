@@ -23,6 +23,7 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::PING,
         msg_type::ACK,
         msg_type::CLOSE_CONTAINER,
+        msg_type::CHAT,
         msg_type::WELCOME,
         msg_type::FRAME,
         msg_type::CHUNK_DATA,
@@ -34,6 +35,7 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::CONTAINER_CONTENTS,
         msg_type::CONTAINER_CHANGE,
         msg_type::CONTAINER_CLOSED,
+        msg_type::CHAT_HEARD,
     ]);
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..256),

@@ -97,6 +97,7 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         (any::<u32>(), entity()).prop_map(|(request, item)| ClientMessage::Pickup(Pickup { request, item })),
         any::<u64>().prop_map(|nonce| ClientMessage::Ping { nonce }),
         (any::<u64>(), any::<u32>()).prop_map(|(tick, received)| ClientMessage::Ack(Ack { tick, received })),
+        (any::<u32>(), "\\PC{0,40}").prop_map(|(request, text)| ClientMessage::Chat(Chat { request, text })),
     ]
 }
 
@@ -235,7 +236,13 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
         contents().prop_map(ServerMessage::ContainerContents),
         change().prop_map(ServerMessage::ContainerChange),
         closed().prop_map(ServerMessage::ContainerClosed),
+        chat_heard().prop_map(ServerMessage::ChatHeard),
     ]
+}
+
+fn chat_heard() -> impl Strategy<Value = ChatHeard> {
+    (entity(), any::<(u64, u32)>(), "\\PC{0,8}", "\\PC{0,40}")
+        .prop_map(|(speaker, (tick, request), name, text)| ChatHeard { speaker, tick, request, name, text })
 }
 
 /// Cuts of `bytes` whose truncation report is not in whole-message lengths: `got` must be the

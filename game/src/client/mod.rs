@@ -9,9 +9,11 @@
 //!   reconciles on every frame, counting mispredictions.
 //! - [`GameClient`] ties both together with input sequence numbers and a [`TickClock`] that
 //!   says which tick an input will take effect at, and makes item requests (request ids, the
-//!   revisions held).
+//!   revisions held) and chat lines (request ids); the lines heard are kept in a bounded
+//!   [`ChatLog`].
 
 mod ack;
+mod chat;
 mod chunk_cache;
 mod clock;
 mod containers;
@@ -20,6 +22,7 @@ mod predict;
 mod world;
 
 pub use ack::{ACK_WINDOW, AckTracker};
+pub use chat::{CHAT_LOG_LINES, ChatLog, HeardLine};
 pub use chunk_cache::{CachedChunk, CachedObject, ChunkCache, ChunkInsert, ChunkRules};
 pub use clock::TickClock;
 pub use containers::ContainerView;
@@ -30,7 +33,8 @@ pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 use crate::content::Content;
 use crate::geom::MapGeometry;
 use net::protocol::{
-    Ack, CloseContainer, ContainerRef, Drop, EntityId, Input, InventoryMove, Order, Pickup, ServerMessage,
+    Ack, Chat, CloseContainer, ContainerRef, Drop, EntityId, Input, InventoryMove, Order, Pickup,
+    ServerMessage,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -185,6 +189,17 @@ impl GameClient {
     /// A CloseContainer for `container` (the view is forgotten when ContainerClosed arrives).
     pub fn close_request(&self, container: ContainerRef) -> CloseContainer {
         CloseContainer { container }
+    }
+
+    /// A Chat saying `text`, with a new request id: an Error with that id refuses it, the
+    /// speaker's own ChatHeard with that id confirms it. The caller sends it.
+    pub fn chat_request(&mut self, text: impl Into<String>) -> Chat {
+        Chat { request: self.request_id(), text: text.into() }
+    }
+
+    /// The recent chat lines heard (own lines included).
+    pub fn chat(&self) -> &ChatLog {
+        self.world.chat()
     }
 
     /// The world.

@@ -1,9 +1,10 @@
 //! `ClientWorld`: everything a client knows, built from the server messages it receives: the
 //! session (Welcome), the chunk cache (ChunkData / ChunkDrop / ObjectDelta), the entity table
-//! and own state (Frame deltas), the frames received (for Ack) and the containers shown
-//! (ContainerContents / ContainerChange / ContainerClosed).
+//! and own state (Frame deltas), the frames received (for Ack), the containers shown
+//! (ContainerContents / ContainerChange / ContainerClosed) and the chat heard (ChatHeard).
 
 use super::ack::AckTracker;
+use super::chat::{ChatLog, HeardLine};
 use super::chunk_cache::{ChunkCache, ChunkInsert};
 use super::containers::{ChangeOutcome, ContainerView, Containers};
 use super::error::ClientWorldError;
@@ -11,7 +12,7 @@ use crate::chunk_wire;
 use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout, split_map_id};
 use net::protocol::{
-    Ack, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
+    Ack, ChatHeard, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
     EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState, PROTOCOL_VERSION,
     Redirect, ServerMessage, SessionToken, Stats, Welcome,
 };
@@ -160,6 +161,13 @@ pub enum Applied {
         /// The nonce sent in Ping.
         nonce: u64,
     },
+    /// A chat line was heard (kept in [`ClientWorld::chat`]).
+    ChatHeard {
+        /// The speaker's character.
+        speaker: EntityId,
+        /// The request id of the client's own Chat when the line is its own, else 0.
+        request: u32,
+    },
 }
 
 /// Counters of anomalies that are not errors.
@@ -198,6 +206,7 @@ pub struct ClientWorld {
     redirect: Option<Redirect>,
     containers: Containers,
     vitals: Option<Stats>,
+    chat: ChatLog,
     stats: WorldStats,
 }
 
@@ -217,6 +226,7 @@ impl ClientWorld {
             redirect: None,
             containers: Containers::default(),
             vitals: None,
+            chat: ChatLog::default(),
             stats: WorldStats::default(),
         }
     }
@@ -242,6 +252,7 @@ impl ClientWorld {
                 self.vitals = Some(*s);
                 Ok(Applied::Stats)
             }
+            ServerMessage::ChatHeard(h) => self.chat_heard(h),
         }
     }
 
@@ -385,6 +396,18 @@ impl ClientWorld {
     /// of the session).
     pub fn vitals(&self) -> Option<&Stats> {
         self.vitals.as_ref()
+    }
+
+    /// Keeps a line heard; the log survives a new Welcome (it is history, not state).
+    fn chat_heard(&mut self, h: &ChatHeard) -> Result<Applied, ClientWorldError> {
+        self.session.ok_or(ClientWorldError::NotWelcomed)?;
+        self.chat.push(HeardLine::from(h));
+        Ok(Applied::ChatHeard { speaker: h.speaker, request: h.request })
+    }
+
+    /// The recent chat lines heard.
+    pub fn chat(&self) -> &ChatLog {
+        &self.chat
     }
 
     /// Every container shown and not closed since, by reference.

@@ -1,5 +1,5 @@
 //! The content's world data types as the files spell them: terrain types, object kinds,
-//! character rules and continents, and the names of the files.
+//! character rules, continents and the chat rules, and the names of the files.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -88,6 +88,18 @@ pub struct StatRules {
     pub max_stamina: u16,
     /// Stamina regained per second while not starving.
     pub stamina_per_second: u16,
+}
+
+/// Local chat (`[chat]` in `world.toml`): who hears a line and how much a player may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRules {
+    /// A line reaches every player whose character is within this many tiles of the speaker's.
+    pub radius: i32,
+    /// Most characters (Unicode scalar values) in a line once sanitized.
+    pub max_chars: u16,
+    /// Lines a player may say per 10 seconds, and at once after a silence (the burst).
+    pub per_10s: u16,
 }
 
 /// A continent: every layer shares its size.

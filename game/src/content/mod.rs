@@ -1,6 +1,6 @@
 //! Content data (`schemas/content/*.toml`): terrain types, object kinds, character rules, the
-//! world layout, the items (kinds, rules, starter kit) and the recipes, parsed with serde and
-//! validated with errors that name the file and field.
+//! world layout, the chat rules, the items (kinds, rules, starter kit) and the recipes, parsed
+//! with serde and validated with errors that name the file and field.
 //!
 //! `defs.rs`, `item_kinds.rs` and `recipes.rs` hold the types, `validate.rs`,
 //! `validate_items.rs` and `validate_recipes.rs` the checks; this module loads the files and
@@ -13,7 +13,7 @@ mod validate;
 mod validate_items;
 mod validate_recipes;
 
-pub use defs::{CharacterRules, ContinentDef, ObjectKind, ObjectRole, StatRules, Terrain};
+pub use defs::{CharacterRules, ChatRules, ContinentDef, ObjectKind, ObjectRole, StatRules, Terrain};
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
     StarterStack, Weapon,
@@ -22,7 +22,9 @@ pub use recipes::{
     Experience, ExperienceKind, MAX_CRAFT_TICKS, MAX_EXPERIENCE, MAX_INGREDIENTS, MAX_RECIPE_ID,
     MAX_RECIPE_INPUT, MAX_STAMINA_COST, MAX_TOOLS, Recipe, RecipeBook, RecipeStack, ToolNeed,
 };
-pub use validate::{MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID};
+pub use validate::{
+    MAX_CHAT_CHARS, MAX_CHAT_PER_10S, MAX_CHAT_RADIUS_TILES, MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID,
+};
 
 use crate::error::ContentError;
 use crate::geom::{MapGeometry, WorldLayout, map_id};
@@ -49,6 +51,7 @@ struct ObjectFile {
 struct WorldFile {
     character: CharacterRules,
     stats: StatRules,
+    chat: ChatRules,
     continent: Vec<ContinentDef>,
 }
 
@@ -93,6 +96,8 @@ pub struct Content {
     pub stats: StatRules,
     /// World layout.
     pub continents: Vec<ContinentDef>,
+    /// Local chat: radius, line length, rate.
+    pub chat: ChatRules,
     /// Item kinds, dense by id.
     pub items: ItemTable,
     /// Rules of item containers (nesting depth, inventory size).
@@ -159,6 +164,7 @@ impl Content {
         let object_index = validate::objects(&o.object, &t.terrain)?;
         validate::world(&w.character, &w.continent)?;
         validate::stats(&w.stats)?;
+        validate::chat(&w.chat)?;
         let items = validate_items::items(i, &o.object)?;
         let pile = validate_items::object_items(&o.object, &items.table)?;
         let recipes = validate_recipes::recipes(r, &items.table, &o.object)?;
@@ -169,6 +175,7 @@ impl Content {
             character: w.character,
             stats: w.stats,
             continents: w.continent,
+            chat: w.chat,
             items: items.table,
             item_rules: items.rules,
             starter_kit: items.starter,

@@ -2,7 +2,8 @@
 //! and the field.
 
 use super::defs::{
-    CharacterRules, ContinentDef, OBJECT_FILE, ObjectKind, StatRules, TERRAIN_FILE, Terrain, WORLD_FILE,
+    CharacterRules, ChatRules, ContinentDef, OBJECT_FILE, ObjectKind, StatRules, TERRAIN_FILE, Terrain,
+    WORLD_FILE,
 };
 use super::item_kinds::MAX_CAPACITY;
 use crate::error::ContentError;
@@ -14,6 +15,13 @@ pub const MAX_TERRAIN_ID: u16 = 1023;
 pub const MAX_OBJECT_RADIUS: i32 = 512;
 /// Largest object kind id (the kind table is dense up to the largest id used).
 pub const MAX_OBJECT_ID: u32 = 65_535;
+/// Largest chat radius in tiles: one chunk, so a line's listeners are found in a bounded area.
+pub const MAX_CHAT_RADIUS_TILES: i32 = 128;
+/// Most characters a chat line may be allowed: a character is at most 4 bytes of UTF-8, so a
+/// line of this many always fits the wire's text (`net::protocol::MAX_CHAT_TEXT_LEN`).
+pub const MAX_CHAT_CHARS: u16 = (net::protocol::MAX_CHAT_TEXT_LEN / 4) as u16;
+/// Most chat lines per 10 seconds: one a tick at 20 Hz.
+pub const MAX_CHAT_PER_10S: u16 = 200;
 
 /// Checks the terrain types; returns by terrain id whether it blocks (unknown ids block).
 pub(super) fn terrain(terrains: &[Terrain]) -> Result<Vec<bool>, ContentError> {
@@ -85,6 +93,21 @@ fn object(i: usize, o: &ObjectKind, before: &[ObjectKind], terrains: &[Terrain])
         if d > 1000 {
             let f = field(&format!("density.{terrain}"));
             return Err(ContentError::new(OBJECT_FILE, f, "more than 1000 per 1000 tiles"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the chat rules: every bound is at least 1, none above its maximum.
+pub(super) fn chat(c: &ChatRules) -> Result<(), ContentError> {
+    let bounds = [
+        ("chat.radius", i64::from(c.radius), i64::from(MAX_CHAT_RADIUS_TILES)),
+        ("chat.max_chars", i64::from(c.max_chars), i64::from(MAX_CHAT_CHARS)),
+        ("chat.per_10s", i64::from(c.per_10s), i64::from(MAX_CHAT_PER_10S)),
+    ];
+    for (field, value, max) in bounds {
+        if !(1..=max).contains(&value) {
+            return Err(ContentError::new(WORLD_FILE, field, format!("{value} is outside 1..={max}")));
         }
     }
     Ok(())

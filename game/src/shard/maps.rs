@@ -1,6 +1,7 @@
 //! The maps this shard simulates, each a [`MapSim`] with its [`Replicator`], and the spawner's
 //! view of them: every map here is local, any other map belongs to another shard.
 
+use crate::chat::MapChat;
 use crate::content::Content;
 use crate::error::GameError;
 use crate::gameplay::{self, items::MapItems};
@@ -21,6 +22,8 @@ pub(crate) struct MapRuntime {
     pub view: Replicator,
     /// The map's items (the items feature's resource in `sim`).
     pub items: ResourceKey<MapItems>,
+    /// The map's local chat (its listeners are a column of `sim`).
+    pub chat: MapChat,
 }
 
 /// Every map of this shard.
@@ -33,11 +36,11 @@ pub(crate) struct Maps {
 }
 
 impl Maps {
-    /// Builds a simulation per map id.
+    /// Builds a simulation per map id, ticking at `tick_hz`.
     pub(crate) fn new(
         ids: &[MapId],
         content: &Arc<Content>,
-        seed: u64,
+        (seed, tick_hz): (u64, u32),
         store: &Arc<Store>,
         replication: ReplicationConfig,
     ) -> Result<Self, GameError> {
@@ -54,7 +57,8 @@ impl Maps {
             };
             let mut sim = MapSim::new(parts)?;
             let items = gameplay::items::install(&mut sim, store.clone())?;
-            list.push(MapRuntime { sim, view: Replicator::new(id, replication), items });
+            let chat = MapChat::install(&mut sim, tick_hz)?;
+            list.push(MapRuntime { sim, view: Replicator::new(id, replication), items, chat });
         }
         Ok(Self { list, layout })
     }

@@ -200,8 +200,8 @@ impl Shard {
         meta: Arc<dyn MetaStore>,
     ) -> Result<Self, ShardError> {
         let ids = map_ids(&opts, &content)?;
-        let maps =
-            Maps::new(&ids, &content, opts.seed, &store, opts.replication).map_err(ShardError::Game)?;
+        let maps = Maps::new(&ids, &content, (opts.seed, opts.tick_hz), &store, opts.replication)
+            .map_err(ShardError::Game)?;
         let start = start_area(&maps, &content, opts.seed, opts.start_radius_tiles)?;
         let addr = format!("ws://{}/", opts.net.bind);
         let info = ShardInfo { id: opts.shard_id.clone(), addr, maps: ids.clone() };

@@ -7,6 +7,7 @@ use super::lobby::Event;
 use super::login::close;
 use super::meter::TickPhase;
 use super::players::Online;
+use crate::chat::Speaker;
 use crate::gameplay::items;
 use crate::geom::{MapGeometry, split_map_id};
 use net::protocol::{
@@ -96,7 +97,7 @@ impl Shard {
                         self.apply(e, tick);
                     }
                 }
-                Inbound::Message { conn, msg } => self.on_message(conn, msg),
+                Inbound::Message { conn, msg } => self.on_message(conn, msg, tick),
                 Inbound::Disconnected { conn, reason } => self.on_disconnected(conn, &reason),
             }
         }
@@ -130,7 +131,7 @@ impl Shard {
         }
     }
 
-    fn on_message(&mut self, conn: ConnId, msg: ClientMessage) {
+    fn on_message(&mut self, conn: ConnId, msg: ClientMessage, tick: u64) {
         let Some(player) = self.players.get_mut(conn) else { return };
         let map = &mut self.maps.list[player.map];
         match msg {
@@ -170,7 +171,25 @@ impl Shard {
                 let id = player.record.id;
                 self.maps.items(player.map).request(items::ItemRequest::Close { player: id });
             }
+            ClientMessage::Chat(line) => self.chat(conn, &line, tick),
             ClientMessage::Hello(_) | ClientMessage::Ping { .. } => {}
+        }
+    }
+
+    /// A chat line: said to the players near the speaker's character, or refused with an Error
+    /// carrying its request id. Its text is never logged.
+    fn chat(&mut self, conn: ConnId, line: &net::protocol::Chat, tick: u64) {
+        let Some(player) = self.players.get_mut(conn) else { return };
+        let map = &self.maps.list[player.map];
+        let speaker = Speaker { character: player.entity, name: &player.record.name };
+        let out = &mut self.outbox.out.first;
+        match map.chat.say(&map.sim, speaker, line, tick, |to, msg| out.push((to, msg))) {
+            Ok(heard) => tracing::debug!(player = player.record.id, heard, "chat line said"),
+            Err(refusal) => {
+                let (id, code) = (player.record.id, refusal.code());
+                tracing::debug!(player = id, code, "chat line refused");
+                self.error(conn, code, line.request, &refusal.to_string());
+            }
         }
     }
 
@@ -267,6 +286,8 @@ impl Shard {
     fn enter(&mut self, player: Online, items: &[store::ItemRecord], token: [u8; 32], tick: u64) {
         let Online { conn, ref record, map, entity, .. } = player;
         self.maps.items(map).enter(record.id, entity, items);
+        let m = &mut self.maps.list[map];
+        m.chat.listen(&mut m.sim, entity, conn, tick);
         self.maps.list[map].view.add_client(conn, entity);
         let geometry = self.maps.list[map].sim.geometry();
         let session = (EntityId(entity.to_bits()), SessionToken(token));

@@ -8,8 +8,8 @@ use super::wire::{
     PingWire,
 };
 use super::{
-    ContainerRef, DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, UseItem, clamp_str,
-    expect_end, msg_type, order_code, read_fixed, take_str,
+    Chat, ContainerRef, DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, UseItem,
+    clamp_str, expect_end, msg_type, order_code, read_fixed, take_str,
 };
 
 /// First message of a session.
@@ -170,6 +170,8 @@ pub enum ClientMessage {
     CloseContainer(CloseContainer),
     /// 0x0B.
     UseItem(UseItem),
+    /// 0x0A.
+    Chat(Chat),
 }
 
 /// Frames received, so the server knows which state the client holds.
@@ -207,6 +209,7 @@ impl ClientMessage {
             ClientMessage::Ack(_) => msg_type::ACK,
             ClientMessage::CloseContainer(_) => msg_type::CLOSE_CONTAINER,
             ClientMessage::UseItem(_) => msg_type::USE_ITEM,
+            ClientMessage::Chat(_) => msg_type::CHAT,
         }
     }
 
@@ -230,6 +233,7 @@ impl ClientMessage {
                 out.extend_from_slice(CloseContainerWire { container: c.container.to_wire() }.as_bytes())
             }
             ClientMessage::UseItem(u) => u.encode_body(out),
+            ClientMessage::Chat(c) => c.encode_body(out),
         }
     }
 
@@ -259,6 +263,7 @@ impl ClientMessage {
             msg_type::ACK => decode_ack(body),
             msg_type::CLOSE_CONTAINER => decode_close(body).map(ClientMessage::CloseContainer),
             msg_type::USE_ITEM => UseItem::decode_body(body).map(ClientMessage::UseItem),
+            msg_type::CHAT => Chat::decode_body(body).map(ClientMessage::Chat),
             other => Err(DecodeError::UnknownType(other)),
         }
     }

@@ -4,6 +4,7 @@
 //! the rest is a fixed little-endian layout (see [`wire`]) optionally followed by a variable tail
 //! whose length is given in the fixed part. `schemas/protocol.md` is the normative description.
 
+mod chat;
 mod client_msg;
 mod codes;
 mod containers;
@@ -15,6 +16,7 @@ mod state;
 mod survival;
 pub mod wire;
 
+pub use chat::{CHAT_HEAD_LEN, CHAT_HEARD_HEAD_LEN, Chat, ChatHeard, MAX_CHAT_TEXT_LEN};
 pub use client_msg::{
     Ack, ClientMessage, CloseContainer, Craft, Drop, Hello, Input, InventoryMove, Order, Pickup,
     encode_hello_with_version,
@@ -73,6 +75,8 @@ pub mod msg_type {
     pub const CLOSE_CONTAINER: u8 = 0x09;
     /// Client → server: use the item in a slot (eat food).
     pub const USE_ITEM: u8 = 0x0B;
+    /// Client → server: a line of text said to everyone near the character.
+    pub const CHAT: u8 = 0x0A;
     /// Server → client: the session is accepted.
     pub const WELCOME: u8 = 0x81;
     /// Server → client: per-tick state.
@@ -97,6 +101,8 @@ pub mod msg_type {
     pub const CONTAINER_CLOSED: u8 = 0x8B;
     /// Server → client: the own character's vitals and experience.
     pub const STATS: u8 = 0x8D;
+    /// Server → client: a line said near the client's character.
+    pub const CHAT_HEARD: u8 = 0x8C;
 
     /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
     pub fn name(msg_type: u8) -> Option<&'static str> {
@@ -123,6 +129,8 @@ pub mod msg_type {
             CONTAINER_CLOSED => "ContainerClosed",
             USE_ITEM => "UseItem",
             STATS => "Stats",
+            CHAT => "Chat",
+            CHAT_HEARD => "ChatHeard",
             _ => return None,
         })
     }

@@ -174,6 +174,19 @@ pub struct CloseContainerWire {
     pub container: ContainerRefWire,
 }
 
+/// `Chat` (0x0A) fixed part; followed by `text_len` bytes of UTF-8 text. 6 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ChatWire {
+    /// Client-chosen request id, echoed in an `Error` about this message and in the speaker's
+    /// own `ChatHeard`.
+    pub request: U32,
+    /// Text length in bytes (0..=1024).
+    pub text_len: U16,
+}
+
 /// `Welcome` (0x81). 72 bytes.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
@@ -463,6 +476,23 @@ pub struct ContainerClosedWire {
     pub reason: u8,
 }
 
+/// `ChatHeard` (0x8C) fixed part; followed by `name_len` bytes of UTF-8 name, a `u16`
+/// text length and that many bytes of UTF-8 text. 21 bytes.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct ChatHeardWire {
+    /// The speaker's character entity.
+    pub speaker: U64,
+    /// The server tick the message was accepted at.
+    pub tick: U64,
+    /// The `Chat.request` in the speaker's own copy, 0 in everyone else's.
+    pub request: U32,
+    /// Length of the speaker's name in bytes (0..=32).
+    pub name_len: u8,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,5 +528,7 @@ mod tests {
         assert_eq!(size_of::<ContainerContentsWire>(), 17);
         assert_eq!(size_of::<ContainerChangeWire>(), 19);
         assert_eq!(size_of::<ContainerClosedWire>(), 10);
+        assert_eq!(size_of::<ChatWire>(), 6);
+        assert_eq!(size_of::<ChatHeardWire>(), 21);
     }
 }
