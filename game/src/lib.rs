@@ -26,6 +26,7 @@
 pub mod chat;
 pub mod chunk_wire;
 pub mod client;
+pub mod combat;
 pub mod content;
 pub mod craft;
 pub mod error;

@@ -65,6 +65,8 @@ pub enum Impossible {
     TooFar,
     /// Gameplay refused the action.
     Refused,
+    /// The character is dead.
+    Dead,
 }
 
 /// How the previous order ended.

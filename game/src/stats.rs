@@ -159,22 +159,23 @@ impl Vitals {
     }
 
     /// Eats food of `value` hunger points and quality `quality`: hunger falls by
-    /// [`food_points`] (not below 0). Returns the points it fell by.
+    /// [`quality_scaled`] (not below 0). Returns the points it fell by.
     pub fn eat(&mut self, value: u32, quality: u32) -> Result<u16, StatError> {
         if self.is_dead() {
             return Err(StatError::Dead);
         }
-        let points = u16::try_from(food_points(value, quality)).unwrap_or(u16::MAX).min(self.hunger);
+        let points = u16::try_from(quality_scaled(value, quality)).unwrap_or(u16::MAX).min(self.hunger);
         self.hunger -= points;
         Ok(points)
     }
 }
 
-/// Hunger points food of `value` and quality `q` takes away: `value × sqrt(q / 10)`, rounded
-/// down, computed exactly in integers as `isqrt(value² × q / 10)` (the floor of a square root
-/// is the floor of the square root of the floor). Quality 10 gives the value itself, 40 twice
-/// it, 0 nothing.
-pub fn food_points(value: u32, q: u32) -> u64 {
+/// A value scaled by the quality multiplier `sqrt(q / 10)`, rounded down: the hunger points
+/// food of `value` and quality `q` takes away, and a weapon's damage before experience
+/// ([`crate::combat::damage`]). Computed exactly in integers as `isqrt(value² × q / 10)` (the
+/// floor of a square root is the floor of the square root of the floor). Quality 10 gives the
+/// value itself, 40 twice it, 0 nothing.
+pub fn quality_scaled(value: u32, q: u32) -> u64 {
     let v = u128::from(value);
     // u128: value² × q needs up to 96 bits; the root fits 48.
     (v * v * u128::from(q) / 10).isqrt() as u64
@@ -225,14 +226,14 @@ mod tests {
     #[test]
     fn food_scales_with_the_square_root_of_quality_over_ten() {
         // value × sqrt(q/10), rounded down.
-        assert_eq!(food_points(5, 10), 5); // sqrt(1) = 1
-        assert_eq!(food_points(5, 40), 10); // sqrt(4) = 2
-        assert_eq!(food_points(5, 0), 0);
-        assert_eq!(food_points(5, 20), 7); // 5 × 1.414 = 7.07
-        assert_eq!(food_points(5, 5), 3); // 5 × 0.707 = 3.54
-        assert_eq!(food_points(10, 1000), 100); // 10 × sqrt(100) = 100
-        assert_eq!(food_points(7, 13), 7); // 7 × 1.140 = 7.98
-        assert_eq!(food_points(u32::MAX, u32::MAX), 89_010_203_043_765, "no overflow at the top");
+        assert_eq!(quality_scaled(5, 10), 5); // sqrt(1) = 1
+        assert_eq!(quality_scaled(5, 40), 10); // sqrt(4) = 2
+        assert_eq!(quality_scaled(5, 0), 0);
+        assert_eq!(quality_scaled(5, 20), 7); // 5 × 1.414 = 7.07
+        assert_eq!(quality_scaled(5, 5), 3); // 5 × 0.707 = 3.54
+        assert_eq!(quality_scaled(10, 1000), 100); // 10 × sqrt(100) = 100
+        assert_eq!(quality_scaled(7, 13), 7); // 7 × 1.140 = 7.98
+        assert_eq!(quality_scaled(u32::MAX, u32::MAX), 89_010_203_043_765, "no overflow at the top");
     }
 
     #[test]

@@ -57,6 +57,12 @@ pub fn action_reach(rules: &CharacterRules, target_radius: i32) -> i32 {
     rules.radius + target_radius + rules.interact_range
 }
 
+/// Centre-to-centre distance at which an attack lands on a target of `target_radius` with a
+/// weapon reaching `range` (edge to edge): both radii plus the range.
+pub fn attack_reach(rules: &CharacterRules, target_radius: i32, range: i32) -> i32 {
+    rules.radius + target_radius + range
+}
+
 /// Progress toward a goal, the one stuck rule of the server and the client's predictor: a
 /// character is stuck while its steps bring it no nearer the goal than it has been. Moving alone
 /// is not progress: one sliding to and fro in a crowd or along an obstacle is stuck, and an
@@ -103,12 +109,22 @@ pub enum Aim {
         /// Target radius.
         radius: i32,
     },
-    /// A target to walk to and act on (interact, attack): its centre and radius.
+    /// A target to walk to and act on (interact): its centre and radius.
     Act {
         /// Target centre.
         at: (i32, i32),
         /// Target radius.
         radius: i32,
+    },
+    /// A target to walk to and hit (attack): its centre and radius, and the reach of the
+    /// weapon in hand (edge to edge).
+    Strike {
+        /// Target centre.
+        at: (i32, i32),
+        /// Target radius.
+        radius: i32,
+        /// The weapon's range.
+        range: i32,
     },
 }
 
@@ -132,15 +148,14 @@ pub fn steer(aim: Aim, pos: (i32, i32), rules: &CharacterRules, follow_range: i3
         Aim::Point(x, y) => Steering::Go(Goal::move_to(x, y)),
         Aim::Follow { at, .. } if away(at) > i64::from(follow_range) => Steering::OutOfRange,
         Aim::Follow { at, radius } => Steering::Go(Goal::follow(at, rules.radius, radius)),
-        Aim::Act { at, radius } => {
-            let reach = action_reach(rules, radius);
-            if away(at) <= i64::from(reach) {
-                Steering::Arrived
-            } else {
-                Steering::Go(Goal::approach(at, reach))
-            }
-        }
+        Aim::Act { at, radius } => approach(at, away(at), action_reach(rules, radius)),
+        Aim::Strike { at, radius, range } => approach(at, away(at), attack_reach(rules, radius, range)),
     }
+}
+
+/// Arrived within `reach` of `at` (`away` from it), else steer toward it.
+fn approach(at: (i32, i32), away: i64, reach: i32) -> Steering {
+    if away <= i64::from(reach) { Steering::Arrived } else { Steering::Go(Goal::approach(at, reach)) }
 }
 
 #[cfg(test)]
@@ -165,6 +180,13 @@ mod tests {
         assert_eq!(steer(near, pos, &rules, 0), Steering::Arrived);
         let far = Aim::Act { at: (1001 + reach, 1000), radius: 10 };
         assert_eq!(steer(far, pos, &rules, 0), Steering::Go(Goal::approach((1001 + reach, 1000), reach)));
+        // An attack reaches as far as the weapon: a longer one stops farther out.
+        let strike =
+            |range| Aim::Strike { at: (1000 + attack_reach(&rules, 10, 50), 1000), radius: 10, range };
+        assert_eq!(steer(strike(50), pos, &rules, 0), Steering::Arrived);
+        let short = attack_reach(&rules, 10, 49);
+        let goal = Goal::approach((1000 + attack_reach(&rules, 10, 50), 1000), short);
+        assert_eq!(steer(strike(49), pos, &rules, 0), Steering::Go(goal));
     }
 
     #[test]

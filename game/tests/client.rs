@@ -575,14 +575,18 @@ fn prediction_follows_interacts_and_attacks_like_the_server() {
     assert_eq!(h.sim.position(other), Some(away), "the other character arrived");
     assert_eq!(h.head_order(), (order_code::FOLLOW, other_id));
 
-    // Step back, then attack it: walk into reach, and the attack completes (no gameplay yet).
+    // Step back, then attack it: walk into the fist's reach (the hand is empty) and hit; the
+    // attack goes on while the target lives.
     h.leg(Order::MoveTo { x: start.0, y: start.1 }, 60);
     h.leg(Order::Attack(other_id), 60);
-    let reach = i64::from(action_reach(&rules, rules.radius));
+    let fist = h.sim.content.combat.fist;
+    let reach = i64::from(game::steering::attack_reach(&rules, rules.radius, fist.range));
     assert!(dist_to(h.pos(), away) <= reach, "in reach of the attacked character");
-    assert_eq!(h.head_order(), (order_code::STOP, EntityId::NONE), "the attack is done");
-    let attack = game::Order::Attack { target: other };
-    assert_eq!(h.sim.order(h.me).unwrap().last, Some((attack, game::Outcome::Done)));
+    assert_eq!(h.head_order(), (order_code::ATTACK, other_id), "the attack goes on");
+    let (hurt, _) = h.sim.stats(other).unwrap();
+    assert!(hurt.health < h.sim.content.stats.max_health, "hit: {hurt:?}");
+    h.leg(Order::Stop, 5);
+    assert_eq!(h.head_order(), (order_code::STOP, EntityId::NONE), "stopped");
 
     // It leaves; interact with the nearest tree: walk into reach, the interaction completes.
     assert!(h.sim.despawn_character(other));

@@ -1,6 +1,6 @@
 //! Gameplay as systems with declared access: orders queue interact and attack actions once in
 //! reach, a gameplay system judges them and changes its own column, the drain ends or keeps the
-//! orders by the result; without gameplay every action completes at once; a gameplay system
+//! orders by the result; an action no system judges completes at once; a gameplay system
 //! touching a column it did not declare panics.
 
 use engine::{ColumnKey, Entity};
@@ -93,11 +93,12 @@ fn last(s: &MapSim, e: Entity) -> Option<(Order, Outcome)> {
 }
 
 #[test]
-fn without_gameplay_an_action_completes_its_order_at_once() {
+fn an_action_nobody_judges_completes_its_order_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = sim(&dir);
     let (a, b) = pair(&mut s);
-    for order in [Order::Interact { target: b, verb: 0 }, Order::Attack { target: b }] {
+    // Interacting with a character is judged by no system (attacks are: `tests/combat.rs`).
+    for order in [Order::Interact { target: b, verb: 0 }, Order::Interact { target: b, verb: 1 }] {
         assert!(s.set_order(a, order));
         s.tick(50);
         assert_eq!(last(&s, a), Some((order, Outcome::Done)));

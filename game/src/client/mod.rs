@@ -70,6 +70,7 @@ impl GameClient {
         match (&applied, msg) {
             (Applied::Welcome, ServerMessage::Welcome(w)) => {
                 self.predictor.reset();
+                self.predictor.set_weapon_range(self.world.wielded().weapon.range);
                 let mut clock = TickClock::new(w.tick_rate_hz, now);
                 clock.observe(w.server_tick, now);
                 self.clock = Some(clock);
@@ -86,6 +87,10 @@ impl GameClient {
                 | Applied::ObjectDelta { applied: true, .. },
                 _,
             ) => self.predictor.invalidate(),
+            (Applied::ContainerContents { container: ContainerRef::Own, .. }, _)
+            | (Applied::ContainerChange { container: ContainerRef::Own, .. }, _) => {
+                self.predictor.set_weapon_range(self.world.wielded().weapon.range);
+            }
             _ => {}
         }
         Ok(applied)

@@ -67,6 +67,8 @@ pub struct Predictor {
     rules: CharacterRules,
     follow_range: i32,
     stuck_ticks: u16,
+    /// Reach of the weapon in the own hand (edge to edge), for attack orders.
+    weapon_range: i32,
     pending: VecDeque<Pending>,
     /// The last order the server applied, with its input's seq.
     applied: Option<(Order, u32)>,
@@ -85,6 +87,7 @@ impl Predictor {
             rules,
             follow_range: SimConfig::default().follow_range,
             stuck_ticks: SimConfig::default().stuck_ticks,
+            weapon_range: 0,
             pending: VecDeque::new(),
             applied: None,
             base: None,
@@ -100,6 +103,15 @@ impl Predictor {
         self.applied = None;
         self.base = None;
         self.path.clear();
+    }
+
+    /// The reach of the weapon in the own hand (`Wielded::weapon.range`, the fist's when the
+    /// hand is empty): attack orders approach to it, as the server's do.
+    pub fn set_weapon_range(&mut self, range: i32) {
+        if self.weapon_range != range {
+            self.weapon_range = range;
+            self.path.clear();
+        }
     }
 
     /// Uses the server's follow range (`SimConfig::follow_range`) instead of the default.
@@ -248,9 +260,13 @@ impl Predictor {
                 let (at, radius) = self.target(world, target, t)?;
                 Aim::Follow { at, radius }
             }
-            Order::Interact { target, .. } | Order::Attack(target) => {
+            Order::Interact { target, .. } => {
                 let (at, radius) = self.target(world, target, t)?;
                 Aim::Act { at, radius }
+            }
+            Order::Attack(target) => {
+                let (at, radius) = self.target(world, target, t)?;
+                Aim::Strike { at, radius, range: self.weapon_range }
             }
         };
         match steer(aim, pos, &self.rules, self.follow_range) {

@@ -392,6 +392,14 @@ impl ClientWorld {
         Ok(Applied::ContainerClosed { container: c.container, reason: c.reason, held })
     }
 
+    /// What the own character fights with: the weapon in its hand slot as shown, or the fist.
+    pub fn wielded(&self) -> crate::combat::Wielded {
+        let own = self.containers.views().get(&ContainerRef::Own);
+        let hand = crate::items::EquipSlot::Hand.slot(&self.content.item_rules);
+        let held = own.and_then(|v| v.slots.get(&hand)).map(|s| (s.kind, s.quality));
+        crate::combat::Wielded::holding(&self.content, held, 0)
+    }
+
     /// The own character's vitals and experience as last sent (`None` before the first Stats
     /// of the session).
     pub fn vitals(&self) -> Option<&Stats> {

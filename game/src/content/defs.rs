@@ -90,6 +90,27 @@ pub struct StatRules {
     pub stamina_per_second: u16,
 }
 
+/// Fighting and dying (`[combat]` in `world.toml`; the rules are in `crate::combat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CombatRules {
+    /// What a character with no weapon in hand hits with.
+    pub fist: super::Weapon,
+    /// The quality the fist counts as.
+    pub fist_quality: u32,
+    /// Stamina each swing costs.
+    pub stamina_per_hit: u16,
+    /// Combat experience each hit landed gives.
+    pub hit_experience: u32,
+    /// Seconds from death to respawn.
+    pub respawn_seconds: u32,
+    /// Seconds a corpse lies where its character died.
+    pub corpse_seconds: u32,
+    /// True: a corpse vanishes after `corpse_seconds` with what it holds; false: one that
+    /// still holds items stays until emptied.
+    pub corpse_items_despawn: bool,
+}
+
 /// Local chat (`[chat]` in `world.toml`): who hears a line and how much a player may say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

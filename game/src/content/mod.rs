@@ -13,7 +13,9 @@ mod validate;
 mod validate_items;
 mod validate_recipes;
 
-pub use defs::{CharacterRules, ChatRules, ContinentDef, ObjectKind, ObjectRole, StatRules, Terrain};
+pub use defs::{
+    CharacterRules, ChatRules, CombatRules, ContinentDef, ObjectKind, ObjectRole, StatRules, Terrain,
+};
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
     StarterStack, Weapon,
@@ -51,6 +53,7 @@ struct ObjectFile {
 struct WorldFile {
     character: CharacterRules,
     stats: StatRules,
+    combat: CombatRules,
     chat: ChatRules,
     continent: Vec<ContinentDef>,
 }
@@ -94,6 +97,8 @@ pub struct Content {
     pub character: CharacterRules,
     /// Vitals: limits and rates.
     pub stats: StatRules,
+    /// Fighting and dying.
+    pub combat: CombatRules,
     /// World layout.
     pub continents: Vec<ContinentDef>,
     /// Local chat: radius, line length, rate.
@@ -164,6 +169,7 @@ impl Content {
         let object_index = validate::objects(&o.object, &t.terrain)?;
         validate::world(&w.character, &w.continent)?;
         validate::stats(&w.stats)?;
+        validate::combat(&w.combat)?;
         validate::chat(&w.chat)?;
         let items = validate_items::items(i, &o.object)?;
         let pile = validate_items::object_items(&o.object, &items.table)?;
@@ -174,6 +180,7 @@ impl Content {
             objects: o.object,
             character: w.character,
             stats: w.stats,
+            combat: w.combat,
             continents: w.continent,
             chat: w.chat,
             items: items.table,

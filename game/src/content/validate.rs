@@ -2,8 +2,8 @@
 //! and the field.
 
 use super::defs::{
-    CharacterRules, ChatRules, ContinentDef, OBJECT_FILE, ObjectKind, StatRules, TERRAIN_FILE, Terrain,
-    WORLD_FILE,
+    CharacterRules, ChatRules, CombatRules, ContinentDef, OBJECT_FILE, ObjectKind, StatRules, TERRAIN_FILE,
+    Terrain, WORLD_FILE,
 };
 use super::item_kinds::MAX_CAPACITY;
 use crate::error::ContentError;
@@ -147,6 +147,27 @@ pub(super) fn stats(s: &StatRules) -> Result<(), ContentError> {
         if v == 0 {
             return Err(ContentError::new(WORLD_FILE, field, "must be at least 1"));
         }
+    }
+    Ok(())
+}
+
+/// Checks the combat rules: a fist that reaches and hits, a cooldown, and times that fit a
+/// day (a respawn of 0 s is allowed; a corpse lasts at least a second).
+pub(super) fn combat(c: &CombatRules) -> Result<(), ContentError> {
+    if c.fist.damage == 0 || c.fist.damage > 10_000 {
+        return Err(ContentError::new(WORLD_FILE, "combat.fist.damage", "must be 1..=10000"));
+    }
+    if !(0..=8 * 256).contains(&c.fist.range) {
+        return Err(ContentError::new(WORLD_FILE, "combat.fist.range", "must be 0..=2048"));
+    }
+    if c.fist.cooldown_ticks == 0 {
+        return Err(ContentError::new(WORLD_FILE, "combat.fist.cooldown_ticks", "must be at least 1"));
+    }
+    if c.respawn_seconds > 86_400 {
+        return Err(ContentError::new(WORLD_FILE, "combat.respawn_seconds", "must be at most 86400"));
+    }
+    if !(1..=86_400 * 30).contains(&c.corpse_seconds) {
+        return Err(ContentError::new(WORLD_FILE, "combat.corpse_seconds", "must be 1..=2592000"));
     }
     Ok(())
 }

@@ -11,6 +11,8 @@
 //! next tick), `Refused` ends it as impossible. An action nobody judged is `Done`, so with no
 //! gameplay an interact or attack order completes as soon as the character is in reach.
 
+pub mod combat;
+pub mod death;
 pub mod items;
 pub mod vitals;
 

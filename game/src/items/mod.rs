@@ -21,7 +21,7 @@
 //!
 //! `world.rs` holds the state and its queries, `load.rs` loading and unloading, `place.rs` the
 //! checks and where stacks fit, `plan.rs` applying a checked plan, `ops.rs` the operations,
-//! `craft.rs` crafting (a recipe's ingredients consumed and its result made in one change),
+//! `spill.rs` a whole container into a new one (a corpse), `craft.rs` crafting (a recipe's ingredients consumed and its result made in one change),
 //! `error.rs` and `craft_error.rs` the error tables.
 
 mod craft;
@@ -32,6 +32,7 @@ mod load;
 mod ops;
 mod place;
 mod plan;
+mod spill;
 mod world;
 
 pub use craft::{Craft, CraftOutcome, Crafted, GroundPile};

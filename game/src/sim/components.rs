@@ -4,6 +4,7 @@
 //! import it and own their own keys and stages; the composer registers it.
 
 use super::chunks::ChunkTable;
+use crate::combat::Wielded;
 use crate::content::CharacterRules;
 use crate::geom::{MapGeometry, TILE};
 use crate::orders::{ActionKind, OrderSlot};
@@ -123,6 +124,8 @@ pub struct Keys {
     pub vitals: ColumnKey<Vitals>,
     /// Experience by kind.
     pub experience: ColumnKey<Experience>,
+    /// What each character fights with and its cooldown (grouped).
+    pub wielded: ColumnKey<Wielded>,
     /// The characters' group.
     pub group: GroupId,
     /// Who controls each character.
@@ -148,7 +151,8 @@ impl Keys {
         let order = world.register::<OrderSlot>("order")?;
         let steer = world.register::<Steer>("steer")?;
         let vitals = world.register::<Vitals>("vitals")?;
-        let group = world.group(&[x.id(), y.id(), order.id(), steer.id(), vitals.id()])?;
+        let wielded = world.register::<Wielded>("wielded")?;
+        let group = world.group(&[x.id(), y.id(), order.id(), steer.id(), vitals.id(), wielded.id()])?;
         let geometry = grid_geometry(&map);
         let objects =
             Objects { grid: SpatialGrid::with_geometry(geometry), radius: Vec::new(), max_radius: 0 };
@@ -159,6 +163,7 @@ impl Keys {
             steer,
             vitals,
             experience: world.register("experience")?,
+            wielded,
             group,
             controller: world.register("controller")?,
             object: world.register("object")?,

@@ -17,6 +17,7 @@ pub mod world_view;
 
 pub use components::{Controller, Keys, Objects, SimClock, SimConfig, Steer};
 
+use crate::combat::Wielded;
 use crate::content::Content;
 use crate::error::GameError;
 use crate::geom::MapGeometry;
@@ -77,6 +78,8 @@ pub struct MapSim {
     pub residency: ResourceKey<Residency>,
     /// Handle of the tick's action queue (gameplay systems judge it; see [`crate::gameplay`]).
     pub actions: ResourceKey<ActionQueue>,
+    /// Handle of the map's deaths and respawns.
+    pub deaths: ResourceKey<crate::gameplay::death::Deaths>,
     /// Content data.
     pub content: Arc<Content>,
     /// Tunables.
@@ -103,13 +106,12 @@ impl MapSim {
         bots::add_stage(&mut schedule, keys, bots)?;
         order_stage::add_stage(&mut schedule, keys, actions, rules)?;
         let gameplay_stage = crate::gameplay::add_stages(&mut schedule, keys, actions)?;
-        crate::gameplay::vitals::add_system(
-            &mut schedule,
-            &mut world,
-            gameplay_stage,
-            keys,
-            parts.content.stats,
-        )?;
+        let deaths = crate::gameplay::death::register(&mut world)?;
+        let (stats, combat) = (parts.content.stats, parts.content.combat);
+        crate::gameplay::vitals::add_system(&mut schedule, &mut world, gameplay_stage, keys, deaths, stats)?;
+        crate::gameplay::combat::add_system(&mut schedule, gameplay_stage, keys, actions, deaths, combat)?;
+        let respawn = (stats, combat.respawn_seconds);
+        crate::gameplay::death::add_system(&mut schedule, gameplay_stage, keys, deaths, respawn)?;
         movement_stage::add_stage(&mut schedule, &mut world, keys, rules)?;
         residency::add_stage(&mut schedule, keys, residency, parts.config)?;
         Ok(Self {
@@ -119,6 +121,7 @@ impl MapSim {
             bots,
             residency,
             actions,
+            deaths,
             content: parts.content,
             config: parts.config,
             gameplay_stage,
@@ -171,6 +174,7 @@ impl MapSim {
             && self.world.insert(e, k.steer, Steer::default()).is_ok()
             && self.world.insert(e, k.vitals, Vitals::rested(&self.content.stats)).is_ok()
             && self.world.insert(e, k.experience, Experience::default()).is_ok()
+            && self.world.insert(e, k.wielded, Wielded::fist(&self.content.combat)).is_ok()
             && self.world.insert(e, k.controller, controller).is_ok();
         debug_assert!(ok, "fresh entity");
         self.fresh.push((x, y));

@@ -1,6 +1,6 @@
 //! Using an item (UseItem): food is eaten, one item of the stack taken out of the world in one
 //! item transaction and the eater's hunger lowered by the food's value scaled by its quality
-//! ([`crate::stats::food_points`]). Refused, with nothing changed, for an item that is not food,
+//! ([`crate::stats::quality_scaled`]). Refused, with nothing changed, for an item that is not food,
 //! a dead character or one that is not hungry.
 
 use super::act::Here;

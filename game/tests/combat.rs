@@ -1,0 +1,132 @@
+//! Combat and death in a map simulation with a hand-driven clock: an attacker walks into its
+//! weapon's reach and hits on the cooldown, gaining experience, until the
+//! target dies; the dead do nothing and come back after the respawn delay, rested, at a respawn
+//! point; a starving character dies too; an attack on an object is refused.
+
+use engine::Entity;
+use game::combat::damage;
+use game::geom::{CHUNK_UNITS, MapGeometry, map_id};
+use game::orders::Impossible;
+use game::stats::{Experience, Vitals};
+use game::{Content, Controller, MapSim, Order, Outcome, SimConfig, SimParts};
+use std::sync::Arc;
+use store::{Store, StoreConfig};
+
+const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
+
+fn sim(dir: &tempfile::TempDir) -> MapSim {
+    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).expect("open sqlite"));
+    let parts = SimParts {
+        content: Arc::new(Content::builtin()),
+        map: MapGeometry::new(map_id(0, 0), 8, 8),
+        seed: 7,
+        store,
+        config: SimConfig::default(),
+    };
+    MapSim::new(parts).expect("sim")
+}
+
+fn health(s: &MapSim, e: Entity) -> u16 {
+    s.stats(e).unwrap().0.health
+}
+
+#[test]
+fn hits_land_on_the_cooldown_until_the_target_dies_and_it_comes_back_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = sim(&dir);
+    let r = s.content.character.radius;
+    let (rules, combat) = (s.content.stats, s.content.combat);
+    let a = s.spawn_character(Controller::Player(1), C, C);
+    let b = s.spawn_character(Controller::Player(2), C + 2 * r + combat.fist.range, C);
+    let point = (C - 5 * 256, C + 3 * 256);
+    s.world.resource_mut(s.deaths).set_points(Arc::new(vec![point]));
+    assert!(s.set_order(a, Order::Attack { target: b }));
+    let (mut now, mut tick) = (0u64, 0u64);
+    let mut hits = Vec::new();
+    let mut last = health(&s, b);
+    while s.order(a).unwrap().current != Order::Idle {
+        tick += 1;
+        now += 50;
+        s.tick(now);
+        let h = health(&s, b);
+        if h < last {
+            hits.push((tick, last - h));
+            last = h;
+        }
+        assert!(tick < 20_000, "the fight never ended");
+    }
+    assert_eq!(last, 0, "the target died");
+    assert_eq!(s.order(a).unwrap().last, Some((Order::Attack { target: b }, Outcome::Done)));
+    // One hit per cooldown (as long as stamina lasts: a tired attacker waits for it).
+    let gaps: Vec<u64> = hits.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    assert!(gaps.iter().all(|&g| g >= u64::from(combat.fist.cooldown_ticks)), "{gaps:?}");
+    assert!(gaps.contains(&u64::from(combat.fist.cooldown_ticks)), "hits come on the cooldown: {gaps:?}");
+    // Each hit as the formula says for the experience the attacker had then.
+    for (n, &(_, dealt)) in hits.iter().enumerate() {
+        let xp = combat.hit_experience * n as u32;
+        let full = damage(&combat.fist, combat.fist_quality, xp);
+        assert!(dealt == full || n == hits.len() - 1, "hit {n}: {dealt} against {full}");
+    }
+    let (_, xp) = s.stats(a).unwrap();
+    assert_eq!(xp.combat, combat.hit_experience * hits.len() as u32);
+
+    // The dead do nothing: an order ends at once.
+    assert!(s.set_order(b, Order::MoveTo { x: C, y: C + 1000 }));
+    now += 50;
+    s.tick(now);
+    assert_eq!(s.order(b).unwrap().last.map(|l| l.1), Some(Outcome::Impossible(Impossible::Dead)));
+    // Back after the delay, rested, at the respawn point.
+    let died_at = now;
+    while health(&s, b) == 0 {
+        now += 50;
+        s.tick(now);
+        assert!(now < died_at + u64::from(combat.respawn_seconds) * 1000 + 1000, "never came back");
+    }
+    assert!(now >= died_at + u64::from(combat.respawn_seconds) * 1000 - 100);
+    assert_eq!(s.stats(b).unwrap().0, Vitals::rested(&rules));
+    assert_eq!(s.position(b), Some(point));
+    let d = s.world.resource(s.deaths);
+    assert_eq!((d.died, d.respawned, d.waiting()), (1, 1, 0));
+}
+
+#[test]
+fn a_starving_character_dies_and_an_attack_on_an_object_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = sim(&dir);
+    let rules = s.content.stats;
+    let a = s.spawn_character(Controller::Bot, C, C);
+    let mut v = Vitals::rested(&rules);
+    (v.hunger, v.health) = (rules.hunger_limit, 1);
+    assert!(s.set_stats(a, v, Experience::default()));
+    let mut now = 1_000;
+    s.tick(now);
+    now += u64::from(rules.starve_seconds) * 1000;
+    s.tick(now);
+    assert_eq!(health(&s, a), 0, "starved");
+    assert_eq!(s.world.resource(s.deaths).fresh.iter().map(|d| d.0).collect::<Vec<_>>(), [a]);
+    s.tick(now + 50);
+    assert!(s.world.resource(s.deaths).fresh.is_empty(), "a death is fresh for one tick");
+
+    // A bot attacking a tree: refused, the order ends.
+    let b = s.spawn_character(Controller::Player(3), C + 4000, C);
+    let start = std::time::Instant::now();
+    let tree = loop {
+        if let Some(&(e, _)) = s.objects_near(C + 4000, C, 12 * 256).first() {
+            break e;
+        }
+        assert!(start.elapsed().as_secs() < 60, "no object near");
+        now += 50;
+        s.tick(now);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    assert!(s.set_order(b, Order::Attack { target: tree }));
+    for _ in 0..600 {
+        now += 50;
+        s.tick(now);
+        if s.order(b).unwrap().current == Order::Idle {
+            break;
+        }
+    }
+    let last = s.order(b).unwrap().last.map(|l| l.1);
+    assert!(matches!(last, Some(Outcome::Impossible(Impossible::Refused | Impossible::Blocked))), "{last:?}");
+}
