@@ -18,8 +18,8 @@
 //! actions), [`steering`] (the one order → steering rule), [`wire`] (every game ↔ wire
 //! translation and the game's close and error codes), [`content`] (content data and the world
 //! layout), [`items`] (the item model: containers, slots and the operations on them),
-//! [`chunk_wire`] (chunk contents on the wire) and [`worldgen`] (deterministic terrain from the
-//! seed).
+//! [`chunk_wire`] (chunk contents on the wire), [`worldgen`] (deterministic terrain from the
+//! seed) and [`growth`] (the stage a growing object shows at any time, in closed form).
 
 pub mod chunk_wire;
 pub mod client;
@@ -27,6 +27,7 @@ pub mod content;
 pub mod error;
 pub mod gameplay;
 pub mod geom;
+pub mod growth;
 mod ids;
 pub mod interest;
 pub mod items;

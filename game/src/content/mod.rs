@@ -10,12 +10,12 @@ mod item_kinds;
 mod validate;
 mod validate_items;
 
-pub use defs::{CharacterRules, ContinentDef, ObjectKind, ObjectRole, Terrain};
+pub use defs::{CharacterRules, ContinentDef, Growth, ObjectKind, ObjectRole, Terrain};
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
     StarterStack, Weapon,
 };
-pub use validate::{MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID};
+pub use validate::{MAX_GROWTH_STAGES, MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID};
 
 use crate::error::ContentError;
 use crate::geom::{MapGeometry, WorldLayout, map_id};
@@ -181,6 +181,12 @@ impl Content {
     /// The item kind named `name`.
     pub fn item_named(&self, name: &str) -> Option<&ItemKind> {
         self.items.named(name)
+    }
+
+    /// The growth table of object kind `kind`, if it grows (a dense table: no search).
+    #[inline]
+    pub fn growth(&self, kind: u32) -> Option<&Growth> {
+        self.object_by_id(kind)?.growth.as_ref()
     }
 
     /// The object kind that holds items dropped on the ground (`role = "pile"`); always present

@@ -1,7 +1,9 @@
 //! Validation of the world files (terrain, objects, world layout): every error names the file
 //! and the field.
 
-use super::defs::{CharacterRules, ContinentDef, OBJECT_FILE, ObjectKind, TERRAIN_FILE, Terrain, WORLD_FILE};
+use super::defs::{
+    CharacterRules, ContinentDef, Growth, OBJECT_FILE, ObjectKind, TERRAIN_FILE, Terrain, WORLD_FILE,
+};
 use super::item_kinds::MAX_CAPACITY;
 use crate::error::ContentError;
 use crate::geom::{MAX_CONTINENT, MAX_LAYERS, MAX_MAP_CHUNKS};
@@ -12,6 +14,8 @@ pub const MAX_TERRAIN_ID: u16 = 1023;
 pub const MAX_OBJECT_RADIUS: i32 = 512;
 /// Largest object kind id (the kind table is dense up to the largest id used).
 pub const MAX_OBJECT_ID: u32 = 65_535;
+/// Most growth stages an object kind may have.
+pub const MAX_GROWTH_STAGES: usize = 16;
 
 /// Checks the terrain types; returns by terrain id whether it blocks (unknown ids block).
 pub(super) fn terrain(terrains: &[Terrain]) -> Result<Vec<bool>, ContentError> {
@@ -84,6 +88,41 @@ fn object(i: usize, o: &ObjectKind, before: &[ObjectKind], terrains: &[Terrain])
             let f = field(&format!("density.{terrain}"));
             return Err(ContentError::new(OBJECT_FILE, f, "more than 1000 per 1000 tiles"));
         }
+    }
+    if let Some(g) = &o.growth {
+        growth(g).map_err(|(f, why)| ContentError::new(OBJECT_FILE, field(&format!("growth.{f}")), why))?;
+    }
+    Ok(())
+}
+
+/// Checks a growth table: 1..=[`MAX_GROWTH_STAGES`] stages with unique non-empty names, one
+/// duration per stage but the last, each above zero. The error is `(field, why)`.
+fn growth(g: &Growth) -> Result<(), (String, String)> {
+    if g.stages.is_empty() {
+        return Err(("stages".into(), "at least one stage is needed".into()));
+    }
+    if g.stages.len() > MAX_GROWTH_STAGES {
+        let why = format!("{} stages, at most {MAX_GROWTH_STAGES}", g.stages.len());
+        return Err(("stages".into(), why));
+    }
+    for (i, name) in g.stages.iter().enumerate() {
+        if name.is_empty() {
+            return Err((format!("stages[{i}]"), "empty name".into()));
+        }
+        if g.stages[..i].contains(name) {
+            return Err((format!("stages[{i}]"), format!("duplicate stage `{name}`")));
+        }
+    }
+    if g.seconds.len() != g.stages.len() - 1 {
+        let why = format!(
+            "{} durations for {} stages: one per stage but the last (which lasts forever)",
+            g.seconds.len(),
+            g.stages.len()
+        );
+        return Err(("seconds".into(), why));
+    }
+    if let Some(i) = g.seconds.iter().position(|&s| s == 0) {
+        return Err((format!("seconds[{i}]"), "a stage lasts at least one second".into()));
     }
     Ok(())
 }

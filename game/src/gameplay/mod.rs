@@ -10,7 +10,11 @@
 //! gameplay system: `Done` ends the actor's order, `Continue` keeps it (the action comes again
 //! next tick), `Refused` ends it as impossible. An action nobody judged is `Done`, so with no
 //! gameplay an interact or attack order completes as soon as the character is in reach.
+//!
+//! Features: [`items`] (containers and the items in them), [`growth`] (trees and crops growing
+//! through their stages).
 
+pub mod growth;
 pub mod items;
 
 use crate::error::GameError;

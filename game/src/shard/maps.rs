@@ -54,6 +54,7 @@ impl Maps {
             };
             let mut sim = MapSim::new(parts)?;
             let items = gameplay::items::install(&mut sim, store.clone())?;
+            gameplay::growth::install(&mut sim)?;
             list.push(MapRuntime { sim, view: Replicator::new(id, replication), items });
         }
         Ok(Self { list, layout })

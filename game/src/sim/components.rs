@@ -6,6 +6,7 @@
 use super::chunks::ChunkTable;
 use crate::content::CharacterRules;
 use crate::geom::{MapGeometry, TILE};
+use crate::growth::GrowthTimers;
 use crate::orders::{ActionKind, OrderSlot};
 use crate::steering::Progress;
 use engine::grid::GridGeometry;
@@ -134,6 +135,9 @@ pub struct Keys {
     pub clock: ResourceKey<SimClock>,
     /// Container objects loaded or unloaded with their chunks (for the items feature).
     pub containers: ResourceKey<ContainerEvents>,
+    /// When resident growing objects change stage (scheduled once the growth system is
+    /// installed: `gameplay::growth`).
+    pub growth: ResourceKey<GrowthTimers>,
 }
 
 impl Keys {
@@ -159,6 +163,7 @@ impl Keys {
             chunks: world.insert_resource("chunks", ChunkTable::new(map))?,
             clock: world.insert_resource("clock", SimClock::default())?,
             containers: world.insert_resource("containers", ContainerEvents::default())?,
+            growth: world.insert_resource("growth", GrowthTimers::default())?,
         })
     }
 }
