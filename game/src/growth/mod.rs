@@ -40,29 +40,32 @@ impl StageAt {
 /// `started_ms`.
 ///
 /// Formula: with `d(s)` the duration of stage `s` (`seconds[s]·1000` ms) and `last` the final
-/// stage, starting from `(s, t) = (min(stage, last), started_ms)`:
-/// while `s < last` and `t + d(s) ≤ now_ms`: `t ← t + d(s)`, `s ← s + 1`. The result is
-/// `(s, t, t + d(s))`, or `(last, t, NEVER)` at the final stage. The loop runs over stages, at
-/// most 15 times, whatever the time away. A new stage begins at the exact time the previous one
-/// ended (not when someone looked), so advancing in many small steps equals one big step. A
-/// stage stored beyond the table (the content lost stages) is read as the final stage; a start
-/// after `now_ms` (the clock set back) leaves the stage as it is. Sums saturate.
+/// stage, starting from `(s, t) = (min(stage, last), started_ms)`: for each following stage in
+/// turn, while `t + d(s) ≤ now_ms`: `t ← t + d(s)`, `s ← s + 1`. The result is
+/// `(s, t, t + d(s))`, or `(last, t, NEVER)` at the final stage. Every stage after the stored one
+/// is looked at, crossed or not (at most 15), so the cost is the same whatever the time away: a
+/// second or a century. A new stage begins at the exact time the previous one ended (not when
+/// someone looked), so advancing in many small steps equals one big step. A stage stored beyond
+/// the table (the content lost stages) is read as the final stage; a start after `now_ms` (the
+/// clock set back) leaves the stage as it is. Sums saturate.
 ///
 /// Worked example (the tree: 1800 s, 7200 s, 21600 s): stored sapling (0) started at 0 ms;
 /// at 1_799_999 ms still sapling, ends 1_800_000; at 1_800_000 young (1) started 1_800_000,
 /// ends 9_000_000; at 10_000_000 mature (2) started 9_000_000, ends 30_600_000; a year later
 /// old (3) started 30_600_000, ends [`NEVER`].
 pub fn advance(growth: &Growth, stage: u16, started_ms: i64, now_ms: i64) -> StageAt {
-    let mut s = stage.min(growth.last_stage());
-    let mut t = started_ms;
-    while let Some(d) = growth.duration_ms(s) {
-        let ends = t.saturating_add(d);
-        if ends > now_ms {
-            return StageAt { stage: s, started_ms: t, ends_ms: ends };
+    let stored = stage.min(growth.last_stage());
+    let (mut s, mut t) = (stored, started_ms);
+    let mut crossing = true;
+    for j in stored..growth.last_stage() {
+        let ends = t.saturating_add(growth.duration_ms(j).unwrap_or(0));
+        crossing &= ends <= now_ms;
+        if crossing {
+            (s, t) = (j + 1, ends);
         }
-        (s, t) = (s + 1, ends);
     }
-    StageAt { stage: s, started_ms: t, ends_ms: NEVER }
+    let ends_ms = growth.duration_ms(s).map_or(NEVER, |d| t.saturating_add(d));
+    StageAt { stage: s, started_ms: t, ends_ms }
 }
 
 /// Brings `record` up to `now_ms` with [`advance`]; true when its stage changed.
