@@ -20,8 +20,8 @@
 //! translation and the game's close and error codes), [`content`] (content data and the world
 //! layout, recipes included), [`craft`] (the quality of crafted items), [`items`] (the item
 //! model: containers, slots and the operations on them, crafting among them),
-//! [`chunk_wire`] (chunk contents on the wire) and [`worldgen`] (deterministic terrain from the
-//! seed).
+//! [`chunk_wire`] (chunk contents on the wire), [`worldgen`] (deterministic terrain from the
+//! seed) and [`growth`] (the stage a growing object shows at any time, in closed form).
 
 pub mod chat;
 pub mod chunk_wire;
@@ -32,6 +32,7 @@ pub mod craft;
 pub mod error;
 pub mod gameplay;
 pub mod geom;
+pub mod growth;
 mod ids;
 pub mod interest;
 pub mod items;

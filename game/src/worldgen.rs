@@ -1,10 +1,13 @@
 //! Deterministic world generation from `(seed, map, chunk)`: integer value noise for height and
-//! moisture, terrain picked from both, then trees, bushes and rocks scattered by per-tile hashes.
-//! Pure integer code: the same output on every platform and for any thread count.
+//! moisture, terrain picked from both, then trees, bushes and rocks scattered by per-tile hashes,
+//! growing ones in a stage and an age in it hashed from the same tile. Pure integer code: the
+//! same output on every platform and for any thread count; time enters only when the chunk
+//! service stamps the generation time on the records ([`WorldGen::stage_at`]).
 
-use crate::content::Content;
+use crate::content::{Content, Growth};
 use crate::error::ContentError;
 use crate::geom::{BORDER_TILES, CHUNK_TILES, MapGeometry, TILE, split_map_id};
+use crate::growth::{self, StageAt};
 use store::ChunkTiles;
 use store::codec::CHUNK_SIDE;
 
@@ -17,6 +20,11 @@ pub struct GenObject {
     pub x: i32,
     /// Y in 1/256 tile.
     pub y: i32,
+    /// Growth stage (0 for kinds that do not grow).
+    pub stage: u16,
+    /// How long it has been in that stage when the chunk is generated (ms; 0 for kinds that do
+    /// not grow and for a final stage).
+    pub age_ms: i64,
 }
 
 /// One generated chunk.
@@ -48,6 +56,8 @@ pub struct WorldGen {
     palette: Palette,
     /// By terrain id: `(object kind, density per 1000 tiles)` in content order.
     scatter: Vec<Vec<(u32, u32)>>,
+    /// By object kind id: its growth table (only kinds that grow).
+    growth: Vec<Option<Growth>>,
 }
 
 impl WorldGen {
@@ -77,7 +87,26 @@ impl WorldGen {
                 }
             }
         }
-        Ok(Self { seed, palette, scatter })
+        let mut growth = Vec::new();
+        for kind in content.objects.iter().filter(|k| k.growth.is_some()) {
+            let i = kind.id as usize;
+            growth.resize(growth.len().max(i + 1), None);
+            growth[i].clone_from(&kind.growth);
+        }
+        Ok(Self { seed, palette, scatter, growth })
+    }
+
+    /// The growth table of object kind `kind`, if it grows.
+    pub fn growth(&self, kind: u32) -> Option<&Growth> {
+        self.growth.get(kind as usize)?.as_ref()
+    }
+
+    /// Where generated object `o` stands in its growth at `now_ms`, for a chunk generated at
+    /// `generated_ms`: it entered its stage `o.age_ms` before generation and has grown since
+    /// ([`growth::advance`]); `None` for kinds that do not grow.
+    pub fn stage_at(&self, o: &GenObject, generated_ms: i64, now_ms: i64) -> Option<StageAt> {
+        let g = self.growth(o.kind)?;
+        Some(growth::advance(g, o.stage, generated_ms.saturating_sub(o.age_ms), now_ms))
     }
 
     /// The seed.
@@ -165,8 +194,20 @@ impl WorldGen {
         let y = ty * TILE + TILE / 2 + jitter(h >> 24);
         let b = BORDER_TILES * TILE;
         let inside = x >= b && y >= b && x <= map.width_units() - b && y <= map.height_units() - b;
-        inside.then_some(GenObject { kind, x, y })
+        let (stage, age_ms) = self.growth(kind).map_or((0, 0), |g| start_stage(g, self.seed, map, tx, ty));
+        inside.then_some(GenObject { kind, x, y, stage, age_ms })
     }
+}
+
+/// The stage a generated object of a growing kind starts in and how far into it, from the seed
+/// and its tile: the stage uniform over the table, the age uniform over the stage's duration
+/// (0 in the final stage). A chunk's objects so start varied and change stage at scattered
+/// times, not all at once.
+fn start_stage(g: &Growth, seed: u64, map: &MapGeometry, tx: i32, ty: i32) -> (u16, i64) {
+    let h = hash(seed ^ 0x0006_2077 ^ u64::from(map.id) << 32, tx, ty);
+    let stage = (h % g.stages.len() as u64) as u16;
+    let age = g.duration_ms(stage).filter(|&d| d > 0).map_or(0, |d| ((h >> 16) % d as u64) as i64);
+    (stage, age)
 }
 
 /// A well-mixed 64-bit hash of a seed and a lattice point (splitmix64 finaliser).

@@ -71,6 +71,8 @@ fn main() {
     });
     let items =
         a.items.then(|| game::gameplay::items::install(&mut sim, store.clone()).expect("items feature"));
+    // Trees grow on every map the shard runs; so here.
+    game::gameplay::growth::install(&mut sim).expect("growth feature");
     let stored = if a.items {
         let count = n.div_ceil(a.players_every);
         item_play::create_players(&store, &content, count, map.id).expect("players in the store")

@@ -57,6 +57,39 @@ pub struct ObjectKind {
     /// A special role (the pile of dropped items).
     #[serde(default)]
     pub role: Option<ObjectRole>,
+    /// How the object grows through stages (a tree, a crop); `None` never changes stage.
+    #[serde(default)]
+    pub growth: Option<Growth>,
+}
+
+/// An object kind's growth table: its stages in order and how long each lasts. The stage an
+/// object shows is its index in `stages` (the record's `stage`, the wire's `state`); the last
+/// stage lasts forever. `crate::growth` holds the rule that advances an object through it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Growth {
+    /// Stage names in order (1..=16, unique).
+    pub stages: Vec<String>,
+    /// Seconds each stage but the last lasts (one fewer than `stages`, each > 0).
+    pub seconds: Vec<u32>,
+}
+
+impl Growth {
+    /// The final stage's index (it lasts forever).
+    pub fn last_stage(&self) -> u16 {
+        self.stages.len().saturating_sub(1) as u16
+    }
+
+    /// How long stage `stage` lasts in milliseconds; `None` for the last stage (forever) and
+    /// beyond.
+    pub fn duration_ms(&self, stage: u16) -> Option<i64> {
+        self.seconds.get(usize::from(stage)).map(|&s| i64::from(s) * 1000)
+    }
+
+    /// The index of the stage named `name`.
+    pub fn stage_named(&self, name: &str) -> Option<u16> {
+        self.stages.iter().position(|s| s == name).map(|i| i as u16)
+    }
 }
 
 /// Rules shared by every character.
@@ -95,7 +128,7 @@ pub struct StatRules {
 #[serde(deny_unknown_fields)]
 pub struct CombatRules {
     /// What a character with no weapon in hand hits with.
-    pub fist: super::Weapon,
+    pub fist: super::item_kinds::Weapon,
     /// The quality the fist counts as.
     pub fist_quality: u32,
     /// Stamina each swing costs.

@@ -14,7 +14,7 @@ mod validate_items;
 mod validate_recipes;
 
 pub use defs::{
-    CharacterRules, ChatRules, CombatRules, ContinentDef, ObjectKind, ObjectRole, StatRules, Terrain,
+    CharacterRules, ChatRules, CombatRules, ContinentDef, Growth, ObjectKind, ObjectRole, StatRules, Terrain,
 };
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
@@ -25,7 +25,8 @@ pub use recipes::{
     MAX_RECIPE_INPUT, MAX_STAMINA_COST, MAX_TOOLS, Recipe, RecipeBook, RecipeStack, ToolNeed,
 };
 pub use validate::{
-    MAX_CHAT_CHARS, MAX_CHAT_PER_10S, MAX_CHAT_RADIUS_TILES, MAX_OBJECT_ID, MAX_OBJECT_RADIUS, MAX_TERRAIN_ID,
+    MAX_CHAT_CHARS, MAX_CHAT_PER_10S, MAX_CHAT_RADIUS_TILES, MAX_GROWTH_STAGES, MAX_OBJECT_ID,
+    MAX_OBJECT_RADIUS, MAX_TERRAIN_ID,
 };
 
 use crate::error::ContentError;
@@ -229,6 +230,12 @@ impl Content {
     /// The recipe named `name`.
     pub fn recipe_named(&self, name: &str) -> Option<&Recipe> {
         self.recipes.named(name)
+    }
+
+    /// The growth table of object kind `kind`, if it grows (a dense table: no search).
+    #[inline]
+    pub fn growth(&self, kind: u32) -> Option<&Growth> {
+        self.object_by_id(kind)?.growth.as_ref()
     }
 
     /// The object kind that holds items dropped on the ground (`role = "pile"`); always present

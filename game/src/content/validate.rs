@@ -2,8 +2,8 @@
 //! and the field.
 
 use super::defs::{
-    CharacterRules, ChatRules, CombatRules, ContinentDef, OBJECT_FILE, ObjectKind, StatRules, TERRAIN_FILE,
-    Terrain, WORLD_FILE,
+    CharacterRules, ChatRules, CombatRules, ContinentDef, Growth, OBJECT_FILE, ObjectKind, StatRules,
+    TERRAIN_FILE, Terrain, WORLD_FILE,
 };
 use super::item_kinds::MAX_CAPACITY;
 use crate::error::ContentError;
@@ -22,6 +22,8 @@ pub const MAX_CHAT_RADIUS_TILES: i32 = 128;
 pub const MAX_CHAT_CHARS: u16 = (net::protocol::MAX_CHAT_TEXT_LEN / 4) as u16;
 /// Most chat lines per 10 seconds: one a tick at 20 Hz.
 pub const MAX_CHAT_PER_10S: u16 = 200;
+/// Most growth stages an object kind may have.
+pub const MAX_GROWTH_STAGES: usize = 16;
 
 /// Checks the terrain types; returns by terrain id whether it blocks (unknown ids block).
 pub(super) fn terrain(terrains: &[Terrain]) -> Result<Vec<bool>, ContentError> {
@@ -94,6 +96,41 @@ fn object(i: usize, o: &ObjectKind, before: &[ObjectKind], terrains: &[Terrain])
             let f = field(&format!("density.{terrain}"));
             return Err(ContentError::new(OBJECT_FILE, f, "more than 1000 per 1000 tiles"));
         }
+    }
+    if let Some(g) = &o.growth {
+        growth(g).map_err(|(f, why)| ContentError::new(OBJECT_FILE, field(&format!("growth.{f}")), why))?;
+    }
+    Ok(())
+}
+
+/// Checks a growth table: 1..=[`MAX_GROWTH_STAGES`] stages with unique non-empty names, one
+/// duration per stage but the last, each above zero. The error is `(field, why)`.
+fn growth(g: &Growth) -> Result<(), (String, String)> {
+    if g.stages.is_empty() {
+        return Err(("stages".into(), "at least one stage is needed".into()));
+    }
+    if g.stages.len() > MAX_GROWTH_STAGES {
+        let why = format!("{} stages, at most {MAX_GROWTH_STAGES}", g.stages.len());
+        return Err(("stages".into(), why));
+    }
+    for (i, name) in g.stages.iter().enumerate() {
+        if name.is_empty() {
+            return Err((format!("stages[{i}]"), "empty name".into()));
+        }
+        if g.stages[..i].contains(name) {
+            return Err((format!("stages[{i}]"), format!("duplicate stage `{name}`")));
+        }
+    }
+    if g.seconds.len() != g.stages.len() - 1 {
+        let why = format!(
+            "{} durations for {} stages: one per stage but the last (which lasts forever)",
+            g.seconds.len(),
+            g.stages.len()
+        );
+        return Err(("seconds".into(), why));
+    }
+    if let Some(i) = g.seconds.iter().position(|&s| s == 0) {
+        return Err((format!("seconds[{i}]"), "a stage lasts at least one second".into()));
     }
     Ok(())
 }

@@ -10,9 +10,13 @@
 //! gameplay system: `Done` ends the actor's order, `Continue` keeps it (the action comes again
 //! next tick), `Refused` ends it as impossible. An action nobody judged is `Done`, so with no
 //! gameplay an interact or attack order completes as soon as the character is in reach.
+//!
+//! Features: [`items`] (containers and the items in them), [`growth`] (trees and crops growing
+//! through their stages).
 
 pub mod combat;
 pub mod death;
+pub mod growth;
 pub mod items;
 pub mod vitals;
 

@@ -57,6 +57,7 @@ impl Maps {
             };
             let mut sim = MapSim::new(parts)?;
             let items = gameplay::items::install(&mut sim, store.clone())?;
+            gameplay::growth::install(&mut sim)?;
             let chat = MapChat::install(&mut sim, tick_hz)?;
             list.push(MapRuntime { sim, view: Replicator::new(id, replication), items, chat });
         }

@@ -29,6 +29,9 @@ pub(crate) struct Meter {
     /// Where the status is published for the admin port.
     pub status: Arc<StatusBoard>,
     started: Instant,
+    /// Unix time (ms) at `started`: the simulation clock counts from it, so times stored with
+    /// objects (growth stages) mean the same after a restart.
+    epoch_ms: u64,
     /// A tick longer than this is counted and logged.
     slow_after: Duration,
     /// When the current tick began.
@@ -74,6 +77,7 @@ impl Meter {
         Self {
             status,
             started: now,
+            epoch_ms: unix_ms(),
             slow_after,
             tick_began: now,
             trace: TickTrace::default(),
@@ -86,9 +90,10 @@ impl Meter {
         }
     }
 
-    /// Milliseconds since the shard started (the simulation's clock).
+    /// The simulation's clock: Unix time in ms when the shard started plus the monotonic time
+    /// since (so it never goes back while the shard runs, and stored times survive restarts).
     pub(crate) fn now_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        self.epoch_ms.saturating_add(self.started.elapsed().as_millis() as u64)
     }
 
     /// Seconds since the shard started.
@@ -290,4 +295,10 @@ fn phase_timings(events: &DurationHistogram, send: &DurationHistogram) -> Vec<Sy
         .into_iter()
         .map(|(stage, h)| SystemTiming { stage: stage.into(), system: None, summary: h.summary() })
         .collect()
+}
+
+/// Milliseconds since the Unix epoch (0 if the system clock is before it).
+fn unix_ms() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| d.as_millis() as u64)
 }

@@ -7,6 +7,7 @@ use super::chunks::ChunkTable;
 use crate::combat::Wielded;
 use crate::content::CharacterRules;
 use crate::geom::{MapGeometry, TILE};
+use crate::growth::GrowthTimers;
 use crate::orders::{ActionKind, OrderSlot};
 use crate::stats::{Experience, Vitals};
 use crate::steering::Progress;
@@ -142,6 +143,9 @@ pub struct Keys {
     pub clock: ResourceKey<SimClock>,
     /// Container objects loaded or unloaded with their chunks (for the items feature).
     pub containers: ResourceKey<ContainerEvents>,
+    /// When resident growing objects change stage (scheduled once the growth system is
+    /// installed: `gameplay::growth`).
+    pub growth: ResourceKey<GrowthTimers>,
 }
 
 impl Keys {
@@ -172,6 +176,7 @@ impl Keys {
             chunks: world.insert_resource("chunks", ChunkTable::new(map))?,
             clock: world.insert_resource("clock", SimClock::default())?,
             containers: world.insert_resource("containers", ContainerEvents::default())?,
+            growth: world.insert_resource("growth", GrowthTimers::default())?,
         })
     }
 }

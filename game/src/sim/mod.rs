@@ -27,7 +27,6 @@ use crate::worldgen::WorldGen;
 use bots::{BotKeys, BotPolicy, BotState};
 use components::Rules;
 use engine::{Entity, ResourceKey, Schedule, SystemBuilder, World};
-use object_log::ObjectOp;
 use residency::Residency;
 use service::ChunkService;
 use std::sync::Arc;
@@ -99,7 +98,7 @@ impl MapSim {
         let keys = Keys::register(&mut world, parts.map)?;
         let bots = BotKeys::register(&mut world)?;
         let service = ChunkService::start(parts.store.clone(), parts.map, worldgen);
-        let residency = world.insert_resource("residency", Residency::new(service, &parts.content))?;
+        let residency = world.insert_resource("residency", Residency::new(service, parts.content.clone()))?;
         let actions = world.insert_resource("actions", ActionQueue::default())?;
         let rules = Rules { character: parts.content.character, config: parts.config };
         let mut schedule = Schedule::new();
@@ -244,30 +243,12 @@ impl MapSim {
     /// kind) and marks its chunk dirty; a change of what clients see (kind or stage, the wire's
     /// `state`) also makes the chunk one version newer and is logged, so clients holding it
     /// are told. Objects do not move and keep their identity: `change` may not alter the id,
-    /// map, chunk or position (they are restored); move one by removing and inserting it.
+    /// map, chunk or position (they are restored); move one by removing and inserting it. An
+    /// object whose kind grows is then brought up to now from its stage and stage start
+    /// ([`crate::growth::advance`]: the end is derived) and its next stage change scheduled.
     /// False when `e` is not an object.
     pub fn update_object(&mut self, e: Entity, change: impl FnOnce(&mut ObjectRecord)) -> bool {
-        let (before, after) = {
-            let mut records = self.world.column_mut(self.keys.object);
-            let Some(record) = records.get_mut(e) else { return false };
-            let before = record.clone();
-            change(record);
-            (record.id, record.map, record.grid_x, record.grid_y, record.pos) =
-                (before.id, before.map, before.grid_x, before.grid_y, before.pos);
-            (before, record.clone())
-        };
-        if after.kind != before.kind {
-            let radius = self.content.object_by_id(after.kind).map_or(0, |k| k.radius);
-            objects::set_object_radius(&mut self.world, &self.keys, e, radius);
-        }
-        let mut chunks = self.world.resource_mut(self.keys.chunks);
-        let (x, y) = (before.pos.x, before.pos.y);
-        if (after.kind, after.stage) != (before.kind, before.stage) {
-            chunks.record_object_at(x, y, e, ObjectOp::Change);
-        } else if after != before {
-            chunks.mark_dirty_at(x, y);
-        }
-        true
+        objects::update_object(&mut self.world, &self.keys, &self.content, e, change)
     }
 
     /// Stops the chunk worker (see `ChunkService::stop`): before the shutdown's final flush, so

@@ -1,16 +1,22 @@
 //! Chunk residency (§4): every character keeps the 3×3 chunks around its own resident, plus the
 //! chunks within `ahead_tiles` beyond them (load ahead); each chunk records when it was last
 //! needed. Idle chunks are saved if dirty and unloaded only once the save is confirmed. Loads go
-//! through the [`ChunkService`]; the tick only installs what is ready.
+//! through the [`ChunkService`]; the tick only installs what is ready. Growing objects are
+//! brought up to the install's time in closed form as they enter (`growth::advance`: the same
+//! stage a chunk that stayed resident shows, at a cost per object independent of the time away)
+//! and their next stage change scheduled.
 
 use super::chunks::{ChunkState, ChunkTable, ResidentChunk};
 use super::components::LoadedContainer;
 use super::components::{Keys, SimConfig};
 use super::objects::{despawn_object, holds_items, items_below, spawn_object};
 use super::service::{ChunkEvent, ChunkService};
+use crate::content::Content;
 use crate::error::GameError;
 use crate::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE};
+use crate::growth::{self, clock_ms};
 use engine::{Commands, Entity, ResourceKey, Schedule, SortedGrid};
+use std::sync::Arc;
 use store::{ChunkCodec, ChunkKey, ChunkRecord, ChunkSave, ItemRecord, ObjectRecord};
 
 /// How long to wait before retrying a failed load or save.
@@ -27,6 +33,8 @@ pub struct Residency {
     radii: Vec<(u32, i32)>,
     /// Object kinds whose objects hold items (boxes, piles).
     containers: Vec<u32>,
+    /// Content (growth tables of the objects loaded).
+    content: Arc<Content>,
     codec: ChunkCodec,
     /// Chunks quarantined so far (reported; never regenerated).
     pub quarantine_reports: Vec<(ChunkKey, String)>,
@@ -48,16 +56,17 @@ pub struct Residency {
 }
 
 impl Residency {
-    pub(crate) fn new(service: ChunkService, content: &crate::content::Content) -> Self {
+    pub(crate) fn new(service: ChunkService, content: Arc<Content>) -> Self {
         let radii = content.objects.iter().map(|o| (o.id, o.radius)).collect();
         let containers =
-            content.objects.iter().filter(|o| holds_items(content, o.id)).map(|o| o.id).collect();
+            content.objects.iter().filter(|o| holds_items(&content, o.id)).map(|o| o.id).collect();
         let blocks = content.blocking.clone();
         Self {
             service,
             blocks,
             radii,
             containers,
+            content,
             codec: ChunkCodec::new(),
             quarantine_reports: Vec::new(),
             errors: std::collections::VecDeque::new(),
@@ -161,7 +170,7 @@ pub(crate) fn touch(chunks: &mut ChunkTable, res: &Residency, cx: i32, cy: i32, 
     if slot.state != ChunkState::Absent || slot.retry_at_ms > now {
         return;
     }
-    match res.service.request(key) {
+    match res.service.request(key, now) {
         Ok(()) => {
             slot.state = ChunkState::Loading;
             chunks.live.push(i);
@@ -360,19 +369,25 @@ fn queue_spawn_objects(
     cmds: &mut Commands,
     (k, key): (Keys, ResourceKey<Residency>),
     slot: usize,
-    records: Vec<ObjectRecord>,
+    mut records: Vec<ObjectRecord>,
     items: Vec<ItemRecord>,
 ) {
     cmds.run(move |world| {
-        let kinds: Vec<(i32, bool)> =
-            records.iter().map(|r| world.resource(key).kind_traits(r.kind)).collect();
+        let now = clock_ms(world.resource(k.clock).now_ms);
+        let traits: Vec<(i32, bool, bool)> = {
+            let res = world.resource(key);
+            records.iter_mut().map(|r| res.enter_traits(r, now)).collect()
+        };
         let mut loaded = Vec::new();
         let mut entities = Vec::with_capacity(records.len());
-        for (r, (radius, container)) in records.into_iter().zip(kinds) {
-            let (object, kind) = (r.id, r.kind);
+        for (r, (radius, container, grows)) in records.into_iter().zip(traits) {
+            let (object, kind, ends) = (r.id, r.kind, r.stage_ends_ms);
             let entity = spawn_object(world, &k, r, radius);
             if container {
                 loaded.push(LoadedContainer { object, entity, kind, items: items_below(object, &items) });
+            }
+            if grows {
+                world.resource_mut(k.growth).schedule(ends, entity);
             }
             entities.push(entity);
         }
@@ -395,6 +410,19 @@ impl Residency {
             self.errors.pop_front();
         }
         self.errors.push_back(message);
+    }
+
+    /// An object entering with its chunk: a growing one is brought up to `now_ms` (its stored
+    /// stage and stage start say where continuous growth stands now; the chunk is not dirtied,
+    /// as the stored pair still says the same). Returns its radius, whether it holds items and
+    /// whether it grows.
+    fn enter_traits(&self, record: &mut ObjectRecord, now_ms: i64) -> (i32, bool, bool) {
+        let grows = self.content.growth(record.kind);
+        if let Some(g) = grows {
+            growth::bring_up_to_date(record, g, now_ms);
+        }
+        let (radius, container) = self.kind_traits(record.kind);
+        (radius, container, grows.is_some())
     }
 
     /// Collision radius of object `kind`, and whether its objects hold items.

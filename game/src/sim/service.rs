@@ -1,11 +1,15 @@
 //! The chunk service: a worker thread between the store's loader and the tick. Loaded chunks are
 //! decoded there, missing ones generated, given object ids and stored there; the tick only
 //! receives ready chunks over a channel and never waits. Undecodable chunks are reported for
-//! quarantine, never regenerated.
+//! quarantine, never regenerated. A generated chunk's growing objects (trees) start growing at
+//! the time the tick requested the chunk, so two maps with the same seed that request a chunk at
+//! the same time generate identical records.
 
 use crate::geom::MapGeometry;
+use crate::growth::clock_ms;
 use crate::worldgen::WorldGen;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -59,6 +63,8 @@ pub enum ChunkEvent {
 pub struct ChunkService {
     store: Arc<Store>,
     replies: Option<Sender<ChunkReply>>,
+    /// When each request was made (sim clock), for the worker: a generated chunk starts then.
+    requested: Sender<(ChunkKey, u64)>,
     events: Receiver<ChunkEvent>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -72,14 +78,23 @@ impl ChunkService {
     pub fn start(store: Arc<Store>, map: MapGeometry, worldgen: WorldGen) -> Self {
         let (replies, rx) = crossbeam_channel::unbounded();
         let (tx, events) = crossbeam_channel::unbounded();
-        let worker = Worker { store: store.clone(), map, worldgen, codec: ChunkCodec::new(), out: tx };
+        let (requested, times) = crossbeam_channel::unbounded();
+        let worker = Worker {
+            store: store.clone(),
+            map,
+            worldgen,
+            codec: ChunkCodec::new(),
+            out: tx,
+            times,
+            requested_at: HashMap::new(),
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("chunks-{}", map.id))
             .spawn(move || worker.run(rx, flag))
             .expect("spawn chunk worker");
-        Self { store, replies: Some(replies), events, stop, thread: Some(thread) }
+        Self { store, replies: Some(replies), requested, events, stop, thread: Some(thread) }
     }
 
     /// The store.
@@ -87,9 +102,13 @@ impl ChunkService {
         &self.store
     }
 
-    /// Asks the loader for `key` (non-blocking). An error means: retry later.
-    pub fn request(&self, key: ChunkKey) -> Result<(), StoreError> {
+    /// Asks the loader for `key` (non-blocking) at `now_ms` (sim clock: if the chunk was never
+    /// stored, it is generated as of then). An error means: retry later.
+    pub fn request(&self, key: ChunkKey, now_ms: u64) -> Result<(), StoreError> {
         let replies = self.replies.as_ref().ok_or(StoreError::Closed)?;
+        // Sent first, so the worker has it when the reply comes; a failed request's time is
+        // replaced by the retry's.
+        let _ = self.requested.send((key, now_ms));
         self.store.loader().load_chunk_to(key, replies)
     }
 
@@ -122,6 +141,10 @@ struct Worker {
     worldgen: WorldGen,
     codec: ChunkCodec,
     out: Sender<ChunkEvent>,
+    /// Request times from the tick ([`ChunkService::request`]).
+    times: Receiver<(ChunkKey, u64)>,
+    /// Request times received and not yet answered (at most one per chunk).
+    requested_at: HashMap<ChunkKey, u64>,
 }
 
 impl Worker {
@@ -134,8 +157,10 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => return,
             };
+            self.requested_at.extend(self.times.try_iter());
+            let requested_ms = self.requested_at.remove(&key).unwrap_or(0);
             let event = match reply {
-                Ok(load) => self.prepare(load),
+                Ok(load) => self.prepare(load, requested_ms),
                 Err(error) => ChunkEvent::Failed { key, error },
             };
             if self.out.send(event).is_err() {
@@ -144,7 +169,7 @@ impl Worker {
         }
     }
 
-    fn prepare(&mut self, load: ChunkLoad) -> ChunkEvent {
+    fn prepare(&mut self, load: ChunkLoad, requested_ms: u64) -> ChunkEvent {
         let key = load.key;
         let bad_rows = load.bad.len();
         match &load.chunk {
@@ -163,17 +188,19 @@ impl Worker {
                 }
                 Err(e) => ChunkEvent::Quarantine { key, reason: e.to_string() },
             },
-            None => self.generate(key, load.objects, load.items),
+            None => self.generate(key, load.objects, load.items, clock_ms(requested_ms)),
         }
     }
 
-    /// Generates a never-stored chunk, stores it and hands it over with its save in flight.
-    /// Objects already stored with the chunk (e.g. dropped before it was ever saved) are kept.
+    /// Generates a never-stored chunk as of `generated_ms`, stores it and hands it over with its
+    /// save in flight. Objects already stored with the chunk (e.g. dropped before it was ever
+    /// saved) are kept.
     fn generate(
         &mut self,
         key: ChunkKey,
         mut objects: Vec<ObjectRecord>,
         items: Vec<ItemRecord>,
+        generated_ms: i64,
     ) -> ChunkEvent {
         let chunk = self.worldgen.generate(&self.map, key.cx, key.cy);
         let n = chunk.objects.len() as u32;
@@ -184,7 +211,7 @@ impl Worker {
             };
         for (o, id) in chunk.objects.iter().zip(ids) {
             let pos = Position { x: o.x, y: o.y };
-            objects.push(ObjectRecord {
+            let mut record = ObjectRecord {
                 id,
                 map: key.map,
                 grid_x: key.cx,
@@ -192,7 +219,11 @@ impl Worker {
                 kind: o.kind,
                 pos,
                 ..Default::default()
-            });
+            };
+            if let Some(at) = self.worldgen.stage_at(o, generated_ms, generated_ms) {
+                at.write(&mut record);
+            }
+            objects.push(record);
         }
         let data = self.codec.encode(&chunk.tiles);
         let record = ChunkRecord { key, version: 1, data };
