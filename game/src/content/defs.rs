@@ -33,6 +33,8 @@ pub struct Terrain {
 pub enum ObjectRole {
     /// Holds items dropped on the ground (exactly one kind has it when there are items).
     Pile,
+    /// What a dead character leaves, holding what it carried (at most one kind).
+    Corpse,
 }
 
 /// One kind of world object.

@@ -160,9 +160,17 @@ pub struct ItemRules {
     pub inventory_slots: u16,
 }
 
+/// Equipment slots after a character's `inventory_slots` (hand, body: `crate::items::EquipSlot`).
+pub const EQUIPMENT_SLOTS: u16 = 2;
+
 impl ItemRules {
     /// The rules of content without items: nothing nests and inventories have no slots.
     pub const NONE: ItemRules = ItemRules { max_depth: 1, inventory_slots: 0 };
+
+    /// Slots of a character's inventory container: the inventory, then the equipment.
+    pub fn inventory_capacity(&self) -> u16 {
+        self.inventory_slots.saturating_add(EQUIPMENT_SLOTS)
+    }
 }
 
 /// One stack of the starter kit.

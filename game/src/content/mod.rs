@@ -17,8 +17,8 @@ pub use defs::{
     CharacterRules, ChatRules, CombatRules, ContinentDef, Growth, ObjectKind, ObjectRole, StatRules, Terrain,
 };
 pub use item_kinds::{
-    ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
-    StarterStack, Weapon,
+    EQUIPMENT_SLOTS, ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID,
+    MAX_STACK, StarterStack, Weapon,
 };
 pub use recipes::{
     Experience, ExperienceKind, MAX_CRAFT_TICKS, MAX_EXPERIENCE, MAX_INGREDIENTS, MAX_RECIPE_ID,
@@ -173,7 +173,7 @@ impl Content {
         validate::combat(&w.combat)?;
         validate::chat(&w.chat)?;
         let items = validate_items::items(i, &o.object)?;
-        let pile = validate_items::object_items(&o.object, &items.table)?;
+        let pile = validate_items::object_items(&o.object, &items.table, &items.rules)?;
         let recipes = validate_recipes::recipes(r, &items.table, &o.object)?;
         Ok(Content {
             terrains: t.terrain,
@@ -236,6 +236,11 @@ impl Content {
     #[inline]
     pub fn growth(&self, kind: u32) -> Option<&Growth> {
         self.object_by_id(kind)?.growth.as_ref()
+    }
+
+    /// The object kind a dead character leaves (`role = "corpse"`), if the content has one.
+    pub fn corpse_kind(&self) -> Option<&ObjectKind> {
+        self.objects.iter().find(|o| o.role == Some(ObjectRole::Corpse))
     }
 
     /// The object kind that holds items dropped on the ground (`role = "pile"`); always present

@@ -179,8 +179,13 @@ fn starter(file: &ItemFile, table: &ItemTable, rules: &ItemRules) -> Result<Vec<
 /// Checks the object kinds' item fields (`becomes`, the pile role) against the item table;
 /// returns the pile kind's id. With item kinds, exactly one object kind is the pile; without,
 /// at most one.
-pub(super) fn object_items(objects: &[ObjectKind], items: &ItemTable) -> Result<Option<u32>, ContentError> {
-    let mut pile = None;
+pub(super) fn object_items(
+    objects: &[ObjectKind],
+    items: &ItemTable,
+    rules: &ItemRules,
+) -> Result<Option<u32>, ContentError> {
+    let slots = rules.inventory_capacity();
+    let (mut pile, mut corpse) = (None, None);
     for (i, o) in objects.iter().enumerate() {
         let field = |f: &str| format!("object[{i}] ({}).{f}", o.name);
         if let Some(name) = &o.becomes
@@ -193,11 +198,30 @@ pub(super) fn object_items(objects: &[ObjectKind], items: &ItemTable) -> Result<
             pile_kind(o, pile).map_err(|(f, why)| ContentError::new(OBJECT_FILE, field(f), why))?;
             pile = Some(o.id);
         }
+        if o.role == Some(ObjectRole::Corpse) {
+            corpse_kind(o, corpse, slots)
+                .map_err(|(f, why)| ContentError::new(OBJECT_FILE, field(f), why))?;
+            corpse = Some(o.id);
+        }
     }
     if pile.is_none() && !items.is_empty() {
         return Err(ContentError::new(OBJECT_FILE, "object", "one object kind needs role = \"pile\""));
     }
     Ok(pile)
+}
+
+/// The corpse kind holds everything a character carries, slot for slot.
+fn corpse_kind(o: &ObjectKind, earlier: Option<u32>, slots: u16) -> Result<(), (&'static str, String)> {
+    if let Some(id) = earlier {
+        return Err(("role", format!("object kind {id} is already the corpse")));
+    }
+    if o.capacity.is_none_or(|c| c < slots) {
+        return Err(("capacity", format!("a corpse holds a whole inventory: at least {slots} slots")));
+    }
+    if o.becomes.is_some() {
+        return Err(("becomes", "a corpse never becomes an item".into()));
+    }
+    Ok(())
 }
 
 fn pile_kind(o: &ObjectKind, earlier: Option<u32>) -> Result<(), (&'static str, String)> {

@@ -8,9 +8,6 @@ use super::world::ItemWorld;
 use crate::content::{ItemKind, ItemRules, ItemTag};
 use store::{Container, ItemRecord};
 
-/// Equipment slots after a character's `inventory_slots`.
-pub const EQUIPMENT_SLOTS: u16 = 2;
-
 /// One equipment slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EquipSlot {
@@ -54,9 +51,10 @@ impl EquipSlot {
     }
 }
 
-/// Slots of a character's inventory container: the inventory, then the equipment.
+/// Slots of a character's inventory container: the inventory, then the equipment
+/// ([`ItemRules::inventory_capacity`]).
 pub fn inventory_capacity(rules: &ItemRules) -> u16 {
-    rules.inventory_slots.saturating_add(EQUIPMENT_SLOTS)
+    rules.inventory_capacity()
 }
 
 impl ItemWorld {

@@ -35,9 +35,10 @@ mod plan;
 mod spill;
 mod world;
 
+pub use crate::content::EQUIPMENT_SLOTS;
 pub use craft::{Craft, CraftOutcome, Crafted, GroundPile};
 pub use craft_error::CraftError;
-pub use equip::{EQUIPMENT_SLOTS, EquipSlot, inventory_capacity};
+pub use equip::{EquipSlot, inventory_capacity};
 pub use error::{BadItem, BadItemReason, ItemError};
 pub use load::LoadReport;
 pub use ops::Pickup;

@@ -1,5 +1,6 @@
-//! Spilling a whole container into a new root container: what a character carries (inventory
-//! and equipment, bags with what they hold) goes into its corpse, slot for slot, in one change.
+//! Whole containers at once: what a character carries (inventory and equipment, bags with what
+//! they hold) spills into its corpse, slot for slot, in one change; a corpse that vanishes
+//! takes what it holds with it, in one change.
 
 use super::error::ItemError;
 use super::plan::{Effect, ItemChange, Plan};
@@ -31,6 +32,21 @@ impl ItemWorld {
             let count = self.items.get(&id).map_or(0, |i| i.count);
             plan.count += count;
             plan.effects.push(Effect::Relocate { id, to: root, slot, count });
+        }
+        self.apply(plan, &mut || None::<i64>)
+    }
+}
+
+impl ItemWorld {
+    /// Deletes everything in container `c` (bags with what they hold, innermost first) in one
+    /// change: a corpse vanishing with what it holds. The container stays, empty.
+    pub fn destroy_contents(&mut self, c: Container) -> Result<ItemChange, ItemError> {
+        self.slots(c)?;
+        let ids = self.subtree(c);
+        let mut plan = Plan::new("destroy");
+        for &id in ids.iter().rev() {
+            plan.count += self.items.get(&id).map_or(0, |i| i.count);
+            plan.effects.push(Effect::Delete { id });
         }
         self.apply(plan, &mut || None::<i64>)
     }

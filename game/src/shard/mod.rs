@@ -200,9 +200,15 @@ impl Shard {
         meta: Arc<dyn MetaStore>,
     ) -> Result<Self, ShardError> {
         let ids = map_ids(&opts, &content)?;
-        let maps = Maps::new(&ids, &content, (opts.seed, opts.tick_hz), &store, opts.replication)
+        let mut maps = Maps::new(&ids, &content, (opts.seed, opts.tick_hz), &store, opts.replication)
             .map_err(ShardError::Game)?;
         let start = start_area(&maps, &content, opts.seed, opts.start_radius_tiles)?;
+        // The dead come back in the start area of the first map (where new characters begin);
+        // on the others, where they fell.
+        if let Some(first) = maps.list.first_mut() {
+            let deaths = first.sim.deaths;
+            first.sim.world.resource_mut(deaths).set_points(start.land.clone());
+        }
         let addr = format!("ws://{}/", opts.net.bind);
         let info = ShardInfo { id: opts.shard_id.clone(), addr, maps: ids.clone() };
         meta::claim(&*meta, &info).map_err(ShardError::Claim)?;

@@ -67,7 +67,7 @@ impl Here<'_> {
 
 /// Registers the system in the map's gameplay stage.
 pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Result<(), GameError> {
-    let (k, actions, content) = (sim.keys, sim.actions, sim.content.clone());
+    let (k, actions, content, deaths) = (sim.keys, sim.actions, sim.content.clone(), sim.deaths);
     sim.gameplay_system("items")
         .reads(k.x)
         .reads(k.y)
@@ -75,6 +75,9 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
         .reads(k.object)
         .reads(k.order)
         .writes(k.vitals)
+        .writes(k.wielded)
+        .reads_resource(k.clock)
+        .reads_resource(deaths)
         .reads_resource(k.objects)
         .reads_resource(k.movers)
         .writes_resource(items)
@@ -104,8 +107,12 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
             m.take_containers(&mut ctx.resource_mut(k.containers), &here);
             m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
             m.answer_failed_pickups(&orders);
+            let now = ctx.resource(k.clock).now_ms;
+            m.lay_corpses(&ctx.resource(deaths).fresh, now, &here, &mut chunks, cmds);
             m.run_requests(&here, &mut chunks, &mut ctx.write(k.vitals), cmds);
+            m.expire_corpses(now, &here, &mut chunks, cmds);
             m.close_out_of_reach(&here);
+            m.refresh_wielded(&mut ctx.write(k.wielded));
             m.refresh_views();
         })?;
     Ok(())
@@ -134,10 +141,12 @@ impl MapItems {
                 Err(e) => tracing::error!(object = c.object, error = %e, "container loaded twice"),
             }
             self.objects.insert(c.object, c.entity);
+            self.corpse_loaded(c.object, c.entity, here);
         }
         for object in events.unloaded.drain(..) {
             let _ = self.world.remove_container(Root::Object(object));
             self.objects.remove(&object);
+            self.corpses.retain(|c| c.object != object);
             self.close_box_everywhere(object, closed_reason::GONE);
         }
     }
@@ -265,7 +274,7 @@ impl MapItems {
 
     /// An emptied container object leaves: its (empty) container now, its entity through a
     /// command (clients see it leave as an object delta), and every viewer's box closes.
-    fn take_out_of_world(&mut self, object: i64, entity: Entity, k: Keys, cmds: &mut Commands) {
+    pub(super) fn take_out_of_world(&mut self, object: i64, entity: Entity, k: Keys, cmds: &mut Commands) {
         let _ = self.world.remove_container(Root::Object(object));
         self.objects.remove(&object);
         self.close_box_everywhere(object, closed_reason::GONE);
@@ -288,7 +297,7 @@ impl MapItems {
     }
 
     /// Closes the box `player` has open, telling why.
-    fn close_box(&mut self, player: i64, reason: u8) {
+    pub(super) fn close_box(&mut self, player: i64, reason: u8) {
         if let Some(view) = self.views.get_mut(&player)
             && view.open.take().is_some()
         {
@@ -423,19 +432,31 @@ impl MapItems {
         };
         let quality = if what.placed { item.quality } else { 0 };
         let record = object_record(object, chunks.geometry().id, what.kind, spot, quality);
+        self.place_object(record, &mut change, here, cmds);
+        self.commit(change, here, chunks);
+        Ok(())
+    }
+
+    /// Puts a new container object's record first in `change` (object and items commit in one
+    /// transaction) and places its entity through a command.
+    pub(super) fn place_object(
+        &mut self,
+        record: ObjectRecord,
+        change: &mut ItemChange,
+        here: &Here<'_>,
+        cmds: &mut Commands,
+    ) {
         change.put_object_first(record.clone());
-        let (k, items_key, content) = (here.keys, here.items, self.content.clone());
+        let (k, items_key, content, object) = (here.keys, here.items, self.content.clone(), record.id);
         cmds.run(move |world| {
             match insert_object(world, &k, &content, record) {
                 Ok(e) => {
                     world.resource_mut(items_key).objects.insert(object, e);
                 }
-                Err(e) => tracing::error!(object, error = %e, "dropped object's chunk is not resident"),
+                Err(e) => tracing::error!(object, error = %e, "new object's chunk is not resident"),
             }
             Ok(())
         });
-        self.commit(change, here, chunks);
-        Ok(())
     }
 
     /// Refuses an operation now when the store's writer could not take its transaction (the
@@ -466,6 +487,9 @@ impl MapItems {
                         && let Some(t) = ticket.take()
                     {
                         view.last_ticket = Some(t);
+                    }
+                    if c == Container::Player(p) && !self.armed.contains(&p) {
+                        self.armed.push(p);
                     }
                     self.touch(p);
                 }
@@ -542,7 +566,13 @@ fn placement(content: &Content, item: &store::ItemRecord, count: u32) -> Option<
 }
 
 /// A new container object's record at `(x, y)` on `map`, stored with the chunk it lies in.
-fn object_record(id: i64, map: store::MapId, kind: u32, (x, y): (i32, i32), quality: u32) -> ObjectRecord {
+pub(super) fn object_record(
+    id: i64,
+    map: store::MapId,
+    kind: u32,
+    (x, y): (i32, i32),
+    quality: u32,
+) -> ObjectRecord {
     let (cx, cy) = crate::geom::MapGeometry::chunk_of(x, y);
     ObjectRecord {
         id,

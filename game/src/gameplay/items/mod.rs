@@ -12,10 +12,12 @@
 //! dropped, an emptied pile or a picked-up box removed), so clients see them as object deltas.
 //!
 //! `requests.rs` translates wire requests, `view.rs` keeps what each player was sent,
-//! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `act.rs` is the system's
-//! work.
+//! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `corpse.rs` lays and
+//! clears corpses and keeps what each player wields in step with its hand slot, `act.rs` is the
+//! system's work.
 
 mod act;
+mod corpse;
 mod eat;
 mod ground;
 mod requests;
@@ -81,6 +83,12 @@ pub struct MapItems {
     openers: Vec<i64>,
     /// Players with a Pickup on its way (its order walking to the pile).
     pickers: Vec<i64>,
+    /// Players whose inventory changed this tick: what they fight with is brought up to date.
+    armed: Vec<i64>,
+    /// Corpses in memory.
+    corpses: Vec<corpse::Corpse>,
+    /// The clock second corpses were last looked at.
+    corpse_second: u64,
     /// Counters since start.
     pub counters: ItemCounters,
 }
@@ -100,6 +108,9 @@ impl MapItems {
             dirty: Vec::new(),
             openers: Vec::new(),
             pickers: Vec::new(),
+            armed: Vec::new(),
+            corpses: Vec::new(),
+            corpse_second: 0,
             counters: ItemCounters::default(),
         }
     }
@@ -120,6 +131,7 @@ impl MapItems {
         }
         self.counters.bad_items += report.bad.len() as u64;
         self.views.insert(player, View::new(entity));
+        self.armed.push(player);
         self.dirty.push(player);
         report
     }
