@@ -180,6 +180,8 @@ pub struct StarterStack {
     pub kind: u32,
     /// How many (at most the kind's `max_stack`).
     pub count: u32,
+    /// Quality of the stack.
+    pub quality: u32,
 }
 
 /// Item kinds, looked up by id in a dense table (no hashing).
@@ -266,6 +268,16 @@ pub(super) struct ItemDef {
 pub(super) struct StarterDef {
     #[serde(default)]
     pub(super) kit: Vec<StarterEntry>,
+    /// Quality of every kit item (10, the neutral quality, when not given).
+    #[serde(default = "neutral_quality")]
+    pub(super) quality: u32,
+}
+
+/// The neutral quality: food and weapons of quality 10 count as written (`sqrt(10/10)`).
+pub const NEUTRAL_QUALITY: u32 = 10;
+
+fn neutral_quality() -> u32 {
+    NEUTRAL_QUALITY
 }
 
 /// One `{ item, count }` of the kit.

@@ -171,7 +171,7 @@ fn starter(file: &ItemFile, table: &ItemTable, rules: &ItemRules) -> Result<Vec<
                 format!("{} is outside 1..={} (max_stack of {})", entry.count, kind.max_stack, kind.name);
             return Err(ContentError::new(ITEM_FILE, field("count"), why));
         }
-        stacks.push(StarterStack { kind: kind.id, count: entry.count });
+        stacks.push(StarterStack { kind: kind.id, count: entry.count, quality: file.starter.quality });
     }
     Ok(stacks)
 }

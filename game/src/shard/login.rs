@@ -26,6 +26,9 @@ use store::{
 /// `[starter]` kit of the shipped content (`schemas/content/items.toml`).
 pub static STARTER_KIT: LazyLock<Vec<(u32, u32)>> =
     LazyLock::new(|| Content::builtin().starter_kit.iter().map(|s| (s.kind, s.count)).collect());
+/// Quality of the starter kit's items (`[starter] quality`).
+pub static STARTER_QUALITY: LazyLock<u32> =
+    LazyLock::new(|| Content::builtin().starter_kit.first().map_or(0, |s| s.quality));
 
 pub use crate::wire::close;
 
@@ -224,7 +227,8 @@ fn starter_kit(player: i64, ids: &[i64]) -> ItemTx {
         .enumerate()
         .map(|(slot, (&(kind, count), &id))| {
             let container = Container::Player(player);
-            ItemOp::Put(ItemRecord { id, kind, quality: 0, count, container, slot: slot as u32 })
+            let quality = *STARTER_QUALITY;
+            ItemOp::Put(ItemRecord { id, kind, quality, count, container, slot: slot as u32 })
         })
         .collect();
     ItemTx::new("starter kit", ops)
