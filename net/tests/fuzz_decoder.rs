@@ -34,6 +34,9 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::CONTAINER_CONTENTS,
         msg_type::CONTAINER_CHANGE,
         msg_type::CONTAINER_CLOSED,
+        msg_type::USE_ITEM,
+        msg_type::STATS,
+        msg_type::CRAFT_PROGRESS,
     ]);
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..256),

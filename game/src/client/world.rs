@@ -1,7 +1,8 @@
 //! `ClientWorld`: everything a client knows, built from the server messages it receives: the
 //! session (Welcome), the chunk cache (ChunkData / ChunkDrop / ObjectDelta), the entity table
-//! and own state (Frame deltas), the frames received (for Ack) and the containers shown
-//! (ContainerContents / ContainerChange / ContainerClosed).
+//! and own state (Frame deltas), the frames received (for Ack), the containers shown
+//! (ContainerContents / ContainerChange / ContainerClosed), the vitals (Stats) and the last
+//! craft's progress (CraftProgress).
 
 use super::ack::AckTracker;
 use super::chunk_cache::{ChunkCache, ChunkInsert};
@@ -12,8 +13,8 @@ use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout, split_map_id};
 use net::protocol::{
     Ack, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
-    EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState, PROTOCOL_VERSION,
-    Redirect, ServerMessage, SessionToken, Stats, Welcome,
+    CraftProgress, EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState,
+    PROTOCOL_VERSION, Redirect, ServerMessage, SessionToken, Stats, Welcome,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -98,6 +99,13 @@ pub enum Applied {
     StaleChunk,
     /// The own character's vitals and experience arrived ([`ClientWorld::vitals`]).
     Stats,
+    /// What became of an accepted Craft arrived ([`ClientWorld::craft_progress`]).
+    CraftProgress {
+        /// The Craft's request id.
+        request: u32,
+        /// Its state (`net::protocol::craft_state`).
+        state: u8,
+    },
     /// A chunk was forgotten (`held`: it was held).
     ChunkDrop {
         /// True when the chunk was held.
@@ -198,6 +206,7 @@ pub struct ClientWorld {
     redirect: Option<Redirect>,
     containers: Containers,
     vitals: Option<Stats>,
+    craft: Option<CraftProgress>,
     stats: WorldStats,
 }
 
@@ -217,6 +226,7 @@ impl ClientWorld {
             redirect: None,
             containers: Containers::default(),
             vitals: None,
+            craft: None,
             stats: WorldStats::default(),
         }
     }
@@ -241,6 +251,10 @@ impl ClientWorld {
             ServerMessage::Stats(s) => {
                 self.vitals = Some(*s);
                 Ok(Applied::Stats)
+            }
+            ServerMessage::CraftProgress(p) => {
+                self.craft = Some(*p);
+                Ok(Applied::CraftProgress { request: p.request, state: p.state })
             }
         }
     }
@@ -267,6 +281,7 @@ impl ClientWorld {
         self.redirect = None;
         self.containers.clear();
         self.vitals = None;
+        self.craft = None;
         Ok(Applied::Welcome)
     }
 
@@ -385,6 +400,12 @@ impl ClientWorld {
     /// of the session).
     pub fn vitals(&self) -> Option<&Stats> {
         self.vitals.as_ref()
+    }
+
+    /// The last CraftProgress of the session (`None` before the first): the craft running, or
+    /// how the last one ended.
+    pub fn craft_progress(&self) -> Option<&CraftProgress> {
+        self.craft.as_ref()
     }
 
     /// Every container shown and not closed since, by reference.

@@ -7,6 +7,7 @@
 mod client_msg;
 mod codes;
 mod containers;
+mod crafting;
 mod error;
 mod frame;
 mod object_delta;
@@ -25,6 +26,7 @@ pub use containers::{
     ContainerClosed, ContainerContents, ContainerRef, ITEM_SLOT_LEN, ItemSlot, MAX_CONTAINER_SLOTS,
     closed_reason, container_kind,
 };
+pub use crafting::{CRAFT_PROGRESS_LEN, CraftProgress, craft_state};
 pub use error::DecodeError;
 pub use frame::{
     ENTER_RECORD_LEN, EntityEnter, EntityUpdate, FRAME_HEAD_LEN, Frame, FrameBuilder, OwnState,
@@ -97,6 +99,8 @@ pub mod msg_type {
     pub const CONTAINER_CLOSED: u8 = 0x8B;
     /// Server → client: the own character's vitals and experience.
     pub const STATS: u8 = 0x8D;
+    /// Server → client: what became of an accepted Craft (started, done, cancelled, failed).
+    pub const CRAFT_PROGRESS: u8 = 0x8E;
 
     /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
     pub fn name(msg_type: u8) -> Option<&'static str> {
@@ -123,6 +127,7 @@ pub mod msg_type {
             CONTAINER_CLOSED => "ContainerClosed",
             USE_ITEM => "UseItem",
             STATS => "Stats",
+            CRAFT_PROGRESS => "CraftProgress",
             _ => return None,
         })
     }

@@ -6,9 +6,9 @@ use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
 
 use super::wire::{ChunkDataWire, ChunkDropWire, ErrorWire, PongWire, RedirectWire, WelcomeWire};
 use super::{
-    ContainerChange, ContainerClosed, ContainerContents, DecodeError, EntityId, Frame, MAX_ADDRESS_LEN,
-    MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, Stats, clamp_str, expect_end, msg_type, read_fixed,
-    take_str,
+    ContainerChange, ContainerClosed, ContainerContents, CraftProgress, DecodeError, EntityId, Frame,
+    MAX_ADDRESS_LEN, MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, Stats, clamp_str, expect_end, msg_type,
+    read_fixed, take_str,
 };
 
 /// Bytes of an encoded `Welcome` (type byte included).
@@ -128,6 +128,8 @@ pub enum ServerMessage {
     ContainerClosed(ContainerClosed),
     /// 0x8D.
     Stats(Stats),
+    /// 0x8E.
+    CraftProgress(CraftProgress),
 }
 
 impl ServerMessage {
@@ -146,6 +148,7 @@ impl ServerMessage {
             ServerMessage::ContainerChange(_) => msg_type::CONTAINER_CHANGE,
             ServerMessage::ContainerClosed(_) => msg_type::CONTAINER_CLOSED,
             ServerMessage::Stats(_) => msg_type::STATS,
+            ServerMessage::CraftProgress(_) => msg_type::CRAFT_PROGRESS,
         }
     }
 
@@ -168,6 +171,7 @@ impl ServerMessage {
             ServerMessage::ContainerChange(c) => c.encode_body(out),
             ServerMessage::ContainerClosed(c) => c.encode_body(out),
             ServerMessage::Stats(s) => s.encode_body(out),
+            ServerMessage::CraftProgress(p) => p.encode_body(out),
         }
     }
 
@@ -205,6 +209,7 @@ impl ServerMessage {
                 ContainerClosed::decode_body(body).map(ServerMessage::ContainerClosed)
             }
             msg_type::STATS => Stats::decode_body(body).map(ServerMessage::Stats),
+            msg_type::CRAFT_PROGRESS => CraftProgress::decode_body(body).map(ServerMessage::CraftProgress),
             other => Err(DecodeError::UnknownType(other)),
         }
     }

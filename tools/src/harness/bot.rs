@@ -208,6 +208,7 @@ pub fn wire_len(msg: &ServerMessage) -> u64 {
         ServerMessage::ContainerChange(c) => c.encoded_len(),
         ServerMessage::ContainerClosed(_) => net::protocol::CONTAINER_CLOSED_LEN,
         ServerMessage::Stats(_) => net::protocol::STATS_LEN,
+        ServerMessage::CraftProgress(_) => net::protocol::CRAFT_PROGRESS_LEN,
     };
     (payload + ws_header_len(payload)) as u64
 }

@@ -283,7 +283,8 @@ impl<'a> Run<'a> {
             Applied::ObjectDelta { .. } => self.totals.object_deltas += 1,
             Applied::Redirect => self.totals.redirects += 1,
             Applied::ServerError { code, request } => self.on_server_error(i, code, request),
-            Applied::Pong { .. } => {}
+            // Bots do not craft.
+            Applied::Pong { .. } | Applied::CraftProgress { .. } => {}
             Applied::Stats => self.totals.stats_messages += 1,
             Applied::ContainerContents { .. } => self.totals.items.containers.contents += 1,
             Applied::ContainerChange { .. } => self.totals.items.containers.changes += 1,
