@@ -31,7 +31,7 @@ use super::ground::object_record;
 use super::jobs::CraftJob;
 use super::requests::{CraftRequest, Refusal};
 use crate::content::Recipe;
-use crate::items::{Craft, CraftError, GroundPile, Root, Stack};
+use crate::items::{Craft, CraftError, CraftOutcome, GroundPile, Root, Stack};
 use crate::sim::chunks::ChunkTable;
 use crate::wire::error as code;
 use engine::{Commands, Entity};
@@ -57,7 +57,7 @@ impl MapItems {
         now: u64,
     ) -> Result<(), Refusal> {
         let me = self.views.get(&req.player).map(|v| v.entity);
-        let me = me.ok_or_else(|| (code::DEAD, "no character".to_string()))?;
+        let me = me.ok_or_else(no_character)?;
         let recipe = here.content.recipe(req.recipe);
         let recipe = recipe.ok_or_else(|| refusal(CraftError::UnknownRecipe(req.recipe)))?;
         if req.count == 0 {
@@ -67,20 +67,20 @@ impl MapItems {
         let craft = craft_by(req.player, req.recipe, req.count, me, body);
         let outcome = self.world.craft_preview(craft).map_err(refusal)?;
         let cost = recipe.stamina_for(req.count);
-        let vitals = body.vitals.get_mut(me).ok_or_else(|| (code::DEAD, "no character".to_string()))?;
+        let vitals = body.vitals.get_mut(me).ok_or_else(no_character)?;
         let stamina = u16::try_from(cost).ok().filter(|&c| c <= vitals.stamina);
         let stamina = stamina.ok_or_else(|| {
             refusal(CraftError::NotEnoughStamina { needed: cost, left: u64::from(vitals.stamina) })
         })?;
         check_station(recipe, req.station, me, here)?;
-        let at = here.position(me).ok_or_else(|| (code::DEAD, "no character".to_string()))?;
+        let at = here.position(me).ok_or_else(no_character)?;
         if outcome.overflow > 0 && self.pile_spot(here, chunks, at).is_none() {
-            return Err(refusal(CraftError::NoRoom { overflow: outcome.result }));
+            return Err(refusal(CraftError::NoRoom { overflow: overflow_of(&outcome) }));
         }
         // Cannot fail: alive and enough stamina (checked above).
         let _ = vitals.spend_stamina(stamina);
         if let Some(i) = self.crafts.iter().position(|c| c.player == req.player) {
-            let old = self.crafts.swap_remove(i);
+            let old = self.crafts.remove(i);
             self.tell(&old, craft_state::CANCELLED, 0, now, None);
         }
         let finish = now.saturating_add(recipe.ticks_for(req.count));
@@ -115,7 +115,7 @@ impl MapItems {
         while i < self.crafts.len() {
             let job = &mut self.crafts[i];
             let (Some(at), Some(slot)) = (here.position(job.entity), here.orders.get(job.entity)) else {
-                self.crafts.swap_remove(i);
+                self.crafts.remove(i);
                 continue;
             };
             let cancelled = at != job.at || job.order.replaced(slot);
@@ -123,7 +123,8 @@ impl MapItems {
                 i += 1;
                 continue;
             }
-            let job = self.crafts.swap_remove(i);
+            // `remove`, not `swap_remove`: crafts complete in the order they started.
+            let job = self.crafts.remove(i);
             if cancelled {
                 self.tell(&job, craft_state::CANCELLED, 0, now, None);
                 continue;
@@ -157,7 +158,7 @@ impl MapItems {
         let outcome = self.world.craft_preview(craft).map_err(refusal)?;
         let pile = match outcome.overflow {
             0 => None,
-            _ => Some(self.offer_pile(here, chunks, job.at, outcome.result)?),
+            _ => Some(self.offer_pile(here, chunks, job.at, overflow_of(&outcome))?),
         };
         let crafted = {
             let mut ids = pool_source(&mut self.item_ids, self.store.loader());
@@ -184,7 +185,7 @@ impl MapItems {
         match body.vitals.get(me) {
             Some(v) if !v.is_dead() => Ok(()),
             Some(_) => Err((code::DEAD, "the character is dead".into())),
-            None => Err((code::DEAD, "no character".into())),
+            None => Err(no_character()),
         }
     }
 
@@ -201,9 +202,9 @@ impl MapItems {
         here: &Here<'_>,
         chunks: &ChunkTable,
         at: (i32, i32),
-        result: Stack,
+        overflow: Stack,
     ) -> Result<(GroundPile, ObjectRecord), Refusal> {
-        let no_room = || refusal(CraftError::NoRoom { overflow: result });
+        let no_room = || refusal(CraftError::NoRoom { overflow });
         let pile = here.content.pile_kind().ok_or_else(no_room)?;
         let spot = self.pile_spot(here, chunks, at).ok_or_else(no_room)?;
         let object = self.new_object_id().map_err(|e| refusal(e.into()))?;
@@ -253,6 +254,16 @@ fn check_station(
 fn craft_by(player: i64, recipe: u16, count: u16, me: Entity, body: &Body<'_>) -> Craft {
     let experience = body.experience.get(me).map_or(0, |xp| u64::from(xp.crafting));
     Craft { player, recipe, times: count, experience }
+}
+
+/// The part of a craft's result that does not fit the inventory.
+fn overflow_of(outcome: &CraftOutcome) -> Stack {
+    Stack { count: outcome.overflow, ..outcome.result }
+}
+
+/// The refusal of a Craft by a player whose character is not on the map (146, as for eating).
+fn no_character() -> Refusal {
+    (code::DEAD, "no character".into())
 }
 
 /// A craft refusal as the Error it is sent as.

@@ -50,9 +50,10 @@ const ID_BLOCK: u32 = 2048;
 /// Item counters of one map since start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemCounters {
-    /// Operations carried out (moves, drops, pickups, boxes placed or picked up).
+    /// Operations carried out (moves, drops, pickups, boxes placed or picked up, food eaten,
+    /// crafts made).
     pub done: u64,
-    /// Refusals by error code.
+    /// Refusals by error code (crafts failed at completion included).
     pub refused: BTreeMap<u16, u64>,
     /// Transactions the store's writer refused (queue full or closed): logged, never silent.
     pub submit_failed: u64,
