@@ -45,7 +45,8 @@ pub mod error {
     pub const INVALID_ORDER: u16 = 100;
     /// The order's target entity does not exist here.
     pub const NO_SUCH_TARGET: u16 = 101;
-    /// The request is not available on this server yet (crafting and items: issue #7).
+    /// Reserved, unused: was "not available yet", the answer to Craft before crafting ran in
+    /// play. Kept so the item codes after it keep their numbers.
     pub const NOT_AVAILABLE: u16 = 102;
 
     // Item refusals, one per `items::ItemError` variant (its `code()` and text).

@@ -36,6 +36,9 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::CONTAINER_CHANGE,
         msg_type::CONTAINER_CLOSED,
         msg_type::CHAT_HEARD,
+        msg_type::USE_ITEM,
+        msg_type::STATS,
+        msg_type::CRAFT_PROGRESS,
     ]);
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..256),

@@ -56,6 +56,23 @@ fn change() -> impl Strategy<Value = ContainerChange> {
     )
 }
 
+fn craft_progress() -> impl Strategy<Value = CraftProgress> {
+    (any::<(u32, u16, u16, u64, u64)>(), 0..=craft_state::MAX, any::<(u32, u32, u32, u32)>()).prop_map(
+        |((request, recipe, code, started, finish), state, (kind, quality, made, ground))| CraftProgress {
+            request,
+            recipe,
+            state,
+            code,
+            started,
+            finish,
+            kind,
+            quality,
+            made,
+            ground,
+        },
+    )
+}
+
 fn closed() -> impl Strategy<Value = ContainerClosed> {
     (container(), 0..=closed_reason::MAX)
         .prop_map(|(container, reason)| ContainerClosed { container, reason })
@@ -237,6 +254,7 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
         change().prop_map(ServerMessage::ContainerChange),
         closed().prop_map(ServerMessage::ContainerClosed),
         chat_heard().prop_map(ServerMessage::ChatHeard),
+        craft_progress().prop_map(ServerMessage::CraftProgress),
     ]
 }
 

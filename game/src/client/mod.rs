@@ -4,13 +4,14 @@
 //! - [`ClientWorld`] applies every [`ServerMessage`]: the session (Welcome), a chunk cache
 //!   (ChunkData / ChunkDrop / ObjectDelta) that is also the movement [`crate::movement::Terrain`], the entity
 //!   table and own state (Frame deltas, extrapolated by velocity), the [`AckTracker`] and the
-//!   containers shown ([`ContainerView`]: ContainerContents / ContainerChange / ContainerClosed).
+//!   containers shown ([`ContainerView`]: ContainerContents / ContainerChange / ContainerClosed),
+//!   the vitals (Stats) and the last craft's progress (CraftProgress).
 //! - [`Predictor`] predicts the own character with the server's exact integer movement and
 //!   reconciles on every frame, counting mispredictions.
 //! - [`GameClient`] ties both together with input sequence numbers and a [`TickClock`] that
-//!   says which tick an input will take effect at, and makes item requests (request ids, the
-//!   revisions held) and chat lines (request ids); the lines heard are kept in a bounded
-//!   [`ChatLog`].
+//!   says which tick an input will take effect at, and makes item and craft requests (request
+//!   ids, the revisions held) and chat lines (request ids); the lines heard are kept in a
+//!   bounded [`ChatLog`].
 
 mod ack;
 mod chat;
@@ -33,7 +34,7 @@ pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 use crate::content::Content;
 use crate::geom::MapGeometry;
 use net::protocol::{
-    Ack, Chat, CloseContainer, ContainerRef, Drop, EntityId, Input, InventoryMove, Order, Pickup,
+    Ack, Chat, CloseContainer, ContainerRef, Craft, Drop, EntityId, Input, InventoryMove, Order, Pickup,
     ServerMessage,
 };
 use std::collections::BTreeMap;
@@ -189,6 +190,12 @@ impl GameClient {
     /// A Pickup of the pile `pile`, with a new request id.
     pub fn pickup_request(&mut self, pile: EntityId) -> Pickup {
         Pickup { request: self.request_id(), item: pile }
+    }
+
+    /// A Craft of `count` repetitions of `recipe`, at `station` (`EntityId::NONE`: by hand),
+    /// with a new request id; what becomes of it arrives as CraftProgress (or an Error).
+    pub fn craft_request(&mut self, recipe: u16, count: u16, station: EntityId) -> Craft {
+        Craft { request: self.request_id(), recipe, count, station }
     }
 
     /// A CloseContainer for `container` (the view is forgotten when ContainerClosed arrives).

@@ -1,7 +1,8 @@
 //! `ClientWorld`: everything a client knows, built from the server messages it receives: the
 //! session (Welcome), the chunk cache (ChunkData / ChunkDrop / ObjectDelta), the entity table
 //! and own state (Frame deltas), the frames received (for Ack), the containers shown
-//! (ContainerContents / ContainerChange / ContainerClosed) and the chat heard (ChatHeard).
+//! (ContainerContents / ContainerChange / ContainerClosed), the vitals (Stats), the last
+//! craft's progress (CraftProgress) and the chat heard (ChatHeard).
 
 use super::ack::AckTracker;
 use super::chat::{ChatLog, HeardLine};
@@ -13,8 +14,8 @@ use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout, split_map_id};
 use net::protocol::{
     Ack, ChatHeard, ChunkData, ChunkDrop, ContainerChange, ContainerClosed, ContainerContents, ContainerRef,
-    EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState, PROTOCOL_VERSION,
-    Redirect, ServerMessage, SessionToken, Stats, Welcome,
+    CraftProgress, EntityEnter, EntityId, EntityState, EntityUpdate, Frame, ObjectDelta, OwnState,
+    PROTOCOL_VERSION, Redirect, ServerMessage, SessionToken, Stats, Welcome,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -99,6 +100,13 @@ pub enum Applied {
     StaleChunk,
     /// The own character's vitals and experience arrived ([`ClientWorld::vitals`]).
     Stats,
+    /// What became of an accepted Craft arrived ([`ClientWorld::craft_progress`]).
+    CraftProgress {
+        /// The Craft's request id.
+        request: u32,
+        /// Its state (`net::protocol::craft_state`).
+        state: u8,
+    },
     /// A chunk was forgotten (`held`: it was held).
     ChunkDrop {
         /// True when the chunk was held.
@@ -207,6 +215,7 @@ pub struct ClientWorld {
     containers: Containers,
     vitals: Option<Stats>,
     chat: ChatLog,
+    craft: Option<CraftProgress>,
     stats: WorldStats,
 }
 
@@ -227,6 +236,7 @@ impl ClientWorld {
             containers: Containers::default(),
             vitals: None,
             chat: ChatLog::default(),
+            craft: None,
             stats: WorldStats::default(),
         }
     }
@@ -253,6 +263,10 @@ impl ClientWorld {
                 Ok(Applied::Stats)
             }
             ServerMessage::ChatHeard(h) => self.chat_heard(h),
+            ServerMessage::CraftProgress(p) => {
+                self.craft = Some(*p);
+                Ok(Applied::CraftProgress { request: p.request, state: p.state })
+            }
         }
     }
 
@@ -278,6 +292,7 @@ impl ClientWorld {
         self.redirect = None;
         self.containers.clear();
         self.vitals = None;
+        self.craft = None;
         Ok(Applied::Welcome)
     }
 
@@ -416,6 +431,12 @@ impl ClientWorld {
     /// The recent chat lines heard.
     pub fn chat(&self) -> &ChatLog {
         &self.chat
+    }
+
+    /// The last CraftProgress of the session (`None` before the first): the craft running, or
+    /// how the last one ended.
+    pub fn craft_progress(&self) -> Option<&CraftProgress> {
+        self.craft.as_ref()
     }
 
     /// Every container shown and not closed since, by reference.

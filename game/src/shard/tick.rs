@@ -49,6 +49,7 @@ impl Shard {
     fn simulate(&mut self, tick: u64, now_ms: u64) {
         for (i, m) in self.maps.list.iter_mut().enumerate() {
             let began = Instant::now();
+            m.sim.world.resource_mut(m.items).set_server_tick(tick);
             m.sim.tick(now_ms);
             let simulated = Instant::now();
             self.meter.map_simulated(i, simulated - began);
@@ -150,7 +151,11 @@ impl Shard {
                 }
             }
             ClientMessage::Ack(ack) => map.view.on_ack(conn, ack),
-            ClientMessage::Craft(c) => self.not_available(conn, c.request),
+            ClientMessage::Craft(c) => {
+                let (id, me, k) = (player.record.id, player.entity, map.sim.keys);
+                let request = items::craft_request(&map.sim.world, &k, id, me, &c);
+                self.maps.items(player.map).request(request);
+            }
             ClientMessage::InventoryMove(m) => {
                 let (id, k) = (player.record.id, map.sim.keys);
                 let request = items::move_request(&map.sim.world, &k, id, &m);
@@ -191,10 +196,6 @@ impl Shard {
                 self.error(conn, code, line.request, &refusal.to_string());
             }
         }
-    }
-
-    fn not_available(&mut self, conn: ConnId, request: u32) {
-        self.error(conn, super::error::NOT_AVAILABLE, request, "crafting is not available yet");
     }
 
     /// Queues a translated item request for the player's map, or refuses it at once.

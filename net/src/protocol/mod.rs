@@ -8,6 +8,7 @@ mod chat;
 mod client_msg;
 mod codes;
 mod containers;
+mod crafting;
 mod error;
 mod frame;
 mod object_delta;
@@ -27,6 +28,7 @@ pub use containers::{
     ContainerClosed, ContainerContents, ContainerRef, ITEM_SLOT_LEN, ItemSlot, MAX_CONTAINER_SLOTS,
     closed_reason, container_kind,
 };
+pub use crafting::{CRAFT_PROGRESS_LEN, CraftProgress, craft_state};
 pub use error::DecodeError;
 pub use frame::{
     ENTER_RECORD_LEN, EntityEnter, EntityUpdate, FRAME_HEAD_LEN, Frame, FrameBuilder, OwnState,
@@ -103,6 +105,8 @@ pub mod msg_type {
     pub const STATS: u8 = 0x8D;
     /// Server → client: a line said near the client's character.
     pub const CHAT_HEARD: u8 = 0x8C;
+    /// Server → client: what became of an accepted Craft (started, done, cancelled, failed).
+    pub const CRAFT_PROGRESS: u8 = 0x8E;
 
     /// The message's name as in `schemas/protocol.md` (`Input`), `None` for an unknown type.
     pub fn name(msg_type: u8) -> Option<&'static str> {
@@ -131,6 +135,7 @@ pub mod msg_type {
             STATS => "Stats",
             CHAT => "Chat",
             CHAT_HEARD => "ChatHeard",
+            CRAFT_PROGRESS => "CraftProgress",
             _ => return None,
         })
     }

@@ -6,9 +6,9 @@ use zerocopy::byteorder::little_endian::{I32, U16, U32, U64};
 
 use super::wire::{ChunkDataWire, ChunkDropWire, ErrorWire, PongWire, RedirectWire, WelcomeWire};
 use super::{
-    ChatHeard, ContainerChange, ContainerClosed, ContainerContents, DecodeError, EntityId, Frame,
-    MAX_ADDRESS_LEN, MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, Stats, clamp_str, expect_end, msg_type,
-    read_fixed, take_str,
+    ChatHeard, ContainerChange, ContainerClosed, ContainerContents, CraftProgress, DecodeError, EntityId,
+    Frame, MAX_ADDRESS_LEN, MAX_ERROR_TEXT_LEN, ObjectDelta, SessionToken, Stats, clamp_str, expect_end,
+    msg_type, read_fixed, take_str,
 };
 
 /// Bytes of an encoded `Welcome` (type byte included).
@@ -130,6 +130,8 @@ pub enum ServerMessage {
     Stats(Stats),
     /// 0x8C.
     ChatHeard(ChatHeard),
+    /// 0x8E.
+    CraftProgress(CraftProgress),
 }
 
 impl ServerMessage {
@@ -149,6 +151,7 @@ impl ServerMessage {
             ServerMessage::ContainerClosed(_) => msg_type::CONTAINER_CLOSED,
             ServerMessage::Stats(_) => msg_type::STATS,
             ServerMessage::ChatHeard(_) => msg_type::CHAT_HEARD,
+            ServerMessage::CraftProgress(_) => msg_type::CRAFT_PROGRESS,
         }
     }
 
@@ -172,6 +175,7 @@ impl ServerMessage {
             ServerMessage::ContainerClosed(c) => c.encode_body(out),
             ServerMessage::Stats(s) => s.encode_body(out),
             ServerMessage::ChatHeard(c) => c.encode_body(out),
+            ServerMessage::CraftProgress(p) => p.encode_body(out),
         }
     }
 
@@ -210,6 +214,7 @@ impl ServerMessage {
             }
             msg_type::STATS => Stats::decode_body(body).map(ServerMessage::Stats),
             msg_type::CHAT_HEARD => ChatHeard::decode_body(body).map(ServerMessage::ChatHeard),
+            msg_type::CRAFT_PROGRESS => CraftProgress::decode_body(body).map(ServerMessage::CraftProgress),
             other => Err(DecodeError::UnknownType(other)),
         }
     }

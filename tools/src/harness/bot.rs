@@ -209,6 +209,7 @@ pub fn wire_len(msg: &ServerMessage) -> u64 {
         ServerMessage::ContainerClosed(_) => net::protocol::CONTAINER_CLOSED_LEN,
         ServerMessage::Stats(_) => net::protocol::STATS_LEN,
         ServerMessage::ChatHeard(h) => h.encoded_len(),
+        ServerMessage::CraftProgress(_) => net::protocol::CRAFT_PROGRESS_LEN,
     };
     (payload + ws_header_len(payload)) as u64
 }

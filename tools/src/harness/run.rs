@@ -284,7 +284,8 @@ impl<'a> Run<'a> {
             Applied::Redirect => self.totals.redirects += 1,
             Applied::ServerError { code, request } => self.on_server_error(i, code, request),
             Applied::Stats => self.totals.stats_messages += 1,
-            Applied::Pong { .. } | Applied::ChatHeard { .. } => {}
+            // The harness's clients neither craft nor chat yet.
+            Applied::Pong { .. } | Applied::CraftProgress { .. } | Applied::ChatHeard { .. } => {}
             Applied::ContainerContents { .. } => self.totals.items.containers.contents += 1,
             Applied::ContainerChange { .. } => self.totals.items.containers.changes += 1,
             Applied::ContainerClosed { .. } => self.totals.items.containers.closed += 1,

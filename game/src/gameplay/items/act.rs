@@ -1,10 +1,10 @@
 //! The "items" gameplay system: container objects in and out with their chunks, interact
-//! actions on piles and boxes, the queued requests, boxes closed by distance, then each
-//! affected player's view brought up to date. Every accepted operation is one store
-//! transaction submitted at once, in accept order.
+//! actions on piles and boxes, the queued requests, the crafts running, boxes closed by
+//! distance, then each affected player's view brought up to date. Every accepted operation is
+//! one store transaction submitted at once, in accept order.
 
 use super::MapItems;
-use super::ground::{Clearance, free_spot};
+use super::ground::{Clearance, free_spot, object_record, placement};
 use super::requests::ItemRequest;
 use super::view::{OpenBox, root_of};
 use crate::content::{CharacterRules, Content, ObjectRole};
@@ -18,11 +18,11 @@ use crate::sim::chunks::ChunkTable;
 use crate::sim::components::ContainerEvents;
 use crate::sim::components::{Controller, Keys, Objects};
 use crate::sim::objects::{insert_object, remove_object};
-use crate::stats::Vitals;
+use crate::stats::{Experience, Vitals};
 use crate::wire::{error as wire_error, verb};
 use engine::{Column, Commands, Entity, ResourceKey, SortedGrid};
 use net::protocol::closed_reason;
-use store::{Container, Loader, ObjectRecord, Position};
+use store::{Container, Loader, ObjectRecord};
 
 /// Room between a dropped or placed object and the character dropping it (1/256 tile).
 const DROP_GAP: i32 = 16;
@@ -37,14 +37,22 @@ pub(super) struct Here<'a> {
     pub(super) object: &'a Column<ObjectRecord>,
     pub(super) objects: &'a Objects,
     pub(super) movers: &'a SortedGrid,
+    pub(super) orders: &'a Column<OrderSlot>,
     pub(super) rules: CharacterRules,
     pub(super) content: &'a Content,
     pub(super) keys: Keys,
     pub(super) items: ResourceKey<MapItems>,
 }
 
+/// The characters' columns the system changes: vitals (eating, crafts' stamina) and
+/// experience (crafts).
+pub(super) struct Body<'a> {
+    pub(super) vitals: &'a mut Column<Vitals>,
+    pub(super) experience: &'a mut Column<Experience>,
+}
+
 impl Here<'_> {
-    fn position(&self, e: Entity) -> Option<(i32, i32)> {
+    pub(super) fn position(&self, e: Entity) -> Option<(i32, i32)> {
         Some((*self.x.get(e)?, *self.y.get(e)?))
     }
 
@@ -56,7 +64,7 @@ impl Here<'_> {
     }
 
     /// True when `who` stands within interact reach of object `e`.
-    fn in_reach(&self, who: Entity, e: Entity) -> bool {
+    pub(super) fn in_reach(&self, who: Entity, e: Entity) -> bool {
         let (Some((x, y)), Some(rec)) = (self.position(who), self.object.get(e)) else { return false };
         let radius = self.content.object_by_id(rec.kind).map_or(0, |k| k.radius);
         let reach = i64::from(action_reach(&self.rules, radius) + REACH_SLACK);
@@ -75,6 +83,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
         .reads(k.object)
         .reads(k.order)
         .writes(k.vitals)
+        .writes(k.experience)
         .writes(k.wielded)
         .reads_resource(k.clock)
         .reads_resource(deaths)
@@ -96,6 +105,7 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
                 object: &object,
                 objects: &objects,
                 movers: &movers,
+                orders: &orders,
                 rules: content.character,
                 content: &content,
                 keys: k,
@@ -107,10 +117,14 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
             m.take_containers(&mut ctx.resource_mut(k.containers), &here);
             m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
             m.answer_failed_pickups(&orders);
-            let now = ctx.resource(k.clock).now_ms;
-            m.lay_corpses(&ctx.resource(deaths).fresh, now, &here, &mut chunks, cmds);
-            m.run_requests(&here, &mut chunks, &mut ctx.write(k.vitals), cmds);
-            m.expire_corpses(now, &here, &mut chunks, cmds);
+            let now_ms = ctx.resource(k.clock).now_ms;
+            m.lay_corpses(&ctx.resource(deaths).fresh, now_ms, &here, &mut chunks, cmds);
+            let (mut vitals, mut experience) = (ctx.write(k.vitals), ctx.write(k.experience));
+            let mut body = Body { vitals: &mut vitals, experience: &mut experience };
+            let now = m.server_tick.unwrap_or(ctx.resource(k.clock).tick);
+            m.run_requests(&here, &mut chunks, &mut body, cmds, now);
+            m.advance_crafts(&here, &mut chunks, &mut body, cmds, now);
+            m.expire_corpses(now_ms, &here, &mut chunks, cmds);
             m.close_out_of_reach(&here);
             m.refresh_wielded(&mut ctx.write(k.wielded));
             m.refresh_views();
@@ -324,8 +338,9 @@ impl MapItems {
         &mut self,
         here: &Here<'_>,
         chunks: &mut ChunkTable,
-        vitals: &mut Column<Vitals>,
+        body: &mut Body<'_>,
         cmds: &mut Commands,
+        now: u64,
     ) {
         for request in std::mem::take(&mut self.requests) {
             match request {
@@ -342,8 +357,13 @@ impl MapItems {
                 }
                 ItemRequest::Close { player } => self.close_box(player, closed_reason::ON_REQUEST),
                 ItemRequest::Use { player, request, from } => {
-                    if let Err((code, text)) = self.use_item(player, from, here, chunks, vitals) {
+                    if let Err((code, text)) = self.use_item(player, from, here, chunks, body.vitals) {
                         self.error(player, request, code, text);
+                    }
+                }
+                ItemRequest::Craft(craft) => {
+                    if let Err((code, text)) = self.start_craft(craft, here, chunks, body, now) {
+                        self.error(craft.player, craft.request, code, text);
                     }
                 }
             }
@@ -406,17 +426,8 @@ impl MapItems {
             .item_at(from.container, from.slot)
             .ok_or(ItemError::EmptySlot { container: from.container, slot: from.slot })?;
         let what = placement(here.content, &item, count).ok_or(ItemError::NoRoom(from.container))?;
-        let clearance = Clearance {
-            chunks: &*chunks,
-            objects: here.objects,
-            movers: here.movers,
-            character_radius: here.rules.radius,
-        };
-        // Beside the character, never under it: others must be able to reach what lies there.
-        let start = here.rules.radius + what.radius.max(DROP_GAP) + DROP_GAP;
-        let spot = free_spot(&clearance, at, what.radius, start).ok_or(ItemError::NoRoom(from.container))?;
-        let object = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied());
-        let object = object.ok_or(ItemError::NoIds)?;
+        let spot = spot_beside(here, chunks, at, what.radius).ok_or(ItemError::NoRoom(from.container))?;
+        let object = self.new_object_id()?;
         let root = Root::Object(object);
         if self.world.container(root.container()).is_some() {
             return Err(ItemError::ContainerExists(root.container()));
@@ -447,6 +458,18 @@ impl MapItems {
         cmds: &mut Commands,
     ) {
         change.put_object_first(record.clone());
+        self.add_to_world(record, here, cmds);
+    }
+
+    /// A new object id from the map's pool (none while a refill is pending: retry later).
+    pub(super) fn new_object_id(&mut self) -> Result<i64, ItemError> {
+        let object = self.object_ids.take(self.store.loader(), 1).and_then(|v| v.first().copied());
+        object.ok_or(ItemError::NoIds)
+    }
+
+    /// A new container object (a dropped pile or placed box, a craft's overflow) enters the
+    /// world through a command at the end of the stage: clients see it as an object delta.
+    pub(super) fn add_to_world(&self, record: ObjectRecord, here: &Here<'_>, cmds: &mut Commands) {
         let (k, items_key, content, object) = (here.keys, here.items, self.content.clone(), record.id);
         cmds.run(move |world| {
             match insert_object(world, &k, &content, record) {
@@ -531,58 +554,21 @@ impl MapItems {
     }
 }
 
-/// New item ids from the map's pool (a block fetched ahead; none while a refill is pending).
-fn pool_source<'a>(pool: &'a mut crate::ids::IdPool, loader: &'a Loader) -> impl IdSource + 'a {
-    move || pool.take(loader, 1).and_then(|v| v.first().copied())
-}
-
-/// The object a drop makes.
-struct Placement {
-    /// Object kind.
-    kind: u32,
-    /// Its collision radius.
+/// The nearest free spot for a new object of `radius` beside a character standing at `at`:
+/// never under it (others must be able to reach what lies there).
+pub(super) fn spot_beside(
+    here: &Here<'_>,
+    chunks: &ChunkTable,
+    at: (i32, i32),
     radius: i32,
-    /// Its slots.
-    capacity: u16,
-    /// True when the item itself becomes the object (a box), false for a pile holding the stack.
-    placed: bool,
+) -> Option<(i32, i32)> {
+    let clearance =
+        Clearance { chunks, objects: here.objects, movers: here.movers, character_radius: here.rules.radius };
+    let start = here.rules.radius + radius.max(DROP_GAP) + DROP_GAP;
+    free_spot(&clearance, at, radius, start)
 }
 
-/// What dropping `count` of `item` puts in the world: the item's own object when it is
-/// placeable and dropped alone, else a pile; `None` when the content has no pile kind.
-fn placement(content: &Content, item: &store::ItemRecord, count: u32) -> Option<Placement> {
-    let places = content.item(item.kind).and_then(|k| k.places).and_then(|id| content.object_by_id(id));
-    match places.filter(|_| count == 1 && item.count == 1) {
-        Some(o) => {
-            Some(Placement { kind: o.id, radius: o.radius, capacity: o.capacity.unwrap_or(0), placed: true })
-        }
-        None => content.pile_kind().map(|p| Placement {
-            kind: p.id,
-            radius: p.radius,
-            capacity: p.capacity.unwrap_or(1),
-            placed: false,
-        }),
-    }
-}
-
-/// A new container object's record at `(x, y)` on `map`, stored with the chunk it lies in.
-pub(super) fn object_record(
-    id: i64,
-    map: store::MapId,
-    kind: u32,
-    (x, y): (i32, i32),
-    quality: u32,
-) -> ObjectRecord {
-    let (cx, cy) = crate::geom::MapGeometry::chunk_of(x, y);
-    ObjectRecord {
-        id,
-        map,
-        grid_x: cx,
-        grid_y: cy,
-        kind,
-        pos: Position { x, y },
-        quality,
-        holds_items: true,
-        ..Default::default()
-    }
+/// New item ids from the map's pool (a block fetched ahead; none while a refill is pending).
+pub(super) fn pool_source<'a>(pool: &'a mut crate::ids::IdPool, loader: &'a Loader) -> impl IdSource + 'a {
+    move || pool.take(loader, 1).and_then(|v| v.first().copied())
 }

@@ -7,7 +7,8 @@
 //! it is emptied. A bot carries nothing and leaves no corpse.
 
 use super::MapItems;
-use super::act::{Here, object_record};
+use super::act::Here;
+use super::ground::object_record;
 use crate::combat::Wielded;
 use crate::items::{EquipSlot, ItemError, Root};
 use crate::sim::chunks::ChunkTable;

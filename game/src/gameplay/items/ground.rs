@@ -1,11 +1,14 @@
 //! Where a dropped pile or a placed box goes: the nearest free spot around the character, on
 //! walkable ground inside the map, clear of every object (and, for an object that blocks, of
-//! every character), searched in rings so the result is never inside a wall or another object.
+//! every character), searched in rings so the result is never inside a wall or another object;
+//! and what object a drop makes, with its stored record.
 
+use crate::content::Content;
 use crate::movement::Terrain;
 use crate::sim::chunks::ChunkTable;
 use crate::sim::components::Objects;
 use engine::SortedGrid;
+use store::{ObjectRecord, Position};
 
 /// Least gap between a new object's edge and another object's edge (1/256 tile).
 const GAP: i32 = 16;
@@ -111,4 +114,55 @@ fn dist2(a: (i32, i32), b: (i32, i32)) -> i64 {
 
 fn sq(v: i32) -> i64 {
     i64::from(v) * i64::from(v)
+}
+
+/// The object a drop makes.
+pub(super) struct Placement {
+    /// Object kind.
+    pub(super) kind: u32,
+    /// Its collision radius.
+    pub(super) radius: i32,
+    /// Its slots.
+    pub(super) capacity: u16,
+    /// True when the item itself becomes the object (a box), false for a pile holding the stack.
+    pub(super) placed: bool,
+}
+
+/// What dropping `count` of `item` puts in the world: the item's own object when it is
+/// placeable and dropped alone, else a pile; `None` when the content has no pile kind.
+pub(super) fn placement(content: &Content, item: &store::ItemRecord, count: u32) -> Option<Placement> {
+    let places = content.item(item.kind).and_then(|k| k.places).and_then(|id| content.object_by_id(id));
+    match places.filter(|_| count == 1 && item.count == 1) {
+        Some(o) => {
+            Some(Placement { kind: o.id, radius: o.radius, capacity: o.capacity.unwrap_or(0), placed: true })
+        }
+        None => content.pile_kind().map(|p| Placement {
+            kind: p.id,
+            radius: p.radius,
+            capacity: p.capacity.unwrap_or(1),
+            placed: false,
+        }),
+    }
+}
+
+/// A new container object's record at `(x, y)` on `map`, stored with the chunk it lies in.
+pub(super) fn object_record(
+    id: i64,
+    map: store::MapId,
+    kind: u32,
+    (x, y): (i32, i32),
+    quality: u32,
+) -> ObjectRecord {
+    let (cx, cy) = crate::geom::MapGeometry::chunk_of(x, y);
+    ObjectRecord {
+        id,
+        map,
+        grid_x: cx,
+        grid_y: cy,
+        kind,
+        pos: Position { x, y },
+        quality,
+        holds_items: true,
+        ..Default::default()
+    }
 }

@@ -11,19 +11,27 @@
 //! changed in what it sees ([`view`]). Objects appear and disappear through commands (a pile
 //! dropped, an emptied pile or a picked-up box removed), so clients see them as object deltas.
 //!
+//! Crafts (`craft.rs`) are checked when their request comes up, then run for the recipe's
+//! ticks while the character stands still and is given no new order, and complete as one item
+//! transaction; each step is told to the player as a CraftProgress.
+//!
 //! `requests.rs` translates wire requests, `view.rs` keeps what each player was sent,
 //! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `corpse.rs` lays and
-//! clears corpses and keeps what each player wields in step with its hand slot, `act.rs` is the
-//! system's work.
-
+//! clears corpses and keeps what each player wields in step with its hand slot, `jobs.rs`
+//! holds the crafts running, `act.rs` is the system's work.
 mod act;
 mod corpse;
+mod craft;
 mod eat;
 mod ground;
+mod jobs;
 mod requests;
 mod view;
 
-pub use requests::{ItemRequest, Refusal, container_of, drop_request, move_request, use_request};
+pub use jobs::{CraftJob, OrderMark};
+pub use requests::{
+    CraftRequest, ItemRequest, Refusal, container_of, craft_request, drop_request, move_request, use_request,
+};
 pub use view::{OpenBox, View, root_of, visible_containers};
 
 use crate::content::Content;
@@ -43,9 +51,10 @@ const ID_BLOCK: u32 = 2048;
 /// Item counters of one map since start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemCounters {
-    /// Operations carried out (moves, drops, pickups, boxes placed or picked up).
+    /// Operations carried out (moves, drops, pickups, boxes placed or picked up, food eaten,
+    /// crafts made).
     pub done: u64,
-    /// Refusals by error code.
+    /// Refusals by error code (crafts failed at completion included).
     pub refused: BTreeMap<u16, u64>,
     /// Transactions the store's writer refused (queue full or closed): logged, never silent.
     pub submit_failed: u64,
@@ -89,6 +98,10 @@ pub struct MapItems {
     corpses: Vec<corpse::Corpse>,
     /// The clock second corpses were last looked at.
     corpse_second: u64,
+    /// The crafts running, at most one per player.
+    crafts: Vec<CraftJob>,
+    /// The server tick the shard simulates now (crafts count in it); `None`: the map clock's.
+    server_tick: Option<u64>,
     /// Counters since start.
     pub counters: ItemCounters,
 }
@@ -111,6 +124,8 @@ impl MapItems {
             armed: Vec::new(),
             corpses: Vec::new(),
             corpse_second: 0,
+            crafts: Vec::new(),
+            server_tick: None,
             counters: ItemCounters::default(),
         }
     }
@@ -142,6 +157,7 @@ impl MapItems {
         let ticket = self.views.remove(&player).and_then(|v| v.last_ticket);
         self.openers.retain(|&p| p != player);
         self.pickers.retain(|&p| p != player);
+        self.crafts.retain(|c| c.player != player);
         let items = self.world.remove_container(Root::Player(player)).unwrap_or_default();
         Departure { items, ticket }
     }
@@ -170,6 +186,17 @@ impl MapItems {
     /// The messages for players since the last call, in order.
     pub fn take_outbox(&mut self) -> Vec<(i64, ServerMessage)> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Sets the server tick the next simulation runs as: crafts' ticks (CraftProgress) are
+    /// server ticks then. A map simulated alone counts in its own clock's ticks.
+    pub fn set_server_tick(&mut self, tick: u64) {
+        self.server_tick = Some(tick);
+    }
+
+    /// The craft `player` has running, if any.
+    pub fn craft_of(&self, player: i64) -> Option<&CraftJob> {
+        self.crafts.iter().find(|c| c.player == player)
     }
 
     /// The player's view, if it is on this map.
@@ -205,6 +232,7 @@ fn requester(r: &ItemRequest) -> i64 {
         | ItemRequest::Drop { player, .. }
         | ItemRequest::Use { player, .. }
         | ItemRequest::Close { player }
+        | ItemRequest::Craft(CraftRequest { player, .. })
         | ItemRequest::Refused { player, .. } => player,
     }
 }

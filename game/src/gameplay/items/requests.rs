@@ -1,12 +1,13 @@
 //! What players ask of the item feature between two ticks (moves, drops, closing a box, a
-//! pickup's request id), translated from the wire with their containers resolved, and the
-//! refusals the translation itself makes.
+//! pickup's request id, crafts), translated from the wire with their containers resolved, and
+//! the refusals the translation itself makes.
 
+use super::jobs::OrderMark;
 use crate::items::{Source, Target};
 use crate::sim::components::Keys;
 use crate::wire::error as code;
 use engine::{Entity, World};
-use net::protocol::{ANY_SLOT, ContainerRef, Drop, InventoryMove, UseItem};
+use net::protocol::{ANY_SLOT, ContainerRef, Craft, Drop, InventoryMove, UseItem};
 use store::Container;
 
 /// One player's item request, queued for the next tick's items system.
@@ -45,6 +46,8 @@ pub enum ItemRequest {
         /// Which item (with the revision seen).
         from: Source,
     },
+    /// Craft a recipe (checked, then run for its ticks; see `craft.rs`).
+    Craft(CraftRequest),
     /// Close the box the player has open.
     Close {
         /// The player.
@@ -64,6 +67,38 @@ pub enum ItemRequest {
 
 /// A refusal made before the request reached the items system: `(code, text)`.
 pub type Refusal = (u16, String);
+
+/// A Craft as the items system takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CraftRequest {
+    /// The player.
+    pub player: i64,
+    /// The request id (echoed in its Error or CraftProgress).
+    pub request: u32,
+    /// The recipe id.
+    pub recipe: u16,
+    /// Repetitions.
+    pub count: u16,
+    /// The station entity named (`None`: by hand).
+    pub station: Option<Entity>,
+    /// The character's order when the Craft arrived: one given after it cancels the craft,
+    /// even within the tick it starts in.
+    pub order: OrderMark,
+}
+
+/// The request a Craft makes for `player`, whose character is `me`.
+pub fn craft_request(world: &World, k: &Keys, player: i64, me: Entity, c: &Craft) -> ItemRequest {
+    let order = world.column(k.order).get(me).map(OrderMark::of).unwrap_or_default();
+    let station = (c.station.0 != 0).then(|| Entity::from_bits(c.station.0));
+    ItemRequest::Craft(CraftRequest {
+        player,
+        request: c.request,
+        recipe: c.recipe,
+        count: c.count,
+        station,
+        order,
+    })
+}
 
 /// The store container a wire reference names for `player`: the own inventory, the object an
 /// entity id names (it must be a loaded object), or a bag by item id.
