@@ -130,3 +130,28 @@ fn a_starving_character_dies_and_an_attack_on_an_object_is_refused() {
     let last = s.order(b).unwrap().last.map(|l| l.1);
     assert!(matches!(last, Some(Outcome::Impossible(Impossible::Refused | Impossible::Blocked))), "{last:?}");
 }
+
+#[test]
+fn a_bot_that_is_hit_runs_away_from_its_attacker() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = sim(&dir);
+    let r = s.content.character.radius;
+    let fist = s.content.combat.fist;
+    let a = s.spawn_character(Controller::Player(1), C, C);
+    let bot = s.spawn_character(Controller::Bot, C + 2 * r + fist.range, C);
+    assert!(s.set_order(a, Order::Attack { target: bot }));
+    let mut now = 0;
+    let before = health(&s, bot);
+    while health(&s, bot) == before {
+        now += 50;
+        s.tick(now);
+        assert!(now < 60_000, "never hit");
+    }
+    // The next tick the bot's policy reacts: it runs straight away from the attacker.
+    now += 50;
+    s.tick(now);
+    match s.order(bot).unwrap().current {
+        Order::MoveTo { x, .. } => assert!(x > C + 8 * 256, "away from the attacker: {x}"),
+        other => panic!("the bot should flee, not {other:?}"),
+    }
+}

@@ -3,6 +3,14 @@
 //! stamina: the target loses [`crate::combat::damage`] health, the attacker gains combat
 //! experience. The attack goes on (`Continue`) until the target dies (`Done`); a target that is
 //! no character, or is already dead, refuses it. A hit that kills is a death ([`Deaths`]).
+//! Every hit of the tick is listed in [`Strikes`], so the next tick's bot policy can react.
+
+/// The hits of the last tick: `(target, attacker)`, in the order they landed.
+#[derive(Debug, Default)]
+pub struct Strikes {
+    /// Who was hit by whom.
+    pub last: Vec<(Entity, Entity)>,
+}
 
 use super::death::Deaths;
 use crate::combat::damage;
@@ -10,7 +18,7 @@ use crate::content::{CombatRules, ExperienceKind};
 use crate::error::GameError;
 use crate::orders::{ActionKind, ActionQueue, ActionResult};
 use crate::sim::components::Keys;
-use engine::{ResourceKey, Schedule};
+use engine::{Entity, ResourceKey, Schedule};
 
 /// Adds the "combat" system to the gameplay stage.
 pub(crate) fn add_system(
@@ -18,7 +26,7 @@ pub(crate) fn add_system(
     stage: usize,
     k: Keys,
     queue: ResourceKey<ActionQueue>,
-    deaths: ResourceKey<Deaths>,
+    (deaths, strikes): (ResourceKey<Deaths>, ResourceKey<Strikes>),
     rules: CombatRules,
 ) -> Result<(), GameError> {
     let sys = schedule.system(stage, "combat").reads(k.x).reads(k.y).writes(k.vitals).writes(k.experience);
@@ -26,7 +34,10 @@ pub(crate) fn add_system(
         .reads_resource(k.clock)
         .writes_resource(queue)
         .writes_resource(deaths)
+        .writes_resource(strikes)
         .run(move |ctx, _| {
+            let mut strikes = ctx.resource_mut(strikes);
+            strikes.last.clear();
             let mut queue = ctx.resource_mut(queue);
             if !queue.actions().iter().any(|a| a.kind == ActionKind::Attack) {
                 return;
@@ -60,6 +71,7 @@ pub(crate) fn add_system(
                 }
                 let Some(them) = vitals.get_mut(target) else { continue };
                 them.health = them.health.saturating_sub(damage(&weapon, quality, skill));
+                strikes.last.push((target, attacker));
                 if them.is_dead() {
                     action.result = ActionResult::Done;
                     let at = (x.get(target).copied().unwrap_or(0), y.get(target).copied().unwrap_or(0));

@@ -60,6 +60,35 @@ pub struct BotView<'a> {
 pub trait BotPolicy: Send + Sync + std::fmt::Debug {
     /// Decides the bot's next order.
     fn decide(&self, view: &BotView<'_>, state: &mut BotState) -> Option<Order>;
+
+    /// The bot was hit last tick by `attacker`, standing at `from`: what it does now (the
+    /// policy's choice). The default flees: it runs [`FLEE_TILES`] straight away from the
+    /// attacker and decides nothing else for 3 s.
+    fn attacked(
+        &self,
+        view: &BotView<'_>,
+        state: &mut BotState,
+        attacker: Entity,
+        from: (i32, i32),
+    ) -> Option<Order> {
+        let _ = attacker;
+        state.next_tick = view.tick + 60;
+        Some(flee(view, from))
+    }
+}
+
+/// How far a fleeing bot runs, in tiles.
+pub const FLEE_TILES: i32 = 10;
+
+/// A move-to [`FLEE_TILES`] away from `from`, straight away from it (clamped to the map).
+fn flee(v: &BotView<'_>, from: (i32, i32)) -> Order {
+    let (dx, dy) = (i64::from(v.x - from.0), i64::from(v.y - from.1));
+    let d = crate::movement::dist(dx, dy).max(1);
+    let run = i64::from(FLEE_TILES * TILE);
+    let (x0, y0, x1, y1) = v.bounds;
+    let x = (i64::from(v.x) + dx * run / d).clamp(i64::from(x0), i64::from(x1)) as i32;
+    let y = (i64::from(v.y) + dy * run / d).clamp(i64::from(y0), i64::from(y1)) as i32;
+    Order::MoveTo { x, y }
 }
 
 /// Default policy: every 2–6 s pick a point within `wander_tiles`, or (one time in four)
@@ -129,13 +158,20 @@ impl BotKeys {
 }
 
 /// Adds the "ai" stage: the `bots` system gives due bots their policy's orders.
-pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys, b: BotKeys) -> Result<(), GameError> {
+pub(crate) fn add_stage(
+    schedule: &mut Schedule,
+    k: Keys,
+    b: BotKeys,
+    strikes: ResourceKey<crate::gameplay::combat::Strikes>,
+) -> Result<(), GameError> {
     let stage = schedule.add_stage("ai");
     let sys = schedule.system(stage, "bots").writes(b.bot).writes(k.order).reads(k.x).reads(k.y);
     sys.reads_resource(k.movers)
         .reads_resource(k.clock)
         .reads_resource(b.policy)
         .reads_resource(k.chunks)
+        .reads_resource(strikes)
+        .reads(k.vitals)
         .run(move |ctx, _| {
             let tick = ctx.resource(k.clock).tick;
             let (movers, policy) = (ctx.resource(k.movers), ctx.resource(b.policy));
@@ -150,6 +186,23 @@ pub(crate) fn add_stage(schedule: &mut Schedule, k: Keys, b: BotKeys) -> Result<
                 let (Some(&bx), Some(&by)) = (x.get(me), y.get(me)) else { continue };
                 let view = BotView { me, x: bx, y: by, tick, movers: &movers, bounds };
                 if let (Some(order), Some(slot)) = (policy.decide(&view, state), orders.get_mut(me)) {
+                    slot.give(order);
+                }
+            }
+            // Bots hit last tick (a few a tick, not a pass over every bot).
+            let vitals = ctx.read(k.vitals);
+            for &(me, attacker) in &ctx.resource(strikes).last {
+                let alive = vitals.get(me).is_some_and(|v| !v.is_dead());
+                let (Some(state), true) = (bots.get_mut(me), alive) else { continue };
+                let (Some(&bx), Some(&by), Some(&ax), Some(&ay)) =
+                    (x.get(me), y.get(me), x.get(attacker), y.get(attacker))
+                else {
+                    continue;
+                };
+                let view = BotView { me, x: bx, y: by, tick, movers: &movers, bounds };
+                if let (Some(order), Some(slot)) =
+                    (policy.attacked(&view, state, attacker, (ax, ay)), orders.get_mut(me))
+                {
                     slot.give(order);
                 }
             }

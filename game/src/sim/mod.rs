@@ -102,13 +102,15 @@ impl MapSim {
         let actions = world.insert_resource("actions", ActionQueue::default())?;
         let rules = Rules { character: parts.content.character, config: parts.config };
         let mut schedule = Schedule::new();
-        bots::add_stage(&mut schedule, keys, bots)?;
+        let strikes = world.insert_resource("strikes", crate::gameplay::combat::Strikes::default())?;
+        bots::add_stage(&mut schedule, keys, bots, strikes)?;
         order_stage::add_stage(&mut schedule, keys, actions, rules)?;
         let gameplay_stage = crate::gameplay::add_stages(&mut schedule, keys, actions)?;
         let deaths = crate::gameplay::death::register(&mut world)?;
         let (stats, combat) = (parts.content.stats, parts.content.combat);
         crate::gameplay::vitals::add_system(&mut schedule, &mut world, gameplay_stage, keys, deaths, stats)?;
-        crate::gameplay::combat::add_system(&mut schedule, gameplay_stage, keys, actions, deaths, combat)?;
+        let hits = (deaths, strikes);
+        crate::gameplay::combat::add_system(&mut schedule, gameplay_stage, keys, actions, hits, combat)?;
         let respawn = (stats, combat.respawn_seconds);
         crate::gameplay::death::add_system(&mut schedule, gameplay_stage, keys, deaths, respawn)?;
         movement_stage::add_stage(&mut schedule, &mut world, keys, rules)?;
