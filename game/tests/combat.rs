@@ -155,3 +155,24 @@ fn a_bot_that_is_hit_runs_away_from_its_attacker() {
         other => panic!("the bot should flee, not {other:?}"),
     }
 }
+
+#[test]
+fn a_character_that_logged_out_dead_comes_back_after_the_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = sim(&dir);
+    let rules = s.content.stats;
+    let mut now = 5_000;
+    s.tick(now);
+    let a = s.spawn_character(Controller::Player(1), C, C);
+    let mut dead = Vitals::rested(&rules);
+    dead.health = 0;
+    assert!(s.set_stats(a, dead, Experience::default()));
+    let back = now + u64::from(s.content.combat.respawn_seconds) * 1000;
+    while now < back {
+        s.tick(now);
+        assert_eq!(health(&s, a), 0, "still dead at {now}");
+        now += 500;
+    }
+    s.tick(back + 50);
+    assert_eq!(s.stats(a).unwrap().0, Vitals::rested(&rules));
+}

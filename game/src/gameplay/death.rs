@@ -39,6 +39,12 @@ impl Deaths {
         self.died += 1;
     }
 
+    /// Queues a character that is dead already (a player who logged out dead) to come back at
+    /// `due_ms`.
+    pub fn wait(&mut self, e: Entity, due_ms: u64) {
+        self.waiting.push_back((due_ms, e));
+    }
+
     /// Characters dead and not yet back.
     pub fn waiting(&self) -> usize {
         self.waiting.len()

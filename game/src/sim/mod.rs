@@ -204,9 +204,16 @@ impl MapSim {
     }
 
     /// Sets a character's vitals and experience (a player's stored values at login). False when
-    /// `e` is not a character.
+    /// `e` is not a character. A character set dead (it logged out dead) comes back after the
+    /// respawn delay.
     pub fn set_stats(&mut self, e: Entity, vitals: Vitals, experience: Experience) -> bool {
+        let was_dead = self.world.column(self.keys.vitals).get(e).is_some_and(|v| v.is_dead());
         let set = self.world.column_mut(self.keys.vitals).get_mut(e).map(|v| *v = vitals).is_some();
+        if set && vitals.is_dead() && !was_dead {
+            let now = self.world.resource(self.keys.clock).now_ms;
+            let due = now + u64::from(self.content.combat.respawn_seconds) * 1000;
+            self.world.resource_mut(self.deaths).wait(e, due);
+        }
         set && self.world.insert(e, self.keys.experience, experience).is_ok()
     }
 
