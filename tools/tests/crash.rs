@@ -306,7 +306,8 @@ fn summary(stashers: &[Stasher]) -> (BTreeMap<&'static str, u32>, usize) {
 fn kits(players: usize) -> BTreeMap<(u32, u32), u64> {
     let mut totals = BTreeMap::new();
     for &(kind, count) in game::shard::STARTER_KIT.iter() {
-        *totals.entry((kind, 0)).or_insert(0) += u64::from(count) * players as u64;
+        *totals.entry((kind, *game::shard::STARTER_QUALITY)).or_insert(0) +=
+            u64::from(count) * players as u64;
     }
     totals
 }

@@ -24,7 +24,7 @@ mod status;
 mod tick;
 mod vitals;
 
-pub use login::{STARTER_KIT, close};
+pub use login::{STARTER_KIT, STARTER_QUALITY, close};
 pub use meta::{ClaimError, SESSION_TTL, SHARD_TTL};
 pub use players::{MAX_ORDER_DISTANCE, error};
 pub use status::{MapStatus, Phase, ShardStatus, StatusBoard};
