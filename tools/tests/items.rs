@@ -166,7 +166,9 @@ fn drop_and_race(db: TestDb) {
     let items_before = db.items();
     let branches = slot_of(&a, &ContainerRef::Own, kind("branch")).expect("branches in the kit");
     let total = |ps: &[&Player]| {
-        ps.iter().map(|p| held(p).get(&(kind("branch"), 0)).copied().unwrap_or(0)).sum::<u32>()
+        ps.iter()
+            .map(|p| held(p).get(&(kind("branch"), *game::shard::STARTER_QUALITY)).copied().unwrap_or(0))
+            .sum::<u32>()
     };
     let start_total = total(&[&a, &b, &c]);
 
@@ -199,7 +201,8 @@ fn drop_and_race(db: TestDb) {
     b.pump(Duration::from_millis(300));
     c.pump(Duration::from_millis(300));
     a.pump(Duration::from_millis(300));
-    let gained = |p: &Player| held(p).get(&(kind("branch"), 0)).copied().unwrap_or(0);
+    let gained =
+        |p: &Player| held(p).get(&(kind("branch"), *game::shard::STARTER_QUALITY)).copied().unwrap_or(0);
     let (gb, gc) = (gained(&b), gained(&c));
     assert!(
         (gb == branches.count + 2 && gc == branches.count)
@@ -280,11 +283,19 @@ fn place_and_stash(db: TestDb) {
     interact(&mut p, entity, game::wire::verb::PICK_UP);
     assert!(p.pump_until(WAIT, |p| p.errors.iter().any(|e| e.0 == code::NOT_EMPTY)), "errors {:?}", p.errors);
 
-    // Walking away closes it.
+    // Walking away closes it (a tree in the way may block one direction: try others).
     let (x, y) = p.position().unwrap();
-    let away = (x + (x - bx).signum().max(1) * 4 * 256, y + (y - by).signum() * 256);
-    p.order(net::protocol::Order::MoveTo { x: away.0, y: away.1 });
-    assert!(p.pump_until(WAIT, |p| p.game.container(&box_ref).is_none()), "closed out of reach");
+    let (sx, sy) = ((x - bx).signum().max(1), (y - by).signum());
+    let ways = [(sx * 4, sy), (sx * 2, 4), (sx * 2, -4), (-sx * 4, 0)];
+    let mut closed = false;
+    for (dx, dy) in ways {
+        p.order(net::protocol::Order::MoveTo { x: x + dx * 256, y: y + dy * 256 });
+        if p.pump_until(Duration::from_secs(6), |p| p.game.container(&box_ref).is_none()) {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "closed out of reach");
     drop(p);
     let (report, _) = shard.stop();
     assert!(report.complete(), "{report}");
