@@ -1,16 +1,21 @@
 //! Crash-prefix property of the item layer at the game's level, on both backends: random play on
 //! a real `ItemWorld` by several players (moves, splits, merges, drops into new piles and boxes
 //! placed, pickups that empty and delete piles, two players racing for one pile, nested bags in
-//! inventories and boxes, empty boxes picked up, chunk checkpoints listing stale views of the
-//! boxes and piles), each accepted operation's `ItemTx` submitted in order through a real
-//! `Store`'s writer while a fault hook kills connections and fails operations at random points
-//! (mid-batch too), then "crashes": nothing commits any more and the store is dropped without a
-//! flush. Reloaded by a fresh `Store`, the players' inventories and the
-//! boxes' and piles' items are exactly the model's after some prefix of the accepted operations,
-//! at least as long as the acknowledged ones; the totals per (kind, quality) are that prefix's; no
-//! item is inside itself or orphaned; and a fresh `ItemWorld` loads all of it without a bad item.
+//! inventories and boxes, empty boxes picked up, crafts of every shipped recipe with their
+//! overflow in new piles, eating, equipping and unequipping, deaths spilling everything into
+//! corpses, looting, corpses vanishing with what they hold, chunk checkpoints listing stale
+//! views of the boxes, piles and corpses), each accepted operation's `ItemTx` submitted in order
+//! through a real `Store`'s writer while a fault hook kills connections and fails operations at
+//! random points (mid-batch too), then "crashes": nothing commits any more and the store is
+//! dropped without a flush. Each operation is checked as it runs against the play's bookkeeping
+//! (`play.rs`: what it should do to the totals per (kind, quality); a refusal changes nothing).
+//! Reloaded by a fresh `Store`, the players' inventories and the boxes', piles' and corpses'
+//! items are exactly the model's after some prefix of the accepted operations, at least as long
+//! as the acknowledged ones; the totals per (kind, quality) are what the bookkeeping expected
+//! after that prefix; no item is inside itself or orphaned; and a fresh `ItemWorld` loads all of
+//! it without a bad item.
 //!
-//! `ITEMS_CRASH_CASES` sets the number of cases per backend (default 16).
+//! `ITEMS_CRASH_CASES` sets the number of cases per backend (default 32).
 
 #[path = "../../store/tests/common/mod.rs"]
 mod db;
@@ -21,15 +26,18 @@ use faults::{FaultPlan, WAIT, settle};
 mod items_common;
 #[path = "items_crash/play.rs"]
 mod play;
+#[path = "items_crash/steps.rs"]
+mod steps;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use game::items::{ItemWorld, Root};
-use play::{CHUNKS, Outcome, PLAYERS, Play, Step, Stored, root_capacity};
+use play::{CHUNKS, PLAYERS, Play, root_capacity};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use steps::{Outcome, Step, Stored, Totals};
 use store::crossbeam_channel;
 use store::{
     Backoff, ChunkKey, ChunkSave, Container, FaultPoint, Faults, ItemOp, ItemRecord, PlayerRecord, Store,
@@ -37,7 +45,7 @@ use store::{
 };
 
 fn cases() -> u32 {
-    std::env::var("ITEMS_CRASH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(16)
+    std::env::var("ITEMS_CRASH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
 }
 
 /// One generated case: the play, how the writer batches, where faults and the crash fall.
@@ -50,11 +58,11 @@ struct Case {
     crash_at: Option<u32>,
 }
 
-fn count() -> impl Strategy<Value = play::Count> {
+fn count() -> impl Strategy<Value = steps::Count> {
     prop_oneof![
-        6 => Just(play::Count::Whole),
-        8 => (0u32..60).prop_map(play::Count::Part),
-        1 => Just(play::Count::Zero)
+        6 => Just(steps::Count::Whole),
+        8 => (0u32..60).prop_map(steps::Count::Part),
+        1 => Just(steps::Count::Zero)
     ]
 }
 
@@ -67,7 +75,26 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (n.clone(), n.clone()).prop_map(|(player, pile)| Step::Pickup { player, pile }),
         2 => (n.clone(), n.clone(), n.clone()).prop_map(|(pile, first, second)| Step::Race { pile, first, second }),
         1 => (n.clone(), n.clone()).prop_map(|(player, object)| Step::TakeBox { player, object }),
-        1 => n.prop_map(|back| Step::SaveChunks { back }),
+        1 => n.clone().prop_map(|back| Step::SaveChunks { back }),
+        8 => life_step(),
+    ]
+}
+
+/// The steps of a character's life: crafts, eating, equipment, death, loot, corpses vanishing.
+fn life_step() -> impl Strategy<Value = Step> {
+    let (n, slot) = (0usize..64, 0u16..64);
+    prop_oneof![
+        5 => (n.clone(), n.clone(), 1u16..=3, 0u64..3000, prop::bool::weighted(0.8))
+            .prop_map(|(player, recipe, times, experience, pile)| Step::Craft { player, recipe, times, experience, pile }),
+        2 => (n.clone(), n.clone()).prop_map(|(player, food)| Step::Eat { player, food }),
+        2 => (n.clone(), n.clone(), any::<bool>(), prop::bool::weighted(0.7))
+            .prop_map(|(player, item, body, fitting)| Step::Equip { player, item, body, fitting }),
+        2 => (n.clone(), any::<bool>(), n.clone(), prop::option::of(slot.clone()))
+            .prop_map(|(player, body, to, to_slot)| Step::Unequip { player, body, to, to_slot }),
+        2 => n.clone().prop_map(|player| Step::Die { player }),
+        3 => (n.clone(), n.clone(), slot, count())
+            .prop_map(|(player, corpse, slot, count)| Step::Loot { player, corpse, slot, count }),
+        1 => n.prop_map(|corpse| Step::Vanish { corpse }),
     ]
 }
 
@@ -150,7 +177,7 @@ fn chunk_saves(stale: &Stored) -> Vec<ChunkSave> {
 fn check_race(outcomes: &[Outcome]) -> Result<bool, TestCaseError> {
     let [first, second] = outcomes else { return Ok(false) };
     let emptied = first.as_ref().is_ok_and(|o| {
-        o.as_ref().is_some_and(|(tx, _)| tx.ops.iter().any(|op| matches!(op, ItemOp::DeleteObject { .. })))
+        o.as_ref().is_some_and(|a| a.tx.ops.iter().any(|op| matches!(op, ItemOp::DeleteObject { .. })))
     });
     if emptied {
         prop_assert!(second.is_err(), "both racers got the pile: {outcomes:?}");
@@ -195,6 +222,7 @@ fn run_case(db: &Db, case: &Case, stats: &mut Stats) -> Result<(), TestCaseError
     });
 
     let mut snapshots = vec![play.stored()];
+    let mut expected = vec![play.expected.clone()];
     let mut tickets = Vec::new();
     let mut results: Vec<Option<Result<(), StoreError>>> = Vec::new();
     'play: for (step, pause) in &case.steps {
@@ -204,16 +232,19 @@ fn run_case(db: &Db, case: &Case, stats: &mut Stats) -> Result<(), TestCaseError
                 tickets.push(store.writer().save_chunk(save).expect("the queue has room"));
                 results.push(None);
                 snapshots.push(play.stored());
+                expected.push(play.expected.clone());
             }
         }
-        let outcomes = play.run(*step);
+        let outcomes = play.run(*step).map_err(TestCaseError::fail)?;
         if check_race(&outcomes)? {
             stats.races += 1;
         }
-        for (tx, after) in outcomes.into_iter().flatten().flatten() {
-            tickets.push(store.writer().item_tx(tx).expect("the queue has room"));
+        stats.count(*step, &outcomes);
+        for accepted in outcomes.into_iter().flatten().flatten() {
+            tickets.push(store.writer().item_tx(accepted.tx).expect("the queue has room"));
             results.push(None);
-            snapshots.push(after);
+            snapshots.push(accepted.after);
+            expected.push(accepted.expected);
         }
         if *pause && !tickets.is_empty() && !settle(&tickets, &mut results, tickets.len() - 1, &crashed) {
             break 'play;
@@ -235,7 +266,7 @@ fn run_case(db: &Db, case: &Case, stats: &mut Stats) -> Result<(), TestCaseError
     stats.faults += plan.faults;
     stats.crashed += u32::from(plan.crashed.is_none());
     drop(plan);
-    check(db, &snapshots, &results, stats)
+    check(db, (&snapshots, &expected), &results, stats)
 }
 
 /// What a run did, summed over its cases (printed, so a run shows it exercised something).
@@ -248,14 +279,39 @@ struct Stats {
     crashed: u32,
     faults: u32,
     races: u32,
+    /// Accepted operations of a character's life, by step name.
+    life: BTreeMap<&'static str, u32>,
+}
+
+impl Stats {
+    /// Counts the accepted operations of a life step.
+    fn count(&mut self, step: Step, outcomes: &[Outcome]) {
+        let name = match step {
+            Step::Craft { .. } => "craft",
+            Step::Eat { .. } => "eat",
+            Step::Equip { .. } => "equip",
+            Step::Unequip { .. } => "unequip",
+            Step::Die { .. } => "die",
+            Step::Loot { .. } => "loot",
+            Step::Vanish { .. } => "vanish",
+            _ => return,
+        };
+        for accepted in outcomes.iter().flatten().flatten() {
+            *self.life.entry(name).or_insert(0) += 1;
+            if name == "craft" && matches!(accepted.tx.ops.first(), Some(ItemOp::PutObject(_))) {
+                *self.life.entry("craft into a pile").or_insert(0) += 1;
+            }
+        }
+    }
 }
 
 /// The stored world is the model's after a prefix `k` of the accepted operations, `k` at least
-/// the number of acknowledged ones (which themselves form a prefix); totals are that prefix's;
-/// nothing is orphaned or inside itself; a fresh `ItemWorld` loads it all.
+/// the number of acknowledged ones (which themselves form a prefix); totals are what the
+/// bookkeeping expected after that prefix; nothing is orphaned or inside itself; a fresh
+/// `ItemWorld` loads it all.
 fn check(
     db: &Db,
-    snapshots: &[Stored],
+    (snapshots, expected): (&[Stored], &[Totals]),
     results: &[Result<(), StoreError>],
     stats: &mut Stats,
 ) -> Result<(), TestCaseError> {
@@ -293,7 +349,7 @@ fn check(
             snapshots.len() - 1
         )));
     };
-    prop_assert_eq!(stored.totals(), snapshots[k].totals(), "totals per (kind, quality) after {} writes", k);
+    prop_assert_eq!(stored.totals(), expected[k].clone(), "totals per (kind, quality) after {} writes", k);
     check_fresh_world(&stored)?;
     stats.writes += results.len();
     stats.acked += acked;

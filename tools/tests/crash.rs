@@ -5,15 +5,22 @@
 //! orphaned. It is killed while players play with their items (stacks into bags and back,
 //! drops, pickups, a box placed, filled with stacks and bags, emptied and folded): the database
 //! then holds exactly the starter kits created, per (kind, quality), with no item orphaned, in two
-//! places or inside itself, and the restarted shard plays on with what it finds. Runs on the
-//! embedded SQLite store and on PostgreSQL + Redis. A SIGTERM afterwards exits 0.
+//! places or inside itself, and the restarted shard plays on with what it finds. It is killed
+//! while players craft clubs one after another and fight (frail, so some die and leave corpses
+//! mid-craft): every (kind, quality) stored is then the starting holdings with `c` whole crafts
+//! applied (each one's branches out, its club in), `c` at most the crafts acknowledged done plus
+//! those in flight, and no item orphaned or duplicated. Runs on the embedded SQLite store and on
+//! PostgreSQL + Redis. A SIGTERM afterwards exits 0.
 
 mod common;
 
-use common::{ItemAudit, PgDb, Player, RedisPrefix, ShardProcess, Stasher, TestDb, redis_url, tiles, unique};
+use common::{
+    Crafter, Fighter, ItemAudit, PgDb, Player, RedisPrefix, ShardProcess, Stasher, TestDb, redis_url, tiles,
+    unique,
+};
 use game::Content;
 use net::protocol::{ContainerRef, Order, SessionToken};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -241,11 +248,11 @@ fn seed() -> u64 {
     std::env::var("CRASH_ITEMS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(clock)
 }
 
-/// Creates the players (each with its starter kit), stops the shard, and moves them all next to
-/// the first one, so they see and race for each other's piles and boxes.
-fn gather(db: &TestDb, args: &[String]) -> Vec<(String, [u8; 32])> {
+/// Creates `players` players (each with its starter kit), stops the shard, and moves them all
+/// next to the first one, so they see and race for each other's piles and boxes.
+fn gather(db: &TestDb, args: &[String], players: usize) -> Vec<(String, [u8; 32])> {
     let shard = ShardProcess::start(args);
-    let accounts: Vec<(String, [u8; 32])> = (0..STASHERS)
+    let accounts: Vec<(String, [u8; 32])> = (0..players)
         .map(|i| {
             let name = unique(&format!("i{i}_"));
             let p = Player::connect(shard.listen, &name, [0; 32]).expect("log in");
@@ -302,12 +309,11 @@ fn summary(stashers: &[Stasher]) -> (BTreeMap<&'static str, u32>, usize) {
     (sent, stashers.iter().map(|s| s.player.errors.len()).sum())
 }
 
-/// The starter kits of `players` players, per (kind, quality).
-fn kits(players: usize) -> BTreeMap<(u32, u32), u64> {
+/// The starter kits of `players` players, per (kind, quality): the shipped content's kit.
+fn kits(content: &Content, players: usize) -> BTreeMap<(u32, u32), u64> {
     let mut totals = BTreeMap::new();
-    for &(kind, count) in game::shard::STARTER_KIT.iter() {
-        *totals.entry((kind, *game::shard::STARTER_QUALITY)).or_insert(0) +=
-            u64::from(count) * players as u64;
+    for s in &content.starter_kit {
+        *totals.entry((s.kind, s.quality)).or_insert(0) += u64::from(s.count) * players as u64;
     }
     totals
 }
@@ -316,7 +322,7 @@ fn kits(players: usize) -> BTreeMap<(u32, u32), u64> {
 fn audit(db: &TestDb, content: &Content, when: &str) -> ItemAudit {
     let audit = ItemAudit::read(db);
     audit.check(content);
-    assert_eq!(audit.totals(content), kits(STASHERS), "totals per (kind, quality) {when}");
+    assert_eq!(audit.totals(content), kits(content, STASHERS), "totals per (kind, quality) {when}");
     audit
 }
 
@@ -346,7 +352,7 @@ fn items_survive_a_kill(db: &TestDb, args: &[String]) {
     let content = Content::builtin();
     let seed = seed();
     eprintln!("item play seed {seed} (CRASH_ITEMS_SEED)");
-    let accounts = gather(db, args);
+    let accounts = gather(db, args, STASHERS);
     let before = audit(db, &content, "before the play");
 
     let shard = ShardProcess::start(args);
@@ -395,4 +401,160 @@ fn postgres_and_redis_shard_killed_mid_item_play_keeps_every_item_once() {
     args.extend(["--redis-url".to_owned(), redis_url(), "--redis-prefix".to_owned(), redis.prefix.clone()]);
     args.extend(["--shard-id".to_owned(), unique("items-")]);
     items_survive_a_kill(&db, &args);
+}
+
+/// Players who craft clubs when the shard dies, and players who fight.
+const CRAFTERS: usize = 2;
+const FIGHTERS: usize = 2;
+/// Branches each crafter carries (the kit's 3 raised, so it makes one club after another).
+const BRANCHES: u32 = 30;
+/// Health everyone starts with: two fist hits kill.
+const FRAIL: u32 = 5;
+
+/// Gives the crafters their branches and everyone frail health, in the database.
+fn arm(db: &TestDb, content: &Content, accounts: &[(String, [u8; 32])]) {
+    let branch = content.item_named("branch").expect("branch").id;
+    for (name, _) in &accounts[..CRAFTERS] {
+        db.execute(&format!(
+            "UPDATE items SET count = {BRANCHES} WHERE kind = {branch} AND container_kind = 1 \
+             AND container_id = (SELECT id FROM players WHERE name = '{name}')"
+        ));
+    }
+    db.execute(&format!("UPDATE players SET health = {FRAIL}"));
+}
+
+/// Logs every account in and waits until it sees its inventory.
+fn log_in(shard: &ShardProcess, accounts: &[(String, [u8; 32])]) -> Vec<Player> {
+    let mut out = Vec::new();
+    for (name, token) in accounts {
+        let mut p = Player::connect(shard.listen, name, *token).expect("log in");
+        let ready = p.pump_until(LONG, |p| p.game.container(&ContainerRef::Own).is_some());
+        assert!(ready, "{name} sees its inventory");
+        out.push(p);
+    }
+    out
+}
+
+/// The crafters craft clubs while the fighters attack the first crafter and each other (the
+/// second crafter is left in peace), for `d` and at least until a craft is done (a generous
+/// deadline on a busy machine); then the shard is killed.
+fn brawl_and_crash(shard: ShardProcess, mut players: Vec<Player>, club: u16, d: Duration) -> Vec<Crafter> {
+    let ids: Vec<_> = players.iter().map(Player::me).collect();
+    let fighters: Vec<Player> = players.split_off(CRAFTERS);
+    let mut crafters: Vec<Crafter> = players.into_iter().map(|p| Crafter::new(p, club)).collect();
+    let mut fighters: Vec<Fighter> = fighters
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| Fighter::new(p, vec![ids[0], ids[CRAFTERS + (i + 1) % FIGHTERS]]))
+        .collect();
+    let (until, limit) = (Instant::now() + d, Instant::now() + LONG);
+    let done = |crafters: &[Crafter]| crafters.iter().any(|c| !c.done.is_empty());
+    while (Instant::now() < until || !done(&crafters)) && Instant::now() < limit {
+        for c in &mut crafters {
+            c.player.pump(Duration::from_millis(10));
+            c.act();
+        }
+        for f in &mut fighters {
+            f.player.pump(Duration::from_millis(10));
+            f.act();
+        }
+    }
+    for c in &mut crafters {
+        c.player.pump(Duration::from_millis(10));
+        c.act();
+    }
+    shard.kill_hard();
+    let orders: u32 = fighters.iter().map(|f| f.orders).sum();
+    assert!(orders > 0, "the fighters fought");
+    crafters
+}
+
+/// What the stored totals say was crafted: `c` whole crafts of `recipe` applied to `before`
+/// (each one's ingredients out, whatever their quality, its result in), nothing else changed.
+/// Returns `c`.
+fn crafts_stored(
+    content: &Content,
+    before: &BTreeMap<(u32, u32), u64>,
+    stored: &BTreeMap<(u32, u32), u64>,
+    club: u16,
+) -> u64 {
+    let recipe = content.recipe(club).expect("the club recipe");
+    let keys: BTreeSet<(u32, u32)> = before.keys().chain(stored.keys()).copied().collect();
+    let mut by_kind: BTreeMap<u32, i64> = BTreeMap::new();
+    for key in keys {
+        let diff =
+            stored.get(&key).copied().unwrap_or(0) as i64 - before.get(&key).copied().unwrap_or(0) as i64;
+        let crafted = key.0 == recipe.result.kind || recipe.ingredients.iter().any(|i| i.kind == key.0);
+        assert!(diff == 0 || crafted, "{key:?} changed by {diff} though no craft makes or uses it");
+        *by_kind.entry(key.0).or_insert(0) += diff;
+    }
+    let made = by_kind.get(&recipe.result.kind).copied().unwrap_or(0);
+    assert!(made >= 0 && made % i64::from(recipe.result.count) == 0, "{made} clubs made");
+    let c = made / i64::from(recipe.result.count);
+    for i in &recipe.ingredients {
+        let used = -by_kind.get(&i.kind).copied().unwrap_or(0);
+        assert_eq!(used, c * i64::from(i.count), "kind {} used by {c} whole crafts", i.kind);
+    }
+    c as u64
+}
+
+fn crafts_and_fights_survive_a_kill(db: &TestDb, args: &[String]) {
+    let content = Content::builtin();
+    let seed = seed();
+    let club = content.recipe_named("club").expect("the club recipe").id;
+    let accounts = gather(db, args, CRAFTERS + FIGHTERS);
+    arm(db, &content, &accounts);
+    let before = ItemAudit::read(db);
+    before.check(&content);
+    let before = before.totals(&content);
+
+    let shard = ShardProcess::start(args);
+    let players = log_in(&shard, &accounts);
+    let crafters = brawl_and_crash(shard, players, club, Duration::from_millis(2500 + seed % 2500));
+    let crashed = ItemAudit::read(db);
+    crashed.check(&content);
+    let stored = crafts_stored(&content, &before, &crashed.totals(&content), club);
+    let done: Vec<_> = crafters.iter().flat_map(|c| &c.done).collect();
+    let in_flight = crafters.iter().filter(|c| c.in_flight.is_some()).count() as u64;
+    let ended: u32 = crafters.iter().map(|c| c.ended).sum();
+    let corpse = content.corpse_kind().expect("a corpse kind").id;
+    eprintln!(
+        "seed {seed}: {} crafts done, {in_flight} in flight, {ended} without a result; {stored} stored; \
+         {} corpses",
+        done.len(),
+        crashed.objects_of(corpse)
+    );
+    assert!(!done.is_empty(), "a craft completed before the kill");
+    let kind = content.recipe(club).unwrap().result.kind;
+    assert!(done.iter().all(|g| (g.kind, g.made, g.ground) == (kind, 1, 0)), "{done:?}");
+    assert!(
+        stored <= done.len() as u64 + in_flight,
+        "{stored} crafts stored, only {} done and {in_flight} in flight",
+        done.len()
+    );
+    drop(crafters);
+
+    // Restart: everyone logs in to what was recovered; a clean stop changes no total.
+    let shard = ShardProcess::start(args);
+    drop(log_in(&shard, &accounts));
+    assert_eq!(shard.terminate(), Some(0));
+    let after = ItemAudit::read(db);
+    after.check(&content);
+    assert_eq!(after.totals(&content), crashed.totals(&content), "totals after the restart");
+}
+
+#[test]
+fn sqlite_shard_killed_mid_craft_and_fight_keeps_every_item_once() {
+    let db = TestDb::sqlite();
+    crafts_and_fights_survive_a_kill(&db, &db.shard_args());
+}
+
+#[test]
+fn postgres_and_redis_shard_killed_mid_craft_and_fight_keeps_every_item_once() {
+    let Some(db) = TestDb::postgres() else { return };
+    let Some(redis) = RedisPrefix::create() else { return };
+    let mut args = db.shard_args();
+    args.extend(["--redis-url".to_owned(), redis_url(), "--redis-prefix".to_owned(), redis.prefix.clone()]);
+    args.extend(["--shard-id".to_owned(), unique("brawl-")]);
+    crafts_and_fights_survive_a_kill(&db, &args);
 }

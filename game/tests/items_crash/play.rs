@@ -1,18 +1,33 @@
 //! The play of the game-level crash test: a real `ItemWorld` with three players (bags in bags in
-//! their inventories, a folded box each), two boxes on the ground (one holding a bag), and the
-//! operations the items system performs for them: moves (splits, merges, stale ones refused),
-//! drops into new piles (a lone box is placed as a box object instead), pickups that empty and
-//! delete piles, two players racing for one pile, and empty boxes picked up. Each accepted
-//! operation yields the one `ItemTx` the game submits, objects included.
+//! their inventories, a folded box each, armor, a club in one hand, one inventory nearly full),
+//! two boxes on the ground (one holding a bag), and the operations the items system performs for
+//! them: moves (splits, merges, stale ones refused), drops into new piles (a lone box is placed
+//! as a box object instead), pickups that empty and delete piles, two players racing for one
+//! pile, empty boxes picked up, and (`life.rs`) crafts, eating, equipping, deaths into corpses,
+//! looting and corpses vanishing. Each accepted operation yields the one `ItemTx` the game
+//! submits, objects included.
+//!
+//! **Bookkeeping**: `Play::expected` holds the totals per (kind, quality) every operation so far
+//! should leave, each operation saying by how much it changes them, independently of the world:
+//! a craft takes each ingredient's `count × times` out (the qualities the preview named) and puts
+//! the recipe's result in; eating takes one food item out; a corpse vanishing takes out what it
+//! held; placing a box item as an object takes it out and folding a box puts one in; everything
+//! else (moves, splits, merges, drops, pickups, equipping, deaths, loot) changes nothing. After
+//! every accepted operation the world's totals must equal it, and a refused one must change
+//! nothing at all.
+
+#[path = "life.rs"]
+mod life;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use game::Content;
-use game::items::{ItemError, ItemWorld, Root, Source, Stack, Target};
+use game::items::{CraftError, EquipSlot, ItemError, ItemWorld, Root, Source, Stack, Target};
 use store::{ChunkKey, Container, ItemOp, ItemRecord, ItemTx, ObjectRecord, Position};
 
 use crate::items_common::{content, kind, rec};
+use crate::steps::{Accepted, Count, Outcome, Step, Stored, Totals};
 
 pub const PLAYERS: [i64; 3] = [1, 2, 3];
 /// The chunks the container objects lie in.
@@ -22,96 +37,8 @@ const BOXES: [i64; 2] = [100, 101];
 const FIRST_ITEM: i64 = 10_000;
 const FIRST_OBJECT: i64 = 50_000;
 
-/// What storage should hold: every item and every container object, by id.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stored {
-    pub items: BTreeMap<i64, ItemRecord>,
-    pub objects: BTreeMap<i64, ObjectRecord>,
-}
-
-impl Stored {
-    /// Total count per (kind, quality).
-    pub fn totals(&self) -> BTreeMap<(u32, u32), u64> {
-        let mut totals = BTreeMap::new();
-        for i in self.items.values() {
-            *totals.entry((i.kind, i.quality)).or_insert(0) += u64::from(i.count);
-        }
-        totals
-    }
-
-    /// Whether `inner` is item `outer` or stored somewhere below it (a cycle counts as inside).
-    pub fn is_within(&self, inner: i64, outer: i64) -> bool {
-        let mut at = inner;
-        for _ in 0..=self.items.len() {
-            if at == outer {
-                return true;
-            }
-            match self.items.get(&at).map(|i| i.container) {
-                Some(Container::Item(up)) => at = up,
-                _ => return false,
-            }
-        }
-        true
-    }
-}
-
-/// How many items a step asks for.
-#[derive(Debug, Clone, Copy)]
-pub enum Count {
-    Whole,
-    /// `1 + n % held`: part of the stack, sometimes all of it.
-    Part(u32),
-    /// None (refused).
-    Zero,
-}
-
-/// One step of a game; the numbers pick operands among what exists when it runs.
-#[derive(Debug, Clone, Copy)]
-pub enum Step {
-    Move {
-        player: usize,
-        from: usize,
-        slot: u16,
-        to: usize,
-        to_slot: Option<u16>,
-        count: Count,
-        stale: bool,
-    },
-    Drop {
-        player: usize,
-        from: usize,
-        slot: u16,
-        count: Count,
-    },
-    Pickup {
-        player: usize,
-        pile: usize,
-    },
-    /// Two players' pickups of one pile in the same tick.
-    Race {
-        pile: usize,
-        first: usize,
-        second: usize,
-    },
-    /// An empty box picked up (folded into a box item).
-    TakeBox {
-        player: usize,
-        object: usize,
-    },
-    /// A checkpoint of the chunks listing the container objects as they were `back` operations
-    /// ago (a chunk's snapshot may be older than the item transactions after it): no item
-    /// operation, the caller submits the saves.
-    SaveChunks {
-        back: usize,
-    },
-}
-
-/// What one operation did: refused, accepted without a change, or accepted with its transaction
-/// and what storage holds once it is durable.
-pub type Outcome = Result<Option<(ItemTx, Stored)>, ItemError>;
-
 /// One operation's own result: its transaction, if it changed anything.
-type Done = Result<Option<ItemTx>, ItemError>;
+type Done = Result<Option<ItemTx>, CraftError>;
 
 /// The world the steps act on, the container objects stored, and the id counters.
 #[derive(Debug)]
@@ -119,6 +46,8 @@ pub struct Play {
     pub world: ItemWorld,
     kinds: Kinds,
     pub objects: BTreeMap<i64, ObjectRecord>,
+    /// The totals the operations so far should leave (see the module's doc).
+    pub expected: Totals,
     next_item: i64,
     next_object: i64,
 }
@@ -140,13 +69,14 @@ fn object(id: i64, kind: u32, quality: u32) -> ObjectRecord {
     }
 }
 
-/// The content's kinds the play uses: (object kind id, capacity) of the box and the pile, the
-/// folded box item, the inventory's slots.
+/// The content's kinds the play uses: (object kind id, capacity) of the box, the pile and the
+/// corpse, the folded box item, the inventory's slots (equipment included).
 #[derive(Debug, Clone)]
 struct Kinds {
     content: Arc<Content>,
     box_object: (u32, u16),
     pile: (u32, u16),
+    corpse: (u32, u16),
     box_item: u32,
     inventory: u16,
 }
@@ -157,14 +87,16 @@ impl Kinds {
         let capacity = |k: &game::content::ObjectKind| (k.id, k.capacity.unwrap_or(0));
         let box_object = capacity(content.object("box").expect("a box object kind"));
         let pile = capacity(content.pile_kind().expect("a pile kind"));
-        let inventory = content.item_rules.inventory_slots;
-        Kinds { box_object, pile, box_item: kind("box"), inventory, content }
+        let corpse = capacity(content.corpse_kind().expect("a corpse kind"));
+        let inventory = content.item_rules.inventory_capacity();
+        Kinds { box_object, pile, corpse, box_item: kind("box"), inventory, content }
     }
 }
 
 impl Play {
     /// The starting world and the transaction that stores it (objects, then items parents
-    /// first).
+    /// first). Everyone wears a bark vest; the first player holds a club; the third carries
+    /// seeds of fifteen qualities, so its crafts soon overflow into ground piles.
     pub fn setup() -> (Play, ItemTx) {
         let kinds = Kinds::new();
         let mut world = ItemWorld::new(kinds.content.clone());
@@ -173,7 +105,8 @@ impl Play {
             let c = Container::Player(p);
             let base = p * 100;
             let (bag, inner) = (Container::Item(base + 3), Container::Item(base + 5));
-            let items = [
+            let body = EquipSlot::Body.slot(&kinds.content.item_rules);
+            let mut items = vec![
                 rec(base, kind("branch"), 30, c, 0),
                 rec(base + 1, kind("berries"), 12 + n as u32, c, 1),
                 rec(base + 2, kind("box"), 1, c, 6),
@@ -184,10 +117,22 @@ impl Play {
                 rec(base + 7, kind("stone axe"), 1, c, 3),
                 ItemRecord { quality: 1, ..rec(base + 8, kind("log"), 5, c, 4) },
                 rec(base + 9, kind("log"), 5, c, 5),
+                rec(base + 10, kind("bark vest"), 1, c, u32::from(body)),
             ];
+            if n == 0 {
+                let hand = EquipSlot::Hand.slot(&kinds.content.item_rules);
+                items.push(rec(base + 11, kind("club"), 1, c, u32::from(hand)));
+            }
+            if n == 2 {
+                let seeds = |q: u32| ItemRecord {
+                    quality: q,
+                    ..rec(base + 11 + i64::from(q), kind("seeds"), 2, c, 7 + q)
+                };
+                items.extend((1..=15).map(seeds));
+            }
             let report = world.insert_container(Root::Player(p), kinds.inventory, &items).unwrap();
-            assert!(report.bad.is_empty());
-            ops.extend(items.map(ItemOp::Put));
+            assert!(report.bad.is_empty(), "{:?}", report.bad);
+            ops.extend(items.into_iter().map(ItemOp::Put));
         }
         let (box_kind, capacity) = kinds.box_object;
         let mut objects = BTreeMap::new();
@@ -206,7 +151,8 @@ impl Play {
             objects.insert(b, o);
             ops.extend(items.map(ItemOp::Put));
         }
-        let play = Play { world, kinds, objects, next_item: FIRST_ITEM, next_object: FIRST_OBJECT };
+        let expected = world.totals();
+        let play = Play { world, kinds, objects, expected, next_item: FIRST_ITEM, next_object: FIRST_OBJECT };
         (play, ItemTx::new("setup", ops))
     }
 
@@ -215,27 +161,59 @@ impl Play {
         Stored { items: self.world.records().map(|r| (r.id, *r)).collect(), objects: self.objects.clone() }
     }
 
-    /// Runs one step: the outcome of each operation it makes, in order (a race makes two).
-    pub fn run(&mut self, step: Step) -> Vec<Outcome> {
+    /// Runs one step: the outcome of each operation it makes, in order (a race makes two); an
+    /// error when an operation broke the bookkeeping (see the module's doc).
+    pub fn run(&mut self, step: Step) -> Result<Vec<Outcome>, String> {
         match step {
-            Step::SaveChunks { .. } => Vec::new(),
+            Step::SaveChunks { .. } => Ok(Vec::new()),
             Step::Race { pile, first, second } => {
                 let second = if second % PLAYERS.len() == first % PLAYERS.len() { first + 1 } else { second };
-                let Some(pile) = self.pile(pile) else { return vec![Ok(None)] };
-                let first = self.pickup_pile(first, pile);
-                let first = self.outcome(first);
-                let second = self.pickup_pile(second, pile);
-                vec![first, self.outcome(second)]
+                let Some(pile) = self.pile(pile) else { return Ok(vec![Ok(None)]) };
+                let first = self.judged(step, |play| play.pickup_pile(first, pile))?;
+                let second = self.judged(step, |play| play.pickup_pile(second, pile))?;
+                Ok(vec![first, second])
             }
-            _ => {
-                let done = self.op(step);
-                vec![self.outcome(done)]
+            _ => Ok(vec![self.judged(step, |play| play.op(step))?]),
+        }
+    }
+
+    /// Runs one operation and checks it against the bookkeeping: accepted, the world's totals
+    /// are the expected ones; refused or without a change, nothing changed.
+    fn judged(&mut self, step: Step, op: impl FnOnce(&mut Play) -> Done) -> Result<Outcome, String> {
+        let (before, expected) = (self.stored(), self.expected.clone());
+        match op(self) {
+            Ok(Some(tx)) if !tx.ops.is_empty() => {
+                let after = self.stored();
+                if after.totals() != self.expected {
+                    return Err(format!(
+                        "{step:?}: totals {:?}, the bookkeeping expects {:?}",
+                        after.totals(),
+                        self.expected
+                    ));
+                }
+                Ok(Ok(Some(Accepted { tx, after, expected: self.expected.clone() })))
+            }
+            done => {
+                if self.stored() != before || self.expected != expected {
+                    return Err(format!("{step:?} changed something yet ended {done:?}"));
+                }
+                Ok(done.map(|_| None))
             }
         }
     }
 
-    fn outcome(&self, done: Done) -> Outcome {
-        done.map(|tx| tx.filter(|tx| !tx.ops.is_empty()).map(|tx| (tx, self.stored())))
+    /// Books `n` of (kind, quality) into the expected totals.
+    fn book_in(&mut self, kind: u32, quality: u32, n: u32) {
+        *self.expected.entry((kind, quality)).or_insert(0) += u64::from(n);
+    }
+
+    /// Books `n` of (kind, quality) out of the expected totals (which must hold them).
+    fn book_out(&mut self, kind: u32, quality: u32, n: u32) {
+        let held = self.expected.get_mut(&(kind, quality)).expect("booked out of what is held");
+        *held = held.checked_sub(u64::from(n)).expect("booked out no more than is held");
+        if *held == 0 {
+            self.expected.remove(&(kind, quality));
+        }
     }
 
     fn op(&mut self, step: Step) -> Done {
@@ -249,6 +227,15 @@ impl Play {
             }
             Step::TakeBox { player, object } => self.take_box(player, object),
             Step::SaveChunks { .. } => Ok(None),
+            Step::Craft { player, recipe, times, experience, pile } => {
+                self.craft(player, recipe, times, experience, pile)
+            }
+            Step::Eat { player, food } => self.eat(player, food),
+            Step::Equip { player, item, body, fitting } => self.equip(player, item, body, fitting),
+            Step::Unequip { player, body, to, to_slot } => self.unequip(player, body, to, to_slot),
+            Step::Die { player } => self.die(player),
+            Step::Loot { player, corpse, slot, count } => self.loot(player, corpse, slot, count),
+            Step::Vanish { corpse } => self.vanish(corpse),
         }
     }
 
@@ -267,8 +254,8 @@ impl Play {
         None
     }
 
-    /// The containers `player` may touch, in a fixed order: its inventory, the boxes, and the
-    /// bags in either (never a pile, never another's inventory).
+    /// The containers `player` may touch, in a fixed order: its inventory, the boxes, the
+    /// corpses, and the bags in any of them (never a pile, never another's inventory).
     fn reachable(&self, player: i64) -> Vec<Container> {
         let mut all: Vec<Container> = self
             .world
@@ -276,7 +263,7 @@ impl Play {
             .map(|(c, _)| c)
             .filter(|&c| match self.root_of(c) {
                 Some(Container::Player(p)) => p == player,
-                Some(Container::Object(o)) => self.is_box(o),
+                Some(Container::Object(o)) => self.is_box(o) || self.is_corpse(o),
                 _ => false,
             })
             .collect();
@@ -286,6 +273,10 @@ impl Play {
 
     fn is_box(&self, object: i64) -> bool {
         self.objects.get(&object).is_some_and(|o| o.kind == self.kinds.box_object.0)
+    }
+
+    fn is_corpse(&self, object: i64) -> bool {
+        self.objects.get(&object).is_some_and(|o| o.kind == self.kinds.corpse.0)
     }
 
     fn objects_of(&self, kind: u32) -> Vec<i64> {
@@ -355,8 +346,9 @@ impl Play {
         let (record, mut change) = match placed {
             Some((kind, quality)) => {
                 let capacity = self.kinds.content.object_by_id(kind).and_then(|k| k.capacity).unwrap_or(0);
-                let (change, _) = self.world.take(source, 1)?;
+                let (change, taken) = self.world.take(source, 1)?;
                 self.world.insert_container(Root::Object(id), capacity, &[]).expect("a new box");
+                self.book_out(taken.kind, taken.quality, 1);
                 (object(id, kind, quality), change)
             }
             None => {
@@ -416,7 +408,7 @@ impl Play {
         }
         let Some(&id) = boxes.get(object % boxes.len().max(1)) else { return Ok(None) };
         if !self.world.container(Container::Object(id)).is_some_and(|s| s.is_empty()) {
-            return Err(ItemError::NotEmpty { item: id });
+            return Err(ItemError::NotEmpty { item: id }.into());
         }
         let quality = self.objects[&id].quality;
         let stack = Stack { kind: self.kinds.box_item, quality, count: 1 };
@@ -426,6 +418,7 @@ impl Play {
         change.delete_object_last(id);
         assert_eq!(self.world.remove_container(Root::Object(id)), Ok(vec![]), "an empty box holds nothing");
         self.objects.remove(&id);
+        self.book_in(stack.kind, quality, 1);
         Ok(Some(change.tx))
     }
 }
@@ -440,7 +433,7 @@ fn fresh(next: &mut i64) -> Option<i64> {
 pub fn root_capacity(root: Root, objects: &BTreeMap<i64, ObjectRecord>) -> u16 {
     let content = content();
     match root {
-        Root::Player(_) => content.item_rules.inventory_slots,
+        Root::Player(_) => content.item_rules.inventory_capacity(),
         Root::Object(o) => {
             let kind = objects.get(&o).map_or(0, |r| r.kind);
             content.object_by_id(kind).and_then(|k| k.capacity).unwrap_or(0)

@@ -4,11 +4,14 @@
 
 #![allow(dead_code)]
 
+mod brawl;
 mod db;
 mod in_process;
 mod item_audit;
 mod stasher;
 // Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use brawl::{Crafter, Fighter};
 #[allow(unused_imports)]
 pub use db::TestDb;
 #[allow(unused_imports)]
