@@ -7,13 +7,18 @@
 #   BOTS=500 CLIENTS=100 SECS=15 scripts/bench-shard.sh
 #   TICK_PRIORITY= scripts/bench-shard.sh    # tick thread and helpers in the normal class
 #   MODE=gameplay scripts/bench-shard.sh     # the clients also handle items (bots --mode gameplay)
+#   MODE=survival scripts/bench-shard.sh     # the clients play the survival loop (bots --mode survival)
 #
 # MODE is the harness's `--mode`: `move` (the default) walks; `gameplay` also moves stacks between
 # inventory and bag, drops and picks up piles, and places, fills, empties and picks up a box, one
 # item action per client every 1–3 s; the report then adds item actions sent, done and refused
 # (by error code), lost races, interact orders that ended without effect, unanswered actions, and
 # the item transactions the store committed (the first few odd cases are described under
-# `item_samples` in the full JSON report).
+# `item_samples` in the full JSON report); `survival` crafts a club, equips it, eats when hungry,
+# chats and attacks characters nearby for a few seconds, one action per client every 1–3 s
+# (MIX, if set, is passed as `--mix`, e.g. MIX=attack=50); the report then adds those actions
+# sent, done and refused (by error code), ended without effect and unanswered, the CraftProgress
+# states seen, damage dealt, deaths, respawns and chat lines heard.
 #
 # By default the tick thread and its rayon helper run in the real-time class (SCHED_FIFO,
 # priority TICK_PRIORITY=10), as README recommends where the shard shares its cores: it needs root
@@ -33,6 +38,7 @@ ADMIN=${ADMIN:-127.0.0.1:17778}
 export SHARD_SLOW_TICK_MS=${SHARD_SLOW_TICK_MS:-10}
 TICK_PRIORITY=${TICK_PRIORITY-10}
 MODE=${MODE:-move}
+MIX=${MIX:-}
 [[ -n "$TICK_PRIORITY" ]] && export SHARD_TICK_PRIORITY=$TICK_PRIORITY
 
 cargo build --release --locked -p tools --bins >&2
@@ -59,7 +65,7 @@ STAT0=$(head -1 /proc/stat)
 # The database is new every run, so the clients need no accounts file (--accounts none).
 BOTS_EXIT=0
 ./target/release/bots --server "ws://$LISTEN" --clients "$CLIENTS" --duration "$SECS" --json \
-  --accounts none --mode "$MODE" >"$OUT/bots.json" || BOTS_EXIT=$?
+  --accounts none --mode "$MODE" ${MIX:+--mix "$MIX"} >"$OUT/bots.json" || BOTS_EXIT=$?
 STAT1=$(head -1 /proc/stat)
 curl -fsS "http://$ADMIN/metrics" >"$OUT/metrics.txt"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SHARD_PID/status")
@@ -91,6 +97,12 @@ ITEMS=""
 refused $(json_sum refused) $(json_obj item_refused), lost races $(json_sum lost), \
 orders ended without effect $(json_sum ended), unanswered $(json_sum unanswered)
   item txs committed   $(awk '$1 == "store_item_txs_total" {print $2}' "$OUT/metrics.txt") (store_item_txs_total)
+"
+[[ "$MODE" == survival ]] && ITEMS="  survival actions     $(json_sum done) done of $(json_sum sent) sent, \
+refused $(json_sum refused) $(json_obj survival_refused), ended without effect $(json_sum ended), \
+unanswered $(json_sum unanswered)
+  survival seen        crafts $(json_obj craft_progress), damage dealt $(json1 damage_dealt), \
+deaths $(json1 deaths), respawns $(json1 respawns), chat lines heard $(json1 chat_heard)
 "
 cat <<EOF
 bench-shard: $BOTS bots + $CLIENTS clients ($MODE mode), $SECS s, $(nproc) cores, tick class: $(

@@ -341,3 +341,56 @@ fn request(plan: Plan, game: &mut GameClient, now: Instant) -> (ClientMessage, A
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game::Content;
+    use net::protocol::{ServerMessage, Stats};
+    use std::sync::Arc;
+
+    fn stats(game: &mut GameClient, health: u16) {
+        let msg = ServerMessage::Stats(Stats { health, max_health: 100, ..Stats::default() });
+        game.handle(&msg).expect("Stats applies");
+    }
+
+    #[test]
+    fn a_death_holds_the_bot_until_its_respawn_and_both_are_counted_once() {
+        let mut game = GameClient::new(Arc::new(Content::builtin()));
+        let (mut rng, now) = (Rng::new(1), Instant::now());
+        let mut play = SurvivalPlay::new(Mix::default(), now);
+        let mut totals = SurvivalTotals::default();
+        stats(&mut game, 0);
+        play.stats(&game, &mut rng, now, &mut totals);
+        assert_eq!((totals.seen.deaths, totals.seen.respawns), (0, 0), "dead at login is no death seen");
+        for health in [100, 40, 0, 0] {
+            stats(&mut game, health);
+            play.stats(&game, &mut rng, now, &mut totals);
+        }
+        assert_eq!((totals.seen.deaths, totals.seen.respawns), (1, 1));
+        assert!(!play.may_walk(), "the dead stay where they fell");
+        assert_eq!(play.turn(&mut game, &mut rng, now + ACTION_TIMEOUT, true, &mut totals), None);
+        stats(&mut game, 100);
+        play.stats(&game, &mut rng, now, &mut totals);
+        assert_eq!((totals.seen.deaths, totals.seen.respawns), (1, 2));
+        assert!(play.may_walk());
+    }
+
+    #[test]
+    fn a_refusal_answers_only_the_pending_request() {
+        let mut game = GameClient::new(Arc::new(Content::builtin()));
+        let now = Instant::now();
+        let mut play = SurvivalPlay::new(Mix::default(), now);
+        let mut totals = SurvivalTotals::default();
+        let msg = play.send(Plan::Chat { text: "hi" }, &mut game, now, &mut totals);
+        let ClientMessage::Chat(chat) = msg else { panic!("a Chat: {msg:?}") };
+        assert!(!play.refused(code::CHAT_TOO_FAST, chat.request + 1, &mut totals));
+        assert!(play.refused(code::CHAT_TOO_FAST, chat.request, &mut totals));
+        assert_eq!(totals.tally.refused, [(code::CHAT_TOO_FAST, 1)].into());
+        let msg = play.send(Plan::Chat { text: "hi" }, &mut game, now, &mut totals);
+        let ClientMessage::Chat(chat) = msg else { panic!("a Chat: {msg:?}") };
+        play.heard(chat.request, &mut totals);
+        let counts = totals.tally.by_name()["chat"];
+        assert_eq!((counts.sent, counts.done, counts.refused), (2, 1, 1));
+    }
+}
