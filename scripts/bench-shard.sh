@@ -89,6 +89,10 @@ json1() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
 json_obj() { sed -n "s/.*\"$1\":\({[^}]*}\).*/\1/p" "$OUT/bots.json"; }
 # The sum of every "$1":n in the report (e.g. unanswered over the item action kinds).
 json_sum() { grep -o "\"$1\":[0-9]*" "$OUT/bots.json" | awk -F: '{s += $2} END {print s + 0}'; }
+# The JSON object under key $1 whose values are objects (two levels), e.g. {"eat":{"sent":2}}.
+json_obj2() { sed -n "s/.*\"$1\":\({\(\"[a-z_]*\":{[^}]*},\{0,1\}\)*}\).*/\1/p" "$OUT/bots.json"; }
+# The sum of every "$2":n in the text $1.
+sum_in() { grep -o "\"$2\":[0-9]*" <<<"$1" | awk -F: '{s += $2} END {print s + 0}'; }
 # A number rounded to $2 decimals, for people to read.
 round() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "") print "?"; else printf "%.*f", d, v }'; }
 
@@ -98,12 +102,16 @@ refused $(json_sum refused) $(json_obj item_refused), lost races $(json_sum lost
 orders ended without effect $(json_sum ended), unanswered $(json_sum unanswered)
   item txs committed   $(awk '$1 == "store_item_txs_total" {print $2}' "$OUT/metrics.txt") (store_item_txs_total)
 "
-[[ "$MODE" == survival ]] && ITEMS="  survival actions     $(json_sum done) done of $(json_sum sent) sent, \
-refused $(json_sum refused) $(json_obj survival_refused), ended without effect $(json_sum ended), \
-unanswered $(json_sum unanswered)
+if [[ "$MODE" == survival ]]; then
+  SA=$(json_obj2 survival_actions)
+  ITEMS="  survival actions     $(sum_in "$SA" done) done of $(sum_in "$SA" sent) sent, \
+refused $(sum_in "$SA" refused) $(json_obj survival_refused), ended without effect $(sum_in "$SA" ended), \
+unanswered $(sum_in "$SA" unanswered)
+  survival by kind     $SA
   survival seen        crafts $(json_obj craft_progress), damage dealt $(json1 damage_dealt), \
 deaths $(json1 deaths), respawns $(json1 respawns), chat lines heard $(json1 chat_heard)
 "
+fi
 cat <<EOF
 bench-shard: $BOTS bots + $CLIENTS clients ($MODE mode), $SECS s, $(nproc) cores, tick class: $(
   [[ -n "$TICK_PRIORITY" ]] && ! grep -q 'staying in the normal scheduling class' "$OUT/shard.log" \
