@@ -45,11 +45,12 @@ fn stored_items(db: &TestDb, content: &Content) -> BTreeMap<(i64, i64), i64> {
     totals
 }
 
-/// The starter kits of `players` new characters, by (kind, quality 0).
+/// The starter kits of `players` new characters, by (kind, quality).
 fn starter_kits(content: &Content, players: i64) -> BTreeMap<(i64, i64), i64> {
     let mut kits = BTreeMap::new();
     for stack in &content.starter_kit {
-        *kits.entry((i64::from(stack.kind), 0)).or_default() += i64::from(stack.count) * players;
+        let key = (i64::from(stack.kind), i64::from(stack.quality));
+        *kits.entry(key).or_default() += i64::from(stack.count) * players;
     }
     kits
 }
