@@ -7,13 +7,18 @@
 #   BOTS=500 CLIENTS=100 SECS=15 scripts/bench-shard.sh
 #   TICK_PRIORITY= scripts/bench-shard.sh    # tick thread and helpers in the normal class
 #   MODE=gameplay scripts/bench-shard.sh     # the clients also handle items (bots --mode gameplay)
+#   MODE=survival scripts/bench-shard.sh     # the clients play the survival loop (bots --mode survival)
 #
 # MODE is the harness's `--mode`: `move` (the default) walks; `gameplay` also moves stacks between
 # inventory and bag, drops and picks up piles, and places, fills, empties and picks up a box, one
 # item action per client every 1–3 s; the report then adds item actions sent, done and refused
 # (by error code), lost races, interact orders that ended without effect, unanswered actions, and
 # the item transactions the store committed (the first few odd cases are described under
-# `item_samples` in the full JSON report).
+# `item_samples` in the full JSON report); `survival` crafts a club, equips it, eats when hungry,
+# chats and attacks characters nearby for a few seconds, one action per client every 1–3 s
+# (MIX, if set, is passed as `--mix`, e.g. MIX=attack=50); the report then adds those actions
+# sent, done and refused (by error code), ended without effect and unanswered, the CraftProgress
+# states seen, damage dealt, deaths, respawns and chat lines heard.
 #
 # By default the tick thread and its rayon helper run in the real-time class (SCHED_FIFO,
 # priority TICK_PRIORITY=10), as README recommends where the shard shares its cores: it needs root
@@ -33,6 +38,7 @@ ADMIN=${ADMIN:-127.0.0.1:17778}
 export SHARD_SLOW_TICK_MS=${SHARD_SLOW_TICK_MS:-10}
 TICK_PRIORITY=${TICK_PRIORITY-10}
 MODE=${MODE:-move}
+MIX=${MIX:-}
 [[ -n "$TICK_PRIORITY" ]] && export SHARD_TICK_PRIORITY=$TICK_PRIORITY
 
 cargo build --release --locked -p tools --bins >&2
@@ -59,7 +65,7 @@ STAT0=$(head -1 /proc/stat)
 # The database is new every run, so the clients need no accounts file (--accounts none).
 BOTS_EXIT=0
 ./target/release/bots --server "ws://$LISTEN" --clients "$CLIENTS" --duration "$SECS" --json \
-  --accounts none --mode "$MODE" >"$OUT/bots.json" || BOTS_EXIT=$?
+  --accounts none --mode "$MODE" ${MIX:+--mix "$MIX"} >"$OUT/bots.json" || BOTS_EXIT=$?
 STAT1=$(head -1 /proc/stat)
 curl -fsS "http://$ADMIN/metrics" >"$OUT/metrics.txt"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SHARD_PID/status")
@@ -83,6 +89,10 @@ json1() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$OUT/bots.json"; }
 json_obj() { sed -n "s/.*\"$1\":\({[^}]*}\).*/\1/p" "$OUT/bots.json"; }
 # The sum of every "$1":n in the report (e.g. unanswered over the item action kinds).
 json_sum() { grep -o "\"$1\":[0-9]*" "$OUT/bots.json" | awk -F: '{s += $2} END {print s + 0}'; }
+# The JSON object under key $1 whose values are objects (two levels), e.g. {"eat":{"sent":2}}.
+json_obj2() { sed -n "s/.*\"$1\":\({\(\"[a-z_]*\":{[^}]*},\{0,1\}\)*}\).*/\1/p" "$OUT/bots.json"; }
+# The sum of every "$2":n in the text $1.
+sum_in() { grep -o "\"$2\":[0-9]*" <<<"$1" | awk -F: '{s += $2} END {print s + 0}'; }
 # A number rounded to $2 decimals, for people to read.
 round() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "") print "?"; else printf "%.*f", d, v }'; }
 
@@ -92,6 +102,16 @@ refused $(json_sum refused) $(json_obj item_refused), lost races $(json_sum lost
 orders ended without effect $(json_sum ended), unanswered $(json_sum unanswered)
   item txs committed   $(awk '$1 == "store_item_txs_total" {print $2}' "$OUT/metrics.txt") (store_item_txs_total)
 "
+if [[ "$MODE" == survival ]]; then
+  SA=$(json_obj2 survival_actions)
+  ITEMS="  survival actions     $(sum_in "$SA" done) done of $(sum_in "$SA" sent) sent, \
+refused $(sum_in "$SA" refused) $(json_obj survival_refused), ended without effect $(sum_in "$SA" ended), \
+unanswered $(sum_in "$SA" unanswered)
+  survival by kind     $SA
+  survival seen        crafts $(json_obj craft_progress), damage dealt $(json1 damage_dealt), \
+deaths $(json1 deaths), respawns $(json1 respawns), chat lines heard $(json1 chat_heard)
+"
+fi
 cat <<EOF
 bench-shard: $BOTS bots + $CLIENTS clients ($MODE mode), $SECS s, $(nproc) cores, tick class: $(
   [[ -n "$TICK_PRIORITY" ]] && ! grep -q 'staying in the normal scheduling class' "$OUT/shard.log" \

@@ -3,7 +3,9 @@
 //! filled, emptied, closed and picked up); moves, drops, pickups and stashing in the box get
 //! done, refusals are counted by code rather than as errors, no harness error occurs, and what
 //! the database holds after the shard stopped is exactly the new characters' starter kits (a
-//! placed box counted as its item): nothing made, nothing lost.
+//! placed box counted as its item): nothing made, nothing lost. In survival mode a few bots
+//! craft clubs, equip them, eat (hunger rises every second in the test's content), chat and
+//! attack one another; every kind of action gets done and no harness error occurs.
 
 mod common;
 
@@ -11,8 +13,9 @@ use common::{InProcess, TestDb};
 use game::Content;
 use game::shard::ShardOptions;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
-use tools::harness::{self, Args, HarnessConfig, Mode};
+use tools::harness::{self, Args, HarnessConfig, Mix, Mode};
 
 /// Bots in the run (they start within 3 tiles of one another, so they meet each other's piles).
 const CLIENTS: usize = 8;
@@ -42,11 +45,12 @@ fn stored_items(db: &TestDb, content: &Content) -> BTreeMap<(i64, i64), i64> {
     totals
 }
 
-/// The starter kits of `players` new characters, by (kind, quality 0).
+/// The starter kits of `players` new characters, by (kind, quality).
 fn starter_kits(content: &Content, players: i64) -> BTreeMap<(i64, i64), i64> {
     let mut kits = BTreeMap::new();
     for stack in &content.starter_kit {
-        *kits.entry((i64::from(stack.kind), 0)).or_default() += i64::from(stack.count) * players;
+        let key = (i64::from(stack.kind), i64::from(stack.quality));
+        *kits.entry(key).or_default() += i64::from(stack.count) * players;
     }
     kits
 }
@@ -89,6 +93,51 @@ fn gameplay_bots_handle_items_and_storage_keeps_exactly_what_they_started_with()
     assert_eq!(db.orphaned_items(), 0);
 }
 
+/// Bots in the survival run.
+const SURVIVORS: usize = 6;
+/// How long they play: about ten actions each.
+const SURVIVE: Duration = Duration::from_secs(20);
+
+#[test]
+fn survival_bots_craft_equip_eat_chat_and_attack() {
+    let db = TestDb::sqlite();
+    let mut content = Content::builtin();
+    // Hunger rises one point a second (36 s in the shipped content), so the bots get hungry.
+    content.stats.hunger_seconds = 1;
+    let content = Arc::new(content);
+    let opts = ShardOptions { bots: 0, ..ShardOptions::default() };
+    let shard = InProcess::start_with_content(db.store_config(), opts, content.clone());
+    let mut cfg = HarnessConfig::new(shard.addr, SURVIVORS);
+    cfg.mode = Mode::Survival;
+    cfg.duration = SURVIVE;
+    cfg.content = content;
+    cfg.seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(17);
+    let report = harness::run(cfg).expect("the bots ran");
+    let (shutdown, _) = shard.stop();
+    assert!(shutdown.complete(), "{shutdown}");
+
+    assert_eq!((report.connected, report.errors), (SURVIVORS as u64, 0), "{report}");
+    assert_eq!(report.mode, Mode::Survival);
+    let done = |kind: &str| report.survival_actions.get(kind).map_or(0, |c| c.done);
+    for kind in ["craft", "equip", "eat", "chat", "attack"] {
+        assert!(done(kind) > 0, "no {kind} done:\n{report}");
+    }
+    let s = &report.survival;
+    assert!(s.craft_progress.get("started").copied().unwrap_or(0) >= done("craft"), "{report}");
+    assert_eq!(s.craft_progress.get("done").copied(), Some(done("craft")), "{report}");
+    assert!(s.damage_dealt > 0, "attacks landed, so their targets lost health: {report}");
+    assert!(s.chat_heard >= done("chat"), "every line said was heard at least by its speaker: {report}");
+    assert!(s.respawns <= s.deaths, "{report}");
+    let refused: u64 = report.survival_actions.values().map(|c| c.refused).sum();
+    assert_eq!(refused, report.survival_refused.values().sum::<u64>(), "every refusal has its code");
+    assert!(report.item_actions.is_empty(), "no item actions of gameplay mode: {report}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["mode"], "survival");
+    assert!(json["survival_actions"]["eat"]["done"].is_u64() && json["survival"]["damage_dealt"].is_u64());
+    let text = report.to_string();
+    assert!(text.contains("survival actions: ") && text.contains("damage dealt"), "{text}");
+}
+
 #[test]
 fn the_mode_flag_defaults_to_move_and_takes_gameplay() {
     let parse = |extra: &[&str]| {
@@ -97,5 +146,21 @@ fn the_mode_flag_defaults_to_move_and_takes_gameplay() {
     };
     assert_eq!(parse(&[]).unwrap(), Mode::Move);
     assert_eq!(parse(&["--mode", "gameplay"]).unwrap(), Mode::Gameplay);
+    assert_eq!(parse(&["--mode", "survival"]).unwrap(), Mode::Survival);
     assert!(parse(&["--mode", "dance"]).is_err());
+}
+
+#[test]
+fn the_mix_flag_weighs_survival_actions_and_only_those() {
+    let parse = |extra: &[&str]| {
+        let args = ["bots", "--server", "127.0.0.1:9"].iter().chain(extra).copied();
+        Args::try_parse_args(args).and_then(Args::into_config).map(|c| c.mix)
+    };
+    assert_eq!(parse(&["--mode", "survival"]).unwrap(), Mix::default());
+    let mix = parse(&["--mode", "survival", "--mix", "attack=0,chat=50"]).unwrap();
+    assert_eq!(mix.to_string(), "craft=30,equip=30,eat=40,chat=50,attack=0");
+    let err = parse(&["--mode", "survival", "--mix", "dance=1"]).unwrap_err().to_string();
+    assert!(err.contains("no action `dance`"), "{err}");
+    let err = parse(&["--mode", "gameplay", "--mix", "eat=1"]).unwrap_err().to_string();
+    assert!(err.contains("--mix: applies to --mode survival only"), "{err}");
 }

@@ -1,9 +1,10 @@
 //! One bot: its connection phase, its name and session token, game state (world + predictor), the orders
-//! it gives, its item behaviour in gameplay mode, and what it measures (bytes received, inputs
+//! it gives, its item behaviour in gameplay mode or its survival loop, and what it measures (bytes received, inputs
 //! awaiting their ack).
 
 use super::item_play::ItemPlay;
 use super::rng::Rng;
+use super::survival_play::SurvivalPlay;
 use game::client::GameClient;
 use game::geom::TILE;
 use net::client::ClientId;
@@ -71,6 +72,8 @@ pub struct Bot {
     pub ended_at: Option<Instant>,
     /// Item behaviour (gameplay mode only).
     pub play: Option<ItemPlay>,
+    /// The survival loop (survival mode only).
+    pub survival: Option<SurvivalPlay>,
 }
 
 impl Bot {
@@ -99,6 +102,7 @@ impl Bot {
             connected_at: None,
             ended_at: None,
             play: None,
+            survival: None,
         }
     }
 
@@ -130,6 +134,12 @@ impl Bot {
     /// True when an Ack should go out now.
     pub fn ack_ready(&self, now: Instant) -> bool {
         self.ack_due && self.last_ack.is_none_or(|t| now.saturating_duration_since(t) >= ACK_INTERVAL)
+    }
+
+    /// False while its item or survival action needs the character to stay where it is.
+    pub fn may_walk(&self) -> bool {
+        self.play.as_ref().is_none_or(ItemPlay::may_walk)
+            && self.survival.as_ref().is_none_or(SurvivalPlay::may_walk)
     }
 
     /// Picks the next order: mostly a move-to 4–16 tiles away inside the walkable bounds,

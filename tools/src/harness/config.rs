@@ -4,6 +4,7 @@
 use super::HarnessError;
 use super::accounts::DEFAULT_ACCOUNTS_FILE;
 use super::source_ips::SourceIps;
+use super::survival_mix::Mix;
 use clap::{Parser, ValueEnum};
 use game::Content;
 use net::protocol::MAX_NAME_LEN;
@@ -57,9 +58,16 @@ pub struct Args {
     pub accounts: String,
     /// What the bots do: `move` walks (move-to, follow, stop); `gameplay` also handles items
     /// (moves between inventory and bag, drops, pickups, placing, filling, emptying and picking
-    /// up a box), one action every 1–3 s.
+    /// up a box), one action every 1–3 s; `survival` also plays the survival loop (crafts a
+    /// club, equips it, eats when hungry, chats, attacks characters nearby for a few seconds),
+    /// one action every 1–3 s, picked by `--mix`.
     #[arg(long, value_enum, default_value_t = Mode::Move)]
     pub mode: Mode,
+    /// Survival mode: how often each action is picked among those possible at the time, as
+    /// NAME=WEIGHT entries (craft, equip, eat, chat, attack; 0 never); an action not named keeps
+    /// its default weight [default: craft=30,equip=30,eat=40,chat=15,attack=15].
+    #[arg(long, value_name = "NAME=WEIGHT,...")]
+    pub mix: Option<Mix>,
 }
 
 /// What the bots do.
@@ -71,6 +79,8 @@ pub enum Mode {
     Move,
     /// Walk, and handle items one action every 1–3 s (`item_play`).
     Gameplay,
+    /// Walk, and play the survival loop one action every 1–3 s (`survival_play`).
+    Survival,
 }
 
 impl Args {
@@ -95,6 +105,9 @@ impl Args {
         if !(self.connect_rate.is_finite() && self.connect_rate > 0.0) {
             return Err(HarnessError::invalid("connect-rate", "must be a positive number per second"));
         }
+        if self.mix.is_some() && self.mode != Mode::Survival {
+            return Err(HarnessError::invalid("mix", "applies to --mode survival only"));
+        }
         let prefix = self.name_prefix.unwrap_or_else(|| default_prefix(random_u64()));
         check_prefix(&prefix, self.clients)?;
         let accounts = match self.accounts.as_str() {
@@ -109,6 +122,7 @@ impl Args {
         config.source_ips = self.source_ips;
         config.accounts = accounts;
         config.mode = self.mode;
+        config.mix = self.mix.unwrap_or_default();
         Ok(config)
     }
 }
@@ -144,11 +158,14 @@ pub struct HarnessConfig {
     pub end_when_settled: bool,
     /// What the bots do.
     pub mode: Mode,
+    /// Survival mode: the weights of the actions.
+    pub mix: Mix,
 }
 
 impl HarnessConfig {
     /// Defaults: 30 s, 200 connections/s, a random name prefix, loopback source addresses
-    /// spread (`SourceIps::Auto`), no accounts file, built-in content, no progress, move mode.
+    /// spread (`SourceIps::Auto`), no accounts file, built-in content, no progress, move mode
+    /// (survival mode's default mix).
     pub fn new(server: SocketAddr, clients: usize) -> Self {
         let seed = random_u64();
         HarnessConfig {
@@ -165,6 +182,7 @@ impl HarnessConfig {
             stop: Arc::new(AtomicBool::new(false)),
             end_when_settled: false,
             mode: Mode::Move,
+            mix: Mix::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! What gameplay mode counts of the bots' item actions (sent, done, refused by error code, lost
 //! races, interact orders ended without effect, unanswered) and of the container messages every
-//! bot receives, and how the report shows it.
+//! bot receives, and how the report shows it. The per-kind counting ([`ActionTally`]) and its
+//! report lines ([`ItemLines`]) serve survival mode's actions too.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,9 +31,14 @@ pub enum ActionKind {
     PickUpBox,
 }
 
-impl ActionKind {
+/// A kind of bot action counted per kind in the report.
+pub trait Action: Copy + Ord {
     /// The name the report uses.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str;
+}
+
+impl Action for ActionKind {
+    fn name(self) -> &'static str {
         match self {
             ActionKind::Move => "move",
             ActionKind::Drop => "drop",
@@ -79,69 +85,60 @@ pub struct ContainerMessages {
     pub closed: u64,
 }
 
-/// Run-wide item counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemTotals {
+/// Counts by action kind and refusals by error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionTally<K: Action> {
     /// By action kind.
-    pub actions: BTreeMap<ActionKind, ActionCounts>,
+    pub actions: BTreeMap<K, ActionCounts>,
     /// Refusals by error code.
     pub refused: BTreeMap<u16, u64>,
-    /// Container messages received.
-    pub containers: ContainerMessages,
-    /// The first few interact orders that ended without effect or got no answer, described.
-    pub samples: Vec<String>,
 }
 
-/// Most described cases kept.
-const MAX_SAMPLES: usize = 8;
+impl<K: Action> Default for ActionTally<K> {
+    fn default() -> Self {
+        ActionTally { actions: BTreeMap::new(), refused: BTreeMap::new() }
+    }
+}
 
-impl ItemTotals {
-    fn counts(&mut self, kind: ActionKind) -> &mut ActionCounts {
+impl<K: Action> ActionTally<K> {
+    fn counts(&mut self, kind: K) -> &mut ActionCounts {
         self.actions.entry(kind).or_default()
     }
 
     /// A request of `kind` went out.
-    pub fn sent(&mut self, kind: ActionKind) {
+    pub fn sent(&mut self, kind: K) {
         self.counts(kind).sent += 1;
     }
 
     /// A request of `kind` could not be queued after all (its `sent` is taken back).
-    pub fn unsent(&mut self, kind: ActionKind) {
+    pub fn unsent(&mut self, kind: K) {
         let c = self.counts(kind);
         c.sent = c.sent.saturating_sub(1);
     }
 
     /// A request of `kind` was seen to take effect.
-    pub fn done(&mut self, kind: ActionKind) {
+    pub fn done(&mut self, kind: K) {
         self.counts(kind).done += 1;
     }
 
     /// A request of `kind` was refused with `code`.
-    pub fn refused(&mut self, kind: ActionKind, code: u16) {
+    pub fn refused(&mut self, kind: K, code: u16) {
         self.counts(kind).refused += 1;
         *self.refused.entry(code).or_default() += 1;
     }
 
-    /// The interact order of a request of `kind` ended without its change.
-    pub fn ended(&mut self, kind: ActionKind) {
+    /// A request of `kind` ended without its change (and without an Error).
+    pub fn ended(&mut self, kind: K) {
         self.counts(kind).ended += 1;
     }
 
-    /// Keeps the description of an action that ended without effect or got no answer (the first
-    /// [`MAX_SAMPLES`] only).
-    pub fn sample(&mut self, describe: impl FnOnce() -> String) {
-        if self.samples.len() < MAX_SAMPLES {
-            self.samples.push(describe());
-        }
-    }
-
     /// A request of `kind` got no answer in time.
-    pub fn unanswered(&mut self, kind: ActionKind) {
+    pub fn unanswered(&mut self, kind: K) {
         self.counts(kind).unanswered += 1;
     }
 
     /// A pickup of `kind` lost its race.
-    pub fn lost(&mut self, kind: ActionKind) {
+    pub fn lost(&mut self, kind: K) {
         self.counts(kind).lost += 1;
     }
 
@@ -161,8 +158,35 @@ impl ItemTotals {
     }
 }
 
-/// The report's item lines: `actions` by name, `refused` by code.
+/// Run-wide item counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemTotals {
+    /// By action kind, and refusals by code.
+    pub tally: ActionTally<ActionKind>,
+    /// Container messages received.
+    pub containers: ContainerMessages,
+    /// The first few interact orders that ended without effect or got no answer, described.
+    pub samples: Vec<String>,
+}
+
+/// Most described cases kept.
+const MAX_SAMPLES: usize = 8;
+
+impl ItemTotals {
+    /// Keeps the description of an action that ended without effect or got no answer (the first
+    /// [`MAX_SAMPLES`] only).
+    pub fn sample(&mut self, describe: impl FnOnce() -> String) {
+        if self.samples.len() < MAX_SAMPLES {
+            self.samples.push(describe());
+        }
+    }
+}
+
+/// The report's action lines: `actions` by name, `refused` by code, under `label` (`item`,
+/// `survival`).
 pub struct ItemLines<'a> {
+    /// What the actions are (the line starts `{label} actions:`).
+    pub label: &'static str,
     /// Counts by action name.
     pub actions: &'a BTreeMap<String, ActionCounts>,
     /// Refusals by code.
@@ -174,8 +198,9 @@ impl fmt::Display for ItemLines<'_> {
         let sum = |field: fn(&ActionCounts) -> u64| self.actions.values().map(field).sum::<u64>();
         write!(
             f,
-            "item actions: {} sent, {} done, {} refused {:?}, {} lost races, {} orders ended without \
+            "{} actions: {} sent, {} done, {} refused {:?}, {} lost races, {} orders ended without \
              effect, {} unanswered",
+            self.label,
             sum(|c| c.sent),
             sum(|c| c.done),
             sum(|c| c.refused),

@@ -17,7 +17,7 @@
 //! head and then ended without the change (blocked on the way, or the target gone: the server
 //! sends nothing then), and *unanswered* after [`ACTION_TIMEOUT`].
 
-use super::item_counts::{ActionKind, ItemTotals};
+use super::item_counts::{Action, ActionKind, ItemTotals};
 use super::item_plan::{
     Plan, drop_some, inventory_move, object_ref, objects_near, pile_nearby, place_box, stash, still_there,
     take_back,
@@ -230,7 +230,7 @@ impl ItemPlay {
         };
         self.next_action = now + rng.millis(1_000, 3_000);
         let (msg, pending) = request(plan, game, now);
-        totals.sent(pending.kind);
+        totals.tally.sent(pending.kind);
         self.pending = Some(pending);
         Some(msg)
     }
@@ -238,7 +238,7 @@ impl ItemPlay {
     /// The message [`ItemPlay::turn`] returned could not be sent: the action is forgotten.
     pub fn unsent(&mut self, totals: &mut ItemTotals) {
         if let Some(p) = self.pending.take() {
-            totals.unsent(p.kind);
+            totals.tally.unsent(p.kind);
         }
     }
 
@@ -257,7 +257,7 @@ impl ItemPlay {
         if !ours {
             return false;
         }
-        totals.refused(p.kind, code);
+        totals.tally.refused(p.kind, code);
         if p.kind == ActionKind::PickUpBox
             && code == code::NOT_EMPTY
             && let Some(b) = self.placed.as_mut()
@@ -281,7 +281,7 @@ impl ItemPlay {
         match progress {
             Progress::Waiting => return,
             Progress::Done(found) => {
-                totals.done(kind);
+                totals.tally.done(kind);
                 match (kind, found) {
                     (ActionKind::Place, Some(object)) => {
                         self.placed = Some(PlacedBox { object, to_stash: 0, emptied: false });
@@ -291,7 +291,7 @@ impl ItemPlay {
                 }
             }
             Progress::Lost => {
-                totals.lost(kind);
+                totals.tally.lost(kind);
                 if kind == ActionKind::PickUpBox {
                     self.placed = None;
                 }
@@ -301,7 +301,11 @@ impl ItemPlay {
                 if let Some(o) = p.order {
                     totals.sample(|| o.describe(kind, outcome, p, game, now));
                 }
-                if progress == Progress::Ended { totals.ended(kind) } else { totals.unanswered(kind) }
+                if progress == Progress::Ended {
+                    totals.tally.ended(kind)
+                } else {
+                    totals.tally.unanswered(kind)
+                }
             }
         }
         self.pending = None;

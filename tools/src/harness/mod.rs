@@ -6,7 +6,9 @@
 //! returns it; names and tokens come from an accounts file reused across runs ([`AccountsFile`])
 //! or, without one, are new random ones. Against a shard on an IPv4 loopback address every bot
 //! connects from its own loopback address ([`SourceIps`]). In gameplay mode ([`Mode`]) the bots
-//! also handle items: moves, drops, pickups, and a box placed, filled, emptied and picked up.
+//! also handle items: moves, drops, pickups, and a box placed, filled, emptied and picked up. In
+//! survival mode they play the survival loop instead: craft a club, equip it, eat, chat, attack
+//! ([`SurvivalAction`], weighed by the [`Mix`]).
 //!
 //! Use it as a library: build a [`HarnessConfig`] (or parse [`Args`]), keep
 //! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`];
@@ -23,19 +25,25 @@ mod rng;
 mod run;
 mod shortfall;
 mod source_ips;
+mod survival_counts;
+mod survival_mix;
+mod survival_plan;
+mod survival_play;
 
 pub use accounts::{Account, AccountsError, AccountsFile, DEFAULT_ACCOUNTS_FILE};
 pub use bot::{ACK_INTERVAL, wire_len, ws_header_len};
 pub use config::{
     Args, HarnessConfig, Mode, bot_name, check_prefix, default_prefix, parse_server_addr, random_u64,
 };
-pub use item_counts::{ActionCounts, ContainerMessages};
+pub use item_counts::{Action, ActionCounts, ContainerMessages};
 pub use item_play::ACTION_TIMEOUT;
 pub use report::{LatencyMs, RatePercentiles, Report, latency_ms, percentile, rate_percentiles};
 pub use rng::Rng;
 pub use run::run;
 pub use shortfall::{Shortfall, ShortfallCause};
 pub use source_ips::{SourceIps, loopback_source};
+pub use survival_counts::SurvivalSeen;
+pub use survival_mix::{DEFAULT_WEIGHTS, Mix, MixError, SurvivalAction};
 
 use std::fmt;
 

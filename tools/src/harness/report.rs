@@ -2,6 +2,7 @@
 
 use super::config::Mode;
 use super::item_counts::{ActionCounts, ContainerMessages, ItemLines};
+use super::survival_counts::{SurvivalLines, SurvivalSeen};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -32,7 +33,7 @@ pub struct RatePercentiles {
 pub struct Report {
     /// Clients asked for.
     pub clients: usize,
-    /// What the bots did (`move`, or `gameplay`: items too).
+    /// What the bots did (`move`; `gameplay`: items too; `survival`: the survival loop too).
     pub mode: Mode,
     /// Measured time, seconds (start of the run to the start of the final close).
     pub duration_s: f64,
@@ -47,7 +48,7 @@ pub struct Report {
     /// `connect:http_<status>`.
     pub refusals: BTreeMap<String, u64>,
     /// Closes we did not request, connect failures, Error messages (other than the refusals of
-    /// item actions, counted in `item_refused`), undecodable messages, messages the client
+    /// item and survival actions, counted in `item_refused` and `survival_refused`), undecodable messages, messages the client
     /// world refused, container changes that missed one, and Welcomes with another token than
     /// the bot's.
     pub errors: u64,
@@ -108,6 +109,15 @@ pub struct Report {
     /// effect or got no answer, each described (distances, target in view or not, the order the
     /// frame head showed).
     pub item_samples: Vec<String>,
+    /// Survival actions by kind (`craft`, `equip`, `eat`, `chat`, `attack`; survival mode):
+    /// sent, done, refused, ended (a craft cancelled or failed, an attack that landed no hit),
+    /// unanswered.
+    pub survival_actions: BTreeMap<String, ActionCounts>,
+    /// Refusals of survival actions by error code (e.g. 147: not hungry; 141: chat too fast).
+    pub survival_refused: BTreeMap<u16, u64>,
+    /// What the survival bots saw: CraftProgress states, damage dealt, deaths, respawns, chat
+    /// lines heard (counted in every mode).
+    pub survival: SurvivalSeen,
     /// What the figures suggest, for people (e.g. that refused tokens point at an accounts
     /// file from another server).
     pub notes: Vec<String>,
@@ -153,10 +163,18 @@ impl fmt::Display for Report {
         let c = &self.container_messages;
         writeln!(f, "containers: {} contents, {} changes, {} closed", c.contents, c.changes, c.closed)?;
         if self.mode == Mode::Gameplay {
-            writeln!(f, "{}", ItemLines { actions: &self.item_actions, refused: &self.item_refused })?;
+            writeln!(
+                f,
+                "{}",
+                ItemLines { label: "item", actions: &self.item_actions, refused: &self.item_refused }
+            )?;
             for sample in &self.item_samples {
                 writeln!(f, "  {sample}")?;
             }
+        }
+        if self.mode == Mode::Survival {
+            let (actions, refused, seen) = (&self.survival_actions, &self.survival_refused, &self.survival);
+            writeln!(f, "{}", SurvivalLines { actions, refused, seen })?;
         }
         write!(
             f,

@@ -1,7 +1,8 @@
 //! The harness loop: one thread, one `net::client::Driver` holding every bot's connection. Takes
 //! the bots' accounts (from the accounts file, or new ones), ramps connections up (each from its
 //! own loopback address where that applies), feeds every server message to the bot's game client,
-//! sends acks and orders (and, in gameplay mode, item requests), measures, prints progress, and
+//! sends acks and orders (and, in gameplay mode, item requests; in survival mode, the survival
+//! loop's requests), measures, prints progress, and
 //! closes everything at the end.
 
 use super::HarnessError;
@@ -11,6 +12,8 @@ use super::config::{HarnessConfig, Mode, bot_name};
 use super::item_counts::ItemTotals;
 use super::item_play::ItemPlay;
 use super::report::{Report, latency_ms, rate_percentiles};
+use super::survival_counts::SurvivalTotals;
+use super::survival_play::SurvivalPlay;
 use game::client::{Applied, GameClient};
 use game::wire::close::WRONG_TOKEN;
 use hdrhistogram::Histogram;
@@ -49,6 +52,7 @@ struct Totals {
     refusals: BTreeMap<String, u64>,
     first_error: Option<String>,
     items: ItemTotals,
+    survival: SurvivalTotals,
 }
 
 impl Totals {
@@ -153,6 +157,7 @@ impl<'a> Run<'a> {
         let bot = |(i, a): (usize, Account)| {
             let mut bot = Bot::new(i, a.name, a.token, GameClient::new(cfg.content.clone()), cfg.seed, now);
             bot.play = (cfg.mode == Mode::Gameplay).then(|| ItemPlay::new(now));
+            bot.survival = (cfg.mode == Mode::Survival).then(|| SurvivalPlay::new(cfg.mix, now));
             bot
         };
         let bots = accounts.into_iter().enumerate().map(bot).collect();
@@ -283,9 +288,10 @@ impl<'a> Run<'a> {
             Applied::ObjectDelta { .. } => self.totals.object_deltas += 1,
             Applied::Redirect => self.totals.redirects += 1,
             Applied::ServerError { code, request } => self.on_server_error(i, code, request),
-            Applied::Stats => self.totals.stats_messages += 1,
-            // The harness's clients neither craft nor chat yet.
-            Applied::Pong { .. } | Applied::CraftProgress { .. } | Applied::ChatHeard { .. } => {}
+            Applied::Stats => self.on_stats(i, now),
+            Applied::CraftProgress { request, state } => self.on_craft_progress(i, request, state),
+            Applied::ChatHeard { request, .. } => self.on_chat_heard(i, request),
+            Applied::Pong { .. } => {}
             Applied::ContainerContents { .. } => self.totals.items.containers.contents += 1,
             Applied::ContainerChange { .. } => self.totals.items.containers.changes += 1,
             Applied::ContainerClosed { .. } => self.totals.items.containers.closed += 1,
@@ -295,14 +301,42 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// An Error message: a refusal of the bot's pending item action (counted by code), or else a
-    /// harness error.
+    /// An Error message: a refusal of the bot's pending item or survival action (counted by
+    /// code), or else a harness error.
     fn on_server_error(&mut self, i: usize, code: u16, request: u32) {
-        let items = &mut self.totals.items;
-        if self.bots[i].play.as_mut().is_some_and(|p| p.refused(code, request, items)) {
+        let (items, survival) = (&mut self.totals.items, &mut self.totals.survival);
+        let bot = &mut self.bots[i];
+        if bot.play.as_mut().is_some_and(|p| p.refused(code, request, items))
+            || bot.survival.as_mut().is_some_and(|p| p.refused(code, request, survival))
+        {
             return;
         }
         self.totals.error(&format!("server_error:{code}"), || format!("request {request}"));
+    }
+
+    /// Stats: counted; in survival mode, deaths and respawns.
+    fn on_stats(&mut self, i: usize, now: Instant) {
+        self.totals.stats_messages += 1;
+        let bot = &mut self.bots[i];
+        if let Some(s) = bot.survival.as_mut() {
+            s.stats(&bot.game, &mut bot.rng, now, &mut self.totals.survival);
+        }
+    }
+
+    /// CraftProgress: its state counted, and the bot's pending craft settled.
+    fn on_craft_progress(&mut self, i: usize, request: u32, state: u8) {
+        self.totals.survival.seen.craft_progress(state);
+        if let Some(s) = self.bots[i].survival.as_mut() {
+            s.craft_progress(request, state, &mut self.totals.survival);
+        }
+    }
+
+    /// ChatHeard: counted, and the bot's pending line settled when it is its own.
+    fn on_chat_heard(&mut self, i: usize, request: u32) {
+        self.totals.survival.seen.chat_heard += 1;
+        if let Some(s) = self.bots[i].survival.as_mut().filter(|_| request != 0) {
+            s.heard(request, &mut self.totals.survival);
+        }
     }
 
     fn on_welcome(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
@@ -320,6 +354,9 @@ impl<'a> Run<'a> {
         bot.next_order = now + bot.rng.millis(500, 2_000);
         if let Some(play) = bot.play.as_mut() {
             play.welcomed(&mut bot.rng, now);
+        }
+        if let Some(s) = bot.survival.as_mut() {
+            s.welcomed(&mut bot.rng, now);
         }
     }
 
@@ -361,6 +398,9 @@ impl<'a> Run<'a> {
             if self.bots[i].play.is_some() {
                 self.item_turn(i, now);
             }
+            if self.bots[i].survival.is_some() {
+                self.survival_turn(i, now);
+            }
         }
     }
 
@@ -380,9 +420,27 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Survival mode: settles bot `i`'s pending action and sends its next message when due.
+    fn survival_turn(&mut self, i: usize, now: Instant) {
+        let bot = &mut self.bots[i];
+        let (Some(s), Some(id)) = (bot.survival.as_mut(), bot.id) else { return };
+        let settled = bot.in_flight.is_empty();
+        let totals = &mut self.totals.survival;
+        let Some(msg) = s.turn(&mut bot.game, &mut bot.rng, now, settled, totals) else { return };
+        let sent_at = Instant::now();
+        if !self.driver.send(id, &msg) {
+            s.unsent(totals);
+            return;
+        }
+        if let ClientMessage::Input(input) = msg {
+            self.totals.inputs_sent += 1;
+            bot.sent_input(input.seq, sent_at);
+        }
+    }
+
     fn give_order(&mut self, i: usize, now: Instant) {
         let bot = &mut self.bots[i];
-        let stay = bot.play.as_ref().is_some_and(|p| !p.may_walk());
+        let stay = !bot.may_walk();
         let Some(order) = bot.choose_order().filter(|_| !stay) else {
             bot.next_order = now + Duration::from_millis(500);
             return;
@@ -480,12 +538,15 @@ impl<'a> Run<'a> {
             redirects: t.redirects,
             down_bytes_total: t.down_bytes,
             driver_bytes_in: self.driver.stats().bytes_in,
-            item_actions_sent: t.items.total_sent(),
-            item_actions_done: t.items.total_done(),
-            item_actions: t.items.by_name(),
-            item_refused: t.items.refused.clone(),
+            item_actions_sent: t.items.tally.total_sent(),
+            item_actions_done: t.items.tally.total_done(),
+            item_actions: t.items.tally.by_name(),
+            item_refused: t.items.tally.refused.clone(),
             container_messages: t.items.containers,
             item_samples: t.items.samples.clone(),
+            survival_actions: t.survival.tally.by_name(),
+            survival_refused: t.survival.tally.refused.clone(),
+            survival: t.survival.seen.clone(),
             notes,
         }
     }

@@ -20,14 +20,22 @@ pub struct InProcess {
 
 impl InProcess {
     /// Starts a shard on `store` with `opts`, new players near the centre, on a free port.
-    pub fn start(store: StoreConfig, mut opts: ShardOptions) -> InProcess {
+    pub fn start(store: StoreConfig, opts: ShardOptions) -> InProcess {
+        InProcess::start_with_content(store, opts, Arc::new(Content::builtin()))
+    }
+
+    /// [`InProcess::start`] running `content` (e.g. the built-in content with faster hunger).
+    pub fn start_with_content(
+        store: StoreConfig,
+        mut opts: ShardOptions,
+        content: Arc<Content>,
+    ) -> InProcess {
         tools::logging::init(tools::logging::LogFormat::Text, false);
         let store = Arc::new(Store::open(store).expect("open store"));
         let meta = Arc::new(MemoryMeta::new(Arc::new(SystemClock::default())));
         opts.start_radius_tiles = 3;
         opts.net.bind = "127.0.0.1:0".parse().unwrap();
-        let shard =
-            Shard::start(opts, Arc::new(Content::builtin()), store.clone(), meta).expect("start shard");
+        let shard = Shard::start(opts, content, store.clone(), meta).expect("start shard");
         let (addr, status) = (shard.local_addr(), shard.status());
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
