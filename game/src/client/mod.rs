@@ -35,7 +35,7 @@ use crate::content::Content;
 use crate::geom::MapGeometry;
 use net::protocol::{
     Ack, Chat, CloseContainer, ContainerRef, Craft, Drop, EntityId, Input, InventoryMove, Order, Pickup,
-    ServerMessage,
+    ServerMessage, UseItem,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -185,6 +185,12 @@ impl GameClient {
     pub fn drop_request(&mut self, container: ContainerRef, slot: u16, count: u16) -> Drop {
         let revision = self.revision(&container);
         Drop { request: self.request_id(), container, slot, revision, count }
+    }
+
+    /// A UseItem of the item in `container`'s `slot` (eat food), made against the revision held.
+    pub fn use_item_request(&mut self, container: ContainerRef, slot: u16) -> UseItem {
+        let revision = self.revision(&container);
+        UseItem { request: self.request_id(), container, slot, revision }
     }
 
     /// A Pickup of the pile `pile`, with a new request id.

@@ -196,12 +196,7 @@ pub fn attack_nearby(game: &GameClient, rng: &mut Rng) -> Option<Plan> {
     Some(Plan::Attack { target, hp: e.state.hp, length })
 }
 
-/// A UseItem of the item at `(container, slot)`, against the revision held. The client library
-/// has no helper for UseItem yet, so the request id is taken from its counter through another
-/// request's helper (a Pickup that is never sent): ids stay unique per client, as the Error
-/// routing needs.
+/// A UseItem of the item at `slot` of `container` (eating), made against the revision held.
 pub fn use_request(game: &mut GameClient, (container, slot): (ContainerRef, u16)) -> UseItem {
-    let revision = game.container(&container).map_or(0, |v| v.revision);
-    let request = game.pickup_request(EntityId::NONE).request;
-    UseItem { request, container, slot, revision }
+    game.use_item_request(container, slot)
 }
