@@ -31,6 +31,7 @@ pub mod content;
 pub mod craft;
 pub mod error;
 pub mod gameplay;
+pub mod gather;
 pub mod geom;
 pub mod growth;
 mod ids;

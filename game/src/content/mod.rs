@@ -1,12 +1,14 @@
 //! Content data (`schemas/content/*.toml`): terrain types, object kinds, character rules, the
-//! world layout, the chat rules, the items (kinds, rules, starter kit) and the recipes, parsed
-//! with serde and validated with errors that name the file and field.
+//! world layout, the chat rules, the items (kinds, rules, starter kit), the recipes and what
+//! gathering from objects gives, parsed with serde and validated with errors that name the file
+//! and field.
 //!
 //! `defs.rs`, `item_kinds.rs` and `recipes.rs` hold the types, `validate.rs`,
-//! `validate_items.rs` and `validate_recipes.rs` the checks; this module loads the files and
-//! answers lookups.
+//! `validate_items.rs` and `validate_recipes.rs` the checks, `gathering.rs` both for gathering;
+//! this module loads the files and answers lookups.
 
 mod defs;
+mod gathering;
 mod item_kinds;
 mod recipes;
 mod validate;
@@ -16,6 +18,7 @@ mod validate_recipes;
 pub use defs::{
     CharacterRules, ChatRules, CombatRules, ContinentDef, Growth, ObjectKind, ObjectRole, StatRules, Terrain,
 };
+pub use gathering::{After, Gather, GatherDef, MAX_GATHER_TICKS, MAX_QUALITY_SPREAD, MAX_YIELD_KINDS, Yield};
 pub use item_kinds::{
     ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID, MAX_STACK,
     StarterStack, Weapon,
@@ -112,6 +115,8 @@ pub struct Content {
     pub starter_kit: Vec<StarterStack>,
     /// Recipes, dense by id.
     pub recipes: RecipeBook,
+    /// By object kind id: what gathering from it gives (`None`: nothing).
+    gathering: Vec<Option<Gather>>,
     /// By object kind id: index into `objects` plus one (0 = no such kind).
     object_index: Vec<u16>,
     /// The pile kind's id (`role = "pile"`), if the content has one.
@@ -154,7 +159,8 @@ impl Content {
     }
 
     /// Parses and validates the world files' text, without items (no item kinds, no pile
-    /// needed, [`ItemRules::NONE`], no recipes): content for tests of the world alone.
+    /// needed, [`ItemRules::NONE`], no recipes, nothing to gather): content for tests of the
+    /// world alone.
     pub fn from_strs(terrain: &str, objects: &str, world: &str) -> Result<Content, ContentError> {
         Content::from_texts(ContentTexts { terrain, objects, world, items: "", recipes: "" })
     }
@@ -175,6 +181,9 @@ impl Content {
         let items = validate_items::items(i, &o.object)?;
         let pile = validate_items::object_items(&o.object, &items.table)?;
         let recipes = validate_recipes::recipes(r, &items.table, &o.object)?;
+        // World files alone (no item kinds) gather nothing: what gathering gives names items.
+        let gathering =
+            if items.table.is_empty() { Vec::new() } else { gathering::gathering(&o.object, &items.table)? };
         Ok(Content {
             terrains: t.terrain,
             blocking,
@@ -188,6 +197,7 @@ impl Content {
             item_rules: items.rules,
             starter_kit: items.starter,
             recipes,
+            gathering,
             object_index,
             pile,
         })
@@ -236,6 +246,12 @@ impl Content {
     #[inline]
     pub fn growth(&self, kind: u32) -> Option<&Growth> {
         self.object_by_id(kind)?.growth.as_ref()
+    }
+
+    /// What gathering from an object of kind `kind` gives, if anything (a dense table).
+    #[inline]
+    pub fn gather(&self, kind: u32) -> Option<&Gather> {
+        self.gathering.get(kind as usize)?.as_ref()
     }
 
     /// The object kind that holds items dropped on the ground (`role = "pile"`); always present
