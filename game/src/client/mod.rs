@@ -33,7 +33,7 @@ pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 use crate::content::Content;
 use crate::geom::MapGeometry;
 use net::protocol::{
-    Ack, Chat, CloseContainer, ContainerRef, Drop, EntityId, Input, InventoryMove, Order, Pickup,
+    Ack, Chat, CloseContainer, ContainerRef, Drop, EntityId, Input, InventoryMove, Order, Pickup, Plant,
     ServerMessage,
 };
 use std::collections::BTreeMap;
@@ -189,6 +189,13 @@ impl GameClient {
     /// A Pickup of the pile `pile`, with a new request id.
     pub fn pickup_request(&mut self, pile: EntityId) -> Pickup {
         Pickup { request: self.request_id(), item: pile }
+    }
+
+    /// A Plant of one seed from `container`'s `slot` at `(x, y)` (1/256 tile), with a new
+    /// request id: an Error with that id refuses it; the crop appears as an ObjectDelta and the
+    /// seed leaves the container's view. The caller sends it.
+    pub fn plant_request(&mut self, container: ContainerRef, slot: u16, (x, y): (i32, i32)) -> Plant {
+        Plant { request: self.request_id(), container, slot, x, y }
     }
 
     /// A CloseContainer for `container` (the view is forgotten when ContainerClosed arrives).

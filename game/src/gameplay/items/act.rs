@@ -1,6 +1,7 @@
 //! The "items" gameplay system: container objects in and out with their chunks, interact
-//! actions on piles and boxes, the queued requests, boxes closed by distance, then each
-//! affected player's view brought up to date. Every accepted operation is one store
+//! actions on piles and boxes and on objects that give something (`gather.rs`), the queued
+//! requests (planting: `plant.rs`), boxes closed by distance, then each affected player's view
+//! brought up to date. Every accepted operation is one store
 //! transaction submitted at once, in accept order.
 
 use super::MapItems;
@@ -16,7 +17,7 @@ use crate::orders::{
 use crate::sim::MapSim;
 use crate::sim::chunks::ChunkTable;
 use crate::sim::components::ContainerEvents;
-use crate::sim::components::{Controller, Keys, Objects};
+use crate::sim::components::{Controller, Keys, Objects, SimClock};
 use crate::sim::objects::{insert_object, remove_object};
 use crate::stats::Vitals;
 use crate::wire::{error as wire_error, verb};
@@ -27,7 +28,7 @@ use store::{Container, Loader, ObjectRecord, Position};
 /// Room between a dropped or placed object and the character dropping it (1/256 tile).
 const DROP_GAP: i32 = 16;
 /// Extra reach allowed beyond an interact order's (movement stops up to a unit short of it).
-const REACH_SLACK: i32 = 32;
+pub(super) const REACH_SLACK: i32 = 32;
 
 /// What the system reads of the map this tick.
 pub(super) struct Here<'a> {
@@ -41,14 +42,15 @@ pub(super) struct Here<'a> {
     pub(super) content: &'a Content,
     pub(super) keys: Keys,
     pub(super) items: ResourceKey<MapItems>,
+    pub(super) clock: SimClock,
 }
 
 impl Here<'_> {
-    fn position(&self, e: Entity) -> Option<(i32, i32)> {
+    pub(super) fn position(&self, e: Entity) -> Option<(i32, i32)> {
         Some((*self.x.get(e)?, *self.y.get(e)?))
     }
 
-    fn player_of(&self, e: Entity) -> Option<i64> {
+    pub(super) fn player_of(&self, e: Entity) -> Option<i64> {
         match self.controller.get(e)? {
             Controller::Player(id) => Some(*id),
             Controller::Bot => None,
@@ -75,6 +77,8 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
         .reads(k.object)
         .reads(k.order)
         .writes(k.vitals)
+        .writes(k.experience)
+        .reads_resource(k.clock)
         .reads_resource(k.objects)
         .reads_resource(k.movers)
         .writes_resource(items)
@@ -97,14 +101,18 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
                 content: &content,
                 keys: k,
                 items,
+                clock: *ctx.resource(k.clock),
             };
             let mut m = ctx.resource_mut(items);
             let mut chunks = ctx.resource_mut(k.chunks);
             m.prefetch_ids();
             m.take_containers(&mut ctx.resource_mut(k.containers), &here);
-            m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
+            let (mut vitals, mut xp) = (ctx.write(k.vitals), ctx.write(k.experience));
+            let mut queue = ctx.resource_mut(actions);
+            m.judge_actions(&mut queue, &here, &mut chunks, cmds);
+            m.judge_gathering(&mut queue, &here, &mut chunks, (&mut vitals, &mut xp), cmds);
             m.answer_failed_pickups(&orders);
-            m.run_requests(&here, &mut chunks, &mut ctx.write(k.vitals), cmds);
+            m.run_requests(&here, &mut chunks, &mut vitals, cmds);
             m.close_out_of_reach(&here);
             m.refresh_views();
         })?;
@@ -337,6 +345,11 @@ impl MapItems {
                         self.error(player, request, code, text);
                     }
                 }
+                ItemRequest::Plant { player, request, from, at } => {
+                    if let Err(e) = self.plant((player, from, at), here, chunks, vitals, cmds) {
+                        self.error(player, request, e.code(), e.to_string());
+                    }
+                }
             }
         }
     }
@@ -508,7 +521,7 @@ impl MapItems {
 }
 
 /// New item ids from the map's pool (a block fetched ahead; none while a refill is pending).
-fn pool_source<'a>(pool: &'a mut crate::ids::IdPool, loader: &'a Loader) -> impl IdSource + 'a {
+pub(super) fn pool_source<'a>(pool: &'a mut crate::ids::IdPool, loader: &'a Loader) -> impl IdSource + 'a {
     move || pool.take(loader, 1).and_then(|v| v.first().copied())
 }
 

@@ -6,22 +6,28 @@
 //!
 //! Each tick the system: takes in the container objects (boxes, piles) residency loaded or
 //! unloaded; judges interact actions on containers (a pile is picked up, as much as fits; a box
-//! is opened, or picked up when empty); carries out the queued requests (moves, drops, closing
+//! is opened, or picked up when empty) and on objects that give something (gathering); carries
+//! out the queued requests (moves, drops, closing
 //! the box); closes boxes their viewers walked away from; and sends every affected player what
 //! changed in what it sees ([`view`]). Objects appear and disappear through commands (a pile
 //! dropped, an emptied pile or a picked-up box removed), so clients see them as object deltas.
 //!
 //! `requests.rs` translates wire requests, `view.rs` keeps what each player was sent,
-//! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `act.rs` is the system's
+//! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `gather.rs` gathers from
+//! objects (felling, picking, harvesting), `plant.rs` plants seeds, `act.rs` is the system's
 //! work.
 
 mod act;
 mod eat;
+mod gather;
 mod ground;
+mod plant;
 mod requests;
 mod view;
 
-pub use requests::{ItemRequest, Refusal, container_of, drop_request, move_request, use_request};
+pub use requests::{
+    ItemRequest, Refusal, container_of, drop_request, move_request, plant_request, use_request,
+};
 pub use view::{OpenBox, View, root_of, visible_containers};
 
 use crate::content::Content;
@@ -81,6 +87,8 @@ pub struct MapItems {
     openers: Vec<i64>,
     /// Players with a Pickup on its way (its order walking to the pile).
     pickers: Vec<i64>,
+    /// Who is gathering what.
+    gathering: gather::Gathering,
     /// Counters since start.
     pub counters: ItemCounters,
 }
@@ -100,6 +108,7 @@ impl MapItems {
             dirty: Vec::new(),
             openers: Vec::new(),
             pickers: Vec::new(),
+            gathering: gather::Gathering::default(),
             counters: ItemCounters::default(),
         }
     }
@@ -130,6 +139,7 @@ impl MapItems {
         let ticket = self.views.remove(&player).and_then(|v| v.last_ticket);
         self.openers.retain(|&p| p != player);
         self.pickers.retain(|&p| p != player);
+        self.gathering.forget(player);
         let items = self.world.remove_container(Root::Player(player)).unwrap_or_default();
         Departure { items, ticket }
     }
@@ -192,6 +202,7 @@ fn requester(r: &ItemRequest) -> i64 {
         ItemRequest::Move { player, .. }
         | ItemRequest::Drop { player, .. }
         | ItemRequest::Use { player, .. }
+        | ItemRequest::Plant { player, .. }
         | ItemRequest::Close { player }
         | ItemRequest::Refused { player, .. } => player,
     }
