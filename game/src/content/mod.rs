@@ -3,15 +3,16 @@
 //! gathering from objects gives, parsed with serde and validated with errors that name the file
 //! and field.
 //!
-//! `defs.rs`, `item_kinds.rs` and `recipes.rs` hold the types, `validate.rs`,
-//! `validate_items.rs` and `validate_recipes.rs` the checks, `gathering.rs` both for gathering;
-//! this module loads the files and answers lookups.
+//! `defs.rs`, `item_kinds.rs`, `recipes.rs` and `gathering.rs` hold the types, `validate.rs`,
+//! `validate_items.rs`, `validate_recipes.rs` and `validate_gathering.rs` the checks; this
+//! module loads the files and answers lookups.
 
 mod defs;
 mod gathering;
 mod item_kinds;
 mod recipes;
 mod validate;
+mod validate_gathering;
 mod validate_items;
 mod validate_recipes;
 
@@ -182,8 +183,11 @@ impl Content {
         let pile = validate_items::object_items(&o.object, &items.table)?;
         let recipes = validate_recipes::recipes(r, &items.table, &o.object)?;
         // World files alone (no item kinds) gather nothing: what gathering gives names items.
-        let gathering =
-            if items.table.is_empty() { Vec::new() } else { gathering::gathering(&o.object, &items.table)? };
+        let gathering = if items.table.is_empty() {
+            Vec::new()
+        } else {
+            validate_gathering::gathering(&o.object, &items.table)?
+        };
         Ok(Content {
             terrains: t.terrain,
             blocking,

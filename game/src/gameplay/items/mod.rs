@@ -7,10 +7,11 @@
 //! Each tick the system: takes in the container objects (boxes, piles) residency loaded or
 //! unloaded; judges interact actions on containers (a pile is picked up, as much as fits; a box
 //! is opened, or picked up when empty) and on objects that give something (gathering); carries
-//! out the queued requests (moves, drops, closing
-//! the box); closes boxes their viewers walked away from; and sends every affected player what
-//! changed in what it sees ([`view`]). Objects appear and disappear through commands (a pile
-//! dropped, an emptied pile or a picked-up box removed), so clients see them as object deltas.
+//! out the queued requests (moves, drops, uses, plantings, closing the box); closes boxes their
+//! viewers walked away from; and sends every affected player what changed in what it sees
+//! ([`view`]). Objects appear, change and disappear through commands (a pile dropped, a crop
+//! planted, a tree felled to a stump, an emptied pile or a picked-up box removed), so clients
+//! see them as object deltas.
 //!
 //! `requests.rs` translates wire requests, `view.rs` keeps what each player was sent,
 //! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `gather.rs` gathers from
