@@ -21,7 +21,8 @@
 //! layout, recipes included), [`craft`] (the quality of crafted items), [`items`] (the item
 //! model: containers, slots and the operations on them, crafting among them),
 //! [`chunk_wire`] (chunk contents on the wire), [`worldgen`] (deterministic terrain from the
-//! seed) and [`growth`] (the stage a growing object shows at any time, in closed form).
+//! seed), [`growth`] (the stage a growing object shows at any time, in closed form) and
+//! [`gather`] (what gathering gives and of what quality, what a planted seed becomes).
 
 pub mod chat;
 pub mod chunk_wire;
@@ -31,6 +32,7 @@ pub mod content;
 pub mod craft;
 pub mod error;
 pub mod gameplay;
+pub mod gather;
 pub mod geom;
 pub mod growth;
 mod ids;

@@ -33,7 +33,8 @@ pub mod close {
 
 /// Interact verbs: the `action` byte of an Input with order 3 (interact).
 pub mod verb {
-    /// Use the target: open a box, pick up a pile of items.
+    /// Use the target: open a box, pick up a pile of items, gather from an object that gives
+    /// something (fell a tree, pick a bush, break stones off a rock, harvest a crop).
     pub const USE: u8 = 0;
     /// Pick the target up: a pile's items, or an empty box, which becomes a box item.
     pub const PICK_UP: u8 = 1;
@@ -102,6 +103,25 @@ pub mod error {
     pub const STATION_NOT_IN_REACH: u16 = 125;
     /// The craft count is 0.
     pub const BAD_CRAFT_COUNT: u16 = 126;
+
+    // Gathering and planting refusals (`gather::GatherError`; 138–139 reserved).
+
+    /// The object needs a tool in the hand slot that is not there (an axe to fell a tree).
+    pub const NEED_TOOL: u16 = 130;
+    /// The object gives nothing at its stage: a tree too young, a bush bare, a crop not ripe.
+    pub const NOT_READY: u16 = 131;
+    /// The object changed while the character worked on it: nothing is left to gather.
+    pub const NOTHING_LEFT: u16 = 132;
+    /// The inventory has no room for all of what the object gives.
+    pub const GATHER_NO_ROOM: u16 = 133;
+    /// The item to plant is not a seed.
+    pub const NOT_A_SEED: u16 = 134;
+    /// The ground at the spot does not take the seed.
+    pub const BAD_SOIL: u16 = 135;
+    /// Something lies or stands at the spot to plant at.
+    pub const SPOT_TAKEN: u16 = 136;
+    /// The spot to plant at is beyond the character's reach.
+    pub const TOO_FAR_TO_PLANT: u16 = 137;
 
     // Chat refusals, one per `chat::ChatError` variant (its `code()` and text).
 

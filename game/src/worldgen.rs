@@ -1,6 +1,7 @@
 //! Deterministic world generation from `(seed, map, chunk)`: integer value noise for height and
 //! moisture, terrain picked from both, then trees, bushes and rocks scattered by per-tile hashes,
-//! growing ones in a stage and an age in it hashed from the same tile. Pure integer code: the
+//! growing ones in a stage and an age in it hashed from the same tile, each with a quality near
+//! the neutral 10 hashed from its tile ([`gen_quality`]). Pure integer code: the
 //! same output on every platform and for any thread count; time enters only when the chunk
 //! service stamps the generation time on the records ([`WorldGen::stage_at`]).
 
@@ -25,7 +26,14 @@ pub struct GenObject {
     /// How long it has been in that stage when the chunk is generated (ms; 0 for kinds that do
     /// not grow and for a final stage).
     pub age_ms: i64,
+    /// Its quality ([`GEN_QUALITY`], from the seed and its tile): what gathering from it gives
+    /// starts there.
+    pub quality: u32,
 }
+
+/// The qualities generated objects get: around the neutral quality 10, so what is gathered and
+/// crafted from the wild starts near neutral.
+pub const GEN_QUALITY: std::ops::RangeInclusive<u32> = 8..=14;
 
 /// One generated chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +203,8 @@ impl WorldGen {
         let b = BORDER_TILES * TILE;
         let inside = x >= b && y >= b && x <= map.width_units() - b && y <= map.height_units() - b;
         let (stage, age_ms) = self.growth(kind).map_or((0, 0), |g| start_stage(g, self.seed, map, tx, ty));
-        inside.then_some(GenObject { kind, x, y, stage, age_ms })
+        let quality = gen_quality(self.seed, map, tx, ty);
+        inside.then_some(GenObject { kind, x, y, stage, age_ms, quality })
     }
 }
 
@@ -208,6 +217,15 @@ fn start_stage(g: &Growth, seed: u64, map: &MapGeometry, tx: i32, ty: i32) -> (u
     let stage = (h % g.stages.len() as u64) as u16;
     let age = g.duration_ms(stage).filter(|&d| d > 0).map_or(0, |d| ((h >> 16) % d as u64) as i64);
     (stage, age)
+}
+
+/// The quality of the object generated on tile `(tx, ty)`: uniform over [`GEN_QUALITY`] from a
+/// hash of the seed, the map and the tile, `8 + h mod 7` (a tile's object gets the same quality
+/// whenever the chunk is generated).
+pub fn gen_quality(seed: u64, map: &MapGeometry, tx: i32, ty: i32) -> u32 {
+    let h = hash(seed ^ 0x0051_A117 ^ u64::from(map.id) << 32, tx, ty);
+    let span = u64::from(GEN_QUALITY.end() - GEN_QUALITY.start() + 1);
+    GEN_QUALITY.start() + (h % span) as u32
 }
 
 /// A well-mixed 64-bit hash of a seed and a lattice point (splitmix64 finaliser).
@@ -244,4 +262,39 @@ fn smooth(t: u32) -> u32 {
 fn lerp(a: u32, b: u32, t: u32) -> u32 {
     let (a, b, t) = (i64::from(a), i64::from(b), i64::from(t));
     (a + (((b - a) * t) >> 16)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geom::map_id;
+
+    #[test]
+    fn generated_qualities_lie_around_neutral_and_repeat() {
+        let map = MapGeometry::new(map_id(0, 0), 4, 4);
+        let mut seen = [0u32; 15];
+        for t in 0..2_000 {
+            let (tx, ty) = (t % 50, t / 50);
+            let q = gen_quality(7, &map, tx, ty);
+            assert!(GEN_QUALITY.contains(&q), "{q}");
+            assert_eq!(q, gen_quality(7, &map, tx, ty), "the same tile, the same quality");
+            seen[q as usize] += 1;
+        }
+        // Every quality of 8..=14 appears, none far from 2000 / 7.
+        assert!(seen[8..].iter().all(|&n| (200..=380).contains(&n)), "{seen:?}");
+        let other = (0..50).filter(|&t| gen_quality(8, &map, t, 0) != gen_quality(7, &map, t, 0)).count();
+        assert!(other > 30, "another seed, other qualities");
+    }
+
+    #[test]
+    fn generated_objects_carry_their_tiles_quality() {
+        let content = Content::builtin();
+        let generator = WorldGen::new(&content, 7).unwrap();
+        let map = MapGeometry::new(map_id(0, 0), 8, 8);
+        let chunk = generator.generate(&map, 3, 3);
+        assert!(chunk.objects.len() > 100);
+        for o in &chunk.objects {
+            assert_eq!(o.quality, gen_quality(7, &map, o.x >> 8, o.y >> 8), "{o:?}");
+        }
+    }
 }

@@ -24,7 +24,8 @@ use store::{ObjectRecord, Position, Store, StoreConfig};
 /// Centre of chunk 3 on both axes.
 const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
 const TREE: u32 = 1;
-const BUSH: u32 = 2;
+/// A kind that does not grow (a changed object keeps the stage it was given).
+const ROCK: u32 = 3;
 
 fn content() -> Arc<Content> {
     Arc::new(Content::builtin())
@@ -198,21 +199,21 @@ fn objects_enter_change_and_leave_as_small_deltas_the_client_collides_with() {
     s.client(a).world.chunks().circles_near(x + 100, y, 200, &mut circles);
     assert!(circles.contains(&game::movement::Circle { x, y, r: 80 }), "it blocks the client's movement");
 
-    // It grows a stage, then turns into a bush: change records carrying the current state.
+    // It grows a stage, then turns into a rock: change records carrying the current state.
     assert!(s.sim.update_object(tree, |r| r.stage = 2));
     s.step();
     let d = decode_delta(s.client(a).deltas()[0]);
     assert_eq!(d.changes, [ObjectChange::Change(wire(tree, 1, x, y, 2))]);
     assert!(s.sim.update_object(tree, |r| {
-        r.kind = BUSH;
+        r.kind = ROCK;
         r.pos.x += 5 * TILE;
     }));
     assert_eq!(s.sim.position(tree), Some((x, y)), "objects do not move");
     s.step();
     let d = decode_delta(s.client(a).deltas()[0]);
-    assert_eq!(d.changes, [ObjectChange::Change(wire(tree, 2, x, y, 2))]);
+    assert_eq!(d.changes, [ObjectChange::Change(wire(tree, 3, x, y, 2))]);
     let held = s.client(a).world.chunks().object(tree.to_bits()).unwrap();
-    assert_eq!((held.kind, held.state, held.radius), (2, 2, 48), "radius of the new kind");
+    assert_eq!((held.kind, held.state, held.radius), (3, 2, 64), "radius of the new kind");
     // A change nobody sees (a stage's end time) is saved but sends nothing.
     assert!(s.sim.update_object(tree, |r| r.stage_ends_ms = 99));
     s.step();

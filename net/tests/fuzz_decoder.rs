@@ -24,6 +24,7 @@ fn message_like() -> impl Strategy<Value = Vec<u8>> {
         msg_type::ACK,
         msg_type::CLOSE_CONTAINER,
         msg_type::CHAT,
+        msg_type::PLANT,
         msg_type::WELCOME,
         msg_type::FRAME,
         msg_type::CHUNK_DATA,

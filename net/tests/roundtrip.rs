@@ -115,6 +115,11 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         any::<u64>().prop_map(|nonce| ClientMessage::Ping { nonce }),
         (any::<u64>(), any::<u32>()).prop_map(|(tick, received)| ClientMessage::Ack(Ack { tick, received })),
         (any::<u32>(), "\\PC{0,40}").prop_map(|(request, text)| ClientMessage::Chat(Chat { request, text })),
+        (any::<u32>(), container(), any::<(u16, i32, i32)>()).prop_map(
+            |(request, container, (slot, x, y))| {
+                ClientMessage::Plant(Plant { request, container, slot, x, y })
+            }
+        ),
     ]
 }
 

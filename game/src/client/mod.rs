@@ -35,7 +35,7 @@ use crate::content::Content;
 use crate::geom::MapGeometry;
 use net::protocol::{
     Ack, Chat, CloseContainer, ContainerRef, Craft, Drop, EntityId, Input, InventoryMove, Order, Pickup,
-    ServerMessage, UseItem,
+    Plant, ServerMessage, UseItem,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -202,6 +202,13 @@ impl GameClient {
     /// with a new request id; what becomes of it arrives as CraftProgress (or an Error).
     pub fn craft_request(&mut self, recipe: u16, count: u16, station: EntityId) -> Craft {
         Craft { request: self.request_id(), recipe, count, station }
+    }
+
+    /// A Plant of one seed from `container`'s `slot` at `(x, y)` (1/256 tile), with a new
+    /// request id: an Error with that id refuses it; the crop appears as an ObjectDelta and the
+    /// seed leaves the container's view. The caller sends it.
+    pub fn plant_request(&mut self, container: ContainerRef, slot: u16, (x, y): (i32, i32)) -> Plant {
+        Plant { request: self.request_id(), container, slot, x, y }
     }
 
     /// A CloseContainer for `container` (the view is forgotten when ContainerClosed arrives).

@@ -62,6 +62,14 @@ pub struct ObjectKind {
     /// How the object grows through stages (a tree, a crop); `None` never changes stage.
     #[serde(default)]
     pub growth: Option<Growth>,
+    /// What interacting with it gives (`super::Gather` once validated): chopping a tree,
+    /// picking a bush, breaking stones off a rock, harvesting a crop.
+    #[serde(default)]
+    pub gather: Option<super::gathering::GatherDef>,
+    /// Terrain names a seed that plants this kind may be planted on (a crop); empty: it is
+    /// never planted.
+    #[serde(default)]
+    pub soil: Vec<String>,
 }
 
 /// An object kind's growth table: its stages in order and how long each lasts. The stage an

@@ -130,6 +130,8 @@ pub struct ItemKind {
     pub weapon: Option<Weapon>,
     /// Object kind id it becomes when placed (placeable only).
     pub places: Option<u32>,
+    /// Object kind id it grows into when planted (seeds only).
+    pub plants: Option<u32>,
 }
 
 impl ItemKind {
@@ -260,6 +262,8 @@ pub(super) struct ItemDef {
     pub(super) weapon: Option<Weapon>,
     #[serde(default)]
     pub(super) places: Option<String>,
+    #[serde(default)]
+    pub(super) plants: Option<String>,
 }
 
 /// `[starter]` as written.

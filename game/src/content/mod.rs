@@ -1,21 +1,25 @@
 //! Content data (`schemas/content/*.toml`): terrain types, object kinds, character rules, the
-//! world layout, the chat rules, the items (kinds, rules, starter kit) and the recipes, parsed
-//! with serde and validated with errors that name the file and field.
+//! world layout, the chat rules, the items (kinds, rules, starter kit), the recipes and what
+//! gathering from objects gives, parsed with serde and validated with errors that name the file
+//! and field.
 //!
-//! `defs.rs`, `item_kinds.rs` and `recipes.rs` hold the types, `validate.rs`,
-//! `validate_items.rs` and `validate_recipes.rs` the checks; this module loads the files and
-//! answers lookups.
+//! `defs.rs`, `item_kinds.rs`, `recipes.rs` and `gathering.rs` hold the types, `validate.rs`,
+//! `validate_items.rs`, `validate_recipes.rs` and `validate_gathering.rs` the checks; this
+//! module loads the files and answers lookups.
 
 mod defs;
+mod gathering;
 mod item_kinds;
 mod recipes;
 mod validate;
+mod validate_gathering;
 mod validate_items;
 mod validate_recipes;
 
 pub use defs::{
     CharacterRules, ChatRules, CombatRules, ContinentDef, Growth, ObjectKind, ObjectRole, StatRules, Terrain,
 };
+pub use gathering::{After, Gather, GatherDef, MAX_GATHER_TICKS, MAX_QUALITY_SPREAD, MAX_YIELD_KINDS, Yield};
 pub use item_kinds::{
     EQUIPMENT_SLOTS, ItemKind, ItemRules, ItemTable, ItemTag, ItemTags, MAX_CAPACITY, MAX_DEPTH, MAX_ITEM_ID,
     MAX_STACK, StarterStack, Weapon,
@@ -112,6 +116,8 @@ pub struct Content {
     pub starter_kit: Vec<StarterStack>,
     /// Recipes, dense by id.
     pub recipes: RecipeBook,
+    /// By object kind id: what gathering from it gives (`None`: nothing).
+    gathering: Vec<Option<Gather>>,
     /// By object kind id: index into `objects` plus one (0 = no such kind).
     object_index: Vec<u16>,
     /// The pile kind's id (`role = "pile"`), if the content has one.
@@ -154,7 +160,8 @@ impl Content {
     }
 
     /// Parses and validates the world files' text, without items (no item kinds, no pile
-    /// needed, [`ItemRules::NONE`], no recipes): content for tests of the world alone.
+    /// needed, [`ItemRules::NONE`], no recipes, nothing to gather): content for tests of the
+    /// world alone.
     pub fn from_strs(terrain: &str, objects: &str, world: &str) -> Result<Content, ContentError> {
         Content::from_texts(ContentTexts { terrain, objects, world, items: "", recipes: "" })
     }
@@ -175,6 +182,12 @@ impl Content {
         let items = validate_items::items(i, &o.object)?;
         let pile = validate_items::object_items(&o.object, &items.table, &items.rules)?;
         let recipes = validate_recipes::recipes(r, &items.table, &o.object)?;
+        // World files alone (no item kinds) gather nothing: what gathering gives names items.
+        let gathering = if items.table.is_empty() {
+            Vec::new()
+        } else {
+            validate_gathering::gathering(&o.object, &items.table)?
+        };
         Ok(Content {
             terrains: t.terrain,
             blocking,
@@ -188,6 +201,7 @@ impl Content {
             item_rules: items.rules,
             starter_kit: items.starter,
             recipes,
+            gathering,
             object_index,
             pile,
         })
@@ -241,6 +255,12 @@ impl Content {
     /// The object kind a dead character leaves (`role = "corpse"`), if the content has one.
     pub fn corpse_kind(&self) -> Option<&ObjectKind> {
         self.objects.iter().find(|o| o.role == Some(ObjectRole::Corpse))
+    }
+
+    /// What gathering from an object of kind `kind` gives, if anything (a dense table).
+    #[inline]
+    pub fn gather(&self, kind: u32) -> Option<&Gather> {
+        self.gathering.get(kind as usize)?.as_ref()
     }
 
     /// The object kind that holds items dropped on the ground (`role = "pile"`); always present

@@ -97,6 +97,12 @@ fn object(i: usize, o: &ObjectKind, before: &[ObjectKind], terrains: &[Terrain])
             return Err(ContentError::new(OBJECT_FILE, f, "more than 1000 per 1000 tiles"));
         }
     }
+    for (j, name) in o.soil.iter().enumerate() {
+        if !terrains.iter().any(|t| &t.name == name) || o.soil[..j].contains(name) {
+            let why = format!("unknown or repeated terrain `{name}`");
+            return Err(ContentError::new(OBJECT_FILE, field(&format!("soil[{j}]")), why));
+        }
+    }
     if let Some(g) = &o.growth {
         growth(g).map_err(|(f, why)| ContentError::new(OBJECT_FILE, field(&format!("growth.{f}")), why))?;
     }

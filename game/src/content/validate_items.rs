@@ -74,6 +74,7 @@ fn kind(
     let tags = tags(&d.tags).map_err(|why| err("tags", why))?;
     let capacity = capacity(d, tags).map_err(|(f, why)| err(f, why))?;
     let places = places(d, tags, objects).map_err(|(f, why)| err(f, why))?;
+    let plants = plants(d, tags, objects).map_err(|(f, why)| err(f, why))?;
     require(tags, ItemTag::Food, d.food.is_some(), "food").map_err(|(f, why)| err(f, why))?;
     require(tags, ItemTag::Weapon, d.weapon.is_some(), "weapon").map_err(|(f, why)| err(f, why))?;
     if d.food == Some(0) {
@@ -83,7 +84,8 @@ fn kind(
         weapon_ok(w.damage, w.range, w.cooldown_ticks).map_err(|(f, why)| err(f, why))?;
     }
     let (id, name, max_stack) = (d.id, d.name.clone(), d.max_stack);
-    Ok(ItemKind { id, name, max_stack, tags, capacity, food: d.food, weapon: d.weapon, places })
+    let (food, weapon) = (d.food, d.weapon);
+    Ok(ItemKind { id, name, max_stack, tags, capacity, food, weapon, places, plants })
 }
 
 fn tags(names: &[String]) -> Result<ItemTags, String> {
@@ -137,6 +139,23 @@ fn places(
     match objects.iter().find(|o| &o.name == name) {
         Some(o) => Ok(Some(o.id)),
         None => Err(("places", format!("unknown object kind `{name}`"))),
+    }
+}
+
+/// The object kind a seed grows into: required for `seed` kinds, a known kind with soil to be
+/// planted on that holds no items.
+fn plants(
+    d: &ItemDef,
+    tags: ItemTags,
+    objects: &[ObjectKind],
+) -> Result<Option<u32>, (&'static str, String)> {
+    require(tags, ItemTag::Seed, d.plants.is_some(), "plants")?;
+    let Some(name) = &d.plants else { return Ok(None) };
+    match objects.iter().find(|o| &o.name == name) {
+        None => Err(("plants", format!("unknown object kind `{name}`"))),
+        Some(o) if o.soil.is_empty() => Err(("plants", format!("object kind `{name}` names no soil"))),
+        Some(o) if o.capacity.is_some() => Err(("plants", format!("object kind `{name}` holds items"))),
+        Some(o) => Ok(Some(o.id)),
     }
 }
 

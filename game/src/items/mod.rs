@@ -5,7 +5,8 @@
 //! inventory, a world object (box, pile) or a bag item. A container has a fixed number of slots
 //! and a revision that grows on every change, so a request made against an older view is
 //! refused as stale. Operations ([`ItemWorld::move_stack`], [`ItemWorld::drop_into_new_container`],
-//! [`ItemWorld::take`], [`ItemWorld::give`], [`ItemWorld::pickup`], [`ItemWorld::craft`]) check
+//! [`ItemWorld::take`], [`ItemWorld::give`], [`ItemWorld::give_all`], [`ItemWorld::pickup`],
+//! [`ItemWorld::craft`]) check
 //! everything before they change anything: on error nothing changed and nothing is emitted; on
 //! success they
 //! return one [`store::ItemTx`] of absolute ops that makes storage equal to memory, and the
@@ -21,13 +22,15 @@
 //!
 //! `world.rs` holds the state and its queries, `load.rs` loading and unloading, `place.rs` the
 //! checks and where stacks fit, `plan.rs` applying a checked plan, `ops.rs` the operations,
-//! `spill.rs` a whole container into a new one (a corpse), `craft.rs` crafting (a recipe's ingredients consumed and its result made in one change),
+//! `spill.rs` a whole container into a new one (a corpse), `give.rs` several stacks at once (what
+//! gathering yields), `craft.rs` crafting (a recipe's ingredients consumed and its result made in one change),
 //! `error.rs` and `craft_error.rs` the error tables.
 
 mod craft;
 mod craft_error;
 mod equip;
 mod error;
+mod give;
 mod load;
 mod ops;
 mod place;

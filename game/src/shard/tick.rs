@@ -141,6 +141,7 @@ impl Shard {
                     Ok(order) => {
                         map.sim.set_order(player.entity, order);
                         map.view.set_last_input(conn, input.seq);
+                        map.sim.world.resource_mut(map.items).note_input(player.record.id, input.seq);
                     }
                     Err((code, text)) => {
                         // The input is consumed (acked) even when refused, so prediction moves on.
@@ -171,6 +172,11 @@ impl Shard {
                 let (id, k) = (player.record.id, map.sim.keys);
                 let request = items::use_request(&map.sim.world, &k, id, &u);
                 self.item_request(conn, u.request, request);
+            }
+            ClientMessage::Plant(p) => {
+                let (id, k) = (player.record.id, map.sim.keys);
+                let request = items::plant_request(&map.sim.world, &k, id, &p);
+                self.item_request(conn, p.request, request);
             }
             ClientMessage::CloseContainer(_) => {
                 let id = player.record.id;

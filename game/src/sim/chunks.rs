@@ -171,6 +171,13 @@ impl ChunkTable {
         self.resident(cx, cy).is_some()
     }
 
+    /// The terrain id of tile `(tx, ty)`, when its chunk is in memory.
+    pub fn terrain_at(&self, tx: i32, ty: i32) -> Option<u16> {
+        let chunk = self.resident(tx >> CHUNK_TILE_SHIFT, ty >> CHUNK_TILE_SHIFT)?;
+        let (lx, ly) = ((tx & (CHUNK_TILES - 1)) as usize, (ty & (CHUNK_TILES - 1)) as usize);
+        chunk.tiles.terrain.get(ChunkTiles::index(lx, ly)).copied()
+    }
+
     /// Number of chunks in memory (resident or saving).
     pub fn resident_count(&self) -> usize {
         self.live.iter().filter(|&&i| self.slots[i].data.is_some()).count()

@@ -218,6 +218,7 @@ impl Worker {
                 grid_y: key.cy,
                 kind: o.kind,
                 pos,
+                quality: o.quality,
                 ..Default::default()
             };
             if let Some(at) = self.worldgen.stage_at(o, generated_ms, generated_ms) {

@@ -8,7 +8,7 @@ use super::wire::{
     PingWire,
 };
 use super::{
-    Chat, ContainerRef, DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, SessionToken, UseItem,
+    Chat, ContainerRef, DecodeError, EntityId, MAX_NAME_LEN, PROTOCOL_VERSION, Plant, SessionToken, UseItem,
     clamp_str, expect_end, msg_type, order_code, read_fixed, take_str,
 };
 
@@ -172,6 +172,8 @@ pub enum ClientMessage {
     UseItem(UseItem),
     /// 0x0A.
     Chat(Chat),
+    /// 0x0C.
+    Plant(Plant),
 }
 
 /// Frames received, so the server knows which state the client holds.
@@ -210,6 +212,7 @@ impl ClientMessage {
             ClientMessage::CloseContainer(_) => msg_type::CLOSE_CONTAINER,
             ClientMessage::UseItem(_) => msg_type::USE_ITEM,
             ClientMessage::Chat(_) => msg_type::CHAT,
+            ClientMessage::Plant(_) => msg_type::PLANT,
         }
     }
 
@@ -234,6 +237,7 @@ impl ClientMessage {
             }
             ClientMessage::UseItem(u) => u.encode_body(out),
             ClientMessage::Chat(c) => c.encode_body(out),
+            ClientMessage::Plant(p) => p.encode_body(out),
         }
     }
 
@@ -264,6 +268,7 @@ impl ClientMessage {
             msg_type::CLOSE_CONTAINER => decode_close(body).map(ClientMessage::CloseContainer),
             msg_type::USE_ITEM => UseItem::decode_body(body).map(ClientMessage::UseItem),
             msg_type::CHAT => Chat::decode_body(body).map(ClientMessage::Chat),
+            msg_type::PLANT => Plant::decode_body(body).map(ClientMessage::Plant),
             other => Err(DecodeError::UnknownType(other)),
         }
     }

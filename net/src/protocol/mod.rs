@@ -12,6 +12,7 @@ mod crafting;
 mod error;
 mod frame;
 mod object_delta;
+mod planting;
 mod server_msg;
 mod state;
 mod survival;
@@ -38,6 +39,7 @@ pub use object_delta::{
     OBJECT_CHANGE_LEN, OBJECT_DELTA_HEAD_LEN, OBJECT_ENTRY_LEN, ObjectChange, ObjectDelta, WireObject,
     object_op,
 };
+pub use planting::{PLANT_LEN, Plant};
 pub use server_msg::{ChunkData, ChunkDrop, ErrorMsg, Pong, Redirect, ServerMessage, WELCOME_LEN, Welcome};
 pub use state::{EntityState, MAX_RECKON_TICKS, dead_reckon};
 pub use survival::{STATS_LEN, Stats, USE_ITEM_LEN, UseItem};
@@ -79,6 +81,8 @@ pub mod msg_type {
     pub const USE_ITEM: u8 = 0x0B;
     /// Client → server: a line of text said to everyone near the character.
     pub const CHAT: u8 = 0x0A;
+    /// Client → server: plant one seed from a slot at a point.
+    pub const PLANT: u8 = 0x0C;
     /// Server → client: the session is accepted.
     pub const WELCOME: u8 = 0x81;
     /// Server → client: per-tick state.
@@ -134,6 +138,7 @@ pub mod msg_type {
             USE_ITEM => "UseItem",
             STATS => "Stats",
             CHAT => "Chat",
+            PLANT => "Plant",
             CHAT_HEARD => "ChatHeard",
             CRAFT_PROGRESS => "CraftProgress",
             _ => return None,

@@ -1,7 +1,8 @@
 //! The "items" gameplay system: container objects in and out with their chunks, interact
-//! actions on piles and boxes, the queued requests, the crafts running, boxes closed by
-//! distance, then each affected player's view brought up to date. Every accepted operation is
-//! one store transaction submitted at once, in accept order.
+//! actions on piles and boxes and on objects that give something (`gather.rs`), the queued
+//! requests (planting: `plant.rs`), the crafts running, boxes closed by distance, then each
+//! affected player's view brought up to date. Every accepted operation is one store
+//! transaction submitted at once, in accept order.
 
 use super::MapItems;
 use super::ground::{Clearance, free_spot, object_record, placement};
@@ -16,7 +17,7 @@ use crate::orders::{
 use crate::sim::MapSim;
 use crate::sim::chunks::ChunkTable;
 use crate::sim::components::ContainerEvents;
-use crate::sim::components::{Controller, Keys, Objects};
+use crate::sim::components::{Controller, Keys, Objects, SimClock};
 use crate::sim::objects::{insert_object, remove_object};
 use crate::stats::{Experience, Vitals};
 use crate::wire::{error as wire_error, verb};
@@ -27,7 +28,7 @@ use store::{Container, Loader, ObjectRecord};
 /// Room between a dropped or placed object and the character dropping it (1/256 tile).
 const DROP_GAP: i32 = 16;
 /// Extra reach allowed beyond an interact order's (movement stops up to a unit short of it).
-const REACH_SLACK: i32 = 32;
+pub(super) const REACH_SLACK: i32 = 32;
 
 /// What the system reads of the map this tick.
 pub(super) struct Here<'a> {
@@ -42,6 +43,7 @@ pub(super) struct Here<'a> {
     pub(super) content: &'a Content,
     pub(super) keys: Keys,
     pub(super) items: ResourceKey<MapItems>,
+    pub(super) clock: SimClock,
 }
 
 /// The characters' columns the system changes: vitals (eating, crafts' stamina) and
@@ -56,7 +58,7 @@ impl Here<'_> {
         Some((*self.x.get(e)?, *self.y.get(e)?))
     }
 
-    fn player_of(&self, e: Entity) -> Option<i64> {
+    pub(super) fn player_of(&self, e: Entity) -> Option<i64> {
         match self.controller.get(e)? {
             Controller::Player(id) => Some(*id),
             Controller::Bot => None,
@@ -110,16 +112,19 @@ pub(super) fn add_system(sim: &mut MapSim, items: ResourceKey<MapItems>) -> Resu
                 content: &content,
                 keys: k,
                 items,
+                clock: *ctx.resource(k.clock),
             };
             let mut m = ctx.resource_mut(items);
             let mut chunks = ctx.resource_mut(k.chunks);
             m.prefetch_ids();
             m.take_containers(&mut ctx.resource_mut(k.containers), &here);
-            m.judge_actions(&mut ctx.resource_mut(actions), &here, &mut chunks, cmds);
+            let (mut vitals, mut experience) = (ctx.write(k.vitals), ctx.write(k.experience));
+            let mut queue = ctx.resource_mut(actions);
+            m.judge_actions(&mut queue, &here, &mut chunks, cmds);
+            m.judge_gathering(&mut queue, &here, &mut chunks, (&mut vitals, &mut experience), cmds);
             m.answer_failed_pickups(&orders);
             let now_ms = ctx.resource(k.clock).now_ms;
             m.lay_corpses(&ctx.resource(deaths).fresh, now_ms, &here, &mut chunks, cmds);
-            let (mut vitals, mut experience) = (ctx.write(k.vitals), ctx.write(k.experience));
             let mut body = Body { vitals: &mut vitals, experience: &mut experience };
             let now = m.server_tick.unwrap_or(ctx.resource(k.clock).tick);
             m.run_requests(&here, &mut chunks, &mut body, cmds, now);
@@ -364,6 +369,11 @@ impl MapItems {
                 ItemRequest::Craft(craft) => {
                     if let Err((code, text)) = self.start_craft(craft, here, chunks, body, now) {
                         self.error(craft.player, craft.request, code, text);
+                    }
+                }
+                ItemRequest::Plant { player, request, from, at } => {
+                    if let Err(e) = self.plant((player, from, at), here, chunks, body.vitals, cmds) {
+                        self.error(player, request, e.code(), e.to_string());
                     }
                 }
             }

@@ -80,7 +80,7 @@ fn in_plain_reach(c: &Clearance<'_>, from: (i32, i32), to: (i32, i32)) -> bool {
 }
 
 /// True when an object of `radius` fits at `(x, y)`.
-fn is_free(c: &Clearance<'_>, (x, y): (i32, i32), radius: i32) -> bool {
+pub(super) fn is_free(c: &Clearance<'_>, (x, y): (i32, i32), radius: i32) -> bool {
     let (x0, y0, x1, y1) = c.chunks.bounds();
     if x - radius < x0 || y - radius < y0 || x + radius > x1 || y + radius > y1 {
         return false;

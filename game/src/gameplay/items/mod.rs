@@ -6,31 +6,37 @@
 //!
 //! Each tick the system: takes in the container objects (boxes, piles) residency loaded or
 //! unloaded; judges interact actions on containers (a pile is picked up, as much as fits; a box
-//! is opened, or picked up when empty); carries out the queued requests (moves, drops, closing
-//! the box); closes boxes their viewers walked away from; and sends every affected player what
-//! changed in what it sees ([`view`]). Objects appear and disappear through commands (a pile
-//! dropped, an emptied pile or a picked-up box removed), so clients see them as object deltas.
+//! is opened, or picked up when empty) and on objects that give something (gathering); carries
+//! out the queued requests (moves, drops, uses, plantings, closing the box); closes boxes their
+//! viewers walked away from; and sends every affected player what changed in what it sees
+//! ([`view`]). Objects appear, change and disappear through commands (a pile dropped, a crop
+//! planted, a tree felled to a stump, an emptied pile or a picked-up box removed), so clients
+//! see them as object deltas.
 //!
 //! Crafts (`craft.rs`) are checked when their request comes up, then run for the recipe's
 //! ticks while the character stands still and is given no new order, and complete as one item
 //! transaction; each step is told to the player as a CraftProgress.
 //!
 //! `requests.rs` translates wire requests, `view.rs` keeps what each player was sent,
-//! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `corpse.rs` lays and
-//! clears corpses and keeps what each player wields in step with its hand slot, `jobs.rs`
-//! holds the crafts running, `act.rs` is the system's work.
+//! `ground.rs` finds room on the ground, `eat.rs` uses items (eating), `gather.rs` gathers from
+//! objects (felling, picking, harvesting), `plant.rs` plants seeds, `corpse.rs` lays and clears
+//! corpses and keeps what each player wields in step with its hand slot, `jobs.rs` holds the
+//! crafts running, `act.rs` is the system's work.
 mod act;
 mod corpse;
 mod craft;
 mod eat;
+mod gather;
 mod ground;
 mod jobs;
+mod plant;
 mod requests;
 mod view;
 
 pub use jobs::{CraftJob, OrderMark};
 pub use requests::{
-    CraftRequest, ItemRequest, Refusal, container_of, craft_request, drop_request, move_request, use_request,
+    CraftRequest, ItemRequest, Refusal, container_of, craft_request, drop_request, move_request,
+    plant_request, use_request,
 };
 pub use view::{OpenBox, View, root_of, visible_containers};
 
@@ -102,6 +108,8 @@ pub struct MapItems {
     crafts: Vec<CraftJob>,
     /// The server tick the shard simulates now (crafts count in it); `None`: the map clock's.
     server_tick: Option<u64>,
+    /// Who is gathering what.
+    gathering: gather::Gathering,
     /// Counters since start.
     pub counters: ItemCounters,
 }
@@ -126,6 +134,7 @@ impl MapItems {
             corpse_second: 0,
             crafts: Vec::new(),
             server_tick: None,
+            gathering: gather::Gathering::default(),
             counters: ItemCounters::default(),
         }
     }
@@ -158,6 +167,7 @@ impl MapItems {
         self.openers.retain(|&p| p != player);
         self.pickers.retain(|&p| p != player);
         self.crafts.retain(|c| c.player != player);
+        self.gathering.forget(player);
         let items = self.world.remove_container(Root::Player(player)).unwrap_or_default();
         Departure { items, ticket }
     }
@@ -231,6 +241,7 @@ fn requester(r: &ItemRequest) -> i64 {
         ItemRequest::Move { player, .. }
         | ItemRequest::Drop { player, .. }
         | ItemRequest::Use { player, .. }
+        | ItemRequest::Plant { player, .. }
         | ItemRequest::Close { player }
         | ItemRequest::Craft(CraftRequest { player, .. })
         | ItemRequest::Refused { player, .. } => player,

@@ -1,13 +1,13 @@
-//! What players ask of the item feature between two ticks (moves, drops, closing a box, a
-//! pickup's request id, crafts), translated from the wire with their containers resolved, and
-//! the refusals the translation itself makes.
+//! What players ask of the item feature between two ticks (moves, drops, uses, plantings,
+//! closing a box, a pickup's request id, crafts), translated from the wire with their containers
+//! resolved, and the refusals the translation itself makes.
 
 use super::jobs::OrderMark;
 use crate::items::{Source, Target};
 use crate::sim::components::Keys;
 use crate::wire::error as code;
 use engine::{Entity, World};
-use net::protocol::{ANY_SLOT, ContainerRef, Craft, Drop, InventoryMove, UseItem};
+use net::protocol::{ANY_SLOT, ContainerRef, Craft, Drop, InventoryMove, Plant, UseItem};
 use store::Container;
 
 /// One player's item request, queued for the next tick's items system.
@@ -48,6 +48,17 @@ pub enum ItemRequest {
     },
     /// Craft a recipe (checked, then run for its ticks; see `craft.rs`).
     Craft(CraftRequest),
+    /// Plant one seed of a stack at a point (Plant).
+    Plant {
+        /// The player.
+        player: i64,
+        /// The request id.
+        request: u32,
+        /// Which seed (revision unchecked: the Plant message carries none).
+        from: Source,
+        /// Where, in 1/256 tile.
+        at: (i32, i32),
+    },
     /// Close the box the player has open.
     Close {
         /// The player.
@@ -143,6 +154,12 @@ pub fn use_request(world: &World, k: &Keys, player: i64, u: &UseItem) -> Result<
         request: u.request,
         from: seen_source(Source::new(from, u.slot), u.revision),
     })
+}
+
+/// The request a Plant makes.
+pub fn plant_request(world: &World, k: &Keys, player: i64, p: &Plant) -> Result<ItemRequest, Refusal> {
+    let from = container_of(world, k, player, p.container)?;
+    Ok(ItemRequest::Plant { player, request: p.request, from: Source::new(from, p.slot), at: (p.x, p.y) })
 }
 
 /// The request a Drop makes.
