@@ -3,16 +3,19 @@
 //! the corpse can be looted, and once its time is up and it is empty it vanishes; what a
 //! player holds in its hand is what it fights with.
 
+mod map_common;
+
 use engine::{Entity, ResourceKey};
 use game::combat::Wielded;
-use game::gameplay::items::{self, ItemRequest, MapItems};
-use game::geom::{CHUNK_UNITS, MapGeometry, map_id};
+use game::gameplay::items::{ItemRequest, MapItems};
+use game::geom::CHUNK_UNITS;
 use game::items::{EquipSlot, Source, Target};
 use game::stats::{Experience, Vitals};
-use game::{Content, Controller, MapSim, Order, SimConfig, SimParts};
+use game::{Content, MapSim, Order};
+use map_common::{enter_player, flush_until_idle, map_with_items, tick_until_resident};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{Container, ItemOp, ItemRecord, ItemTx, PlayerRecord, Store, StoreConfig};
+use store::{Container, ItemRecord, Store};
 
 const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
 const PLAYER: i64 = 1;
@@ -27,17 +30,8 @@ struct Map {
 
 /// One player holding a club (slot 0), 10 berries (slot 1) and a bag with 4 stones in it.
 fn map(dir: &tempfile::TempDir) -> (Map, Vec<ItemRecord>) {
-    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).expect("open sqlite"));
     let content = Arc::new(Content::builtin());
-    let parts = SimParts {
-        content: content.clone(),
-        map: MapGeometry::new(map_id(0, 0), 8, 8),
-        seed: 7,
-        store: store.clone(),
-        config: SimConfig::default(),
-    };
-    let mut sim = MapSim::new(parts).expect("sim");
-    let items = items::install(&mut sim, store.clone()).expect("items");
+    let (mut sim, items, store) = map_with_items(dir, content.clone());
     let kind = |n: &str| content.item_named(n).unwrap().id;
     let at =
         |id, k, count, container, slot| ItemRecord { id, kind: kind(k), quality: 20, count, container, slot };
@@ -48,15 +42,9 @@ fn map(dir: &tempfile::TempDir) -> (Map, Vec<ItemRecord>) {
         at(102, "bag", 1, p, 2),
         at(103, "stone", 4, Container::Item(102), 0),
     ];
-    let record =
-        PlayerRecord { id: PLAYER, name: "doomed".into(), token_hash: vec![1; 32], ..Default::default() };
-    let tx = ItemTx::new("kit", kit.iter().map(|&r| ItemOp::Put(r)).collect());
-    store.writer().create_player(record, tx).unwrap().wait(Duration::from_secs(10)).unwrap();
-    let me = sim.spawn_character(Controller::Player(PLAYER), C, C);
-    sim.world.resource_mut(items).enter(PLAYER, me, &kit);
-    let mut m = Map { sim, items, store, me, now: 10_000 };
-    m.until(|m| m.sim.world.resource(m.sim.keys.chunks).is_resident_at(C, C));
-    (m, kit)
+    let me = enter_player((&mut sim, items, &store), (PLAYER, "doomed"), &kit, (C, C));
+    tick_until_resident(&mut sim, (C, C), 10_000);
+    (Map { sim, items, store, me, now: 10_000 }, kit)
 }
 
 impl Map {
@@ -89,10 +77,7 @@ impl Map {
     }
 
     fn flush(&self) {
-        let start = Instant::now();
-        while !self.store.writer().flush(Duration::from_secs(10)).complete() {
-            assert!(start.elapsed() < Duration::from_secs(60), "the writer never went idle");
-        }
+        flush_until_idle(&self.store);
     }
 }
 

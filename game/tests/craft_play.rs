@@ -5,6 +5,8 @@
 //! step or a second Craft cancels it with nothing consumed; ingredients gone by the end fail
 //! it with their code.
 
+mod map_common;
+
 use engine::{Entity, ResourceKey};
 use game::content::ContentTexts;
 use game::gameplay::items::{self, ItemRequest, MapItems};
@@ -12,13 +14,12 @@ use game::geom::{CHUNK_UNITS, MapGeometry, map_id};
 use game::items::Source;
 use game::stats::{Experience, Vitals};
 use game::wire::error;
-use game::{Content, Controller, MapSim, Order, SimConfig, SimParts};
+use game::{Content, MapSim, Order};
+use map_common::{enter_player, map_with_items, tick_until_resident};
 use net::protocol::{Craft, CraftProgress, EntityId, ServerMessage, craft_state};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{
-    Container, ItemOp, ItemRecord, ItemTx, ObjectRecord, PlayerRecord, Position, Store, StoreConfig,
-};
+use store::{Container, ItemRecord, ObjectRecord, Position, Store};
 
 /// Where the character stands: the middle of chunk (3, 3) in x, open land south of the river
 /// that crosses its middle (seed 7), so piles find room beside it.
@@ -69,31 +70,12 @@ fn content_with_station() -> Content {
 /// stamina at 50 and crafting experience at 100. The clock's milliseconds stand still, so
 /// vitals do not change by themselves: only ticks pass.
 fn map(dir: &tempfile::TempDir, content: Content, kit: impl Fn(&Content) -> Vec<ItemRecord>) -> Map {
-    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).expect("open sqlite"));
     let content = Arc::new(content);
-    let parts = SimParts {
-        content: content.clone(),
-        map: MapGeometry::new(map_id(0, 0), 8, 8),
-        seed: 7,
-        store: store.clone(),
-        config: SimConfig::default(),
-    };
-    let mut sim = MapSim::new(parts).expect("sim");
-    let items = items::install(&mut sim, store.clone()).expect("items");
+    let (mut sim, items, store) = map_with_items(dir, content.clone());
     let kit = kit(&content);
-    let record =
-        PlayerRecord { id: PLAYER, name: "crafter".into(), token_hash: vec![1; 32], ..Default::default() };
-    let tx = ItemTx::new("kit", kit.iter().map(|&r| ItemOp::Put(r)).collect());
-    store.writer().create_player(record, tx).unwrap().wait(Duration::from_secs(10)).unwrap();
-    let me = sim.spawn_character(Controller::Player(PLAYER), X, Y);
-    sim.world.resource_mut(items).enter(PLAYER, me, &kit);
+    let me = enter_player((&mut sim, items, &store), (PLAYER, "crafter"), &kit, (X, Y));
+    tick_until_resident(&mut sim, (X, Y), 1_000);
     let mut m = Map { sim, items, store, me, content, next_request: 1 };
-    let start = Instant::now();
-    while !m.sim.world.resource(m.sim.keys.chunks).is_resident_at(X, Y) {
-        assert!(start.elapsed() < Duration::from_secs(60), "the chunk never loaded");
-        m.sim.tick(1_000);
-        std::thread::sleep(Duration::from_millis(2));
-    }
     m.tick();
     let mut v = m.vitals();
     v.stamina = 50;

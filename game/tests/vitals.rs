@@ -3,17 +3,19 @@
 //! food's value scaled by its quality), and every refusal (not food, not hungry, dead) changes
 //! nothing.
 
+mod map_common;
+
 use engine::{Entity, ResourceKey};
-use game::gameplay::items::{self, ItemRequest, MapItems};
-use game::geom::{CHUNK_UNITS, MapGeometry, map_id};
+use game::gameplay::items::{ItemRequest, MapItems};
+use game::geom::CHUNK_UNITS;
 use game::items::Source;
 use game::stats::{Experience, Vitals};
 use game::wire::error;
-use game::{Content, Controller, MapSim, SimConfig, SimParts};
+use game::{Content, MapSim};
+use map_common::{enter_player, flush_until_idle, map_with_items, tick_until_resident};
 use net::protocol::ServerMessage;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use store::{Container, ItemOp, ItemRecord, ItemTx, PlayerRecord, Store, StoreConfig};
+use store::{Container, ItemRecord, Store};
 
 const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
 const PLAYER: i64 = 1;
@@ -28,17 +30,8 @@ struct Map {
 
 /// A map with one player holding 5 berries of quality 40 (slot 0) and 3 branches (slot 1).
 fn map(dir: &tempfile::TempDir) -> Map {
-    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).expect("open sqlite"));
     let content = Arc::new(Content::builtin());
-    let parts = SimParts {
-        content: content.clone(),
-        map: MapGeometry::new(map_id(0, 0), 8, 8),
-        seed: 7,
-        store: store.clone(),
-        config: SimConfig::default(),
-    };
-    let mut sim = MapSim::new(parts).expect("sim");
-    let items = items::install(&mut sim, store.clone()).expect("items");
+    let (mut sim, items, store) = map_with_items(dir, content.clone());
     let kind = |n: &str| content.item_named(n).unwrap().id;
     let at = |id, k, quality, count, slot| ItemRecord {
         id,
@@ -49,20 +42,9 @@ fn map(dir: &tempfile::TempDir) -> Map {
         slot,
     };
     let kit = vec![at(100, "berries", 40, 5, 0), at(101, "branch", 10, 3, 1)];
-    let record =
-        PlayerRecord { id: PLAYER, name: "eater".into(), token_hash: vec![1; 32], ..Default::default() };
-    let tx = ItemTx::new("kit", kit.iter().map(|&r| ItemOp::Put(r)).collect());
-    store.writer().create_player(record, tx).unwrap().wait(Duration::from_secs(10)).unwrap();
-    let me = sim.spawn_character(Controller::Player(PLAYER), C, C);
-    sim.world.resource_mut(items).enter(PLAYER, me, &kit);
-    let mut m = Map { sim, items, store, me, now: 1_000 };
-    let start = Instant::now();
-    while !m.sim.world.resource(m.sim.keys.chunks).is_resident_at(C, C) {
-        assert!(start.elapsed() < Duration::from_secs(60), "the chunk never loaded");
-        m.sim.tick(m.now);
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    m
+    let me = enter_player((&mut sim, items, &store), (PLAYER, "eater"), &kit, (C, C));
+    tick_until_resident(&mut sim, (C, C), 1_000);
+    Map { sim, items, store, me, now: 1_000 }
 }
 
 impl Map {
@@ -125,12 +107,7 @@ fn eating_takes_one_item_and_lowers_hunger_by_its_quality() {
     assert_eq!(m.eat(0, 1), Vec::<u16>::new());
     assert_eq!(m.vitals().hunger, 20);
     assert_eq!(m.count(0), Some(4));
-    // Chunks around the character may still be generated and saved meanwhile: flush until the
-    // writer is idle, so the eat's transaction is durable.
-    let start = Instant::now();
-    while !m.store.writer().flush(Duration::from_secs(10)).complete() {
-        assert!(start.elapsed() < Duration::from_secs(60), "the writer never went idle");
-    }
+    flush_until_idle(&m.store);
     let stored = m.store.connect().unwrap().load_items(Container::Player(PLAYER)).unwrap();
     let berries = stored.items.iter().find(|i| i.id == 100).unwrap();
     assert_eq!(berries.count, 4, "the eaten berry is gone from storage too");
