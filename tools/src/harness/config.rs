@@ -65,7 +65,7 @@ pub struct Args {
     pub mode: Mode,
     /// Survival mode: how often each action is picked among those possible at the time, as
     /// NAME=WEIGHT entries (craft, equip, eat, chat, attack; 0 never); an action not named keeps
-    /// its default weight [default: craft=30,equip=30,eat=40,chat=15,attack=15].
+    /// its default weight [default: craft=30,equip=30,eat=40,chat=4,attack=15].
     #[arg(long, value_name = "NAME=WEIGHT,...")]
     pub mix: Option<Mix>,
 }

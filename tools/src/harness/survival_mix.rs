@@ -1,5 +1,5 @@
 //! The actions of survival mode (`bots --mode survival`) and the mix that weighs them
-//! (`--mix craft=30,equip=30,eat=40,chat=15,attack=15`).
+//! (`--mix craft=30,equip=30,eat=40,chat=4,attack=15`).
 //!
 //! [`SurvivalAction::ALL`] is the list of what a survival bot can do: gathering (bushes,
 //! rocks, trees, planting) goes here once the game has it — a variant, its name, its default
@@ -63,7 +63,7 @@ impl Action for SurvivalAction {
 /// Default weights, in the order of [`SurvivalAction::ALL`]: crafting, equipping and eating
 /// come first whenever they are possible (each is possible only now and then), chatting and
 /// attacking fill the rest.
-pub const DEFAULT_WEIGHTS: [u32; 5] = [30, 30, 40, 15, 15];
+pub const DEFAULT_WEIGHTS: [u32; 5] = [30, 30, 40, 4, 15];
 
 /// Largest weight accepted (the sum of every weight then fits a `u32` easily).
 pub const MAX_WEIGHT: u32 = 1_000_000;
