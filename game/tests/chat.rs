@@ -5,29 +5,22 @@
 //! (sanitizing, the bucket, the exact radius) are unit tests in `game/src/chat/`; the same over
 //! a real socket is `tools/tests/chat.rs`.
 
+mod map_common;
+
 use engine::Entity;
 use game::chat::{ChatError, MapChat, Speaker};
 use game::client::{Applied, ClientWorldError, GameClient};
 use game::content::ContentTexts;
-use game::geom::{CHUNK_UNITS, MapGeometry, TILE, map_id};
-use game::{Content, Controller, MapSim, SimConfig, SimParts};
+use game::geom::{CHUNK_UNITS, TILE};
+use game::{Content, Controller, MapSim};
 use net::protocol::{Chat, ChatHeard, EntityId, PROTOCOL_VERSION, ServerMessage, SessionToken, Welcome};
 use net::{ConnId, Outbound};
 use std::sync::Arc;
-use store::{Store, StoreConfig};
 
 const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
 
 fn sim(dir: &tempfile::TempDir) -> MapSim {
-    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).expect("open sqlite"));
-    let parts = SimParts {
-        content: Arc::new(Content::builtin()),
-        map: MapGeometry::new(map_id(0, 0), 8, 8),
-        seed: 7,
-        store,
-        config: SimConfig::default(),
-    };
-    MapSim::new(parts).expect("sim")
+    map_common::plain_map(dir, Arc::new(Content::builtin())).0
 }
 
 /// A map with chat and characters at `(dx, dy)` tiles from the middle: players listening on

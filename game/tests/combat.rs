@@ -3,27 +3,20 @@
 //! target dies; the dead do nothing and come back after the respawn delay, rested, at a respawn
 //! point; a starving character dies too; an attack on an object is refused.
 
+mod map_common;
+
 use engine::Entity;
 use game::combat::damage;
-use game::geom::{CHUNK_UNITS, MapGeometry, map_id};
+use game::geom::CHUNK_UNITS;
 use game::orders::Impossible;
 use game::stats::{Experience, Vitals};
-use game::{Content, Controller, MapSim, Order, Outcome, SimConfig, SimParts};
+use game::{Content, Controller, MapSim, Order, Outcome};
 use std::sync::Arc;
-use store::{Store, StoreConfig};
 
 const C: i32 = 3 * CHUNK_UNITS + CHUNK_UNITS / 2;
 
 fn sim(dir: &tempfile::TempDir) -> MapSim {
-    let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).expect("open sqlite"));
-    let parts = SimParts {
-        content: Arc::new(Content::builtin()),
-        map: MapGeometry::new(map_id(0, 0), 8, 8),
-        seed: 7,
-        store,
-        config: SimConfig::default(),
-    };
-    MapSim::new(parts).expect("sim")
+    map_common::plain_map(dir, Arc::new(Content::builtin())).0
 }
 
 fn health(s: &MapSim, e: Entity) -> u16 {

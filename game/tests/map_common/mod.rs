@@ -1,6 +1,6 @@
-//! Shared set-up of the tests that play on one map with the items feature: a map simulation on
-//! its own SQLite store, a player stored with a kit and standing on the map, and waits that
-//! tick the map's clock (they wait for worker threads, never assert on time).
+//! Shared set-up of the tests that play on one map: a map simulation on its own SQLite store
+//! (with or without the items feature), a player stored with a kit and standing on the map,
+//! and waits that tick the map's clock (they wait for worker threads, never assert on time).
 
 #![allow(dead_code)]
 
@@ -12,11 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{ItemOp, ItemRecord, ItemTx, PlayerRecord, Store, StoreConfig};
 
-/// A map simulation (8×8 chunks, seed 7) with the items feature, on a SQLite store in `dir`.
-pub fn map_with_items(
-    dir: &tempfile::TempDir,
-    content: Arc<Content>,
-) -> (MapSim, ResourceKey<MapItems>, Arc<Store>) {
+/// A map simulation (8×8 chunks, seed 7) on a SQLite store in `dir`, without the items feature.
+pub fn plain_map(dir: &tempfile::TempDir, content: Arc<Content>) -> (MapSim, Arc<Store>) {
     let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).expect("open sqlite"));
     let parts = SimParts {
         content,
@@ -25,7 +22,15 @@ pub fn map_with_items(
         store: store.clone(),
         config: SimConfig::default(),
     };
-    let mut sim = MapSim::new(parts).expect("sim");
+    (MapSim::new(parts).expect("sim"), store)
+}
+
+/// A map simulation as [`plain_map`], with the items feature.
+pub fn map_with_items(
+    dir: &tempfile::TempDir,
+    content: Arc<Content>,
+) -> (MapSim, ResourceKey<MapItems>, Arc<Store>) {
+    let (mut sim, store) = plain_map(dir, content);
     let items = items::install(&mut sim, store.clone()).expect("items");
     (sim, items, store)
 }

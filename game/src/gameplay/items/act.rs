@@ -28,7 +28,7 @@ use store::{Container, Loader, ObjectRecord};
 /// Room between a dropped or placed object and the character dropping it (1/256 tile).
 const DROP_GAP: i32 = 16;
 /// Extra reach allowed beyond an interact order's (movement stops up to a unit short of it).
-pub(super) const REACH_SLACK: i32 = 32;
+const REACH_SLACK: i32 = 32;
 
 /// What the system reads of the map this tick.
 pub(super) struct Here<'a> {
@@ -67,10 +67,16 @@ impl Here<'_> {
 
     /// True when `who` stands within interact reach of object `e`.
     pub(super) fn in_reach(&self, who: Entity, e: Entity) -> bool {
-        let (Some((x, y)), Some(rec)) = (self.position(who), self.object.get(e)) else { return false };
+        let (Some(at), Some(rec)) = (self.position(who), self.object.get(e)) else { return false };
         let radius = self.content.object_by_id(rec.kind).map_or(0, |k| k.radius);
+        self.reaches(at, (rec.pos.x, rec.pos.y), radius)
+    }
+
+    /// True when a character standing at `from` reaches a thing of `radius` at `to`: the
+    /// interact reach (both radii plus the interact range) and [`REACH_SLACK`].
+    pub(super) fn reaches(&self, from: (i32, i32), to: (i32, i32), radius: i32) -> bool {
         let reach = i64::from(action_reach(&self.rules, radius) + REACH_SLACK);
-        let (dx, dy) = (i64::from(rec.pos.x - x), i64::from(rec.pos.y - y));
+        let (dx, dy) = (i64::from(to.0) - i64::from(from.0), i64::from(to.1) - i64::from(from.1));
         dx * dx + dy * dy <= reach * reach
     }
 }

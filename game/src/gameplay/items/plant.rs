@@ -8,12 +8,11 @@
 //! spot taken (a blocking tile, the map's edge, another object too near).
 
 use super::MapItems;
-use super::act::{Here, REACH_SLACK};
+use super::act::Here;
 use super::ground::{Clearance, is_free};
 use crate::gather::{GatherError, Planting, planted, takes_soil};
 use crate::growth::clock_ms;
 use crate::items::{ItemError, Source};
-use crate::orders::action_reach;
 use crate::sim::chunks::ChunkTable;
 use crate::sim::objects::insert_object;
 use crate::stats::Vitals;
@@ -37,11 +36,9 @@ impl MapItems {
         let plants = kind.plants.ok_or_else(|| GatherError::NotASeed { item: kind.name.clone() })?;
         let me = self.views.get(&player).map(|v| v.entity).ok_or(ItemError::NotOpen)?;
         vitals.get(me).filter(|v| !v.is_dead()).ok_or(GatherError::Dead)?;
-        let (x, y) = here.position(me).ok_or(GatherError::Dead)?;
+        let stands = here.position(me).ok_or(GatherError::Dead)?;
         let radius = content.object_by_id(plants).map_or(0, |k| k.radius);
-        let reach = i64::from(action_reach(&here.rules, radius) + REACH_SLACK);
-        let (dx, dy) = (i64::from(at.0) - i64::from(x), i64::from(at.1) - i64::from(y));
-        if dx * dx + dy * dy > reach * reach || !chunks.is_resident_at(at.0, at.1) {
+        if !here.reaches(stands, at, radius) || !chunks.is_resident_at(at.0, at.1) {
             return Err(GatherError::TooFar);
         }
         let terrain = chunks.terrain_at(at.0 >> 8, at.1 >> 8).ok_or(GatherError::TooFar)?;
