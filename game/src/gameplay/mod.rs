@@ -14,6 +14,7 @@
 //! Features: [`items`] (containers and the items in them), [`growth`] (trees and crops growing
 //! through their stages).
 
+pub mod bots;
 pub mod combat;
 pub mod death;
 pub mod growth;

@@ -40,9 +40,10 @@ pub struct ItemChange {
 }
 
 impl ItemChange {
-    /// True when the operation changed nothing (nothing to store or to tell).
+    /// True when the operation changed nothing (nothing to store or to tell). A change of a
+    /// bot's inventory alone stores nothing but is not empty.
     pub fn is_empty(&self) -> bool {
-        self.tx.ops.is_empty()
+        self.tx.ops.is_empty() && self.revised.is_empty()
     }
 
     /// Puts the new pile or box object first in the transaction, so the object and the items
@@ -109,17 +110,31 @@ impl ItemWorld {
                 Effect::Count { id, count } => {
                     if let Some(item) = self.items.get_mut(&id) {
                         item.count = count;
-                        touch(item.container);
-                        ops.push(ItemOp::SetCount { id, count });
+                        let at = item.container;
+                        touch(at);
+                        if self.is_stored(at) {
+                            ops.push(ItemOp::SetCount { id, count });
+                        }
                     }
                 }
                 Effect::Relocate { id, to, slot, count } => {
+                    let Some(from) = self.items.get(&id).map(|i| i.container) else { continue };
+                    let stored = (self.is_stored(from), self.is_stored(to));
+                    if stored == (true, false) {
+                        self.forget_stored(id, &mut ops);
+                    }
                     if let Some(moved) = self.relocate(id, to, slot, count) {
                         touch(moved.from);
                         touch(to);
-                        ops.push(ItemOp::Move { id, to, slot: u32::from(slot) });
-                        if moved.count_changed {
-                            ops.push(ItemOp::SetCount { id, count });
+                        match stored {
+                            (true, true) => {
+                                ops.push(ItemOp::Move { id, to, slot: u32::from(slot) });
+                                if moved.count_changed {
+                                    ops.push(ItemOp::SetCount { id, count });
+                                }
+                            }
+                            (false, true) => self.store_whole(id, &mut ops),
+                            _ => {}
                         }
                     }
                 }
@@ -129,18 +144,39 @@ impl ItemWorld {
                         ItemRecord { id, kind, quality, count, container: to, slot: u32::from(slot) };
                     self.place(record);
                     touch(to);
-                    ops.push(ItemOp::Put(record));
+                    if self.is_stored(to) {
+                        ops.push(ItemOp::Put(record));
+                    }
                 }
                 Effect::Delete { id } => {
+                    let stored = self.items.get(&id).is_some_and(|i| self.is_stored(i.container));
                     if let Some(item) = self.unplace(id) {
                         touch(item.container);
-                        ops.push(ItemOp::Delete { id });
+                        if stored {
+                            ops.push(ItemOp::Delete { id });
+                        }
                     }
                 }
             }
         }
         let revised = self.bump(&touched);
         Ok(ItemChange { tx: ItemTx::new(plan.label, ops), revised, count: plan.count })
+    }
+
+    /// A stored item (with everything inside it) enters a bot's inventory: it leaves storage,
+    /// innermost first.
+    fn forget_stored(&self, id: ItemId, ops: &mut Vec<ItemOp>) {
+        let inside = self.subtree(Container::Item(id));
+        ops.extend(inside.iter().rev().map(|&id| ItemOp::Delete { id }));
+        ops.push(ItemOp::Delete { id });
+    }
+
+    /// An item a bot carried (with everything inside it) enters a stored container: it is
+    /// stored whole, outermost first.
+    fn store_whole(&self, id: ItemId, ops: &mut Vec<ItemOp>) {
+        let inside = self.subtree(Container::Item(id));
+        let records = std::iter::once(id).chain(inside).filter_map(|id| self.items.get(&id));
+        ops.extend(records.map(|r| ItemOp::Put(*r)));
     }
 
     /// One new id per created item, all checked unused, before anything changes.

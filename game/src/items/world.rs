@@ -16,6 +16,11 @@ const WALK_LIMIT: usize = 64;
 
 /// A container the world holds items in: a character's inventory or a world object. Bags
 /// (`Container::Item`) are not roots: they come and go with their item.
+///
+/// A server-side bot's inventory is a `Player` root under a negative id ([`bot_holder`]; stored
+/// player ids are positive). It is the one container that is never stored: what a bot carries
+/// lives in memory only, an item entering it leaves storage and an item leaving it for a stored
+/// container (a corpse, a drop) enters storage whole (see `plan.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Root {
     /// A character's inventory (player id).
@@ -32,6 +37,11 @@ impl Root {
             Root::Object(id) => Container::Object(id),
         }
     }
+}
+
+/// The inventory id of the bot whose entity has index `index` (see [`Root`]).
+pub const fn bot_holder(index: u32) -> i64 {
+    -1 - index as i64
 }
 
 impl From<Root> for Container {
@@ -195,6 +205,22 @@ impl ItemWorld {
                     None => return false,
                 },
                 _ => return false,
+            }
+        }
+        true
+    }
+
+    /// False when `c` lies in a bot's inventory (at any depth): its items are never stored.
+    pub fn is_stored(&self, c: Container) -> bool {
+        let mut at = c;
+        for _ in 0..WALK_LIMIT {
+            match at {
+                Container::Item(id) => match self.items.get(&id) {
+                    Some(item) => at = item.container,
+                    None => return true,
+                },
+                Container::Player(id) => return id >= 0,
+                Container::Object(_) => return true,
             }
         }
         true

@@ -4,13 +4,13 @@
 //! affected player's view brought up to date. Every accepted operation is one store
 //! transaction submitted at once, in accept order.
 
-use super::MapItems;
 use super::ground::{Clearance, free_spot, object_record, placement};
 use super::requests::ItemRequest;
 use super::view::{OpenBox, root_of};
+use super::{MapItems, is_bot};
 use crate::content::{CharacterRules, Content, ObjectRole};
 use crate::error::GameError;
-use crate::items::{IdSource, ItemChange, ItemError, Root, Source, Stack, Target};
+use crate::items::{IdSource, ItemChange, ItemError, Root, Source, Stack, Target, bot_holder};
 use crate::orders::{
     ActionKind, ActionQueue, ActionResult, Impossible, Order, OrderSlot, Outcome, action_reach,
 };
@@ -58,10 +58,11 @@ impl Here<'_> {
         Some((*self.x.get(e)?, *self.y.get(e)?))
     }
 
+    /// Whose inventory `e` carries: its player's, or a bot's own ([`bot_holder`]).
     pub(super) fn player_of(&self, e: Entity) -> Option<i64> {
         match self.controller.get(e)? {
             Controller::Player(id) => Some(*id),
-            Controller::Bot => None,
+            Controller::Bot => Some(bot_holder(e.index())),
         }
     }
 
@@ -511,12 +512,16 @@ impl MapItems {
         }
         self.counters.done += 1;
         let touched: Vec<Container> = change.revised.iter().map(|r| r.container).collect();
-        let mut ticket = match self.store.writer().item_tx(change.tx) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.counters.submit_failed += 1;
-                tracing::error!(error = %e, "item transaction not queued: memory is ahead of storage");
-                None
+        let mut ticket = if change.tx.ops.is_empty() {
+            None // a bot's inventory alone changed: nothing to store
+        } else {
+            match self.store.writer().item_tx(change.tx) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    self.counters.submit_failed += 1;
+                    tracing::error!(error = %e, "item transaction not queued: memory is ahead of storage");
+                    None
+                }
             }
         };
         for c in touched {
@@ -564,6 +569,10 @@ impl MapItems {
         let objects = &self.objects;
         for player in self.dirty.drain(..) {
             let Some(view) = self.views.get_mut(&player) else { continue };
+            if is_bot(player) {
+                view.dirty = false; // bots read the world directly
+                continue;
+            }
             view.refresh(player, &self.world, |o| objects.get(&o).copied(), &mut out);
             self.outbox.extend(out.drain(..).map(|m| (player, m)));
         }

@@ -12,7 +12,6 @@ use super::ground::object_record;
 use crate::combat::Wielded;
 use crate::items::{EquipSlot, ItemError, Root};
 use crate::sim::chunks::ChunkTable;
-use crate::sim::components::Controller;
 use engine::{Column, Commands, Entity};
 use net::protocol::closed_reason;
 use store::Container;
@@ -25,7 +24,8 @@ pub(super) struct Corpse {
 }
 
 impl MapItems {
-    /// Lays a corpse for every player among this tick's deaths who carried anything.
+    /// Lays a corpse for every character (player or bot) among this tick's deaths who carried
+    /// anything.
     pub(super) fn lay_corpses(
         &mut self,
         fresh: &[(Entity, (i32, i32))],
@@ -35,7 +35,7 @@ impl MapItems {
         cmds: &mut Commands,
     ) {
         for &(entity, at) in fresh {
-            let Some(&Controller::Player(player)) = here.controller.get(entity) else { continue };
+            let Some(player) = here.player_of(entity) else { continue };
             if !self.views.contains_key(&player) {
                 continue;
             }

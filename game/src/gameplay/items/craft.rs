@@ -227,7 +227,7 @@ impl MapItems {
             made: made.count,
             ground: made.ground,
         };
-        self.outbox.push((job.player, ServerMessage::CraftProgress(progress)));
+        self.tell_player(job.player, ServerMessage::CraftProgress(progress));
     }
 }
 

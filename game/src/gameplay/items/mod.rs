@@ -43,7 +43,7 @@ pub use view::{OpenBox, View, root_of, visible_containers};
 use crate::content::Content;
 use crate::error::GameError;
 use crate::ids::IdPool;
-use crate::items::{ItemWorld, LoadReport, Root};
+use crate::items::{ItemWorld, LoadReport, Root, bot_holder};
 use crate::sim::MapSim;
 use engine::{Entity, ResourceKey};
 use net::protocol::{ErrorMsg, ServerMessage};
@@ -60,8 +60,10 @@ pub struct ItemCounters {
     /// Operations carried out (moves, drops, pickups, boxes placed or picked up, food eaten,
     /// crafts made).
     pub done: u64,
-    /// Refusals by error code (crafts failed at completion included).
+    /// Refusals of players' requests by error code (crafts failed at completion included).
     pub refused: BTreeMap<u16, u64>,
+    /// Refusals of bots' requests by error code.
+    pub bot_refused: BTreeMap<u16, u64>,
     /// Transactions the store's writer refused (queue full or closed): logged, never silent.
     pub submit_failed: u64,
     /// Stored items that could not be loaded (reported; they stay in storage).
@@ -230,9 +232,33 @@ impl MapItems {
     }
 
     fn error(&mut self, player: i64, request: u32, code: u16, text: String) {
-        *self.counters.refused.entry(code).or_default() += 1;
-        self.outbox.push((player, ServerMessage::Error(ErrorMsg { code, request, text })));
+        let counts = if is_bot(player) { &mut self.counters.bot_refused } else { &mut self.counters.refused };
+        *counts.entry(code).or_default() += 1;
+        self.tell_player(player, ServerMessage::Error(ErrorMsg { code, request, text }));
     }
+
+    /// Queues a message for a player (bots are told nothing: they read the world directly).
+    fn tell_player(&mut self, player: i64, message: ServerMessage) {
+        if !is_bot(player) {
+            self.outbox.push((player, message));
+        }
+    }
+
+    /// A server-side bot's character entered the map: it gets an empty inventory of its own,
+    /// which is never stored ([`crate::items::Root`]).
+    pub fn enter_bot(&mut self, entity: Entity) {
+        self.enter(bot_holder(entity.index()), entity, &[]);
+    }
+
+    /// A bot's character left the map: what it carried is gone with it.
+    pub fn leave_bot(&mut self, entity: Entity) {
+        self.leave(bot_holder(entity.index()));
+    }
+}
+
+/// True when `player` names a bot's inventory rather than a player's.
+pub fn is_bot(player: i64) -> bool {
+    player < 0
 }
 
 /// Who made a request.
