@@ -4,6 +4,8 @@
 //! started in the batch scheduling class (`tools::sched`), the tick thread worker 0 of rayon's
 //! pool, and with `--tick-priority N` the tick thread and its helpers in the real-time class.
 
+use game::gameplay::bots::BotMix;
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorldArgs {
@@ -21,6 +23,9 @@ pub struct WorldArgs {
     pub items: bool,
     /// Seconds between one player's item decisions (lowest, highest).
     pub item_every: (f64, f64),
+    /// With items, what the bots do: they play the survival loop with this mix
+    /// (`--bot-mix wander=1`: they only wander, as without items).
+    pub bot_mix: BotMix,
     /// Ticks paced at the tick rate in real time.
     pub paced: bool,
     /// Threads set up as the shard's.
@@ -39,6 +44,7 @@ impl Default for WorldArgs {
             players_every: 6,
             items: false,
             item_every: (1.0, 3.0),
+            bot_mix: BotMix::default(),
             paced: false,
             shard_threads: false,
             tick_priority: None,
@@ -55,7 +61,7 @@ impl std::fmt::Display for ArgsError {
         write!(
             f,
             "{}; usage: world_tick [entities] [ticks] [clients] [per_chunk] [--items] \
-             [--item-every LO-HI] [--players-every K] [--as-shard] [--unpaced] [--tick-priority N]",
+             [--item-every LO-HI] [--bot-mix MIX] [--players-every K] [--as-shard] [--unpaced] [--tick-priority N]",
             self.0
         )
     }
@@ -75,6 +81,9 @@ impl WorldArgs {
                 "--as-shard" => a.shard_threads = true,
                 "--unpaced" => unpaced = true,
                 "--item-every" => a.item_every = range(&value()?)?,
+                "--bot-mix" => {
+                    a.bot_mix = value()?.parse().map_err(|e| ArgsError(format!("--bot-mix: {e}")))?
+                }
                 "--players-every" => a.players_every = number(&value()?)?,
                 "--tick-priority" => a.tick_priority = Some(number(&value()?)?),
                 flag if flag.starts_with("--") => return Err(ArgsError(format!("unknown flag {flag}"))),

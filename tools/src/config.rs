@@ -5,6 +5,7 @@
 
 use crate::config_keys::FileSettings;
 use clap::Parser;
+use game::gameplay::bots::BotMix;
 use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
@@ -28,6 +29,10 @@ pub struct Flags {
     /// Server-side bots to run (0 for an empty world) [default: 100].
     #[arg(long, allow_hyphen_values = true)]
     pub bots: Option<String>,
+    /// What the bots do, as weights of gather, chop, craft, plant, fight and wander
+    /// [default: gather=40,chop=20,craft=15,plant=10,fight=5,wander=10].
+    #[arg(long)]
+    pub bot_mix: Option<String>,
     /// Directory of the embedded SQLite database [default: ./data].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -72,6 +77,8 @@ pub struct ShardConfig {
     pub admin: SocketAddr,
     /// Server-side bots.
     pub bots: u32,
+    /// What the bots do (the survival loop's activities, weighed).
+    pub bot_mix: BotMix,
     /// Embedded store directory.
     pub data_dir: PathBuf,
     /// PostgreSQL URL, when configured.
@@ -154,6 +161,7 @@ impl ShardConfig {
                 DEFAULT_BOTS,
                 0..=MAX_BOTS,
             )?,
+            bot_mix: bot_mix(pick("bot_mix", flags.bot_mix, file.bot_mix))?,
             data_dir: path(pick("data_dir", path_str(flags.data_dir), path_str(file.data_dir)))?,
             database_url: url(
                 "database_url",
@@ -313,6 +321,13 @@ fn name(field: &'static str, raw: Option<Raw>, default: &str) -> Result<String, 
         return Err(invalid(field, &raw.origin, reason));
     }
     Ok(raw.value)
+}
+
+fn bot_mix(raw: Option<Raw>) -> Result<BotMix, ConfigError> {
+    let Some(raw) = raw else { return Ok(BotMix::default()) };
+    raw.value
+        .parse()
+        .map_err(|e: game::gameplay::bots::BotMixError| invalid("bot_mix", &raw.origin, &e.to_string()))
 }
 
 fn path_str(p: Option<PathBuf>) -> Option<String> {

@@ -403,4 +403,26 @@ fn item_metrics(s: &ShardStatus, out: &mut Metrics) {
             out.sample(refusals, &[("map", &map), ("code", &code.to_string())], *n as f64);
         }
     }
+    bot_metrics(s, out);
+}
+
+/// The bots playing the loop on each map: their steps by kind, their item requests refused by
+/// code (never sent anywhere, so only counted here).
+fn bot_metrics(s: &ShardStatus, out: &mut Metrics) {
+    let steps = "shard_bot_steps_total";
+    out.family(steps, "Steps server-side bots took playing the survival loop, by kind", MetricKind::Counter);
+    for m in &s.maps {
+        let map = m.map.to_string();
+        for (kind, n) in game::gameplay::bots::LoopCounters::NAMES.iter().zip(m.bot_steps.steps) {
+            out.sample(steps, &[("map", &map), ("step", kind)], n as f64);
+        }
+    }
+    let refusals = "shard_bot_item_refusals_total";
+    out.family(refusals, "Item requests of server-side bots refused, by error code", MetricKind::Counter);
+    for m in &s.maps {
+        let map = m.map.to_string();
+        for (code, n) in &m.items.bot_refused {
+            out.sample(refusals, &[("map", &map), ("code", &code.to_string())], *n as f64);
+        }
+    }
 }

@@ -120,7 +120,12 @@ fn join_rayon_pool(tick_priority: Option<u8>) {
 
 /// Shard options from the configuration.
 pub fn options(config: &ShardConfig) -> ShardOptions {
-    let mut opts = ShardOptions { tick_hz: config.tick_hz, bots: config.bots, ..ShardOptions::default() };
+    let mut opts = ShardOptions {
+        tick_hz: config.tick_hz,
+        bots: config.bots,
+        bot_mix: config.bot_mix,
+        ..ShardOptions::default()
+    };
     opts.net.bind = config.listen;
     opts.net.max_connections_per_ip = config.max_conns_per_ip as usize;
     opts.net.slow_client_timeout = std::time::Duration::from_millis(u64::from(config.slow_client_ms));

@@ -6,6 +6,7 @@
 mod common;
 
 use common::InProcess;
+use game::gameplay::bots::LoopCounters;
 use game::gameplay::items::ItemCounters;
 use game::replicate::ReplicationStats;
 use game::shard::{MapStatus, ShardOptions, ShardStatus, StatusBoard};
@@ -187,7 +188,10 @@ fn metrics_export_item_counters_and_object_deltas_per_map() {
         refused: BTreeMap::from([(110, 202), (106, 203)]),
         submit_failed: 204,
         bad_items: 205,
+        bot_refused: BTreeMap::from([(131, 209)]),
     };
+    let mut bot_steps = LoopCounters::default();
+    bot_steps.steps[7] = 210;
     let replication = ReplicationStats {
         object_delta_msgs: 206,
         object_delta_bytes: 207,
@@ -195,7 +199,7 @@ fn metrics_export_item_counters_and_object_deltas_per_map() {
         ..ReplicationStats::default()
     };
     let maps = vec![
-        MapStatus { map: 16, items, replication, ..MapStatus::default() },
+        MapStatus { map: 16, items, replication, bot_steps, ..MapStatus::default() },
         MapStatus { map: 17, ..MapStatus::default() },
     ];
     let status = ShardStatus { maps, ..ShardStatus::default() };
@@ -211,6 +215,9 @@ fn metrics_export_item_counters_and_object_deltas_per_map() {
         "replication_object_delta_msgs_total{map=\"16\"} 206",
         "replication_object_delta_bytes_total{map=\"16\"} 207",
         "replication_object_delta_encodes_total{map=\"16\"} 208",
+        "shard_bot_item_refusals_total{map=\"16\",code=\"131\"} 209",
+        "shard_bot_steps_total{map=\"16\",step=\"work\"} 210",
+        "shard_bot_steps_total{map=\"17\",step=\"craft\"} 0",
         "shard_item_ops_total{map=\"17\"} 0",
         "shard_item_submit_failed_total{map=\"17\"} 0",
         "replication_object_delta_msgs_total{map=\"17\"} 0",

@@ -106,6 +106,22 @@ fn slow_tick_threshold_defaults_to_half_a_tick_and_is_checked() {
 }
 
 #[test]
+fn the_bot_mix_is_read_and_checked() {
+    use game::gameplay::bots::BotMix;
+    assert_eq!(load(&[], &[]).unwrap().bot_mix, BotMix::default());
+    let mix = load(&["--bot-mix", "chop=1,fight=2"], &[]).unwrap().bot_mix;
+    assert_eq!(mix, "chop=1,fight=2".parse::<BotMix>().unwrap());
+    assert_eq!(
+        tools::serve::options(&load(&["--bot-mix", "chop=1"], &[]).unwrap()).bot_mix,
+        "chop=1".parse().unwrap()
+    );
+    for bad in ["dance=1", "chop=0", "chop", ""] {
+        let e = load(&[], &[("SHARD_BOT_MIX", bad)]).unwrap_err();
+        assert_eq!(field_and_origin(e), ("bot_mix", "SHARD_BOT_MIX".to_string()), "{bad}");
+    }
+}
+
+#[test]
 fn tick_priority_is_off_by_default_and_checked() {
     assert_eq!(load(&[], &[]).unwrap().tick_priority, None);
     assert_eq!(load(&["--tick-priority", "10"], &[]).unwrap().tick_priority, Some(10));

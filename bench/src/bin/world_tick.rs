@@ -17,7 +17,8 @@
 //! 1–3 s (`--item-every LO-HI`; `bench::item_play`); it implies `--as-shard`: ticks paced at
 //! 20 Hz in real time (`--unpaced`: back to back) and threads set up as the shard's
 //! (`--tick-priority N`: the tick in the real-time class). `--players-every K`: one player per
-//! K characters.
+//! K characters. With `--items` the bots play the survival loop (`game::gameplay::bots`) with
+//! the default mix or `--bot-mix MIX` (e.g. `wander=1`: they only wander).
 
 use bench::item_play::{self, ItemPlay};
 use bench::world_args::WorldArgs;
@@ -73,6 +74,7 @@ fn main() {
         a.items.then(|| game::gameplay::items::install(&mut sim, store.clone()).expect("items feature"));
     // Trees grow on every map the shard runs; so here.
     game::gameplay::growth::install(&mut sim).expect("growth feature");
+    let looped = items.map(|key| game::gameplay::bots::install(&mut sim, key, a.bot_mix).expect("bot loop"));
     let stored = if a.items {
         let count = n.div_ceil(a.players_every);
         item_play::create_players(&store, &content, count, map.id).expect("players in the store")
@@ -123,6 +125,9 @@ fn main() {
     if let (Some(play), Some(before)) = (&play, &before) {
         let secs = (a.ticks * TICK_MS) as f64 / 1000.0;
         play.report(&sim, before, &store.writer().stats(), secs);
+    }
+    if let (Some(looped), Some(items)) = (looped, items) {
+        report_bots(&sim, looped, items);
     }
     drop(sim);
     let _ = std::fs::remove_dir_all(&dir);
@@ -359,4 +364,21 @@ fn report(sim: &MapSim, hist: &DurationHistogram, ticks: u64) {
             t.summary.p50_us, t.summary.p99_us, t.summary.max_us
         );
     }
+}
+
+/// What the bots playing the loop did over the whole run (warm-up included).
+fn report_bots(
+    sim: &MapSim,
+    looped: engine::ResourceKey<game::gameplay::bots::BotLoop>,
+    items: engine::ResourceKey<game::gameplay::items::MapItems>,
+) {
+    let counters = sim.world.resource(looped).counters.clone();
+    let steps: Vec<String> = game::gameplay::bots::LoopCounters::NAMES
+        .iter()
+        .zip(counters.steps)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    println!("bot steps: {} (nothing near: {})", steps.join(", "), counters.nothing_near);
+    let refused = sim.world.resource(items).counters.bot_refused.clone();
+    println!("bot item refusals by code: {refused:?}");
 }

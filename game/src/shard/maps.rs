@@ -4,6 +4,7 @@
 use crate::chat::MapChat;
 use crate::content::Content;
 use crate::error::GameError;
+use crate::gameplay::bots::{BotLoop, BotMix};
 use crate::gameplay::{self, items::MapItems};
 use crate::geom::WorldLayout;
 use crate::replicate::{ReplicationConfig, Replicator};
@@ -22,6 +23,8 @@ pub(crate) struct MapRuntime {
     pub view: Replicator,
     /// The map's items (the items feature's resource in `sim`).
     pub items: ResourceKey<MapItems>,
+    /// The map's bots playing the loop (the bot loop's resource in `sim`).
+    pub bots: ResourceKey<BotLoop>,
     /// The map's local chat (its listeners are a column of `sim`).
     pub chat: MapChat,
 }
@@ -40,7 +43,7 @@ impl Maps {
     pub(crate) fn new(
         ids: &[MapId],
         content: &Arc<Content>,
-        (seed, tick_hz): (u64, u32),
+        (seed, tick_hz, bot_mix): (u64, u32, BotMix),
         store: &Arc<Store>,
         replication: ReplicationConfig,
     ) -> Result<Self, GameError> {
@@ -58,8 +61,9 @@ impl Maps {
             let mut sim = MapSim::new(parts)?;
             let items = gameplay::items::install(&mut sim, store.clone())?;
             gameplay::growth::install(&mut sim)?;
+            let bots = gameplay::bots::install(&mut sim, items, bot_mix)?;
             let chat = MapChat::install(&mut sim, tick_hz)?;
-            list.push(MapRuntime { sim, view: Replicator::new(id, replication), items, chat });
+            list.push(MapRuntime { sim, view: Replicator::new(id, replication), items, bots, chat });
         }
         Ok(Self { list, layout })
     }

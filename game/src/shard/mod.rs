@@ -31,6 +31,7 @@ pub use status::{MapStatus, Phase, ShardStatus, StatusBoard};
 
 use crate::content::Content;
 use crate::error::GameError;
+use crate::gameplay::bots::BotMix;
 use crate::geom::WorldLayout;
 use crate::replicate::ReplicationConfig;
 use engine::TickLoop;
@@ -59,6 +60,8 @@ pub struct ShardOptions {
     pub tick_hz: u32,
     /// Server-side bots to keep in the world.
     pub bots: u32,
+    /// What the bots do: they play the survival loop with these weights.
+    pub bot_mix: BotMix,
     /// Maps to simulate; empty: every surface map of the content.
     pub maps: Vec<MapId>,
     /// World seed (generation of never-stored chunks).
@@ -84,6 +87,7 @@ impl Default for ShardOptions {
             net: ServerConfig { bind: SocketAddr::from(([127, 0, 0, 1], 7777)), ..ServerConfig::default() },
             tick_hz: 20,
             bots: 0,
+            bot_mix: BotMix::default(),
             maps: Vec::new(),
             seed: 0x5EED,
             shard_id: "shard-1".into(),
@@ -200,8 +204,9 @@ impl Shard {
         meta: Arc<dyn MetaStore>,
     ) -> Result<Self, ShardError> {
         let ids = map_ids(&opts, &content)?;
-        let mut maps = Maps::new(&ids, &content, (opts.seed, opts.tick_hz), &store, opts.replication)
-            .map_err(ShardError::Game)?;
+        let mut maps =
+            Maps::new(&ids, &content, (opts.seed, opts.tick_hz, opts.bot_mix), &store, opts.replication)
+                .map_err(ShardError::Game)?;
         let start = start_area(&maps, &content, opts.seed, opts.start_radius_tiles)?;
         // The dead come back in the start area of the first map (where new characters begin);
         // on the others, where they fell.

@@ -53,6 +53,7 @@ impl Shard {
             chunks: m.sim.chunk_counters(),
             replication: m.view.stats(),
             items: m.sim.world.resource(m.items).counters.clone(),
+            bot_steps: m.sim.world.resource(m.bots).counters.clone(),
             stages: self.meter.map_stages(index, m),
         }
     }

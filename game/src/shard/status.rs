@@ -1,6 +1,7 @@
 //! What the shard tells operators: a status snapshot the tick publishes once per second and the
 //! admin port reads (health and metrics), so the admin thread never touches the simulation.
 
+use crate::gameplay::bots::LoopCounters;
 use crate::gameplay::items::ItemCounters;
 use crate::replicate::ReplicationStats;
 use crate::sim::ChunkCounters;
@@ -47,6 +48,8 @@ pub struct MapStatus {
     pub replication: ReplicationStats,
     /// Item operations done and refused, writer refusals, stored items not loaded.
     pub items: ItemCounters,
+    /// Steps the map's bots took playing the loop.
+    pub bot_steps: LoopCounters,
     /// Per-stage and per-system tick times over the last window.
     pub stages: Vec<SystemTiming>,
 }

@@ -9,7 +9,7 @@
 //! that is never stored (`items::Root`): its items enter storage only when they leave it (a
 //! drop, its corpse).
 //!
-//! The "bot-loop" system, in the gameplay stage, looks at each bot at most once a second
+//! The "bot-loop" system, in the gameplay stage, looks at each bot about once a second
 //! (`LOOK_TICKS`): a bot still busy with its order or craft is left to it (up to
 //! `GIVE_UP_TICKS`); an idle one reads its inventory ([`brain::Pack`]) and takes its next step
 //! ([`brain::decide`]). While the bot policy holds a bot (fleeing after a hit, see
@@ -30,7 +30,8 @@ use crate::sim::bots::{BotPolicy, BotState, BotView};
 use brain::{Pack, Step};
 use engine::ResourceKey;
 
-/// Ticks between two looks at a bot (1 s at 20 Hz).
+/// Ticks between two looks at a bot on average (1 s at 20 Hz; each gap is drawn from half to one
+/// and a half of it).
 pub const LOOK_TICKS: u64 = 20;
 /// Ticks a spent bot rests before it looks again.
 pub const REST_TICKS: u64 = 100;

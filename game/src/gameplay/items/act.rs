@@ -191,7 +191,7 @@ impl MapItems {
             let Some(player) = here.player_of(action.actor) else { continue };
             let Some(rec) = here.object.get(action.target) else { continue };
             let Some(kind) = here.content.object_by_id(rec.kind) else { continue };
-            if !self.views.contains_key(&player) || kind.capacity.is_none() {
+            if kind.capacity.is_none() || !self.views.contains_key(&player) {
                 continue;
             }
             let request = self.take_pickup_request(player, action.target);

@@ -132,7 +132,7 @@ impl MapItems {
             match self.complete_craft(&job, here, chunks, body, cmds) {
                 Ok(made) => self.tell(&job, craft_state::DONE, 0, now, Some(made)),
                 Err(e) => {
-                    *self.counters.refused.entry(e.0).or_default() += 1;
+                    self.count_refusal(job.player, e.0);
                     self.tell(&job, craft_state::FAILED, e.0, now, None);
                 }
             }

@@ -29,8 +29,9 @@ use store::{Container, ItemOp, ObjectRecord};
 /// Who is gathering what, and the Inputs their orders came from.
 #[derive(Debug, Default)]
 pub(super) struct Gathering {
-    /// Each player's current work.
-    work: HashMap<i64, Work>,
+    /// Each character's current work, by entity index (looked at every tick of the work, for
+    /// thousands of bots: no hashing).
+    work: Vec<Option<Work>>,
     /// Each player's last Input seq: a gathering refusal names the Input that ordered it.
     inputs: HashMap<i64, u32>,
     /// Objects gathered this tick (a second worker finishing on the same tick waits a tick and
@@ -39,10 +40,27 @@ pub(super) struct Gathering {
 }
 
 impl Gathering {
-    /// Forgets a player who left.
-    pub(super) fn forget(&mut self, player: i64) {
-        self.work.remove(&player);
+    /// Forgets a player who left, whose character was `entity`.
+    pub(super) fn forget(&mut self, player: i64, entity: Option<Entity>) {
+        if let Some(e) = entity {
+            self.set_work(e, None);
+        }
         self.inputs.remove(&player);
+    }
+
+    fn work_of(&self, e: Entity) -> Option<Work> {
+        self.work.get(e.index() as usize).copied().flatten()
+    }
+
+    fn set_work(&mut self, e: Entity, work: Option<Work>) {
+        let i = e.index() as usize;
+        if i >= self.work.len() {
+            if work.is_none() {
+                return;
+            }
+            self.work.resize(i + 1, None);
+        }
+        self.work[i] = work;
     }
 }
 
@@ -83,11 +101,12 @@ impl MapItems {
             if action.kind != (ActionKind::Interact { verb: verb::USE }) {
                 continue;
             }
-            let Some(player) = here.player_of(action.actor).filter(|p| self.views.contains_key(p)) else {
-                continue;
-            };
+            let Some(player) = here.player_of(action.actor) else { continue };
             let Some(record) = here.object.get(action.target) else { continue };
-            let worked = self.gathering.work.get(&player).copied();
+            if !self.views.contains_key(&player) {
+                continue;
+            }
+            let worked = self.gathering.work_of(action.actor);
             let Some(gather) = here.content.gather(record.kind) else {
                 // The object worked on became one that gives nothing (felled meanwhile).
                 if worked.is_some_and(|w| w.target == action.target && w.seq == action.seq) {
@@ -97,16 +116,16 @@ impl MapItems {
                 continue;
             };
             let work = Work::step(worked, action.target, action.seq, here.clock.tick);
-            self.gathering.work.insert(player, work);
+            self.gathering.set_work(action.actor, Some(work));
             let job = Job { player, actor: action.actor, target: action.target, record, gather, work };
             action.result = match self.work_on(&job, here, chunks, (vitals, xp), cmds) {
                 Ok(false) => ActionResult::Continue,
                 Ok(true) => {
-                    self.gathering.work.remove(&player);
+                    self.gathering.set_work(action.actor, None);
                     ActionResult::Done
                 }
                 Err(e) => {
-                    self.gathering.work.remove(&player);
+                    self.gathering.set_work(action.actor, None);
                     self.refuse_gathering(player, e);
                     ActionResult::Refused
                 }

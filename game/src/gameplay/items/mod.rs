@@ -165,11 +165,12 @@ impl MapItems {
     /// A player left the map: its view ends and its inventory leaves memory.
     pub fn leave(&mut self, player: i64) -> Departure {
         self.requests.retain(|r| requester(r) != player);
-        let ticket = self.views.remove(&player).and_then(|v| v.last_ticket);
+        let (entity, ticket) =
+            self.views.remove(&player).map_or((None, None), |v| (Some(v.entity), v.last_ticket));
         self.openers.retain(|&p| p != player);
         self.pickers.retain(|&p| p != player);
         self.crafts.retain(|c| c.player != player);
-        self.gathering.forget(player);
+        self.gathering.forget(player, entity);
         let items = self.world.remove_container(Root::Player(player)).unwrap_or_default();
         Departure { items, ticket }
     }
@@ -232,9 +233,14 @@ impl MapItems {
     }
 
     fn error(&mut self, player: i64, request: u32, code: u16, text: String) {
+        self.count_refusal(player, code);
+        self.tell_player(player, ServerMessage::Error(ErrorMsg { code, request, text }));
+    }
+
+    /// Counts a refusal with `code` of a player's (or a bot's) request.
+    fn count_refusal(&mut self, player: i64, code: u16) {
         let counts = if is_bot(player) { &mut self.counters.bot_refused } else { &mut self.counters.refused };
         *counts.entry(code).or_default() += 1;
-        self.tell_player(player, ServerMessage::Error(ErrorMsg { code, request, text }));
     }
 
     /// Queues a message for a player (bots are told nothing: they read the world directly).
