@@ -373,9 +373,11 @@ fn map_metrics(s: &ShardStatus, out: &mut Metrics) {
 fn item_metrics(s: &ShardStatus, out: &mut Metrics) {
     type Get = fn(&game::shard::MapStatus) -> u64;
     let families: [(&str, &str, Get); 3] = [
-        ("shard_item_ops_total", "Item operations carried out (moves, drops, pickups, boxes)", |m| {
-            m.items.done
-        }),
+        (
+            "shard_item_ops_total",
+            "Item operations carried out by players and bots (moves, drops, pickups, boxes, eating, crafts, gathering)",
+            |m| m.items.done,
+        ),
         (
             "shard_item_submit_failed_total",
             "Accepted item transactions the store's writer refused (queue full or closed)",
