@@ -1,12 +1,14 @@
 //! Combat and death in a map simulation with a hand-driven clock: an attacker walks into its
 //! weapon's reach and hits on the cooldown, gaining experience, until the
 //! target dies; the dead do nothing and come back after the respawn delay, rested, at a respawn
-//! point; a starving character dies too; an attack on an object is refused.
+//! point; a starving character dies too; an attack on an object is refused; a living character
+//! is in the way of others, a dead one is not (its corpse must be reachable).
 
 mod map_common;
 
 use engine::Entity;
 use game::combat::damage;
+use game::content::ContentTexts;
 use game::geom::CHUNK_UNITS;
 use game::orders::Impossible;
 use game::stats::{Experience, Vitals};
@@ -168,4 +170,39 @@ fn a_character_that_logged_out_dead_comes_back_after_the_delay() {
     }
     s.tick(back + 50);
     assert_eq!(s.stats(a).unwrap().0, Vitals::rested(&rules));
+}
+
+#[test]
+fn a_living_character_is_in_the_way_and_a_dead_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    // No blocking terrain: only the other character can be in the way.
+    let terrain = ContentTexts::BUILTIN.terrain.replace("blocks = true", "blocks = false");
+    let content = Content::from_texts(ContentTexts { terrain: &terrain, ..ContentTexts::BUILTIN }).unwrap();
+    let mut s = map_common::plain_map(&dir, Arc::new(content)).0;
+    let (rules, r) = (s.content.stats, s.content.character.radius);
+    let a = s.spawn_character(Controller::Player(1), C, C);
+    let b = s.spawn_character(Controller::Player(2), C + 2 * 256, C);
+    let there = s.position(b).unwrap();
+    let mut now = 1_000;
+    map_common::tick_until_resident(&mut s, (C, C), now);
+    let mut walk = |s: &mut MapSim| {
+        assert!(s.set_order(a, Order::MoveTo { x: there.0, y: there.1 }));
+        for _ in 0..200 {
+            now += 50;
+            s.tick(now);
+            if s.order(a).unwrap().current == Order::Idle {
+                break;
+            }
+        }
+        let (p, q) = (s.position(a).unwrap(), there);
+        f64::from(p.0 - q.0).hypot(f64::from(p.1 - q.1))
+    };
+    let apart = walk(&mut s);
+    assert!(apart >= f64::from(2 * r) - 2.0, "a living character is in the way: {apart}");
+    let mut dead = Vitals::rested(&rules);
+    dead.health = 0;
+    assert!(s.set_stats(b, dead, Experience::default()));
+    let apart = walk(&mut s);
+    assert_eq!(health(&s, b), 0, "still dead");
+    assert!(apart < f64::from(r), "walked onto where the dead character lies: {apart}");
 }

@@ -1,13 +1,16 @@
 //! The movement stage: wave 1 rebuilds the characters' grid from this tick's positions, wave 2
 //! moves every steering character in grid order, in parallel over the grouped character columns.
 //! Each character reads only the grid snapshot, so results do not depend on the thread count.
+//! Objects with a radius and living characters are in the way; a dead character is not (its
+//! corpse lies where it fell and must be reachable before it comes back).
 
 use super::chunks::ChunkTable;
 use super::components::{Keys, Objects, Rules, Steer};
 use crate::error::GameError;
 use crate::movement::{Circle, step};
 use crate::orders::Goal;
-use engine::{Entity, Schedule, SortedGrid, World};
+use crate::stats::Vitals;
+use engine::{Column, Entity, Schedule, SortedGrid, World};
 use rayon::prelude::*;
 
 /// Characters per parallel work item.
@@ -38,17 +41,18 @@ pub(crate) fn add_stage(
     // Wave 1 rebuilds the characters' grid from this tick's positions (after any spawn or
     // despawn), so wave 2 can walk it in grid order with valid source indices.
     add_grid(schedule, stage, k)?;
-    let sys = schedule.system(stage, "move").writes(k.x).writes(k.y).writes(k.steer);
+    let sys = schedule.system(stage, "move").writes(k.x).writes(k.y).writes(k.steer).reads(k.vitals);
     sys.reads_resource(k.chunks)
         .reads_resource(k.objects)
         .reads_resource(k.movers)
         .writes_resource(scratch_key)
         .run(move |ctx, _| {
-            let movers = ctx.resource(k.movers);
+            let (movers, vitals) = (ctx.resource(k.movers), ctx.read(k.vitals));
             let env = Env {
                 chunks: &ctx.resource(k.chunks),
                 objects: &ctx.resource(k.objects),
                 movers: &movers,
+                vitals: &vitals,
                 rules,
             };
             let mut scratch = ctx.resource_mut(scratch_key);
@@ -63,11 +67,12 @@ pub(crate) fn add_stage(
         .map_err(Into::into)
 }
 
-/// What movement reads: terrain, objects, the characters' snapshot.
+/// What movement reads: terrain, objects, the characters' snapshot and who of them is dead.
 struct Env<'a> {
     chunks: &'a ChunkTable,
     objects: &'a Objects,
     movers: &'a SortedGrid,
+    vitals: &'a Column<Vitals>,
     rules: Rules,
 }
 
@@ -115,7 +120,8 @@ impl Env<'_> {
             }
         });
         self.movers.for_each_in_radius(x, y, speed + 2 * r, |g| {
-            if g.entity != me && buf.len() < MAX_CIRCLES {
+            let dead = self.vitals.get(g.entity).is_some_and(Vitals::is_dead);
+            if g.entity != me && !dead && buf.len() < MAX_CIRCLES {
                 buf.push(Circle { x: g.x, y: g.y, r });
             }
         });

@@ -1,11 +1,13 @@
 //! Test support for end-to-end shard tests: a player over a real WebSocket with the client
-//! library's world and predictor, shards in process or as child processes, and throw-away
-//! PostgreSQL databases and Redis prefixes. Under `CI=true` a missing service fails the test.
+//! library's world and predictor (two of them pumped together in [`duo`]), shards in process or
+//! as child processes, and throw-away PostgreSQL databases and Redis prefixes. Under `CI=true` a
+//! missing service fails the test.
 
 #![allow(dead_code)]
 
 mod brawl;
 mod db;
+pub mod duo;
 mod in_process;
 mod item_audit;
 mod stasher;
