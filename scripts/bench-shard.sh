@@ -105,8 +105,8 @@ orders ended without effect $(json_sum ended), unanswered $(json_sum unanswered)
 if [[ "$MODE" == survival ]]; then
   SA=$(json_obj2 survival_actions)
   ITEMS="  survival actions     $(sum_in "$SA" done) done of $(sum_in "$SA" sent) sent, \
-refused $(sum_in "$SA" refused) $(json_obj survival_refused), ended without effect $(sum_in "$SA" ended), \
-unanswered $(sum_in "$SA" unanswered)
+refused $(sum_in "$SA" refused) $(json_obj survival_refused), lost races $(sum_in "$SA" lost), \
+ended without effect $(sum_in "$SA" ended), unanswered $(sum_in "$SA" unanswered)
   survival by kind     $SA
   survival seen        crafts $(json_obj craft_progress), damage dealt $(json1 damage_dealt), \
 deaths $(json1 deaths), respawns $(json1 respawns), chat lines heard $(json1 chat_heard)

@@ -318,7 +318,8 @@ fn fake_shard(stop: Arc<AtomicBool>, fake: Fake) -> (SocketAddr, JoinHandle<Seen
                 }
             }
             for (&conn, &seq) in &players {
-                let own = OwnState { x: pos, y: pos, order: 0, ..OwnState::default() };
+                // A live character: bots do not walk while their frames show them dead.
+                let own = OwnState { x: pos, y: pos, hp: 100, max_hp: 100, order: 0, ..OwnState::default() };
                 let frame = FrameBuilder::new(tick, seq, &own).finish();
                 let _ = handle.send(conn, Outbound::frame(frame));
             }

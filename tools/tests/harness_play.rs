@@ -3,9 +3,12 @@
 //! filled, emptied, closed and picked up); moves, drops, pickups and stashing in the box get
 //! done, refusals are counted by code rather than as errors, no harness error occurs, and what
 //! the database holds after the shard stopped is exactly the new characters' starter kits (a
-//! placed box counted as its item): nothing made, nothing lost. In survival mode a few bots
-//! craft clubs, equip them, eat (hunger rises every second in the test's content), chat and
-//! attack one another; every kind of action gets done and no harness error occurs.
+//! placed box counted as its item): nothing made, nothing lost. In survival mode a few bots play
+//! the whole loop: craft clubs, equip them, eat (hunger rises every second in the test's
+//! content), chat, attack one another, gather from bushes and rocks, craft an axe from branches
+//! and stones and chop trees with it, plant seeds and harvest the crops (ripe in seconds in the
+//! test's content); every kind of action gets done, no harness error occurs, and storage holds
+//! the logs chopped.
 
 mod common;
 
@@ -15,7 +18,7 @@ use game::shard::ShardOptions;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tools::harness::{self, Args, HarnessConfig, Mix, Mode};
+use tools::harness::{self, Action, Args, HarnessConfig, Mix, Mode, SurvivalAction};
 
 /// Bots in the run (they start within 3 tiles of one another, so they meet each other's piles).
 const CLIENTS: usize = 8;
@@ -95,15 +98,43 @@ fn gameplay_bots_handle_items_and_storage_keeps_exactly_what_they_started_with()
 
 /// Bots in the survival run.
 const SURVIVORS: usize = 6;
-/// How long they play: about ten actions each.
-const SURVIVE: Duration = Duration::from_secs(20);
+/// How long they play: about twenty-five actions each.
+const SURVIVE: Duration = Duration::from_secs(60);
+/// The weights the survival bots play by (the others keep their defaults).
+const TEST_MIX: &str = "chat=20,attack=30,eat=20,gather=40,chop=60,plant=30,harvest=60";
+
+/// Sets the seconds of each growth stage of object kind `name` (all but the last).
+fn grow_fast(content: &mut Content, name: &str, seconds: &[u32]) {
+    let kind = content.objects.iter_mut().find(|o| o.name == name).expect("shipped object kind");
+    let growth = kind.growth.as_mut().expect("a kind that grows");
+    assert_eq!(growth.seconds.len(), seconds.len(), "{name}: one duration per stage but the last");
+    growth.seconds = seconds.to_vec();
+}
+
+/// How many items of the shipped kind `name` storage holds.
+fn content_item(db: &TestDb, name: &str) -> i64 {
+    let kind = Content::builtin().item_named(name).expect("shipped item kind").id;
+    let totals = db.totals(&format!(
+        "SELECT CAST(kind AS BIGINT), CAST(0 AS BIGINT), CAST(SUM(count) AS BIGINT) FROM items \
+         WHERE kind = {kind} GROUP BY kind"
+    ));
+    totals.values().sum()
+}
 
 #[test]
-fn survival_bots_craft_equip_eat_chat_and_attack() {
+fn survival_bots_play_the_whole_loop() {
     let db = TestDb::sqlite();
     let mut content = Content::builtin();
-    // Hunger rises one point a second (36 s in the shipped content), so the bots get hungry.
+    // Hunger rises one point a second (36 s in the shipped content), so the bots get hungry; a
+    // crop is ripe 2 s after it was planted (an hour), a bush laden again 10 s after it was
+    // picked (15 minutes), so the bots harvest what they planted and pick bushes more than once;
+    // rocks lie on grass and forest floor too (only on dirt, sand and in caves), so that stones
+    // for an axe are near the start.
     content.stats.hunger_seconds = 1;
+    grow_fast(&mut content, "crop", &[1, 1]);
+    grow_fast(&mut content, "bush", &[10]);
+    let rock = content.objects.iter_mut().find(|o| o.name == "rock").expect("shipped rock kind");
+    rock.density.extend([("grass".to_owned(), 8), ("forest_floor".to_owned(), 8)]);
     let content = Arc::new(content);
     let opts = ShardOptions { bots: 0, ..ShardOptions::default() };
     let shard = InProcess::start_with_content(db.store_config(), opts, content.clone());
@@ -111,6 +142,9 @@ fn survival_bots_craft_equip_eat_chat_and_attack() {
     cfg.mode = Mode::Survival;
     cfg.duration = SURVIVE;
     cfg.content = content;
+    // Chopping takes the longest chain (stones from a rock, an axe crafted, moved into the
+    // hand), harvesting a crop planted before: both are picked most whenever they are possible.
+    cfg.mix = TEST_MIX.parse().expect("a valid mix");
     cfg.seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(17);
     let report = harness::run(cfg).expect("the bots ran");
     let (shutdown, _) = shard.stop();
@@ -118,9 +152,11 @@ fn survival_bots_craft_equip_eat_chat_and_attack() {
 
     assert_eq!((report.connected, report.errors), (SURVIVORS as u64, 0), "{report}");
     assert_eq!(report.mode, Mode::Survival);
+    let log = content_item(&db, "log");
+    assert!(log > 0, "the logs chopped are stored:\n{report}");
     let done = |kind: &str| report.survival_actions.get(kind).map_or(0, |c| c.done);
-    for kind in ["craft", "equip", "eat", "chat", "attack"] {
-        assert!(done(kind) > 0, "no {kind} done:\n{report}");
+    for action in SurvivalAction::ALL {
+        assert!(done(action.name()) > 0, "no {} done:\n{report}", action.name());
     }
     let s = &report.survival;
     assert!(s.craft_progress.get("started").copied().unwrap_or(0) >= done("craft"), "{report}");
@@ -158,7 +194,10 @@ fn the_mix_flag_weighs_survival_actions_and_only_those() {
     };
     assert_eq!(parse(&["--mode", "survival"]).unwrap(), Mix::default());
     let mix = parse(&["--mode", "survival", "--mix", "attack=0,chat=50"]).unwrap();
-    assert_eq!(mix.to_string(), "craft=30,equip=30,eat=40,chat=50,attack=0");
+    assert_eq!(
+        mix.to_string(),
+        "craft=30,equip=30,eat=40,chat=50,attack=0,gather=30,chop=30,plant=15,harvest=30"
+    );
     let err = parse(&["--mode", "survival", "--mix", "dance=1"]).unwrap_err().to_string();
     assert!(err.contains("no action `dance`"), "{err}");
     let err = parse(&["--mode", "gameplay", "--mix", "eat=1"]).unwrap_err().to_string();

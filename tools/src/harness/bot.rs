@@ -1,9 +1,10 @@
 //! One bot: its connection phase, its name and session token, game state (world + predictor), the orders
-//! it gives, its item behaviour in gameplay mode or its survival loop, and what it measures (bytes received, inputs
-//! awaiting their ack).
+//! it gives (none while the newest Frame shows its character dead), its item behaviour in gameplay
+//! mode or its survival loop, and what it measures (bytes received, inputs awaiting their ack).
 
 use super::item_play::ItemPlay;
 use super::rng::Rng;
+use super::survival_plan::shown_alive;
 use super::survival_play::SurvivalPlay;
 use game::client::GameClient;
 use game::geom::TILE;
@@ -136,9 +137,11 @@ impl Bot {
         self.ack_due && self.last_ack.is_none_or(|t| now.saturating_duration_since(t) >= ACK_INTERVAL)
     }
 
-    /// False while its item or survival action needs the character to stay where it is.
+    /// False while the newest Frame shows the character dead (see [`shown_alive`]), or while
+    /// its item or survival action needs the character to stay where it is.
     pub fn may_walk(&self) -> bool {
-        self.play.as_ref().is_none_or(ItemPlay::may_walk)
+        shown_alive(&self.game)
+            && self.play.as_ref().is_none_or(ItemPlay::may_walk)
             && self.survival.as_ref().is_none_or(SurvivalPlay::may_walk)
     }
 
@@ -230,5 +233,76 @@ pub fn ws_header_len(payload: usize) -> usize {
         0..=125 => 2,
         126..=65_535 => 4,
         _ => 10,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game::Content;
+    use game::geom::CHUNK_UNITS;
+    use net::protocol::{Frame, OwnState, PROTOCOL_VERSION, Stats, Welcome};
+    use std::sync::Arc;
+
+    fn frame(tick: u64, (x, y): (i32, i32), hp: u16) -> ServerMessage {
+        let own = OwnState { x, y, hp, max_hp: 100, ..OwnState::default() };
+        ServerMessage::Frame(Frame { tick, own, ..Frame::default() })
+    }
+
+    fn stats(health: u16) -> ServerMessage {
+        ServerMessage::Stats(Stats { health, max_health: 100, ..Stats::default() })
+    }
+
+    #[test]
+    fn after_a_respawn_the_bot_walks_from_where_the_frames_show_it_came_back() {
+        let content = Arc::new(Content::builtin());
+        let now = Instant::now();
+        let mut bot =
+            Bot::new(0, "b0".into(), SessionToken([7; 32]), GameClient::new(content.clone()), 3, now);
+        bot.survival = Some(SurvivalPlay::new(Default::default(), now));
+        let (fell, back) = ((4 * CHUNK_UNITS, 4 * CHUNK_UNITS), (16 * CHUNK_UNITS, 16 * CHUNK_UNITS));
+        let welcome = Welcome {
+            version: PROTOCOL_VERSION,
+            tick_rate_hz: 20,
+            player: EntityId(1),
+            server_tick: 1,
+            map: 0,
+            token: bot.token,
+            x: fell.0,
+            y: fell.1,
+            width_chunks: 32,
+            height_chunks: 32,
+            continent: 0,
+            layer: 0,
+        };
+        let deliver = |bot: &mut Bot, msg: ServerMessage| {
+            bot.game.handle_at(&msg, now).expect("applies");
+            if let (ServerMessage::Stats(_), Some(s)) = (&msg, bot.survival.as_mut()) {
+                s.stats(&bot.game, &mut bot.rng, now, &mut Default::default());
+            }
+        };
+        deliver(&mut bot, ServerMessage::Welcome(welcome));
+        deliver(&mut bot, stats(100));
+        deliver(&mut bot, frame(2, fell, 100));
+        assert!(bot.may_walk());
+        deliver(&mut bot, stats(0));
+        deliver(&mut bot, frame(3, fell, 0));
+        assert!(!bot.may_walk(), "the dead stay where they fell");
+        // The respawn's Stats come first: the frames still show the character where it fell.
+        deliver(&mut bot, stats(100));
+        assert!(!bot.may_walk(), "no walk from where it fell, chunks away from where it stands");
+        deliver(&mut bot, frame(4, back, 100));
+        assert!(bot.may_walk());
+        let moves: Vec<(i32, i32)> = (0..50)
+            .filter_map(|_| match bot.choose_order() {
+                Some(Order::MoveTo { x, y }) => Some((x, y)),
+                _ => None,
+            })
+            .collect();
+        assert!(!moves.is_empty());
+        for (x, y) in moves {
+            let (dx, dy) = (i64::from(x - back.0), i64::from(y - back.1));
+            assert!(dx * dx + dy * dy <= i64::from(16 * TILE).pow(2), "a walk from where it came back");
+        }
     }
 }

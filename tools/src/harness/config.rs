@@ -59,13 +59,15 @@ pub struct Args {
     /// What the bots do: `move` walks (move-to, follow, stop); `gameplay` also handles items
     /// (moves between inventory and bag, drops, pickups, placing, filling, emptying and picking
     /// up a box), one action every 1–3 s; `survival` also plays the survival loop (crafts a
-    /// club, equips it, eats when hungry, chats, attacks characters nearby for a few seconds),
-    /// one action every 1–3 s, picked by `--mix`.
+    /// club, equips it, eats when hungry, chats, attacks characters nearby for a few seconds,
+    /// gathers from bushes and rocks, crafts an axe and chops trees, plants seeds, harvests ripe
+    /// crops), one action every 1–3 s, picked by `--mix`.
     #[arg(long, value_enum, default_value_t = Mode::Move)]
     pub mode: Mode,
     /// Survival mode: how often each action is picked among those possible at the time, as
-    /// NAME=WEIGHT entries (craft, equip, eat, chat, attack; 0 never); an action not named keeps
-    /// its default weight [default: craft=30,equip=30,eat=40,chat=4,attack=15].
+    /// NAME=WEIGHT entries (craft, equip, eat, chat, attack, gather, chop, plant, harvest; 0
+    /// never); an action not named keeps its default weight [default:
+    /// craft=30,equip=30,eat=40,chat=4,attack=15,gather=30,chop=30,plant=15,harvest=30].
     #[arg(long, value_name = "NAME=WEIGHT,...")]
     pub mix: Option<Mix>,
 }

@@ -63,14 +63,16 @@ pub struct ActionCounts {
     pub done: u64,
     /// Requests an Error message refused (by code in `item_refused`).
     pub refused: u64,
-    /// Interact orders (pickups, opening or picking up a box) seen under way in the frame head
-    /// that then ended without their change and without an Error (blocked on the way, or the
-    /// target gone: the server tells nothing).
+    /// Interact orders (pickups, opening or picking up a box; gathering, chopping, harvesting)
+    /// seen under way in the frame head that then ended without their change and without an
+    /// Error (blocked on the way, or the target gone: the server tells nothing); in survival mode
+    /// also crafts cancelled or failed and attacks that landed no hit.
     pub ended: u64,
     /// Requests neither done, refused nor ended within the harness's timeout (15 s).
     pub unanswered: u64,
-    /// Pickups whose object left the bot's view without reaching its inventory (another
-    /// player got there first: a lost race, not a failure).
+    /// Pickups, or in survival mode gatherings and harvests, whose object left the bot's view
+    /// without its items reaching the inventory (another player got there first: a lost race,
+    /// not a failure).
     pub lost: u64,
 }
 

@@ -22,18 +22,16 @@ use super::item_plan::{
     Plan, drop_some, inventory_move, object_ref, objects_near, pile_nearby, place_box, stash, still_there,
     take_back,
 };
+use super::order_watch::{LOST_GRACE, OrderWatch};
 use super::rng::Rng;
 use game::client::{CachedObject, GameClient};
 use game::geom::TILE;
 use game::wire::{error as code, verb};
-use net::protocol::{ClientMessage, ContainerRef, EntityId, Order, order_code};
+use net::protocol::{ClientMessage, ContainerRef, EntityId, Order};
 use std::time::{Duration, Instant};
 
 /// An action neither done nor refused by then is counted unanswered.
 pub const ACTION_TIMEOUT: Duration = Duration::from_secs(15);
-/// A picked-up object gone from view this long without its items arriving was taken by another;
-/// an interact order ended this long without its change had no effect.
-const LOST_GRACE: Duration = Duration::from_secs(2);
 /// How often a pending action is checked against what the client holds.
 const CHECK_EVERY: Duration = Duration::from_millis(50);
 /// A placed box appears within this distance of the bot.
@@ -69,79 +67,6 @@ enum Watch {
     /// The inventory's revision moves on and a box of object kind `kind` not in `before`
     /// appears beside the bot.
     Placed { kind: u32, before: Vec<u64>, own_revision: u32 },
-}
-
-/// The character's interact order an action runs as (pickup, open, pick up the box), as the frame
-/// head shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct OrderWatch {
-    /// The order's target.
-    target: u64,
-    /// Where the target lay when the request was sent.
-    at: (i32, i32),
-    /// Where the character stood then.
-    from: (i32, i32),
-    /// The order was seen under way.
-    started: bool,
-    /// Since when it is no longer under way (after it was seen).
-    ended_since: Option<Instant>,
-}
-
-impl OrderWatch {
-    fn new(target: &CachedObject, game: &GameClient) -> Self {
-        let from = game.position().unwrap_or_default();
-        OrderWatch {
-            target: target.entity,
-            at: (target.x, target.y),
-            from,
-            started: false,
-            ended_since: None,
-        }
-    }
-
-    /// What happened, for a person to read: distances, whether the target is still in view, and
-    /// the order the frame head shows now.
-    fn describe(
-        &self,
-        kind: ActionKind,
-        outcome: &str,
-        p: &Pending,
-        game: &GameClient,
-        now: Instant,
-    ) -> String {
-        let tiles = |a: (i32, i32), b: (i32, i32)| {
-            let (dx, dy) = (f64::from(a.0 - b.0), f64::from(a.1 - b.1));
-            (dx * dx + dy * dy).sqrt() / f64::from(TILE)
-        };
-        let pos = game.position().unwrap_or_default();
-        let view = if still_there(game, self.target, self.at) { "still in view" } else { "gone from view" };
-        let (order, target) = game.world().own().map_or((0, 0), |o| (o.state.order, o.state.order_target.0));
-        format!(
-            "{} {outcome} after {:.1} s: target {:#x} {:.1} tiles away when sent, {:.1} now, {view}; \
-             frame head order {order} target {target:#x}; seen under way: {}",
-            kind.name(),
-            now.saturating_duration_since(p.sent).as_secs_f64(),
-            self.target,
-            tiles(self.from, self.at),
-            tiles(pos, self.at),
-            self.started,
-        )
-    }
-
-    /// True once the order, seen under way, has been over for [`LOST_GRACE`].
-    fn ended(&mut self, game: &GameClient, now: Instant) -> bool {
-        let Some(own) = game.world().own() else { return false };
-        let under_way = own.state.order == order_code::INTERACT && own.state.order_target.0 == self.target;
-        if under_way {
-            (self.started, self.ended_since) = (true, None);
-            return false;
-        }
-        if !self.started {
-            return false;
-        }
-        let since = *self.ended_since.get_or_insert(now);
-        now.saturating_duration_since(since) >= LOST_GRACE
-    }
 }
 
 /// The action in flight.
@@ -299,7 +224,7 @@ impl ItemPlay {
             Progress::Ended | Progress::Unanswered => {
                 let outcome = if progress == Progress::Ended { "ended" } else { "unanswered" };
                 if let Some(o) = p.order {
-                    totals.sample(|| o.describe(kind, outcome, p, game, now));
+                    totals.sample(|| o.describe(kind.name(), outcome, p.sent, game, now));
                 }
                 if progress == Progress::Ended {
                     totals.tally.ended(kind)

@@ -7,8 +7,10 @@
 //! or, without one, are new random ones. Against a shard on an IPv4 loopback address every bot
 //! connects from its own loopback address ([`SourceIps`]). In gameplay mode ([`Mode`]) the bots
 //! also handle items: moves, drops, pickups, and a box placed, filled, emptied and picked up. In
-//! survival mode they play the survival loop instead: craft a club, equip it, eat, chat, attack
-//! ([`SurvivalAction`], weighed by the [`Mix`]).
+//! survival mode they play the survival loop instead: craft a club, equip it, eat, chat, attack,
+//! gather from bushes and rocks, craft an axe and chop trees, plant seeds and harvest the crops
+//! ([`SurvivalAction`], weighed by the [`Mix`]). No bot walks while the newest Frame shows its
+//! character dead (its position there is where it fell, not where it comes back).
 //!
 //! Use it as a library: build a [`HarnessConfig`] (or parse [`Args`]), keep
 //! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`];
@@ -20,15 +22,18 @@ mod config;
 mod item_counts;
 mod item_plan;
 mod item_play;
+mod order_watch;
 mod report;
 mod rng;
 mod run;
 mod shortfall;
 mod source_ips;
 mod survival_counts;
+mod survival_gather;
 mod survival_mix;
 mod survival_plan;
 mod survival_play;
+mod survival_watch;
 
 pub use accounts::{Account, AccountsError, AccountsFile, DEFAULT_ACCOUNTS_FILE};
 pub use bot::{ACK_INTERVAL, wire_len, ws_header_len};

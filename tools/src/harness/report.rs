@@ -109,12 +109,18 @@ pub struct Report {
     /// effect or got no answer, each described (distances, target in view or not, the order the
     /// frame head showed).
     pub item_samples: Vec<String>,
-    /// Survival actions by kind (`craft`, `equip`, `eat`, `chat`, `attack`; survival mode):
-    /// sent, done, refused, ended (a craft cancelled or failed, an attack that landed no hit),
+    /// Survival actions by kind (the names of `SurvivalAction::ALL`: `craft`, `equip`, `eat`,
+    /// `chat`, `attack`, `gather`, `chop`, `plant`, `harvest`; survival mode): sent, done,
+    /// refused, ended (a craft cancelled or failed, an attack that landed no hit, an interact
+    /// order that stopped without items), lost (the object gathered from left view first),
     /// unanswered.
     pub survival_actions: BTreeMap<String, ActionCounts>,
-    /// Refusals of survival actions by error code (e.g. 147: not hungry; 141: chat too fast).
+    /// Refusals of survival actions by error code (e.g. 147: not hungry; 141: chat too fast;
+    /// 131: nothing to gather at the object's stage; 135: no soil for the seed there).
     pub survival_refused: BTreeMap<u16, u64>,
+    /// The first few interact orders of survival mode (gathering, chopping, harvesting) that
+    /// ended without items, lost their object or got no answer, each described.
+    pub survival_samples: Vec<String>,
     /// What the survival bots saw: CraftProgress states, damage dealt, deaths, respawns, chat
     /// lines heard (counted in every mode).
     pub survival: SurvivalSeen,
@@ -175,6 +181,9 @@ impl fmt::Display for Report {
         if self.mode == Mode::Survival {
             let (actions, refused, seen) = (&self.survival_actions, &self.survival_refused, &self.survival);
             writeln!(f, "{}", SurvivalLines { actions, refused, seen })?;
+            for sample in &self.survival_samples {
+                writeln!(f, "  {sample}")?;
+            }
         }
         write!(
             f,

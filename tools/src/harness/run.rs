@@ -546,6 +546,7 @@ impl<'a> Run<'a> {
             item_samples: t.items.samples.clone(),
             survival_actions: t.survival.tally.by_name(),
             survival_refused: t.survival.tally.refused.clone(),
+            survival_samples: t.survival.samples.clone(),
             survival: t.survival.seen.clone(),
             notes,
         }

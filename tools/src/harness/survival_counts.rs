@@ -1,7 +1,8 @@
 //! What survival mode counts: the bots' actions by kind (sent, done, refused by error code,
-//! ended without effect, unanswered), the CraftProgress states seen, the damage the bots' attack
-//! targets were seen to take, the deaths and respawns of the bots' own characters and the chat
-//! lines heard; and how the report shows it.
+//! ended without effect, lost to another, unanswered), the CraftProgress states seen, the damage
+//! the bots' attack targets were seen to take, the deaths and respawns of the bots' own
+//! characters and the chat lines heard, and describes the first few interact orders that went
+//! nowhere; and how the report shows it.
 
 use super::item_counts::{ActionTally, ItemLines};
 use super::survival_mix::SurvivalAction;
@@ -17,6 +18,22 @@ pub struct SurvivalTotals {
     pub tally: ActionTally<SurvivalAction>,
     /// What else the bots saw.
     pub seen: SurvivalSeen,
+    /// The first few interact orders (gathering, chopping, harvesting) that ended without
+    /// items, lost their object or got no answer, described.
+    pub samples: Vec<String>,
+}
+
+/// Most described cases kept.
+const MAX_SAMPLES: usize = 8;
+
+impl SurvivalTotals {
+    /// Keeps the description of an interact order that went nowhere (the first
+    /// [`MAX_SAMPLES`] only).
+    pub fn sample(&mut self, describe: impl FnOnce() -> String) {
+        if self.samples.len() < MAX_SAMPLES {
+            self.samples.push(describe());
+        }
+    }
 }
 
 /// What the survival bots saw happen, all bots together.

@@ -1,9 +1,10 @@
 //! The actions of survival mode (`bots --mode survival`) and the mix that weighs them
-//! (`--mix craft=30,equip=30,eat=40,chat=4,attack=15`).
+//! (`--mix craft=30,equip=30,eat=40,chat=4,attack=15,gather=30,chop=30,plant=15,harvest=30`).
 //!
-//! [`SurvivalAction::ALL`] is the list of what a survival bot can do: gathering (bushes,
-//! rocks, trees, planting) goes here once the game has it — a variant, its name, its default
-//! weight in [`DEFAULT_WEIGHTS`], and a planner in `survival_plan.rs`.
+//! [`SurvivalAction::ALL`] is the list of what a survival bot can do, and the one place their
+//! names live (the report and `--mix` spell them so). A new action is a variant here, its name,
+//! its default weight in [`DEFAULT_WEIGHTS`], and a planner (`survival_plan.rs`,
+//! `survival_gather.rs`) called from `SurvivalPlay::plan_for`.
 
 use super::item_counts::Action;
 use serde::Serialize;
@@ -25,16 +26,35 @@ pub enum SurvivalAction {
     /// An attack (Input order 4) on a character nearby for a few seconds, then a Stop; done
     /// when the target's health was seen to drop meanwhile.
     Attack,
+    /// An interact (Input order 3, use) on the nearest object in view that gives something by
+    /// hand at its stage (a laden bush, a rock); done when the inventory gains items.
+    Gather,
+    /// With a tool in the hand slot, an interact on the nearest object in view that needs it and
+    /// gives something at its stage (a mature or old tree, with an axe); done when the inventory
+    /// gains items (logs). Without the tool in hand, picking `chop` gets it ready instead: a Craft
+    /// of it (counted as `craft`) or InventoryMoves into and out of the hand (counted as
+    /// `equip`).
+    Chop,
+    /// A Plant of a seed carried, where the character stands or next to it, standing still;
+    /// done when the crop it grows into appears there (an ObjectDelta).
+    Plant,
+    /// An interact on the nearest crop in view that gives something at its stage (ripe); done
+    /// when the inventory gains items.
+    Harvest,
 }
 
 impl SurvivalAction {
     /// Every action, in the order of [`Mix`]'s weights.
-    pub const ALL: [SurvivalAction; 5] = [
+    pub const ALL: [SurvivalAction; ACTIONS] = [
         SurvivalAction::Craft,
         SurvivalAction::Equip,
         SurvivalAction::Eat,
         SurvivalAction::Chat,
         SurvivalAction::Attack,
+        SurvivalAction::Gather,
+        SurvivalAction::Chop,
+        SurvivalAction::Plant,
+        SurvivalAction::Harvest,
     ];
 
     /// Its index in [`SurvivalAction::ALL`].
@@ -56,14 +76,22 @@ impl Action for SurvivalAction {
             SurvivalAction::Eat => "eat",
             SurvivalAction::Chat => "chat",
             SurvivalAction::Attack => "attack",
+            SurvivalAction::Gather => "gather",
+            SurvivalAction::Chop => "chop",
+            SurvivalAction::Plant => "plant",
+            SurvivalAction::Harvest => "harvest",
         }
     }
 }
 
-/// Default weights, in the order of [`SurvivalAction::ALL`]: crafting, equipping and eating
-/// come first whenever they are possible (each is possible only now and then), chatting and
-/// attacking fill the rest.
-pub const DEFAULT_WEIGHTS: [u32; 5] = [30, 30, 40, 4, 15];
+/// How many actions there are.
+pub const ACTIONS: usize = 9;
+
+/// Default weights, in the order of [`SurvivalAction::ALL`]: crafting, equipping, eating,
+/// gathering, chopping and harvesting come first whenever they are possible (each is possible
+/// only now and then: with an ingredient, a tool, hunger, a resource in view), planting a little
+/// less (a bot keeps some seeds), chatting and attacking fill the rest.
+pub const DEFAULT_WEIGHTS: [u32; ACTIONS] = [30, 30, 40, 4, 15, 30, 30, 15, 30];
 
 /// Largest weight accepted (the sum of every weight then fits a `u32` easily).
 pub const MAX_WEIGHT: u32 = 1_000_000;
@@ -72,7 +100,7 @@ pub const MAX_WEIGHT: u32 = 1_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Mix {
     /// Weights in the order of [`SurvivalAction::ALL`]; 0 never picks the action.
-    pub weights: [u32; 5],
+    pub weights: [u32; ACTIONS],
 }
 
 impl Default for Mix {
@@ -160,9 +188,12 @@ mod tests {
 
     #[test]
     fn a_mix_names_some_actions_and_keeps_the_defaults_of_the_others() {
-        let mix: Mix = "attack=50, chat=0".parse().unwrap();
-        assert_eq!(mix.weights, [30, 30, 40, 0, 50]);
-        assert_eq!(mix.to_string(), "craft=30,equip=30,eat=40,chat=0,attack=50");
+        let mix: Mix = "attack=50, chat=0, plant=2".parse().unwrap();
+        assert_eq!(mix.weights, [30, 30, 40, 0, 50, 30, 30, 2, 30]);
+        assert_eq!(
+            mix.to_string(),
+            "craft=30,equip=30,eat=40,chat=0,attack=50,gather=30,chop=30,plant=2,harvest=30"
+        );
         assert_eq!(mix.to_string().parse::<Mix>(), Ok(mix));
         assert_eq!("".parse::<Mix>(), Ok(Mix::default()));
     }
@@ -173,8 +204,9 @@ mod tests {
         assert_eq!("eat".parse::<Mix>(), Err(MixError::Entry("eat".into())));
         assert_eq!("eat=-1".parse::<Mix>(), Err(MixError::BadWeight("-1".into())));
         assert_eq!("eat=2000000".parse::<Mix>(), Err(MixError::BadWeight("2000000".into())));
-        let none = "craft=0,equip=0,eat=0,chat=0,attack=0".parse::<Mix>();
+        let none = "craft=0,equip=0,eat=0,chat=0,attack=0,gather=0,chop=0,plant=0,harvest=0".parse::<Mix>();
         assert_eq!(none, Err(MixError::AllZero));
-        assert!(MixError::UnknownAction("x".into()).to_string().contains("craft, equip, eat, chat, attack"));
+        let names = "craft, equip, eat, chat, attack, gather, chop, plant, harvest";
+        assert!(MixError::UnknownAction("x".into()).to_string().contains(names));
     }
 }

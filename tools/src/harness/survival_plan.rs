@@ -1,12 +1,14 @@
 //! What a survival bot can do, read from what its client holds: the items in its inventory and
 //! the bags shown (weapons, food, ingredients, told apart by the content, never by name), its
 //! vitals (Stats), its own state in the frame head and the characters in view. Every [`Plan`]
-//! names slots, recipes and entities the server sent.
+//! names slots, recipes, objects and entities the server sent. Gathering, chopping, planting
+//! and harvesting are planned in `survival_gather.rs`.
 
 use super::item_plan::bag;
 use super::rng::Rng;
 use super::survival_mix::SurvivalAction;
-use game::client::GameClient;
+use game::client::{CachedObject, GameClient};
+use game::content::Recipe;
 use game::geom::TILE;
 use game::items::EquipSlot;
 use net::protocol::{ContainerRef, EntityId, ItemSlot, UseItem, order_code};
@@ -61,6 +63,30 @@ pub enum Plan {
         /// How long the attack goes on.
         length: Duration,
     },
+    /// An InventoryMove of the item in the hand slot `hand` to the free slot `to` (room in
+    /// the hand for a tool).
+    Unequip {
+        /// The hand slot of the own inventory.
+        hand: u16,
+        /// Where the item goes.
+        to: (ContainerRef, u16),
+    },
+    /// An interact (Input order 3, use) on `object`: gathering, chopping or harvesting.
+    Interact {
+        /// Which of the three.
+        action: SurvivalAction,
+        /// The object worked on.
+        object: CachedObject,
+    },
+    /// A Plant of the seed at `from` at `at`, where a `crop` (object kind) grows.
+    Plant {
+        /// Where the seed is.
+        from: (ContainerRef, u16),
+        /// Where it goes, 1/256 tile.
+        at: (i32, i32),
+        /// The object kind it grows into.
+        crop: u32,
+    },
 }
 
 impl Plan {
@@ -72,7 +98,16 @@ impl Plan {
             Plan::Eat { .. } => SurvivalAction::Eat,
             Plan::Chat { .. } => SurvivalAction::Chat,
             Plan::Attack { .. } => SurvivalAction::Attack,
+            Plan::Unequip { .. } => SurvivalAction::Equip,
+            Plan::Interact { action, .. } => *action,
+            Plan::Plant { .. } => SurvivalAction::Plant,
         }
+    }
+
+    /// True when the character must stand still for it: a walk cancels a craft, and a seed is
+    /// planted within reach of where the character stands.
+    pub fn needs_standing_still(&self) -> bool {
+        matches!(self, Plan::Craft { .. } | Plan::Plant { .. })
     }
 }
 
@@ -83,7 +118,7 @@ pub fn hand_slot(game: &GameClient) -> u16 {
 
 /// The items the character carries outside its equipment slots: the inventory's first
 /// `inventory_slots` slots and the bag shown (where crafting takes ingredients and tools).
-fn carried(game: &GameClient) -> Vec<(ContainerRef, ItemSlot)> {
+pub fn carried(game: &GameClient) -> Vec<(ContainerRef, ItemSlot)> {
     let limit = game.world().content().item_rules.inventory_slots;
     let mut out: Vec<(ContainerRef, ItemSlot)> = game
         .container(&ContainerRef::Own)
@@ -109,7 +144,7 @@ fn is_weapon(game: &GameClient, kind: u32) -> bool {
 }
 
 /// The item in the hand slot, if any.
-fn in_hand(game: &GameClient) -> Option<ItemSlot> {
+pub fn in_hand(game: &GameClient) -> Option<ItemSlot> {
     game.container(&ContainerRef::Own)?.slot(hand_slot(game)).copied()
 }
 
@@ -127,13 +162,18 @@ pub fn standing_still(game: &GameClient) -> bool {
         .is_some_and(|o| o.state.order == order_code::STOP && o.state.vx == 0 && o.state.vy == 0)
 }
 
-/// A recipe by hand whose result is a weapon, for a character that holds no weapon yet and
-/// carries its ingredients and tools and has its stamina (the club from the starter kit's
-/// three branches).
-pub fn craft_weapon(game: &GameClient) -> Option<Plan> {
-    if holds_weapon(game) {
-        return None;
-    }
+/// True when the newest Frame head shows the own character alive (health above 0). Its position
+/// is then where the character is: a dead character's frames show where it fell, and after a
+/// respawn the Stats saying so come before the Frame that shows where it came back (the shard
+/// sends Stats first in a tick, the frames of clients that gave no input after); a move-to
+/// worked out from where it fell may lie more than 3 chunks from where it stands (Error 100).
+pub fn shown_alive(game: &GameClient) -> bool {
+    game.world().own().is_some_and(|o| o.state.hp > 0)
+}
+
+/// The first recipe by hand whose result kind is `wanted`, whose ingredients and tools the
+/// character carries and whose stamina it has.
+pub fn craftable(game: &GameClient, wanted: impl Fn(u32) -> bool) -> Option<&Recipe> {
     let stamina = u32::from(game.world().vitals()?.stamina);
     let content = game.world().content();
     let held = carried(game);
@@ -141,22 +181,41 @@ pub fn craft_weapon(game: &GameClient) -> Option<Plan> {
     let serves = |need: &game::content::ToolNeed| {
         held.iter().any(|(_, s)| content.item(s.kind).is_some_and(|k| need.met_by(k)))
     };
-    let recipe = content.recipes.iter().find(|r| {
-        is_weapon(game, r.result.kind)
+    content.recipes.iter().find(|r| {
+        wanted(r.result.kind)
             && r.station.is_none()
             && stamina >= r.stamina
             && r.ingredients.iter().all(|i| count_of(i.kind) >= i.count)
             && r.tools.iter().all(serves)
-    })?;
+    })
+}
+
+/// A recipe by hand whose result is a weapon, for a character that holds no weapon yet and
+/// carries its ingredients and tools and has its stamina (the club from the starter kit's
+/// three branches).
+pub fn craft_weapon(game: &GameClient) -> Option<Plan> {
+    if holds_weapon(game) {
+        return None;
+    }
+    let recipe = craftable(game, |kind| is_weapon(game, kind))?;
     Some(Plan::Craft { recipe: recipe.id })
 }
 
-/// A weapon carried, into the empty hand slot.
+/// True when items of `kind` are the tool some object's gathering needs in hand (the axe).
+pub fn is_gathering_tool(game: &GameClient, kind: u32) -> bool {
+    let content = game.world().content();
+    let Some(item) = content.item(kind) else { return false };
+    content.objects.iter().filter_map(|o| content.gather(o.id)?.tool).any(|tag| item.has(tag))
+}
+
+/// A weapon carried, into the empty hand slot: one that is also a gathering tool (the axe)
+/// first, so that equipping and chopping agree on what the hand should hold.
 pub fn equip_weapon(game: &GameClient) -> Option<Plan> {
     if in_hand(game).is_some() {
         return None;
     }
-    let (c, s) = carried(game).into_iter().find(|(_, s)| is_weapon(game, s.kind))?;
+    let weapons = carried(game).into_iter().filter(|(_, s)| is_weapon(game, s.kind));
+    let (c, s) = weapons.min_by_key(|(_, s)| !is_gathering_tool(game, s.kind))?;
     Some(Plan::Equip { from: (c, s.slot), hand: hand_slot(game) })
 }
 

@@ -1,56 +1,50 @@
 //! Survival mode (`bots --mode survival`): besides walking, each bot plays the survival loop,
 //! one action at a time, one every 1–3 s, picked by the [`Mix`] among those possible: it crafts
-//! a weapon from what it carries (the club from the starter kit's branches; it stops and stands
-//! still first, since a walk cancels a craft), equips it (the hand slot), eats while its Stats
-//! show hunger, says a chat line now and then, and attacks a character nearby for 3–6 s, then
-//! stops (Input order 0). A bot whose character died (own Stats health 0) does nothing until it
-//! respawns (health back above 0), then goes on with what it has.
+//! a weapon from what it carries (the club from the starter kit's branches), equips it (the hand
+//! slot), eats while its Stats show hunger, says a chat line now and then, attacks a character
+//! nearby for 3–6 s, then stops (Input order 0), gathers from a bush or a rock nearby, chops a
+//! tree (getting an axe ready first: crafted from branches and stones, then moved into the hand),
+//! plants a seed where it stands and harvests a ripe crop. Before a craft or a planting it stops
+//! and stands still first (a walk cancels a craft; a seed goes within reach of where the
+//! character stands). A bot whose character died (own Stats health 0) does nothing until it
+//! respawns (health back above 0) and a Frame shows it alive (the Stats come first, and until
+//! that Frame the own position is still where it fell), then goes on with what it has.
 //!
-//! An action is *done* when its effect is seen (CraftProgress `done`; the inventory's revision
-//! moving on after an equip or a meal; the bot's own line heard back; the target's health seen to
-//! drop during an attack), *refused* when an Error names its request (a Craft's, UseItem's,
-//! InventoryMove's or Chat's request id; the attack Input's sequence number), *ended* when a
-//! craft was cancelled or failed or an attack landed no hit, and *unanswered* after
-//! [`ACTION_TIMEOUT`].
+//! An action is *done* when its effect is seen ([`Watch`]: CraftProgress `done`; the
+//! inventory's revision moving on after an equip or a meal; the bot's own line heard back; the
+//! target's health seen to drop during an attack; items arriving after gathering, chopping or
+//! harvesting; the crop appearing where the seed was planted), *refused* when an Error names its
+//! request ([`Answer`]: a request id; the Input's sequence number for an attack, or for an
+//! interact and the gathering it ordered), *ended* when a craft was cancelled or failed, an
+//! attack landed no hit or an interact order stopped without items, *lost* when the object
+//! worked on left the bot's view without items arriving (another took it first), and
+//! *unanswered* after [`ACTION_TIMEOUT`].
 
+use super::item_counts::Action;
 use super::item_play::ACTION_TIMEOUT;
 use super::rng::Rng;
 use super::survival_counts::SurvivalTotals;
+use super::survival_gather::{chop_tree, gather_nearby, harvest_crop, plant_seed};
 use super::survival_mix::{Mix, SurvivalAction};
 use super::survival_plan::{
-    Plan, attack_nearby, chat_line, craft_weapon, eat_food, equip_weapon, standing_still, use_request,
+    Plan, attack_nearby, chat_line, craft_weapon, eat_food, equip_weapon, shown_alive, standing_still,
 };
+use super::survival_watch::{Answer, Progress, Watch, request};
 use game::client::GameClient;
-use game::wire::error as code;
-use net::protocol::{ClientMessage, ContainerRef, EntityId, Order, craft_state};
+use net::protocol::{ClientMessage, ContainerRef, Order, craft_state};
 use std::time::{Duration, Instant};
 
 /// How often a pending action is checked against what the client holds.
 const CHECK_EVERY: Duration = Duration::from_millis(50);
-/// Longest wait for the character to stand still before a craft; then the craft is given up.
+/// Longest wait for the character to stand still before a craft or a planting; then the action
+/// is given up.
 const HALT_WAIT: Duration = Duration::from_secs(5);
-
-/// Where an Error answering the pending action comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Answer {
-    /// A request: its id.
-    Request(u32),
-    /// An Input: its sequence number.
-    Input(u32),
-}
-
-/// What tells that the pending action took effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Watch {
-    /// CraftProgress about the request ([`SurvivalPlay::craft_progress`]).
-    Craft,
-    /// The container's revision moves on from `revision`.
-    Revision { container: ContainerRef, revision: u32 },
-    /// The bot's own line is heard back ([`SurvivalPlay::heard`]).
-    Heard,
-    /// Until `until`, the target's health is watched; `landed` once it was seen to drop.
-    Attack { target: EntityId, last_hp: u16, until: Instant, landed: bool },
-}
+/// An object whose gathering went nowhere (refused, the order stopped on the way, the object gone)
+/// is left alone this long: the bot tries another (steering walks straight at its target, and
+/// some cannot be reached that way).
+const SHUN_FOR: Duration = Duration::from_secs(60);
+/// Most objects shunned at once (the oldest is forgotten first).
+const MAX_SHUNNED: usize = 16;
 
 /// The action in flight.
 #[derive(Debug, Clone, Copy)]
@@ -70,8 +64,11 @@ pub struct SurvivalPlay {
     pending: Option<Pending>,
     /// Health above 0 in the last Stats; `None` before the first.
     alive: Option<bool>,
-    /// A craft waits for the character to stand still (a Stop was sent) since then.
-    halted_since: Option<Instant>,
+    /// An action waits for the character to stand still (a Stop was sent) since then: the
+    /// action picked, planned again once still.
+    halted: Option<(Instant, SurvivalAction)>,
+    /// Objects not to gather from until then ([`SHUN_FOR`]).
+    shunned: Vec<(u64, Instant)>,
 }
 
 impl SurvivalPlay {
@@ -83,7 +80,8 @@ impl SurvivalPlay {
             next_check: now,
             pending: None,
             alive: None,
-            halted_since: None,
+            halted: None,
+            shunned: Vec::new(),
         }
     }
 
@@ -93,12 +91,14 @@ impl SurvivalPlay {
         self.next_action = now + rng.millis(1_000, 3_000);
     }
 
-    /// False while the character must not walk: dead, stopping for a craft, crafting (a walk
-    /// cancels it), or attacking (a walk would replace the attack).
+    /// False while the character must not walk: dead, stopping for a craft or a planting,
+    /// crafting (a walk cancels it), planting (a walk could take the spot out of reach),
+    /// attacking, gathering, chopping or harvesting (a walk would replace the order).
     pub fn may_walk(&self) -> bool {
-        let busy =
-            self.pending.is_some_and(|p| matches!(p.action, SurvivalAction::Craft | SurvivalAction::Attack));
-        self.alive != Some(false) && self.halted_since.is_none() && !busy
+        let busy = self.pending.is_some_and(|p| {
+            !matches!(p.action, SurvivalAction::Equip | SurvivalAction::Eat | SurvivalAction::Chat)
+        });
+        self.alive != Some(false) && self.halted.is_none() && !busy
     }
 
     /// Settles the pending action against what `game` holds (an attack that is over returns its
@@ -119,44 +119,46 @@ impl SurvivalPlay {
                 return Some(stop);
             }
         }
-        if self.alive == Some(false) || self.pending.is_some() || now < self.next_action {
+        let dead = self.alive == Some(false) || !shown_alive(game);
+        if dead || self.pending.is_some() || now < self.next_action {
             return None;
         }
-        if let Some(since) = self.halted_since {
-            return self.craft_when_still(game, now, since, inputs_settled, totals);
+        if let Some((since, action)) = self.halted {
+            return self.act_when_still(game, rng, (now, since), action, inputs_settled, totals);
         }
-        let Some(plan) = self.plan(game, rng) else {
+        let Some((action, plan)) = self.plan(game, rng, now) else {
             self.next_action = now + Duration::from_millis(500);
             return None;
         };
         self.next_action = now + rng.millis(1_000, 3_000);
-        if plan.action() == SurvivalAction::Craft && !(inputs_settled && standing_still(game)) {
-            self.halted_since = Some(now);
+        if plan.needs_standing_still() && !(inputs_settled && standing_still(game)) {
+            self.halted = Some((now, action));
             self.next_action = now + Duration::from_millis(200);
             return Some(ClientMessage::Input(game.input_at(Order::Stop, now)));
         }
         Some(self.send(plan, game, now, totals))
     }
 
-    /// After a Stop: the craft once the character stands still (if it is still possible), or
-    /// nothing after [`HALT_WAIT`].
-    fn craft_when_still(
+    /// After a Stop: `action` planned again once the character stands still (when it is still
+    /// possible), or nothing after [`HALT_WAIT`].
+    fn act_when_still(
         &mut self,
         game: &mut GameClient,
-        now: Instant,
-        since: Instant,
+        rng: &mut Rng,
+        (now, since): (Instant, Instant),
+        action: SurvivalAction,
         inputs_settled: bool,
         totals: &mut SurvivalTotals,
     ) -> Option<ClientMessage> {
-        let plan = craft_weapon(game);
+        let plan = plan_for(action, game, rng, &self.shunned_now(now));
         if plan.is_none() || now.saturating_duration_since(since) >= HALT_WAIT {
-            self.halted_since = None;
+            self.halted = None;
             return None;
         }
         if !(inputs_settled && standing_still(game)) {
             return None;
         }
-        self.halted_since = None;
+        self.halted = None;
         plan.map(|p| self.send(p, game, now, totals))
     }
 
@@ -185,18 +187,27 @@ impl SurvivalPlay {
     /// An Error with `code` about `request` arrived: true when it answers the pending action
     /// (then counted as a refusal), false when it is about something else.
     pub fn refused(&mut self, code: u16, request: u32, totals: &mut SurvivalTotals) -> bool {
-        let Some(p) = self.pending else { return false };
-        let ours = match p.answer {
-            Answer::Request(id) => request == id,
-            Answer::Input(seq) => {
-                request == seq && matches!(code, code::INVALID_ORDER | code::NO_SUCH_TARGET)
-            }
-        };
-        if ours {
-            totals.tally.refused(p.action, code);
-            self.pending = None;
+        let Some(p) = self.pending.filter(|p| p.answer.answered_by(code, request)) else { return false };
+        totals.tally.refused(p.action, code);
+        if let Watch::Gain { order, .. } = p.watch {
+            self.shun(order.target, p.sent);
         }
-        ours
+        self.pending = None;
+        true
+    }
+
+    /// Leaves `object` alone for [`SHUN_FOR`] from `now`.
+    fn shun(&mut self, object: u64, now: Instant) {
+        if self.shunned.len() >= MAX_SHUNNED {
+            self.shunned.remove(0);
+        }
+        self.shunned.push((object, now + SHUN_FOR));
+    }
+
+    /// The objects shunned at `now`.
+    fn shunned_now(&mut self, now: Instant) -> Vec<u64> {
+        self.shunned.retain(|&(_, until)| until > now);
+        self.shunned.iter().map(|&(o, _)| o).collect()
     }
 
     /// A CraftProgress in `state` about `request` arrived (its state is counted by the caller).
@@ -231,7 +242,7 @@ impl SurvivalPlay {
         match (self.alive, alive) {
             (Some(true), false) => {
                 totals.seen.deaths += 1;
-                self.halted_since = None;
+                self.halted = None;
             }
             (Some(false), true) => {
                 totals.seen.respawns += 1;
@@ -249,62 +260,53 @@ impl SurvivalPlay {
         now: Instant,
         totals: &mut SurvivalTotals,
     ) -> Option<ClientMessage> {
-        let p = self.pending.as_mut()?;
-        let (action, timed_out) = (p.action, now.saturating_duration_since(p.sent) >= ACTION_TIMEOUT);
-        match &mut p.watch {
-            Watch::Revision { container, revision } => {
-                if game.container(container).is_some_and(|v| v.revision != *revision) {
-                    totals.tally.done(action);
-                    self.pending = None;
-                    return None;
-                }
+        let mut p = self.pending?;
+        let progress = p.watch.progress(game, now, &mut totals.seen);
+        self.pending = Some(p);
+        let action = p.action;
+        match progress {
+            Progress::Done => totals.tally.done(action),
+            Progress::Ended => totals.tally.ended(action),
+            Progress::Lost => totals.tally.lost(action),
+            Progress::Waiting if now.saturating_duration_since(p.sent) >= ACTION_TIMEOUT => {
+                totals.tally.unanswered(action)
             }
-            Watch::Attack { target, last_hp, until, landed } => {
-                let hp = game.world().entity(*target).map_or(0, |e| e.state.hp);
-                if hp < *last_hp {
-                    totals.seen.damage_dealt += u64::from(*last_hp - hp);
-                    *landed = true;
-                }
-                *last_hp = hp;
-                if now < *until && hp > 0 {
-                    return None;
-                }
-                if *landed {
-                    totals.tally.done(action)
-                } else {
-                    totals.tally.ended(action)
-                }
-                self.pending = None;
-                return Some(ClientMessage::Input(game.input_at(Order::Stop, now)));
-            }
-            Watch::Craft | Watch::Heard => {}
+            Progress::Waiting => return None,
         }
-        if timed_out {
-            totals.tally.unanswered(action);
-            self.pending = None;
+        if progress != Progress::Done
+            && let Watch::Gain { order, .. } = p.watch
+        {
+            let outcome = match progress {
+                Progress::Ended => "ended",
+                Progress::Lost => "lost",
+                _ => "unanswered",
+            };
+            totals.sample(|| order.describe(action.name(), outcome, p.sent, game, now));
+            self.shun(order.target, now);
         }
-        None
+        let attack = matches!(p.watch, Watch::Attack { .. });
+        self.pending = None;
+        attack.then(|| ClientMessage::Input(game.input_at(Order::Stop, now)))
     }
 
-    /// The next action: one of those possible now, by the mix's weights.
-    fn plan(&self, game: &GameClient, rng: &mut Rng) -> Option<Plan> {
+    /// The next action: one of those possible now, by the mix's weights; with the action that
+    /// was picked (chopping may first craft or equip its tool).
+    fn plan(&mut self, game: &GameClient, rng: &mut Rng, now: Instant) -> Option<(SurvivalAction, Plan)> {
         game.container(&ContainerRef::Own)?;
-        let options = [
-            craft_weapon(game),
-            equip_weapon(game),
-            eat_food(game),
-            Some(chat_line(rng)),
-            attack_nearby(game, rng),
-        ];
-        let weighted = || options.iter().filter_map(|o| *o).map(|p| (p, self.mix.weight(p.action())));
-        let total: u32 = weighted().map(|(_, w)| w).sum();
+        let shunned = self.shunned_now(now);
+        let options: Vec<(SurvivalAction, Plan, u32)> = SurvivalAction::ALL
+            .into_iter()
+            .filter(|a| self.mix.weight(*a) > 0)
+            .filter_map(|a| plan_for(a, game, rng, &shunned).map(|p| (a, p, self.mix.weight(a))))
+            .collect();
+        let total: u32 = options.iter().map(|(_, _, w)| w).sum();
         if total == 0 {
             return None;
         }
         let mut roll = rng.range(0, i64::from(total) - 1) as u32;
-        for (plan, weight) in weighted() {
+        for (action, plan, weight) in options {
             if roll < weight {
-                return Some(plan);
+                return Some((action, plan));
             }
             roll -= weight;
         }
@@ -312,33 +314,18 @@ impl SurvivalPlay {
     }
 }
 
-/// The message for `plan`, where its answer comes from, and what shows its effect.
-fn request(plan: Plan, game: &mut GameClient, now: Instant) -> (ClientMessage, Answer, Watch) {
-    match plan {
-        Plan::Craft { recipe } => {
-            let c = game.craft_request(recipe, 1, EntityId::NONE);
-            (ClientMessage::Craft(c), Answer::Request(c.request), Watch::Craft)
-        }
-        Plan::Equip { from, hand } => {
-            let m = game.move_request(from, (ContainerRef::Own, hand), 1);
-            let watch = Watch::Revision { container: ContainerRef::Own, revision: m.to_revision };
-            (ClientMessage::InventoryMove(m), Answer::Request(m.request), watch)
-        }
-        Plan::Eat { from } => {
-            let u = use_request(game, from);
-            let watch = Watch::Revision { container: from.0, revision: u.revision };
-            (ClientMessage::UseItem(u), Answer::Request(u.request), watch)
-        }
-        Plan::Chat { text } => {
-            let c = game.chat_request(text);
-            let request = c.request;
-            (ClientMessage::Chat(c), Answer::Request(request), Watch::Heard)
-        }
-        Plan::Attack { target, hp, length } => {
-            let input = game.input_at(Order::Attack(target), now);
-            let watch = Watch::Attack { target, last_hp: hp, until: now + length, landed: false };
-            (ClientMessage::Input(input), Answer::Input(input.seq), watch)
-        }
+/// What picking `action` does now, if it is possible (gathering from none of `shunned`).
+fn plan_for(action: SurvivalAction, game: &GameClient, rng: &mut Rng, shunned: &[u64]) -> Option<Plan> {
+    match action {
+        SurvivalAction::Craft => craft_weapon(game),
+        SurvivalAction::Equip => equip_weapon(game),
+        SurvivalAction::Eat => eat_food(game),
+        SurvivalAction::Chat => Some(chat_line(rng)),
+        SurvivalAction::Attack => attack_nearby(game, rng),
+        SurvivalAction::Gather => gather_nearby(game, shunned),
+        SurvivalAction::Chop => chop_tree(game, shunned),
+        SurvivalAction::Plant => plant_seed(game, rng),
+        SurvivalAction::Harvest => harvest_crop(game, shunned),
     }
 }
 
@@ -346,6 +333,7 @@ fn request(plan: Plan, game: &mut GameClient, now: Instant) -> (ClientMessage, A
 mod tests {
     use super::*;
     use game::Content;
+    use game::wire::error as code;
     use net::protocol::{ServerMessage, Stats};
     use std::sync::Arc;
 
@@ -392,5 +380,27 @@ mod tests {
         play.heard(chat.request, &mut totals);
         let counts = totals.tally.by_name()["chat"];
         assert_eq!((counts.sent, counts.done, counts.refused), (2, 1, 1));
+    }
+
+    #[test]
+    fn a_refused_gathering_is_counted_by_code_and_its_object_shunned() {
+        let mut game = GameClient::new(Arc::new(Content::builtin()));
+        let now = Instant::now();
+        let mut play = SurvivalPlay::new(Mix::default(), now);
+        let mut totals = SurvivalTotals::default();
+        let bush =
+            game::client::CachedObject { entity: 0x1_0000_0042, kind: 2, x: 0, y: 0, state: 0, radius: 48 };
+        let plan = Plan::Interact { action: SurvivalAction::Gather, object: bush };
+        let ClientMessage::Input(input) = play.send(plan, &mut game, now, &mut totals) else {
+            panic!("an Input")
+        };
+        assert!(!play.may_walk(), "a walk would replace the interact");
+        assert!(!play.refused(code::CHAT_TOO_FAST, input.seq, &mut totals), "not a gathering's refusal");
+        assert!(play.refused(code::NOT_READY, input.seq, &mut totals));
+        assert_eq!(totals.tally.by_name()["gather"].refused, 1);
+        assert_eq!(totals.tally.refused, [(code::NOT_READY, 1)].into());
+        assert_eq!(play.shunned_now(now + Duration::from_secs(1)), [bush.entity]);
+        assert!(play.shunned_now(now + SHUN_FOR + Duration::from_secs(1)).is_empty(), "for a while only");
+        assert!(play.may_walk());
     }
 }

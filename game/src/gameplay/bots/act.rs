@@ -20,9 +20,12 @@ use engine::{Column, Entity, ResourceKey, SortedGrid};
 use store::{Container, ObjectRecord};
 
 /// How far a bot looks for something to work or someone to fight, in tiles.
-const NOTICE_TILES: i32 = 8;
+const NOTICE_TILES: i32 = 6;
 /// How far a bot wanders, in tiles.
 const WANDER_TILES: i32 = 8;
+/// Ticks a bot that found nothing to work or fight near it wanders instead of searching again
+/// (10 s: it has walked elsewhere by then).
+const BARREN_TICKS: u64 = 200;
 /// Most new steps the bots of one map take in one tick: the loop's cost per tick stays bounded
 /// (5,000 bots decide about 75 times a tick on average; a burst waits a tick or two).
 const DECISIONS_PER_TICK: usize = 128;
@@ -118,30 +121,38 @@ fn look(
     vitals: &crate::stats::Vitals,
     tick: u64,
 ) -> (Due, bool) {
-    let since = state.due[me.index() as usize].since;
+    let was = state.due[me.index() as usize];
+    let since = was.since;
     let holder = bot_holder(me.index());
     // Looks spread over ticks (half to one and a half LOOK_TICKS apart), so bots spawned or
     // freed together do not all decide in the same tick.
     let next = tick + LOOK_TICKS / 2 + bot.next_u64() % LOOK_TICKS;
-    if vitals.is_dead() {
-        return (Due { next, since: tick }, false);
-    }
-    if m.world.container(Container::Player(holder)).is_none() {
+    if !was.entered {
         m.enter_bot(me);
+    }
+    let kept = Due { next, entered: true, ..was };
+    if vitals.is_dead() {
+        return (Due { since: tick, ..kept }, false);
     }
     let busy = order.current != Order::Idle || m.craft_of(holder).is_some();
     if busy && tick.saturating_sub(since) < GIVE_UP_TICKS {
-        return (Due { next, since }, false);
+        return (kept, false);
     }
     state.pack.read(&m.world, near.content, holder);
     let activity = state.mix.pick(bot.next_u64());
     let step = brain::decide(&state.pack, vitals, near.content, activity, bot.next_u64());
     state.counters.count(step);
-    if !carry_out(step, m, near, (me, bot, order), state) {
+    let mut barren_until = was.barren_until;
+    let searches = matches!(step, Step::Work(_) | Step::Fight);
+    if searches && tick < barren_until {
+        order.give(wander(near, me, bot));
+    } else if !carry_out(step, m, near, (me, bot, order), state) {
         state.counters.nothing_near += 1;
+        barren_until = tick + BARREN_TICKS;
         order.give(wander(near, me, bot));
     }
-    (Due { next: if step == Step::Rest { tick + REST_TICKS } else { next }, since: tick }, true)
+    let next = if step == Step::Rest { tick + REST_TICKS } else { next };
+    (Due { next, since: tick, barren_until, entered: true }, true)
 }
 
 /// Gives the order or queues the request `step` stands for; false when a Work or Fight step

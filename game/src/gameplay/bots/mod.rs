@@ -90,6 +90,10 @@ struct Due {
     next: u64,
     /// Tick the current step started.
     since: u64,
+    /// Until this tick a Work or Fight step wanders instead of searching (nothing was near).
+    barren_until: u64,
+    /// The bot's inventory exists (it was looked at before).
+    entered: bool,
 }
 
 /// The loop's state: the mix, each bot's next look, a reused inventory summary, counters.

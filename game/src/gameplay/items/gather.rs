@@ -103,9 +103,6 @@ impl MapItems {
             }
             let Some(player) = here.player_of(action.actor) else { continue };
             let Some(record) = here.object.get(action.target) else { continue };
-            if !self.views.contains_key(&player) {
-                continue;
-            }
             let worked = self.gathering.work_of(action.actor);
             let Some(gather) = here.content.gather(record.kind) else {
                 // The object worked on became one that gives nothing (felled meanwhile).
@@ -116,6 +113,16 @@ impl MapItems {
                 continue;
             };
             let work = Work::step(worked, action.target, action.seq, here.clock.tick);
+            if !(work.is_starting() || work.is_done(gather.ticks)) {
+                // A tick in the middle of the work: nothing to check (the cheap path every
+                // working character takes every tick).
+                self.gathering.set_work(action.actor, Some(work));
+                action.result = ActionResult::Continue;
+                continue;
+            }
+            if !self.views.contains_key(&player) {
+                continue;
+            }
             self.gathering.set_work(action.actor, Some(work));
             let job = Job { player, actor: action.actor, target: action.target, record, gather, work };
             action.result = match self.work_on(&job, here, chunks, (vitals, xp), cmds) {
