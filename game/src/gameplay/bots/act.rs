@@ -27,7 +27,7 @@ const WANDER_TILES: i32 = 8;
 /// (10 s: it has walked elsewhere by then).
 const BARREN_TICKS: u64 = 200;
 /// Most new steps the bots of one map take in one tick: the loop's cost per tick stays bounded
-/// (5,000 bots decide about 75 times a tick on average; a burst waits a tick or two).
+/// (5,000 bots decide about 40 times a tick on average; a burst waits a tick or two).
 const DECISIONS_PER_TICK: usize = 128;
 /// Room left between a bot and the seed it plants (1/256 tile).
 const PLANT_GAP: i32 = 24;

@@ -9,8 +9,8 @@
 //! that is never stored (`items::Root`): its items enter storage only when they leave it (a
 //! drop, its corpse).
 //!
-//! The "bot-loop" system, in the gameplay stage, looks at each bot about once a second
-//! (`LOOK_TICKS`): a bot still busy with its order or craft is left to it (up to
+//! The "bot-loop" system, in the gameplay stage, looks at each bot about every 2 s
+//! (`LOOK_TICKS`, gaps of 1–3 s): a bot still busy with its order or craft is left to it (up to
 //! `GIVE_UP_TICKS`); an idle one reads its inventory ([`brain::Pack`]) and takes its next step
 //! ([`brain::decide`]). While the bot policy holds a bot (fleeing after a hit, see
 //! [`LoopPolicy`]) the loop leaves it alone. `brain.rs` decides, `mix.rs` weighs, `act.rs` turns a
@@ -30,9 +30,9 @@ use crate::sim::bots::{BotPolicy, BotState, BotView};
 use brain::{Pack, Step};
 use engine::ResourceKey;
 
-/// Ticks between two looks at a bot on average (1 s at 20 Hz; each gap is drawn from half to one
-/// and a half of it).
-pub const LOOK_TICKS: u64 = 20;
+/// Ticks between two looks at a bot on average (2 s at 20 Hz, as a player acts every 1–3 s; each
+/// gap is drawn from half to one and a half of it).
+pub const LOOK_TICKS: u64 = 40;
 /// Ticks a spent bot rests before it looks again.
 pub const REST_TICKS: u64 = 100;
 /// Longest a bot stays with one step before it decides anew (an unreachable target, a fight
