@@ -175,7 +175,9 @@ impl Scene {
         let mut sim = grown_sim(dir);
         let e = sim.spawn_character(Controller::Player(1), C, C);
         tick_until(&mut sim, T0, area_resident);
-        let mut rep = Replicator::new(map_id(0, 0), ReplicationConfig::default());
+        // Deltas every tick: these tests follow stage changes tick by tick.
+        let config = ReplicationConfig { object_delta_ticks: 1, ..ReplicationConfig::default() };
+        let mut rep = Replicator::new(map_id(0, 0), config);
         rep.add_client(ConnId::from_u64(1), e);
         let mut client = game::client::ClientWorld::new(content());
         client.apply(&welcome(e.to_bits(), &map())).expect("welcome");

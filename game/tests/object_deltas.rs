@@ -84,12 +84,17 @@ struct Scene {
 }
 
 impl Scene {
+    /// A scene sending ObjectDeltas every tick (these tests follow changes tick by tick).
     fn new() -> Self {
+        Self::with(ReplicationConfig { object_delta_ticks: 1, ..ReplicationConfig::default() })
+    }
+
+    fn with(config: ReplicationConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(StoreConfig::sqlite(dir.path().join("world.db"))).unwrap());
         let parts = SimParts { content: content(), map: map(), seed: 7, store, config: SimConfig::default() };
         let sim = MapSim::new(parts).unwrap();
-        let rep = Replicator::new(map_id(0, 0), ReplicationConfig::default());
+        let rep = Replicator::new(map_id(0, 0), config);
         let mut scene = Self { sim, rep, tick: 0, clients: BTreeMap::new(), _dir: dir };
         let loader = scene.sim.spawn_character(Controller::Player(1000), C, C);
         let start = Instant::now();
@@ -232,6 +237,39 @@ fn objects_enter_change_and_leave_as_small_deltas_the_client_collides_with() {
     let stats = s.rep.stats();
     assert_eq!((stats.chunk_encodes, stats.object_delta_encodes, stats.object_delta_msgs), (9, 4, 4));
     assert_eq!(stats.object_delta_bytes, 4 * 44);
+}
+
+#[test]
+fn changes_within_the_delta_period_arrive_together_in_one_delta() {
+    let mut s = Scene::with(ReplicationConfig::default());
+    let every = ReplicationConfig::default().object_delta_ticks;
+    assert!(every > 1);
+    let a = s.join(1);
+    s.step();
+    assert_eq!(s.client(a).kinds(), vec![msg_type::CHUNK_DATA; 9], "the first area arrives at once");
+    let v0 = s.server_version(3, 3).unwrap();
+    // Just after a delta tick: two objects placed and one of them changed, on three ticks.
+    while (s.tick + 1) % every != 1 {
+        s.step();
+    }
+    let (x, y) = (C + 20 * TILE, C - 7 * TILE);
+    let tree = s.place(TREE, x, y);
+    s.step();
+    let rock = s.place(ROCK, x + 3 * TILE, y);
+    s.step();
+    assert!(s.sim.update_object(tree, |r| r.stage = 2));
+    let mut deltas = Vec::new();
+    for _ in 0..every {
+        s.step();
+        deltas.extend(s.client(a).deltas().into_iter().map(decode_delta));
+    }
+    assert_eq!(deltas.len(), 1, "one message for the period: {deltas:?}");
+    let d = &deltas[0];
+    assert_eq!((d.from_version, d.to_version), (v0, v0 + 3));
+    assert_eq!(d.changes.len(), 2, "the tree once, as it is now, and the rock: {:?}", d.changes);
+    assert!(d.changes.contains(&ObjectChange::Enter(wire(tree, 1, x, y, 2))));
+    assert!(d.changes.contains(&ObjectChange::Enter(wire(rock, 3, x + 3 * TILE, y, 0))));
+    assert_eq!(s.client(a).version(3, 3), Some(v0 + 3));
 }
 
 #[test]

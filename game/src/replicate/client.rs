@@ -202,9 +202,11 @@ impl ClientState {
     pub fn stale_chunks<'a>(
         &'a self,
         cache: &'a ChunkCache,
+        deltas_due: bool,
     ) -> impl Iterator<Item = ((i32, i32), Option<u32>)> + 'a {
         let current = |h: &HeldChunk| cache.get(h.index).is_some_and(|e| h.sent_version == Some(e.version));
-        self.chunks.iter().filter(move |h| !current(h)).map(|h| (h.coords, h.sent_version))
+        let wanted = move |h: &&HeldChunk| !current(h) && (deltas_due || h.sent_version.is_none());
+        self.chunks.iter().filter(wanted).map(|h| (h.coords, h.sent_version))
     }
 
     /// Builds this tick's messages into the outbox (parallel phase).
@@ -217,7 +219,7 @@ impl ClientState {
         self.credit = self.credit.saturating_add(rate).min(rate * super::config::CREDIT_TICKS);
         let joined = *self.joined.get_or_insert(ctx.tick);
         let charge_chunks = ctx.tick.saturating_sub(joined) >= super::config::FREE_AREA_TICKS;
-        self.send_chunks(ctx.cache, charge_chunks);
+        self.send_chunks(ctx.cache, charge_chunks, ctx.config.deltas_due(ctx.tick));
         self.send_drops(ctx.map);
         if let Some(own) = ctx.snapshot.find(self.entity).copied() {
             SCRATCH.with_borrow_mut(|scratch| self.send_frame(ctx, &own, scratch));
@@ -225,13 +227,14 @@ impl ClientState {
     }
 
     /// For every area chunk whose current version the client does not hold: the ObjectDelta
-    /// from the version it holds when there is one, else the whole ChunkData once encoded.
+    /// from the version it holds when there is one (on ticks `deltas_due`), else the whole
+    /// ChunkData once encoded.
     /// Deltas always count against the credit; ChunkData unless `charge` is false (the first
     /// area).
-    fn send_chunks(&mut self, cache: &ChunkCache, charge: bool) {
+    fn send_chunks(&mut self, cache: &ChunkCache, charge: bool, deltas_due: bool) {
         for held in &mut self.chunks {
             let Some(encoded) = cache.get(held.index) else { continue };
-            if held.sent_version == Some(encoded.version) {
+            if held.sent_version == Some(encoded.version) || (held.sent_version.is_some() && !deltas_due) {
                 continue;
             }
             let delta = held.sent_version.and_then(|from| encoded.delta(from));

@@ -43,6 +43,12 @@ pub struct ReplicationConfig {
     /// characters not yet entered and characters out of view are looked at every tick
     /// regardless; a far character that despawns leaves on its turn.
     pub far_review_ticks: u64,
+    /// ObjectDeltas go out on ticks that are a multiple of this (default 5: 250 ms), each
+    /// bringing a chunk from the version the client holds to the current one, so the changes of
+    /// those ticks share one message (and an object changed twice is sent once) and every
+    /// client at the same version shares one encoding. 1: every tick. ChunkData of chunks
+    /// entering the area is not delayed.
+    pub object_delta_ticks: u64,
 }
 
 /// Smallest Frame budget while the credit is spent: the head and two update records.
@@ -67,11 +73,17 @@ impl Default for ReplicationConfig {
             view_refresh_ticks: 4,
             near_visible: 32,
             far_review_ticks: 2,
+            object_delta_ticks: 5,
         }
     }
 }
 
 impl ReplicationConfig {
+    /// True when `tick` sends ObjectDeltas ([`Self::object_delta_ticks`]).
+    pub(crate) fn deltas_due(&self, tick: u64) -> bool {
+        tick.is_multiple_of(self.object_delta_ticks.max(1))
+    }
+
     /// The frame budget actually applied: at least a head plus one enter record.
     pub(crate) fn effective_budget(&self) -> usize {
         self.frame_budget_bytes.max(FRAME_HEAD_LEN + ENTER_RECORD_LEN)

@@ -186,9 +186,11 @@ impl Replicator {
         self.cache.begin_tick(&table, self.config.chunk_encodes_per_tick);
         let n = self.clients.len();
         self.encode_turn = self.encode_turn.wrapping_add(1);
+        let deltas_due = self.config.deltas_due(self.snapshot.tick);
         for i in 0..n {
             self.wanted.clear();
-            self.wanted.extend(self.clients[(self.encode_turn + i) % n].stale_chunks(&self.cache));
+            self.wanted
+                .extend(self.clients[(self.encode_turn + i) % n].stale_chunks(&self.cache, deltas_due));
             for &(coords, held) in &self.wanted {
                 match self.cache.prepare(&table, &records, coords, held) {
                     Prepared::Chunk => self.stats.chunk_encodes += 1,
