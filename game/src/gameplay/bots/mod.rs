@@ -101,6 +101,8 @@ struct Due {
 pub struct BotLoop {
     mix: BotMix,
     due: Vec<Due>,
+    /// Where the next tick's walk over the bots starts (round robin under the budget).
+    cursor: usize,
     pack: Pack,
     /// Steps since start.
     pub counters: LoopCounters,
@@ -113,7 +115,8 @@ pub fn install(
     mix: BotMix,
 ) -> Result<ResourceKey<BotLoop>, GameError> {
     sim.set_bot_policy(Box::new(LoopPolicy));
-    let state = BotLoop { mix, due: Vec::new(), pack: Pack::default(), counters: LoopCounters::default() };
+    let state =
+        BotLoop { mix, due: Vec::new(), cursor: 0, pack: Pack::default(), counters: LoopCounters::default() };
     let key = sim.world.insert_resource("bot-loop", state)?;
     act::add_system(sim, items, key)?;
     Ok(key)
