@@ -530,7 +530,11 @@ fn a_lost_update_is_sent_again() {
 
 #[test]
 fn chunk_encodings_are_bounded_and_a_new_version_is_sent() {
-    let config = ReplicationConfig { chunk_encodes_per_tick: 4, object_delta_ticks: 1, ..ReplicationConfig::default() };
+    let config = ReplicationConfig {
+        chunk_encodes_per_tick: 4,
+        object_delta_ticks: 1,
+        ..ReplicationConfig::default()
+    };
     let mut s = Scene::new(config);
     let a = s.sim.spawn_character(Controller::Player(1), C, C);
     let ca = s.join(1, a);
