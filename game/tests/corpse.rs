@@ -155,3 +155,45 @@ fn the_hand_decides_the_weapon_and_a_death_leaves_everything_in_a_lootable_corps
     let back = db.load_items(Container::Player(PLAYER)).unwrap().items;
     assert_eq!(back.len(), 4, "all four items back with the player");
 }
+
+#[test]
+fn a_bots_corpse_holds_what_it_carried_and_vanishes_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut m, _) = map(&dir);
+    let bot = m.sim.spawn_character(game::Controller::Bot, C + 2 * 256, C);
+    let holder = game::items::bot_holder(bot.index());
+    let stones = m.sim.content.item_named("stone").unwrap().id;
+    {
+        let mut items = m.sim.world.resource_mut(m.items);
+        items.enter_bot(bot);
+        let mut next = 50_000;
+        let mut ids = || {
+            next += 1;
+            Some(next)
+        };
+        let stack = game::items::Stack { kind: stones, quality: 12, count: 7 };
+        let given = items.world.give(Target::any(Container::Player(holder)), stack, &mut ids).unwrap();
+        assert!(given.tx.ops.is_empty(), "a bot's inventory is not stored");
+    }
+    let stats = m.sim.content.stats;
+    let mut v = Vitals::rested(&stats);
+    (v.hunger, v.health) = (stats.hunger_limit, 1);
+    assert!(m.sim.set_stats(bot, v, Experience::default()));
+    m.until(|m| !m.corpses().is_empty());
+    let corpse = m.corpses()[0];
+    let record = m.sim.world.column(m.sim.keys.object).get(corpse).cloned().unwrap();
+    assert_eq!(record.stage, game::gameplay::items::BOT_CORPSE, "clients can tell a bot's corpse");
+    m.flush();
+    let mut db = m.store.connect().unwrap();
+    let stored = db.load_items(Container::Object(record.id)).unwrap().items;
+    assert_eq!(stored.iter().map(|i| (i.kind, i.count)).collect::<Vec<_>>(), [(stones, 7)], "stored whole");
+    assert!(!m.sim.content.combat.corpse_items_despawn, "players' corpses keep their items");
+
+    // Its time up, it vanishes with the stones, in memory and in the store.
+    m.now += u64::from(m.sim.content.combat.corpse_seconds) * 1000;
+    m.until(|m| m.corpses().is_empty());
+    assert!(m.sim.world.resource(m.items).world.container(Container::Object(record.id)).is_none());
+    m.flush();
+    let mut db = m.store.connect().unwrap();
+    assert!(db.load_items(Container::Object(record.id)).unwrap().items.is_empty());
+}

@@ -4,11 +4,13 @@
 //! the content's `combat.corpse_seconds` (its end is stored in the object's `stage_ends_ms`, so
 //! it survives unloads and restarts); then it vanishes, at once when empty or when the content
 //! says its items go with it (deleted in the same transaction as the object), else as soon as
-//! it is emptied. A bot carries nothing and leaves no corpse.
+//! it is emptied. A server-side bot's corpse (its record's stage is [`BOT_CORPSE`], which clients
+//! see as the object's state) always vanishes with whatever it still holds: bots do not loot, so
+//! their corpses would otherwise pile up in storage for good.
 
-use super::MapItems;
 use super::act::Here;
 use super::ground::object_record;
+use super::{MapItems, is_bot};
 use crate::combat::Wielded;
 use crate::items::{EquipSlot, ItemError, Root};
 use crate::sim::chunks::ChunkTable;
@@ -16,11 +18,16 @@ use engine::{Column, Commands, Entity};
 use net::protocol::closed_reason;
 use store::Container;
 
+/// The stage (the wire's object state) of a corpse a bot left; a player's corpse has stage 0.
+pub const BOT_CORPSE: u16 = 1;
+
 /// A corpse in memory: its object and when its time is up (map clock, ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Corpse {
     pub(super) object: i64,
     pub(super) ends_ms: i64,
+    /// A bot's corpse: it vanishes with its contents whatever the content says.
+    pub(super) of_bot: bool,
 }
 
 impl MapItems {
@@ -68,7 +75,11 @@ impl MapItems {
         let mut record = object_record(object, chunks.geometry().id, kind.id, at, 0);
         let lasts = i64::from(here.content.combat.corpse_seconds) * 1000;
         record.stage_ends_ms = i64::try_from(now_ms).unwrap_or(i64::MAX).saturating_add(lasts);
-        self.corpses.push(Corpse { object, ends_ms: record.stage_ends_ms });
+        let of_bot = is_bot(player);
+        if of_bot {
+            record.stage = BOT_CORPSE;
+        }
+        self.corpses.push(Corpse { object, ends_ms: record.stage_ends_ms, of_bot });
         self.place_object(record, &mut change, here, cmds);
         self.commit(change, here, chunks);
         Ok(())
@@ -78,7 +89,7 @@ impl MapItems {
     pub(super) fn corpse_loaded(&mut self, object: i64, entity: Entity, here: &Here<'_>) {
         let is_corpse = |kind| here.content.corpse_kind().is_some_and(|k| k.id == kind);
         if let Some(rec) = here.object.get(entity).filter(|r| is_corpse(r.kind)) {
-            self.corpses.push(Corpse { object, ends_ms: rec.stage_ends_ms });
+            self.corpses.push(Corpse { object, ends_ms: rec.stage_ends_ms, of_bot: rec.stage == BOT_CORPSE });
         }
     }
 
@@ -101,7 +112,7 @@ impl MapItems {
         for c in due {
             let container = Container::Object(c.object);
             let empty = self.world.container(container).is_none_or(|s| s.is_empty());
-            if !empty && !with_items {
+            if !empty && !with_items && !c.of_bot {
                 continue;
             }
             let Some(&entity) = self.objects.get(&c.object) else { continue };

@@ -33,6 +33,7 @@ mod plant;
 mod requests;
 mod view;
 
+pub use corpse::BOT_CORPSE;
 pub use jobs::{CraftJob, OrderMark};
 pub use requests::{
     CraftRequest, ItemRequest, Refusal, container_of, craft_request, drop_request, move_request,
