@@ -132,3 +132,9 @@ impl WorldLayout {
         self.maps.iter().filter(|m| split_map_id(m.id).1 == 0)
     }
 }
+
+/// Squared distance between two points in 1/256 tile (exact in `i64`).
+pub fn dist2(a: (i32, i32), b: (i32, i32)) -> i64 {
+    let (dx, dy) = (i64::from(a.0) - i64::from(b.0), i64::from(a.1) - i64::from(b.1));
+    dx * dx + dy * dy
+}

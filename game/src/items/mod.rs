@@ -47,4 +47,4 @@ pub use load::LoadReport;
 pub use ops::Pickup;
 pub use place::{Source, Stack, Target};
 pub use plan::{IdSource, ItemChange, Revised};
-pub use world::{ItemId, ItemWorld, Root, Slots, bot_holder};
+pub use world::{ItemId, ItemWorld, Root, Slots, bot_holder, is_bot_holder};

@@ -44,6 +44,11 @@ pub const fn bot_holder(index: u32) -> i64 {
     -1 - index as i64
 }
 
+/// True when a `Player` container id names a bot's inventory (see [`Root`]).
+pub const fn is_bot_holder(id: i64) -> bool {
+    id < 0
+}
+
 impl From<Root> for Container {
     fn from(root: Root) -> Container {
         root.container()
@@ -219,7 +224,7 @@ impl ItemWorld {
                     Some(item) => at = item.container,
                     None => return true,
                 },
-                Container::Player(id) => return id >= 0,
+                Container::Player(id) => return !is_bot_holder(id),
                 Container::Object(_) => return true,
             }
         }

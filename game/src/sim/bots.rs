@@ -4,7 +4,7 @@
 
 use super::components::Keys;
 use crate::error::GameError;
-use crate::geom::TILE;
+use crate::geom::{TILE, dist2};
 use crate::orders::Order;
 use engine::{ColumnKey, EngineError, Entity, ResourceKey, Schedule, SortedGrid, World};
 
@@ -119,25 +119,39 @@ impl BotPolicy for WanderPolicy {
                 Order::Interact { target, verb: crate::wire::verb::USE }
             });
         }
-        let r = self.wander_tiles * TILE;
-        let (x0, y0, x1, y1) = v.bounds;
-        let x = (v.x + s.range(-r, r)).clamp(x0, x1);
-        let y = (v.y + s.range(-r, r)).clamp(y0, y1);
+        let (x, y) = random_point(s, (v.x, v.y), self.wander_tiles * TILE, v.bounds);
         Some(Order::MoveTo { x, y })
     }
 }
 
 /// The nearest other character within `r` (ties broken by grid order).
 fn nearest(v: &BotView<'_>, r: i32) -> Option<Entity> {
+    nearest_character(v.movers, v.me, (v.x, v.y), r, |_| true)
+}
+
+/// The nearest character other than `me` within `r` of `at` that `keep` accepts, as of the last
+/// grid rebuild (ties broken by grid order).
+pub fn nearest_character(
+    movers: &SortedGrid,
+    me: Entity,
+    at: (i32, i32),
+    r: i32,
+    keep: impl Fn(Entity) -> bool,
+) -> Option<Entity> {
     let mut best: Option<(i64, Entity)> = None;
-    v.movers.for_each_in_radius(v.x, v.y, r, |g| {
-        let (dx, dy) = (i64::from(g.x - v.x), i64::from(g.y - v.y));
-        let d = dx * dx + dy * dy;
-        if g.entity != v.me && best.is_none_or(|(b, _)| d < b) {
+    movers.for_each_in_radius(at.0, at.1, r, |g| {
+        let d = dist2((g.x, g.y), at);
+        if g.entity != me && best.is_none_or(|(b, _)| d < b) && keep(g.entity) {
             best = Some((d, g.entity));
         }
     });
     best.map(|(_, e)| e)
+}
+
+/// A random point up to `r` from `at` on each axis, clamped to `bounds` (a wander's goal).
+pub fn random_point(s: &mut BotState, at: (i32, i32), r: i32, bounds: (i32, i32, i32, i32)) -> (i32, i32) {
+    let (x0, y0, x1, y1) = bounds;
+    ((at.0 + s.range(-r, r)).clamp(x0, x1), (at.1 + s.range(-r, r)).clamp(y0, y1))
 }
 
 /// Handles of the bots' column and decision hook.

@@ -8,12 +8,12 @@ use crate::content::{Content, ObjectRole};
 use crate::error::GameError;
 use crate::gameplay::items::{CraftRequest, ItemRequest, MapItems, OrderMark};
 use crate::gather::stage_now;
-use crate::geom::TILE;
+use crate::geom::{TILE, dist2};
 use crate::growth::clock_ms;
 use crate::items::{EquipSlot, Source, Target, bot_holder};
 use crate::orders::{Order, OrderSlot};
 use crate::sim::MapSim;
-use crate::sim::bots::BotState;
+use crate::sim::bots::{BotState, nearest_character, random_point};
 use crate::sim::components::{Controller, Objects};
 use crate::wire::verb;
 use engine::{Column, Entity, ResourceKey, SortedGrid};
@@ -240,7 +240,7 @@ fn workable(near: &Near<'_>, me: Entity, want: Want, hand: Option<u32>) -> Optio
                     && near.content.object_by_id(rec.kind).is_some_and(|k| k.role == Some(ObjectRole::Pile))
             }
         };
-        let d = dist2(g.x - x, g.y - y);
+        let d = dist2((g.x, g.y), (x, y));
         if fits && best.is_none_or(|(b, _)| d < b) {
             best = Some((d, g.entity));
         }
@@ -250,16 +250,9 @@ fn workable(near: &Near<'_>, me: Entity, want: Want, hand: Option<u32>) -> Optio
 
 /// The nearest other bot within notice.
 fn other_bot(near: &Near<'_>, me: Entity) -> Option<Entity> {
-    let (Some(&x), Some(&y)) = (near.x.get(me), near.y.get(me)) else { return None };
-    let mut best: Option<(i64, Entity)> = None;
-    near.movers.for_each_in_radius(x, y, NOTICE_TILES * TILE, |g| {
-        let d = dist2(g.x - x, g.y - y);
-        let bot = near.controller.get(g.entity) == Some(&Controller::Bot);
-        if g.entity != me && bot && best.is_none_or(|(b, _)| d < b) {
-            best = Some((d, g.entity));
-        }
-    });
-    best.map(|(_, e)| e)
+    let at = (*near.x.get(me)?, *near.y.get(me)?);
+    let bot = |e| near.controller.get(e) == Some(&Controller::Bot);
+    nearest_character(near.movers, me, at, NOTICE_TILES * TILE, bot)
 }
 
 /// A point beside the bot, in a random direction, clear of it for the seed's object.
@@ -274,13 +267,7 @@ fn plant_spot(near: &Near<'_>, me: Entity, bot: &mut BotState, seed: Option<u32>
 
 /// A walk to a random point within [`WANDER_TILES`], inside the map.
 fn wander(near: &Near<'_>, me: Entity, bot: &mut BotState) -> Order {
-    let (x, y) = (near.x.get(me).copied().unwrap_or(0), near.y.get(me).copied().unwrap_or(0));
-    let r = WANDER_TILES * TILE;
-    let (x0, y0, x1, y1) = near.bounds;
-    Order::MoveTo { x: (x + bot.range(-r, r)).clamp(x0, x1), y: (y + bot.range(-r, r)).clamp(y0, y1) }
-}
-
-fn dist2(dx: i32, dy: i32) -> i64 {
-    let (dx, dy) = (i64::from(dx), i64::from(dy));
-    dx * dx + dy * dy
+    let at = (near.x.get(me).copied().unwrap_or(0), near.y.get(me).copied().unwrap_or(0));
+    let (x, y) = random_point(bot, at, WANDER_TILES * TILE, near.bounds);
+    Order::MoveTo { x, y }
 }

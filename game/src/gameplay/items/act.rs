@@ -4,13 +4,15 @@
 //! affected player's view brought up to date. Every accepted operation is one store
 //! transaction submitted at once, in accept order.
 
+use super::MapItems;
 use super::ground::{Clearance, free_spot, object_record, placement};
 use super::requests::ItemRequest;
 use super::view::{OpenBox, root_of};
-use super::{MapItems, is_bot};
 use crate::content::{CharacterRules, Content, ObjectRole};
 use crate::error::GameError;
-use crate::items::{IdSource, ItemChange, ItemError, Root, Source, Stack, Target, bot_holder};
+use crate::items::{
+    IdSource, ItemChange, ItemError, Root, Source, Stack, Target, bot_holder, is_bot_holder as is_bot,
+};
 use crate::orders::{
     ActionKind, ActionQueue, ActionResult, Impossible, Order, OrderSlot, Outcome, action_reach,
 };

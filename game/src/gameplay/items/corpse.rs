@@ -8,11 +8,11 @@
 //! see as the object's state) always vanishes with whatever it still holds: bots do not loot, so
 //! their corpses would otherwise pile up in storage for good.
 
+use super::MapItems;
 use super::act::Here;
 use super::ground::object_record;
-use super::{MapItems, is_bot};
 use crate::combat::Wielded;
-use crate::items::{EquipSlot, ItemError, Root};
+use crate::items::{EquipSlot, ItemError, Root, is_bot_holder as is_bot};
 use crate::sim::chunks::ChunkTable;
 use engine::{Column, Commands, Entity};
 use net::protocol::closed_reason;

@@ -4,6 +4,7 @@
 //! and what object a drop makes, with its stored record.
 
 use crate::content::Content;
+use crate::geom::dist2;
 use crate::movement::Terrain;
 use crate::sim::chunks::ChunkTable;
 use crate::sim::components::Objects;
@@ -105,11 +106,6 @@ pub(super) fn is_free(c: &Clearance<'_>, (x, y): (i32, i32), radius: i32) -> boo
         });
     }
     clear
-}
-
-fn dist2(a: (i32, i32), b: (i32, i32)) -> i64 {
-    let (dx, dy) = (i64::from(a.0) - i64::from(b.0), i64::from(a.1) - i64::from(b.1));
-    dx * dx + dy * dy
 }
 
 fn sq(v: i32) -> i64 {

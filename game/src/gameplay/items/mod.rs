@@ -44,7 +44,7 @@ pub use view::{OpenBox, View, root_of, visible_containers};
 use crate::content::Content;
 use crate::error::GameError;
 use crate::ids::IdPool;
-use crate::items::{ItemWorld, LoadReport, Root, bot_holder};
+use crate::items::{ItemWorld, LoadReport, Root, bot_holder, is_bot_holder as is_bot};
 use crate::sim::MapSim;
 use engine::{Entity, ResourceKey};
 use net::protocol::{ErrorMsg, ServerMessage};
@@ -261,11 +261,6 @@ impl MapItems {
     pub fn leave_bot(&mut self, entity: Entity) {
         self.leave(bot_holder(entity.index()));
     }
-}
-
-/// True when `player` names a bot's inventory rather than a player's.
-pub fn is_bot(player: i64) -> bool {
-    player < 0
 }
 
 /// Who made a request.
