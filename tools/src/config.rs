@@ -33,6 +33,10 @@ pub struct Flags {
     /// [default: gather=40,chop=20,craft=15,plant=10,fight=5,wander=10].
     #[arg(long)]
     pub bot_mix: Option<String>,
+    /// New characters start within this many tiles of the first map's centre (widened until it
+    /// holds enough land) [default: 1024].
+    #[arg(long, allow_hyphen_values = true)]
+    pub start_radius: Option<String>,
     /// Directory of the embedded SQLite database [default: ./data].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -79,6 +83,8 @@ pub struct ShardConfig {
     pub bots: u32,
     /// What the bots do (the survival loop's activities, weighed).
     pub bot_mix: BotMix,
+    /// Radius of the start area around the first map's centre, tiles.
+    pub start_radius: u32,
     /// Embedded store directory.
     pub data_dir: PathBuf,
     /// PostgreSQL URL, when configured.
@@ -162,6 +168,12 @@ impl ShardConfig {
                 0..=MAX_BOTS,
             )?,
             bot_mix: bot_mix(pick("bot_mix", flags.bot_mix, file.bot_mix))?,
+            start_radius: number(
+                "start_radius",
+                pick("start_radius", flags.start_radius, file.start_radius.map(|r| r.to_string())),
+                default_start_radius(),
+                1..=65_536,
+            )?,
             data_dir: path(pick("data_dir", path_str(flags.data_dir), path_str(file.data_dir)))?,
             database_url: url(
                 "database_url",
@@ -328,6 +340,11 @@ fn bot_mix(raw: Option<Raw>) -> Result<BotMix, ConfigError> {
     raw.value
         .parse()
         .map_err(|e: game::gameplay::bots::BotMixError| invalid("bot_mix", &raw.origin, &e.to_string()))
+}
+
+/// The start area's radius the game uses unless told otherwise, tiles.
+fn default_start_radius() -> u32 {
+    u32::try_from(game::shard::ShardOptions::default().start_radius_tiles).unwrap_or(1)
 }
 
 fn path_str(p: Option<PathBuf>) -> Option<String> {

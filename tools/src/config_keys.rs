@@ -15,6 +15,7 @@ pub(crate) struct FileSettings {
     pub(crate) admin: Option<String>,
     pub(crate) bots: Option<u32>,
     pub(crate) bot_mix: Option<String>,
+    pub(crate) start_radius: Option<u32>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) database_url: Option<String>,
     pub(crate) redis_url: Option<String>,

@@ -124,6 +124,7 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
         tick_hz: config.tick_hz,
         bots: config.bots,
         bot_mix: config.bot_mix,
+        start_radius_tiles: config.start_radius.try_into().unwrap_or(i32::MAX),
         ..ShardOptions::default()
     };
     opts.net.bind = config.listen;

@@ -122,6 +122,16 @@ fn the_bot_mix_is_read_and_checked() {
 }
 
 #[test]
+fn the_start_radius_reaches_the_shard_options_and_is_checked() {
+    let default = tools::serve::options(&load(&[], &[]).unwrap()).start_radius_tiles;
+    assert_eq!(default, game::shard::ShardOptions::default().start_radius_tiles);
+    let opts = tools::serve::options(&load(&["--start-radius", "4"], &[]).unwrap());
+    assert_eq!(opts.start_radius_tiles, 4);
+    let e = load(&[], &[("SHARD_START_RADIUS", "0")]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("start_radius", "SHARD_START_RADIUS".to_string()));
+}
+
+#[test]
 fn tick_priority_is_off_by_default_and_checked() {
     assert_eq!(load(&[], &[]).unwrap().tick_priority, None);
     assert_eq!(load(&["--tick-priority", "10"], &[]).unwrap().tick_priority, Some(10));

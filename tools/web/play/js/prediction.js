@@ -1,0 +1,89 @@
+// The own character's predicted position: predict.js's Predictor fed with the session's Frames, chunks and Inputs, interpolated within the tick for drawing.
+import * as predict from './predict.js';
+import { terrainOf } from './terrain.js';
+
+/** Prediction for one session; falls back to the server's dead reckoning when the predictor cannot run. */
+export class Prediction {
+  constructor(session) {
+    this.session = session;
+    this.predictor = null;
+    this.failure = null;
+    this.terrain = terrainOf(session);
+    this.lastFrameTick = null;
+    session.subscribe((what) => this.on(what));
+  }
+
+  on(what) {
+    const s = this.session;
+    if (what === 'Welcome') this.start();
+    else if (what === 'Frame' && this.predictor && s.own.tick !== this.lastFrameTick) {
+      this.lastFrameTick = s.own.tick;
+      this.guard(() => this.predictor.onFrame(this.world(), s.lastFrame));
+    } else if (what === 'ChunkData' || what === 'ChunkDrop' || what === 'ObjectDelta') {
+      this.terrain.invalidate();
+      this.guard(() => this.predictor?.invalidate());
+    }
+  }
+
+  start() {
+    this.lastFrameTick = null;
+    this.failure = null;
+    this.guard(() => {
+      const { character, movement } = this.session.content;
+      this.predictor = new predict.Predictor(character, movement);
+      this.predictor.reset?.();
+    });
+  }
+
+  guard(fn) {
+    try {
+      return fn();
+    } catch (e) {
+      this.failure = `${e.message}`;
+      this.predictor = null;
+      return undefined;
+    }
+  }
+
+  /** What the predictor reads of the world (the Rust `ClientWorld`'s methods it calls). */
+  world() {
+    const s = this.session;
+    return {
+      player: () => s.player,
+      entity: (id) => s.entities.get(String(id)) ?? null,
+      chunks: () => this.terrain,
+      terrain: this.terrain,
+    };
+  }
+
+  /** Records an Input sent now: it takes effect at the tick after the one the server runs. */
+  recordInput(input) {
+    const tick = this.session.tickAt(performance.now());
+    const applyTick = tick === null ? 0n : BigInt(Math.floor(tick) + 1);
+    this.guard(() => this.predictor?.recordInput(input, applyTick));
+  }
+
+  /** Predicted own position at whole tick `tick` (Number), or null. */
+  at(tick) {
+    if (!this.predictor) return null;
+    const p = this.guard(() => this.predictor.predicted(this.world(), BigInt(tick)));
+    if (!p) return null;
+    return Array.isArray(p) ? { x: p[0], y: p[1] } : p;
+  }
+
+  /** Where to draw the own character at fractional tick `t`: the prediction interpolated between whole ticks, else dead reckoning. */
+  drawAt(t) {
+    const own = this.session.own;
+    if (!own) return null;
+    if (t === null) return { x: own.x, y: own.y };
+    const base = Math.max(Math.floor(t), own.tick);
+    const a = this.at(base);
+    const b = a && this.at(base + 1);
+    if (a && b) {
+      const f = Math.min(1, Math.max(0, t - base));
+      return { x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f };
+    }
+    const dt = Math.max(0, t - own.tick);
+    return { x: own.x + own.vx * dt, y: own.y + own.vy * dt };
+  }
+}
