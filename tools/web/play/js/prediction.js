@@ -1,6 +1,5 @@
 // The own character's predicted position: predict.js's Predictor fed with the session's Frames, chunks and Inputs, interpolated within the tick for drawing.
 import * as predict from './predict.js';
-import { terrainOf } from './terrain.js';
 
 /** Prediction for one session; falls back to the server's dead reckoning when the predictor cannot run. */
 export class Prediction {
@@ -8,7 +7,6 @@ export class Prediction {
     this.session = session;
     this.predictor = null;
     this.failure = null;
-    this.terrain = terrainOf(session);
     this.lastFrameTick = null;
     session.subscribe((what) => this.on(what));
   }
@@ -16,11 +14,11 @@ export class Prediction {
   on(what) {
     const s = this.session;
     if (what === 'Welcome') this.start();
+    else if (what === 'ContainerContents' || what === 'ContainerChange') this.weapon();
     else if (what === 'Frame' && this.predictor && s.own.tick !== this.lastFrameTick) {
       this.lastFrameTick = s.own.tick;
       this.guard(() => this.predictor.onFrame(this.world(), s.lastFrame));
     } else if (what === 'ChunkData' || what === 'ChunkDrop' || what === 'ObjectDelta') {
-      this.terrain.invalidate();
       this.guard(() => this.predictor?.invalidate());
     }
   }
@@ -35,6 +33,14 @@ export class Prediction {
     });
   }
 
+  /** Attack orders approach to the reach of the weapon in the own hand slot. */
+  weapon() {
+    const inv = this.session.inventory();
+    const hand = inv?.slots.get(this.session.content.item_rules.inventory_slots);
+    const range = hand ? this.session.content.itemById.get(hand.kind)?.weapon?.range ?? 0 : 0;
+    this.guard(() => this.predictor?.setWeaponRange(range));
+  }
+
   guard(fn) {
     try {
       return fn();
@@ -45,14 +51,21 @@ export class Prediction {
     }
   }
 
+  /** The chunks as the terrain prediction walks on (a tile of a chunk not held blocks). */
+  get terrain() {
+    return this.session.cache;
+  }
+
   /** What the predictor reads of the world (the Rust `ClientWorld`'s methods it calls). */
   world() {
     const s = this.session;
     return {
       player: () => s.player,
-      entity: (id) => s.entities.get(String(id)) ?? null,
-      chunks: () => this.terrain,
-      terrain: this.terrain,
+      entity: (id) => {
+        const e = s.entities.get(String(id));
+        return e ? { kind: e.kind, state: e, tick: BigInt(e.tick) } : null;
+      },
+      chunks: () => s.cache,
     };
   }
 

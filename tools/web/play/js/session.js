@@ -1,5 +1,6 @@
 // The play page's client state model: everything the server told this session (protocol.md §4), applied message by message.
-import { decodeChunk, applyObjectDelta } from './chunk.js';
+import { decodeChunk } from './chunk.js';
+import { ChunkCache, ChunkRules } from './chunk_cache.js';
 import { AckTracker } from './ack.js';
 import { TickClock } from './clock.js';
 import { errorCodeName as errorName } from './protocol.js';
@@ -7,8 +8,6 @@ import { errorCodeName as errorName } from './protocol.js';
 /** Most chat lines and error messages kept. */
 const LOG_LINES = 200;
 
-/** Key of a chunk in `Session.chunks`. */
-export const chunkKey = (cx, cy) => `${cx},${cy}`;
 /** Key of a container reference in `Session.containers`. */
 export const containerKey = (kind, id) => `${kind}:${BigInt(id)}`;
 
@@ -16,6 +15,7 @@ export const containerKey = (kind, id) => `${kind}:${BigInt(id)}`;
 export class Session {
   constructor(content) {
     this.content = content;
+    this.cache = new ChunkCache(ChunkRules.fromContent(content));
     this.listeners = new Set();
     this.reset();
   }
@@ -26,7 +26,7 @@ export class Session {
     this.player = null; // BigInt own entity id
     this.lastFrame = null;
     this.own = null; // {tick, last_input_seq, x, y, vx, vy, hp, max_hp, order, flags, order_target}
-    this.chunks = new Map(); // chunkKey -> decoded chunk {map,cx,cy,version,terrain,objects}
+    this.cache.reset(null); // the held chunks (chunk_cache.js), also the terrain prediction walks on
     this.entities = new Map(); // id string -> {id, kind, x, y, vx, vy, hp, flags, tick}
     this.containers = new Map(); // containerKey -> {kind, id, revision, capacity, slots: Map, outOfSync}
     this.stats = null;
@@ -68,6 +68,11 @@ export class Session {
     return this.own ? { x: this.own.x, y: this.own.y } : null;
   }
 
+  /** The held chunks: decoded chunks {map, cx, cy, version, terrain, objects, blocking}, keyed `cx,cy`. */
+  get chunks() {
+    return this.cache.chunks;
+  }
+
   /** The own inventory's view (container kind 0). */
   inventory() {
     return this.containers.get(containerKey(0, 0n)) ?? null;
@@ -78,18 +83,9 @@ export class Session {
     return this.clock ? this.clock.estimate(now) : null;
   }
 
-  /** Whether a chunk of the own map is held. */
-  holdsChunk(cx, cy) {
-    return this.chunks.has(chunkKey(cx, cy));
-  }
-
-  /** The object with entity id `id` (BigInt) in any held chunk, with its chunk. */
+  /** The object with entity id `id` (BigInt) in any held chunk. */
   findObject(id) {
-    for (const chunk of this.chunks.values()) {
-      const o = chunk.objects.find((obj) => obj.entity === id);
-      if (o) return o;
-    }
-    return null;
+    return this.cache.object(BigInt(id));
   }
 }
 
@@ -99,9 +95,8 @@ function pushBounded(list, item) {
 }
 
 function welcome(s, m, now) {
-  const content = s.content;
   s.reset();
-  s.content = content;
+  s.cache.reset({ id: m.map, width_chunks: m.width_chunks, height_chunks: m.height_chunks });
   s.welcome = m;
   s.player = m.player;
   s.own = { tick: Number(m.server_tick), last_input_seq: 0, x: m.x, y: m.y, vx: 0, vy: 0, hp: 0, max_hp: 0,
@@ -127,22 +122,17 @@ function frame(s, m, now) {
 }
 
 function chunkData(s, m) {
-  const key = chunkKey(m.cx, m.cy);
-  const held = s.chunks.get(key);
-  if (held && ((m.version - held.version) | 0) < 0) return;
-  const chunk = decodeChunk(m);
-  chunk.drawn = null; // the renderer's offscreen terrain, made once per chunk
-  s.chunks.set(key, chunk);
+  if (!s.cache.wants(m.cx, m.cy, m.version)) return;
+  s.cache.insert(decodeChunk(m)); // the renderer adds `drawn`, the chunk's terrain drawn once
   s.counters.chunks += 1;
 }
 
 function chunkDrop(s, m) {
-  s.chunks.delete(chunkKey(m.cx, m.cy));
+  s.cache.remove(m.cx, m.cy);
 }
 
 function objectDelta(s, m) {
-  const chunk = s.chunks.get(chunkKey(m.cx, m.cy));
-  if (chunk && applyObjectDelta(chunk, m) !== false) s.counters.deltas += 1;
+  if (s.cache.applyDelta(m)) s.counters.deltas += 1;
   else s.counters.deltasIgnored += 1;
 }
 
