@@ -177,22 +177,28 @@ export class Renderer {
     ctx.stroke();
   }
 
-  /** What lies under screen point (sx, sy): the own character, another character, an object, or the ground. */
+  /** What lies under screen point (sx, sy): the nearest (relative to its size) of the own character, other characters and objects, else the ground. */
   pick(sx, sy) {
     const [x, y] = this.toWorld(sx, sy);
     const s = this.session;
     const slack = 4 / this.scale();
-    const within = (px, py, r) => (px - x) ** 2 + (py - y) ** 2 <= (r + slack) ** 2;
+    let best = { type: 'ground', x, y };
+    let bestScore = 1;
+    const consider = (px, py, r, hit) => {
+      const score = Math.hypot(px - x, py - y) / (r + slack);
+      if (score <= bestScore) {
+        bestScore = score;
+        best = { ...hit, x, y };
+      }
+    };
     const cr = s.content.character.radius;
-    if (this.ownDrawn && within(this.ownDrawn.x, this.ownDrawn.y, cr)) return { type: 'self', id: s.player, x, y };
-    for (const [key, p] of this.entityPositions) {
-      if (within(p.x, p.y, cr)) return { type: 'entity', id: BigInt(key), entity: s.entities.get(key), x, y };
-    }
+    if (this.ownDrawn) consider(this.ownDrawn.x, this.ownDrawn.y, cr, { type: 'self', id: s.player });
+    for (const [key, p] of this.entityPositions) consider(p.x, p.y, cr, { type: 'entity', id: BigInt(key), entity: s.entities.get(key) });
     for (const chunk of s.chunks.values()) {
       for (const o of chunk.objects) {
-        if (within(o.x, o.y, this.look(o.kind).radius)) return { type: 'object', id: o.entity, object: o, x, y };
+        if (Math.abs(o.x - x) < 4096 && Math.abs(o.y - y) < 4096) consider(o.x, o.y, this.look(o.kind).radius, { type: 'object', id: o.entity, object: o });
       }
     }
-    return { type: 'ground', x, y };
+    return best;
   }
 }
