@@ -9,7 +9,7 @@ const TERRAIN_COLOURS = {
 
 /** Object looks by kind name: fill colour and drawn size relative to the radius. */
 const OBJECT_LOOKS = {
-  tree: { fill: '#2f6b2a', stroke: '#183d15' }, bush: { fill: '#4e8f3a', stroke: '#24501a' },
+  tree: { fill: '#2f6b2a', stroke: '#183d15', scale: 1.4 }, bush: { fill: '#4e8f3a', stroke: '#24501a', scale: 1.4 },
   rock: { fill: '#8d8a85', stroke: '#4d4b48' }, box: { fill: '#a8773c', stroke: '#5a3d1a', square: true },
   pile: { fill: '#d9b44a', stroke: '#6b5616', square: true }, stump: { fill: '#7a5a35', stroke: '#3f2d17' },
   crop: { fill: '#b6c94a', stroke: '#5c6a1c' }, corpse: { fill: '#6e3b3b', stroke: '#2e1414', square: true },
@@ -46,7 +46,7 @@ function terrainPalette(terrains) {
 export function objectLook(content, kind) {
   const o = content.objectById.get(kind);
   const look = (o && OBJECT_LOOKS[o.name]) ?? { fill: '#c040c0', stroke: '#501050' };
-  return { ...look, name: o?.name ?? `object ${kind}`, radius: o?.radius || 40, stages: o?.stages ?? null };
+  return { scale: 1, ...look, name: o?.name ?? `object ${kind}`, radius: o?.radius || 40, stages: o?.stages ?? null };
 }
 
 /** An item kind's name. */

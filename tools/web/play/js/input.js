@@ -64,7 +64,8 @@ export class CanvasInput {
     if (hit.type === 'self') return `you (${this.ui.name}) #${hit.id}`;
     if (hit.type === 'entity') {
       const kind = hit.entity.kind === 1 ? 'player' : hit.entity.kind === 2 ? 'bot' : `kind ${hit.entity.kind}`;
-      return `${kind} #${hit.id} hp ${hit.entity.hp} — click: follow, shift/right-click: attack`;
+      const name = s.names.get(String(hit.id));
+      return `${name ? `${name} (${kind})` : kind} #${hit.id} hp ${hit.entity.hp} — click: follow, shift/right-click: attack`;
     }
     if (hit.type === 'object') {
       const o = hit.object;

@@ -12,7 +12,7 @@ export class Renderer {
     this.ctx = canvas.getContext('2d', { alpha: false });
     this.session = session;
     this.prediction = prediction;
-    this.pxPerTile = 12;
+    this.pxPerTile = 20;
     this.camera = { x: 0, y: 0 }; // world units at the canvas centre
     this.drawn = { entities: 0, objects: 0, chunks: 0 };
     this.entityPositions = new Map(); // id string -> {x, y} as last drawn
@@ -110,7 +110,7 @@ export class Renderer {
       for (const o of chunk.objects) {
         const look = this.look(o.kind);
         const grown = look.stages ? 0.45 + 0.55 * ((o.state + 1) / look.stages.length) : 1;
-        const r = Math.max(3, look.radius * k * grown);
+        const r = Math.max(3, look.radius * k * grown * look.scale);
         const [sx, sy] = this.toScreen(o.x, o.y);
         if (!this.visible(sx, sy, r)) continue;
         n += 1;

@@ -32,6 +32,7 @@ export class Session {
     this.stats = null;
     this.craft = null; // last CraftProgress
     this.chat = [];
+    this.names = new Map(); // character id string -> name, learnt from ChatHeard
     this.errors = [];
     this.ack = new AckTracker();
     this.clock = null;
@@ -172,6 +173,7 @@ function error(s, m) {
 }
 
 function chatHeard(s, m) {
+  s.names.set(String(m.speaker), m.name);
   pushBounded(s.chat, { speaker: m.speaker, tick: Number(m.tick), request: m.request, name: m.name, text: m.text });
 }
 
