@@ -76,10 +76,12 @@ export class Prediction {
     this.guard(() => this.predictor?.recordInput(input, applyTick));
   }
 
-  /** Predicted own position at whole tick `tick` (Number), or null. */
+  /** Predicted own position at whole tick `tick` (Number), or null; a tick further than the predictor looks past the newest Frame (a slow server ticks later than the clock says) is taken as its farthest. */
   at(tick) {
-    if (!this.predictor) return null;
-    const p = this.guard(() => this.predictor.predicted(this.world(), BigInt(tick)));
+    const own = this.session.own;
+    if (!this.predictor || !own) return null;
+    const t = Math.min(Math.max(tick, own.tick), own.tick + Number(predict.MAX_PREDICT_TICKS ?? 64));
+    const p = this.guard(() => this.predictor.predicted(this.world(), BigInt(t)));
     if (!p) return null;
     return Array.isArray(p) ? { x: p[0], y: p[1] } : p;
   }
