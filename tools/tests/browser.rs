@@ -58,6 +58,10 @@ fn the_play_page_plays_in_a_real_browser() {
         .env("CHROMIUM", CHROMIUM)
         .status()
         .expect("run node");
-    assert!(status.success(), "the browser scenario failed ({status}); screenshots in {}", artifacts.display());
+    assert!(
+        status.success(),
+        "the browser scenario failed ({status}); screenshots in {}",
+        artifacts.display()
+    );
     assert_eq!(shard.terminate(), Some(0), "the shard stops cleanly after the browser run");
 }
