@@ -1,5 +1,6 @@
 // The own character's predicted position: predict.js's Predictor fed with the session's Frames, chunks and Inputs, interpolated within the tick for drawing.
 import * as predict from './predict.js';
+import { positionAt } from './movement.js';
 
 /** Prediction for one session; falls back to the server's dead reckoning when the predictor cannot run. */
 export class Prediction {
@@ -98,7 +99,7 @@ export class Prediction {
       const f = Math.min(1, Math.max(0, t - base));
       return { x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f };
     }
-    const dt = Math.max(0, t - own.tick);
-    return { x: own.x + own.vx * dt, y: own.y + own.vy * dt };
+    const [x, y] = positionAt(own, t - own.tick);
+    return { x, y };
   }
 }

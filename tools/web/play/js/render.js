@@ -1,5 +1,6 @@
 // Draws the world on the game canvas: held chunks' terrain (drawn once per chunk offscreen, blitted each frame), objects, characters and the own character, with a camera on the own character.
 import { objectLook } from './content.js';
+import { positionAt } from './movement.js';
 
 const CHUNK_TILES = 128;
 const TILE = 256;
@@ -134,9 +135,7 @@ export class Renderer {
     this.entityPositions.clear();
     let n = 0;
     for (const [key, e] of s.entities) {
-      const dt = t === null ? 0 : Math.max(0, t - e.tick);
-      const x = e.x + e.vx * dt;
-      const y = e.y + e.vy * dt;
+      const [x, y] = positionAt(e, t === null ? 0 : t - e.tick); // dead reckoning, fractional ticks
       this.entityPositions.set(key, { x, y });
       const [sx, sy] = this.toScreen(x, y);
       if (!this.visible(sx, sy, r)) continue;
