@@ -136,7 +136,12 @@ async function chat(pages) {
   const posA = await a.evaluate(() => window.game.serverPosition);
   const far = await b.evaluate((p) => Math.hypot(window.game.serverPosition.x - p.x, window.game.serverPosition.y - p.y) > 16 * 256, posA);
   if (far) {
-    await b.evaluate((p) => window.game.orders.moveTo(p.x + 512, p.y), posA);
+    const speaker = await a.evaluate(() => window.game.player);
+    await b.evaluate(([p, id]) => {
+      const g = window.game;
+      if (g.session.entities.has(id)) g.orders.follow(BigInt(id));
+      else g.orders.moveTo(p.x + 512, p.y);
+    }, [posA, speaker]);
     await until(b, 'walking near the speaker', (p) => {
       const s = window.game.serverPosition;
       return Math.hypot(s.x - p.x, s.y - p.y) < 16 * 256;
