@@ -1,11 +1,14 @@
-//! The play page in a real browser: starts a shard (embedded SQLite in a temp dir, free ports, new
-//! players side by side) and runs `tools/web/tests/e2e/play.mjs` (Playwright driving the system
-//! Chromium) against it; the script's exit status is the verdict. Without Chromium or the npm
-//! packages (`npm ci` in tools/web/tests) the test fails under `CI=true` and is skipped otherwise.
+//! The play page in a real browser: starts a shard (embedded SQLite in a temp dir, free ports) and
+//! runs `tools/web/tests/e2e/play.mjs` (Playwright driving the system Chromium) against it; the
+//! script's exit status is the verdict. The two players it logs in as are created first and stored
+//! side by side (new characters start anywhere in the start area, often farther apart than chat
+//! carries); the pages get their names and tokens. Without Chromium or the npm packages (`npm ci`
+//! in tools/web/tests) the test fails under `CI=true` and is skipped otherwise.
 
 mod common;
 
-use common::{ShardProcess, unavailable};
+use common::{Player, ShardProcess, unavailable, unique};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,6 +42,51 @@ fn artifacts_dir() -> PathBuf {
     target.join("browser-artifacts")
 }
 
+/// A token for a test player: not secret, never all zeros.
+fn token_for(i: u8) -> [u8; 32] {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.subsec_nanos());
+    std::array::from_fn(|k| ((nanos >> (k % 4 * 8)) as u8 ^ i.wrapping_mul(31) ^ k as u8) | 1)
+}
+
+/// Creates two characters on the shard of `args` and stores the second one 3 tiles east of the
+/// first (the shard places it on a free spot within 2 tiles when that one is taken).
+fn two_players_side_by_side(args: &[String], data: &Path) -> [(String, [u8; 32]); 2] {
+    let shard = ShardProcess::start(args);
+    let players = [(unique("Ann"), token_for(1)), (unique("Bob"), token_for(2))];
+    for (name, token) in &players {
+        let mut p = Player::connect(shard.listen, name, *token).expect("first login");
+        p.pump(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(shard.terminate(), Some(0), "the shard stops cleanly");
+    let db = rusqlite::Connection::open(data.join(tools::serve::SQLITE_FILE)).expect("open the store");
+    let id = |name: &str| -> i64 {
+        db.query_row("SELECT id FROM players WHERE name = ?1", [name], |r| r.get(0)).expect("player stored")
+    };
+    let (a, b) = (id(&players[0].0), id(&players[1].0));
+    let moved = db
+        .execute(
+            "UPDATE player_positions SET map = (SELECT map FROM player_positions WHERE id = ?1), \
+             x = (SELECT x FROM player_positions WHERE id = ?1) + 768, \
+             y = (SELECT y FROM player_positions WHERE id = ?1) WHERE id = ?2",
+            [a, b],
+        )
+        .expect("place the second player");
+    assert_eq!(moved, 1);
+    players
+}
+
+/// `name:hex token,name:hex token`: the players the e2e script logs in as.
+fn players_env(players: &[(String, [u8; 32])]) -> String {
+    let one = |(name, token): &(String, [u8; 32])| {
+        token.iter().fold(format!("{name}:"), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    };
+    players.iter().map(one).collect::<Vec<_>>().join(",")
+}
+
 #[test]
 fn the_play_page_plays_in_a_real_browser() {
     if let Err(why) = prerequisites() {
@@ -46,8 +94,9 @@ fn the_play_page_plays_in_a_real_browser() {
         return;
     }
     let data = tempfile::tempdir().expect("temp dir");
-    let args = ["--data-dir", data.path().to_str().expect("utf-8 temp path"), "--start-radius", "6"];
-    let shard = ShardProcess::start(&args.map(String::from));
+    let args = ["--data-dir", data.path().to_str().expect("utf-8 temp path")].map(String::from);
+    let players = two_players_side_by_side(&args, data.path());
+    let shard = ShardProcess::start(&args);
     let artifacts = artifacts_dir();
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");
     let status = Command::new("node")
@@ -56,6 +105,7 @@ fn the_play_page_plays_in_a_real_browser() {
         .env("ADMIN_URL", format!("http://{}/", shard.admin))
         .env("ARTIFACTS", &artifacts)
         .env("CHROMIUM", CHROMIUM)
+        .env("PLAYERS", players_env(&players))
         .status()
         .expect("run node");
     assert!(

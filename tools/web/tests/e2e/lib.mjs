@@ -75,6 +75,7 @@ export function chunksReady() {
 /** Opens the play page, logs in as `name` and waits until its chunks are drawn. */
 export async function login(page, name) {
   await page.goto(SHARD_URL);
+  await until(page, 'the page ready', () => !!window.game);
   await page.fill('#login-name', name);
   await page.click('#login-button');
   return until(page, `${name}'s chunks`, chunksReady);

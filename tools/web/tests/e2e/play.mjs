@@ -3,9 +3,11 @@ import { launch, newPage, login, until, shot, itemCount, assert, ADMIN_URL } fro
 
 const TILE = 256;
 const stamp = Date.now().toString(36).slice(-5);
-const NAMES = [`Ann${stamp}`, `Bob${stamp}`];
+/** `PLAYERS=name:hexToken,name:hexToken`: characters made beforehand (tools/tests/browser.rs stores them side by side); else two new names. */
+const PLAYERS = (process.env.PLAYERS ?? `Ann${stamp}:,Bob${stamp}:`).split(',').map((p) => p.split(':'));
+const NAMES = PLAYERS.map(([name]) => name);
 
-/** In the page: a walkable point 3–6 tiles away with a clear straight way to it, and where it is on screen. */
+/** In the page: a walkable point 2–8 tiles away with a clear straight way to it, and where it is on screen. */
 function clearTarget() {
   const g = window.game;
   const terrain = g.prediction.terrain;
@@ -16,12 +18,12 @@ function clearTarget() {
   const others = g.entities();
   const tileFree = (x, y) => !terrain.tileBlocked(Math.floor(x / 256), Math.floor(y / 256));
   const free = (x, y) => [[0, 0], [R, R], [R, -R], [-R, R], [-R, -R]].every(([dx, dy]) => tileFree(x + dx * 1.5, y + dy * 1.5))
-    && objects.every((o) => Math.hypot(o.x - x, o.y - y) > (radius.get(o.kind) ?? 0) + R + 96)
+    && objects.every((o) => Math.hypot(o.x - x, o.y - y) > (radius.get(o.kind) ?? 0) + R + 48)
     && others.every((e) => Math.hypot(e.x - x, e.y - y) > 3 * R);
   const canvas = g.renderer.canvas;
-  for (const d of [6, 5, 4, 3]) {
-    for (let a = 0; a < 16; a++) {
-      const angle = (a * Math.PI) / 8;
+  for (const d of [6, 5, 4, 7, 8, 3, 2]) {
+    for (let a = 0; a < 32; a++) {
+      const angle = (a * Math.PI) / 16;
       const x = Math.round(from.x + Math.cos(angle) * d * 256);
       const y = Math.round(from.y + Math.sin(angle) * d * 256);
       let clear = true;
@@ -33,6 +35,15 @@ function clearTarget() {
   return null;
 }
 
+/** In the page, before its scripts: the token of a character made beforehand, kept as the page keeps tokens (js/net.js). */
+function keepToken([name, token]) {
+  const key = `shard.tokens.ws://${location.host}/`;
+  const data = JSON.parse(localStorage.getItem(key) ?? '{}');
+  data.names ??= {};
+  data.names[name.normalize('NFKC').toLowerCase()] ??= token;
+  localStorage.setItem(key, JSON.stringify(data));
+}
+
 /** Clicks the canvas at screen point (sx, sy) of the canvas. */
 async function clickCanvas(page, sx, sy, options = {}) {
   const box = await page.locator('#game-canvas').boundingBox();
@@ -41,8 +52,9 @@ async function clickCanvas(page, sx, sy, options = {}) {
 
 async function loginBoth(browser) {
   const pages = [];
-  for (const name of NAMES) {
+  for (const [name, token] of PLAYERS) {
     const page = await newPage(browser, name);
+    if (token) await page.context().addInitScript(keepToken, [name, token]);
     const chunks = await login(page, name);
     assert(chunks.held <= 9 && chunks.held >= chunks.expected, `${name} holds its 3×3 chunks: ${JSON.stringify(chunks)}`);
     console.log(`ok: ${name} logged in, ${chunks.held} chunks drawn`);
@@ -134,8 +146,9 @@ async function refusalShown(page) {
 async function chat(pages) {
   const [a, b] = pages;
   const posA = await a.evaluate(() => window.game.serverPosition);
-  const far = await b.evaluate((p) => Math.hypot(window.game.serverPosition.x - p.x, window.game.serverPosition.y - p.y) > 16 * 256, posA);
-  if (far) {
+  const apart = await b.evaluate((p) => Math.hypot(window.game.serverPosition.x - p.x, window.game.serverPosition.y - p.y) / 256, posA);
+  console.log(`the two players stand ${apart.toFixed(1)} tiles apart`);
+  if (apart > 16) {
     const speaker = await a.evaluate(() => window.game.player);
     await b.evaluate(([p, id]) => {
       const g = window.game;
