@@ -94,7 +94,9 @@ fn the_play_page_plays_in_a_real_browser() {
         return;
     }
     let data = tempfile::tempdir().expect("temp dir");
-    let args = ["--data-dir", data.path().to_str().expect("utf-8 temp path")].map(String::from);
+    // Every module the page imports is its own HTTP connection: room for them under the per-IP limit.
+    let dir = data.path().to_str().expect("utf-8 temp path");
+    let args = ["--data-dir", dir, "--max-conns-per-ip", "256"].map(String::from);
     let players = two_players_side_by_side(&args, data.path());
     let shard = ShardProcess::start(&args);
     let artifacts = artifacts_dir();
