@@ -1,7 +1,8 @@
 //! The browser client's zstd decoder (`tools/web/play/js/zstd.js`) against the `zstd` crate:
 //! writes vectors (real `ChunkData` payloads of the default world, synthetic data at many levels
 //! and frame options, corrupted frames) to a temp dir and runs
-//! `node --test tools/web/tests/unit/zstd.test.mjs` on them (`ZSTD_VECTORS` names the dir).
+//! `node --test tools/web/tests/unit/zstd.test.mjs` on them (`ZSTD_VECTORS` names the dir;
+//! `ZSTD_VECTORS_OUT=DIR` writes them to DIR and keeps them).
 
 use game::chunk_wire;
 use game::geom::CHUNK_TILES;
@@ -242,14 +243,17 @@ fn run_node(dir: &Path) {
 
 #[test]
 fn the_browser_zstd_decoder_matches_the_zstd_crate() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut v = Vectors { dir: dir.path().to_path_buf(), entries: Vec::new() };
+    let temp = tempfile::tempdir().unwrap();
+    // ZSTD_VECTORS_OUT keeps the vectors (to run the JS test on them by hand).
+    let dir = std::env::var_os("ZSTD_VECTORS_OUT").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut v = Vectors { dir: dir.clone(), entries: Vec::new() };
     let chunk = chunk_vectors(&mut v);
     synthetic_vectors(&mut v);
     corrupt_vectors(&mut v, &chunk);
     let manifest = json!({ "vectors": v.entries, "timing": chunk_timing_name(&v) });
-    std::fs::write(dir.path().join("manifest.json"), manifest.to_string()).unwrap();
-    run_node(dir.path());
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+    run_node(&dir);
 }
 
 /// The vector the JS test times (the most wooded chunk: the most objects).

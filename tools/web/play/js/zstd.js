@@ -155,6 +155,7 @@ function setLimit(frame, sink, blockMax, frameEnd, rawLen) {
     }
   } else {
     if (limit > OUTPUT_MAX) fail('output over 1 GiB');
+    sink.op = frame.op;
     reserve(sink, limit);
   }
   frame.out = sink.out;
