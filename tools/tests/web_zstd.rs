@@ -117,8 +117,25 @@ fn noise(len: usize, mut state: u64) -> Vec<u8> {
 /// Text-like data: words from a small vocabulary in a pseudo-random order.
 fn text(len: usize) -> Vec<u8> {
     const WORDS: &[&str] = &[
-        "the ", "chunk ", "tree ", "of ", "water ", "stone ", "and ", "a ", "bot ", "walks ", "to ",
-        "craft ", "axe ", "\n", "shard ", "tick ", "frame, ", "zstd ", "decoder. ",
+        "the ",
+        "chunk ",
+        "tree ",
+        "of ",
+        "water ",
+        "stone ",
+        "and ",
+        "a ",
+        "bot ",
+        "walks ",
+        "to ",
+        "craft ",
+        "axe ",
+        "\n",
+        "shard ",
+        "tick ",
+        "frame, ",
+        "zstd ",
+        "decoder. ",
     ];
     let picks = noise(len, 7);
     let mut out = Vec::with_capacity(len + 16);
@@ -235,7 +252,9 @@ fn run_node(dir: &Path) {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for line in text.lines().filter(|l| l.contains("per chunk") || l.starts_with("# fail") || l.starts_with("# pass")) {
+    for line in
+        text.lines().filter(|l| l.contains("per chunk") || l.starts_with("# fail") || l.starts_with("# pass"))
+    {
         println!("{line}");
     }
     assert!(out.status.success(), "node --test failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));

@@ -26,37 +26,51 @@ export class BackwardBits {
     this.pos = (end - 1 - start) * 8 + highBit(last);
   }
 
-  /** The 32 bits of the stream from byte `b` on (bytes past the stream read as zero). */
-  word(b) {
-    const src = this.src;
-    if (b + 3 < this.end) return src[b] | (src[b + 1] << 8) | (src[b + 2] << 16) | (src[b + 3] << 24);
-    let w = 0;
-    for (let i = 0; i < 4 && b + i < this.end; i++) w |= src[b + i] << (8 * i);
-    return w;
-  }
-
   /** Reads `n` bits (0 ≤ n ≤ 24) as an integer, the first bit read the most significant. */
   read(n) {
-    if (n === 0) return 0;
-    const p = this.pos - n;
-    this.pos = p;
-    if (p >= 0) return (this.word(this.start + (p >> 3)) >>> (p & 7)) & ((1 << n) - 1);
-    const have = p + n;
-    if (have <= 0) return 0;
-    return (this.word(this.start) & ((1 << have) - 1)) << (n - have);
+    this.pos -= n;
+    return bitsAt(this.src, this.start, this.end, this.pos, n);
   }
 
-  /** Reads `n` bits (0 ≤ n ≤ 31); the result may exceed 2^30, so it is a plain number. */
+  /** Reads `n` bits (0 ≤ n ≤ 30). */
   readLong(n) {
     if (n <= 24) return this.read(n);
     const high = this.read(n - 16);
-    return high * 65536 + this.read(16);
+    return (high << 16) | this.read(16);
   }
 
   /** Throws unless the stream was read exactly to its first bit. */
   finish(what) {
     if (this.pos !== 0) fail(`${what}: bit stream ${this.pos < 0 ? 'overread' : 'not fully read'}`);
   }
+}
+
+/**
+ * The `n` bits (0 ≤ n ≤ 24) at bit `pos` of the backward stream `src[start..end)`: bits below
+ * bit 0 read as zeros, bytes past `end` are never read. Hot loops keep `pos` in a local.
+ */
+export function bitsAt(src, start, end, pos, n) {
+  if (pos >= 0) {
+    const b = start + (pos >> 3);
+    let w;
+    if (b + 3 < end) {
+      w = src[b] | (src[b + 1] << 8) | (src[b + 2] << 16) | (src[b + 3] << 24);
+    } else {
+      w = 0;
+      for (let i = 0; b + i < end; i++) w |= src[b + i] << (8 * i);
+    }
+    return (w >>> (pos & 7)) & ((1 << n) - 1);
+  }
+  return bitsBelowZero(src, start, end, pos, n);
+}
+
+/** `bitsAt` for a read reaching below bit 0: the bits left, shifted up over zeros. */
+function bitsBelowZero(src, start, end, pos, n) {
+  const have = pos + n;
+  if (have <= 0) return 0;
+  let w = 0;
+  for (let i = 0; i < 4 && start + i < end; i++) w |= src[start + i] << (8 * i);
+  return (w & ((1 << have) - 1)) << (n - have);
 }
 
 /** A forward bit stream (RFC 8878 §4.1.1, FSE table descriptions): bits of `src` from `start`, LSB first. */

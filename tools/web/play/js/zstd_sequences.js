@@ -1,6 +1,6 @@
 // Zstandard decoder (RFC 8878) sequences section (§3.1.1.3.2) and sequence execution (§3.1.1.4): literal copies, matches, repeat offsets.
 
-import { BackwardBits, fail } from './zstd_bits.js';
+import { BackwardBits, bitsAt, fail } from './zstd_bits.js';
 import { PREDEFINED, readFseTable, rleTable } from './zstd_fse.js';
 
 // Literal length and match length codes: baseline and extra bits (RFC 8878 §3.1.1.3.2.1.1).
@@ -13,8 +13,8 @@ const ML_BASE = Uint32Array.of(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 
   16387, 32771, 65539);
 const ML_BITS = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-/** 2^code for offset codes 0..31. */
-const OF_BASE = Float64Array.from({ length: 32 }, (_, i) => 2 ** i);
+/** Offset codes above this give offsets beyond any output this decoder keeps (1 GiB). */
+const OF_CODE_LIMIT = 29;
 
 const LL_MAX = 35;
 const ML_MAX = 52;
@@ -95,6 +95,9 @@ function run(frame, bits, count, lit, litPos, litEnd) {
   let llState = bits.read(llT.log);
   let ofState = bits.read(ofT.log);
   let mlState = bits.read(mlT.log);
+  // The bit position lives in a local: `pos -= n; bitsAt(src, start, end, pos, n)` reads n bits.
+  const { src, start, end } = bits;
+  let pos = bits.pos;
   const reps = frame.reps;
   let r1 = reps[0];
   let r2 = reps[1];
@@ -107,9 +110,22 @@ function run(frame, bits, count, lit, litPos, litEnd) {
     const ofCode = ofT.symbol[ofState];
     const mlCode = mlT.symbol[mlState];
     const llCode = llT.symbol[llState];
-    const offsetValue = OF_BASE[ofCode] + bits.readLong(ofCode);
-    const matchLength = ML_BASE[mlCode] + bits.read(ML_BITS[mlCode]);
-    const literalLength = LL_BASE[llCode] + bits.read(LL_BITS[llCode]);
+    let offsetValue;
+    if (ofCode <= 24) {
+      pos -= ofCode;
+      offsetValue = (1 << ofCode) + bitsAt(src, start, end, pos, ofCode);
+    } else {
+      if (ofCode > OF_CODE_LIMIT) fail(`offset code ${ofCode} beyond the window`);
+      bits.pos = pos;
+      offsetValue = (1 << ofCode) + bits.readLong(ofCode);
+      pos = bits.pos;
+    }
+    let n = ML_BITS[mlCode];
+    pos -= n;
+    const matchLength = ML_BASE[mlCode] + bitsAt(src, start, end, pos, n);
+    n = LL_BITS[llCode];
+    pos -= n;
+    const literalLength = LL_BASE[llCode] + bitsAt(src, start, end, pos, n);
     let offset;
     if (offsetValue > 3) {
       offset = offsetValue - 3;
@@ -129,13 +145,19 @@ function run(frame, bits, count, lit, litPos, litEnd) {
       }
     }
     if (i + 1 < count) {
-      llState = llT.base[llState] + bits.read(llT.bits[llState]);
-      mlState = mlT.base[mlState] + bits.read(mlT.bits[mlState]);
-      ofState = ofT.base[ofState] + bits.read(ofT.bits[ofState]);
+      n = llT.bits[llState];
+      pos -= n;
+      llState = llT.base[llState] + bitsAt(src, start, end, pos, n);
+      n = mlT.bits[mlState];
+      pos -= n;
+      mlState = mlT.base[mlState] + bitsAt(src, start, end, pos, n);
+      n = ofT.bits[ofState];
+      pos -= n;
+      ofState = ofT.base[ofState] + bitsAt(src, start, end, pos, n);
     }
     if (literalLength > litEnd - litPos) fail('a sequence uses more literals than the block has');
     if (op + literalLength + matchLength > limit) fail(`output over ${frame.limitWhat}`);
-    if (literalLength > 16) {
+    if (literalLength > 64) {
       out.set(lit.subarray(litPos, litPos + literalLength), op);
       op += literalLength;
       litPos += literalLength;
@@ -145,6 +167,7 @@ function run(frame, bits, count, lit, litPos, litEnd) {
     if (offset > op - frameStart) fail('match offset reaches before the start of the frame');
     op = copyMatch(out, op, offset, matchLength);
   }
+  bits.pos = pos;
   reps[0] = r1;
   reps[1] = r2;
   reps[2] = r3;
@@ -154,18 +177,23 @@ function run(frame, bits, count, lit, litPos, litEnd) {
 
 /** Copies `length` bytes from `offset` back (overlapping copies repeat the pattern); returns the new end. */
 function copyMatch(out, op, offset, length) {
-  let from = op - offset;
-  if (offset === 1) {
-    out.fill(out[from], op, op + length);
-    return op + length;
-  }
-  if (length >= 32 && offset >= length) {
-    out.copyWithin(op, from, from + length);
-    return op + length;
-  }
   const end = op + length;
-  while (op < end) out[op++] = out[from++];
-  return op;
+  if (length < 32) {
+    for (let from = op - offset; op < end; ) out[op++] = out[from++];
+    return end;
+  }
+  if (offset === 1) {
+    out.fill(out[op - 1], op, end);
+    return end;
+  }
+  // Bytes from `op - offset` on repeat with period `offset`: copy chunks of offset, 2×offset, ...
+  const from = op - offset;
+  for (let step = offset; op < end; step *= 2) {
+    const n = Math.min(step, end - op);
+    out.copyWithin(op, from, from + n);
+    op += n;
+  }
+  return end;
 }
 
 /** Appends `length` literals from `lit[litPos..]`. */
