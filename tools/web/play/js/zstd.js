@@ -13,7 +13,7 @@ const SKIPPABLE_MAGIC = 0x184d2a50;
 const BLOCK_MAX = 128 * 1024;
 /** Largest output without a `rawLen`. */
 const OUTPUT_MAX = 1 << 30;
-/** Largest output buffer allocated up front from a declared content size. */
+/** Largest output buffer allocated up front (from rawLen or a declared content size). */
 const EAGER_MAX = 1 << 24;
 
 /** Literals of a compressed block (shared scratch: decoding is synchronous). */
@@ -26,16 +26,22 @@ const literals = new Uint8Array(BLOCK_MAX);
  */
 export function decompress(src, rawLen) {
   if (!(src instanceof Uint8Array)) throw new TypeError('zstd: input must be a Uint8Array');
-  const fixed = rawLen !== undefined;
-  if (fixed && !(Number.isInteger(rawLen) && rawLen >= 0)) throw new RangeError('zstd: bad rawLen');
-  const sink = { out: new Uint8Array(fixed ? rawLen : 0), op: 0, fixed };
+  const bounded = rawLen !== undefined;
+  if (bounded && !(Number.isInteger(rawLen) && rawLen >= 0)) throw new RangeError('zstd: bad rawLen');
+  // The output grows as needed up to `max`; with rawLen it is allocated once in the usual case.
+  const sink = {
+    out: new Uint8Array(bounded ? Math.min(rawLen, EAGER_MAX) : 0),
+    op: 0,
+    max: bounded ? rawLen : OUTPUT_MAX,
+    maxWhat: bounded ? `rawLen ${rawLen}` : 'the 1 GiB output limit',
+  };
   let pos = 0;
   if (src.length === 0) fail('empty input');
   while (pos < src.length) {
     if (pos + 4 > src.length) fail('truncated frame magic');
     const magic = readU32(src, pos);
     if (magic === FRAME_MAGIC) {
-      pos = decodeFrame(src, pos + 4, sink, rawLen);
+      pos = decodeFrame(src, pos + 4, sink);
     } else if (((magic & SKIPPABLE_MASK) >>> 0) === SKIPPABLE_MAGIC) {
       if (pos + 8 > src.length) fail('truncated skippable frame');
       pos += 8 + readU32(src, pos + 4);
@@ -82,14 +88,14 @@ function readFrameHeader(src, pos) {
 }
 
 /** Decodes one frame's header, blocks and checksum into `sink`; returns the position after it. */
-function decodeFrame(src, pos, sink, rawLen) {
+function decodeFrame(src, pos, sink) {
   const header = readFrameHeader(src, pos);
   pos = header.pos;
   const start = sink.op;
-  if (header.contentSize >= 0 && sink.fixed && start + header.contentSize > rawLen) {
-    fail(`frame content size ${header.contentSize} over rawLen ${rawLen}`);
+  if (header.contentSize >= 0) {
+    if (start + header.contentSize > sink.max) fail(`frame content size ${header.contentSize} over ${sink.maxWhat}`);
+    reserve(sink, Math.min(start + header.contentSize, EAGER_MAX));
   }
-  if (!sink.fixed && header.contentSize >= 0) reserve(sink, Math.min(header.contentSize, EAGER_MAX));
   const frame = {
     out: sink.out,
     op: start,
@@ -115,7 +121,7 @@ function decodeFrame(src, pos, sink, rawLen) {
     const packed = type === 1 ? 1 : size;
     if (packed > blockMax && type !== 1) fail(`block of ${size} bytes over the block maximum ${blockMax}`);
     if (pos + packed > src.length) fail('truncated block');
-    setLimit(frame, sink, blockMax, frameEnd, rawLen);
+    setLimit(frame, sink, blockMax, frameEnd);
     if (type === 0) {
       copyBlock(frame, src.subarray(pos, pos + size));
     } else if (type === 1) {
@@ -141,23 +147,19 @@ function decodeFrame(src, pos, sink, rawLen) {
 }
 
 /** Makes room for this block and sets the frame's output limit: rawLen, the frame's size, the block maximum. */
-function setLimit(frame, sink, blockMax, frameEnd, rawLen) {
+function setLimit(frame, sink, blockMax, frameEnd) {
   let limit = frame.op + blockMax;
   let what = 'the block maximum';
   if (frameEnd < limit) {
     limit = frameEnd;
     what = 'the frame content size';
   }
-  if (sink.fixed) {
-    if (rawLen < limit) {
-      limit = rawLen;
-      what = `rawLen ${rawLen}`;
-    }
-  } else {
-    if (limit > OUTPUT_MAX) fail('output over 1 GiB');
-    sink.op = frame.op;
-    reserve(sink, limit);
+  if (sink.max < limit) {
+    limit = sink.max;
+    what = sink.maxWhat;
   }
+  sink.op = frame.op;
+  reserve(sink, limit);
   frame.out = sink.out;
   frame.limit = limit;
   frame.limitWhat = what;
@@ -166,7 +168,7 @@ function setLimit(frame, sink, blockMax, frameEnd, rawLen) {
 /** Grows a growable output buffer to at least `size` bytes. */
 function reserve(sink, size) {
   if (sink.out.length >= size) return;
-  const grown = new Uint8Array(Math.max(size, Math.min(OUTPUT_MAX, sink.out.length * 2)));
+  const grown = new Uint8Array(Math.max(size, Math.min(sink.max, sink.out.length * 2)));
   grown.set(sink.out.subarray(0, sink.op));
   sink.out = grown;
 }

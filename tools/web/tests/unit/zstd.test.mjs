@@ -55,6 +55,7 @@ test('malformed frames throw a clear Error', () => {
   for (const [input, message] of cases) assert.throws(() => decompress(input), message, String(message));
   assert.throws(() => decompress(ok, 4), /rawLen 4/);
   assert.deepEqual(decompress(ok, 9), Uint8Array.of(1, 2, 3, 9, 9), 'a larger rawLen is a bound, not a size');
+  assert.deepEqual(decompress(ok, 2 ** 32), Uint8Array.of(1, 2, 3, 9, 9), 'a huge rawLen allocates nothing huge');
 });
 
 /** The manifest and files written by tools/tests/web_zstd.rs. */
