@@ -28,26 +28,29 @@ struct Vectors {
 impl Vectors {
     /// A frame that must decode to `raw` exactly.
     fn good(&mut self, name: &str, frame: &[u8], raw: &[u8]) {
-        self.write(name, frame, raw, "ok", raw.len());
+        self.write(name, frame, raw, "ok");
     }
 
     /// A frame that must throw (`expect = "error"`) or, for `"bounded"`, either throw or return
     /// at most `raw_len` bytes (and exactly `raw` when the frame has a checksum).
     fn bad(&mut self, name: &str, frame: &[u8], raw: &[u8], expect: &str) {
-        self.write(name, frame, raw, expect, raw.len());
+        self.write(name, frame, raw, expect);
     }
 
-    fn write(&mut self, name: &str, frame: &[u8], raw: &[u8], expect: &str, raw_len: usize) {
+    fn write(&mut self, name: &str, frame: &[u8], raw: &[u8], expect: &str) {
         std::fs::write(self.dir.join(format!("{name}.zst")), frame).unwrap();
         std::fs::write(self.dir.join(format!("{name}.raw")), raw).unwrap();
-        self.entries.push(json!({ "name": name, "expect": expect, "raw_len": raw_len }));
+        self.entries.push(json!({ "name": name, "expect": expect, "raw_len": raw.len() }));
     }
 }
 
 /// The raw payload and zstd frame of a generated chunk, exactly as the server encodes it.
 fn chunk_payload(generator: &WorldGen, map: &MapGeometry, cx: i32, cy: i32) -> (Vec<u8>, Vec<u8>) {
     let chunk = generator.generate(map, cx, cy);
-    let objects: Vec<WireObject> = (chunk.objects.iter().enumerate())
+    let objects: Vec<WireObject> = chunk
+        .objects
+        .iter()
+        .enumerate()
         .map(|(i, o)| WireObject {
             id: EntityId((1 << 32) | i as u64),
             kind: o.kind as u16,
@@ -64,7 +67,7 @@ fn chunk_payload(generator: &WorldGen, map: &MapGeometry, cx: i32, cy: i32) -> (
 
 /// Chunks of the default world: the most watery and the most wooded of a sample, corners and
 /// edges, a cave layer and the isles.
-fn chunk_vectors(v: &mut Vectors) -> Vec<u8> {
+fn chunk_vectors(v: &mut Vectors) -> (Vec<u8>, Vec<u8>) {
     let content = Content::builtin();
     let generator = WorldGen::new(&content, default_seed()).unwrap();
     let layout = content.layout();
@@ -90,13 +93,13 @@ fn chunk_vectors(v: &mut Vectors) -> Vec<u8> {
     ];
     picks.extend(maps.get(1).map(|cave| ("cave", cave, 3, 3)));
     picks.extend(maps.get(2).map(|isles| ("isles", isles, 1, 1)));
-    let mut sample = Vec::new();
+    let mut sample = (Vec::new(), Vec::new());
     for (name, map, cx, cy) in picks {
         let (raw, frame) = chunk_payload(&generator, map, cx, cy);
-        assert_eq!(raw.len() >= (CHUNK_TILES * CHUNK_TILES * 2) as usize, true);
+        assert!(raw.len() >= (CHUNK_TILES * CHUNK_TILES * 2) as usize, "{name}: terrain and objects");
         v.good(&format!("chunk_{name}_{cx}_{cy}"), &frame, &raw);
         if name == "forest" {
-            sample = frame;
+            sample = (frame, raw);
         }
     }
     sample
@@ -211,14 +214,14 @@ fn synthetic_vectors(v: &mut Vectors) {
 }
 
 /// Corrupted frames: truncations, bad magic, flipped bytes (checksummed and not).
-fn corrupt_vectors(v: &mut Vectors, chunk: &[u8]) {
+fn corrupt_vectors(v: &mut Vectors, (chunk, chunk_raw): &(Vec<u8>, Vec<u8>)) {
     let data = text(60_000);
     let summed = compress(&data, 3, true, true);
     let plain = compress(&data, 19, false, true);
     for cut in [1, 4, 5, 8, 20, summed.len() / 2, summed.len() - 4, summed.len() - 1] {
         v.bad(&format!("truncated_{cut}"), &summed[..cut], &data, "error");
     }
-    v.bad("truncated_chunk", &chunk[..chunk.len() - 3], &[], "error");
+    v.bad("truncated_chunk", &chunk[..chunk.len() - 3], chunk_raw, "error");
     let mut magic = summed.clone();
     magic[0] ^= 1;
     v.bad("bad_magic", &magic, &data, "error");
