@@ -3,18 +3,21 @@
 import { ForwardBits, fail, highBit } from './zstd_bits.js';
 
 /**
- * An FSE decoding table: for each state its symbol, the bits to read for the next state and the
- * baseline they are added to. `log` is the accuracy log (the bits of the initial state).
+ * An FSE decoding table: for each state, packed in one integer, its symbol (bits 0–7), the bits
+ * to read for the next state (bits 8–15) and the baseline they are added to (bits 16–31).
+ * `log` is the accuracy log (the bits of the initial state).
  */
 export class FseTable {
   constructor(log) {
-    const size = 1 << log;
     this.log = log;
-    this.symbol = new Uint8Array(size);
-    this.bits = new Uint8Array(size);
-    this.base = new Uint16Array(size);
+    this.entries = new Int32Array(1 << log);
   }
 }
+
+/** Scratch for reading and building tables (decoding is synchronous). */
+const COUNTS = new Int16Array(256);
+const SYMBOLS = new Uint8Array(512);
+const NEXT = new Uint16Array(256);
 
 /**
  * Reads an FSE table description at `src[pos..end)`: returns `{ table, size }` (size: bytes
@@ -24,7 +27,8 @@ export function readFseTable(src, pos, end, maxSymbol, maxLog) {
   const bits = new ForwardBits(src, pos, end);
   const log = bits.read(4) + 5;
   if (log > maxLog) fail(`FSE accuracy log ${log} over ${maxLog}`);
-  const counts = new Int16Array(maxSymbol + 1);
+  const counts = COUNTS;
+  counts.fill(0, 0, maxSymbol + 1);
   let remaining = (1 << log) + 1;
   let threshold = 1 << log;
   let width = log + 1;
@@ -67,12 +71,13 @@ function skipZeros(bits, symbol, maxSymbol) {
 export function buildFseTable(counts, last, log) {
   const table = new FseTable(log);
   const size = 1 << log;
-  const next = new Uint16Array(last + 1);
+  const next = NEXT;
+  const symbols = SYMBOLS;
   let high = size - 1;
   for (let s = 0; s <= last; s++) {
     if (counts[s] === -1) {
       if (high < 0) fail('FSE table overfull');
-      table.symbol[high--] = s;
+      symbols[high--] = s;
       next[s] = 1;
     } else {
       next[s] = counts[s];
@@ -83,17 +88,17 @@ export function buildFseTable(counts, last, log) {
   let position = 0;
   for (let s = 0; s <= last; s++) {
     for (let i = 0; i < counts[s]; i++) {
-      table.symbol[position] = s;
+      symbols[position] = s;
       do position = (position + step) & mask;
       while (position > high);
     }
   }
   if (position !== 0) fail('FSE table spread is inconsistent');
   for (let state = 0; state < size; state++) {
-    const n = next[table.symbol[state]]++;
+    const symbol = symbols[state];
+    const n = next[symbol]++;
     const bits = log - highBit(n);
-    table.bits[state] = bits;
-    table.base[state] = (n << bits) - size;
+    table.entries[state] = symbol | (bits << 8) | (((n << bits) - size) << 16);
   }
   return table;
 }
@@ -101,7 +106,7 @@ export function buildFseTable(counts, last, log) {
 /** A one-symbol table (RLE mode): every state is `symbol`, no bits read. */
 export function rleTable(symbol) {
   const table = new FseTable(0);
-  table.symbol[0] = symbol;
+  table.entries[0] = symbol;
   return table;
 }
 

@@ -3,6 +3,9 @@
 import { BackwardBits, fail, highBit } from './zstd_bits.js';
 import { readFseTable } from './zstd_fse.js';
 
+/** Scratch (decoding is synchronous): weights by symbol, start of each weight's entries. */
+const WEIGHTS = new Uint8Array(256);
+const RANK_START = new Uint32Array(13);
 /** Longest Huffman code zstd allows. */
 const MAX_BITS = 11;
 /** Accuracy log limit of the FSE-compressed weights. */
@@ -23,7 +26,7 @@ export class HuffmanTable {
 export function readHuffmanTable(src, pos, end) {
   if (pos >= end) fail('missing Huffman tree description');
   const header = src[pos];
-  const weights = new Uint8Array(256);
+  const weights = WEIGHTS;
   let count;
   let size;
   if (header < 128) {
@@ -47,23 +50,26 @@ function fseWeights(src, start, end, weights) {
   if (start >= end) fail('empty Huffman weights');
   const { table, size } = readFseTable(src, start, end, 255, WEIGHT_LOG);
   const bits = new BackwardBits(src, start + size, end);
+  const entries = table.entries;
   let s1 = bits.read(table.log);
   let s2 = bits.read(table.log);
   let n = 0;
   // Two states take turns; when an update reads past the stream, the other state's symbol ends it.
   for (;;) {
     if (n > 253) fail('too many Huffman weights');
-    weights[n++] = table.symbol[s1];
-    s1 = table.base[s1] + bits.read(table.bits[s1]);
+    let e = entries[s1];
+    weights[n++] = e & 255;
+    s1 = (e >>> 16) + bits.read((e >> 8) & 255);
     if (bits.pos < 0) {
-      weights[n++] = table.symbol[s2];
+      weights[n++] = entries[s2] & 255;
       break;
     }
     if (n > 253) fail('too many Huffman weights');
-    weights[n++] = table.symbol[s2];
-    s2 = table.base[s2] + bits.read(table.bits[s2]);
+    e = entries[s2];
+    weights[n++] = e & 255;
+    s2 = (e >>> 16) + bits.read((e >> 8) & 255);
     if (bits.pos < 0) {
-      weights[n++] = table.symbol[s1];
+      weights[n++] = entries[s1] & 255;
       break;
     }
   }
@@ -87,7 +93,8 @@ function buildHuffmanTable(weights, count) {
   weights[count] = highBit(rest) + 1;
   const symbols = count + 1;
   // Entries are laid out by weight (shortest codes last), then by symbol.
-  const start = new Uint32Array(MAX_BITS + 2);
+  const start = RANK_START;
+  start.fill(0);
   for (let s = 0; s < symbols; s++) if (weights[s]) start[weights[s] + 1] += 1 << (weights[s] - 1);
   for (let w = 1; w <= MAX_BITS + 1; w++) start[w] += start[w - 1];
   const table = new HuffmanTable(bits);
@@ -96,7 +103,8 @@ function buildHuffmanTable(weights, count) {
     if (!w) continue;
     const length = 1 << (w - 1);
     const entry = (s << 8) | (bits + 1 - w);
-    table.entries.fill(entry, start[w], start[w] + length);
+    const entries = table.entries;
+    for (let i = start[w], stop = i + length; i < stop; i++) entries[i] = entry;
     start[w] += length;
   }
   return table;

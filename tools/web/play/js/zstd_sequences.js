@@ -92,6 +92,9 @@ function run(frame, bits, count, lit, litPos, litEnd) {
   const llT = frame.llTable;
   const ofT = frame.ofTable;
   const mlT = frame.mlTable;
+  const llE = llT.entries;
+  const ofE = ofT.entries;
+  const mlE = mlT.entries;
   let llState = bits.read(llT.log);
   let ofState = bits.read(ofT.log);
   let mlState = bits.read(mlT.log);
@@ -107,9 +110,12 @@ function run(frame, bits, count, lit, litPos, litEnd) {
   const frameStart = frame.start;
   let op = frame.op;
   for (let i = 0; i < count; i++) {
-    const ofCode = ofT.symbol[ofState];
-    const mlCode = mlT.symbol[mlState];
-    const llCode = llT.symbol[llState];
+    const ofEntry = ofE[ofState];
+    const mlEntry = mlE[mlState];
+    const llEntry = llE[llState];
+    const ofCode = ofEntry & 255;
+    const mlCode = mlEntry & 255;
+    const llCode = llEntry & 255;
     let offsetValue;
     if (ofCode <= 24) {
       pos -= ofCode;
@@ -145,15 +151,15 @@ function run(frame, bits, count, lit, litPos, litEnd) {
       }
     }
     if (i + 1 < count) {
-      n = llT.bits[llState];
+      n = (llEntry >> 8) & 255;
       pos -= n;
-      llState = llT.base[llState] + bitsAt(src, start, end, pos, n);
-      n = mlT.bits[mlState];
+      llState = (llEntry >>> 16) + bitsAt(src, start, end, pos, n);
+      n = (mlEntry >> 8) & 255;
       pos -= n;
-      mlState = mlT.base[mlState] + bitsAt(src, start, end, pos, n);
-      n = ofT.bits[ofState];
+      mlState = (mlEntry >>> 16) + bitsAt(src, start, end, pos, n);
+      n = (ofEntry >> 8) & 255;
       pos -= n;
-      ofState = ofT.base[ofState] + bitsAt(src, start, end, pos, n);
+      ofState = (ofEntry >>> 16) + bitsAt(src, start, end, pos, n);
     }
     if (literalLength > litEnd - litPos) fail('a sequence uses more literals than the block has');
     if (op + literalLength + matchLength > limit) fail(`output over ${frame.limitWhat}`);
