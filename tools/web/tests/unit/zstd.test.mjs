@@ -114,6 +114,24 @@ test('every single-bit flip of a chunk frame and a text frame is caught or bound
   }
 });
 
+test('random multi-byte damage to every vector is caught or bounded', vectorOptions, () => {
+  const good = loadVectors().filter((v) => v.expect === 'ok' && v.zst.length > 8);
+  let seed = 12345;
+  const random = (n) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let round = 0; round < 2000; round++) {
+    const v = good[round % good.length];
+    const damaged = v.zst.slice();
+    for (let k = 1 + random(4); k > 0; k--) {
+      const at = 4 + random(damaged.length - 4);
+      damaged[at] = random(3) === 0 ? random(256) : damaged[at] ^ (1 << random(8));
+    }
+    assertBounded(damaged, v.raw, `${v.name} round ${round}`);
+  }
+});
+
 test('every truncation of a checksummed frame throws', vectorOptions, () => {
   const v = loadVectors().find((v) => v.name === 'mixed_l3_c1_s1');
   for (let n = 0; n < v.zst.length; n += 1 + (n >> 6)) {
