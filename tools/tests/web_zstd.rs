@@ -165,6 +165,45 @@ fn runs(len: usize) -> Vec<u8> {
     out
 }
 
+/// Few small byte values, skewed: literals only, Huffman-coded with direct 4-bit weights and, in
+/// blocks of 128 KiB, the 18-bit literals header.
+fn small_alphabet(len: usize) -> Vec<u8> {
+    noise(len, 13).into_iter().map(|b| (b.leading_zeros() as u8).min(7)).collect()
+}
+
+/// A random block, then blocks copied from it with one `z` between the copies: the later blocks'
+/// literals are all `z` (RLE literals).
+fn copies(len: usize) -> Vec<u8> {
+    let mut out = noise(130_000, 17);
+    let picks = noise(len / 16, 19);
+    for p in picks.chunks_exact(4) {
+        let at = u16::from_le_bytes([p[0], p[1]]) as usize;
+        out.push(b'z');
+        out.extend_from_within(at..at + 40 + p[2] as usize);
+        if out.len() >= len {
+            break;
+        }
+    }
+    out
+}
+
+/// Matches at offsets one less than the one before, with no literal between them: the repeat
+/// offset "first repeat − 1".
+fn sliding(len: usize) -> Vec<u8> {
+    let mut out = noise(8_192, 23);
+    let picks = noise(len / 8, 29);
+    let mut offset = 0;
+    for (i, p) in picks.chunks_exact(2).enumerate() {
+        offset = if i % 12 == 0 { 3_000 + p[0] as usize * 16 } else { offset - 1 };
+        let from = out.len() - offset;
+        out.extend_from_within(from..from + 24 + (p[1] as usize % 40));
+        if out.len() >= len {
+            break;
+        }
+    }
+    out
+}
+
 /// Synthetic inputs: name and bytes.
 fn inputs() -> Vec<(&'static str, Vec<u8>)> {
     let mut mixed = text(50_000);
@@ -180,12 +219,24 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
         ("text", text(20_000)),
         ("big_text", text(400_000)),
         ("mixed", mixed),
+        ("small_alphabet", small_alphabet(300_000)),
+        ("copies", copies(400_000)),
+        ("sliding", sliding(200_000)),
     ]
 }
 
 /// Compresses with the streaming encoder and the given frame options.
 fn compress(data: &[u8], level: i32, checksum: bool, size: bool) -> Vec<u8> {
+    compress_window(data, level, checksum, size, None)
+}
+
+/// Like [`compress`], with a window of `2^window_log` bytes (a frame with a content size larger
+/// than its window is not single-segment).
+fn compress_window(data: &[u8], level: i32, checksum: bool, size: bool, window_log: Option<u32>) -> Vec<u8> {
     let mut enc = zstd::stream::Encoder::new(Vec::new(), level).unwrap();
+    if let Some(log) = window_log {
+        enc.window_log(log).unwrap();
+    }
     enc.include_checksum(checksum).unwrap();
     enc.include_contentsize(size).unwrap();
     if size {
@@ -204,6 +255,10 @@ fn synthetic_vectors(v: &mut Vectors) {
             }
         }
         v.good(&format!("{name}_bulk"), &zstd::bulk::compress(&data, 3).unwrap(), &data);
+        for level in [3, 19] {
+            let frame = compress_window(&data, level, true, true, Some(17));
+            v.good(&format!("{name}_l{level}_w17"), &frame, &data);
+        }
     }
     // Several frames in a row, a skippable frame between them.
     let (a, b) = (text(5_000), runs(9_000));
