@@ -47,30 +47,27 @@ export class BackwardBits {
 
 /**
  * The `n` bits (0 ≤ n ≤ 24) at bit `pos` of the backward stream `src[start..end)`: bits below
- * bit 0 read as zeros, bytes past `end` are never read. Hot loops keep `pos` in a local.
+ * bit 0 read as zeros, bytes past `end` are never read. Hot loops keep `pos` in a local; this
+ * stays small so that it is inlined there.
  */
 export function bitsAt(src, start, end, pos, n) {
-  if (pos >= 0) {
-    const b = start + (pos >> 3);
-    let w;
-    if (b + 3 < end) {
-      w = src[b] | (src[b + 1] << 8) | (src[b + 2] << 16) | (src[b + 3] << 24);
-    } else {
-      w = 0;
-      for (let i = 0; b + i < end; i++) w |= src[b + i] << (8 * i);
-    }
-    return (w >>> (pos & 7)) & ((1 << n) - 1);
+  const b = start + (pos >> 3);
+  if (pos >= 0 && b + 3 < end) {
+    return ((src[b] | (src[b + 1] << 8) | (src[b + 2] << 16) | (src[b + 3] << 24)) >>> (pos & 7)) & ((1 << n) - 1);
   }
-  return bitsBelowZero(src, start, end, pos, n);
+  return bitsAtEdge(src, start, end, pos, n);
 }
 
-/** `bitsAt` for a read reaching below bit 0: the bits left, shifted up over zeros. */
-function bitsBelowZero(src, start, end, pos, n) {
-  const have = pos + n;
-  if (have <= 0) return 0;
+/** `bitsAt` in the stream's last 4 bytes or reaching below bit 0 (shifted up over zeros). */
+function bitsAtEdge(src, start, end, pos, n) {
+  if (pos < 0) {
+    const have = pos + n;
+    return have <= 0 ? 0 : bitsAtEdge(src, start, end, 0, have) << (n - have);
+  }
+  const b = start + (pos >> 3);
   let w = 0;
-  for (let i = 0; i < 4 && start + i < end; i++) w |= src[start + i] << (8 * i);
-  return (w & ((1 << have) - 1)) << (n - have);
+  for (let i = 0; i < 4 && b + i < end; i++) w |= src[b + i] << (8 * i);
+  return (w >>> (pos & 7)) & ((1 << n) - 1);
 }
 
 /** A forward bit stream (RFC 8878 §4.1.1, FSE table descriptions): bits of `src` from `start`, LSB first. */
