@@ -101,6 +101,8 @@ fn bad_payloads(content: &Content, map: &MapGeometry) -> Value {
 fn deltas(content: &Content, map: &MapGeometry) -> Value {
     let mut rng = Rng::new(0x5EED_0003);
     let c = generated(content, map, (3, 3), 1);
+    let mut raw = Vec::new();
+    chunk_wire::encode(&c.terrain, &c.objects, &mut raw);
     let mut out = Vec::new();
     for _ in 0..40 {
         let mut cache = ChunkCache::new(content);
@@ -118,7 +120,7 @@ fn deltas(content: &Content, map: &MapGeometry) -> Value {
             "applied": applied, "after_version": held.version(),
             "objects": objects.iter().map(|&(e, k, x, y, s, r)| json!([big(e), k, x, y, s, r])).collect::<Vec<_>>() }));
     }
-    Value::Array(out)
+    json!({ "raw": hex(&raw), "cases": out })
 }
 
 fn change(rng: &mut Rng, objects: &[WireObject]) -> ObjectChange {
