@@ -5,12 +5,12 @@
 use super::protocol::server_json;
 use super::util::{Rng, big, hex};
 use game::Content;
+use game::WorldLayout;
 use game::chunk_wire::{self, ChunkContent};
 use game::client::ChunkCache;
 use game::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, map_id};
 use game::movement::Terrain;
 use game::worldgen::WorldGen;
-use game::WorldLayout;
 use net::protocol::{ChunkData, EntityId, ObjectChange, ObjectDelta, ServerMessage, WireObject};
 use serde_json::{Value, json};
 
@@ -64,7 +64,14 @@ pub fn vectors() -> Value {
         let (data, raw_len) = chunk_wire::encode(&c.terrain, &c.objects, &mut raw);
         assert_eq!(chunk_wire::decode(&data, raw_len).as_ref(), Ok(&c), "Rust reads its own chunk");
         let version = 1 + i as u32 * 1000;
-        let msg = ServerMessage::ChunkData(ChunkData { map: map.id, cx: spot.0, cy: spot.1, version, raw_len, data: data.into() });
+        let msg = ServerMessage::ChunkData(ChunkData {
+            map: map.id,
+            cx: spot.0,
+            cy: spot.1,
+            version,
+            raw_len,
+            data: data.into(),
+        });
         cache.insert(spot.0, spot.1, version, &c);
         chunks.push(json!({ "message": hex(&msg.encode()), "fields": server_json(&msg), "raw": hex(&raw),
             "terrain": c.terrain, "objects": c.objects.iter().map(object_json).collect::<Vec<_>>() }));
@@ -83,7 +90,9 @@ pub fn vectors() -> Value {
 fn bad_payloads(content: &Content, map: &MapGeometry) -> Value {
     let c = generated(content, map, (3, 3), 1);
     let mut out = Vec::new();
-    for terrain in [&c.terrain[..c.terrain.len() - 1], &[c.terrain.clone(), vec![0]].concat()[..], &c.terrain[..10]] {
+    for terrain in
+        [&c.terrain[..c.terrain.len() - 1], &[c.terrain.clone(), vec![0]].concat()[..], &c.terrain[..10]]
+    {
         let mut raw = Vec::new();
         let (data, raw_len) = chunk_wire::encode(terrain, &c.objects, &mut raw);
         assert!(chunk_wire::decode(&data, raw_len).is_err(), "Rust refuses it");
@@ -111,10 +120,18 @@ fn deltas(content: &Content, map: &MapGeometry) -> Value {
         cache.insert(3, 3, version, &c);
         let from = if rng.chance(1, 5) { version.wrapping_add(1) } else { version };
         let changes = (0..rng.range(0, 8)).map(|_| change(&mut rng, &c.objects)).collect();
-        let delta = ObjectDelta { map: map.id, cx: 3, cy: 3, from_version: from, to_version: from.wrapping_add(3), changes };
+        let delta = ObjectDelta {
+            map: map.id,
+            cx: 3,
+            cy: 3,
+            from_version: from,
+            to_version: from.wrapping_add(3),
+            changes,
+        };
         let applied = cache.apply_delta(&delta);
         let held = cache.get(3, 3).expect("held");
-        let mut objects: Vec<_> = held.objects().iter().map(|o| (o.entity, o.kind, o.x, o.y, o.state, o.radius)).collect();
+        let mut objects: Vec<_> =
+            held.objects().iter().map(|o| (o.entity, o.kind, o.x, o.y, o.state, o.radius)).collect();
         objects.sort_unstable();
         out.push(json!({ "version": version, "delta": hex(&ServerMessage::ObjectDelta(delta).encode()),
             "applied": applied, "after_version": held.version(),

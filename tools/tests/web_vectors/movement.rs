@@ -72,7 +72,11 @@ impl Grid {
 }
 
 fn pick(rng: &mut Rng, edges: &[i32], lo: i32, hi: i32) -> i32 {
-    if rng.chance(1, 2) { edges[rng.range(0, edges.len() as i64 - 1) as usize] } else { rng.range(lo.into(), hi.into()) as i32 }
+    if rng.chance(1, 2) {
+        edges[rng.range(0, edges.len() as i64 - 1) as usize]
+    } else {
+        rng.range(lo.into(), hi.into()) as i32
+    }
 }
 
 fn circles(rng: &mut Rng, at: (i32, i32)) -> Vec<Circle> {
@@ -258,7 +262,11 @@ fn reckon_cases(rng: &mut Rng) -> Value {
                 flags: 0,
             };
             let record = rng.range(0, 1_000_000) as u64;
-            let tick = if rng.chance(1, 4) { record.saturating_sub(rng.range(0, 50) as u64) } else { record + ticks(rng) / 2 };
+            let tick = if rng.chance(1, 4) {
+                record.saturating_sub(rng.range(0, 50) as u64)
+            } else {
+                record + ticks(rng) / 2
+            };
             let h = HeldEntity { kind: 1, state, tick: record };
             let (px, py) = h.position_at(tick);
             json!({ "state": { "x": state.x, "y": state.y, "vx": state.vx, "vy": state.vy },

@@ -9,7 +9,7 @@ use super::protocol::input_json;
 use super::util::{Rng, big, hex};
 use game::Content;
 use game::chunk_wire;
-use game::client::{ClientWorld, Predictor};
+use game::client::{CachedObject, ClientWorld, Predictor};
 use game::geom::{CHUNK_TILES, MapGeometry, TILE};
 use game::movement::Terrain;
 use net::protocol::{
@@ -77,13 +77,16 @@ impl Script {
     fn random_order(&mut self, pos: (i32, i32)) -> Order {
         let other = self.others[self.rng.range(0, self.others.len() as i64 - 1) as usize].0;
         let tree = nearest_object(&self.world, pos);
-        match self.rng.next_u64() % 9 {
+        let target = tree.map_or(EntityId::NONE, |o| EntityId(o.entity));
+        match self.rng.next_u64() % 10 {
             0 => Order::Stop,
             1 => Order::Follow(other),
             2 => Order::Attack(other),
-            3 => Order::Interact { target: tree, action: 0 },
+            3 => Order::Interact { target, action: 0 },
             4 => Order::Follow(EntityId(123_456)),
             5 => Order::Interact { target: PLAYER, action: 1 },
+            // Into the object's centre: blocked against it until the order ends stuck.
+            6 => tree.map_or(Order::Stop, |o| Order::MoveTo { x: o.x, y: o.y }),
             _ => {
                 let (dx, dy) = (self.rng.range(-14, 14) as i32, self.rng.range(-14, 14) as i32);
                 Order::MoveTo { x: pos.0 + dx * TILE + 37, y: pos.1 + dy * TILE - 11 }
@@ -137,7 +140,9 @@ impl Script {
             pos.1 += self.rng.range(-40, 40) as i32;
         }
         let (order, order_target) = match self.applied {
-            Some((i, at)) if self.tick < at + self.rng.range(5, 80) as u64 => (i.order.code(), i.order.target()),
+            Some((i, at)) if self.tick < at + self.rng.range(5, 80) as u64 => {
+                (i.order.code(), i.order.target())
+            }
             _ => (0, EntityId::NONE),
         };
         let own = OwnState {
@@ -163,11 +168,11 @@ impl Script {
 }
 
 /// The blocking object nearest to `pos`.
-fn nearest_object(world: &ClientWorld, pos: (i32, i32)) -> EntityId {
+fn nearest_object(world: &ClientWorld, pos: (i32, i32)) -> Option<CachedObject> {
     let chunks = world.chunks();
     let objects = chunks.keys().iter().flat_map(|&(cx, cy)| chunks.get(cx, cy).expect("held").objects());
-    let d = |o: &&game::client::CachedObject| (i64::from(o.x - pos.0)).pow(2) + (i64::from(o.y - pos.1)).pow(2);
-    objects.filter(|o| o.radius > 0).min_by_key(d).map_or(EntityId::NONE, |o| EntityId(o.entity))
+    let d = |o: &&CachedObject| (i64::from(o.x - pos.0)).pow(2) + (i64::from(o.y - pos.1)).pow(2);
+    objects.filter(|o| o.radius > 0).min_by_key(d).copied()
 }
 
 /// A tile centre of chunk (3, 3) with 6 walkable tiles all around.
@@ -269,8 +274,13 @@ fn play(s: &mut Script, start: (i32, i32)) {
     s.events.push(json!({ "e": "frame", "hex": hex(&msg.encode()) }));
     s.predictor.on_frame(&s.world, &first);
     for n in 0..TICKS {
-        if n % 23 == 0 || s.rng.chance(1, 40) {
-            let pos = s.predict(s.tick).unwrap_or(s.last_pos);
+        let pos = s.last_pos;
+        if n == 400 {
+            // Into the nearest object's centre, for long enough that the order ends stuck.
+            let tree = nearest_object(&s.world, pos).expect("objects near");
+            s.send(Order::MoveTo { x: tree.x, y: tree.y });
+        } else if !(400..520).contains(&n) && (n % 23 == 0 || s.rng.chance(1, 40)) {
+            let pos = s.predict(s.tick).unwrap_or(pos);
             let order = s.random_order(pos);
             s.send(order);
         }
@@ -302,12 +312,13 @@ fn play(s: &mut Script, start: (i32, i32)) {
 /// An ObjectDelta: the nearest object leaves and a rock enters beside the character.
 fn world_change(s: &mut Script) {
     let pos = s.last_pos;
-    let gone = nearest_object(&s.world, pos);
+    let gone = nearest_object(&s.world, pos).map_or(EntityId::NONE, |o| EntityId(o.entity));
     let rock = WireObject { id: EntityId(77 << 32 | 5), kind: 3, x: pos.0 + 2 * TILE, y: pos.1, state: 0 };
     let (cx, cy) = (pos.0 >> 15, pos.1 >> 15);
     let version = s.world.chunks().get(cx, cy).expect("held").version();
     let changes = vec![ObjectChange::Leave(gone), ObjectChange::Enter(rock)];
-    let delta = ObjectDelta { map: s.map.id, cx, cy, from_version: version, to_version: version + 2, changes };
+    let delta =
+        ObjectDelta { map: s.map.id, cx, cy, from_version: version, to_version: version + 2, changes };
     let msg = ServerMessage::ObjectDelta(delta);
     s.apply(&msg);
     s.events.push(json!({ "e": "delta", "hex": hex(&msg.encode()) }));

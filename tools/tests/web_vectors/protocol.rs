@@ -4,10 +4,11 @@
 
 use super::util::{Rng, big, hex};
 use net::protocol::{
-    Ack, Chat, ChatHeard, ChunkData, ChunkDrop, ClientMessage, CloseContainer, ContainerChange, ContainerClosed,
-    ContainerContents, ContainerRef, Craft, CraftProgress, Drop, EntityEnter, EntityId, EntityState,
-    EntityUpdate, ErrorMsg, Frame, Hello, Input, InventoryMove, ItemSlot, ObjectChange, ObjectDelta, Order,
-    OwnState, Pickup, Plant, Pong, Redirect, ServerMessage, SessionToken, Stats, UseItem, Welcome, WireObject,
+    Ack, Chat, ChatHeard, ChunkData, ChunkDrop, ClientMessage, CloseContainer, ContainerChange,
+    ContainerClosed, ContainerContents, ContainerRef, Craft, CraftProgress, Drop, EntityEnter, EntityId,
+    EntityState, EntityUpdate, ErrorMsg, Frame, Hello, Input, InventoryMove, ItemSlot, ObjectChange,
+    ObjectDelta, Order, OwnState, Pickup, Plant, Pong, Redirect, ServerMessage, SessionToken, Stats, UseItem,
+    Welcome, WireObject,
 };
 use serde_json::{Value, json};
 
@@ -53,8 +54,11 @@ fn judge(bytes: &[u8], dir: &str) -> Value {
     } else {
         ServerMessage::decode(bytes).ok().filter(|m| m.encode()[..] == *bytes).map(|m| server_json(&m))
     };
-    let accepted =
-        if dir == "client" { ClientMessage::decode(bytes).is_ok() } else { ServerMessage::decode(bytes).is_ok() };
+    let accepted = if dir == "client" {
+        ClientMessage::decode(bytes).is_ok()
+    } else {
+        ServerMessage::decode(bytes).is_ok()
+    };
     json!({ "dir": dir, "hex": hex(bytes), "ok": accepted, "fields": fields })
 }
 
@@ -115,7 +119,12 @@ fn client_messages(rng: &mut Rng) -> Vec<ClientMessage> {
     vec![
         ClientMessage::Hello(Hello { name: rng.text(32), token: token(rng) }),
         ClientMessage::Input(Input { seq: u32r(rng), order: order(rng) }),
-        ClientMessage::Craft(Craft { request: u32r(rng), recipe: u16r(rng), count: u16r(rng), station: entity(rng) }),
+        ClientMessage::Craft(Craft {
+            request: u32r(rng),
+            recipe: u16r(rng),
+            count: u16r(rng),
+            station: entity(rng),
+        }),
         ClientMessage::InventoryMove(InventoryMove {
             request: u32r(rng),
             from: container(rng),
@@ -178,8 +187,9 @@ fn frame(rng: &mut Rng) -> Frame {
         order_target: entity(rng),
     };
     let n = |r: &mut Rng| r.range(0, 4) as usize;
-    let enters =
-        (0..n(rng)).map(|_| EntityEnter { id: entity(rng), kind: rng.uint(16) as u16, state: state(rng) }).collect();
+    let enters = (0..n(rng))
+        .map(|_| EntityEnter { id: entity(rng), kind: rng.uint(16) as u16, state: state(rng) })
+        .collect();
     let updates = (0..n(rng)).map(|_| EntityUpdate { id: entity(rng), state: state(rng) }).collect();
     let leaves = (0..n(rng)).map(|_| entity(rng)).collect();
     Frame { tick: rng.uint(64), last_input_seq: rng.uint(32) as u32, own, enters, updates, leaves }
@@ -206,7 +216,8 @@ fn slot(rng: &mut Rng) -> ItemSlot {
 }
 
 fn server_messages(rng: &mut Rng) -> Vec<ServerMessage> {
-    let (u16r, u32r, i32r) = (|r: &mut Rng| r.uint(16) as u16, |r: &mut Rng| r.uint(32) as u32, |r: &mut Rng| r.int(32) as i32);
+    let (u16r, u32r, i32r) =
+        (|r: &mut Rng| r.uint(16) as u16, |r: &mut Rng| r.uint(32) as u32, |r: &mut Rng| r.int(32) as i32);
     let changes = (0..rng.range(0, 5))
         .map(|_| match rng.next_u64() % 3 {
             0 => ObjectChange::Enter(object(rng)),
@@ -265,7 +276,10 @@ fn server_messages(rng: &mut Rng) -> Vec<ServerMessage> {
             revision: u32r(rng),
             slots: (0..rng.range(0, 5)).map(|_| slot(rng)).collect(),
         }),
-        ServerMessage::ContainerClosed(ContainerClosed { container: container(rng), reason: rng.range(0, 3) as u8 }),
+        ServerMessage::ContainerClosed(ContainerClosed {
+            container: container(rng),
+            reason: rng.range(0, 3) as u8,
+        }),
         ServerMessage::Stats(Stats {
             health: u16r(rng),
             max_health: u16r(rng),
@@ -315,17 +329,23 @@ pub fn client_json(msg: &ClientMessage) -> Value {
         ClientMessage::InventoryMove(m) => json!({ "type": "InventoryMove", "request": m.request,
             "from": cref(&m.from), "from_slot": m.from_slot, "from_revision": m.from_revision, "to": cref(&m.to),
             "to_slot": m.to_slot, "to_revision": m.to_revision, "count": m.count }),
-        ClientMessage::Drop(d) => json!({ "type": "Drop", "request": d.request, "container": cref(&d.container),
-            "slot": d.slot, "revision": d.revision, "count": d.count }),
+        ClientMessage::Drop(d) => {
+            json!({ "type": "Drop", "request": d.request, "container": cref(&d.container),
+            "slot": d.slot, "revision": d.revision, "count": d.count })
+        }
         ClientMessage::Pickup(p) => json!({ "type": "Pickup", "request": p.request, "item": big(p.item.0) }),
         ClientMessage::Ping { nonce } => json!({ "type": "Ping", "nonce": big(*nonce) }),
         ClientMessage::Ack(a) => json!({ "type": "Ack", "tick": big(a.tick), "received": a.received }),
-        ClientMessage::CloseContainer(c) => json!({ "type": "CloseContainer", "container": cref(&c.container) }),
+        ClientMessage::CloseContainer(c) => {
+            json!({ "type": "CloseContainer", "container": cref(&c.container) })
+        }
         ClientMessage::Chat(c) => json!({ "type": "Chat", "request": c.request, "text": c.text }),
         ClientMessage::UseItem(u) => json!({ "type": "UseItem", "request": u.request,
             "container": cref(&u.container), "slot": u.slot, "revision": u.revision }),
-        ClientMessage::Plant(p) => json!({ "type": "Plant", "request": p.request, "container": cref(&p.container),
-            "slot": p.slot, "x": p.x, "y": p.y }),
+        ClientMessage::Plant(p) => {
+            json!({ "type": "Plant", "request": p.request, "container": cref(&p.container),
+            "slot": p.slot, "x": p.x, "y": p.y })
+        }
     }
 }
 
@@ -342,8 +362,14 @@ pub fn input_json(i: &Input) -> Value {
 }
 
 fn state_json(s: &EntityState) -> [(&'static str, Value); 6] {
-    [("x", s.x.into()), ("y", s.y.into()), ("vx", s.vx.into()), ("vy", s.vy.into()), ("hp", s.hp.into()),
-        ("flags", s.flags.into())]
+    [
+        ("x", s.x.into()),
+        ("y", s.y.into()),
+        ("vx", s.vx.into()),
+        ("vy", s.vy.into()),
+        ("hp", s.hp.into()),
+        ("flags", s.flags.into()),
+    ]
 }
 
 fn record_json(id: EntityId, kind: Option<u16>, s: &EntityState) -> Value {
@@ -384,34 +410,52 @@ fn change_json(c: &ObjectChange) -> Value {
 /// The fields of a server message as the JavaScript decoder names them (protocol.md's tables).
 pub fn server_json(msg: &ServerMessage) -> Value {
     match msg {
-        ServerMessage::Welcome(w) => json!({ "type": "Welcome", "version": w.version, "tick_rate_hz": w.tick_rate_hz,
+        ServerMessage::Welcome(w) => {
+            json!({ "type": "Welcome", "version": w.version, "tick_rate_hz": w.tick_rate_hz,
             "player": big(w.player.0), "server_tick": big(w.server_tick), "map": w.map, "token": hex(&w.token.0),
             "x": w.x, "y": w.y, "width_chunks": w.width_chunks, "height_chunks": w.height_chunks,
-            "continent": w.continent, "layer": w.layer }),
+            "continent": w.continent, "layer": w.layer })
+        }
         ServerMessage::Frame(f) => frame_json(f),
         ServerMessage::ChunkData(c) => json!({ "type": "ChunkData", "map": c.map, "cx": c.cx, "cy": c.cy,
             "version": c.version, "raw_len": c.raw_len, "data": hex(&c.data) }),
         ServerMessage::ChunkDrop(c) => json!({ "type": "ChunkDrop", "map": c.map, "cx": c.cx, "cy": c.cy }),
-        ServerMessage::Redirect(r) => json!({ "type": "Redirect", "token": hex(&r.token.0), "address": r.address }),
-        ServerMessage::Error(e) => json!({ "type": "Error", "code": e.code, "request": e.request, "text": e.text }),
-        ServerMessage::Pong(p) => json!({ "type": "Pong", "nonce": big(p.nonce), "server_tick": big(p.server_tick) }),
+        ServerMessage::Redirect(r) => {
+            json!({ "type": "Redirect", "token": hex(&r.token.0), "address": r.address })
+        }
+        ServerMessage::Error(e) => {
+            json!({ "type": "Error", "code": e.code, "request": e.request, "text": e.text })
+        }
+        ServerMessage::Pong(p) => {
+            json!({ "type": "Pong", "nonce": big(p.nonce), "server_tick": big(p.server_tick) })
+        }
         ServerMessage::ObjectDelta(d) => json!({ "type": "ObjectDelta", "map": d.map, "cx": d.cx, "cy": d.cy,
             "from_version": d.from_version, "to_version": d.to_version,
             "records": d.changes.iter().map(change_json).collect::<Vec<_>>() }),
-        ServerMessage::ContainerContents(c) => json!({ "type": "ContainerContents", "container": cref(&c.container),
-            "revision": c.revision, "capacity": c.capacity, "slots": c.slots.iter().map(slot_json).collect::<Vec<_>>() }),
-        ServerMessage::ContainerChange(c) => json!({ "type": "ContainerChange", "container": cref(&c.container),
+        ServerMessage::ContainerContents(c) => {
+            json!({ "type": "ContainerContents", "container": cref(&c.container),
+            "revision": c.revision, "capacity": c.capacity, "slots": c.slots.iter().map(slot_json).collect::<Vec<_>>() })
+        }
+        ServerMessage::ContainerChange(c) => {
+            json!({ "type": "ContainerChange", "container": cref(&c.container),
             "base_revision": c.base_revision, "revision": c.revision,
-            "slots": c.slots.iter().map(slot_json).collect::<Vec<_>>() }),
-        ServerMessage::ContainerClosed(c) => json!({ "type": "ContainerClosed", "container": cref(&c.container),
-            "reason": c.reason }),
+            "slots": c.slots.iter().map(slot_json).collect::<Vec<_>>() })
+        }
+        ServerMessage::ContainerClosed(c) => {
+            json!({ "type": "ContainerClosed", "container": cref(&c.container),
+            "reason": c.reason })
+        }
         ServerMessage::Stats(s) => json!({ "type": "Stats", "health": s.health, "max_health": s.max_health,
             "hunger": s.hunger, "hunger_limit": s.hunger_limit, "stamina": s.stamina, "max_stamina": s.max_stamina,
             "xp_combat": s.xp_combat, "xp_crafting": s.xp_crafting, "xp_gathering": s.xp_gathering }),
-        ServerMessage::ChatHeard(h) => json!({ "type": "ChatHeard", "speaker": big(h.speaker.0), "tick": big(h.tick),
-            "request": h.request, "name": h.name, "text": h.text }),
-        ServerMessage::CraftProgress(p) => json!({ "type": "CraftProgress", "request": p.request, "recipe": p.recipe,
+        ServerMessage::ChatHeard(h) => {
+            json!({ "type": "ChatHeard", "speaker": big(h.speaker.0), "tick": big(h.tick),
+            "request": h.request, "name": h.name, "text": h.text })
+        }
+        ServerMessage::CraftProgress(p) => {
+            json!({ "type": "CraftProgress", "request": p.request, "recipe": p.recipe,
             "state": p.state, "code": p.code, "started": big(p.started), "finish": big(p.finish), "kind": p.kind,
-            "quality": p.quality, "made": p.made, "ground": p.ground }),
+            "quality": p.quality, "made": p.made, "ground": p.ground })
+        }
     }
 }

@@ -76,6 +76,26 @@ test('dead reckoning matches Rust over large gaps and the cap', needsVectors, ()
   }
 });
 
+test('moving without coming nearer is no progress (the Rust unit test, ported)', () => {
+  const goal = { x: 1000, y: 0, stopDist: 0 };
+  const p = new Progress();
+  p.track(goal, [0, 0], false);
+  assert.equal(p.stuck(), 0, 'a first step is progress');
+  [300, -300, 300, -300].forEach((y, k) => {
+    p.track(goal, [0, y], false);
+    assert.equal(p.stuck(), k + 1);
+  });
+  p.track(goal, [1, 0], false);
+  assert.equal(p.stuck(), 0, 'one unit nearer than ever is progress');
+  p.track(goal, [0, 0], false);
+  p.track(goal, [0, 0], true);
+  assert.equal(p.stuck(), 0, 'arrived is never stuck');
+  p.track(goal, [0, 0], false);
+  assert.equal(p.stuck(), 1);
+  p.track({ x: 1000, y: 5, stopDist: 0 }, [0, 0], false);
+  assert.equal(p.stuck(), 0, 'a goal that moved starts afresh');
+});
+
 test('integer helpers are exact beyond 2^53', () => {
   assert.equal(isqrt(2n ** 62n), 2 ** 31);
   assert.equal(isqrt(2n ** 62n - 1n), 2 ** 31 - 1);
