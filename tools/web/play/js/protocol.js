@@ -376,6 +376,3 @@ function exactTail(r, n) {
     throw new ProtocolError(`${r.name} needs ${r.at + n} bytes, got ${r.bytes.length}`);
   }
 }
-
-/** The field lists of the fixed records, for modules that read the same layouts (chunk payloads). */
-export const LAYOUTS = { OBJECT_FIELDS, SLOT_FIELDS, SIZE };

@@ -46,9 +46,8 @@ test('walks toward drifting aims follow Rust tick by tick, stuck counts included
     const t = terrains[w.t];
     const cs = circles(w.circles);
     const progress = new Progress();
-    let pos = null;
+    let pos = w.start;
     w.aims.forEach((aim, tick) => {
-      pos ??= startOf(w);
       const s = steer(aim, pos, w.rules, w.followRange);
       if (s.kind === 'go') {
         const o = step({ x: pos[0], y: pos[1], radius: w.rules.radius, speed: w.rules.max_speed, goalX: s.goal.x,
@@ -61,11 +60,6 @@ test('walks toward drifting aims follow Rust tick by tick, stuck counts included
     });
   }
 });
-
-/** A walk's start: the position before its first tick (the first output undone is unknown, so Rust writes it). */
-function startOf(w) {
-  return w.start;
-}
 
 test('dead reckoning matches Rust over large gaps and the cap', needsVectors, () => {
   const { dead, held } = load('movement.json').reckon;
