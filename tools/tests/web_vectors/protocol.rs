@@ -39,6 +39,16 @@ pub fn vectors() -> Value {
             mutate(&mut rng, &bytes, &mut mutated, "server");
         }
     }
+    for msg in edge_client_messages() {
+        let bytes = msg.encode();
+        good.push(json!({ "dir": "client", "hex": hex(&bytes), "fields": client_json(&msg) }));
+        mutate(&mut rng, &bytes, &mut mutated, "client");
+    }
+    for msg in edge_server_messages() {
+        let bytes = msg.encode().to_vec();
+        good.push(json!({ "dir": "server", "hex": hex(&bytes), "fields": server_json(&msg) }));
+        mutate(&mut rng, &bytes, &mut mutated, "server");
+    }
     for ty in 0..=255u8 {
         mutated.push(judge(&[ty], "client"));
         mutated.push(judge(&[ty], "server"));
@@ -86,6 +96,50 @@ fn mutate(rng: &mut Rng, bytes: &[u8], out: &mut Vec<Value>, dir: &str) {
         // "accepted" (JavaScript must accept too).
         out.push(verdict);
     }
+}
+
+/// Strings of exactly the longest length, in ASCII and in four-byte characters.
+fn edge_client_messages() -> Vec<ClientMessage> {
+    let token = SessionToken([0xFF; 32]);
+    vec![
+        ClientMessage::Hello(Hello { name: "n".repeat(32), token }),
+        ClientMessage::Hello(Hello { name: "😀".repeat(8), token: SessionToken::NONE }),
+        ClientMessage::Hello(Hello { name: String::new(), token }),
+        ClientMessage::Chat(Chat { request: u32::MAX, text: "x".repeat(1024) }),
+        ClientMessage::Chat(Chat { request: 0, text: "日本".repeat(170) + "ab" }),
+        ClientMessage::Input(Input { seq: u32::MAX, order: Order::MoveTo { x: i32::MIN, y: i32::MAX } }),
+    ]
+}
+
+/// Server messages at their limits: longest strings, most slot records, empty records.
+fn edge_server_messages() -> Vec<ServerMessage> {
+    let slot = ItemSlot { slot: u16::MAX, item: u64::MAX, kind: u32::MAX, quality: 0, count: 1 };
+    vec![
+        ServerMessage::Redirect(Redirect { address: "a".repeat(255), token: SessionToken([1; 32]) }),
+        ServerMessage::Redirect(Redirect { address: String::new(), token: SessionToken::NONE }),
+        ServerMessage::Error(ErrorMsg { code: u16::MAX, request: u32::MAX, text: "é".repeat(512) }),
+        ServerMessage::ChatHeard(ChatHeard {
+            speaker: EntityId(u64::MAX),
+            tick: u64::MAX,
+            request: 0,
+            name: "Ａ".repeat(10) + "bc",
+            text: "😀".repeat(256),
+        }),
+        ServerMessage::ContainerContents(ContainerContents {
+            container: ContainerRef::Item(u64::MAX),
+            revision: 1,
+            capacity: 1024,
+            slots: vec![slot; 1024],
+        }),
+        ServerMessage::ContainerChange(ContainerChange {
+            container: ContainerRef::Own,
+            base_revision: u32::MAX,
+            revision: 0,
+            slots: vec![slot; 1024],
+        }),
+        ServerMessage::Frame(Frame::default()),
+        ServerMessage::ObjectDelta(ObjectDelta::default()),
+    ]
 }
 
 fn entity(rng: &mut Rng) -> EntityId {
