@@ -242,7 +242,8 @@ export function encode(msg) {
     default: {
       const fields = FIXED[msg.type];
       const w = new Writer(type, 1 + fixedSize(fields));
-      w.fields(fields, msg);
+      // Fields an order does not use may be left out: senders write 0 (protocol.md §3, Input).
+      w.fields(fields, msg.type === 'Input' ? { action: 0, target: 0n, x: 0, y: 0, ...msg } : msg);
       return w.bytes;
     }
   }

@@ -47,6 +47,8 @@ test('encoders refuse values that do not fit and clamp strings on a character bo
   const hello = encode({ type: 'Hello', name: 'é'.repeat(20), token: new Uint8Array(32) });
   assert.equal(hello.length, 36 + 32, '16 two-byte characters fit 32 bytes');
   assert.equal(clampUtf8('a😀', 3).length, 1, 'an emoji is not cut in half');
+  const follow = decodeClient(encode({ type: 'Input', seq: 3, order: 2, target: 9n }));
+  assert.deepEqual([follow.action, follow.target, follow.x, follow.y], [0, 9n, 0, 0], 'unused Input fields are 0');
   assert.equal(MSG_NAMES[0x86], 'Error');
   assert.equal(errorCodeName(110), 'stale revision');
   assert.throws(() => decode(new Uint8Array(0)), ProtocolError);
