@@ -1,4 +1,4 @@
-//! Chunk vectors: ChunkData payloads of generated chunks (raw layout and zstd frame, with the
+//! Chunk vectors: ChunkData messages of generated chunks (raw layout and zstd frame, with the
 //! terrain and objects Rust reads), payloads that do not match the layout, ObjectDelta
 //! application, and the client chunk cache as a terrain (blocking tiles, circles, lookups).
 

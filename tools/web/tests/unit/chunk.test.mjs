@@ -1,14 +1,12 @@
-// chunk.test.mjs — chunk_layout.js, chunk_cache.js (and chunk.js's full zstd path once zstd.js exists) against Rust: payloads of generated chunks, bad payloads, ObjectDelta application, the cache as a terrain.
+// chunk.test.mjs — chunk.js (zstd.js, then the layout), chunk_layout.js and chunk_cache.js against Rust: payloads of generated chunks, bad payloads, ObjectDelta application, the cache as a terrain.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { decode } from '../../play/js/protocol.js';
 import { parseChunkPayload, applyObjectDelta, isNewer } from '../../play/js/chunk_layout.js';
+import { decodeChunk, MAX_RAW_LEN } from '../../play/js/chunk.js';
 import { ChunkCache, ChunkRules } from '../../play/js/chunk_cache.js';
 import { load, needsVectors, plain, unhex } from './vectors.mjs';
-
-const zstdLanded = existsSync(new URL('../../play/js/zstd.js', import.meta.url));
 
 function parsed(v) {
   const msg = decode(unhex(v.message));
@@ -81,13 +79,15 @@ test('versions compare across the wrap', () => {
   assert.ok(isNewer(2, 0xffffffff) && !isNewer(0xffffffff, 2));
 });
 
-test('compressed ChunkData decodes through zstd.js to Rust\'s chunk', {
-  skip: !needsVectors.skip && zstdLanded ? false : 'needs WEB_VECTORS and tools/web/play/js/zstd.js',
-}, async () => {
-  const { decodeChunk } = await import('../../play/js/chunk.js');
+test('compressed ChunkData decodes through zstd.js to Rust\'s chunk; a short raw_len is refused', needsVectors, () => {
   for (const v of load('chunk.json').chunks) {
-    const chunk = decodeChunk(decode(unhex(v.message)));
+    const msg = decode(unhex(v.message));
+    const chunk = decodeChunk(msg);
+    assert.deepEqual([chunk.map, chunk.cx, chunk.cy, chunk.version], [msg.map, msg.cx, msg.cy, msg.version]);
     assert.deepEqual(Array.from(chunk.terrain), v.terrain);
     assert.deepEqual(plain(chunk.objects), v.objects);
+    assert.throws(() => decodeChunk({ ...msg, raw_len: msg.raw_len - 1 }), 'more bytes than raw_len');
+    assert.throws(() => decodeChunk({ ...msg, raw_len: MAX_RAW_LEN + 1 }), 'over the largest raw size');
+    assert.throws(() => decodeChunk({ ...msg, data: msg.data.subarray(0, 10) }), 'a cut zstd frame');
   }
 });
