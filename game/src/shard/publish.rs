@@ -41,6 +41,7 @@ impl Shard {
                 .as_ref()
                 .map_or(0, |m| m.errors.load(std::sync::atomic::Ordering::Relaxed)),
             send_overflows: self.outbox.overflows(),
+            map_picture_s: self.painter.last_paint_s,
         };
         m.status.publish(status);
     }
