@@ -5,13 +5,11 @@
 //! characters' columns into one flat vector per map, chunk states from the chunk table's live
 //! list, and each resident chunk's terrain thumbnail is computed once, when it first appears.
 
-use super::Shard;
 use crate::geom::{CHUNK_TILES, TILE_SHIFT};
 use crate::sim::chunks::{ChunkState, ChunkTable};
 use crate::sim::{Controller, MapSim};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 use store::codec::ChunkTiles;
 
 /// Side of a chunk's terrain thumbnail, in cells (each `CHUNK_TILES / THUMB_SIDE` tiles wide).
@@ -149,7 +147,7 @@ impl Painter {
 
     /// Thumbnails of the chunks of `table` in memory: new ones computed, gone ones dropped.
     /// True when anything changed.
-    fn update_thumbs(&mut self, map: u32, table: &ChunkTable) -> bool {
+    pub(crate) fn update_thumbs(&mut self, map: u32, table: &ChunkTable) -> bool {
         let before = self.thumbs.len();
         let mut added = false;
         let mut present = std::collections::HashSet::new();
@@ -179,62 +177,19 @@ pub fn thumbnail(terrain: &[u16]) -> Thumbnail {
     out.into()
 }
 
-impl Shard {
-    /// Paints the live map and publishes it (once a second, with the status).
-    pub(crate) fn paint(&mut self, tick: u64) {
-        let started = Instant::now();
-        let mut thumbs_changed = false;
-        let mut maps = Vec::with_capacity(self.maps.list.len());
-        let mut room = MapPicture::MAX_DOTS;
-        for m in &self.maps.list {
-            let geometry = m.sim.geometry();
-            let table = m.sim.world.resource(m.sim.keys.chunks);
-            thumbs_changed |= self.painter.update_thumbs(geometry.id, &table);
-            let view = MapView {
-                map: geometry.id,
-                width_chunks: geometry.width_chunks,
-                height_chunks: geometry.height_chunks,
-                chunks: chunk_marks(&table),
-                dots: dots(&m.sim, &mut room),
-                characters: m.sim.character_count(),
-            };
-            maps.push(view);
-        }
-        let players = self.player_views();
+impl Painter {
+    /// Publishes `picture`, and the thumbnails when they changed.
+    pub(crate) fn publish(&mut self, picture: MapPicture, thumbs_changed: bool) {
         if thumbs_changed {
-            *lock(&self.painter.board.thumbs) = Arc::new(self.painter.thumbs.clone());
+            *lock(&self.board.thumbs) = Arc::new(self.thumbs.clone());
         }
-        let paint_s = started.elapsed().as_secs_f64();
-        self.painter.last_paint_s = paint_s;
-        let picture = MapPicture { tick, maps, players, player_count: self.players.len(), paint_s };
-        *lock(&self.painter.board.picture) = Arc::new(picture);
-    }
-
-    fn player_views(&mut self) -> Vec<PlayerView> {
-        let now = Instant::now();
-        let mut out = Vec::with_capacity(self.players.len().min(MapPicture::MAX_PLAYERS));
-        for p in self.players.iter().take(MapPicture::MAX_PLAYERS) {
-            let sim = &self.maps.list[p.map].sim;
-            let (x, y) = sim.position(p.entity).unwrap_or((0, 0));
-            let link = self.links.rate(p.conn, now);
-            out.push(PlayerView {
-                name: p.record.name.clone(),
-                entity: p.entity.to_bits(),
-                map: sim.geometry().id,
-                x,
-                y,
-                peer: link.peer,
-                connected_s: link.connected_s,
-                down_bps: link.down_bps,
-                up_bps: link.up_bps,
-            });
-        }
-        out
+        self.last_paint_s = picture.paint_s;
+        *lock(&self.board.picture) = Arc::new(picture);
     }
 }
 
 /// Every chunk of the table that is not absent, with its mark.
-fn chunk_marks(table: &ChunkTable) -> Vec<(i32, i32, ChunkMark)> {
+pub(crate) fn chunk_marks(table: &ChunkTable) -> Vec<(i32, i32, ChunkMark)> {
     let mut out = Vec::with_capacity(table.live.len());
     for &i in &table.live {
         let slot = table.slot_at(i);
@@ -254,7 +209,7 @@ fn chunk_marks(table: &ChunkTable) -> Vec<(i32, i32, ChunkMark)> {
 
 /// The map's characters as flat dots (id, tile x, tile y, flags), at most `room` of them
 /// (`room` is lowered by as many).
-fn dots(sim: &MapSim, room: &mut usize) -> Vec<i64> {
+pub(crate) fn dots(sim: &MapSim, room: &mut usize) -> Vec<i64> {
     let k = sim.keys;
     let n = sim.world.group_len(k.group).min(*room);
     *room -= n;
