@@ -19,6 +19,9 @@ pub const THUMB_SIDE: usize = 32;
 /// terrain id of the tile at its cell's centre (ids above 255 read 255).
 pub type Thumbnail = Arc<[u8]>;
 
+/// Thumbnails by `(map, cx, cy)`.
+type Thumbnails = HashMap<(u32, i32, i32), Thumbnail>;
+
 /// A character dot's flag bits (the fourth number of each character in [`MapView::dots`]).
 pub mod dot {
     /// A bot (else a player).
@@ -110,7 +113,7 @@ impl MapPicture {
 #[derive(Debug, Default)]
 pub struct MapBoard {
     picture: Mutex<Arc<MapPicture>>,
-    thumbs: Mutex<Arc<HashMap<(u32, i32, i32), Thumbnail>>>,
+    thumbs: Mutex<Arc<Thumbnails>>,
 }
 
 impl MapBoard {
@@ -134,7 +137,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug, Default)]
 pub(crate) struct Painter {
     pub(crate) board: Arc<MapBoard>,
-    thumbs: HashMap<(u32, i32, i32), Thumbnail>,
+    thumbs: Thumbnails,
     /// Seconds the last picture took to paint.
     pub(crate) last_paint_s: f64,
 }
