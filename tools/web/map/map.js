@@ -226,9 +226,12 @@ class MapPage {
         ctx.fillRect(x, y, side, side);
       }
       if (outline[mark]) {
+        // Unsaved changes are common and dashed; loading, saving and quarantine stand out.
         ctx.strokeStyle = outline[mark];
-        ctx.lineWidth = 2;
+        ctx.lineWidth = mark === MARK.DIRTY ? 1 : 2;
+        ctx.setLineDash(mark === MARK.DIRTY ? [4, 4] : []);
         ctx.strokeRect(x + 1, y + 1, side - 2, side - 2);
+        ctx.setLineDash([]);
         ctx.lineWidth = 1;
       }
     }
