@@ -194,3 +194,81 @@ fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
     tcp.read_to_string(&mut text).ok()?;
     text.get(9..12)?.parse().ok()
 }
+
+/// The system Chromium the browser tests use, if installed.
+fn chromium() -> Option<&'static str> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists())
+}
+
+#[test]
+fn the_map_page_runs_in_chromium_and_shows_the_live_figures() {
+    let Some(browser) = chromium() else {
+        eprintln!("NOTICE: skipping test, no Chromium at /usr/bin/chromium");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shard = ShardProcess::start(&["--data-dir".into(), dir.path().to_str().unwrap().into()]);
+    let name = unique("viewer");
+    let mut player = Player::connect(shard.listen, &name, [0; 32]).expect("a player logs in");
+    let until = Instant::now() + LONG;
+    while !String::from_utf8_lossy(&get(shard.admin, "/map/state", "").2).contains(&name) {
+        player.pump(Duration::from_millis(200));
+        assert!(Instant::now() < until, "{name} never appeared on the map");
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("http://{}/map", shard.admin);
+    // The player keeps reading while the browser runs (a client that stops reading is closed).
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let output = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                player.pump(Duration::from_millis(100));
+            }
+        });
+        // Chromium on a loaded machine sometimes never gets going: one more try, then skip.
+        let output = (0..2).map(|_| dump_dom(browser, profile.path(), &url)).find(|dom| !dom.is_empty());
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        output
+    });
+    let Some(output) = output else {
+        eprintln!("NOTICE: skipping the page checks, Chromium produced no DOM in time");
+        return;
+    };
+    let dom = String::from_utf8_lossy(&output);
+    assert!(dom.contains("id=\"panel-table\""), "the page drew its panel: {dom}");
+    assert!(dom.contains("<td>players listed</td><td>1 of 1</td>"), "{dom}");
+    assert!(dom.contains("<td>clients</td><td>1</td>"), "{dom}");
+    assert!(dom.contains("id=\"status-line\">tick "), "the page read /map/state: {dom}");
+    drop(player);
+    assert_eq!(shard.terminate(), Some(0));
+}
+
+/// The DOM of `url` after five seconds of the page's (virtual) time, as headless Chromium
+/// serializes it; empty when it did not finish within 90 s of wall time (then killed).
+fn dump_dom(browser: &str, profile: &std::path::Path, url: &str) -> Vec<u8> {
+    let mut child = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,800"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--virtual-time-budget=5000", "--dump-dom", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run Chromium");
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let until = Instant::now() + Duration::from_secs(90);
+    let mut killed = false;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > until {
+            killed = true;
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = reader.join().expect("read Chromium's output");
+    if killed { Vec::new() } else { out }
+}
