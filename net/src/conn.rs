@@ -67,6 +67,8 @@ pub(crate) struct Conn {
     session: bool,
     close_deadline: Option<Instant>,
     write_shut: bool,
+    /// The peer's EOF was read while closing: dead as soon as our answer is out.
+    input_done: bool,
     bucket: TokenBucket,
     acks: AckCredit,
     bytes: ByteBudget,
@@ -93,6 +95,7 @@ impl Conn {
             session: false,
             close_deadline: None,
             write_shut: false,
+            input_done: false,
             bucket: TokenBucket::new(cfg.input_rate_per_sec, cfg.input_burst, now),
             acks: AckCredit::new(cfg.ack_credit_cap),
             bytes: ByteBudget::new(byte_rate, byte_burst, cfg.input_rate_per_sec, now),
@@ -373,13 +376,16 @@ impl Conn {
         self.drain_closing();
     }
 
-    /// Discards input until EOF so the peer's goodbye does not turn our close into a reset.
+    /// Discards input until EOF so the peer's goodbye does not turn our close into a reset. A
+    /// peer that shut its side before our answer is out (a client that half-closes after its
+    /// request) still gets the answer: dead once it is flushed.
     fn drain_closing(&mut self) {
         let Phase::Closing(sock) = &mut self.phase else { return };
         let mut buf = [0u8; 2048];
         loop {
             match sock.read(&mut buf) {
-                Ok(0) => break self.phase = Phase::Dead,
+                Ok(0) if self.write_shut => break self.phase = Phase::Dead,
+                Ok(0) => break self.input_done = true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -445,6 +451,9 @@ impl Conn {
                 self.write_shut = true;
                 if let Phase::Closing(sock) = &self.phase {
                     let _ = sock.tcp.shutdown(std::net::Shutdown::Write);
+                }
+                if self.input_done {
+                    self.phase = Phase::Dead;
                 }
             }
             Ok(_) => {}

@@ -80,6 +80,21 @@ fn pages_are_served_byte_exact_with_their_headers() {
 }
 
 #[test]
+fn a_client_that_half_closes_after_its_request_still_gets_the_page() {
+    let page = big_page(300 * 1024);
+    let ts = server(&page);
+    let mut tcp = TcpStream::connect(ts.addr()).unwrap();
+    tcp.set_read_timeout(Some(WAIT)).unwrap();
+    tcp.write_all(b"GET /big.js HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    tcp.shutdown(std::net::Shutdown::Write).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut raw = Vec::new();
+    tcp.read_to_end(&mut raw).expect("the server closes cleanly");
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head") + 4;
+    assert!(raw[end..] == page[..], "the whole page, {} of {} bytes", raw.len() - end, page.len());
+}
+
+#[test]
 fn upgrades_and_refusals_are_unchanged_beside_the_pages() {
     let ts = server(b"x");
     let (mut client, _) = connect(&ts, "player");
