@@ -5,7 +5,9 @@
 //! parsed with `httparse` and checked. A valid upgrade is answered `101 Switching Protocols`;
 //! the bytes read after the head belong to the WebSocket. Anything else gets an HTTP error
 //! status (400, 405, 426, 431) with a one-line text body, and the caller closes the connection
-//! cleanly (write side shut after the flush, input drained).
+//! cleanly (write side shut after the flush, input drained). When the server has [`Pages`], a
+//! `GET` or `HEAD` without an `Upgrade` header is answered with a page (or 404) instead, and
+//! the connection closes the same way.
 
 use std::io::{self, Read};
 
@@ -14,6 +16,7 @@ use httparse::{Request, Status};
 use tungstenite::handshake::derive_accept_key;
 
 use crate::outq::Sock;
+use crate::pages::Pages;
 
 /// Most header lines accepted in a request head (more: 431).
 const MAX_HEADERS: usize = 64;
@@ -100,6 +103,11 @@ pub(crate) enum Outcome {
     Upgraded(Vec<u8>),
     /// An error response was queued; close the connection.
     Refused(Refusal),
+    /// A page (`found`) or a 404 was queued for a plain request; close the connection.
+    Page {
+        /// The path named a page.
+        found: bool,
+    },
     /// EOF or a socket error before the head was complete: drop without a reply.
     Lost(io::Error),
 }
@@ -118,8 +126,8 @@ impl Upgrade {
     }
 
     /// Reads what the socket has (within its turn budget) and answers once the head is complete;
-    /// `None`: not complete yet, resume on readiness.
-    pub(crate) fn advance(&mut self, sock: &mut Sock) -> Option<Outcome> {
+    /// `None`: not complete yet, resume on readiness. With `pages`, plain requests get pages.
+    pub(crate) fn advance(&mut self, sock: &mut Sock, pages: Option<&Pages>) -> Option<Outcome> {
         loop {
             let len = self.head.len();
             let room = (self.limit - len).min(READ_CHUNK);
@@ -136,17 +144,23 @@ impl Upgrade {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Some(Outcome::Lost(e)),
             }
-            if let Some(outcome) = self.try_answer(sock) {
+            if let Some(outcome) = self.try_answer(sock, pages) {
                 return Some(outcome);
             }
         }
     }
 
     /// Parses the head; `None` while it is incomplete and under the limit.
-    fn try_answer(&mut self, sock: &mut Sock) -> Option<Outcome> {
+    fn try_answer(&mut self, sock: &mut Sock, pages: Option<&Pages>) -> Option<Outcome> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut req = Request::new(&mut headers);
-        let (end, verdict) = match req.parse(&self.head) {
+        let parsed = req.parse(&self.head);
+        if matches!(parsed, Ok(Status::Complete(_)))
+            && let Some(pages) = pages.filter(|_| is_page_request(&req))
+        {
+            return Some(serve_page(sock, pages, &req));
+        }
+        let (end, verdict) = match parsed {
             Ok(Status::Complete(end)) => (end, check(&req)),
             Ok(Status::Partial) => return None,
             Err(httparse::Error::TooManyHeaders) => (0, Err(Refusal::HeadTooLarge)),
@@ -170,6 +184,21 @@ impl Upgrade {
 fn refuse(sock: &mut Sock, refusal: Refusal, head_request: bool) -> Outcome {
     sock.out.push_raw(Bytes::from(refusal.response(head_request)));
     Outcome::Refused(refusal)
+}
+
+/// A `GET` or `HEAD` without an `Upgrade` header: a browser asking for a page.
+fn is_page_request(req: &Request<'_, '_>) -> bool {
+    matches!(req.method, Some("GET" | "HEAD")) && values(req, "Upgrade").next().is_none()
+}
+
+/// Queues the page `req` names (or a 404).
+fn serve_page(sock: &mut Sock, pages: &Pages, req: &Request<'_, '_>) -> Outcome {
+    let answer = pages.answer(req.path.unwrap_or("/"), req.method == Some("HEAD"));
+    sock.out.push_raw(answer.head);
+    if let Some(body) = answer.body {
+        sock.out.push_raw(body);
+    }
+    Outcome::Page { found: answer.found }
 }
 
 /// Checks a complete request head (RFC 6455 §4.2.1); returns the `Sec-WebSocket-Accept` value.

@@ -26,6 +26,8 @@ pub(crate) struct FileSettings {
     pub(crate) redis_prefix: Option<String>,
     pub(crate) slow_tick_ms: Option<u32>,
     pub(crate) tick_priority: Option<u32>,
+    pub(crate) web: Option<bool>,
+    pub(crate) admin_token: Option<String>,
 }
 
 /// Every key of the TOML file `--config` reads, in declaration order.
