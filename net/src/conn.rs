@@ -14,7 +14,7 @@
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -61,6 +61,8 @@ pub(crate) struct Conn {
     id: ConnId,
     peer: SocketAddr,
     phase: Phase,
+    /// Start of the handshake deadline: the accept, or the last page answered on a connection
+    /// kept alive for more requests.
     created: Instant,
     last_inbound: Instant,
     ping_sent: bool,
@@ -170,7 +172,7 @@ impl Conn {
     fn drive_upgrade(&mut self, ctx: &mut Ctx<'_>) {
         let Phase::Upgrade(sock, upgrade) = &mut self.phase else { return };
         let Some(outcome) = upgrade.advance(sock, ctx.cfg.pages.as_deref()) else { return };
-        let Phase::Upgrade(mut sock, _) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
+        let Phase::Upgrade(mut sock, upgrade) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
         match outcome {
             Outcome::Upgraded(leftover) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, "websocket upgraded");
@@ -184,12 +186,24 @@ impl Conn {
                 Counters::inc(&ctx.counters.handshake_failures);
                 self.enter_closing(sock, ctx);
             }
-            Outcome::Page { found } => {
-                tracing::debug!(conn = %self.id, peer = %self.peer, found, "page request answered");
+            Outcome::Page { found, keep_alive } => {
+                tracing::debug!(conn = %self.id, peer = %self.peer, found, keep_alive, "page request answered");
                 let counter = if found { &ctx.counters.pages_served } else { &ctx.counters.pages_not_found };
                 Counters::inc(counter);
+                if keep_alive {
+                    // The next request (or an upgrade) has a fresh handshake deadline.
+                    self.created = ctx.now;
+                    self.more_input = upgrade.has_pipelined();
+                    self.phase = Phase::Upgrade(sock, upgrade);
+                    return;
+                }
                 self.enter_closing(sock, ctx);
                 // A page may be hundreds of KB: give a slow reader the slow-client time too.
+                self.close_deadline = Some(ctx.now + ctx.cfg.close_linger + ctx.cfg.slow_client_timeout);
+            }
+            Outcome::Lost(_) if upgrade.served_pages() => {
+                // A kept-alive page connection the client ended: finish writing, then close.
+                self.enter_closing(sock, ctx);
                 self.close_deadline = Some(ctx.now + ctx.cfg.close_linger + ctx.cfg.slow_client_timeout);
             }
             Outcome::Lost(e) => {
@@ -466,7 +480,12 @@ impl Conn {
         let cfg = ctx.cfg;
         let since_created = now.saturating_duration_since(self.created);
         match &mut self.phase {
-            Phase::Upgrade(..) if since_created > cfg.handshake_timeout => {
+            // A page still being written to a slow reader gets the slow-client time as well.
+            Phase::Upgrade(sock, _)
+                if since_created
+                    > cfg.handshake_timeout
+                        + if sock.out.queued_bytes() > 0 { cfg.slow_client_timeout } else { Duration::ZERO } =>
+            {
                 Counters::inc(&ctx.counters.handshake_timeouts);
                 self.phase = Phase::Dead;
             }

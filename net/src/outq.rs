@@ -90,7 +90,6 @@ pub(crate) fn binary_header(len: usize) -> ([u8; 10], u8) {
 
 impl OutQueue {
     /// Bytes waiting to be written.
-    #[cfg(test)]
     pub(crate) fn queued_bytes(&self) -> usize {
         self.queued
     }

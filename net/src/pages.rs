@@ -57,16 +57,18 @@ impl Pages {
     }
 
     /// The answer to `target`: the response head, and the body unless `head_only` (a `HEAD`
-    /// request). `200` with the page, or `404` with a one-line text.
-    pub(crate) fn answer(&self, target: &str, head_only: bool) -> Answer {
+    /// request). `200` with the page, or `404` with a one-line text. `keep_alive`: the connection
+    /// stays open for the next request (else `Connection: close`).
+    pub(crate) fn answer(&self, target: &str, head_only: bool, keep_alive: bool) -> Answer {
         let (status, content_type, body) = match self.get(target) {
             Some(page) => ("200 OK", page.content_type.as_str(), page.body.clone()),
             None => ("404 Not Found", TEXT, Bytes::from_static(NOT_FOUND)),
         };
         let head = format!(
             "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-             Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-            body.len()
+             Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: {}\r\n\r\n",
+            body.len(),
+            if keep_alive { "keep-alive" } else { "close" }
         );
         let found = status.starts_with("200");
         Answer { head: Bytes::from(head.into_bytes()), body: (!head_only).then_some(body), found }
@@ -99,7 +101,7 @@ mod tests {
 
     #[test]
     fn a_known_path_gets_its_bytes_with_the_headers() {
-        let a = pages().answer("/?server=ws://x/", false);
+        let a = pages().answer("/?server=ws://x/", false, false);
         let head = std::str::from_utf8(&a.head).unwrap();
         assert!(a.found);
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
@@ -118,10 +120,11 @@ mod tests {
 
     #[test]
     fn head_has_no_body_and_unknown_paths_are_404() {
-        let a = pages().answer("/", true);
+        let a = pages().answer("/", true, true);
         assert!(a.found && a.body.is_none());
-        assert!(std::str::from_utf8(&a.head).unwrap().contains("Content-Length: 17\r\n"));
-        let a = pages().answer("/nope.js", false);
+        let head = std::str::from_utf8(&a.head).unwrap();
+        assert!(head.contains("Content-Length: 17\r\n") && head.contains("Connection: keep-alive\r\n"));
+        let a = pages().answer("/nope.js", false, false);
         assert!(!a.found);
         assert!(a.head.starts_with(b"HTTP/1.1 404 Not Found\r\n"));
         assert_eq!(a.body.as_deref(), Some(NOT_FOUND));

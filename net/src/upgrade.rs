@@ -103,31 +103,61 @@ pub(crate) enum Outcome {
     Upgraded(Vec<u8>),
     /// An error response was queued; close the connection.
     Refused(Refusal),
-    /// A page (`found`) or a 404 was queued for a plain request; close the connection.
+    /// A page (`found`) or a 404 was queued for a plain request.
     Page {
         /// The path named a page.
         found: bool,
+        /// The connection stays open for the next request (HTTP/1.1 keep-alive): keep this
+        /// `Upgrade`, which holds any bytes the client sent past the request; else close.
+        keep_alive: bool,
     },
     /// EOF or a socket error before the head was complete: drop without a reply.
     Lost(io::Error),
 }
+
+/// Most page requests one connection may make; the last one's answer closes it.
+const MAX_PAGES_PER_CONN: u32 = 100;
+
+/// While more than this is queued for a connection (a client asking faster than it reads), a
+/// page answer closes the connection instead of keeping it open for more.
+const KEEP_ALIVE_MAX_QUEUED: usize = 1 << 20;
 
 /// The request head read so far.
 #[derive(Debug)]
 pub(crate) struct Upgrade {
     head: Vec<u8>,
     limit: usize,
+    /// Page requests answered on this connection.
+    pages_served: u32,
+    /// `head` holds bytes sent past the last answered request: parse them before reading more.
+    pipelined: bool,
 }
 
 impl Upgrade {
     /// An empty head that may grow to `limit` bytes.
     pub(crate) fn new(limit: usize) -> Self {
-        Upgrade { head: Vec::new(), limit }
+        Upgrade { head: Vec::new(), limit, pages_served: 0, pipelined: false }
+    }
+
+    /// True once a page was answered on this connection (its end is then a normal end).
+    pub(crate) fn served_pages(&self) -> bool {
+        self.pages_served > 0
+    }
+
+    /// True when bytes of a next request are already buffered (the caller resumes the
+    /// connection: no readiness event will announce them).
+    pub(crate) fn has_pipelined(&self) -> bool {
+        self.pipelined
     }
 
     /// Reads what the socket has (within its turn budget) and answers once the head is complete;
     /// `None`: not complete yet, resume on readiness. With `pages`, plain requests get pages.
     pub(crate) fn advance(&mut self, sock: &mut Sock, pages: Option<&Pages>) -> Option<Outcome> {
+        if std::mem::take(&mut self.pipelined)
+            && let Some(outcome) = self.try_answer(sock, pages)
+        {
+            return Some(outcome);
+        }
         loop {
             let len = self.head.len();
             let room = (self.limit - len).min(READ_CHUNK);
@@ -155,10 +185,18 @@ impl Upgrade {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut req = Request::new(&mut headers);
         let parsed = req.parse(&self.head);
-        if matches!(parsed, Ok(Status::Complete(_)))
+        if let Ok(Status::Complete(end)) = parsed
             && let Some(pages) = pages.filter(|_| is_page_request(&req))
         {
-            return Some(serve_page(sock, pages, &req));
+            let keep_alive = req.version == Some(1)
+                && !has_token(&req, "Connection", b"close")
+                && self.pages_served + 1 < MAX_PAGES_PER_CONN
+                && sock.out.queued_bytes() < KEEP_ALIVE_MAX_QUEUED;
+            let outcome = serve_page(sock, pages, &req, keep_alive);
+            self.pages_served += 1;
+            self.head.drain(..end);
+            self.pipelined = !self.head.is_empty();
+            return Some(outcome);
         }
         let (end, verdict) = match parsed {
             Ok(Status::Complete(end)) => (end, check(&req)),
@@ -192,13 +230,13 @@ fn is_page_request(req: &Request<'_, '_>) -> bool {
 }
 
 /// Queues the page `req` names (or a 404).
-fn serve_page(sock: &mut Sock, pages: &Pages, req: &Request<'_, '_>) -> Outcome {
-    let answer = pages.answer(req.path.unwrap_or("/"), req.method == Some("HEAD"));
+fn serve_page(sock: &mut Sock, pages: &Pages, req: &Request<'_, '_>, keep_alive: bool) -> Outcome {
+    let answer = pages.answer(req.path.unwrap_or("/"), req.method == Some("HEAD"), keep_alive);
     sock.out.push_raw(answer.head);
     if let Some(body) = answer.body {
         sock.out.push_raw(body);
     }
-    Outcome::Page { found: answer.found }
+    Outcome::Page { found: answer.found, keep_alive }
 }
 
 /// Checks a complete request head (RFC 6455 §4.2.1); returns the `Sec-WebSocket-Accept` value.

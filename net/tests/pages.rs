@@ -1,7 +1,8 @@
 //! Static pages on the game port, over real sockets: a configured page is served byte-exact
 //! (also a large one, past the outbound caps), HEAD gets the headers alone, an unknown path 404,
 //! a WebSocket upgrade on `/` still works beside the pages, a huge head is still 431, and the
-//! pages are counted. Every answer closes cleanly.
+//! pages are counted. HTTP/1.1 connections are kept alive for more requests (pipelined too), and
+//! may upgrade after a page; every connection ends cleanly.
 
 mod common;
 
@@ -31,8 +32,14 @@ fn server(page: &[u8]) -> TestServer {
     TestServer::start(cfg)
 }
 
-/// Sends `request`, reads to EOF (a reset fails); returns the head and the body bytes.
+/// Sends `request` (with `Connection: close` unless it names a `Connection`), reads to EOF (a
+/// reset fails); returns the head and the body bytes.
 fn ask(ts: &TestServer, request: &str) -> (String, Vec<u8>) {
+    let request = if request.contains("Connection:") {
+        request.to_owned()
+    } else {
+        request.replacen("\r\n", "\r\nConnection: close\r\n", 1)
+    };
     let mut tcp = TcpStream::connect(ts.addr()).unwrap();
     tcp.set_read_timeout(Some(WAIT)).unwrap();
     tcp.write_all(request.as_bytes()).unwrap();
@@ -92,6 +99,60 @@ fn a_client_that_half_closes_after_its_request_still_gets_the_page() {
     tcp.read_to_end(&mut raw).expect("the server closes cleanly");
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head") + 4;
     assert!(raw[end..] == page[..], "the whole page, {} of {} bytes", raw.len() - end, page.len());
+}
+
+/// Splits `raw` into responses by their `Content-Length`: (head, body) each.
+fn responses(mut raw: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !raw.is_empty() {
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head") + 4;
+        let head = String::from_utf8(raw[..end].to_vec()).unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a Content-Length");
+        out.push((head, raw[end..end + len].to_vec()));
+        raw = &raw[end + len..];
+    }
+    out
+}
+
+#[test]
+fn a_kept_alive_connection_answers_requests_in_turn_until_one_asks_to_close() {
+    let page = big_page(200 * 1024);
+    let ts = server(&page);
+    let mut tcp = TcpStream::connect(ts.addr()).unwrap();
+    tcp.set_read_timeout(Some(WAIT)).unwrap();
+    // The first two arrive together (pipelined); the third asks to close.
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /big.js HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    tcp.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    tcp.read_to_end(&mut raw).expect("the server closes cleanly after the last answer");
+    let answers = responses(&raw);
+    assert_eq!(answers.len(), 3);
+    assert!(answers[0].0.contains("Connection: keep-alive\r\n") && answers[0].1 == b"<!doctype html><p>play</p>");
+    assert!(answers[1].0.contains("Connection: keep-alive\r\n") && answers[1].1 == page);
+    assert!(answers[2].0.starts_with("HTTP/1.1 404 ") && answers[2].0.contains("Connection: close\r\n"));
+}
+
+#[test]
+fn a_connection_that_fetched_a_page_can_still_upgrade() {
+    let ts = server(b"x");
+    let mut tcp = TcpStream::connect(ts.addr()).unwrap();
+    tcp.set_read_timeout(Some(WAIT)).unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut first = vec![0; 4096];
+    let n = tcp.read(&mut first).unwrap();
+    assert!(first[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+    let upgrade = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    tcp.write_all(upgrade.as_bytes()).unwrap();
+    let mut reply = vec![0; 4096];
+    let n = tcp.read(&mut reply).unwrap();
+    let reply = String::from_utf8_lossy(&reply[..n]);
+    assert!(reply.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{reply}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ import {
 
 const POLL_MS = 1000;
 const MAX_THUMB_FETCHES = 6;
+const THUMB_RETRY_MS = 5000; // a chunk without a thumbnail yet is asked for again after this
 
 /** Starts the page in `doc`; `search` is the page's query string (carries `?token=`). */
 export function start(doc, search) {
@@ -15,6 +16,7 @@ export function start(doc, search) {
   css.href = withToken('/map/map.css', search);
   doc.head.append(css);
   const page = new MapPage(doc, search);
+  window.mapPage = page; // for browser tests: screenOf()
   page.poll();
   return page;
 }
@@ -141,6 +143,13 @@ class MapPage {
     if (hit) this.showPlayer(hit.entity);
   }
 
+  /** Canvas pixel of the player called `name` on the map in view, or null. */
+  screenOf(name) {
+    if (!this.state || !this.view) return null;
+    const p = playersOf(this.state).find((q) => q.name === name && q.map === this.mapId);
+    return p ? toScreen(this.view, this.canvas.width, this.canvas.height, p.x, p.y) : null;
+  }
+
   async showPlayer(entity) {
     this.selected = entity;
     try {
@@ -181,9 +190,9 @@ class MapPage {
     const url = withToken(`/map/terrain?map=${mapId}&cx=${cx}&cy=${cy}`, this.search);
     fetch(url)
       .then(async (res) => {
-        if (!res.ok) return this.thumbs.set(key, 'missing');
+        if (!res.ok) return this.missing(key);
         const ids = new Uint8Array(await res.arrayBuffer());
-        if (ids.length !== THUMB_SIDE * THUMB_SIDE) return this.thumbs.set(key, 'missing');
+        if (ids.length !== THUMB_SIDE * THUMB_SIDE) return this.missing(key);
         const c = this.doc.createElement('canvas');
         [c.width, c.height] = [THUMB_SIDE, THUMB_SIDE];
         c.getContext('2d').putImageData(new ImageData(thumbnailPixels(ids), THUMB_SIDE), 0, 0);
@@ -193,6 +202,12 @@ class MapPage {
       .catch(() => this.thumbs.delete(key))
       .finally(() => { this.fetching -= 1; });
     return 'pending';
+  }
+
+  /** No thumbnail yet (e.g. the chunk was still loading): asked again after a while. */
+  missing(key) {
+    this.thumbs.set(key, 'missing');
+    setTimeout(() => this.thumbs.delete(key), THUMB_RETRY_MS);
   }
 
   draw() {

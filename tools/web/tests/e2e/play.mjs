@@ -192,6 +192,20 @@ async function liveMap(browser) {
     return names.every((n) => text.includes(n));
   }, NAMES);
   console.log('ok: the live map shows both players');
+  const clients = await until(page, 'the live panel counting both clients', () => {
+    const row = [...document.querySelectorAll('#panel-table tr')].find((r) => r.cells[0]?.textContent === 'clients');
+    const n = Number(row?.cells[1]?.textContent);
+    return n >= 2 ? n : false;
+  });
+  console.log(`ok: the live panel counts ${clients} clients`);
+  const at = await until(page, 'a player drawn on the map', (n) => window.mapPage?.screenOf(n), NAMES[0]);
+  const box = await page.locator('#map-canvas').boundingBox();
+  await page.mouse.click(box.x + at[0], box.y + at[1]);
+  const shown = await until(page, 'the clicked player\'s details', (names) => {
+    const text = document.getElementById('player-details')?.textContent ?? '';
+    return names.find((n) => text.includes(n) && text.includes('peer') && text.includes('B/s')) ?? false;
+  }, NAMES);
+  console.log(`ok: clicking a player on the map shows ${shown}'s connection and bandwidth`);
   await shot(page, 'map');
 }
 
