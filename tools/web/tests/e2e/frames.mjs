@@ -1,6 +1,6 @@
 // Frame-time measurement (not a test): logs in on a shard running a crowd of bots, records requestAnimationFrame deltas for 10 s and prints p50/p99.
 // Start a shard with bots near the start first, e.g.
-//   shard --bots 2000 --start-radius 64 --max-conns-per-ip 256 --data-dir /tmp/frames-data
+//   shard --bots 2000 --start-radius 64 --data-dir /tmp/frames-data
 // then: SHARD_URL=http://127.0.0.1:7777/ node tools/web/tests/e2e/frames.mjs
 import { launch, newPage, login, until, shot } from './lib.mjs';
 
