@@ -321,6 +321,42 @@ fn crash_at_any_handoff_step_keeps_all_or_nothing(c: &Connector) {
     assert_eq!(items(b.as_mut()).iter().map(|i| i.2).sum::<u32>(), 10);
 }
 
+/// `take_map` waits for a fenced write in flight (it holds the map's row): the write commits
+/// under the old epoch before the new owner gets its fence, so the new owner loads it.
+fn take_map_waits_for_fenced_writes_in_flight(c: &Connector) {
+    let faults = Faults::default();
+    let c = c.clone().with_faults(faults.clone());
+    let mut b = open(&c);
+    let fence = b.take_map(7, "A").unwrap();
+    let (inside_tx, inside) = store::crossbeam_channel::bounded::<()>(1);
+    let (go_tx, go) = store::crossbeam_channel::bounded::<()>(1);
+    faults.set(move |point| {
+        if point == store::FaultPoint::ChunkStmt { stmt: 1 } {
+            let _ = inside_tx.send(());
+            let _ = go.recv();
+        }
+        Ok(())
+    });
+    let writer_conn = c.clone();
+    let write = std::thread::spawn(move || writer_conn.connect().unwrap().save_chunks_fenced(&[fence], &[chunk(7, 1)]));
+    inside.recv_timeout(WAIT).expect("the write reached its transaction");
+    let taker_conn = c.clone();
+    let (took_tx, took) = store::crossbeam_channel::bounded(1);
+    let take = std::thread::spawn(move || {
+        let f = taker_conn.connect().unwrap().take_map(7, "B");
+        let _ = took_tx.send(());
+        f
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(took.try_recv().is_err(), "take_map must wait for the fenced write in flight");
+    go_tx.send(()).unwrap();
+    assert_eq!(write.join().unwrap(), Ok(()));
+    assert_eq!(take.join().unwrap().unwrap().epoch, 2);
+    faults.clear();
+    assert_eq!(stored_chunk(b.as_mut(), 7), Some(vec![1]));
+    assert!(matches!(b.save_chunks_fenced(&[fence], &[chunk(7, 2)]), Err(StoreError::Fenced { .. })));
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod postgres_backend {
@@ -354,4 +390,5 @@ on_both_backends!(
     handoff_is_accepted_once,
     refused_handoffs_change_nothing,
     crash_at_any_handoff_step_keeps_all_or_nothing,
+    take_map_waits_for_fenced_writes_in_flight,
 );
