@@ -85,7 +85,8 @@ pub struct HandOff {
     pub token_hash: Vec<u8>,
     pub to_shard: String,
     pub to_map: MapId,
-    /// Milliseconds since the Unix epoch after which the token is refused.
+    /// Milliseconds since the Unix epoch after which the token is refused (accepted while
+    /// `now_ms <= expires_ms`).
     pub expires_ms: i64,
 }
 

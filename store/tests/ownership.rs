@@ -331,14 +331,16 @@ fn take_map_waits_for_fenced_writes_in_flight(c: &Connector) {
     let (inside_tx, inside) = store::crossbeam_channel::bounded::<()>(1);
     let (go_tx, go) = store::crossbeam_channel::bounded::<()>(1);
     faults.set(move |point| {
-        if point == store::FaultPoint::ChunkStmt { stmt: 1 } {
+        if point == (store::FaultPoint::ChunkStmt { stmt: 0 }) {
             let _ = inside_tx.send(());
             let _ = go.recv();
         }
         Ok(())
     });
     let writer_conn = c.clone();
-    let write = std::thread::spawn(move || writer_conn.connect().unwrap().save_chunks_fenced(&[fence], &[chunk(7, 1)]));
+    let write = std::thread::spawn(move || {
+        writer_conn.connect().unwrap().save_chunks_fenced(&[fence], &[chunk(7, 1)])
+    });
     inside.recv_timeout(WAIT).expect("the write reached its transaction");
     let taker_conn = c.clone();
     let (took_tx, took) = store::crossbeam_channel::bounded(1);
@@ -355,6 +357,40 @@ fn take_map_waits_for_fenced_writes_in_flight(c: &Connector) {
     faults.clear();
     assert_eq!(stored_chunk(b.as_mut(), 7), Some(vec![1]));
     assert!(matches!(b.save_chunks_fenced(&[fence], &[chunk(7, 2)]), Err(StoreError::Fenced { .. })));
+}
+
+/// Racing shards: of several claims of a released character, and of several accepts of one
+/// token, exactly one wins.
+fn racing_claims_and_accepts_have_one_winner(c: &Connector) {
+    const RACERS: usize = 4;
+    let mut b = open(c);
+    seed(b.as_mut(), 1, 7);
+    let race = |f: &(dyn Fn(usize, &mut dyn Backend) -> bool + Sync)| {
+        let start = std::sync::Barrier::new(RACERS);
+        let won: usize = std::thread::scope(|s| {
+            let racers: Vec<_> = (0..RACERS)
+                .map(|i| {
+                    let (start, c) = (&start, c.clone());
+                    s.spawn(move || {
+                        let mut b = c.connect().unwrap();
+                        start.wait();
+                        f(i, b.as_mut())
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| usize::from(r.join().unwrap())).sum()
+        });
+        assert_eq!(won, 1, "exactly one racer wins");
+    };
+    let shard = |i: usize| format!("S{i}");
+    race(&|i, b| matches!(b.claim_player(1, &shard(i)).unwrap(), Claim::Claimed { .. }));
+    let owner = b.live_owner(1).unwrap().unwrap();
+    let from = owner.shard.clone().unwrap();
+    let mut h = hand_off(owner.claim, 1, b"t", "B", 1_000);
+    h.from_shard = from;
+    b.hand_off(&h).unwrap();
+    race(&|_, b| matches!(b.accept_handoff(b"t", "B", 10).unwrap(), Acceptance::Accepted { .. }));
+    assert_eq!(b.live_owner(1).unwrap().unwrap().shard.as_deref(), Some("B"));
 }
 
 macro_rules! on_both_backends {
@@ -391,4 +427,5 @@ on_both_backends!(
     refused_handoffs_change_nothing,
     crash_at_any_handoff_step_keeps_all_or_nothing,
     take_map_waits_for_fenced_writes_in_flight,
+    racing_claims_and_accepts_have_one_winner,
 );
