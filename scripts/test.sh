@@ -23,13 +23,39 @@ start_services() {
     fi
 }
 
+# The browser tests (tools/tests/browser.rs) drive the system Chromium with playwright-core from
+# tools/web/tests/node_modules; without them they skip (and fail under CI=true).
+prepare_browser_tests() {
+    if ! command -v chromium >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "test.sh: installing chromium"
+            apt-get update && apt-get install -y chromium
+        else
+            echo "test.sh: the browser tests need Chromium: run 'apt-get install -y chromium' as root"
+        fi
+    fi
+    local dir=tools/web/tests
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "test.sh: the browser tests need Node 20 and npm"
+    elif [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+        echo "test.sh: npm ci in $dir"
+        (cd "$dir" && npm ci --no-audit --no-fund)
+    fi
+}
+
 start_services
+prepare_browser_tests
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
 echo "== cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if command -v node >/dev/null 2>&1; then
+    echo "== node --test (the web pages' unit tests)"
+    node --test tools/web/tests/unit/
+fi
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -1,7 +1,9 @@
 //! Server configuration: every socket limit with a safe default, validated at start.
 
+use crate::pages::Pages;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Configuration of the WebSocket server. `Default` gives production-safe limits.
@@ -75,6 +77,9 @@ pub struct ServerConfig {
     /// `slow_client_timeout`. Keep it above rate × round-trip time of a healthy client, or its
     /// frames are thinned out too.
     pub kernel_backlog_bytes: usize,
+    /// Pages answered to plain HTTP `GET`/`HEAD` requests (no `Upgrade` header); `None`: such
+    /// a request is refused (400) like any other failed upgrade.
+    pub pages: Option<Arc<Pages>>,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +111,7 @@ impl Default for ServerConfig {
             max_request_head: 8 * 1024,
             send_buffer_bytes: 64 * 1024,
             kernel_backlog_bytes: 8 * 1024,
+            pages: None,
         }
     }
 }

@@ -13,7 +13,8 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -21,7 +22,7 @@ use tungstenite::protocol::{CloseFrame, Role};
 use tungstenite::{Message, WebSocket};
 
 use crate::config::ServerConfig;
-use crate::counters::Counters;
+use crate::counters::{ConnTraffic, Counters};
 use crate::limits::{AbuseMeter, AckCredit, ByteBudget, TokenBucket};
 use crate::message::{ConnId, DisconnectReason, Inbound, Outbound};
 use crate::outq::{Pushed, Sock};
@@ -60,18 +61,24 @@ pub(crate) struct Conn {
     id: ConnId,
     peer: SocketAddr,
     phase: Phase,
+    /// Start of the handshake deadline: the accept, or the last page answered on a connection
+    /// kept alive for more requests.
     created: Instant,
     last_inbound: Instant,
     ping_sent: bool,
     session: bool,
     close_deadline: Option<Instant>,
     write_shut: bool,
+    /// The peer's EOF was read while closing: dead as soon as our answer is out.
+    input_done: bool,
     bucket: TokenBucket,
     acks: AckCredit,
     bytes: ByteBudget,
     abuse: AbuseMeter,
     /// The last turn stopped at the message budget (more frames may be buffered).
     more_input: bool,
+    /// The socket's byte counts (handed to the game with `Connected`).
+    traffic: Arc<ConnTraffic>,
 }
 
 impl Conn {
@@ -79,6 +86,7 @@ impl Conn {
     pub(crate) fn new(id: ConnId, peer: SocketAddr, sock: Sock, cfg: &ServerConfig) -> Self {
         let now = Instant::now();
         let (byte_rate, byte_burst) = (cfg.input_bytes_per_sec, cfg.input_bytes_burst);
+        let traffic = sock.traffic().clone();
         Conn {
             id,
             peer,
@@ -89,11 +97,13 @@ impl Conn {
             session: false,
             close_deadline: None,
             write_shut: false,
+            input_done: false,
             bucket: TokenBucket::new(cfg.input_rate_per_sec, cfg.input_burst, now),
             acks: AckCredit::new(cfg.ack_credit_cap),
             bytes: ByteBudget::new(byte_rate, byte_burst, cfg.input_rate_per_sec, now),
             abuse: AbuseMeter::new(cfg.input_rate_per_sec, cfg.abuse_threshold, now),
             more_input: false,
+            traffic,
         }
     }
 
@@ -161,8 +171,8 @@ impl Conn {
 
     fn drive_upgrade(&mut self, ctx: &mut Ctx<'_>) {
         let Phase::Upgrade(sock, upgrade) = &mut self.phase else { return };
-        let Some(outcome) = upgrade.advance(sock) else { return };
-        let Phase::Upgrade(mut sock, _) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
+        let Some(outcome) = upgrade.advance(sock, ctx.cfg.pages.as_deref()) else { return };
+        let Phase::Upgrade(mut sock, upgrade) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
         match outcome {
             Outcome::Upgraded(leftover) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, "websocket upgraded");
@@ -175,6 +185,26 @@ impl Conn {
                 tracing::debug!(conn = %self.id, peer = %self.peer, status, ?refusal, "upgrade refused");
                 Counters::inc(&ctx.counters.handshake_failures);
                 self.enter_closing(sock, ctx);
+            }
+            Outcome::Page { found, keep_alive } => {
+                tracing::debug!(conn = %self.id, peer = %self.peer, found, keep_alive, "page request answered");
+                let counter = if found { &ctx.counters.pages_served } else { &ctx.counters.pages_not_found };
+                Counters::inc(counter);
+                if keep_alive {
+                    // The next request (or an upgrade) has a fresh handshake deadline.
+                    self.created = ctx.now;
+                    self.more_input = upgrade.has_pipelined();
+                    self.phase = Phase::Upgrade(sock, upgrade);
+                    return;
+                }
+                self.enter_closing(sock, ctx);
+                // A page may be hundreds of KB: give a slow reader the slow-client time too.
+                self.close_deadline = Some(ctx.now + ctx.cfg.close_linger + ctx.cfg.slow_client_timeout);
+            }
+            Outcome::Lost(_) if upgrade.served_pages() => {
+                // A kept-alive page connection the client ended: finish writing, then close.
+                self.enter_closing(sock, ctx);
+                self.close_deadline = Some(ctx.now + ctx.cfg.close_linger + ctx.cfg.slow_client_timeout);
             }
             Outcome::Lost(e) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, error = %e, "upgrade failed");
@@ -280,7 +310,8 @@ impl Conn {
                 self.session = true;
                 Counters::inc(&ctx.counters.sessions);
                 Counters::inc(&ctx.counters.active_sessions);
-                let ev = Inbound::Connected { conn: self.id, peer: self.peer, hello };
+                let traffic = self.traffic.clone();
+                let ev = Inbound::Connected { conn: self.id, peer: self.peer, hello, traffic };
                 ctx.sink.lifecycle(ev);
             }
             ClientMessage::Hello(_) => {
@@ -359,13 +390,16 @@ impl Conn {
         self.drain_closing();
     }
 
-    /// Discards input until EOF so the peer's goodbye does not turn our close into a reset.
+    /// Discards input until EOF so the peer's goodbye does not turn our close into a reset. A
+    /// peer that shut its side before our answer is out (a client that half-closes after its
+    /// request) still gets the answer: dead once it is flushed.
     fn drain_closing(&mut self) {
         let Phase::Closing(sock) = &mut self.phase else { return };
         let mut buf = [0u8; 2048];
         loop {
             match sock.read(&mut buf) {
-                Ok(0) => break self.phase = Phase::Dead,
+                Ok(0) if self.write_shut => break self.phase = Phase::Dead,
+                Ok(0) => break self.input_done = true,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -432,6 +466,9 @@ impl Conn {
                 if let Phase::Closing(sock) = &self.phase {
                     let _ = sock.tcp.shutdown(std::net::Shutdown::Write);
                 }
+                if self.input_done {
+                    self.phase = Phase::Dead;
+                }
             }
             Ok(_) => {}
         }
@@ -443,7 +480,12 @@ impl Conn {
         let cfg = ctx.cfg;
         let since_created = now.saturating_duration_since(self.created);
         match &mut self.phase {
-            Phase::Upgrade(..) if since_created > cfg.handshake_timeout => {
+            // A page still being written to a slow reader gets the slow-client time as well.
+            Phase::Upgrade(sock, _)
+                if since_created
+                    > cfg.handshake_timeout
+                        + if sock.out.queued_bytes() > 0 { cfg.slow_client_timeout } else { Duration::ZERO } =>
+            {
                 Counters::inc(&ctx.counters.handshake_timeouts);
                 self.phase = Phase::Dead;
             }

@@ -78,6 +78,33 @@ counters! {
     /// Flushes that kept a state frame queued because the kernel held more than
     /// `kernel_backlog_bytes` unsent bytes for the client.
     outbound_held,
+    /// Plain HTTP requests answered with a page (200).
+    pages_served,
+    /// Plain HTTP requests for a path with no page (404).
+    pages_not_found,
+}
+
+/// One connection's bytes read and written, kept by the network thread and readable by
+/// whoever holds the `Arc` (the game gets it with [`crate::Inbound::Connected`]).
+#[derive(Debug, Default)]
+pub struct ConnTraffic {
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+impl ConnTraffic {
+    /// Bytes read from and written to the connection's socket so far: `(in, out)`.
+    pub fn totals(&self) -> (u64, u64) {
+        (self.bytes_in.load(Relaxed), self.bytes_out.load(Relaxed))
+    }
+
+    pub(crate) fn read(&self, n: usize) {
+        self.bytes_in.fetch_add(n as u64, Relaxed);
+    }
+
+    pub(crate) fn wrote(&self, n: usize) {
+        self.bytes_out.fetch_add(n as u64, Relaxed);
+    }
 }
 
 impl Counters {

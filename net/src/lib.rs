@@ -41,6 +41,7 @@ mod kernel;
 mod limits;
 mod message;
 mod outq;
+mod pages;
 pub mod protocol;
 mod refusals;
 pub mod server;
@@ -49,7 +50,8 @@ mod sockopt;
 mod upgrade;
 
 pub use config::{ConfigError, ServerConfig};
-pub use counters::{Counters, CountersSnapshot};
+pub use counters::{ConnTraffic, Counters, CountersSnapshot};
+pub use pages::{Page, Pages};
 pub use server::{ConnId, DisconnectReason, Inbound, Outbound, SendError, Server, ServerHandle, StartError};
 
 /// Reference-counted payload bytes used by [`Outbound`] (re-exported for convenience).

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use bytes::Bytes;
 
-use crate::counters::Counters;
+use crate::counters::{ConnTraffic, Counters};
 use crate::protocol::{ClientMessage, Hello};
 
 /// A connection id: slot index plus generation, so a stale id never reaches a new connection.
@@ -61,6 +61,9 @@ pub enum Inbound {
         peer: SocketAddr,
         /// Name and session token from `Hello`.
         hello: Hello,
+        /// The connection's bytes read and written so far, kept up to date by the network
+        /// thread (per-client bandwidth for operators).
+        traffic: Arc<ConnTraffic>,
     },
     /// A decoded client message (never `Hello` or `Ping`: the network layer handles those).
     Message {

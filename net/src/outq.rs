@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use mio::net::TcpStream;
 
-use crate::counters::Counters;
+use crate::counters::{ConnTraffic, Counters};
 use crate::kernel::{KernelBacklog, KernelPolicy, Wire};
 
 /// Maximum slices handed to one `writev`.
@@ -90,7 +90,6 @@ pub(crate) fn binary_header(len: usize) -> ([u8; 10], u8) {
 
 impl OutQueue {
     /// Bytes waiting to be written.
-    #[cfg(test)]
     pub(crate) fn queued_bytes(&self) -> usize {
         self.queued
     }
@@ -283,6 +282,8 @@ pub(crate) struct Sock {
     /// Everything waiting to be written to `tcp`.
     pub(crate) out: OutQueue,
     counters: Arc<Counters>,
+    /// This connection's own byte counts.
+    traffic: Arc<ConnTraffic>,
     drained: bool,
     read_closed: bool,
     /// Bytes this turn may still read.
@@ -300,6 +301,7 @@ impl Sock {
             tcp,
             out: OutQueue::default(),
             counters,
+            traffic: Arc::default(),
             drained: false,
             read_closed: false,
             turn_left: usize::MAX,
@@ -330,9 +332,17 @@ impl Sock {
         self.read_closed |= read_closed;
     }
 
+    /// This connection's byte counts (shared).
+    pub(crate) fn traffic(&self) -> &Arc<ConnTraffic> {
+        &self.traffic
+    }
+
     /// Flushes the queue to the socket (see [`OutQueue::flush_to`]).
     pub(crate) fn flush_out(&mut self, policy: Option<&KernelPolicy>) -> io::Result<bool> {
-        self.out.flush_to(&mut self.tcp, policy, &self.counters)
+        let before = self.out.queued;
+        let result = self.out.flush_to(&mut self.tcp, policy, &self.counters);
+        self.traffic.wrote(before.saturating_sub(self.out.queued));
+        result
     }
 
     /// Updates the soft-cap clock (see [`OutQueue::update_cap_state`]).
@@ -363,6 +373,7 @@ impl Read for Sock {
         self.turn_left -= n;
         self.read += n;
         Counters::add(&self.counters.bytes_in, n as u64);
+        self.traffic.read(n);
         Ok(n)
     }
 }

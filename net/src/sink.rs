@@ -75,7 +75,8 @@ mod tests {
 
     fn connected(i: u32) -> Inbound {
         let hello = Hello { name: String::new(), token: SessionToken::NONE };
-        Inbound::Connected { conn: id(i), peer: "127.0.0.1:1".parse().unwrap(), hello }
+        let traffic = Default::default();
+        Inbound::Connected { conn: id(i), peer: "127.0.0.1:1".parse().unwrap(), hello, traffic }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! parsed with `httparse` and checked. A valid upgrade is answered `101 Switching Protocols`;
 //! the bytes read after the head belong to the WebSocket. Anything else gets an HTTP error
 //! status (400, 405, 426, 431) with a one-line text body, and the caller closes the connection
-//! cleanly (write side shut after the flush, input drained).
+//! cleanly (write side shut after the flush, input drained). When the server has [`Pages`], a
+//! `GET` or `HEAD` without an `Upgrade` header is answered with a page (or 404) instead, and
+//! the connection closes the same way.
 
 use std::io::{self, Read};
 
@@ -14,6 +16,7 @@ use httparse::{Request, Status};
 use tungstenite::handshake::derive_accept_key;
 
 use crate::outq::Sock;
+use crate::pages::Pages;
 
 /// Most header lines accepted in a request head (more: 431).
 const MAX_HEADERS: usize = 64;
@@ -100,26 +103,61 @@ pub(crate) enum Outcome {
     Upgraded(Vec<u8>),
     /// An error response was queued; close the connection.
     Refused(Refusal),
+    /// A page (`found`) or a 404 was queued for a plain request.
+    Page {
+        /// The path named a page.
+        found: bool,
+        /// The connection stays open for the next request (HTTP/1.1 keep-alive): keep this
+        /// `Upgrade`, which holds any bytes the client sent past the request; else close.
+        keep_alive: bool,
+    },
     /// EOF or a socket error before the head was complete: drop without a reply.
     Lost(io::Error),
 }
+
+/// Most page requests one connection may make; the last one's answer closes it.
+const MAX_PAGES_PER_CONN: u32 = 100;
+
+/// While more than this is queued for a connection (a client asking faster than it reads), a
+/// page answer closes the connection instead of keeping it open for more.
+const KEEP_ALIVE_MAX_QUEUED: usize = 1 << 20;
 
 /// The request head read so far.
 #[derive(Debug)]
 pub(crate) struct Upgrade {
     head: Vec<u8>,
     limit: usize,
+    /// Page requests answered on this connection.
+    pages_served: u32,
+    /// `head` holds bytes sent past the last answered request: parse them before reading more.
+    pipelined: bool,
 }
 
 impl Upgrade {
     /// An empty head that may grow to `limit` bytes.
     pub(crate) fn new(limit: usize) -> Self {
-        Upgrade { head: Vec::new(), limit }
+        Upgrade { head: Vec::new(), limit, pages_served: 0, pipelined: false }
+    }
+
+    /// True once a page was answered on this connection (its end is then a normal end).
+    pub(crate) fn served_pages(&self) -> bool {
+        self.pages_served > 0
+    }
+
+    /// True when bytes of a next request are already buffered (the caller resumes the
+    /// connection: no readiness event will announce them).
+    pub(crate) fn has_pipelined(&self) -> bool {
+        self.pipelined
     }
 
     /// Reads what the socket has (within its turn budget) and answers once the head is complete;
-    /// `None`: not complete yet, resume on readiness.
-    pub(crate) fn advance(&mut self, sock: &mut Sock) -> Option<Outcome> {
+    /// `None`: not complete yet, resume on readiness. With `pages`, plain requests get pages.
+    pub(crate) fn advance(&mut self, sock: &mut Sock, pages: Option<&Pages>) -> Option<Outcome> {
+        if std::mem::take(&mut self.pipelined)
+            && let Some(outcome) = self.try_answer(sock, pages)
+        {
+            return Some(outcome);
+        }
         loop {
             let len = self.head.len();
             let room = (self.limit - len).min(READ_CHUNK);
@@ -136,17 +174,31 @@ impl Upgrade {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Some(Outcome::Lost(e)),
             }
-            if let Some(outcome) = self.try_answer(sock) {
+            if let Some(outcome) = self.try_answer(sock, pages) {
                 return Some(outcome);
             }
         }
     }
 
     /// Parses the head; `None` while it is incomplete and under the limit.
-    fn try_answer(&mut self, sock: &mut Sock) -> Option<Outcome> {
+    fn try_answer(&mut self, sock: &mut Sock, pages: Option<&Pages>) -> Option<Outcome> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut req = Request::new(&mut headers);
-        let (end, verdict) = match req.parse(&self.head) {
+        let parsed = req.parse(&self.head);
+        if let Ok(Status::Complete(end)) = parsed
+            && let Some(pages) = pages.filter(|_| is_page_request(&req))
+        {
+            let keep_alive = req.version == Some(1)
+                && !has_token(&req, "Connection", b"close")
+                && self.pages_served + 1 < MAX_PAGES_PER_CONN
+                && sock.out.queued_bytes() < KEEP_ALIVE_MAX_QUEUED;
+            let outcome = serve_page(sock, pages, &req, keep_alive);
+            self.pages_served += 1;
+            self.head.drain(..end);
+            self.pipelined = !self.head.is_empty();
+            return Some(outcome);
+        }
+        let (end, verdict) = match parsed {
             Ok(Status::Complete(end)) => (end, check(&req)),
             Ok(Status::Partial) => return None,
             Err(httparse::Error::TooManyHeaders) => (0, Err(Refusal::HeadTooLarge)),
@@ -170,6 +222,21 @@ impl Upgrade {
 fn refuse(sock: &mut Sock, refusal: Refusal, head_request: bool) -> Outcome {
     sock.out.push_raw(Bytes::from(refusal.response(head_request)));
     Outcome::Refused(refusal)
+}
+
+/// A `GET` or `HEAD` without an `Upgrade` header: a browser asking for a page.
+fn is_page_request(req: &Request<'_, '_>) -> bool {
+    matches!(req.method, Some("GET" | "HEAD")) && values(req, "Upgrade").next().is_none()
+}
+
+/// Queues the page `req` names (or a 404).
+fn serve_page(sock: &mut Sock, pages: &Pages, req: &Request<'_, '_>, keep_alive: bool) -> Outcome {
+    let answer = pages.answer(req.path.unwrap_or("/"), req.method == Some("HEAD"), keep_alive);
+    sock.out.push_raw(answer.head);
+    if let Some(body) = answer.body {
+        sock.out.push_raw(body);
+    }
+    Outcome::Page { found: answer.found, keep_alive }
 }
 
 /// Checks a complete request head (RFC 6455 §4.2.1); returns the `Sec-WebSocket-Accept` value.

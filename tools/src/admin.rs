@@ -1,6 +1,11 @@
 //! The admin HTTP port: `/health` (JSON) and `/metrics` (Prometheus text format 0.0.4), served by
-//! tiny_http on its own thread so scrapes never touch the tick. What is reported comes from an
-//! [`AdminSource`] that the shard implements over its counters.
+//! tiny_http on its own thread so scrapes never touch the tick, and the operators' live map
+//! under `/map` when the source has one. What is reported comes from an [`AdminSource`] that the
+//! shard implements over its counters.
+//!
+//! `/map*` is guarded by the admin token ([`Gate`]): open on a loopback address, else only with
+//! the configured token (`Authorization: Bearer <token>` or `?token=<token>`, compared in
+//! constant time), and refused (403) when no token is configured.
 
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
@@ -14,6 +19,125 @@ pub trait AdminSource: Send + Sync + 'static {
     fn health(&self) -> serde_json::Value;
     /// Writes every metric family.
     fn metrics(&self, out: &mut Metrics);
+    /// Answers a `/map` request (`path` starts with `/map`, `query` is what follows `?`, empty
+    /// without one); `None`: there is no live map (404).
+    fn map(&self, _path: &str, _query: &str) -> Option<Answer> {
+        None
+    }
+}
+
+/// An answer of the live map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status code.
+    pub code: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// A `200` with `body`.
+    pub fn ok(content_type: &'static str, body: Vec<u8>) -> Self {
+        Self { code: 200, content_type, body }
+    }
+
+    /// A one-line text answer.
+    pub fn text(code: u16, line: &str) -> Self {
+        Self { code, content_type: TEXT, body: format!("{line}\n").into_bytes() }
+    }
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// The admin token: a secret that never prints (its `Debug` is redacted) and compares in
+/// constant time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Shortest token accepted.
+    pub const MIN_LEN: usize = 16;
+    /// Longest token accepted.
+    pub const MAX_LEN: usize = 256;
+
+    /// A token of `MIN_LEN..=MAX_LEN` URL-safe characters (letters, digits, `-`, `_`, `.`, `~`),
+    /// so it travels in a query string as is.
+    pub fn new(secret: &str) -> Result<Self, &'static str> {
+        let safe = |c: char| c.is_ascii_alphanumeric() || "-_.~".contains(c);
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&secret.len()) {
+            return Err("must be 16 to 256 characters long");
+        }
+        if !secret.chars().all(safe) {
+            return Err("may only hold letters, digits, -, _, . and ~");
+        }
+        Ok(Self(secret.to_owned()))
+    }
+
+    /// True when `offered` is the token; the time taken does not depend on where they differ.
+    pub fn matches(&self, offered: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), offered.as_bytes());
+        let mut diff = u8::from(a.len() != b.len());
+        for (i, &x) in a.iter().enumerate() {
+            diff |= x ^ b.get(i).copied().unwrap_or(!x);
+        }
+        std::hint::black_box(diff) == 0
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
+
+/// Who may see `/map*`.
+#[derive(Debug, Clone)]
+pub enum Gate {
+    /// Everyone: the port is bound to a loopback address.
+    Open,
+    /// Whoever presents the token.
+    Token(AdminToken),
+    /// Nobody: the port is reachable from other machines and no token is configured.
+    Closed,
+}
+
+impl Gate {
+    /// The rule for a port bound to `bound` with `token` configured.
+    pub fn new(bound: SocketAddr, token: Option<AdminToken>) -> Self {
+        match token {
+            _ if bound.ip().is_loopback() => Gate::Open,
+            Some(token) => Gate::Token(token),
+            None => Gate::Closed,
+        }
+    }
+
+    /// Admits a request carrying `authorization` (the header's value) and `query`; else the
+    /// refusal to send (401 without or with a wrong token, 403 when none is configured).
+    pub fn admit(&self, authorization: Option<&str>, query: &str) -> Result<(), Answer> {
+        let token = match self {
+            Gate::Open => return Ok(()),
+            Gate::Closed => {
+                let line = "the live map is off: the admin port is not on a loopback address and no \
+                            admin_token is configured";
+                return Err(Answer::text(403, line));
+            }
+            Gate::Token(token) => token,
+        };
+        let bearer = authorization.and_then(|v| v.trim().strip_prefix("Bearer ")).map(str::trim);
+        let offered = bearer.or_else(|| query_value(query, "token"));
+        match offered {
+            Some(offered) if token.matches(offered) => Ok(()),
+            Some(_) => Err(Answer::text(401, "wrong admin token")),
+            None => Err(Answer::text(401, "admin token required (Authorization: Bearer or ?token=)")),
+        }
+    }
+}
+
+/// The value of `key` in a query string (`a=1&b=2`), undecoded.
+pub fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query.split('&').find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
 }
 
 /// The kind of a metric family.
@@ -125,15 +249,26 @@ impl fmt::Debug for AdminServer {
 }
 
 impl AdminServer {
-    /// Binds `addr` (port 0 picks a free one) and serves `source` on a thread named `admin-http`.
+    /// Binds `addr` (port 0 picks a free one) and serves `source` on a thread named `admin-http`,
+    /// without an admin token.
     pub fn start(addr: SocketAddr, source: Arc<dyn AdminSource>) -> Result<Self, AdminError> {
+        Self::start_with_token(addr, source, None)
+    }
+
+    /// Like [`AdminServer::start`], `/map*` guarded by `token` ([`Gate`]).
+    pub fn start_with_token(
+        addr: SocketAddr,
+        source: Arc<dyn AdminSource>,
+        token: Option<AdminToken>,
+    ) -> Result<Self, AdminError> {
         let error = |reason: String| AdminError { addr, reason };
         let server = Arc::new(tiny_http::Server::http(addr).map_err(|e| error(e.to_string()))?);
         let bound = server.server_addr().to_ip().ok_or_else(|| error("not an IP address".into()))?;
         let serving = server.clone();
+        let gate = Gate::new(bound, token);
         let thread = std::thread::Builder::new()
             .name("admin-http".into())
-            .spawn(move || serve(&serving, source.as_ref()))
+            .spawn(move || serve(&serving, source.as_ref(), &gate))
             .map_err(|e| error(e.to_string()))?;
         Ok(Self { server, addr: bound, thread: Some(thread) })
     }
@@ -153,9 +288,9 @@ impl Drop for AdminServer {
     }
 }
 
-fn serve(server: &tiny_http::Server, source: &dyn AdminSource) {
+fn serve(server: &tiny_http::Server, source: &dyn AdminSource, gate: &Gate) {
     for request in server.incoming_requests() {
-        let response = answer(request.method(), request.url(), source);
+        let response = answer(&request, source, gate);
         // A scraper that hung up needs no answer; nothing else depends on this one.
         let _ = request.respond(response);
     }
@@ -163,10 +298,18 @@ fn serve(server: &tiny_http::Server, source: &dyn AdminSource) {
 
 type Reply = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
 
-fn answer(method: &tiny_http::Method, url: &str, source: &dyn AdminSource) -> Reply {
-    let path = url.split('?').next().unwrap_or("");
-    if *method != tiny_http::Method::Get {
+fn answer(request: &tiny_http::Request, source: &dyn AdminSource, gate: &Gate) -> Reply {
+    let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
+    if *request.method() != tiny_http::Method::Get {
         return reply(405, "text/plain; charset=utf-8", "only GET is served\n".into());
+    }
+    if path == "/map" || path.starts_with("/map/") {
+        let authorization = request.headers().iter().find(|h| h.field.equiv("Authorization"));
+        let answer = gate
+            .admit(authorization.map(|h| h.value.as_str()), query)
+            .map(|()| source.map(path, query).unwrap_or_else(|| Answer::text(404, "no live map here")))
+            .unwrap_or_else(|refusal| refusal);
+        return reply_bytes(answer);
     }
     match path {
         "/health" => {
@@ -189,9 +332,57 @@ fn reply(code: u16, content_type: &str, body: String) -> Reply {
     tiny_http::Response::from_string(body).with_status_code(code).with_header(header)
 }
 
+/// A live-map answer, never cached (it changes every second), never sniffed.
+fn reply_bytes(answer: Answer) -> Reply {
+    let header = |name: &str, value: &str| {
+        tiny_http::Header::from_bytes(name, value).expect("constant headers are valid")
+    };
+    tiny_http::Response::from_data(answer.body)
+        .with_status_code(answer.code)
+        .with_header(header("Content-Type", answer.content_type))
+        .with_header(header("Cache-Control", "no-cache"))
+        .with_header(header("X-Content-Type-Options", "nosniff"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_value;
+    use super::{AdminToken, Gate, format_value, query_value};
+
+    const SECRET: &str = "0123456789abcdef-XYZ";
+
+    #[test]
+    fn the_map_is_open_on_loopback_and_needs_the_token_elsewhere() {
+        let token = || Some(AdminToken::new(SECRET).unwrap());
+        let open = Gate::new("127.0.0.1:7778".parse().unwrap(), token());
+        assert!(open.admit(None, "").is_ok());
+        assert!(Gate::new("[::1]:7778".parse().unwrap(), None).admit(None, "").is_ok());
+
+        let guarded = Gate::new("0.0.0.0:7778".parse().unwrap(), token());
+        assert_eq!(guarded.admit(None, "").unwrap_err().code, 401);
+        assert_eq!(guarded.admit(None, "token=nope").unwrap_err().code, 401);
+        assert_eq!(guarded.admit(Some("Bearer 0123456789abcdef-XY"), "").unwrap_err().code, 401);
+        assert!(guarded.admit(None, &format!("map=1&token={SECRET}")).is_ok());
+        assert!(guarded.admit(Some(&format!("Bearer {SECRET}")), "").is_ok());
+
+        let closed = Gate::new("10.1.2.3:7778".parse().unwrap(), None);
+        let refusal = closed.admit(None, &format!("token={SECRET}")).unwrap_err();
+        assert_eq!(refusal.code, 403);
+        assert!(String::from_utf8(refusal.body).unwrap().contains("admin_token"));
+    }
+
+    #[test]
+    fn tokens_are_checked_redacted_and_compared_whole() {
+        assert!(AdminToken::new("short").is_err());
+        assert!(AdminToken::new("has spaces in it, sixteen+").is_err());
+        let t = AdminToken::new(SECRET).unwrap();
+        assert_eq!(format!("{t:?}"), "AdminToken(<redacted>)");
+        assert!(t.matches(SECRET));
+        assert!(!t.matches(&SECRET[..SECRET.len() - 1]));
+        assert!(!t.matches(&format!("{SECRET}x")));
+        assert!(!t.matches(""));
+        assert_eq!(query_value("a=1&token=x&b", "token"), Some("x"));
+        assert_eq!(query_value("tokens=1", "token"), None);
+    }
 
     #[test]
     fn values_print_as_people_read_them() {

@@ -3,6 +3,7 @@
 //! validated at start; an error names the field and where its value came from. [`unknown_env_vars`]
 //! picks out the `SHARD_*` variables that are none of these, for the binary to warn about.
 
+use crate::admin::AdminToken;
 use crate::config_keys::FileSettings;
 use clap::Parser;
 use game::gameplay::bots::BotMix;
@@ -33,6 +34,10 @@ pub struct Flags {
     /// [default: gather=40,chop=20,craft=15,plant=10,fight=5,wander=10].
     #[arg(long)]
     pub bot_mix: Option<String>,
+    /// New characters start within this many tiles of the first map's centre (widened until it
+    /// holds enough land) [default: 1024].
+    #[arg(long, allow_hyphen_values = true)]
+    pub start_radius: Option<String>,
     /// Directory of the embedded SQLite database [default: ./data].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -66,6 +71,15 @@ pub struct Flags {
     /// (1–99; needs CAP_SYS_NICE) [default: normal class].
     #[arg(long, allow_hyphen_values = true)]
     pub tick_priority: Option<String>,
+    /// Do not serve the play page on the game port (plain HTTP requests then get 400)
+    /// [default: served].
+    #[arg(long)]
+    pub no_web: bool,
+    /// Token the live map (/map on the admin port) asks for when the admin address is not
+    /// loopback: 16–256 letters, digits, -, _, . or ~ (better in SHARD_ADMIN_TOKEN or the file:
+    /// flags show in the process list) [default: none].
+    #[arg(long)]
+    pub admin_token: Option<String>,
 }
 
 /// A validated configuration.
@@ -79,6 +93,8 @@ pub struct ShardConfig {
     pub bots: u32,
     /// What the bots do (the survival loop's activities, weighed).
     pub bot_mix: BotMix,
+    /// Radius of the start area around the first map's centre, tiles.
+    pub start_radius: u32,
     /// Embedded store directory.
     pub data_dir: PathBuf,
     /// PostgreSQL URL, when configured.
@@ -100,6 +116,10 @@ pub struct ShardConfig {
     /// Real-time (`SCHED_FIFO`) priority of the tick thread and its helpers; `None`: the normal
     /// class.
     pub tick_priority: Option<u8>,
+    /// Serve the play page and `/content.json` on the game port.
+    pub web: bool,
+    /// The live map's token (needed when the admin address is not loopback); never printed.
+    pub admin_token: Option<AdminToken>,
 }
 
 /// Largest number of bots one shard accepts.
@@ -162,6 +182,12 @@ impl ShardConfig {
                 0..=MAX_BOTS,
             )?,
             bot_mix: bot_mix(pick("bot_mix", flags.bot_mix, file.bot_mix))?,
+            start_radius: number(
+                "start_radius",
+                pick("start_radius", flags.start_radius, file.start_radius.map(|r| r.to_string())),
+                default_start_radius(),
+                1..=65_536,
+            )?,
             data_dir: path(pick("data_dir", path_str(flags.data_dir), path_str(file.data_dir)))?,
             database_url: url(
                 "database_url",
@@ -212,6 +238,12 @@ impl ShardConfig {
                 1..=99,
             )?
             .map(|p| p as u8),
+            web: boolean(
+                "web",
+                pick("web", flags.no_web.then(|| "false".into()), file.web.map(|b| b.to_string())),
+                true,
+            )?,
+            admin_token: admin_token(pick("admin_token", flags.admin_token, file.admin_token))?,
         };
         config.check()
     }
@@ -323,11 +355,31 @@ fn name(field: &'static str, raw: Option<Raw>, default: &str) -> Result<String, 
     Ok(raw.value)
 }
 
+fn boolean(field: &'static str, raw: Option<Raw>, default: bool) -> Result<bool, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.value.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(invalid(field, &raw.origin, &format!("`{other}` is not true or false"))),
+    }
+}
+
+/// The admin token; an invalid one is refused without echoing it.
+fn admin_token(raw: Option<Raw>) -> Result<Option<AdminToken>, ConfigError> {
+    let Some(raw) = raw else { return Ok(None) };
+    AdminToken::new(raw.value.trim()).map(Some).map_err(|reason| invalid("admin_token", &raw.origin, reason))
+}
+
 fn bot_mix(raw: Option<Raw>) -> Result<BotMix, ConfigError> {
     let Some(raw) = raw else { return Ok(BotMix::default()) };
     raw.value
         .parse()
         .map_err(|e: game::gameplay::bots::BotMixError| invalid("bot_mix", &raw.origin, &e.to_string()))
+}
+
+/// The start area's radius the game uses unless told otherwise, tiles.
+fn default_start_radius() -> u32 {
+    u32::try_from(game::shard::ShardOptions::default().start_radius_tiles).unwrap_or(1)
 }
 
 fn path_str(p: Option<PathBuf>) -> Option<String> {

@@ -15,6 +15,7 @@ pub(crate) struct FileSettings {
     pub(crate) admin: Option<String>,
     pub(crate) bots: Option<u32>,
     pub(crate) bot_mix: Option<String>,
+    pub(crate) start_radius: Option<u32>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) database_url: Option<String>,
     pub(crate) redis_url: Option<String>,
@@ -25,6 +26,8 @@ pub(crate) struct FileSettings {
     pub(crate) redis_prefix: Option<String>,
     pub(crate) slow_tick_ms: Option<u32>,
     pub(crate) tick_priority: Option<u32>,
+    pub(crate) web: Option<bool>,
+    pub(crate) admin_token: Option<String>,
 }
 
 /// Every key of the TOML file `--config` reads, in declaration order.

@@ -1,10 +1,11 @@
 //! The shard's admin document: `/health` and `/metrics` built from the status the tick publishes
 //! once per second (see `game::shard::StatusBoard`).
 
-use crate::admin::{AdminSource, MetricKind, Metrics};
+use crate::admin::{AdminSource, Answer, MetricKind, Metrics};
 use crate::build_info;
+use crate::live_map::LiveMap;
 use engine::TimingSummary;
-use game::shard::{Phase, ShardStatus, StatusBoard};
+use game::shard::{MapBoard, Phase, ShardStatus, StatusBoard};
 use net::CountersSnapshot;
 use serde_json::json;
 use std::sync::Arc;
@@ -14,12 +15,19 @@ use std::sync::Arc;
 pub struct ShardAdmin {
     board: Arc<StatusBoard>,
     bots_target: u32,
+    live_map: Option<LiveMap>,
 }
 
 impl ShardAdmin {
     /// A source over `board`; `bots_target` is the configured bot count.
     pub fn new(board: Arc<StatusBoard>, bots_target: u32) -> Self {
-        Self { board, bots_target }
+        Self { board, bots_target, live_map: None }
+    }
+
+    /// Serves the live map from `map` too (under `/map`).
+    pub fn with_map(mut self, map: Arc<MapBoard>) -> Self {
+        self.live_map = Some(LiveMap::new(self.board.clone(), map));
+        self
     }
 }
 
@@ -43,6 +51,10 @@ impl AdminSource for ShardAdmin {
 
     fn metrics(&self, out: &mut Metrics) {
         render(&self.board.snapshot(), out);
+    }
+
+    fn map(&self, path: &str, query: &str) -> Option<Answer> {
+        self.live_map.as_ref().map(|live| live.answer(path, query))
     }
 }
 
@@ -104,6 +116,12 @@ fn tick_metrics(s: &ShardStatus, out: &mut Metrics) {
         s.slow_ticks as f64,
     );
     out.single("shard_tick_rate_hz", "Configured ticks per second", MetricKind::Gauge, f64::from(s.tick_hz));
+    out.single(
+        "shard_map_picture_seconds",
+        "Time the tick spent painting the last live-map picture (once a second)",
+        MetricKind::Gauge,
+        s.map_picture_s,
+    );
     out.family(
         "shard_stage_seconds",
         "Per-stage and per-system time over the last window",
@@ -226,6 +244,14 @@ fn connection_metrics(n: &CountersSnapshot, out: &mut Metrics) {
             ("net_sessions_total", "Sessions started (a valid Hello received)", n.sessions),
         ],
     );
+    let pages = "shard_http_pages_total";
+    out.family(
+        pages,
+        "Plain HTTP requests the game port answered with a page: served (200) or not_found (404)",
+        MetricKind::Counter,
+    );
+    out.sample(pages, &[("result", "served")], n.pages_served as f64);
+    out.sample(pages, &[("result", "not_found")], n.pages_not_found as f64);
     let refused = "net_connections_refused_total";
     out.family(
         refused,

@@ -9,7 +9,7 @@ use crate::config::ShardConfig;
 use crate::lock::{DataDirLock, LockError};
 use crate::metrics::ShardAdmin;
 use game::Content;
-use game::shard::{Bound, Shard, ShardError, ShardOptions, ShutdownReport, StatusBoard};
+use game::shard::{Bound, MapBoard, Shard, ShardError, ShardOptions, ShutdownReport, StatusBoard};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ pub fn run(config: &ShardConfig) -> Result<ShutdownReport, ServeError> {
     if let Some(priority) = config.tick_priority {
         crate::sched::make_realtime(priority, "tick");
     }
-    tracing::info!(admin = %services.admin.local_addr(), "admin port open (/health, /metrics)");
+    tracing::info!(admin = %services.admin.local_addr(), "admin port open (/health, /metrics, /map)");
     let report = services.shard.run(&stop).map_err(ServeError::Shard)?;
     drop(services.admin);
     drop(services.lock);
@@ -88,15 +88,20 @@ struct Services {
 /// Binds the admin and game ports, then opens the stores and starts the shard: every thread
 /// they spawn. Until the shard runs, `/health` says `starting`.
 fn start_services(config: &ShardConfig) -> Result<Services, ServeError> {
-    let status = Arc::new(StatusBoard::default());
-    let source = Arc::new(ShardAdmin::new(status.clone(), config.bots));
-    let admin = AdminServer::start(config.admin, source).map_err(ServeError::Admin)?;
+    let (status, map) = (Arc::new(StatusBoard::default()), Arc::new(MapBoard::default()));
+    let source = Arc::new(ShardAdmin::new(status.clone(), config.bots).with_map(map.clone()));
+    let admin = AdminServer::start_with_token(config.admin, source, config.admin_token.clone())
+        .map_err(ServeError::Admin)?;
     let listener = TcpListener::bind(config.listen).map_err(|e| ServeError::Listen(config.listen, e))?;
     let (store, lock) = open_store(config)?;
     let meta = open_meta(config)?;
-    let bound = Bound { listener: Some(listener), status };
-    let shard = Shard::start_on(options(config), bound, Arc::new(Content::builtin()), Arc::new(store), meta)
-        .map_err(ServeError::Shard)?;
+    let bound = Bound { listener: Some(listener), status, map };
+    let content = Arc::new(Content::builtin());
+    let mut opts = options(config);
+    if config.web {
+        opts.net.pages = Some(Arc::new(crate::web::play_pages(&content, config.tick_hz)));
+    }
+    let shard = Shard::start_on(opts, bound, content, Arc::new(store), meta).map_err(ServeError::Shard)?;
     Ok(Services { shard, admin, lock })
 }
 
@@ -124,6 +129,7 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
         tick_hz: config.tick_hz,
         bots: config.bots,
         bot_mix: config.bot_mix,
+        start_radius_tiles: config.start_radius.try_into().unwrap_or(i32::MAX),
         ..ShardOptions::default()
     };
     opts.net.bind = config.listen;

@@ -130,6 +130,8 @@ fn distinct_counters() -> CountersSnapshot {
         read_turns_cut: 124,
         kernel_checks: 125,
         outbound_held: 126,
+        pages_served: 127,
+        pages_not_found: 128,
     }
 }
 
@@ -169,16 +171,18 @@ fn metrics_export_refusals_and_every_network_counter() {
         "net_read_turns_cut_total 124",
         "net_kernel_checks_total 125",
         "net_frames_held_total 126",
+        "shard_http_pages_total{result=\"served\"} 127",
+        "shard_http_pages_total{result=\"not_found\"} 128",
     ];
     for line in lines {
         assert!(body.lines().any(|l| l == line), "missing `{line}` in\n{body}");
     }
     let values: std::collections::BTreeSet<u64> = body
         .lines()
-        .filter(|l| l.starts_with("net_"))
+        .filter(|l| l.starts_with("net_") || l.starts_with("shard_http_pages"))
         .filter_map(|l| l.rsplit_once(' ')?.1.parse().ok())
         .collect();
-    assert!((101..=126).all(|v| values.contains(&v)), "every counter exported: {values:?}");
+    assert!((101..=128).all(|v| values.contains(&v)), "every counter exported: {values:?}");
 }
 
 #[test]

@@ -122,6 +122,16 @@ fn the_bot_mix_is_read_and_checked() {
 }
 
 #[test]
+fn the_start_radius_reaches_the_shard_options_and_is_checked() {
+    let default = tools::serve::options(&load(&[], &[]).unwrap()).start_radius_tiles;
+    assert_eq!(default, game::shard::ShardOptions::default().start_radius_tiles);
+    let opts = tools::serve::options(&load(&["--start-radius", "4"], &[]).unwrap());
+    assert_eq!(opts.start_radius_tiles, 4);
+    let e = load(&[], &[("SHARD_START_RADIUS", "0")]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("start_radius", "SHARD_START_RADIUS".to_string()));
+}
+
+#[test]
 fn tick_priority_is_off_by_default_and_checked() {
     assert_eq!(load(&[], &[]).unwrap().tick_priority, None);
     assert_eq!(load(&["--tick-priority", "10"], &[]).unwrap().tick_priority, Some(10));
@@ -175,4 +185,31 @@ fn logs_are_coloured_only_on_a_terminal_without_no_color() {
     assert!(use_colour(true, Some(OsStr::new(""))), "an empty NO_COLOR does not count");
     assert!(!use_colour(true, Some(OsStr::new("1"))));
     assert!(!use_colour(false, None), "a file gets no escape codes");
+}
+
+#[test]
+fn the_play_page_is_on_by_default_and_can_be_turned_off() {
+    assert!(load(&[], &[]).unwrap().web);
+    assert!(!load(&["--no-web"], &[]).unwrap().web);
+    assert!(!load(&[], &[("SHARD_WEB", "false")]).unwrap().web);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shard.toml");
+    std::fs::write(&file, "web = false\n").unwrap();
+    assert!(!load(&["--config", file.to_str().unwrap()], &[]).unwrap().web);
+    let e = load(&[], &[("SHARD_WEB", "maybe")]).unwrap_err();
+    assert_eq!(field_and_origin(e), ("web", "SHARD_WEB".to_string()));
+}
+
+#[test]
+fn the_admin_token_is_layered_checked_and_never_printed() {
+    const SECRET: &str = "s3cret-token-0123456789";
+    assert_eq!(load(&[], &[]).unwrap().admin_token, None);
+    let c = load(&[], &[("SHARD_ADMIN_TOKEN", SECRET)]).unwrap();
+    assert!(c.admin_token.as_ref().is_some_and(|t| t.matches(SECRET)));
+    assert!(!format!("{c:?}").contains(SECRET), "the token never prints");
+    let c = load(&["--admin-token", "another-token-0123456789"], &[("SHARD_ADMIN_TOKEN", SECRET)]).unwrap();
+    assert!(c.admin_token.unwrap().matches("another-token-0123456789"));
+    let e = load(&[], &[("SHARD_ADMIN_TOKEN", "short")]).unwrap_err();
+    assert!(!e.to_string().contains("short`"), "{e}");
+    assert_eq!(field_and_origin(e), ("admin_token", "SHARD_ADMIN_TOKEN".to_string()));
 }

@@ -7,6 +7,7 @@
 //! `validate_items.rs`, `validate_recipes.rs` and `validate_gathering.rs` the checks; this
 //! module loads the files and answers lookups.
 
+mod client_view;
 mod defs;
 mod gathering;
 mod item_kinds;
@@ -16,6 +17,7 @@ mod validate_gathering;
 mod validate_items;
 mod validate_recipes;
 
+pub use client_view::{ClientParams, client_json};
 pub use defs::{
     CharacterRules, ChatRules, CombatRules, ContinentDef, Growth, ObjectKind, ObjectRole, StatRules, Terrain,
 };

@@ -14,6 +14,23 @@ use engine::ResourceKey;
 use std::sync::Arc;
 use store::{MapId, Store};
 
+/// The simulation settings of every map this shard runs.
+pub(crate) fn sim_config() -> SimConfig {
+    SimConfig::default()
+}
+
+/// What the browser client needs of `content` (`/content.json`) for maps ticking at `tick_hz`
+/// with this shard's simulation settings.
+pub fn client_content(content: &Content, tick_hz: u32) -> serde_json::Value {
+    let sim = sim_config();
+    let params = crate::content::ClientParams {
+        tick_hz,
+        stuck_ticks: sim.stuck_ticks,
+        follow_range: sim.follow_range,
+    };
+    crate::content::client_json(content, params)
+}
+
 /// One simulated map and its clients' views.
 #[derive(Debug)]
 pub(crate) struct MapRuntime {
@@ -51,13 +68,8 @@ impl Maps {
         let mut list = Vec::with_capacity(ids.len());
         for &id in ids {
             let map = *layout.map(id).ok_or(GameError::UnknownMap(id))?;
-            let parts = SimParts {
-                content: content.clone(),
-                map,
-                seed,
-                store: store.clone(),
-                config: SimConfig::default(),
-            };
+            let parts =
+                SimParts { content: content.clone(), map, seed, store: store.clone(), config: sim_config() };
             let mut sim = MapSim::new(parts)?;
             let items = gameplay::items::install(&mut sim, store.clone())?;
             gameplay::growth::install(&mut sim)?;

@@ -17,6 +17,7 @@ mod maps;
 mod meta;
 mod meter;
 mod outbox;
+mod picture;
 mod players;
 mod publish;
 mod slow;
@@ -25,7 +26,11 @@ mod tick;
 mod vitals;
 
 pub use login::{STARTER_KIT, STARTER_QUALITY, close};
+pub use maps::client_content;
 pub use meta::{ClaimError, SESSION_TTL, SHARD_TTL};
+pub use picture::{
+    ChunkMark, MapBoard, MapPicture, MapView, PlayerView, THUMB_SIDE, Thumbnail, dot, thumbnail,
+};
 pub use players::{MAX_ORDER_DISTANCE, error};
 pub use status::{MapStatus, Phase, ShardStatus, StatusBoard};
 
@@ -42,7 +47,8 @@ use meta::MetaLink;
 use meter::Meter;
 use net::{InboundReceiver, Server, ServerConfig};
 use outbox::Outbox;
-use players::Players;
+use picture::Painter;
+use players::{Links, Players};
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -108,6 +114,8 @@ pub struct Bound {
     pub listener: Option<std::net::TcpListener>,
     /// Where the shard publishes its status.
     pub status: Arc<StatusBoard>,
+    /// Where the shard publishes the live map.
+    pub map: Arc<MapBoard>,
 }
 
 /// Why a shard could not start.
@@ -181,6 +189,8 @@ pub struct Shard {
     departed: departed::Departures,
     outbox: Outbox,
     meter: Meter,
+    links: Links,
+    painter: Painter,
 }
 
 impl Shard {
@@ -237,6 +247,8 @@ impl Shard {
             maps,
             players: Players::default(),
             meter: Meter::new(bound.status, slow_after),
+            links: Links::default(),
+            painter: Painter::new(bound.map),
         })
     }
 
@@ -250,6 +262,11 @@ impl Shard {
         self.meter.status.clone()
     }
 
+    /// The live map board the admin port reads.
+    pub fn map_board(&self) -> Arc<MapBoard> {
+        self.painter.board.clone()
+    }
+
     /// Runs ticks until `stop` is set (SIGTERM), then saves every player and dirty chunk and
     /// waits for the store to make them durable.
     pub fn run(mut self, stop: &AtomicBool) -> Result<ShutdownReport, ShardError> {
@@ -261,6 +278,7 @@ impl Shard {
                 break;
             }
             if ticks.stats().ticks % hz == 1 {
+                self.paint(ticks.stats().ticks);
                 self.publish(ticks.stats());
             }
         }

@@ -9,8 +9,12 @@ use crate::sim::MapSim;
 use crate::wire::order_from_wire;
 use engine::Entity;
 use net::ConnId;
+use net::ConnTraffic;
 use net::protocol::{EntityId, Order as WireOrder};
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 use store::PlayerRecord;
 
 pub use crate::wire::error;
@@ -85,6 +89,69 @@ impl Players {
     /// Number of players online.
     pub(crate) fn len(&self) -> usize {
         self.list.len()
+    }
+}
+
+/// A connection that sent Hello: where from, since when, and its byte counts.
+#[derive(Debug)]
+struct Link {
+    peer: SocketAddr,
+    since: Instant,
+    traffic: Arc<ConnTraffic>,
+    /// The totals `(in, out)` at the last rate reading, and when.
+    last: (Instant, u64, u64),
+    /// Bytes per second `(down, up)` over the last reading's interval.
+    rates: (f64, f64),
+}
+
+/// What the live map shows of a connection.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LinkView {
+    /// Remote address.
+    pub peer: String,
+    /// Seconds since Hello.
+    pub connected_s: u64,
+    /// Bytes per second written to the client.
+    pub down_bps: f64,
+    /// Bytes per second read from the client.
+    pub up_bps: f64,
+}
+
+/// The connections that sent Hello (logged in or not yet), from `Connected` to `Disconnected`.
+#[derive(Debug, Default)]
+pub(crate) struct Links(HashMap<ConnId, Link>);
+
+impl Links {
+    /// A connection sent Hello.
+    pub(crate) fn connected(&mut self, conn: ConnId, peer: SocketAddr, traffic: Arc<ConnTraffic>) {
+        let now = Instant::now();
+        let (bytes_in, bytes_out) = traffic.totals();
+        let link = Link { peer, since: now, traffic, last: (now, bytes_in, bytes_out), rates: (0.0, 0.0) };
+        self.0.insert(conn, link);
+    }
+
+    /// The connection is gone.
+    pub(crate) fn gone(&mut self, conn: ConnId) {
+        self.0.remove(&conn);
+    }
+
+    /// The connection's view; its byte rates are measured again when half a second or more
+    /// passed since the last reading.
+    pub(crate) fn rate(&mut self, conn: ConnId, now: Instant) -> LinkView {
+        let Some(link) = self.0.get_mut(&conn) else { return LinkView::default() };
+        let dt = now.saturating_duration_since(link.last.0).as_secs_f64();
+        if dt >= 0.5 {
+            let (bytes_in, bytes_out) = link.traffic.totals();
+            let rate = |now: u64, then: u64| now.saturating_sub(then) as f64 / dt;
+            link.rates = (rate(bytes_out, link.last.2), rate(bytes_in, link.last.1));
+            link.last = (now, bytes_in, bytes_out);
+        }
+        LinkView {
+            peer: link.peer.to_string(),
+            connected_s: now.saturating_duration_since(link.since).as_secs(),
+            down_bps: link.rates.0,
+            up_bps: link.rates.1,
+        }
     }
 }
 

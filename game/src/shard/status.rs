@@ -106,6 +106,8 @@ pub struct ShardStatus {
     pub meta_errors: u64,
     /// Outbound batches the network thread could not take (its queue was full).
     pub send_overflows: u64,
+    /// Seconds the last live-map picture took to paint (`MapPicture`).
+    pub map_picture_s: f64,
 }
 
 /// The published status, shared between the tick and the admin port.

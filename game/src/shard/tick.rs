@@ -92,14 +92,18 @@ impl Shard {
         while let Ok(event) = self.inbound.try_recv() {
             self.meter.inbound();
             match event {
-                Inbound::Connected { conn, peer, hello } => {
+                Inbound::Connected { conn, peer, hello, traffic } => {
                     tracing::debug!(%conn, %peer, name = %hello.name, "hello");
+                    self.links.connected(conn, peer, traffic);
                     if let Some(e) = self.lobby.hello(conn, hello.name, hello.token.0, &self.store, now_ms) {
                         self.apply(e, tick);
                     }
                 }
                 Inbound::Message { conn, msg } => self.on_message(conn, msg, tick),
-                Inbound::Disconnected { conn, reason } => self.on_disconnected(conn, &reason),
+                Inbound::Disconnected { conn, reason } => {
+                    self.links.gone(conn);
+                    self.on_disconnected(conn, &reason);
+                }
             }
         }
     }
