@@ -62,6 +62,14 @@ pub enum StoreError {
     Meta(String),
     /// A fault injected by a test hook.
     Injected(String),
+    /// A write carried epoch `held` of `map`, whose current epoch is `current` (another shard
+    /// took the map): nothing of its transaction committed. Permanent: the writer stops
+    /// simulating the map.
+    Fenced { map: u32, held: i64, current: i64 },
+    /// A hand-off by a shard that does not hold the character's live claim; nothing written.
+    NotOwner { player: i64, live: Option<String> },
+    /// No character has this id.
+    UnknownPlayer(i64),
 }
 
 impl StoreError {
@@ -87,6 +95,13 @@ impl fmt::Display for StoreError {
             StoreError::Timeout => f.write_str("timed out waiting for storage"),
             StoreError::Meta(m) => write!(f, "metadata store error: {m}"),
             StoreError::Injected(m) => write!(f, "injected fault: {m}"),
+            StoreError::Fenced { map, held, current } => {
+                write!(f, "map {map} fenced: write of epoch {held}, current epoch {current}")
+            }
+            StoreError::NotOwner { player, live } => {
+                write!(f, "player {player} is not live on this shard (live on {live:?})")
+            }
+            StoreError::UnknownPlayer(id) => write!(f, "no player {id}"),
         }
     }
 }

@@ -12,6 +12,7 @@ mod error;
 pub mod loader;
 pub mod meta;
 mod migrate;
+pub mod owner;
 mod pending;
 pub mod record;
 mod retry;
@@ -29,6 +30,9 @@ pub use backend::{
 pub use codec::{ChunkCodec, ChunkTiles, DEFAULT_LEVEL};
 pub use error::{BadRecord, DecodeError, RecordRef, StoreError};
 pub use loader::{ChunkReply, Loader, LoaderConfig};
+pub use owner::{
+    Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave, Refusal, SaveSeq,
+};
 pub use pending::{Pending, Ticket};
 pub use record::*;
 pub use retry::Backoff;

@@ -116,11 +116,20 @@ pub struct ItemTx {
     /// Short label for logs and error reports ("drop", "craft", ...).
     pub label: String,
     pub ops: Vec<ItemOp>,
+    /// The map this change belongs to (its objects, or a player on it), checked in the same
+    /// transaction ([`crate::Fence`]); `None` (the default): unfenced.
+    pub fence: Option<crate::Fence>,
 }
 
 impl ItemTx {
     pub fn new(label: impl Into<String>, ops: Vec<ItemOp>) -> ItemTx {
-        ItemTx { label: label.into(), ops }
+        ItemTx { label: label.into(), ops, fence: None }
+    }
+
+    /// The same change, committed only while `fence` holds.
+    pub fn fenced(mut self, fence: crate::Fence) -> ItemTx {
+        self.fence = Some(fence);
+        self
     }
 }
 

@@ -14,6 +14,8 @@ pub(crate) struct Counters {
     pub chunks_saved: AtomicU64,
     pub chunk_saves_failed: AtomicU64,
     pub retries: AtomicU64,
+    pub fenced: AtomicU64,
+    pub player_saves_stale: AtomicU64,
     pub rejected_full: AtomicU64,
     pub dropped_at_stop: AtomicU64,
     pub flush_us_sum: AtomicU64,
@@ -34,6 +36,12 @@ pub struct WriterStats {
     pub chunk_saves_failed: u64,
     /// Failed attempts that were retried (connection lost, database down).
     pub retries: u64,
+    /// Writes refused because their map's fence is stale ([`crate::StoreError::Fenced`]): another
+    /// shard took the map. Each failed for good (its ticket and [`crate::WriteFailure`] say which
+    /// map); the shard stops simulating that map.
+    pub fenced: u64,
+    /// Sequenced saves that changed nothing because a newer save (or claim) was stored.
+    pub player_saves_stale: u64,
     /// Submissions refused because the queue was full.
     pub rejected_full: u64,
     /// Operations still queued when the pool was stopped (logged as errors).
@@ -71,6 +79,8 @@ impl Counters {
             chunks_saved: get(&self.chunks_saved),
             chunk_saves_failed: get(&self.chunk_saves_failed),
             retries: get(&self.retries),
+            fenced: get(&self.fenced),
+            player_saves_stale: get(&self.player_saves_stale),
             rejected_full: get(&self.rejected_full),
             dropped_at_stop: get(&self.dropped_at_stop),
             flushes: get(&self.flushes),

@@ -1,5 +1,10 @@
 //! The storage interface both databases implement, how to open one, and shared row helpers.
 
+mod lite_items;
+mod lite_owner;
+mod owner;
+mod pg_items;
+mod pg_owner;
 mod pg_sql;
 mod postgres;
 mod sqlite;
@@ -12,13 +17,14 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::error::{BadRecord, RecordRef, StoreError};
+use crate::owner::{Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave};
 use crate::record::{
-    ChunkKey, ChunkLoad, ChunkSave, Container, IdKind, ItemRecord, ItemTx, PlayerLoad, PlayerRecord,
+    ChunkKey, ChunkLoad, ChunkSave, Container, IdKind, ItemRecord, ItemTx, MapId, PlayerLoad, PlayerRecord,
     PositionUpdate,
 };
 
+pub(crate) use self::pg_items::pg_err;
 pub use self::postgres::PgBackend;
-pub(crate) use self::postgres::pg_err;
 pub use self::sqlite::SqliteBackend;
 
 /// Which database a backend talks to.
@@ -45,7 +51,16 @@ pub trait Backend: Send {
     /// transaction.
     fn save_players(&mut self, players: &[PlayerRecord]) -> Result<(), StoreError>;
     /// Writes coalesced positions in one batched statement; returns rows updated.
-    fn write_positions(&mut self, batch: &[PositionUpdate]) -> Result<usize, StoreError>;
+    fn write_positions(&mut self, batch: &[PositionUpdate]) -> Result<usize, StoreError> {
+        self.write_positions_fenced(None, batch)
+    }
+    /// [`Backend::write_positions`] checked against `fence` in the same transaction; a fenced
+    /// batch writes only characters live on the shard holding the fence's map.
+    fn write_positions_fenced(
+        &mut self,
+        fence: Option<Fence>,
+        batch: &[PositionUpdate],
+    ) -> Result<usize, StoreError>;
     /// Applies one logical item change atomically, checking the item invariants.
     fn apply_item_tx(&mut self, tx: &ItemTx) -> Result<(), StoreError>;
     /// Applies item transactions in order in one database transaction (group commit): all of
@@ -56,7 +71,52 @@ pub trait Backend: Send {
     fn apply_item_txs(&mut self, txs: &[ItemTx], mark: CommitMark) -> Result<BatchOutcome, StoreError>;
     /// Saves chunks and their plain object sets in one transaction; container objects
     /// ([`crate::ObjectRecord::holds_items`]) are neither written nor deleted.
-    fn save_chunks(&mut self, saves: &[ChunkSave]) -> Result<(), StoreError>;
+    fn save_chunks(&mut self, saves: &[ChunkSave]) -> Result<(), StoreError> {
+        self.save_chunks_fenced(&[], saves)
+    }
+    /// [`Backend::save_chunks`] after checking every fence in the same transaction.
+    fn save_chunks_fenced(&mut self, fences: &[Fence], saves: &[ChunkSave]) -> Result<(), StoreError>;
+
+    /// Takes `map` for `shard` (after it won the map's lease, before it loads the map): bumps the
+    /// map's epoch and records the shard in one transaction. Writes fenced with an older epoch
+    /// of the map fail with [`StoreError::Fenced`] from then on; fenced writes in flight finish
+    /// first (PostgreSQL: they hold the map's row `FOR SHARE`).
+    fn take_map(&mut self, map: MapId, shard: &str) -> Result<Fence, StoreError>;
+    fn map_owner(&mut self, map: MapId) -> Result<Option<MapOwner>, StoreError>;
+    /// Saves characters, each only if its sequence names the character's current claim and is
+    /// newer than the stored save (an older save changes nothing); fences checked first, all in
+    /// one transaction. Updates existing characters only. Returns how many saves applied.
+    fn save_players_seq(&mut self, fences: &[Fence], saves: &[PlayerSave]) -> Result<usize, StoreError>;
+    /// Makes `shard` the live owner of `player` if it is released or already the shard's.
+    fn claim_player(&mut self, player: i64, shard: &str) -> Result<Claim, StoreError> {
+        self.claim_player_from(player, shard, None)
+    }
+    /// [`Backend::claim_player`], also taking the character over from `dead` (a shard known to
+    /// be dead) when it is live there.
+    fn claim_player_from(
+        &mut self,
+        player: i64,
+        shard: &str,
+        dead: Option<&str>,
+    ) -> Result<Claim, StoreError>;
+    /// Releases `player` (logout) if `shard` holds it; true if it did. Save first.
+    fn release_player(&mut self, player: i64, shard: &str) -> Result<bool, StoreError>;
+    fn live_owner(&mut self, player: i64) -> Result<Option<LiveOwner>, StoreError>;
+    /// Hands a character off in one transaction (see [`HandOff`]): the save, its item
+    /// transactions, the release and the token commit together or not at all. This is the API
+    /// that commits world writes together with a character's save.
+    fn hand_off(&mut self, h: &HandOff) -> Result<(), StoreError>;
+    /// Uses a hand-off token in one transaction: refused (nothing changes) unless it exists, is
+    /// unused, names `shard`, has not expired at `now_ms` and its character is released.
+    fn accept_handoff(
+        &mut self,
+        token_hash: &[u8],
+        shard: &str,
+        now_ms: i64,
+    ) -> Result<Acceptance, StoreError>;
+    /// The source takes its character back (the target is down or refused): only while the
+    /// token is unused and the character released; the token is void afterwards.
+    fn cancel_handoff(&mut self, token_hash: &[u8], source: &str) -> Result<Cancellation, StoreError>;
     fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError>;
     fn load_player_by_name(&mut self, name: &str) -> Result<Option<PlayerLoad>, StoreError>;
     /// Every item below a container, recursively, flat; bad rows reported apart.
@@ -163,6 +223,8 @@ pub enum FaultPoint {
     ChunkStmt { stmt: usize },
     /// Before the commit of a position batch.
     PositionCommit,
+    /// Before the commit of a claim, release, hand-off, accept or cancel.
+    OwnerCommit,
 }
 
 type Hook = Box<dyn FnMut(FaultPoint) -> Result<(), StoreError> + Send>;

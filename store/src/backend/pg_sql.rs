@@ -94,3 +94,37 @@ pub(super) const SQL_CHUNK_ITEMS: &str = "WITH RECURSIVE tree AS ( \
      UNION ALL SELECT c.id, c.kind, c.quality, c.count, c.container_kind, c.container_id, c.slot, \
      t.depth + 1 FROM items c JOIN tree t ON c.container_kind = 3 AND c.container_id = t.id \
      WHERE t.depth < 64) SELECT id, kind, quality, count, container_kind, container_id, slot FROM tree";
+
+// Ownership (`pg_owner.rs`): map epochs, live owners, conditional saves, hand-off tokens.
+/// Locks the map's row against [`SQL_TAKE_MAP`] until the fenced write commits.
+pub(super) const SQL_MAP_EPOCH: &str = "SELECT epoch FROM map_owners WHERE map = $1 FOR SHARE";
+pub(super) const SQL_TAKE_MAP: &str = "INSERT INTO map_owners (map, shard, epoch) VALUES ($1, $2, 1) \
+     ON CONFLICT (map) DO UPDATE SET shard = EXCLUDED.shard, epoch = map_owners.epoch + 1 RETURNING epoch";
+pub(super) const SQL_MAP_OWNER: &str = "SELECT shard, epoch FROM map_owners WHERE map = $1";
+pub(super) const SQL_LIVE: &str =
+    "SELECT live_shard, live_claim, save_claim, save_n FROM players WHERE id = $1 FOR UPDATE";
+pub(super) const SQL_SET_LIVE: &str = "UPDATE players SET live_shard = $2, live_claim = $3 WHERE id = $1";
+pub(super) const SQL_TOKEN: &str = "SELECT player, from_shard, to_shard, expires_ms, state FROM handoffs \
+     WHERE token_hash = $1 FOR UPDATE";
+pub(super) const SQL_PUT_TOKEN: &str = "INSERT INTO handoffs (token_hash, player, from_shard, to_shard, \
+     to_map, expires_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+pub(super) const SQL_TOKEN_STATE: &str = "UPDATE handoffs SET state = $2 WHERE token_hash = $1";
+/// Sequenced saves: a character's row changes only for a save of its current claim newer than the
+/// stored one, and its position only with it. Answers with one row per applied save.
+pub(super) const SQL_SAVE_PLAYERS_SEQ: &str = "WITH s AS (SELECT * FROM UNNEST($1::int8[], $2::text[], \
+     $3::text[], $4::bytea[], $5::int4[], $6::int4[], $7::int4[], $8::int8[], $9::int8[], $10::int8[], \
+     $11::int8[], $12::int8[]) AS s(id, name, name_key, token_hash, health, hunger, stamina, xp_combat, \
+     xp_crafting, xp_gathering, claim, n)), \
+     up AS (UPDATE players p SET name = s.name, name_key = s.name_key, token_hash = s.token_hash, \
+     health = s.health, hunger = s.hunger, stamina = s.stamina, xp_combat = s.xp_combat, \
+     xp_crafting = s.xp_crafting, xp_gathering = s.xp_gathering, save_claim = s.claim, save_n = s.n \
+     FROM s WHERE p.id = s.id AND p.live_claim = s.claim AND (p.save_claim, p.save_n) < (s.claim, s.n) \
+     RETURNING p.id) \
+     UPDATE player_positions AS pp SET map = u.map, x = u.x, y = u.y \
+     FROM UNNEST($13::int8[], $14::int4[], $15::int4[], $16::int4[]) AS u(id, map, x, y) \
+     WHERE pp.id = u.id AND u.id IN (SELECT id FROM up)";
+/// Fenced positions: only of characters live on the shard that holds map $5.
+pub(super) const SQL_POSITIONS_FENCED: &str = "UPDATE player_positions AS p SET map = u.map, x = u.x, \
+     y = u.y FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::int4[]) AS u(id, map, x, y), players AS pl \
+     WHERE p.id = u.id AND pl.id = u.id \
+     AND pl.live_shard = (SELECT shard FROM map_owners WHERE map = $5)";

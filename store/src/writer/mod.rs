@@ -16,6 +16,7 @@ use self::ordered::{Msg, Ordered, WriteOp};
 use self::positions::{PosCtl, PositionSink, PositionWorker};
 use crate::backend::Connector;
 use crate::error::StoreError;
+use crate::owner::{Fence, PlayerSave};
 use crate::pending::{Pending, Ticket};
 use crate::record::{ChunkSave, ItemTx, MapId, PlayerRecord, Position, PositionUpdate};
 use crate::retry::{Backoff, Conn};
@@ -118,6 +119,13 @@ impl Writer {
         self.sink.set_many(updates);
     }
 
+    /// Records positions written under `fence` (checked in the batch's transaction; a fenced
+    /// batch writes only characters live on the shard holding the map). A stale fence drops
+    /// them and counts [`WriterStats::fenced`].
+    pub fn set_positions_fenced(&self, fence: Fence, updates: impl IntoIterator<Item = PositionUpdate>) {
+        self.sink.set_many_fenced(Some(fence), updates);
+    }
+
     /// Saves a whole player record (position included).
     pub fn save_player(&self, player: PlayerRecord) -> Result<Ticket, StoreError> {
         self.save_players(vec![player])
@@ -141,19 +149,38 @@ impl Writer {
     /// Queues one logical item change; it commits entirely or not at all, after every item
     /// change queued before it (consecutive ones share one database transaction, and one that
     /// fails fails alone). The ticket carries its per-operation failure (e.g. an item stored
-    /// inside itself).
+    /// inside itself, or [`StoreError::Fenced`] for a change fenced with [`ItemTx::fenced`]).
     pub fn item_tx(&self, tx: ItemTx) -> Result<Ticket, StoreError> {
         self.submit(WriteOp::Items(tx))
     }
 
     /// Queues a chunk save; the ticket resolves once it is durable (unload only after that).
     pub fn save_chunk(&self, save: ChunkSave) -> Result<Ticket, StoreError> {
-        self.submit(WriteOp::Chunks(vec![save]))
+        self.submit(WriteOp::Chunks(None, vec![save]))
     }
 
     /// Queues several chunk saves as one operation with one ticket.
     pub fn save_chunks(&self, saves: Vec<ChunkSave>) -> Result<Ticket, StoreError> {
-        self.submit(WriteOp::Chunks(saves))
+        self.submit(WriteOp::Chunks(None, saves))
+    }
+
+    /// [`Writer::save_chunks`] committed only while `fence` holds: otherwise the ticket fails
+    /// with [`StoreError::Fenced`] (not retried) and nothing of it is written.
+    pub fn save_chunks_fenced(&self, fence: Fence, saves: Vec<ChunkSave>) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::Chunks(Some(fence), saves))
+    }
+
+    /// Queues sequenced character saves ([`crate::Backend::save_players_seq`]): each applies
+    /// only if newer than the stored save of the character's current claim; one that is not
+    /// changes nothing and counts in [`WriterStats::player_saves_stale`] (the ticket succeeds).
+    /// With a fence, a stale fence fails the ticket with [`StoreError::Fenced`]. Positions are
+    /// written by the save itself, not through the coalesced positions.
+    pub fn save_players_seq(
+        &self,
+        fence: Option<Fence>,
+        saves: Vec<PlayerSave>,
+    ) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::Saves(fence, saves))
     }
 
     fn submit(&self, op: WriteOp) -> Result<Ticket, StoreError> {

@@ -10,6 +10,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::backend::{BatchOutcome, CommitMark, Created};
 use crate::error::StoreError;
+use crate::owner::{Fence, PlayerSave};
 use crate::record::{ChunkSave, ItemTx, PlayerRecord};
 use crate::retry::Conn;
 use crate::stats::Counters;
@@ -23,7 +24,10 @@ pub(crate) enum WriteOp {
     /// A new player with its starter items, claiming its name (never merged).
     Create(Box<PlayerRecord>, ItemTx),
     Items(ItemTx),
-    Chunks(Vec<ChunkSave>),
+    /// Chunk saves, with the fence of their map when fenced.
+    Chunks(Option<Fence>, Vec<ChunkSave>),
+    /// Sequenced character saves (applied only when newer), fenced or not.
+    Saves(Option<Fence>, Vec<PlayerSave>),
 }
 
 #[derive(Debug)]
@@ -59,6 +63,7 @@ enum Kind {
     Create,
     Items,
     Chunks,
+    Saves,
     Barrier,
 }
 
@@ -67,7 +72,8 @@ fn kind(m: &Msg) -> Kind {
         Msg::Op(WriteOp::Players(_), _) => Kind::Players,
         Msg::Op(WriteOp::Create(..), _) => Kind::Create,
         Msg::Op(WriteOp::Items(_), _) => Kind::Items,
-        Msg::Op(WriteOp::Chunks(_), _) => Kind::Chunks,
+        Msg::Op(WriteOp::Chunks(..), _) => Kind::Chunks,
+        Msg::Op(WriteOp::Saves(..), _) => Kind::Saves,
         Msg::Barrier(_) => Kind::Barrier,
     }
 }
@@ -108,7 +114,7 @@ impl Ordered {
             let k = kind(&first);
             let mut group = vec![first];
             // A creation claims a name and answers NameTaken alone: never merged.
-            let mergeable = matches!(k, Kind::Players | Kind::Items | Kind::Chunks);
+            let mergeable = matches!(k, Kind::Players | Kind::Items | Kind::Chunks | Kind::Saves);
             while mergeable && let Some(next) = rest.next_if(|m| kind(m) == k) {
                 group.push(next);
             }
@@ -130,7 +136,7 @@ impl Ordered {
         match k {
             Kind::Barrier => {}
             Kind::Items => self.run_items(ops),
-            Kind::Create | Kind::Players | Kind::Chunks => self.run_merged(ops),
+            Kind::Create | Kind::Players | Kind::Chunks | Kind::Saves => self.run_merged(ops),
         }
     }
 
@@ -251,9 +257,25 @@ impl Ordered {
                 let players = merge_players(ops);
                 self.conn.retry(None, &mut |b| b.save_players(&players))
             }
-            WriteOp::Chunks(_) => {
+            WriteOp::Chunks(..) => {
                 let saves = merge_chunk_saves(ops);
-                self.conn.retry(None, &mut |b| b.save_chunks(&saves))
+                let fences = fences_of(ops);
+                self.conn.retry(None, &mut |b| b.save_chunks_fenced(&fences, &saves))
+            }
+            WriteOp::Saves(..) => {
+                let fences = fences_of(ops);
+                let saves: Vec<PlayerSave> = ops
+                    .iter()
+                    .flat_map(|op| match op {
+                        WriteOp::Saves(_, s) => s.as_slice(),
+                        _ => &[],
+                    })
+                    .cloned()
+                    .collect();
+                let applied = self.conn.retry(None, &mut |b| b.save_players_seq(&fences, &saves))?;
+                let stale = (saves.len() - applied.min(saves.len())) as u64;
+                self.counters.player_saves_stale.fetch_add(stale, Ordering::Relaxed);
+                Ok(())
             }
         }
     }
@@ -273,20 +295,29 @@ impl Ordered {
 
     fn count(&self, op: &WriteOp, ok: bool) {
         let c = &self.counters;
+        if let WriteOp::Saves(_, s) = op {
+            let counter = if ok { &c.players_saved } else { &c.players_failed };
+            counter.fetch_add(s.len() as u64, Ordering::Relaxed);
+            return;
+        }
         let (counter, n) = match (op, ok) {
             (WriteOp::Players(p), true) => (&c.players_saved, p.len()),
             (WriteOp::Create(..), true) => (&c.players_saved, 1),
             (WriteOp::Create(..), false) => (&c.players_failed, 1),
             (WriteOp::Items(_), true) => (&c.item_txs_ok, 1),
             (WriteOp::Items(_), false) => (&c.item_txs_failed, 1),
-            (WriteOp::Chunks(s), true) => (&c.chunks_saved, s.len()),
-            (WriteOp::Chunks(s), false) => (&c.chunk_saves_failed, s.len()),
+            (WriteOp::Chunks(_, s), true) => (&c.chunks_saved, s.len()),
+            (WriteOp::Chunks(_, s), false) => (&c.chunk_saves_failed, s.len()),
+            (WriteOp::Saves(..), _) => return,
             (WriteOp::Players(p), false) => (&c.players_failed, p.len()),
         };
         counter.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     fn report_failure(&self, what: String, error: &StoreError) {
+        if matches!(error, StoreError::Fenced { .. }) {
+            self.counters.fenced.fetch_add(1, Ordering::Relaxed);
+        }
         if matches!(error, StoreError::Closed) {
             self.counters.dropped_at_stop.fetch_add(1, Ordering::Relaxed);
             tracing::error!(%what, "store stopped before this write was durable");
@@ -302,7 +333,8 @@ fn describe(op: &WriteOp) -> String {
         WriteOp::Players(p) => format!("save of {} player(s)", p.len()),
         WriteOp::Items(tx) => describe_items(tx),
         WriteOp::Create(p, _) => format!("creation of player {}", p.id),
-        WriteOp::Chunks(s) => {
+        WriteOp::Saves(_, s) => format!("sequenced save of {} player(s)", s.len()),
+        WriteOp::Chunks(_, s) => {
             let keys: Vec<_> = s.iter().map(|s| (s.key.map, s.key.cx, s.key.cy)).collect();
             format!("chunk save {keys:?}")
         }
@@ -311,6 +343,19 @@ fn describe(op: &WriteOp) -> String {
 
 fn describe_items(tx: &ItemTx) -> String {
     format!("item transaction '{}' ({} ops)", tx.label, tx.ops.len())
+}
+
+/// The distinct fences of merged ops.
+fn fences_of(ops: &[&WriteOp]) -> Vec<Fence> {
+    let mut fences: Vec<Fence> = Vec::new();
+    for op in ops {
+        if let WriteOp::Chunks(Some(f), _) | WriteOp::Saves(Some(f), _) = op
+            && !fences.contains(f)
+        {
+            fences.push(*f);
+        }
+    }
+    fences
 }
 
 /// Later saves of the same player replace earlier ones.
@@ -340,7 +385,7 @@ pub(crate) fn merge_chunk_saves(ops: &[&WriteOp]) -> Vec<ChunkSave> {
     let mut out: Vec<ChunkSave> = Vec::new();
     let mut seq_of: Vec<usize> = Vec::new();
     let saves = ops.iter().flat_map(|op| match op {
-        WriteOp::Chunks(saves) => saves.as_slice(),
+        WriteOp::Chunks(_, saves) => saves.as_slice(),
         _ => &[],
     });
     for (seq, s) in saves.enumerate() {
@@ -390,7 +435,7 @@ mod tests {
             .iter()
             .map(|&(id, kind)| ObjectRecord { id, grid_x: cx, map: 1, kind, ..Default::default() })
             .collect();
-        WriteOp::Chunks(vec![ChunkSave { key, chunk, objects }])
+        WriteOp::Chunks(None, vec![ChunkSave { key, chunk, objects }])
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crossbeam_channel::{Receiver, Sender, select};
 use parking_lot::Mutex;
 
 use crate::error::StoreError;
+use crate::owner::Fence;
 use crate::record::PositionUpdate;
 use crate::retry::Conn;
 use crate::stats::Counters;
@@ -17,18 +18,29 @@ use crate::stats::Counters;
 /// Latest unwritten position per player. Holding the lock is O(1) for the tick.
 #[derive(Debug, Default)]
 pub(crate) struct PositionSink {
-    latest: Mutex<HashMap<i64, PositionUpdate>>,
+    latest: Mutex<HashMap<i64, (PositionUpdate, Option<Fence>)>>,
 }
+
+/// Positions written together: those of one fence (or none).
+type Group = (Option<Fence>, Vec<PositionUpdate>);
 
 impl PositionSink {
     pub(crate) fn set(&self, u: PositionUpdate) {
-        self.latest.lock().insert(u.player, u);
+        self.latest.lock().insert(u.player, (u, None));
     }
 
     pub(crate) fn set_many(&self, updates: impl IntoIterator<Item = PositionUpdate>) {
+        self.set_many_fenced(None, updates);
+    }
+
+    pub(crate) fn set_many_fenced(
+        &self,
+        fence: Option<Fence>,
+        updates: impl IntoIterator<Item = PositionUpdate>,
+    ) {
         let mut map = self.latest.lock();
         for u in updates {
-            map.insert(u.player, u);
+            map.insert(u.player, (u, fence));
         }
     }
 
@@ -36,19 +48,25 @@ impl PositionSink {
         self.latest.lock().len()
     }
 
-    fn take(&self) -> Vec<PositionUpdate> {
+    /// Everything pending, grouped by fence.
+    fn take(&self) -> Vec<Group> {
         let map = std::mem::take(&mut *self.latest.lock());
-        let mut batch: Vec<PositionUpdate> = map.into_values().collect();
+        let mut groups: HashMap<Option<Fence>, Vec<PositionUpdate>> = HashMap::new();
+        for (u, fence) in map.into_values() {
+            groups.entry(fence).or_default().push(u);
+        }
+        let mut out: Vec<Group> = groups.into_iter().collect();
         // A stable row order keeps concurrent batches (several shards) from deadlocking.
-        batch.sort_unstable_by_key(|u| u.player);
-        batch
+        out.iter_mut().for_each(|(_, batch)| batch.sort_unstable_by_key(|u| u.player));
+        out.sort_unstable_by_key(|(f, _)| f.map(|f| (f.map, f.epoch)));
+        out
     }
 
     /// Puts a failed batch back without overwriting positions set since.
-    fn restore(&self, batch: Vec<PositionUpdate>) {
+    fn restore(&self, fence: Option<Fence>, batch: Vec<PositionUpdate>) {
         let mut map = self.latest.lock();
         for u in batch {
-            map.entry(u.player).or_insert(u);
+            map.entry(u.player).or_insert((u, fence));
         }
     }
 }
@@ -90,14 +108,21 @@ impl PositionWorker {
         }
     }
 
-    /// One batch; on failure the positions go back into the sink for the next attempt.
+    /// One batch per fence; on failure the positions go back into the sink for the next
+    /// attempt, except those of a stale fence, which are dropped and counted.
     fn flush_once(&mut self) -> Result<(), StoreError> {
-        let batch = self.sink.take();
-        if batch.is_empty() {
-            return Ok(());
+        let mut result = Ok(());
+        for (fence, batch) in self.sink.take() {
+            if let Err(e) = self.write_group(fence, batch) {
+                result = Err(e);
+            }
         }
+        result
+    }
+
+    fn write_group(&mut self, fence: Option<Fence>, batch: Vec<PositionUpdate>) -> Result<(), StoreError> {
         let started = Instant::now();
-        match self.conn.try_once(&mut |b| b.write_positions(&batch)) {
+        match self.conn.try_once(&mut |b| b.write_positions_fenced(fence, &batch)) {
             Ok(n) => {
                 self.counters.positions_written.fetch_add(n as u64, Ordering::Relaxed);
                 self.counters.position_batches.fetch_add(1, Ordering::Relaxed);
@@ -105,10 +130,15 @@ impl PositionWorker {
                 tracing::trace!(rows = n, took = ?started.elapsed(), "positions written");
                 Ok(())
             }
+            Err(e @ StoreError::Fenced { .. }) => {
+                self.counters.fenced.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, dropped = batch.len(), "position batch fenced, dropped");
+                Ok(())
+            }
             Err(e) => {
                 self.counters.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, pending = batch.len(), "position batch failed, will retry");
-                self.sink.restore(batch);
+                self.sink.restore(fence, batch);
                 Err(e)
             }
         }

@@ -1,0 +1,190 @@
+//! PostgreSQL side of ownership: the [`OwnerTx`] statements over an open transaction, and the
+//! transactions of `take_map`, sequenced saves, fenced positions, claims and hand-offs.
+
+use postgres::types::ToSql;
+use postgres::{Client, Transaction};
+
+use super::owner::{self, OwnerTx, TokenRow, newest_saves};
+use super::pg_items::{
+    NESTING_LOCK, Prepared, check_fence, check_fences, item_from_row, map_i32, needs_nesting_lock, pg_err,
+    player_columns, player_from_row, refs, run_item_tx,
+};
+use super::pg_sql::*;
+use super::{FaultPoint, Faults, partition};
+use crate::error::StoreError;
+use crate::owner::{Fence, HandOff, LiveOwner, MapOwner, PlayerSave, SaveSeq, TokenState};
+use crate::record::{Container, ItemTx, MapId, PlayerLoad, PlayerRecord, PositionUpdate};
+
+/// One open transaction and the connection's statements.
+pub(super) struct PgOwner<'a, 't> {
+    pub tx: &'a mut Transaction<'t>,
+    pub stmts: &'a Prepared,
+    pub faults: &'a Faults,
+}
+
+fn live_from(row: &postgres::Row) -> LiveOwner {
+    LiveOwner { shard: row.get(0), claim: row.get(1), saved: SaveSeq { claim: row.get(2), n: row.get(3) } }
+}
+
+impl OwnerTx for PgOwner<'_, '_> {
+    fn map_epoch(&mut self, map: MapId) -> Result<Option<i64>, StoreError> {
+        let row = self.tx.query_opt(&self.stmts.map_epoch, &[&map_i32(map)]).map_err(pg_err)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn live(&mut self, player: i64) -> Result<Option<LiveOwner>, StoreError> {
+        let row = self.tx.query_opt(SQL_LIVE, &[&player]).map_err(pg_err)?;
+        Ok(row.as_ref().map(live_from))
+    }
+
+    fn set_live(&mut self, player: i64, shard: Option<&str>, claim: i64) -> Result<(), StoreError> {
+        self.tx.execute(SQL_SET_LIVE, &[&player, &shard, &claim]).map_err(pg_err)?;
+        Ok(())
+    }
+
+    fn token(&mut self, hash: &[u8]) -> Result<Option<TokenRow>, StoreError> {
+        let row = self.tx.query_opt(SQL_TOKEN, &[&hash]).map_err(pg_err)?;
+        Ok(row.map(|r| TokenRow {
+            player: r.get(0),
+            from_shard: r.get(1),
+            to_shard: r.get(2),
+            expires_ms: r.get(3),
+            state: TokenState::from_i64(r.get::<_, i16>(4).into()),
+        }))
+    }
+
+    fn put_token(&mut self, h: &HandOff) -> Result<bool, StoreError> {
+        let params: [&(dyn ToSql + Sync); 6] =
+            [&h.token_hash, &h.save.player.id, &h.from_shard, &h.to_shard, &map_i32(h.to_map), &h.expires_ms];
+        Ok(self.tx.execute(SQL_PUT_TOKEN, &params).map_err(pg_err)? == 1)
+    }
+
+    fn set_token_state(&mut self, hash: &[u8], state: TokenState) -> Result<(), StoreError> {
+        self.tx.execute(SQL_TOKEN_STATE, &[&hash, &(state as i16)]).map_err(pg_err)?;
+        Ok(())
+    }
+
+    fn save_players(&mut self, saves: &[&PlayerSave]) -> Result<usize, StoreError> {
+        save_players_seq(self.tx, saves)
+    }
+
+    fn item_tx(&mut self, tx: &ItemTx) -> Result<(), StoreError> {
+        run_item_tx(self.tx, self.stmts, self.faults, tx)
+    }
+
+    fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError> {
+        let sql = format!("SELECT {PLAYER_COLS} FROM {PLAYER_FROM} WHERE p.id = $1");
+        let Some(row) = self.tx.query_opt(&sql, &[&id]).map_err(pg_err)? else {
+            return Ok(None);
+        };
+        let player = player_from_row(&row).map_err(StoreError::BadRecord)?;
+        let (k, pid) = Container::Player(id).to_parts();
+        let rows = self.tx.query(&self.stmts.item_tree, &[&k, &pid]).map_err(pg_err)?;
+        let (items, bad) = partition(rows.iter().map(item_from_row).collect());
+        Ok(Some(PlayerLoad { player, items, bad }))
+    }
+}
+
+/// The sequenced upsert of [`SQL_SAVE_PLAYERS_SEQ`] (one save per player); rows applied.
+fn save_players_seq(tx: &mut Transaction<'_>, saves: &[&PlayerSave]) -> Result<usize, StoreError> {
+    if saves.is_empty() {
+        return Ok(0);
+    }
+    let players: Vec<PlayerRecord> = saves.iter().map(|s| s.player.clone()).collect();
+    let (main, pos) = player_columns(&players);
+    let claims: Vec<i64> = saves.iter().map(|s| s.seq.claim).collect();
+    let ns: Vec<i64> = saves.iter().map(|s| s.seq.n).collect();
+    let mut params = refs(&main);
+    params.push(&claims);
+    params.push(&ns);
+    params.extend(refs(&pos));
+    Ok(tx.execute(SQL_SAVE_PLAYERS_SEQ, &params).map_err(pg_err)? as usize)
+}
+
+/// Runs `f` over an [`OwnerTx`] in one transaction, committed after the `OwnerCommit` fault
+/// point when `f` succeeds (a refusal wrote nothing); an error rolls everything back.
+pub(super) fn in_tx<T>(
+    client: &mut Client,
+    stmts: &Prepared,
+    faults: &Faults,
+    nesting: bool,
+    f: impl FnOnce(&mut dyn OwnerTx) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut tx = client.transaction().map_err(pg_err)?;
+    if nesting {
+        tx.execute(&stmts.nesting_lock, &[&NESTING_LOCK]).map_err(pg_err)?;
+    }
+    let out = f(&mut PgOwner { tx: &mut tx, stmts, faults })?;
+    faults.check(FaultPoint::OwnerCommit)?;
+    tx.commit().map_err(pg_err)?;
+    Ok(out)
+}
+
+pub(super) fn take_map(client: &mut Client, map: MapId, shard: &str) -> Result<Fence, StoreError> {
+    let row = client.query_one(SQL_TAKE_MAP, &[&map_i32(map), &shard]).map_err(pg_err)?;
+    Ok(Fence { map, epoch: row.get(0) })
+}
+
+pub(super) fn map_owner(client: &mut Client, map: MapId) -> Result<Option<MapOwner>, StoreError> {
+    let row = client.query_opt(SQL_MAP_OWNER, &[&map_i32(map)]).map_err(pg_err)?;
+    Ok(row.map(|r| MapOwner { shard: r.get(0), epoch: r.get(1) }))
+}
+
+pub(super) fn live_owner(client: &mut Client, player: i64) -> Result<Option<LiveOwner>, StoreError> {
+    let sql = "SELECT live_shard, live_claim, save_claim, save_n FROM players WHERE id = $1";
+    let row = client.query_opt(sql, &[&player]).map_err(pg_err)?;
+    Ok(row.as_ref().map(live_from))
+}
+
+pub(super) fn save_players_fenced(
+    client: &mut Client,
+    stmts: &Prepared,
+    fences: &[Fence],
+    saves: &[PlayerSave],
+) -> Result<usize, StoreError> {
+    let mut tx = client.transaction().map_err(pg_err)?;
+    check_fences(&mut tx, stmts, fences)?;
+    let n = save_players_seq(&mut tx, &newest_saves(saves))?;
+    tx.commit().map_err(pg_err)?;
+    Ok(n)
+}
+
+pub(super) fn write_positions(
+    client: &mut Client,
+    stmts: &Prepared,
+    faults: &Faults,
+    fence: Option<Fence>,
+    batch: &[PositionUpdate],
+) -> Result<usize, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = batch.iter().map(|u| u.player).collect();
+    let maps: Vec<i32> = batch.iter().map(|u| map_i32(u.map)).collect();
+    let xs: Vec<i32> = batch.iter().map(|u| u.pos.x).collect();
+    let ys: Vec<i32> = batch.iter().map(|u| u.pos.y).collect();
+    let mut tx = client.transaction().map_err(pg_err)?;
+    // Positions are rewritten every second: a crash may lose the last one, never items.
+    tx.batch_execute("SET LOCAL synchronous_commit TO OFF").map_err(pg_err)?;
+    let n = match fence {
+        None => tx.execute(&stmts.positions, &[&ids, &maps, &xs, &ys]).map_err(pg_err)?,
+        Some(f) => {
+            check_fence(&mut tx, stmts, f)?;
+            let params: [&(dyn ToSql + Sync); 5] = [&ids, &maps, &xs, &ys, &map_i32(f.map)];
+            tx.execute(SQL_POSITIONS_FENCED, &params).map_err(pg_err)?
+        }
+    };
+    faults.check(FaultPoint::PositionCommit)?;
+    tx.commit().map_err(pg_err)?;
+    Ok(n as usize)
+}
+
+pub(super) fn hand_off(
+    client: &mut Client,
+    stmts: &Prepared,
+    faults: &Faults,
+    h: &HandOff,
+) -> Result<(), StoreError> {
+    let nesting = h.items.iter().any(needs_nesting_lock);
+    in_tx(client, stmts, faults, nesting, |t| owner::hand_off(t, h))
+}
