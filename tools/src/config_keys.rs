@@ -25,6 +25,9 @@ pub(crate) struct FileSettings {
     pub(crate) redis_prefix: Option<String>,
     pub(crate) slow_tick_ms: Option<u32>,
     pub(crate) tick_priority: Option<u32>,
+    pub(crate) maps: Option<String>,
+    pub(crate) lease_seconds: Option<u32>,
+    pub(crate) public_address: Option<String>,
 }
 
 /// Every key of the TOML file `--config` reads, in declaration order.

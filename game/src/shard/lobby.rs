@@ -87,6 +87,16 @@ impl Lobby {
         self.logins.len() + self.arrivals.len()
     }
 
+    /// The map new characters begin on.
+    pub(crate) fn start_map(&self) -> store::MapId {
+        self.start.map
+    }
+
+    /// The start area's land spots (where the dead of its map come back).
+    pub(crate) fn start_land(&self) -> std::sync::Arc<Vec<(i32, i32)>> {
+        self.start.land.clone()
+    }
+
     /// Bots placed so far.
     pub(crate) fn bots_placed(&self) -> u32 {
         self.bots.placed

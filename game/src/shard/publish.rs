@@ -41,6 +41,7 @@ impl Shard {
                 .as_ref()
                 .map_or(0, |m| m.errors.load(std::sync::atomic::Ordering::Relaxed)),
             send_overflows: self.outbox.overflows(),
+            lease: self.meta.as_ref().map(|m| m.counters.snapshot()).unwrap_or_default(),
         };
         m.status.publish(status);
     }

@@ -106,6 +106,8 @@ pub struct ShardStatus {
     pub meta_errors: u64,
     /// Outbound batches the network thread could not take (its queue was full).
     pub send_overflows: u64,
+    /// Map leases: maps owned, renewals, losses, takeovers, redirects sent.
+    pub lease: super::LeaseSnapshot,
 }
 
 /// The published status, shared between the tick and the admin port.

@@ -1,0 +1,188 @@
+//! Map leases: which of the maps this shard may simulate it owns now. A map is owned through a
+//! claim in the metadata store that expires `lease` after its last renewal; the metadata worker
+//! ([`super::meta`]) renews every owned claim each heartbeat (a third of the lease), tries to
+//! claim the maps it may simulate but does not own (standby), and tells the tick what changed
+//! ([`LeaseEvent`]). It also keeps the [`Directory`] of who owns every map, for Redirects.
+//!
+//! A renewal refused (another shard holds the claim) loses the map at once. A renewal that fails
+//! (the store unreachable) loses it when the claim could expire before the next heartbeat, so
+//! the shard stops simulating a map before another shard can claim it.
+
+mod directory;
+
+pub use directory::Directory;
+
+use crossbeam_channel::Sender;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use store::MapId;
+use store::meta::MetaStore;
+
+/// The default lease: a claim (and the shard's registration) expires this long after its last
+/// renewal.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(15);
+
+/// The heartbeat of a lease: renewals and standby polls happen this often.
+pub fn heartbeat(lease: Duration) -> Duration {
+    lease / 3
+}
+
+/// What changed in the maps this shard owns, for the tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LeaseEvent {
+    /// The shard claimed a map it did not own (standby takeover): start simulating it.
+    Gained(MapId),
+    /// The shard lost a map: stop simulating it now. `owner` is the new owner's address when
+    /// known (its clients are redirected there).
+    Lost { map: MapId, owner: Option<String> },
+}
+
+/// Lease counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct LeaseCounters {
+    /// Maps owned now.
+    pub owned: AtomicU64,
+    /// Claims renewed.
+    pub renewals: AtomicU64,
+    /// Maps lost (claim taken by another shard, or not renewed in time).
+    pub losses: AtomicU64,
+    /// Maps claimed after start (a standby taking over).
+    pub takeovers: AtomicU64,
+    /// Redirects sent to clients.
+    pub redirects: AtomicU64,
+}
+
+impl LeaseCounters {
+    /// A snapshot of the counters: `(owned, renewals, losses, takeovers, redirects)`.
+    pub fn snapshot(&self) -> LeaseSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        LeaseSnapshot {
+            owned: get(&self.owned),
+            renewals: get(&self.renewals),
+            losses: get(&self.losses),
+            takeovers: get(&self.takeovers),
+            redirects: get(&self.redirects),
+        }
+    }
+}
+
+/// The lease counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeaseSnapshot {
+    pub owned: u64,
+    pub renewals: u64,
+    pub losses: u64,
+    pub takeovers: u64,
+    pub redirects: u64,
+}
+
+/// The worker's side of the leases.
+pub(crate) struct Leases {
+    shard: String,
+    lease: Duration,
+    /// The maps this shard may simulate.
+    may_simulate: Vec<MapId>,
+    /// Owned maps, with the start of their last successful renewal.
+    owned: BTreeMap<MapId, Instant>,
+    /// Maps whose owner the directory follows.
+    watched: Vec<MapId>,
+    events: Sender<LeaseEvent>,
+    counters: Arc<LeaseCounters>,
+    directory: Arc<Directory>,
+}
+
+impl Leases {
+    /// Leases of `shard`, owning `owned` (claimed at start, just now) of `may_simulate`.
+    pub(crate) fn new(
+        shard: String,
+        lease: Duration,
+        (may_simulate, owned, watched): (Vec<MapId>, &[MapId], Vec<MapId>),
+        events: Sender<LeaseEvent>,
+        (counters, directory): (Arc<LeaseCounters>, Arc<Directory>),
+    ) -> Self {
+        let now = Instant::now();
+        let owned: BTreeMap<MapId, Instant> = owned.iter().map(|&m| (m, now)).collect();
+        counters.owned.store(owned.len() as u64, Ordering::Relaxed);
+        Self { shard, lease, may_simulate, owned, watched, events, counters, directory }
+    }
+
+    /// One heartbeat: renew, take free maps, refresh the directory.
+    pub(crate) fn beat(&mut self, meta: &dyn MetaStore) {
+        self.renew(meta);
+        self.take_free(meta);
+        self.directory.refresh(meta, &self.shard, &self.watched);
+        self.counters.owned.store(self.owned.len() as u64, Ordering::Relaxed);
+    }
+
+    fn renew(&mut self, meta: &dyn MetaStore) {
+        let heartbeat = heartbeat(self.lease);
+        for (map, renewed) in self.owned.clone() {
+            let began = Instant::now();
+            match meta.claim_map(map, &self.shard, self.lease) {
+                Ok(true) => {
+                    self.owned.insert(map, began);
+                    self.counters.renewals.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(false) => {
+                    tracing::error!(map, "lost the claim on a map to another shard: stopping it");
+                    let owner = Directory::lookup(meta, map, &self.shard).map(|o| o.addr);
+                    self.lose(map, owner);
+                }
+                Err(e) if began.duration_since(renewed) + heartbeat >= self.lease => {
+                    tracing::error!(map, error = %e, "cannot renew a map's claim before it may expire: stopping it");
+                    self.lose(map, None);
+                }
+                Err(e) => {
+                    tracing::warn!(map, error = %e, "cannot renew a map's claim; retrying next heartbeat")
+                }
+            }
+        }
+    }
+
+    fn take_free(&mut self, meta: &dyn MetaStore) {
+        for &map in &self.may_simulate {
+            if self.owned.contains_key(&map) {
+                continue;
+            }
+            let began = Instant::now();
+            match meta.claim_map(map, &self.shard, self.lease) {
+                Ok(true) => {
+                    tracing::info!(map, "claimed a free map: taking it over");
+                    self.owned.insert(map, began);
+                    self.counters.takeovers.fetch_add(1, Ordering::Relaxed);
+                    let _ = self.events.send(LeaseEvent::Gained(map));
+                }
+                Ok(false) => {}
+                Err(e) => tracing::debug!(map, error = %e, "cannot poll a free map"),
+            }
+        }
+    }
+
+    fn lose(&mut self, map: MapId, owner: Option<String>) {
+        self.owned.remove(&map);
+        self.counters.losses.fetch_add(1, Ordering::Relaxed);
+        let _ = self.events.send(LeaseEvent::Lost { map, owner });
+    }
+
+    /// The tick could not start a map it was given: give the claim back, and stop trying for it.
+    pub(crate) fn give_up(&mut self, meta: &dyn MetaStore, map: MapId) {
+        self.owned.remove(&map);
+        self.may_simulate.retain(|&m| m != map);
+        if let Err(e) = meta.release_map(map, &self.shard) {
+            tracing::warn!(map, error = %e, "cannot release a map's claim");
+        }
+    }
+
+    /// Releases every owned map (shutdown).
+    pub(crate) fn release_all(&mut self, meta: &dyn MetaStore) -> Result<(), store::StoreError> {
+        let mut result = Ok(());
+        for map in std::mem::take(&mut self.owned).into_keys() {
+            if let Err(e) = meta.release_map(map, &self.shard) {
+                result = Err(e);
+            }
+        }
+        result
+    }
+}
