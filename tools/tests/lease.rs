@@ -94,7 +94,7 @@ fn until_closed(f: &mut Followed, limit: Duration) -> (Option<String>, Option<u1
 /// Walks a few tiles east and returns where the frames say the character stands once still.
 fn walk(f: &mut Followed) -> (i32, i32) {
     let mut game = game::client::GameClient::new(std::sync::Arc::new(game::Content::builtin()));
-    game.handle(&ServerMessage::Welcome(f.welcome.clone())).unwrap();
+    game.handle(&ServerMessage::Welcome(f.welcome)).unwrap();
     f.client.set_read_timeout(Duration::from_millis(20)).unwrap();
     let (x, y) = (f.welcome.x, f.welcome.y);
     let order = Order::MoveTo { x: x + 4 * 256, y };
