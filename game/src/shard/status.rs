@@ -107,7 +107,7 @@ pub struct ShardStatus {
     /// Outbound batches the network thread could not take (its queue was full).
     pub send_overflows: u64,
     /// Map leases: maps owned, renewals, losses, takeovers, redirects sent.
-    pub lease: super::LeaseSnapshot,
+    pub lease: super::lease::LeaseSnapshot,
 }
 
 /// The published status, shared between the tick and the admin port.
