@@ -186,3 +186,40 @@ impl Leases {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::meta::{ManualClock, MemoryMeta};
+
+    const LEASE: Duration = Duration::from_secs(3);
+
+    fn leases(shard: &str, owned: &[MapId]) -> (Leases, crossbeam_channel::Receiver<LeaseEvent>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let shared = (Arc::default(), Arc::default());
+        (Leases::new(shard.into(), LEASE, (vec![0], owned, vec![0]), tx, shared), rx)
+    }
+
+    #[test]
+    fn a_standby_takes_an_expired_map_and_the_old_owner_loses_it() {
+        let clock = Arc::new(ManualClock::default());
+        let meta = MemoryMeta::new(clock.clone());
+        assert!(meta.claim_map(0, "a", LEASE).unwrap());
+        let (mut a, a_events) = leases("a", &[0]);
+        let (mut b, b_events) = leases("b", &[]);
+        b.beat(&meta);
+        assert!(b_events.try_recv().is_err(), "a live owner keeps its map");
+        a.beat(&meta);
+        assert!(a_events.try_recv().is_err(), "renewed");
+        clock.advance(LEASE + Duration::from_millis(1));
+        b.beat(&meta);
+        assert_eq!(b_events.try_recv().unwrap(), LeaseEvent::Gained(0));
+        a.beat(&meta);
+        assert_eq!(a_events.try_recv().unwrap(), LeaseEvent::Lost { map: 0, owner: None });
+        assert_eq!(a.counters.snapshot().losses, 1);
+        assert_eq!(
+            b.counters.snapshot(),
+            LeaseSnapshot { owned: 1, takeovers: 1, ..LeaseSnapshot::default() }
+        );
+    }
+}
