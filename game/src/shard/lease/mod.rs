@@ -222,4 +222,94 @@ mod tests {
             LeaseSnapshot { owned: 1, takeovers: 1, ..LeaseSnapshot::default() }
         );
     }
+
+    /// A metadata store that is down.
+    struct Down;
+
+    fn down<T>() -> Result<T, store::StoreError> {
+        Err(store::StoreError::Meta("connection refused".into()))
+    }
+
+    impl MetaStore for Down {
+        fn put_session(
+            &self,
+            _: i64,
+            _: &store::meta::Session,
+            _: Duration,
+        ) -> Result<(), store::StoreError> {
+            down()
+        }
+        fn get_session(&self, _: i64) -> Result<Option<store::meta::Session>, store::StoreError> {
+            down()
+        }
+        fn heartbeat_session(&self, _: i64, _: Duration) -> Result<bool, store::StoreError> {
+            down()
+        }
+        fn remove_session(&self, _: i64) -> Result<(), store::StoreError> {
+            down()
+        }
+        fn put_chunk_meta(
+            &self,
+            _: store::ChunkKey,
+            _: &store::meta::ChunkMeta,
+        ) -> Result<(), store::StoreError> {
+            down()
+        }
+        fn put_chunk_metas(
+            &self,
+            _: &[(store::ChunkKey, store::meta::ChunkMeta)],
+        ) -> Result<(), store::StoreError> {
+            down()
+        }
+        fn get_chunk_meta(
+            &self,
+            _: store::ChunkKey,
+        ) -> Result<Option<store::meta::ChunkMeta>, store::StoreError> {
+            down()
+        }
+        fn touch_chunk(&self, _: store::ChunkKey, _: u64) -> Result<bool, store::StoreError> {
+            down()
+        }
+        fn remove_chunk_meta(&self, _: store::ChunkKey) -> Result<(), store::StoreError> {
+            down()
+        }
+        fn register_shard(&self, _: &store::meta::ShardInfo, _: Duration) -> Result<(), store::StoreError> {
+            down()
+        }
+        fn heartbeat_shard(&self, _: &str, _: Duration) -> Result<bool, store::StoreError> {
+            down()
+        }
+        fn get_shard(&self, _: &str) -> Result<Option<store::meta::ShardInfo>, store::StoreError> {
+            down()
+        }
+        fn list_shards(&self) -> Result<Vec<store::meta::ShardInfo>, store::StoreError> {
+            down()
+        }
+        fn unregister_shard(&self, _: &str) -> Result<(), store::StoreError> {
+            down()
+        }
+        fn claim_map(&self, _: MapId, _: &str, _: Duration) -> Result<bool, store::StoreError> {
+            down()
+        }
+        fn map_owner(&self, _: MapId) -> Result<Option<String>, store::StoreError> {
+            down()
+        }
+        fn release_map(&self, _: MapId, _: &str) -> Result<bool, store::StoreError> {
+            down()
+        }
+    }
+
+    #[test]
+    fn a_store_down_loses_the_map_before_its_claim_can_expire() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let lease = Duration::from_millis(300);
+        let shared = (Arc::default(), Arc::default());
+        let mut a = Leases::new("a".into(), lease, (vec![0], &[0], vec![0]), tx, shared);
+        a.beat(&Down);
+        std::thread::sleep(heartbeat(lease) * 2 + Duration::from_millis(50));
+        a.beat(&Down);
+        assert_eq!(rx.try_recv().unwrap(), LeaseEvent::Lost { map: 0, owner: None });
+        assert!(rx.try_recv().is_err(), "lost once");
+        assert_eq!(a.counters.snapshot().owned, 0);
+    }
 }
