@@ -131,6 +131,14 @@ impl Lobby {
         self.arrivals.retain(|a| a.conn != conn);
     }
 
+    /// Takes out the arrivals headed for map `map` (it is no longer simulated here): their
+    /// connections and tokens.
+    pub(crate) fn leave_map(&mut self, map: store::MapId) -> Vec<(ConnId, [u8; 32])> {
+        let (gone, kept) = std::mem::take(&mut self.arrivals).into_iter().partition(|a| a.record.map == map);
+        self.arrivals = kept;
+        gone.into_iter().map(|a: Arrival| (a.conn, a.token)).collect()
+    }
+
     /// Advances every login by what the store answered: verified and refused ones leave.
     pub(crate) fn step_logins(&mut self, store: &Store, now_ms: u64) -> Vec<Event> {
         let mut events = Vec::new();

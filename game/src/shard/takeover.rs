@@ -65,13 +65,19 @@ impl Shard {
         let owner = owner.or_else(|| self.meta.as_ref()?.directory.owner(map).map(|o| o.addr));
         let conns = self.players.on_map(index);
         tracing::error!(map, players = conns.len(), ?owner, "lost the map's lease: stopped simulating it");
+        let mut leaving = Vec::with_capacity(conns.len());
         for conn in conns {
             let Some(player) = self.players.remove(conn) else { continue };
             if let Some(meta) = &self.meta {
                 meta.offline(player.record.id);
             }
+            leaving.push((conn, player.token));
+        }
+        // Players still searching a spawn spot there go too (a search writes a position).
+        leaving.extend(self.lobby.leave_map(map));
+        for (conn, token) in leaving {
             match &owner {
-                Some(addr) => self.redirect(conn, addr, player.token),
+                Some(addr) => self.redirect(conn, addr, token),
                 None => {
                     let reason = format!("this shard lost map {map}; log in again");
                     self.outbox.close(conn, close::MAP_LOST, &reason);
