@@ -27,6 +27,11 @@ pub mod close {
     pub const MAP_UNAVAILABLE: u16 = 4104;
     /// The name is empty or not acceptable.
     pub const BAD_NAME: u16 = 4105;
+    /// This shard stopped simulating the character's map (its lease was lost) and knows no new
+    /// owner yet: log in again shortly.
+    pub const MAP_LOST: u16 = 4106;
+    /// A Redirect was sent just before: connect to its address with its token.
+    pub const REDIRECTED: u16 = 4107;
     /// The shard is shutting down.
     pub const SHUTTING_DOWN: u16 = net::protocol::close_code::GOING_AWAY;
 }

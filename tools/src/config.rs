@@ -80,6 +80,18 @@ pub struct Flags {
     /// flags show in the process list) [default: none].
     #[arg(long)]
     pub admin_token: Option<String>,
+    /// Maps this shard may simulate, comma-separated ids (the first is where new characters
+    /// begin); it claims the free ones and stands by for the others [default: every surface map].
+    #[arg(long)]
+    pub maps: Option<String>,
+    /// A map claim expires this many seconds after its last renewal; renewals and standby polls
+    /// happen every third of it [default: 15].
+    #[arg(long, allow_hyphen_values = true)]
+    pub lease_seconds: Option<String>,
+    /// The WebSocket URL other shards redirect this shard's clients to
+    /// [default: ws://{listen}/].
+    #[arg(long)]
+    pub public_address: Option<String>,
 }
 
 /// A validated configuration.
@@ -120,6 +132,12 @@ pub struct ShardConfig {
     pub web: bool,
     /// The live map's token (needed when the admin address is not loopback); never printed.
     pub admin_token: Option<AdminToken>,
+    /// Maps this shard may simulate; empty: every surface map.
+    pub maps: Vec<u32>,
+    /// Map lease in seconds.
+    pub lease_seconds: u32,
+    /// Address clients are redirected to (`ws://…/`).
+    pub public_address: String,
 }
 
 /// Largest number of bots one shard accepts.
@@ -244,7 +262,17 @@ impl ShardConfig {
                 true,
             )?,
             admin_token: admin_token(pick("admin_token", flags.admin_token, file.admin_token))?,
+            maps: map_list(pick("maps", flags.maps, file.maps))?,
+            lease_seconds: number(
+                "lease_seconds",
+                pick("lease_seconds", flags.lease_seconds, file.lease_seconds.map(|n| n.to_string())),
+                15,
+                2..=3600,
+            )?,
+            public_address: String::new(),
         };
+        let public = pick("public_address", flags.public_address, file.public_address);
+        let config = ShardConfig { public_address: public_address(public, config.listen)?, ..config };
         config.check()
     }
 
@@ -368,6 +396,36 @@ fn boolean(field: &'static str, raw: Option<Raw>, default: bool) -> Result<bool,
 fn admin_token(raw: Option<Raw>) -> Result<Option<AdminToken>, ConfigError> {
     let Some(raw) = raw else { return Ok(None) };
     AdminToken::new(raw.value.trim()).map(Some).map_err(|reason| invalid("admin_token", &raw.origin, reason))
+}
+
+/// A comma-separated list of map ids (empty: every surface map).
+fn map_list(raw: Option<Raw>) -> Result<Vec<u32>, ConfigError> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let mut maps = Vec::new();
+    for part in raw.value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id: u32 = part.parse().map_err(|_| {
+            invalid("maps", &raw.origin, &format!("`{part}` is not a map id (a whole number)"))
+        })?;
+        if maps.contains(&id) {
+            return Err(invalid("maps", &raw.origin, &format!("map {id} is listed twice")));
+        }
+        maps.push(id);
+    }
+    Ok(maps)
+}
+
+/// The redirect address: given (a `ws://` or `wss://` URL), or `ws://{listen}/`.
+fn public_address(raw: Option<Raw>, listen: SocketAddr) -> Result<String, ConfigError> {
+    let Some(raw) = raw else { return Ok(format!("ws://{listen}/")) };
+    let ok = (raw.value.starts_with("ws://") || raw.value.starts_with("wss://")) && raw.value.len() <= 255;
+    if !ok {
+        return Err(invalid(
+            "public_address",
+            &raw.origin,
+            "must be a ws:// or wss:// URL of at most 255 bytes",
+        ));
+    }
+    Ok(raw.value)
 }
 
 fn bot_mix(raw: Option<Raw>) -> Result<BotMix, ConfigError> {

@@ -28,6 +28,9 @@ pub(crate) struct FileSettings {
     pub(crate) tick_priority: Option<u32>,
     pub(crate) web: Option<bool>,
     pub(crate) admin_token: Option<String>,
+    pub(crate) maps: Option<String>,
+    pub(crate) lease_seconds: Option<u32>,
+    pub(crate) public_address: Option<String>,
 }
 
 /// Every key of the TOML file `--config` reads, in declaration order.

@@ -338,6 +338,21 @@ fn store_metrics(s: &ShardStatus, out: &mut Metrics) {
         ],
     );
     out.single("meta_errors_total", "Failed metadata-store calls", MetricKind::Counter, s.meta_errors as f64);
+    lease_metrics(&s.lease, out);
+}
+
+/// Map leases: maps owned now, claims renewed, maps lost and taken over, Redirects sent.
+fn lease_metrics(l: &game::shard::LeaseSnapshot, out: &mut Metrics) {
+    out.single("shard_maps_owned", "Maps this shard owns (simulates) now", MetricKind::Gauge, l.owned as f64);
+    counters(
+        out,
+        &[
+            ("shard_lease_renewals_total", "Map claims renewed", l.renewals),
+            ("shard_lease_losses_total", "Maps lost (claim taken or not renewed in time)", l.losses),
+            ("shard_lease_takeovers_total", "Maps claimed after start (standby takeovers)", l.takeovers),
+            ("shard_redirects_total", "Redirects sent to clients", l.redirects),
+        ],
+    );
 }
 
 /// One counter family per `(name, help, value)`.

@@ -136,6 +136,9 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
     opts.net.max_connections_per_ip = config.max_conns_per_ip as usize;
     opts.net.slow_client_timeout = std::time::Duration::from_millis(u64::from(config.slow_client_ms));
     opts.shard_id = config.shard_id.clone();
+    opts.maps = config.maps.clone();
+    opts.lease = std::time::Duration::from_secs(u64::from(config.lease_seconds));
+    opts.public_address = Some(config.public_address.clone());
     opts.slow_tick = config.slow_tick_ms.map(|ms| std::time::Duration::from_millis(u64::from(ms)));
     opts
 }

@@ -213,3 +213,25 @@ fn the_admin_token_is_layered_checked_and_never_printed() {
     assert!(!e.to_string().contains("short`"), "{e}");
     assert_eq!(field_and_origin(e), ("admin_token", "SHARD_ADMIN_TOKEN".to_string()));
 }
+
+#[test]
+fn maps_lease_and_public_address() {
+    let c = load(&[], &[]).unwrap();
+    assert_eq!((c.maps.clone(), c.lease_seconds), (Vec::new(), 15));
+    assert_eq!(c.public_address, "ws://127.0.0.1:7777/", "the listen address by default");
+    let c = load(
+        &["--maps", "16, 0", "--listen", "10.0.0.2:7000"],
+        &[("SHARD_LEASE_SECONDS", "3"), ("SHARD_PUBLIC_ADDRESS", "ws://game-a.example.net:7000/")],
+    )
+    .unwrap();
+    assert_eq!((c.maps.clone(), c.lease_seconds), (vec![16, 0], 3));
+    assert_eq!(c.public_address, "ws://game-a.example.net:7000/");
+    assert_eq!(field_and_origin(load(&["--maps", "0,x"], &[]).unwrap_err()).0, "maps");
+    assert_eq!(field_and_origin(load(&["--maps", "0,0"], &[]).unwrap_err()).0, "maps");
+    let (field, origin) = field_and_origin(load(&[], &[("SHARD_LEASE_SECONDS", "1")]).unwrap_err());
+    assert_eq!((field, origin.as_str()), ("lease_seconds", "SHARD_LEASE_SECONDS"));
+    assert_eq!(
+        field_and_origin(load(&["--public-address", "http://x/"], &[]).unwrap_err()).0,
+        "public_address"
+    );
+}

@@ -12,6 +12,8 @@
 //!   says which tick an input will take effect at, and makes item and craft requests (request
 //!   ids, the revisions held) and chat lines (request ids); the lines heard are kept in a
 //!   bounded [`ChatLog`].
+//! - [`connect_following`] logs in through Redirects (a shard that does not simulate the
+//!   character's map sends the client to the one that does).
 
 mod ack;
 mod chat;
@@ -20,6 +22,7 @@ mod clock;
 mod containers;
 mod error;
 mod predict;
+mod redirect;
 mod world;
 
 pub use ack::{ACK_WINDOW, AckTracker};
@@ -29,6 +32,7 @@ pub use clock::TickClock;
 pub use containers::ContainerView;
 pub use error::ClientWorldError;
 pub use predict::{MAX_PREDICT_TICKS, MISPREDICT_THRESHOLD, PredictionStats, Predictor};
+pub use redirect::{Followed, MAX_REDIRECTS, Redirected, connect_following, socket_addr};
 pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 
 use crate::content::Content;

@@ -87,6 +87,16 @@ impl Lobby {
         self.logins.len() + self.arrivals.len()
     }
 
+    /// The map new characters begin on.
+    pub(crate) fn start_map(&self) -> store::MapId {
+        self.start.map
+    }
+
+    /// The start area's land spots (where the dead of its map come back).
+    pub(crate) fn start_land(&self) -> std::sync::Arc<Vec<(i32, i32)>> {
+        self.start.land.clone()
+    }
+
     /// Bots placed so far.
     pub(crate) fn bots_placed(&self) -> u32 {
         self.bots.placed
@@ -119,6 +129,14 @@ impl Lobby {
     pub(crate) fn forget(&mut self, conn: ConnId) {
         self.logins.retain(|j| j.conn != conn);
         self.arrivals.retain(|a| a.conn != conn);
+    }
+
+    /// Takes out the arrivals headed for map `map` (it is no longer simulated here): their
+    /// connections and tokens.
+    pub(crate) fn leave_map(&mut self, map: store::MapId) -> Vec<(ConnId, [u8; 32])> {
+        let (gone, kept) = std::mem::take(&mut self.arrivals).into_iter().partition(|a| a.record.map == map);
+        self.arrivals = kept;
+        gone.into_iter().map(|a: Arrival| (a.conn, a.token)).collect()
     }
 
     /// Advances every login by what the store answered: verified and refused ones leave.

@@ -1,5 +1,8 @@
 //! The maps this shard simulates, each a [`MapSim`] with its [`Replicator`], and the spawner's
-//! view of them: every map here is local, any other map belongs to another shard.
+//! view of them: every map here is local, any other map belongs to another shard. Maps start
+//! and stop while the shard runs (a lease gained or lost, `lease/`): [`Maps::start`] builds one
+//! as at boot (its chunks load from the store as clients come near), [`Maps::stop`] drops one
+//! without saving anything of it.
 
 use crate::chat::MapChat;
 use crate::content::Content;
@@ -46,38 +49,67 @@ pub(crate) struct MapRuntime {
     pub chat: MapChat,
 }
 
-/// Every map of this shard.
+/// Every map this shard simulates now.
 #[derive(Debug)]
 pub(crate) struct Maps {
-    /// The maps, in the order given at start.
+    /// The maps, in the order they started.
     pub list: Vec<MapRuntime>,
     /// The world's layout (all continents and layers, local or not).
     pub layout: WorldLayout,
+    /// What a map is built from.
+    build: MapBuild,
+}
+
+/// What every map of the shard is built from.
+#[derive(Debug)]
+struct MapBuild {
+    content: Arc<Content>,
+    seed: u64,
+    tick_hz: u32,
+    bot_mix: BotMix,
+    store: Arc<Store>,
+    replication: ReplicationConfig,
 }
 
 impl Maps {
-    /// Builds a simulation per map id, ticking at `tick_hz`.
+    /// No map yet; [`Maps::start`] builds them, ticking at `tick_hz`.
     pub(crate) fn new(
-        ids: &[MapId],
         content: &Arc<Content>,
         (seed, tick_hz, bot_mix): (u64, u32, BotMix),
         store: &Arc<Store>,
         replication: ReplicationConfig,
-    ) -> Result<Self, GameError> {
+    ) -> Self {
         let layout = WorldLayout::from_content(content);
-        let mut list = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let map = *layout.map(id).ok_or(GameError::UnknownMap(id))?;
-            let parts =
-                SimParts { content: content.clone(), map, seed, store: store.clone(), config: sim_config() };
-            let mut sim = MapSim::new(parts)?;
-            let items = gameplay::items::install(&mut sim, store.clone())?;
-            gameplay::growth::install(&mut sim)?;
-            let bots = gameplay::bots::install(&mut sim, items, bot_mix)?;
-            let chat = MapChat::install(&mut sim, tick_hz)?;
-            list.push(MapRuntime { sim, view: Replicator::new(id, replication), items, bots, chat });
-        }
-        Ok(Self { list, layout })
+        let build =
+            MapBuild { content: content.clone(), seed, tick_hz, bot_mix, store: store.clone(), replication };
+        Self { list: Vec::new(), layout, build }
+    }
+
+    /// Builds map `id`'s simulation and adds it; returns its index.
+    pub(crate) fn start(&mut self, id: MapId) -> Result<usize, GameError> {
+        let b = &self.build;
+        let map = *self.layout.map(id).ok_or(GameError::UnknownMap(id))?;
+        let parts = SimParts {
+            content: b.content.clone(),
+            map,
+            seed: b.seed,
+            store: b.store.clone(),
+            config: sim_config(),
+        };
+        let mut sim = MapSim::new(parts)?;
+        let items = gameplay::items::install(&mut sim, b.store.clone())?;
+        gameplay::growth::install(&mut sim)?;
+        let bots = gameplay::bots::install(&mut sim, items, b.bot_mix)?;
+        let chat = MapChat::install(&mut sim, b.tick_hz)?;
+        self.list.push(MapRuntime { sim, view: Replicator::new(id, b.replication), items, bots, chat });
+        Ok(self.list.len() - 1)
+    }
+
+    /// Removes map `index` and stops its chunk service; nothing of it is saved. The maps after
+    /// it move down one index.
+    pub(crate) fn stop(&mut self, index: usize) {
+        let mut gone = self.list.remove(index);
+        gone.sim.stop_chunk_service();
     }
 
     /// The items of map `index`.

@@ -1,7 +1,8 @@
 //! The shard's link to the metadata store (Redis or in-process): registration and map claims at
-//! start, then a worker thread for session mapping and heartbeats, because Redis calls block and
-//! the tick never waits on the network.
+//! start, then a worker thread for session mapping, heartbeats and the map leases
+//! ([`super::lease`]), because Redis calls block and the tick never waits on the network.
 
+use super::lease::{Directory, LeaseCounters, LeaseEvent, Leases, heartbeat};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,27 +12,23 @@ use std::time::{Duration, Instant};
 use store::meta::{MetaStore, Session, ShardInfo};
 use store::{MapId, StoreError};
 
-/// Shard registrations and map claims expire this long after the last heartbeat.
-pub const SHARD_TTL: Duration = Duration::from_secs(15);
+/// Shard registrations and map claims expire this long after the last heartbeat, unless the
+/// shard is given another lease ([`super::ShardOptions::lease`]).
+pub const SHARD_TTL: Duration = super::lease::DEFAULT_LEASE;
 /// Sessions expire this long after the last heartbeat (a dead shard's players free up).
 pub const SESSION_TTL: Duration = Duration::from_secs(60);
-/// Heartbeat period of the worker.
-const BEAT: Duration = Duration::from_secs(5);
 
-/// Why the shard could not take its maps.
+/// Why the shard could not register or claim its maps.
 #[derive(Debug)]
 pub enum ClaimError {
     /// The metadata store failed.
     Store(StoreError),
-    /// Another live shard owns the map.
-    Owned { map: MapId, owner: String },
 }
 
 impl std::fmt::Display for ClaimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Store(e) => write!(f, "metadata store: {e}"),
-            Self::Owned { map, owner } => write!(f, "map {map} is owned by live shard {owner:?}"),
         }
     }
 }
@@ -39,21 +36,45 @@ impl std::fmt::Display for ClaimError {
 impl std::error::Error for ClaimError {}
 
 enum Command {
-    Online { player: i64, token_hash: Vec<u8> },
-    Offline { player: i64 },
+    Online {
+        player: i64,
+        token_hash: Vec<u8>,
+    },
+    Offline {
+        player: i64,
+    },
+    /// The tick could not start a map it was given.
+    GiveUp {
+        map: MapId,
+    },
     Stop,
 }
 
-/// Registers the shard and claims its maps, synchronously (before the shard accepts anyone).
-pub fn claim(meta: &dyn MetaStore, info: &ShardInfo) -> Result<(), ClaimError> {
-    meta.register_shard(info, SHARD_TTL).map_err(ClaimError::Store)?;
+/// Registers the shard and claims the free ones of the maps it may simulate (`info.maps`),
+/// synchronously (before the shard accepts anyone). Returns the maps it owns now; those owned by
+/// another live shard it watches from standby.
+pub fn claim(meta: &dyn MetaStore, info: &ShardInfo, lease: Duration) -> Result<Vec<MapId>, ClaimError> {
+    meta.register_shard(info, lease).map_err(ClaimError::Store)?;
+    let mut owned = Vec::new();
     for &map in &info.maps {
-        if !meta.claim_map(map, &info.id, SHARD_TTL).map_err(ClaimError::Store)? {
+        if meta.claim_map(map, &info.id, lease).map_err(ClaimError::Store)? {
+            owned.push(map);
+        } else {
             let owner = meta.map_owner(map).map_err(ClaimError::Store)?.unwrap_or_default();
-            return Err(ClaimError::Owned { map, owner });
+            tracing::info!(map, owner, "map owned by another live shard: standing by for it");
         }
     }
-    Ok(())
+    Ok(owned)
+}
+
+/// What the worker starts from: the registered shard, its lease, the maps it owns and the maps
+/// whose owners it follows for Redirects.
+#[derive(Debug, Clone)]
+pub struct LinkSetup {
+    pub info: ShardInfo,
+    pub lease: Duration,
+    pub owned: Vec<MapId>,
+    pub watched: Vec<MapId>,
 }
 
 /// The worker's handle: session changes are queued, never waited for.
@@ -63,16 +84,41 @@ pub struct MetaLink {
     thread: Option<JoinHandle<()>>,
     /// Failed metadata calls so far (each one is logged).
     pub errors: Arc<AtomicU64>,
+    /// Maps gained and lost, for the tick.
+    pub(crate) leases: Receiver<LeaseEvent>,
+    /// Lease counters.
+    pub counters: Arc<LeaseCounters>,
+    /// Who owns the other maps.
+    pub directory: Arc<Directory>,
 }
 
 impl MetaLink {
     /// Starts the worker for a registered shard.
-    pub fn start(meta: Arc<dyn MetaStore>, info: ShardInfo) -> std::io::Result<Self> {
+    pub fn start(meta: Arc<dyn MetaStore>, setup: LinkSetup) -> std::io::Result<Self> {
         let (tx, rx) = unbounded();
+        let (events, leases) = unbounded();
         let errors = Arc::new(AtomicU64::new(0));
-        let worker = Worker { meta, info, errors: errors.clone(), online: HashMap::new() };
+        let (counters, directory) = (Arc::<LeaseCounters>::default(), Arc::<Directory>::default());
+        let LinkSetup { info, lease, owned, watched } = setup;
+        directory.refresh(&*meta, &info.id, &watched);
+        let maps = (info.maps.clone(), owned.as_slice(), watched);
+        let shared = (counters.clone(), directory.clone());
+        let leases_state = Leases::new(info.id.clone(), lease, maps, events, shared);
+        let worker = Worker {
+            meta,
+            info,
+            lease,
+            leases: leases_state,
+            errors: errors.clone(),
+            online: HashMap::new(),
+        };
         let thread = std::thread::Builder::new().name("meta".into()).spawn(move || worker.run(rx))?;
-        Ok(Self { tx, thread: Some(thread), errors })
+        Ok(Self { tx, thread: Some(thread), errors, leases, counters, directory })
+    }
+
+    /// The tick could not start `map`: release its claim.
+    pub(crate) fn give_up(&self, map: MapId) {
+        let _ = self.tx.send(Command::GiveUp { map });
     }
 
     /// The player is playing here now.
@@ -97,13 +143,16 @@ impl MetaLink {
 struct Worker {
     meta: Arc<dyn MetaStore>,
     info: ShardInfo,
+    lease: Duration,
+    leases: Leases,
     errors: Arc<AtomicU64>,
     online: HashMap<i64, Vec<u8>>,
 }
 
 impl Worker {
     fn run(mut self, rx: Receiver<Command>) {
-        let mut next_beat = Instant::now() + BEAT;
+        let beat = heartbeat(self.lease);
+        let mut next_beat = Instant::now() + beat;
         loop {
             match rx.recv_timeout(next_beat.saturating_duration_since(Instant::now())) {
                 Ok(Command::Online { player, token_hash }) => {
@@ -117,10 +166,11 @@ impl Worker {
                     let r = self.meta.remove_session(player);
                     self.check(r, "remove session");
                 }
+                Ok(Command::GiveUp { map }) => self.leases.give_up(&*self.meta, map),
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
+                    next_beat = Instant::now() + beat;
                     self.beat();
-                    next_beat = Instant::now() + BEAT;
                 }
             }
         }
@@ -128,19 +178,13 @@ impl Worker {
     }
 
     fn beat(&mut self) {
-        let alive = self.meta.heartbeat_shard(&self.info.id, SHARD_TTL);
+        let alive = self.meta.heartbeat_shard(&self.info.id, self.lease);
         if matches!(alive, Ok(false)) {
-            let r = self.meta.register_shard(&self.info, SHARD_TTL);
+            let r = self.meta.register_shard(&self.info, self.lease);
             self.check(r, "re-register shard");
         }
         self.check(alive.map(drop), "shard heartbeat");
-        for &map in &self.info.maps.clone() {
-            match self.meta.claim_map(map, &self.info.id, SHARD_TTL) {
-                Ok(true) => {}
-                Ok(false) => tracing::error!(map, "lost the claim on a map to another shard"),
-                Err(e) => self.check(Err(e), "renew map claim"),
-            }
-        }
+        self.leases.beat(&*self.meta);
         let players: Vec<(i64, Vec<u8>)> = self.online.iter().map(|(p, h)| (*p, h.clone())).collect();
         for (player, token_hash) in players {
             if let Ok(false) = self.meta.heartbeat_session(player, SESSION_TTL) {
@@ -156,10 +200,8 @@ impl Worker {
             let r = self.meta.remove_session(player);
             self.check(r, "remove session");
         }
-        for &map in &self.info.maps.clone() {
-            let r = self.meta.release_map(map, &self.info.id).map(drop);
-            self.check(r, "release map");
-        }
+        let r = self.leases.release_all(&*self.meta);
+        self.check(r, "release map");
         let r = self.meta.unregister_shard(&self.info.id);
         self.check(r, "unregister shard");
     }

@@ -248,6 +248,17 @@ impl Meter {
         rates
     }
 
+    /// Map `index` stopped: its window times go, the maps after it move down one.
+    pub(crate) fn map_stopped(&mut self, index: usize) {
+        let w = &mut self.windows;
+        if index < w.replicate.len() {
+            w.replicate.remove(index);
+        }
+        if index < w.stages.len() {
+            w.stages.remove(index);
+        }
+    }
+
     /// Every [`WINDOW`]: keeps the finished window's tick, phase and stage times, starts anew.
     pub(crate) fn rotate_window(&mut self, maps: &mut [MapRuntime]) {
         let w = &mut self.windows;

@@ -11,6 +11,7 @@
 //! admin port.
 
 mod departed;
+mod lease;
 mod lobby;
 mod login;
 mod maps;
@@ -22,9 +23,11 @@ mod players;
 mod publish;
 mod slow;
 mod status;
+mod takeover;
 mod tick;
 mod vitals;
 
+pub use lease::{DEFAULT_LEASE, LeaseSnapshot, heartbeat};
 pub use login::{STARTER_KIT, STARTER_QUALITY, close};
 pub use maps::client_content;
 pub use meta::{ClaimError, SESSION_TTL, SHARD_TTL};
@@ -43,7 +46,7 @@ use engine::TickLoop;
 use lobby::Lobby;
 use login::StartArea;
 use maps::Maps;
-use meta::MetaLink;
+use meta::{LinkSetup, MetaLink};
 use meter::Meter;
 use net::{InboundReceiver, Server, ServerConfig};
 use outbox::Outbox;
@@ -68,8 +71,15 @@ pub struct ShardOptions {
     pub bots: u32,
     /// What the bots do: they play the survival loop with these weights.
     pub bot_mix: BotMix,
-    /// Maps to simulate; empty: every surface map of the content.
+    /// Maps this shard may simulate; empty: every surface map of the content. At start it
+    /// claims the free ones and stands by for the others (taking one over when its owner's
+    /// lease expires). The first is where new characters begin.
     pub maps: Vec<MapId>,
+    /// A map claim and the shard's registration expire this long after their last renewal;
+    /// renewals and standby polls happen every third of it.
+    pub lease: Duration,
+    /// The WebSocket URL other shards redirect clients to; `None`: `ws://{bound address}/`.
+    pub public_address: Option<String>,
     /// World seed (generation of never-stored chunks).
     pub seed: u64,
     /// This shard's id in the metadata store.
@@ -95,6 +105,8 @@ impl Default for ShardOptions {
             bots: 0,
             bot_mix: BotMix::default(),
             maps: Vec::new(),
+            lease: lease::DEFAULT_LEASE,
+            public_address: None,
             seed: 0x5EED,
             shard_id: "shard-1".into(),
             start_radius_tiles: 1024,
@@ -214,28 +226,26 @@ impl Shard {
         meta: Arc<dyn MetaStore>,
     ) -> Result<Self, ShardError> {
         let ids = map_ids(&opts, &content)?;
-        let mut maps =
-            Maps::new(&ids, &content, (opts.seed, opts.tick_hz, opts.bot_mix), &store, opts.replication)
-                .map_err(ShardError::Game)?;
-        let start = start_area(&maps, &content, opts.seed, opts.start_radius_tiles)?;
-        // The dead come back in the start area of the first map (where new characters begin);
-        // on the others, where they fell.
-        if let Some(first) = maps.list.first_mut() {
-            let deaths = first.sim.deaths;
-            first.sim.world.resource_mut(deaths).set_points(start.land.clone());
-        }
-        let addr = format!("ws://{}/", opts.net.bind);
+        let mut maps = Maps::new(&content, (opts.seed, opts.tick_hz, opts.bot_mix), &store, opts.replication);
+        let start = start_area(&maps, ids[0], &content, opts.seed, opts.start_radius_tiles)?;
+        let bound_addr = bound.listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(opts.net.bind);
+        let addr = opts.public_address.clone().unwrap_or_else(|| format!("ws://{bound_addr}/"));
         let info = ShardInfo { id: opts.shard_id.clone(), addr, maps: ids.clone() };
-        meta::claim(&*meta, &info).map_err(ShardError::Claim)?;
-        let link = MetaLink::start(meta, info).map_err(ShardError::Io)?;
+        let owned = meta::claim(&*meta, &info, opts.lease).map_err(ShardError::Claim)?;
+        for &id in &owned {
+            maps.start(id).map_err(ShardError::Game)?;
+        }
+        let watched = watched_maps(&maps.layout, &ids);
+        let setup = LinkSetup { info, lease: opts.lease, owned: owned.clone(), watched };
+        let link = MetaLink::start(meta, setup).map_err(ShardError::Io)?;
         let (server, inbound) = match bound.listener {
             Some(listener) => Server::start_with_listener(opts.net.clone(), listener),
             None => Server::start(opts.net.clone()),
         }
         .map_err(ShardError::Net)?;
-        tracing::info!(addr = %server.local_addr(), maps = ?ids, shard = %opts.shard_id, "shard listening");
+        tracing::info!(addr = %server.local_addr(), maps = ?ids, ?owned, shard = %opts.shard_id, "shard listening");
         let slow_after = slow_tick_threshold(&opts);
-        Ok(Self {
+        let mut shard = Self {
             outbox: Outbox::new(server.handle()),
             server: Some(server),
             inbound,
@@ -249,7 +259,9 @@ impl Shard {
             meter: Meter::new(bound.status, slow_after),
             links: Links::default(),
             painter: Painter::new(bound.map),
-        })
+        };
+        (0..shard.maps.list.len()).for_each(|i| shard.set_respawn_points(i));
+        Ok(shard)
     }
 
     /// Where clients connect (the bound address, useful with port 0).
@@ -358,8 +370,25 @@ fn map_ids(opts: &ShardOptions, content: &Content) -> Result<Vec<MapId>, ShardEr
     Ok(ids)
 }
 
-fn start_area(maps: &Maps, content: &Content, seed: u64, radius_tiles: i32) -> Result<StartArea, ShardError> {
-    let first = maps.list.first().ok_or_else(|| ShardError::Invalid("no map to simulate".into()))?;
+/// The start area on map `first` (simulated here or not: new characters on another shard's map
+/// are redirected there).
+fn start_area(
+    maps: &Maps,
+    first: MapId,
+    content: &Content,
+    seed: u64,
+    radius_tiles: i32,
+) -> Result<StartArea, ShardError> {
+    let map = maps.layout.map(first).ok_or(ShardError::Game(GameError::UnknownMap(first)))?;
     let worldgen = crate::worldgen::WorldGen::new(content, seed).map_err(|e| ShardError::Game(e.into()))?;
-    Ok(StartArea::new(&first.sim.geometry(), &worldgen, content, radius_tiles))
+    Ok(StartArea::new(map, &worldgen, content, radius_tiles))
+}
+
+/// The maps whose owners the directory follows: those this shard may simulate and every
+/// surface map.
+fn watched_maps(layout: &WorldLayout, ids: &[MapId]) -> Vec<MapId> {
+    let mut watched: Vec<MapId> = ids.iter().copied().chain(layout.surface_maps().map(|m| m.id)).collect();
+    watched.sort_unstable();
+    watched.dedup();
+    watched
 }

@@ -35,6 +35,8 @@ pub(crate) struct Online {
     pub entity: Entity,
     /// The vitals last sent (a Stats message goes out when they differ).
     pub sent_stats: Option<net::protocol::Stats>,
+    /// The session token it logged in with (sent along a Redirect).
+    pub token: [u8; 32],
 }
 
 /// The online players, by connection and by player id.
@@ -89,6 +91,18 @@ impl Players {
     /// Number of players online.
     pub(crate) fn len(&self) -> usize {
         self.list.len()
+    }
+
+    /// The connections of the players on map `index`.
+    pub(crate) fn on_map(&self, index: usize) -> Vec<ConnId> {
+        self.list.iter().filter(|p| p.map == index).map(|p| p.conn).collect()
+    }
+
+    /// Map `index` was removed (no player is on it any more): the maps after it moved down one.
+    pub(crate) fn map_removed(&mut self, index: usize) {
+        for p in self.list.iter_mut().filter(|p| p.map > index) {
+            p.map -= 1;
+        }
     }
 }
 

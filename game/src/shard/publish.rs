@@ -45,6 +45,7 @@ impl Shard {
                 .map_or(0, |m| m.errors.load(std::sync::atomic::Ordering::Relaxed)),
             send_overflows: self.outbox.overflows(),
             map_picture_s: self.painter.last_paint_s,
+            lease: self.meta.as_ref().map(|m| m.counters.snapshot()).unwrap_or_default(),
         };
         m.status.publish(status);
     }

@@ -108,6 +108,8 @@ pub struct ShardStatus {
     pub send_overflows: u64,
     /// Seconds the last live-map picture took to paint (`MapPicture`).
     pub map_picture_s: f64,
+    /// Map leases: maps owned, renewals, losses, takeovers, redirects sent.
+    pub lease: super::lease::LeaseSnapshot,
 }
 
 /// The published status, shared between the tick and the admin port.

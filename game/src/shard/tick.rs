@@ -21,6 +21,7 @@ impl Shard {
     /// Runs one tick numbered `tick`: client events and the lobby → each map's simulation and
     /// the frames answering inputs → their send → everyone else's frames → their send.
     pub(crate) fn tick(&mut self, tick: u64) {
+        self.apply_lease_events();
         let now_ms = self.meter.begin_tick(self.maps.list.len());
         self.timed(TickPhase::Events, |s| {
             s.drain_inbound(tick, now_ms);
@@ -81,7 +82,7 @@ impl Shard {
 
     /// Hands the queued messages to the network thread (reliable ones that did not fit wait for
     /// the next send).
-    fn send(&mut self) {
+    pub(crate) fn send(&mut self) {
         if !self.outbox.is_empty() {
             let sent = self.timed(TickPhase::Send, |s| s.outbox.send());
             self.meter.outbound(sent);
@@ -127,7 +128,8 @@ impl Shard {
                 self.verified(conn, record, items, token, started_ms)
             }
             Event::Entered { conn, record, items, token, map, entity } => {
-                self.enter(Online { conn, record, map, entity, sent_stats: None }, &items, token, tick);
+                let player = Online { conn, record, map, entity, sent_stats: None, token };
+                self.enter(player, &items, token, tick);
             }
             Event::Refused { conn, code, reason } => {
                 tracing::info!(%conn, code, reason, "login refused");
@@ -281,6 +283,10 @@ impl Shard {
         token: [u8; 32],
         started_ms: u64,
     ) {
+        if self.maps.index_of(record.map).is_none() {
+            self.send_elsewhere(conn, record.map, token);
+            return;
+        }
         if let Some(old) = self.players.conn_of(record.id) {
             self.logout(old);
             self.outbox.close(old, close::REPLACED, "logged in from another connection");

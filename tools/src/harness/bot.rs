@@ -71,6 +71,10 @@ pub struct Bot {
     pub connected_at: Option<Instant>,
     /// When the connection ended.
     pub ended_at: Option<Instant>,
+    /// A Redirect received: where to log in again and with which token, once the server closes.
+    pub redirect: Option<(std::net::SocketAddr, SessionToken)>,
+    /// When the Redirect being followed arrived (its latency ends at the next Welcome).
+    pub redirected_at: Option<Instant>,
     /// Item behaviour (gameplay mode only).
     pub play: Option<ItemPlay>,
     /// The survival loop (survival mode only).
@@ -91,6 +95,8 @@ impl Bot {
             id: None,
             phase: Phase::Idle,
             closing: false,
+            redirect: None,
+            redirected_at: None,
             name,
             token,
             game,

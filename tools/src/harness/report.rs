@@ -87,8 +87,11 @@ pub struct Report {
     pub predictions: u64,
     /// Of those, off by more than 1/8 tile.
     pub mispredicted: u64,
-    /// Redirect messages received (not followed).
+    /// Redirect messages received (each followed: the bot logs in where it names).
     pub redirects: u64,
+    /// From a Redirect received to the Welcome of the shard it named: median and largest, ms.
+    pub redirect_latency_p50_ms: f64,
+    pub redirect_latency_max_ms: f64,
     /// Estimated downstream bytes, all bots (see `down_bytes_per_client_s`).
     pub down_bytes_total: u64,
     /// Bytes the driver read from sockets, all connections.
@@ -166,6 +169,10 @@ impl fmt::Display for Report {
             self.acks_sent,
             self.redirects
         )?;
+        if self.redirects > 0 {
+            let (p50, max) = (self.redirect_latency_p50_ms, self.redirect_latency_max_ms);
+            writeln!(f, "redirect latency: p50 {p50:.1} ms, max {max:.1} ms")?;
+        }
         let c = &self.container_messages;
         writeln!(f, "containers: {} contents, {} changes, {} closed", c.contents, c.changes, c.closed)?;
         if self.mode == Mode::Gameplay {

@@ -46,6 +46,7 @@ struct Totals {
     object_deltas: u64,
     stats_messages: u64,
     redirects: u64,
+    redirect_latency: engine::DurationHistogram,
     down_bytes: u64,
     unfinished: u64,
     error_kinds: BTreeMap<String, u64>,
@@ -255,6 +256,9 @@ impl<'a> Run<'a> {
         if bot.closing {
             return;
         }
+        if let Some((addr, token)) = bot.redirect.take() {
+            return self.follow(i, addr, token);
+        }
         if let (Phase::Connecting, Some(refusal)) = (was, info.reason.strip_prefix("refused with ")) {
             *self.totals.refusals.entry(refusal.to_owned()).or_default() += 1;
         }
@@ -286,7 +290,7 @@ impl<'a> Run<'a> {
             Applied::Chunk { .. } | Applied::StaleChunk => self.totals.chunk_messages += 1,
             Applied::ChunkDrop { .. } => self.totals.chunk_drops += 1,
             Applied::ObjectDelta { .. } => self.totals.object_deltas += 1,
-            Applied::Redirect => self.totals.redirects += 1,
+            Applied::Redirect => self.on_redirect(i, msg, now),
             Applied::ServerError { code, request } => self.on_server_error(i, code, request),
             Applied::Stats => self.on_stats(i, now),
             Applied::CraftProgress { request, state } => self.on_craft_progress(i, request, state),
@@ -339,8 +343,37 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// A Redirect: the bot logs in at its address with its token once the server closes.
+    fn on_redirect(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
+        self.totals.redirects += 1;
+        let ServerMessage::Redirect(r) = msg else { return };
+        match game::client::socket_addr(&r.address) {
+            Some(addr) => {
+                (self.bots[i].redirect, self.bots[i].redirected_at) = (Some((addr, r.token)), Some(now))
+            }
+            None => self.totals.error("redirect:address", || format!("cannot reach {:?}", r.address)),
+        }
+    }
+
+    /// Connects bot `i` to where a Redirect sent it.
+    fn follow(&mut self, i: usize, addr: std::net::SocketAddr, token: SessionToken) {
+        let bot = &mut self.bots[i];
+        let hello = Hello { name: bot.name.clone(), token };
+        let local_ip = self.cfg.source_ips.local_ip(addr, i);
+        match self.driver.connect_from(addr, local_ip, Some(hello)) {
+            Ok(id) => {
+                (bot.id, bot.phase, bot.ended_at) = (Some(id), Phase::Connecting, None);
+                self.by_id.insert(id, i);
+            }
+            Err(e) => self.totals.error("redirect:io", || e.to_string()),
+        }
+    }
+
     fn on_welcome(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
         let bot = &mut self.bots[i];
+        if let Some(at) = bot.redirected_at.take() {
+            self.totals.redirect_latency.record(now.saturating_duration_since(at));
+        }
         if let ServerMessage::Welcome(w) = msg
             && w.token != bot.token
         {
@@ -536,6 +569,8 @@ impl<'a> Run<'a> {
             predictions: predicted,
             mispredicted,
             redirects: t.redirects,
+            redirect_latency_p50_ms: t.redirect_latency.summary().p50_us as f64 / 1000.0,
+            redirect_latency_max_ms: t.redirect_latency.summary().max_us as f64 / 1000.0,
             down_bytes_total: t.down_bytes,
             driver_bytes_in: self.driver.stats().bytes_in,
             item_actions_sent: t.items.tally.total_sent(),
