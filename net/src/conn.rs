@@ -172,7 +172,9 @@ impl Conn {
     fn drive_upgrade(&mut self, ctx: &mut Ctx<'_>) {
         let Phase::Upgrade(sock, upgrade) = &mut self.phase else { return };
         let Some(outcome) = upgrade.advance(sock, ctx.cfg.pages.as_deref()) else { return };
-        let Phase::Upgrade(mut sock, upgrade) = std::mem::replace(&mut self.phase, Phase::Dead) else { return };
+        let Phase::Upgrade(mut sock, upgrade) = std::mem::replace(&mut self.phase, Phase::Dead) else {
+            return;
+        };
         match outcome {
             Outcome::Upgraded(leftover) => {
                 tracing::debug!(conn = %self.id, peer = %self.peer, "websocket upgraded");
@@ -484,7 +486,11 @@ impl Conn {
             Phase::Upgrade(sock, _)
                 if since_created
                     > cfg.handshake_timeout
-                        + if sock.out.queued_bytes() > 0 { cfg.slow_client_timeout } else { Duration::ZERO } =>
+                        + if sock.out.queued_bytes() > 0 {
+                            cfg.slow_client_timeout
+                        } else {
+                            Duration::ZERO
+                        } =>
             {
                 Counters::inc(&ctx.counters.handshake_timeouts);
                 self.phase = Phase::Dead;

@@ -132,7 +132,9 @@ fn a_kept_alive_connection_answers_requests_in_turn_until_one_asks_to_close() {
     tcp.read_to_end(&mut raw).expect("the server closes cleanly after the last answer");
     let answers = responses(&raw);
     assert_eq!(answers.len(), 3);
-    assert!(answers[0].0.contains("Connection: keep-alive\r\n") && answers[0].1 == b"<!doctype html><p>play</p>");
+    assert!(
+        answers[0].0.contains("Connection: keep-alive\r\n") && answers[0].1 == b"<!doctype html><p>play</p>"
+    );
     assert!(answers[1].0.contains("Connection: keep-alive\r\n") && answers[1].1 == page);
     assert!(answers[2].0.starts_with("HTTP/1.1 404 ") && answers[2].0.contains("Connection: close\r\n"));
 }
