@@ -1,30 +1,26 @@
-//! Shared helpers of the vector generators: a seeded RNG (splitmix64), hex and JSON output.
+//! Shared helpers of the vector generators: a seeded RNG (the harness's), hex and JSON output.
 
 use serde_json::Value;
 use std::path::Path;
 
-/// A small deterministic RNG (splitmix64): the vectors are the same on every run.
-pub struct Rng(u64);
+/// The harness's deterministic RNG (SplitMix64) with the vectors' value pickers: the vectors are
+/// the same on every run.
+pub struct Rng(tools::harness::Rng);
 
 impl Rng {
     /// A generator from `seed`.
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(tools::harness::Rng::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = (hi - lo) as u64 + 1;
-        lo + (self.next_u64() % span) as i64
+        self.0.range(lo, hi)
     }
 
     /// True with probability `num / den`.

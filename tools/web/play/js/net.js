@@ -61,6 +61,9 @@ export class TokenStore {
   }
 }
 
+/** Redirects followed in a row without a Welcome before giving up (a loop between shards). */
+const MAX_REDIRECTS = 3;
+
 /** One connection: sends encoded messages, applies decoded ones to `session`, acks every Frame. */
 export class Connection {
   constructor(server, session, tokens) {
@@ -70,15 +73,16 @@ export class Connection {
     this.ws = null;
     this.name = null;
     this.sent = 0;
+    this.redirects = 0; // followed since the last Welcome
   }
 
-  /** Opens the WebSocket and sends Hello for `name` with its kept token. */
-  open(name) {
+  /** Opens the WebSocket and sends Hello for `name` with its kept token (or the one a Redirect gave). */
+  open(name, token = null) {
     this.name = name;
     this.session.reset();
     const ws = new WebSocket(this.server);
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => this.send({ type: 'Hello', version: 1, name, token: this.tokens.tokenFor(name) });
+    ws.onopen = () => this.send({ type: 'Hello', version: 1, name, token: token ?? this.tokens.tokenFor(name) });
     ws.onmessage = (ev) => this.receive(ev.data);
     ws.onclose = (ev) => {
       this.session.closed = { code: ev.code, reason: ev.reason };
@@ -100,11 +104,30 @@ export class Connection {
     } catch (e) {
       this.session.localError(`${msg.type} not applied: ${e.message}`);
     }
-    if (msg.type === 'Welcome') this.tokens.keep(this.name, msg.token);
+    if (msg.type === 'Redirect') return this.follow(msg);
+    if (msg.type === 'Welcome') {
+      this.redirects = 0;
+      this.tokens.keep(this.name, msg.token);
+    }
     if (msg.type === 'Frame') {
       const ack = this.session.ack.message();
       if (ack) this.send(ack);
     }
+  }
+
+  /** Another shard owns the character's map: reconnect there with the token the Redirect gave. */
+  follow(redirect) {
+    const old = this.ws;
+    old.onclose = null;
+    old.close(1000, 'redirected');
+    if (++this.redirects > MAX_REDIRECTS) {
+      this.session.localError(`too many redirects (last to ${redirect.address})`);
+      return;
+    }
+    this.session.localError(`redirected to ${redirect.address}`);
+    this.server = redirect.address;
+    this.tokens = new TokenStore(redirect.address, this.tokens.storage);
+    this.open(this.name, redirect.token);
   }
 
   /** Sends one client message; false when the connection is not open. */
