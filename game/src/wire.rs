@@ -32,6 +32,10 @@ pub mod close {
     pub const MAP_LOST: u16 = 4106;
     /// A Redirect was sent just before: connect to its address with its token.
     pub const REDIRECTED: u16 = 4107;
+    /// The one-time hand-off token of a mid-session Redirect was refused (unknown, already
+    /// used, expired or meant for another shard): log in again with the own session token at
+    /// the shard that sent the Redirect.
+    pub const HANDOFF_REFUSED: u16 = 4108;
     /// The shard is shutting down.
     pub const SHUTTING_DOWN: u16 = net::protocol::close_code::GOING_AWAY;
 }
@@ -151,6 +155,9 @@ pub mod error {
     pub const NOT_HUNGRY: u16 = 147;
     /// The equipment slot does not take this item (hand: tools and weapons; body: armor).
     pub const WRONG_SLOT: u16 = 148;
+    /// A move to another shard did not complete (the client came back: its target was down or
+    /// refused the token); the character is back where it left. Sent after the Welcome.
+    pub const HANDOFF_RETURNED: u16 = 149;
 }
 
 /// The Stats message of a character's vitals and experience under `rules`.

@@ -125,7 +125,6 @@ impl WorldGen {
     /// Generates chunk `(cx, cy)` of `map`.
     pub fn generate(&self, map: &MapGeometry, cx: i32, cy: i32) -> GeneratedChunk {
         let mut tiles = ChunkTiles::default();
-        let underground = split_map_id(map.id).1 > 0;
         let (tx0, ty0) = (cx * CHUNK_TILES, cy * CHUNK_TILES);
         for ly in 0..CHUNK_SIDE {
             for lx in 0..CHUNK_SIDE {
@@ -133,15 +132,57 @@ impl WorldGen {
                 let h = self.height(map.id, tx, ty);
                 let i = ChunkTiles::index(lx, ly);
                 tiles.height[i] = h;
-                tiles.terrain[i] = if underground {
-                    self.cave_terrain(map.id, tx, ty)
-                } else {
-                    self.surface_terrain(map.id, tx, ty, h)
-                };
+                tiles.terrain[i] = self.tile_terrain(map.id, tx, ty, h);
             }
         }
         let objects = self.scatter_objects(map, (tx0, ty0), &tiles);
         GeneratedChunk { tiles, objects }
+    }
+
+    /// The generated terrain of tile `(tx, ty)` of map `map` (what [`WorldGen::generate`] puts
+    /// there).
+    pub fn terrain_at(&self, map: u32, tx: i32, ty: i32) -> u16 {
+        self.tile_terrain(map, tx, ty, self.height(map, tx, ty))
+    }
+
+    /// The centre of a tile near `(x, y)` (1/256 tile), within `radius` tiles, on which a
+    /// character fits by the generated terrain ([`fits_on`]), inside the map's walkable area;
+    /// `None` when none was found. Rings of growing distance: every tile of the rings up to
+    /// [`LAND_EXACT_TILES`] (so the nearest such tile there), then every fourth ring with every
+    /// other tile (a shore a few tiles wide is still found). Objects and characters are not
+    /// looked at: the spawn search (§5) still checks the spot. In open water most tiles cost one
+    /// terrain lookup; at most about `(2·LAND_EXACT_TILES + 1)² + radius²/2` tiles are looked at.
+    pub fn land_near(
+        &self,
+        content: &Content,
+        map: &MapGeometry,
+        (x, y): (i32, i32),
+        radius: i32,
+    ) -> Option<(i32, i32)> {
+        let (x0, y0, x1, y1) = map.walkable();
+        let (tx, ty) = (x.div_euclid(TILE), y.div_euclid(TILE));
+        let terrain = |tx: i32, ty: i32| self.terrain_at(map.id, tx, ty);
+        let centre = |tx: i32, ty: i32| (tx * TILE + TILE / 2, ty * TILE + TILE / 2);
+        let usable = |tx: i32, ty: i32| {
+            let (cx, cy) = centre(tx, ty);
+            (x0..=x1).contains(&cx) && (y0..=y1).contains(&cy) && fits_on(content, terrain, tx, ty)
+        };
+        let mut rings = (0..=radius.max(0)).filter(|&r| r <= LAND_EXACT_TILES || r % 4 == 0);
+        rings
+            .find_map(|r| {
+                let step = if r <= LAND_EXACT_TILES { 1 } else { 2 };
+                let ring = (-r..=r).step_by(step).flat_map(|d| [(d, -r), (d, r), (-r, d), (r, d)]);
+                ring.map(|(dx, dy)| (tx + dx, ty + dy)).find(|&(tx, ty)| usable(tx, ty))
+            })
+            .map(|(tx, ty)| centre(tx, ty))
+    }
+
+    fn tile_terrain(&self, map: u32, tx: i32, ty: i32, height: u8) -> u16 {
+        if split_map_id(map).1 > 0 {
+            self.cave_terrain(map, tx, ty)
+        } else {
+            self.surface_terrain(map, tx, ty, height)
+        }
     }
 
     fn height(&self, map: u32, tx: i32, ty: i32) -> u8 {
@@ -206,6 +247,17 @@ impl WorldGen {
         let quality = gen_quality(self.seed, map, tx, ty);
         inside.then_some(GenObject { kind, x, y, stage, age_ms, quality })
     }
+}
+
+/// Rings [`WorldGen::land_near`] searches tile by tile (the nearest land within them is found).
+pub const LAND_EXACT_TILES: i32 = 8;
+
+/// Whether a character fits on tile `(tx, ty)` by its terrain: the tile and its four neighbours
+/// are walkable (`terrain` gives a tile's terrain id).
+pub fn fits_on(content: &Content, terrain: impl Fn(i32, i32) -> u16, tx: i32, ty: i32) -> bool {
+    [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
+        .iter()
+        .all(|&(dx, dy)| !content.blocks(terrain(tx + dx, ty + dy)))
 }
 
 /// The stage a generated object of a growing kind starts in and how far into it, from the seed
@@ -284,6 +336,51 @@ mod tests {
         assert!(seen[8..].iter().all(|&n| (200..=380).contains(&n)), "{seen:?}");
         let other = (0..50).filter(|&t| gen_quality(8, &map, t, 0) != gen_quality(7, &map, t, 0)).count();
         assert!(other > 30, "another seed, other qualities");
+    }
+
+    #[test]
+    fn land_near_finds_the_nearest_tile_a_character_fits_on_by_the_generated_terrain() {
+        let content = Content::builtin();
+        let generator = WorldGen::new(&content, 7).unwrap();
+        let map = MapGeometry::new(map_id(0, 0), 8, 8);
+        let chunk = generator.generate(&map, 2, 3);
+        let terrain = |tx: i32, ty: i32| generator.terrain_at(map.id, tx, ty);
+        let (tx0, ty0) = (2 * CHUNK_TILES, 3 * CHUNK_TILES);
+        assert_eq!(terrain(tx0 + 5, ty0 + 9), chunk.tiles.terrain[ChunkTiles::index(5, 9)], "as generated");
+        let (mut on_land, mut moved) = (0, 0);
+        for i in 0..400 {
+            let (tx, ty) = (tx0 + 10 + i % 20 * 5, ty0 + 10 + i / 20 * 5);
+            let at = (tx * TILE + 37, ty * TILE + 200);
+            let Some((x, y)) = generator.land_near(&content, &map, at, 8) else {
+                // Nothing within 8 tiles: then no tile of the square fits.
+                let square = (-8..=8).flat_map(|d| (-8..=8).map(move |e| (d, e)));
+                assert!(square.clone().all(|(dx, dy)| !fits_on(&content, terrain, tx + dx, ty + dy)));
+                continue;
+            };
+            let (lx, ly) = (x.div_euclid(TILE), y.div_euclid(TILE));
+            assert_eq!((x, y), (lx * TILE + TILE / 2, ly * TILE + TILE / 2), "a tile's centre");
+            assert!(fits_on(&content, terrain, lx, ly));
+            let ring = (lx - tx).abs().max((ly - ty).abs());
+            // No tile of a nearer ring fits.
+            let nearer = (-ring + 1..ring).flat_map(|d| (-ring + 1..ring).map(move |e| (d, e)));
+            assert!(nearer.clone().all(|(dx, dy)| !fits_on(&content, terrain, tx + dx, ty + dy)));
+            if ring == 0 { on_land += 1 } else { moved += 1 }
+        }
+        assert!(on_land > 100 && moved > 0, "both cases seen: {on_land} on land, {moved} moved");
+        // Beyond the exact rings: land found on the coarse rings, never farther than asked.
+        let (map16, mut far) = (MapGeometry::new(map_id(1, 0), 16, 16), 0);
+        for i in 0..200 {
+            let (tx, ty) = (20 + i % 20 * 24, 20 + i / 20 * 48);
+            let Some((x, y)) = generator.land_near(&content, &map16, (tx * TILE, ty * TILE), 64) else {
+                continue;
+            };
+            let (lx, ly) = (x.div_euclid(TILE), y.div_euclid(TILE));
+            assert!(fits_on(&content, |a, b| generator.terrain_at(map16.id, a, b), lx, ly));
+            let ring = (lx - tx).abs().max((ly - ty).abs());
+            assert!(ring <= 64);
+            far += usize::from(ring > LAND_EXACT_TILES);
+        }
+        assert!(far > 0, "some spots needed the coarse rings");
     }
 
     #[test]

@@ -140,7 +140,9 @@ fn terrain_with_water() -> Vec<u16> {
 }
 
 fn chunk_msg(cx: i32, cy: i32, version: u32, terrain: &[u16], objects: &[WireObject]) -> ServerMessage {
-    let (data, raw_len) = chunk_wire::encode(terrain, objects, &mut Vec::new());
+    let terrain = terrain.try_into().expect("a whole chunk of terrain");
+    let (data, raw_len) =
+        chunk_wire::encode((cx, cy), terrain, &mut objects.to_vec(), &mut Vec::new()).unwrap();
     ServerMessage::ChunkData(ChunkData { map: MAP, cx, cy, version, raw_len, data: data.into() })
 }
 
@@ -237,7 +239,9 @@ fn bad_messages_are_typed_errors() {
         data: net::Bytes::from_static(b"definitely not zstd"),
     });
     assert!(matches!(w.apply(&garbage), Err(ClientWorldError::Chunk(chunk_wire::ChunkWireError::Zstd(_)))));
-    let (short, len) = chunk_wire::encode(&grass[..100], &[], &mut Vec::new());
+    // A payload one tile short.
+    let raw: Vec<u8> = grass[1..].iter().flat_map(|t| t.to_le_bytes()).chain([0; 4]).collect();
+    let (short, len) = (zstd::bulk::compress(&raw, 3).unwrap(), raw.len() as u32);
     let short = ServerMessage::ChunkData(ChunkData {
         map: MAP,
         cx: 1,
@@ -307,7 +311,7 @@ fn server_chunk(s: &MapSim, cx: i32, cy: i32) -> ServerMessage {
     let chunks = s.world.resource(s.keys.chunks);
     let data = chunks.resident(cx, cy).expect("resident");
     let records = s.world.column(s.keys.object);
-    let objects: Vec<WireObject> = data
+    let mut objects: Vec<WireObject> = data
         .objects
         .iter()
         .filter_map(|&e| {
@@ -316,7 +320,8 @@ fn server_chunk(s: &MapSim, cx: i32, cy: i32) -> ServerMessage {
             Some(WireObject { id: EntityId(e.to_bits()), kind, x, y, state })
         })
         .collect();
-    let (bytes, raw_len) = chunk_wire::encode(&data.tiles.terrain[..], &objects, &mut Vec::new());
+    let (bytes, raw_len) =
+        chunk_wire::encode((cx, cy), &data.tiles.terrain, &mut objects, &mut Vec::new()).unwrap();
     let msg = ChunkData { map: map_id(0, 0), cx, cy, version: data.version, raw_len, data: bytes.into() };
     ServerMessage::ChunkData(msg)
 }

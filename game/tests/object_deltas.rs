@@ -7,7 +7,7 @@
 
 use game::chunk_wire::{self, WireObject};
 use game::client::{Applied, ClientWorld, ClientWorldError};
-use game::geom::{CHUNK_TILES, CHUNK_UNITS, MapGeometry, TILE, map_id};
+use game::geom::{CHUNK_UNITS, MapGeometry, TILE, map_id};
 use game::replicate::{Outgoing, ReplicationConfig, Replicator};
 use game::sim::object_log::OBJECT_LOG_LEN;
 use game::{Content, Controller, MapSim, SimConfig, SimParts, WorldLayout};
@@ -326,8 +326,9 @@ fn a_client_further_behind_than_the_log_gets_chunk_data() {
 // ---- The client library alone ----
 
 fn chunk(version: u32, objects: &[WireObject]) -> ServerMessage {
-    let terrain = vec![3u16; (CHUNK_TILES * CHUNK_TILES) as usize];
-    let (data, raw_len) = chunk_wire::encode(&terrain, objects, &mut Vec::new());
+    let terrain = [3u16; chunk_wire::CHUNK_TILE_COUNT];
+    let (data, raw_len) =
+        chunk_wire::encode((3, 4), &terrain, &mut objects.to_vec(), &mut Vec::new()).unwrap();
     ServerMessage::ChunkData(ChunkData { map: 0, cx: 3, cy: 4, version, raw_len, data: data.into() })
 }
 

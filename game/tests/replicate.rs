@@ -89,7 +89,8 @@ impl Model {
             }
             ServerMessage::ChunkData(c) => {
                 assert!(!out.replaceable);
-                let content = game::chunk_wire::decode(&c.data, c.raw_len).expect("chunk payload");
+                let content =
+                    game::chunk_wire::decode((c.cx, c.cy), &c.data, c.raw_len).expect("chunk payload");
                 assert_eq!(content.terrain.len(), 128 * 128);
                 self.chunks.insert((c.cx, c.cy), c.version);
                 self.chunk_payloads.insert((c.cx, c.cy), out.payload.clone());

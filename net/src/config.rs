@@ -47,6 +47,10 @@ pub struct ServerConfig {
     pub slow_client_timeout: Duration,
     /// How long a closing connection may take to flush its close frame and say goodbye.
     pub close_linger: Duration,
+    /// Accept queue of the listening socket the server binds itself (`bind_listener`): clients
+    /// connecting at once beyond it wait a SYN retransmission (1 s) each. The kernel caps it at
+    /// `net.core.somaxconn`.
+    pub listen_backlog: u32,
     /// Capacity of the inbound event channel drained by the simulation.
     pub inbound_capacity: usize,
     /// Capacity of the command channel from the simulation to the event loop.
@@ -101,6 +105,7 @@ impl Default for ServerConfig {
             outbound_hard_cap_bytes: 4 * 1024 * 1024,
             slow_client_timeout: Duration::from_secs(5),
             close_linger: Duration::from_secs(2),
+            listen_backlog: 4096,
             inbound_capacity: 65_536,
             command_capacity: 65_536,
             tcp_nodelay: true,

@@ -314,7 +314,7 @@ impl Conn {
                 Counters::inc(&ctx.counters.active_sessions);
                 let traffic = self.traffic.clone();
                 let ev = Inbound::Connected { conn: self.id, peer: self.peer, hello, traffic };
-                ctx.sink.lifecycle(ev);
+                ctx.sink.connected(ev);
             }
             ClientMessage::Hello(_) => {
                 Counters::inc(&ctx.counters.protocol_errors);

@@ -13,15 +13,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::config::ServerConfig;
 use crate::conn::{Conn, Ctx};
 use crate::counters::Counters;
+use crate::inbox::InboundReceiver;
 use crate::limits::IpCounts;
-use crate::message::{Command, ConnId, Inbound, Outbound, Shared};
+use crate::message::{Command, ConnId, Outbound, Shared};
 use crate::outq::Sock;
 use crate::protocol::close_code;
 use crate::refusals::{Refusal, RefusalLog};
@@ -38,7 +39,7 @@ pub(crate) struct Started {
     pub(crate) commands: Sender<Command>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) local_addr: SocketAddr,
-    pub(crate) inbound: Receiver<Inbound>,
+    pub(crate) inbound: InboundReceiver,
     pub(crate) thread: JoinHandle<()>,
 }
 
@@ -51,7 +52,11 @@ pub(crate) fn spawn(cfg: ServerConfig, listener: Option<std::net::TcpListener>) 
             bound.set_nonblocking(true)?;
             TcpListener::from_std(bound)
         }
-        None => TcpListener::bind(cfg.bind)?,
+        None => {
+            let bound = sockopt::bind_listener(cfg.bind, cfg.listen_backlog)?;
+            bound.set_nonblocking(true)?;
+            TcpListener::from_std(bound)
+        }
     };
     let local_addr = listener.local_addr()?;
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
@@ -64,12 +69,13 @@ pub(crate) fn spawn(cfg: ServerConfig, listener: Option<std::net::TcpListener>) 
     });
     let (cmd_tx, cmd_rx) = bounded(cfg.command_capacity);
     let (in_tx, in_rx) = bounded(cfg.inbound_capacity);
+    let (hello_tx, hello_rx) = unbounded();
     let event_loop = EventLoop {
         poll,
         listener: Some(listener),
         shared: shared.clone(),
         cmds: cmd_rx,
-        sink: InboundSink::new(in_tx),
+        sink: InboundSink::new(hello_tx, in_tx),
         slots: Vec::new(),
         free: Vec::new(),
         ips: IpCounts::default(),
@@ -84,7 +90,13 @@ pub(crate) fn spawn(cfg: ServerConfig, listener: Option<std::net::TcpListener>) 
     };
     let thread = thread::Builder::new().name("net-loop".into()).spawn(move || event_loop.run())?;
     tracing::info!(%local_addr, "network server listening");
-    Ok(Started { commands: cmd_tx, shared, local_addr, inbound: in_rx, thread })
+    Ok(Started {
+        commands: cmd_tx,
+        shared,
+        local_addr,
+        inbound: InboundReceiver::new(hello_rx, in_rx),
+        thread,
+    })
 }
 
 #[derive(Debug, Default)]

@@ -1,4 +1,4 @@
-//! Network layer: the mio WebSocket event loop, protocol v1 codec and client library.
+//! Network layer: the mio WebSocket event loop, protocol v2 codec and client library.
 //!
 //! `net` knows sockets, WebSocket and the wire codec, nothing of the game. See
 //! `schemas/protocol.md` for the wire contract and [`server`] for the simulation-facing API.
@@ -37,6 +37,7 @@ mod config;
 mod conn;
 mod counters;
 mod event_loop;
+mod inbox;
 mod kernel;
 mod limits;
 mod message;
@@ -51,11 +52,10 @@ mod upgrade;
 
 pub use config::{ConfigError, ServerConfig};
 pub use counters::{ConnTraffic, Counters, CountersSnapshot};
+pub use inbox::InboundReceiver;
 pub use pages::{Page, Pages};
 pub use server::{ConnId, DisconnectReason, Inbound, Outbound, SendError, Server, ServerHandle, StartError};
+pub use sockopt::bind_listener;
 
 /// Reference-counted payload bytes used by [`Outbound`] (re-exported for convenience).
 pub use bytes::Bytes;
-
-/// The receiving end of the inbound event channel returned by [`Server::start`].
-pub type InboundReceiver = crossbeam_channel::Receiver<Inbound>;

@@ -1,6 +1,7 @@
 //! Public server API: start the event loop, receive client events, send payloads back.
 //!
-//! The simulation drains [`Inbound`] events once per tick from a bounded channel and answers
+//! The simulation drains [`Inbound`] events once per tick ([`crate::InboundReceiver`]: Hellos on
+//! their own channel, which it may also read between ticks, the rest on a bounded one) and answers
 //! through a cloneable [`ServerHandle`] (a bounded command channel plus a coalesced
 //! `mio::Waker`). Payloads are [`Bytes`]: broadcasting one to many connections shares it.
 

@@ -161,7 +161,11 @@ fn flooder(addr: SocketAddr, kind: Flood, stop: Arc<AtomicBool>) -> JoinHandle<V
 
 /// The test game: welcomes every session and sends each a frame every `TICK`; returns the
 /// times of its broadcasts.
-fn game(inbound: InboundReceiver, handle: ServerHandle, stop: Arc<AtomicBool>) -> JoinHandle<Vec<Instant>> {
+fn game(
+    inbound: Arc<InboundReceiver>,
+    handle: ServerHandle,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<Vec<Instant>> {
     thread::spawn(move || {
         let (mut sessions, mut sent) = (Vec::new(), Vec::new());
         let mut next = Instant::now();

@@ -42,9 +42,12 @@ fn text_frame_is_closed_with_1003() {
 fn wrong_version_is_closed_with_4001() {
     let ts = TestServer::start(test_config());
     let (mut good, _) = connect(&ts, "good");
-    let mut c = Client::connect_raw(ts.addr(), WAIT).unwrap();
-    c.send_raw(encode_hello_with_version(&hello("old"), 0)).unwrap();
-    assert_eq!(close_code_of(&mut c), Some(close_code::VERSION_MISMATCH));
+    // 1: a client from before the ChunkData byte planes (protocol version 2).
+    for version in [0, 1, 3] {
+        let mut c = Client::connect_raw(ts.addr(), WAIT).unwrap();
+        c.send_raw(encode_hello_with_version(&hello("old"), version)).unwrap();
+        assert_eq!(close_code_of(&mut c), Some(close_code::VERSION_MISMATCH), "version {version}");
+    }
     assert_alive(&mut good);
 }
 

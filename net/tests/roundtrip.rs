@@ -379,9 +379,10 @@ fn specific_errors_are_reported() {
     assert_eq!(ClientMessage::decode(&input), Err(DecodeError::InvalidEnum { field: "order", value: 9 }));
     input.push(0);
     assert!(matches!(ClientMessage::decode(&input), Err(DecodeError::TrailingBytes { .. })));
-    let hello = encode_hello_with_version(&Hello { name: "a".into(), token: SessionToken::NONE }, 2);
-    assert_eq!(ClientMessage::decode(&hello), Err(DecodeError::VersionMismatch { got: 2, expected: 1 }));
-    let mut bad_utf8 = encode_hello_with_version(&Hello { name: "ab".into(), token: SessionToken::NONE }, 1);
+    // A version 1 client (before the ChunkData byte planes) is refused.
+    let hello = encode_hello_with_version(&Hello { name: "a".into(), token: SessionToken::NONE }, 1);
+    assert_eq!(ClientMessage::decode(&hello), Err(DecodeError::VersionMismatch { got: 1, expected: 2 }));
+    let mut bad_utf8 = encode_hello_with_version(&Hello { name: "ab".into(), token: SessionToken::NONE }, 2);
     let n = bad_utf8.len();
     bad_utf8[n - 1] = 0xff;
     assert_eq!(ClientMessage::decode(&bad_utf8), Err(DecodeError::InvalidUtf8 { field: "name" }));
@@ -448,7 +449,7 @@ fn golden_bytes_match_the_documented_offsets() {
     assert_eq!(input.encode(), expected);
 
     let hello = ClientMessage::Hello(Hello { name: "ab".into(), token: SessionToken([7; 32]) }).encode();
-    assert_eq!(&hello[..4], &[0x01, 1, 0, 2]);
+    assert_eq!(&hello[..4], &[0x01, 2, 0, 2], "type, protocol version 2, name length");
     assert_eq!(&hello[4..36], &[7; 32]);
     assert_eq!(&hello[36..], b"ab");
 

@@ -29,9 +29,10 @@ pub use backend::{
 };
 pub use codec::{ChunkCodec, ChunkTiles, DEFAULT_LEVEL};
 pub use error::{BadRecord, DecodeError, RecordRef, StoreError};
-pub use loader::{ChunkReply, Loader, LoaderConfig};
+pub use loader::{ChunkReply, HandoffToken, Loader, LoaderConfig, LoginLoad};
 pub use owner::{
-    Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave, Refusal, SaveSeq,
+    AcceptRequest, Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave, Refusal,
+    SaveSeq,
 };
 pub use pending::{Pending, Ticket};
 pub use record::*;

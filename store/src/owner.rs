@@ -47,11 +47,20 @@ pub struct PlayerSave {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// The character is live on the caller's shard under claim number `claim`: its saves carry
-    /// `SaveSeq { claim, n }` with `n` from 1 up. A shard claiming a character it already holds
-    /// keeps its claim number.
-    Claimed { claim: i64 },
+    /// `SaveSeq { claim, n }` with `n` counting up from [`Claim::first_n`]. A shard claiming a
+    /// character it already holds keeps its claim number (a restarted shard continues after
+    /// `saved`, the sequence of the save stored last).
+    Claimed { claim: i64, saved: SaveSeq },
     /// The character is live on another shard; nothing changed.
     LiveOn { shard: String },
+}
+
+impl Claim {
+    /// The `n` of the first save under a claim `claim` when the stored save is `saved`: 1 under
+    /// a new claim, one past the stored save under a kept one.
+    pub fn first_n(claim: i64, saved: SaveSeq) -> i64 {
+        if saved.claim == claim { saved.n + 1 } else { 1 }
+    }
 }
 
 /// The live owner of a character as stored.
@@ -88,6 +97,15 @@ pub struct HandOff {
     /// Milliseconds since the Unix epoch after which the token is refused (accepted while
     /// `now_ms <= expires_ms`).
     pub expires_ms: i64,
+}
+
+/// One hand-off token to accept ([`crate::Backend::accept_handoffs`]): its hash, the shard
+/// accepting it and that shard's clock (ms since the Unix epoch, the token's expiry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptRequest<'a> {
+    pub hash: &'a [u8],
+    pub shard: &'a str,
+    pub now_ms: i64,
 }
 
 /// What [`crate::Backend::accept_handoff`] did.

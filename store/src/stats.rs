@@ -16,6 +16,8 @@ pub(crate) struct Counters {
     pub retries: AtomicU64,
     pub fenced: AtomicU64,
     pub player_saves_stale: AtomicU64,
+    pub handoffs: AtomicU64,
+    pub handoffs_refused: AtomicU64,
     pub rejected_full: AtomicU64,
     pub dropped_at_stop: AtomicU64,
     pub flush_us_sum: AtomicU64,
@@ -42,6 +44,11 @@ pub struct WriterStats {
     pub fenced: u64,
     /// Sequenced saves that changed nothing because a newer save (or claim) was stored.
     pub player_saves_stale: u64,
+    /// Hand-offs committed through [`crate::Writer::hand_off`].
+    pub handoffs: u64,
+    /// Hand-offs that failed for good: refused ([`crate::StoreError::Fenced`], `NotOwner`,
+    /// `Rejected`) or still queued when the pool stopped.
+    pub handoffs_refused: u64,
     /// Submissions refused because the queue was full.
     pub rejected_full: u64,
     /// Operations still queued when the pool was stopped (logged as errors).
@@ -81,6 +88,8 @@ impl Counters {
             retries: get(&self.retries),
             fenced: get(&self.fenced),
             player_saves_stale: get(&self.player_saves_stale),
+            handoffs: get(&self.handoffs),
+            handoffs_refused: get(&self.handoffs_refused),
             rejected_full: get(&self.rejected_full),
             dropped_at_stop: get(&self.dropped_at_stop),
             flushes: get(&self.flushes),

@@ -244,46 +244,35 @@ fn bad_rows_affect_only_their_record(c: &Connector, corrupt: &dyn Fn()) {
     assert!(matches!(err, StoreError::BadRecord(_)), "{err}");
 }
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod postgres_backend {
-            $(#[test] fn $name() {
-                let Some(db) = crate::common::pg_db() else { return };
-                super::$name(&db.connector());
-            })*
-            #[test]
-            fn bad_rows() {
-                let Some(db) = crate::common::pg_db() else { return };
-                super::bad_rows_affect_only_their_record(&db.connector(), &|| {
-                    db.client().batch_execute("UPDATE items SET quality = -1 WHERE id = 13").unwrap();
-                });
-            }
+common::on_both_backends!(
+    connector: [
+        players_round_trip,
+        nested_inventory_keeps_shape,
+        item_cannot_be_inside_itself,
+        item_invariants_per_operation,
+        drop_and_pickup_are_atomic,
+        chunks_and_objects_round_trip,
+        chunk_save_never_orphans_items,
+        ids_are_reserved_in_blocks,
+    ]
+    postgres: {
+        #[test]
+        fn bad_rows() {
+            let Some(db) = crate::common::pg_db() else { return };
+            super::bad_rows_affect_only_their_record(&db.connector(), &|| {
+                db.client().batch_execute("UPDATE items SET quality = -1 WHERE id = 13").unwrap();
+            });
         }
-        mod sqlite_backend {
-            $(#[test] fn $name() {
-                let db = crate::common::sqlite_db();
-                super::$name(&db.connector());
-            })*
-            #[test]
-            fn bad_rows() {
-                let db = crate::common::sqlite_db();
-                let path = db.path.clone();
-                super::bad_rows_affect_only_their_record(&db.connector(), &move || {
-                    let c = rusqlite::Connection::open(&path).unwrap();
-                    c.execute_batch("UPDATE items SET quality = 'oops' WHERE id = 13").unwrap();
-                });
-            }
+    }
+    sqlite: {
+        #[test]
+        fn bad_rows() {
+            let db = crate::common::sqlite_db();
+            let path = db.path.clone();
+            super::bad_rows_affect_only_their_record(&db.connector(), &move || {
+                let c = rusqlite::Connection::open(&path).unwrap();
+                c.execute_batch("UPDATE items SET quality = 'oops' WHERE id = 13").unwrap();
+            });
         }
-    };
-}
-
-conformance!(
-    players_round_trip,
-    nested_inventory_keeps_shape,
-    item_cannot_be_inside_itself,
-    item_invariants_per_operation,
-    drop_and_pickup_are_atomic,
-    chunks_and_objects_round_trip,
-    chunk_save_never_orphans_items,
-    ids_are_reserved_in_blocks,
+    }
 );

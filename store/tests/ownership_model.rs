@@ -47,6 +47,8 @@ struct Token {
     to: &'static str,
     expires: i64,
     state: u8, // 0 pending, 1 used, 2 cancelled
+    /// The claim the accept or cancel gave (0 while pending).
+    claim: i64,
 }
 
 #[derive(Debug, Default)]
@@ -200,16 +202,16 @@ fn step(b: &mut dyn Backend, m: &mut Model, i: usize, (action, x, y, z): Step) -
             let got = b.claim_player_from(player, shard, dead).unwrap();
             let c = m.chars.get_mut(&player).unwrap();
             let want = match c.live {
-                Some(s) if s == shard => Claim::Claimed { claim: c.claim },
+                Some(s) if s == shard => Claim::Claimed { claim: c.claim, saved: c.saved },
                 Some(s) if Some(s) != dead => Claim::LiveOn { shard: s.into() },
                 _ => {
                     c.claim += 1;
                     c.live = Some(shard);
-                    Claim::Claimed { claim: c.claim }
+                    Claim::Claimed { claim: c.claim, saved: c.saved }
                 }
             };
             check("claim", &got, &want)?;
-            if let Claim::Claimed { claim } = got {
+            if let Claim::Claimed { claim, .. } = got {
                 let known = m.claims.entry((shard, player)).or_insert((claim, 0));
                 if known.0 != claim {
                     *known = (claim, 0);
@@ -245,7 +247,7 @@ fn step(b: &mut dyn Backend, m: &mut Model, i: usize, (action, x, y, z): Step) -
             if ok {
                 let ch = m.chars.get_mut(&player).unwrap();
                 (ch.live, ch.saved, ch.map, ch.health, ch.slots[1]) = (None, seq, map, c.health, slot);
-                m.tokens.push(Token { hash, player, from: shard, to: other, expires, state: 0 });
+                m.tokens.push(Token { hash, player, from: shard, to: other, expires, state: 0, claim: 0 });
             }
         }
         6 | 7 => {
@@ -261,6 +263,27 @@ fn step(b: &mut dyn Backend, m: &mut Model, i: usize, (action, x, y, z): Step) -
             };
             let tok = m.tokens[k].clone();
             let live = m.chars[&tok.player].live;
+            // The same accept (cancel) again while its claim holds: answered as the first time.
+            let named = if accept { tok.to } else { tok.from };
+            let done = if accept { 1 } else { 2 };
+            if tok.state == done
+                && named == shard
+                && live == Some(shard)
+                && m.chars[&tok.player].claim == tok.claim
+            {
+                let got = if accept {
+                    match b.accept_handoff_again(&tok.hash, shard, NOW).unwrap() {
+                        Acceptance::Accepted { claim, .. } => Some(claim),
+                        _ => None,
+                    }
+                } else {
+                    match b.cancel_handoff_again(&tok.hash, shard).unwrap() {
+                        Cancellation::Reclaimed { claim } => Some(claim),
+                        _ => None,
+                    }
+                };
+                return check("repeated accept/cancel", got, Some(tok.claim));
+            }
             let refusal = m.token_refusal(&tok).or_else(|| {
                 let named = if accept { tok.to } else { tok.from };
                 if named != shard {
@@ -282,7 +305,7 @@ fn step(b: &mut dyn Backend, m: &mut Model, i: usize, (action, x, y, z): Step) -
                         check("accepted map", load.player.map, c.map)?;
                         check("accepted items", load.items.len(), 2)?;
                         c.live = Some(shard);
-                        m.tokens[k].state = 1;
+                        (m.tokens[k].state, m.tokens[k].claim) = (1, claim);
                         m.claims.insert((shard, tok.player), (claim, 0));
                     }
                     (got, want) => prop_assert!(false, "accept: got {:?}, model {:?}", got, want),
@@ -295,7 +318,7 @@ fn step(b: &mut dyn Backend, m: &mut Model, i: usize, (action, x, y, z): Step) -
                         c.claim += 1;
                         check("cancel claim", claim, c.claim)?;
                         c.live = Some(shard);
-                        m.tokens[k].state = 2;
+                        (m.tokens[k].state, m.tokens[k].claim) = (2, claim);
                         m.claims.insert((shard, tok.player), (claim, 0));
                     }
                     (got, want) => prop_assert!(false, "cancel: got {:?}, model {:?}", got, want),

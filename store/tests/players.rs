@@ -142,38 +142,27 @@ fn names_stored_before_keys_keep_working(c: &Connector, raw: Raw<'_>, hash: &str
     assert_eq!(b.create_player(&new_player(4, "eRiN"), &kit(4)).unwrap(), Created::NameTaken);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod postgres_backend {
-            $(#[test] fn $name() {
-                let Some(db) = crate::common::pg_db() else { return };
-                super::$name(&db.connector());
-            })*
-            #[test]
-            fn names_stored_before_keys_keep_working() {
-                let Some(db) = crate::common::pg_db() else { return };
-                let raw = |sql: &str| db.client().batch_execute(sql).unwrap();
-                super::names_stored_before_keys_keep_working(&db.connector(), &raw, "'\\x00'::bytea");
-            }
+common::on_both_backends!(
+    connector: [
+        concurrent_first_logins_claim_a_name_once,
+        a_taken_name_writes_nothing,
+        a_failed_kit_leaves_no_player,
+        a_save_never_deletes_a_row_that_owns_items,
+    ]
+    postgres: {
+        #[test]
+        fn names_stored_before_keys_keep_working() {
+            let Some(db) = crate::common::pg_db() else { return };
+            let raw = |sql: &str| db.client().batch_execute(sql).unwrap();
+            super::names_stored_before_keys_keep_working(&db.connector(), &raw, "'\\x00'::bytea");
         }
-        mod sqlite_backend {
-            $(#[test] fn $name() {
-                let db = crate::common::sqlite_db();
-                super::$name(&db.connector());
-            })*
-            #[test]
-            fn names_stored_before_keys_keep_working() {
-                let db = crate::common::sqlite_db();
-                let raw = |sql: &str| rusqlite::Connection::open(&db.path).unwrap().execute_batch(sql).unwrap();
-                super::names_stored_before_keys_keep_working(&db.connector(), &raw, "X'00'");
-            }
+    }
+    sqlite: {
+        #[test]
+        fn names_stored_before_keys_keep_working() {
+            let db = crate::common::sqlite_db();
+            let raw = |sql: &str| rusqlite::Connection::open(&db.path).unwrap().execute_batch(sql).unwrap();
+            super::names_stored_before_keys_keep_working(&db.connector(), &raw, "X'00'");
         }
-    };
-}
-
-on_both_backends!(
-    concurrent_first_logins_claim_a_name_once,
-    a_taken_name_writes_nothing,
-    a_failed_kit_leaves_no_player,
-    a_save_never_deletes_a_row_that_owns_items,
+    }
 );

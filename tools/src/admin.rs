@@ -3,7 +3,8 @@
 //! under `/map` when the source has one. What is reported comes from an [`AdminSource`] that the
 //! shard implements over its counters.
 //!
-//! `/map*` is guarded by the admin token ([`Gate`]): open on a loopback address, else only with
+//! Operators' commands are `POST`s under `/admin/` (`/admin/handoff`: move players to a map
+//! another shard simulates). They and `/map*` are guarded by the admin token ([`Gate`]): open on a loopback address, else only with
 //! the configured token (`Authorization: Bearer <token>` or `?token=<token>`, compared in
 //! constant time), and refused (403) when no token is configured.
 
@@ -22,6 +23,11 @@ pub trait AdminSource: Send + Sync + 'static {
     /// Answers a `/map` request (`path` starts with `/map`, `query` is what follows `?`, empty
     /// without one); `None`: there is no live map (404).
     fn map(&self, _path: &str, _query: &str) -> Option<Answer> {
+        None
+    }
+    /// Answers an operator's command, a `POST` under `/admin/` (`path` and `query` as for
+    /// [`AdminSource::map`]); `None`: no such command (404).
+    fn command(&self, _path: &str, _query: &str) -> Option<Answer> {
         None
     }
 }
@@ -119,7 +125,7 @@ impl Gate {
         let token = match self {
             Gate::Open => return Ok(()),
             Gate::Closed => {
-                let line = "the live map is off: the admin port is not on a loopback address and no \
+                let line = "the live map and commands are off: the admin port is not on a loopback address and no \
                             admin_token is configured";
                 return Err(Answer::text(403, line));
             }
@@ -147,6 +153,8 @@ pub enum MetricKind {
     Counter,
     /// Goes up and down.
     Gauge,
+    /// Cumulative buckets (`_bucket{le=…}`), `_sum` and `_count`.
+    Histogram,
 }
 
 /// A Prometheus text-format document under construction.
@@ -162,6 +170,7 @@ impl Metrics {
         let kind = match kind {
             MetricKind::Counter => "counter",
             MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
         };
         let help = help.replace('\\', "\\\\").replace('\n', "\\n");
         let _ = writeln!(self.text, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -300,13 +309,22 @@ type Reply = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
 
 fn answer(request: &tiny_http::Request, source: &dyn AdminSource, gate: &Gate) -> Reply {
     let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
+    let authorization = request.headers().iter().find(|h| h.field.equiv("Authorization"));
+    let admit = || gate.admit(authorization.map(|h| h.value.as_str()), query);
+    if path.starts_with("/admin/") {
+        if *request.method() != tiny_http::Method::Post {
+            return reply(405, "text/plain; charset=utf-8", "commands under /admin/ are POSTs\n".into());
+        }
+        let answer = admit()
+            .map(|()| source.command(path, query).unwrap_or_else(|| Answer::text(404, "no such command")))
+            .unwrap_or_else(|refusal| refusal);
+        return reply_bytes(answer);
+    }
     if *request.method() != tiny_http::Method::Get {
         return reply(405, "text/plain; charset=utf-8", "only GET is served\n".into());
     }
     if path == "/map" || path.starts_with("/map/") {
-        let authorization = request.headers().iter().find(|h| h.field.equiv("Authorization"));
-        let answer = gate
-            .admit(authorization.map(|h| h.value.as_str()), query)
+        let answer = admit()
             .map(|()| source.map(path, query).unwrap_or_else(|| Answer::text(404, "no live map here")))
             .unwrap_or_else(|refusal| refusal);
         return reply_bytes(answer);

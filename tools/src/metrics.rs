@@ -5,7 +5,7 @@ use crate::admin::{AdminSource, Answer, MetricKind, Metrics};
 use crate::build_info;
 use crate::live_map::LiveMap;
 use engine::TimingSummary;
-use game::shard::{MapBoard, Phase, ShardStatus, StatusBoard};
+use game::shard::{Control, MapBoard, MoveRequest, Movers, Phase, ShardStatus, StatusBoard};
 use net::CountersSnapshot;
 use serde_json::json;
 use std::sync::Arc;
@@ -16,12 +16,19 @@ pub struct ShardAdmin {
     board: Arc<StatusBoard>,
     bots_target: u32,
     live_map: Option<LiveMap>,
+    control: Option<Control>,
 }
 
 impl ShardAdmin {
     /// A source over `board`; `bots_target` is the configured bot count.
     pub fn new(board: Arc<StatusBoard>, bots_target: u32) -> Self {
-        Self { board, bots_target, live_map: None }
+        Self { board, bots_target, live_map: None, control: None }
+    }
+
+    /// Takes operators' commands (`/admin/…`) to the shard through `control`.
+    pub fn with_control(mut self, control: Control) -> Self {
+        self.control = Some(control);
+        self
     }
 
     /// Serves the live map from `map` too (under `/map`).
@@ -56,6 +63,55 @@ impl AdminSource for ShardAdmin {
     fn map(&self, path: &str, query: &str) -> Option<Answer> {
         self.live_map.as_ref().map(|live| live.answer(path, query))
     }
+
+    fn command(&self, path: &str, query: &str) -> Option<Answer> {
+        match path {
+            "/admin/handoff" => Some(handoff(self.control.as_ref()?, query)),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /admin/handoff?to=<map>&(count=<n>|name=<player>)[&x=<x>&y=<y>]`: moves online
+/// players to map `to`, simulated by another shard (positions in 1/256 tile; default: the same
+/// place relative to each map). Answers `{"started": k}`: the hand-offs submitted.
+fn handoff(control: &Control, query: &str) -> Answer {
+    match move_request(query) {
+        Ok(request) => match control.move_players(request, std::time::Duration::from_secs(5)) {
+            Ok(started) => {
+                Answer::ok("application/json", json!({ "started": started }).to_string().into_bytes())
+            }
+            Err(why) => Answer::text(409, &why),
+        },
+        Err(why) => Answer::text(400, &why),
+    }
+}
+
+/// Parses the query of `/admin/handoff`.
+fn move_request(query: &str) -> Result<MoveRequest, String> {
+    use crate::admin::query_value;
+    let number = |key: &str| -> Result<Option<i64>, String> {
+        query_value(query, key)
+            .map(|v| v.parse::<i64>().map_err(|_| format!("{key} must be a number")))
+            .transpose()
+    };
+    let to = number("to")?.ok_or("to=<map id> is required")?;
+    let to = u32::try_from(to).map_err(|_| "to must be a map id".to_owned())?;
+    let who = match (query_value(query, "name"), number("count")?) {
+        (Some(name), None) => Movers::Named(name.to_owned()),
+        (None, Some(n)) if n > 0 => Movers::Count(n as usize),
+        _ => return Err("give either name=<player> or count=<n> (n > 0)".into()),
+    };
+    let at = match (number("x")?, number("y")?) {
+        (Some(x), Some(y)) => Some((clamp_i32(x), clamp_i32(y))),
+        (None, None) => None,
+        _ => return Err("give both x and y, or neither".into()),
+    };
+    Ok(MoveRequest { who, to, at })
+}
+
+fn clamp_i32(v: i64) -> i32 {
+    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// Writes every metric family of `s` (what `/metrics` serves).
@@ -335,10 +391,40 @@ fn store_metrics(s: &ShardStatus, out: &mut Metrics) {
             ("store_chunks_saved_total", "Chunk saves", w.chunks_saved),
             ("store_retries_total", "Writes retried after a failure", w.retries),
             ("store_rejected_total", "Writes refused because the queue was full", w.rejected_full),
+            ("store_fenced_total", "Writes refused for a stale map epoch (map lost)", w.fenced),
         ],
     );
     out.single("meta_errors_total", "Failed metadata-store calls", MetricKind::Counter, s.meta_errors as f64);
     lease_metrics(&s.lease, out);
+    handoff_metrics(&s.lease, out);
+}
+
+/// Hand-offs: out (Redirect sent), in (entered here), failed, and the latency of those out.
+fn handoff_metrics(l: &game::shard::LeaseSnapshot, out: &mut Metrics) {
+    counters(
+        out,
+        &[
+            ("shard_handoffs_out_total", "Characters handed off to another shard", l.handoffs_out),
+            ("shard_handoffs_in_total", "Characters that arrived by hand-off", l.handoffs_in),
+            (
+                "shard_handoffs_failed_total",
+                "Hand-offs out refused by the store (the character stayed)",
+                l.handoffs_failed,
+            ),
+        ],
+    );
+    let name = "shard_handoff_seconds";
+    out.family(name, "Hand-off out latency: start to Redirect sent (the commit)", MetricKind::Histogram);
+    let mut cumulative = 0;
+    for (i, &count) in l.handoff_buckets.iter().enumerate() {
+        cumulative += count;
+        let le = game::shard::HANDOFF_BUCKETS_MS
+            .get(i)
+            .map_or("+Inf".to_owned(), |ms| format!("{}", *ms as f64 / 1000.0));
+        out.sample(&format!("{name}_bucket"), &[("le", &le)], cumulative as f64);
+    }
+    out.sample(&format!("{name}_sum"), &[], l.handoff_us_sum as f64 / 1e6);
+    out.sample(&format!("{name}_count"), &[], cumulative as f64);
 }
 
 /// Map leases: maps owned now, claims renewed, maps lost and taken over, Redirects sent.

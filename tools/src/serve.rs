@@ -9,8 +9,8 @@ use crate::config::ShardConfig;
 use crate::lock::{DataDirLock, LockError};
 use crate::metrics::ShardAdmin;
 use game::Content;
-use game::shard::{Bound, MapBoard, Shard, ShardError, ShardOptions, ShutdownReport, StatusBoard};
-use std::net::{SocketAddr, TcpListener};
+use game::shard::{Bound, Control, MapBoard, Shard, ShardError, ShardOptions, ShutdownReport, StatusBoard};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -89,13 +89,18 @@ struct Services {
 /// they spawn. Until the shard runs, `/health` says `starting`.
 fn start_services(config: &ShardConfig) -> Result<Services, ServeError> {
     let (status, map) = (Arc::new(StatusBoard::default()), Arc::new(MapBoard::default()));
-    let source = Arc::new(ShardAdmin::new(status.clone(), config.bots).with_map(map.clone()));
+    let control = Control::default();
+    let source = Arc::new(
+        ShardAdmin::new(status.clone(), config.bots).with_map(map.clone()).with_control(control.clone()),
+    );
     let admin = AdminServer::start_with_token(config.admin, source, config.admin_token.clone())
         .map_err(ServeError::Admin)?;
-    let listener = TcpListener::bind(config.listen).map_err(|e| ServeError::Listen(config.listen, e))?;
+    let backlog = options(config).net.listen_backlog;
+    let listener =
+        net::bind_listener(config.listen, backlog).map_err(|e| ServeError::Listen(config.listen, e))?;
     let (store, lock) = open_store(config)?;
     let meta = open_meta(config)?;
-    let bound = Bound { listener: Some(listener), status, map };
+    let bound = Bound { listener: Some(listener), status, map, control };
     let content = Arc::new(Content::builtin());
     let mut opts = options(config);
     if config.web {
@@ -140,7 +145,20 @@ pub fn options(config: &ShardConfig) -> ShardOptions {
     opts.lease = std::time::Duration::from_secs(u64::from(config.lease_seconds));
     opts.public_address = Some(config.public_address.clone());
     opts.slow_tick = config.slow_tick_ms.map(|ms| std::time::Duration::from_millis(u64::from(ms)));
+    opts.test_pause = test_pause();
     opts
+}
+
+/// Crash tests only: `SHARD_TEST_HANDOFF_PAUSE=<step>` (`submitted`, `committed` or `accepted`)
+/// makes the tick sleep 60 s at that step of every hand-off, so the test can kill the process
+/// exactly there. Unset (or unknown) in production.
+fn test_pause() -> Option<(game::shard::HandoffStep, std::time::Duration)> {
+    let name = std::env::var("SHARD_TEST_HANDOFF_PAUSE").ok()?;
+    let step = game::shard::HandoffStep::parse(&name);
+    if step.is_none() {
+        tracing::warn!(name, "SHARD_TEST_HANDOFF_PAUSE names no hand-off step: ignored");
+    }
+    Some((step?, std::time::Duration::from_secs(60)))
 }
 
 /// Opens the store; the embedded one only once its data directory is locked for this process.

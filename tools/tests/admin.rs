@@ -285,7 +285,14 @@ fn exposed_metrics(text: &str) -> (BTreeMap<String, String>, BTreeMap<String, BT
             families.insert(name.to_owned(), kind.to_owned());
         } else if !line.starts_with('#') && !line.is_empty() {
             let name_end = line.find(['{', ' ']).unwrap();
-            let keys = labels.entry(line[..name_end].to_owned()).or_default();
+            // A histogram's samples are `_bucket`, `_sum` and `_count` of its family.
+            let sample = &line[..name_end];
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .filter_map(|suffix| sample.strip_suffix(suffix))
+                .find(|base| families.get(*base).is_some_and(|k: &String| k == "histogram"))
+                .unwrap_or(sample);
+            let keys = labels.entry(family.to_owned()).or_default();
             if let Some((inside, _)) = line[name_end..].strip_prefix('{').and_then(|l| l.split_once('}')) {
                 keys.extend(inside.split(',').filter_map(|kv| Some(kv.split_once('=')?.0.to_owned())));
             }

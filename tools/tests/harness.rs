@@ -3,7 +3,7 @@
 //! against nothing at all, in process and through the `bots` binary.
 
 use game::chunk_wire;
-use game::geom::{CHUNK_TILES, CHUNK_UNITS};
+use game::geom::CHUNK_UNITS;
 use net::protocol::{
     ChunkData, ClientMessage, ContainerChange, ContainerContents, ContainerRef, EntityEnter, EntityId,
     ErrorMsg, FrameBuilder, Hello, ItemSlot, OwnState, PROTOCOL_VERSION, Pong, ServerMessage, SessionToken,
@@ -194,8 +194,8 @@ fn welcome(player: u64, token: SessionToken) -> ServerMessage {
 }
 
 fn chunk_message(cx: i32, cy: i32) -> ServerMessage {
-    let grass = vec![3u16; (CHUNK_TILES * CHUNK_TILES) as usize];
-    let (data, raw_len) = chunk_wire::encode(&grass, &[], &mut Vec::new());
+    let grass = [3u16; chunk_wire::CHUNK_TILE_COUNT];
+    let (data, raw_len) = chunk_wire::encode((cx, cy), &grass, &mut [], &mut Vec::new()).unwrap();
     ServerMessage::ChunkData(ChunkData { map: 0, cx, cy, version: 1, raw_len, data: data.into() })
 }
 

@@ -6,73 +6,24 @@
 
 mod common;
 
-use common::{PgDb, RedisPrefix, ShardProcess, redis_url, unique};
+use common::cluster::{cluster_shard, meta, metric, wait_for, ws};
+use common::{PgDb, RedisPrefix, ShardProcess, unique};
 use game::client::{Followed, connect_following};
 use net::client::ClientError;
 use net::protocol::{ClientMessage, Hello, Order, ServerMessage, SessionToken};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use store::meta::{MetaStore, RedisMeta, ShardInfo};
+use store::meta::{MetaStore, ShardInfo};
 
 const LEASE_S: u64 = 3;
 const MAP: u32 = 0;
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 fn shard(id: &str, db: &PgDb, redis: &RedisPrefix) -> ShardProcess {
-    let args: Vec<String> = [
-        "--shard-id",
-        id,
-        "--maps",
-        "0",
-        "--lease-seconds",
-        "3",
-        "--database-url",
-        &db.url,
-        "--redis-url",
-        &redis_url(),
-        "--redis-prefix",
-        &redis.prefix,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    ShardProcess::start(&args)
-}
-
-fn meta(redis: &RedisPrefix) -> RedisMeta {
-    RedisMeta::connect(&redis_url(), &redis.prefix).expect("redis")
+    cluster_shard(id, "0", LEASE_S, (db, redis), &[])
 }
 
 fn hello(name: &str, token: [u8; 32]) -> Hello {
     Hello { name: name.to_owned(), token: SessionToken(token) }
-}
-
-fn ws(addr: SocketAddr) -> String {
-    format!("ws://{addr}/")
-}
-
-/// A value of `/metrics` on the admin port.
-fn metric(admin: SocketAddr, name: &str) -> Option<f64> {
-    let mut s = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok()?;
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    let line = text.lines().find(|l| l.split(' ').next() == Some(name))?;
-    line.rsplit(' ').next()?.parse().ok()
-}
-
-/// Polls `done` every 100 ms until it holds or `limit` passes.
-fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
 }
 
 /// Receives messages (acking frames) until the server closes; returns the Redirect seen and

@@ -1,6 +1,7 @@
 //! End to end: a real shard (in process, on a SQLite store) and real WebSocket clients with the
 //! client library: log in, move, see each other enter and leave, reconnect at the saved
-//! position, a wrong token refused, and a clean stop that saves everyone.
+//! position, a wrong token refused, a login welcomed between ticks, and a clean stop that saves
+//! everyone.
 
 mod common;
 
@@ -163,4 +164,36 @@ fn metrics_time_every_stage_and_tick_phase_and_count_slow_ticks_of_a_live_shard(
     assert!(slow.parse::<f64>().unwrap() >= 20.0, "every tick over 1 ns is slow: {slow}");
     player.client.close();
     shard.stop();
+}
+
+/// A login whose store answers come in between two ticks is welcomed then, not at the next
+/// tick: with a tick a second, a returning player's Welcome names the tick before its first
+/// Frame's (the Welcome was sent between them).
+#[test]
+fn a_returning_login_is_welcomed_between_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = start_with(dir.path(), ShardOptions { tick_hz: 1, ..ShardOptions::default() });
+    let name = unique("dora");
+    let mut first = Player::connect(shard.addr, &name, [0; 32]).expect("log in");
+    assert!(first.pump_until(LONG, |p| p.position().is_some()), "a first Frame");
+    let token = first.welcome.token.0;
+    drop(first);
+    // The character leaves; its chunk stays resident, so the next spawn needs no tick.
+    let again = (0..60).find_map(|_| match Player::connect(shard.addr, &name, token) {
+        Ok(p) => Some(p),
+        Err(_) => {
+            std::thread::sleep(Duration::from_millis(500));
+            None
+        }
+    });
+    let mut again = again.expect("logs in again once the first session ended");
+    assert!(again.pump_until(LONG, |p| p.game.world().own().is_some()), "a Frame");
+    let framed = again.game.world().own().unwrap().tick;
+    assert!(
+        again.welcome.server_tick < framed,
+        "Welcome at tick {} came before the tick of the first Frame ({framed})",
+        again.welcome.server_tick
+    );
+    let (report, _) = shard.stop();
+    assert!(report.complete());
 }

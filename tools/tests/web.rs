@@ -66,10 +66,21 @@ fn the_game_port_serves_the_play_page_and_the_content() {
     // A WebSocket client still logs in on the same port.
     let player = Player::connect(shard.listen, &unique("web"), [0; 32]).expect("a player logs in");
     drop(player);
-    let (_, _, metrics) = get(shard.admin, "/metrics", "");
-    let metrics = String::from_utf8(metrics).unwrap();
-    assert!(metrics.contains("shard_http_pages_total{result=\"served\"} 2"), "{metrics}");
-    assert!(metrics.contains("shard_http_pages_total{result=\"not_found\"} 1"), "{metrics}");
+    // The metrics are a snapshot the shard publishes once a second: wait for one taken after the
+    // pages were served (a login may now finish before the first snapshot).
+    let served = "shard_http_pages_total{result=\"served\"} 2";
+    let not_found = "shard_http_pages_total{result=\"not_found\"} 1";
+    let until = Instant::now() + LONG;
+    let metrics = loop {
+        let (_, _, metrics) = get(shard.admin, "/metrics", "");
+        let metrics = String::from_utf8(metrics).unwrap();
+        if metrics.contains(served) || Instant::now() > until {
+            break metrics;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(metrics.contains(served), "{metrics}");
+    assert!(metrics.contains(not_found), "{metrics}");
     assert_eq!(shard.terminate(), Some(0));
 }
 

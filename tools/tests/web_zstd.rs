@@ -47,7 +47,7 @@ impl Vectors {
 /// The raw payload and zstd frame of a generated chunk, exactly as the server encodes it.
 fn chunk_payload(generator: &WorldGen, map: &MapGeometry, cx: i32, cy: i32) -> (Vec<u8>, Vec<u8>) {
     let chunk = generator.generate(map, cx, cy);
-    let objects: Vec<WireObject> = chunk
+    let mut objects: Vec<WireObject> = chunk
         .objects
         .iter()
         .enumerate()
@@ -60,7 +60,8 @@ fn chunk_payload(generator: &WorldGen, map: &MapGeometry, cx: i32, cy: i32) -> (
         })
         .collect();
     let mut raw = Vec::new();
-    let (frame, raw_len) = chunk_wire::encode(&chunk.tiles.terrain[..], &objects, &mut raw);
+    let (frame, raw_len) =
+        chunk_wire::encode((cx, cy), &chunk.tiles.terrain, &mut objects, &mut raw).unwrap();
     assert_eq!(raw_len as usize, raw.len());
     (raw, frame)
 }

@@ -13,7 +13,9 @@
 //!   ids, the revisions held) and chat lines (request ids); the lines heard are kept in a
 //!   bounded [`ChatLog`].
 //! - [`connect_following`] logs in through Redirects (a shard that does not simulate the
-//!   character's map sends the client to the one that does).
+//!   character's map sends the client to the one that does); [`follow_handoff`] follows a
+//!   Redirect received during play (a hand-off: a one-time token, 4108 falls back to the
+//!   sending shard), and the session token is kept over a Welcome whose token is zero.
 
 mod ack;
 mod chat;
@@ -32,7 +34,10 @@ pub use clock::TickClock;
 pub use containers::ContainerView;
 pub use error::ClientWorldError;
 pub use predict::{MAX_PREDICT_TICKS, MISPREDICT_THRESHOLD, PredictionStats, Predictor};
-pub use redirect::{Followed, MAX_REDIRECTS, Redirected, connect_following, socket_addr};
+pub use redirect::{
+    Followed, HandedOff, MAX_REDIRECTS, Redirected, connect_following, follow_handoff, kept_token,
+    socket_addr,
+};
 pub use world::{Applied, ClientWorld, HeldEntity, OwnView, Session, WorldStats};
 
 use crate::content::Content;

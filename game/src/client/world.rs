@@ -9,6 +9,7 @@ use super::chat::{ChatLog, HeardLine};
 use super::chunk_cache::{ChunkCache, ChunkInsert};
 use super::containers::{ChangeOutcome, ContainerView, Containers};
 use super::error::ClientWorldError;
+use super::redirect::kept_token;
 use crate::chunk_wire;
 use crate::content::Content;
 use crate::geom::{MapGeometry, WorldLayout, split_map_id};
@@ -270,6 +271,8 @@ impl ClientWorld {
         }
     }
 
+    /// Applies a Welcome: a new session (the map, the spawn), everything else forgotten; the
+    /// session token is kept over a Welcome whose token is zero (the answer to a hand-off).
     fn welcome(&mut self, w: &Welcome) -> Result<Applied, ClientWorldError> {
         if w.version != PROTOCOL_VERSION {
             return Err(ClientWorldError::UnsupportedVersion(w.version));
@@ -283,7 +286,7 @@ impl ClientWorld {
             spawn: (w.x, w.y),
             tick_rate_hz: w.tick_rate_hz,
             server_tick: w.server_tick,
-            token: w.token,
+            token: kept_token(self.session.map(|s| s.token), w.token),
         });
         self.chunks.reset(Some(map));
         self.entities.clear();
@@ -358,7 +361,7 @@ impl ClientWorld {
         if !self.chunks.wants(c.cx, c.cy, c.version) {
             return Ok(Applied::StaleChunk);
         }
-        let content = chunk_wire::decode(&c.data, c.raw_len)?;
+        let content = chunk_wire::decode((c.cx, c.cy), &c.data, c.raw_len)?;
         let insert = self.chunks.insert(c.cx, c.cy, c.version, &content);
         self.stats.chunks += 1;
         Ok(Applied::Chunk { cx: c.cx, cy: c.cy, insert })

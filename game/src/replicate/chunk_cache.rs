@@ -149,10 +149,29 @@ struct Buffers {
 impl Buffers {
     /// One resident chunk as a whole `ChunkData` message.
     fn chunk(&mut self, at: Place, chunk: &ResidentChunk, records: &Column<ObjectRecord>) -> Bytes {
-        self.objects.clear();
-        self.objects.extend(chunk.objects.iter().filter_map(|&e| records.get(e).map(|r| wire_object(e, r))));
-        let (data, raw_len) = chunk_wire::encode(&chunk.tiles.terrain[..], &self.objects, &mut self.raw);
         let (map, cx, cy, version) = (at.map, at.cx, at.cy, chunk.version);
+        self.objects.clear();
+        // An object stored with the chunk but lying outside it (a damaged record) cannot be
+        // encoded; nor can objects past the payload's limit. Both are left out, not the chunk.
+        let inside = |o: &WireObject| chunk_wire::local_position(cx, cy, o.x, o.y).is_some();
+        let objects = chunk.objects.iter().filter_map(|&e| records.get(e).map(|r| wire_object(e, r)));
+        self.objects.extend(objects.filter(inside).take(chunk_wire::MAX_OBJECTS));
+        let skipped = chunk.objects.len() - self.objects.len();
+        if skipped > 0 {
+            tracing::debug!(
+                map,
+                cx,
+                cy,
+                skipped,
+                "objects without a record, outside the chunk or past the limit left out of a ChunkData"
+            );
+        }
+        let terrain = &chunk.tiles.terrain;
+        // The filter above leaves nothing to refuse; were something refused, the terrain alone
+        // still lets clients move.
+        let (data, raw_len) = chunk_wire::encode((cx, cy), terrain, &mut self.objects, &mut self.raw)
+            .or_else(|_| chunk_wire::encode((cx, cy), terrain, &mut [], &mut self.raw))
+            .unwrap_or_default();
         let msg = ChunkData { map, cx, cy, version, raw_len, data: Bytes::from(data) };
         ServerMessage::ChunkData(msg).encode()
     }

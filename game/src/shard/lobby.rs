@@ -3,13 +3,13 @@
 //! tick and yields what the shard must apply ([`Event`]: a login verified, a player spawned, a
 //! connection refused); bots need nothing from the shard and are placed here.
 
-use super::login::{Ids, LoginJob, StartArea, Step, close};
+use super::login::{Ids, LoginCtx, LoginJob, StartArea, Step, Verified, close};
 use super::maps::Maps;
 use crate::sim::Controller;
 use crate::spawn::{SpawnDecision, Spawner};
 use engine::Entity;
 use net::ConnId;
-use store::{ItemRecord, PlayerRecord, Store};
+use store::{ItemRecord, PlayerRecord, SaveSeq, Store};
 
 /// Most spawn-search steps for bots per tick (bots fill the world over the first seconds).
 const BOT_STEPS_PER_TICK: usize = 200;
@@ -17,9 +17,12 @@ const BOT_STEPS_PER_TICK: usize = 200;
 /// What the shard applies for the lobby.
 #[derive(Debug)]
 pub(crate) enum Event {
-    /// The player is who it claims to be: the shard ends an older session of the same
-    /// character, then hands it back with [`Lobby::arrive`] to search a spawn spot.
-    Verified { conn: ConnId, record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32], started_ms: u64 },
+    /// The player is who it claims to be: the shard claims the character (`super::claims`)
+    /// unless the login holds a claim already.
+    Verified(Verified),
+    /// The character is claimed here (`claim` is set): the shard ends an older session of the
+    /// same character, then hands it back with [`Lobby::arrive`] to search a spawn spot.
+    Claimed(Verified),
     /// The player's character was spawned on map `map` (an index into the shard's maps) as
     /// `entity`; `record` holds the spawn position. The shard welcomes it and lists it online.
     Entered {
@@ -29,7 +32,12 @@ pub(crate) enum Event {
         token: [u8; 32],
         map: usize,
         entity: Entity,
+        /// The claim's save sequence so far.
+        seq: SaveSeq,
     },
+    /// The spawn search of an arrival chose a free spot on map `to`, which this shard does not
+    /// simulate (§5): the shard hands the character off there.
+    Moving { departing: super::moving::Departing, to: store::MapId, at: (i32, i32) },
     /// The connection cannot play: close it with a game close code.
     Refused { conn: ConnId, code: u16, reason: String },
 }
@@ -41,6 +49,7 @@ struct Arrival {
     record: PlayerRecord,
     items: Vec<ItemRecord>,
     token: [u8; 32],
+    seq: SaveSeq,
     spawner: Spawner,
 }
 
@@ -107,16 +116,16 @@ impl Lobby {
         self.refused
     }
 
-    /// A Hello: starts loading the player by name, or refuses a name that cannot be one.
+    /// A Hello: starts loading the player by name (and trying its token as a hand-off token
+    /// for `shard`), or refuses a name that cannot be one.
     pub(crate) fn hello(
         &mut self,
-        conn: ConnId,
-        name: String,
-        token: [u8; 32],
-        store: &Store,
-        now_ms: u64,
+        hello: (ConnId, String, [u8; 32]),
+        store: (&Store, &str),
+        clocks: (u64, i64),
     ) -> Option<Event> {
-        match LoginJob::start(conn, name, token, store, now_ms) {
+        let conn = hello.0;
+        match LoginJob::start(hello, store, clocks) {
             Ok(job) => {
                 self.logins.push(job);
                 None
@@ -140,17 +149,23 @@ impl Lobby {
     }
 
     /// Advances every login by what the store answered: verified and refused ones leave.
-    pub(crate) fn step_logins(&mut self, store: &Store, now_ms: u64) -> Vec<Event> {
+    pub(crate) fn step_logins(
+        &mut self,
+        (store, shard): (&Store, &str),
+        (now_ms, unix_ms): (u64, i64),
+        test_pause: Option<(super::moving::HandoffStep, std::time::Duration)>,
+    ) -> Vec<Event> {
         let mut events = Vec::new();
         let mut jobs = std::mem::take(&mut self.logins);
-        jobs.retain_mut(|job| match job.step(store, &mut self.ids, &self.start, now_ms) {
+        let ctx = LoginCtx { store, shard, area: &self.start, now_ms, unix_ms, test_pause };
+        jobs.retain_mut(|job| match job.step(&ctx, &mut self.ids) {
             Step::Wait => true,
             Step::Refuse(code, reason) => {
                 events.push(refuse(&mut self.refused, job.conn, code, reason));
                 false
             }
-            Step::Verified { record, items, token, started_ms } => {
-                events.push(Event::Verified { conn: job.conn, record, items, token, started_ms });
+            Step::Verified(v) => {
+                events.push(Event::Verified(v));
                 false
             }
         });
@@ -161,34 +176,32 @@ impl Lobby {
 
     /// A verified player starts its spawn search; an arrival of the same character on another
     /// connection is dropped and its connection returned (to close as replaced).
-    pub(crate) fn arrive(
-        &mut self,
-        conn: ConnId,
-        record: PlayerRecord,
-        items: Vec<ItemRecord>,
-        token: [u8; 32],
-    ) -> Option<ConnId> {
+    pub(crate) fn arrive(&mut self, login: Verified, seq: SaveSeq) -> Option<ConnId> {
+        let Verified { conn, record, items, token, .. } = login;
         let replaced = self.arrivals.iter().position(|a| a.record.id == record.id);
         let replaced = replaced.map(|i| self.arrivals.swap_remove(i).conn);
         let spawner = Spawner::new(record.map, record.pos.x, record.pos.y, record.id as u64);
-        self.arrivals.push(Arrival { conn, record, items, token, spawner });
+        self.arrivals.push(Arrival { conn, record, items, token, seq, spawner });
         replaced
     }
 
     /// Advances every arrival's spawn search; a found spot gets its character at once (so the
     /// next search sees it), the others are refused.
-    pub(crate) fn step_arrivals(&mut self, maps: &mut Maps, store: &Store) -> Vec<Event> {
+    pub(crate) fn step_arrivals(&mut self, maps: &mut Maps) -> Vec<Event> {
         let mut events = Vec::new();
         let mut arrivals = std::mem::take(&mut self.arrivals);
-        arrivals.retain_mut(|a| match spawn_step(a, maps, store) {
+        arrivals.retain_mut(|a| match spawn_step(a, maps) {
             SpawnDecision::Wait => true,
             SpawnDecision::Spawn { map, x, y } => {
                 events.extend(spawn(a, maps, map, x, y));
                 false
             }
-            SpawnDecision::HandOff { map, .. } => {
-                let reason = format!("map {map} is not simulated here");
-                events.push(refuse(&mut self.refused, a.conn, close::MAP_UNAVAILABLE, reason));
+            SpawnDecision::HandOff { map, x, y } => {
+                let record = std::mem::take(&mut a.record);
+                let (items, seq) = (std::mem::take(&mut a.items), a.seq);
+                let departing =
+                    super::moving::Departing { conn: a.conn, record, seq, items, item_ticket: None };
+                events.push(Event::Moving { departing, to: map, at: (x, y) });
                 false
             }
             SpawnDecision::Failed(e) => {
@@ -237,14 +250,11 @@ fn refuse(refused: &mut u64, conn: ConnId, code: u16, reason: String) -> Event {
     Event::Refused { conn, code, reason }
 }
 
-/// One step of an arrival's spawn search (a hand-off stores the position first).
-fn spawn_step(a: &mut Arrival, maps: &mut Maps, store: &Store) -> SpawnDecision {
-    let writer = store.writer();
+/// One step of an arrival's spawn search (a spot on another shard's map is stored by the
+/// hand-off itself, so nothing is written here).
+fn spawn_step(a: &mut Arrival, maps: &mut Maps) -> SpawnDecision {
     let id = a.record.id;
-    let mut save = |map, x, y| {
-        writer.set_position(id, map, store::Position { x, y });
-        Ok(())
-    };
+    let mut save = |_, _, _| Ok(());
     let decision = maps.spawn_step(&mut a.spawner, &mut save);
     if decision != SpawnDecision::Wait {
         tracing::debug!(player = id, from = ?(a.record.map, a.record.pos), ?decision, attempts = a.spawner.attempts(), "spawn decided");
@@ -262,5 +272,5 @@ fn spawn(a: &mut Arrival, maps: &mut Maps, map: store::MapId, x: i32, y: i32) ->
     let mut record = a.record.clone();
     (record.map, record.pos) = (map, store::Position { x, y });
     let items = std::mem::take(&mut a.items);
-    Some(Event::Entered { conn: a.conn, record, items, token: a.token, map: index, entity })
+    Some(Event::Entered { conn: a.conn, record, items, token: a.token, map: index, entity, seq: a.seq })
 }

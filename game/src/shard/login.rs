@@ -12,14 +12,14 @@ use crate::content::Content;
 use crate::geom::{CHUNK_SHIFT, CHUNK_TILES, MapGeometry, TILE};
 use crate::ids::IdPool;
 use crate::names;
-use crate::session::{Login, LoginError, SessionToken, check_login};
+use crate::session::{Login, LoginError, SessionToken, check_login, token_hash};
 use crate::spawn::Spawner;
 use crate::worldgen::WorldGen;
 use net::ConnId;
 use std::sync::{Arc, LazyLock};
 use store::{
-    Container, IdKind, ItemOp, ItemRecord, ItemTx, MapId, Pending, PlayerLoad, PlayerRecord, Store,
-    StoreError, Ticket,
+    Acceptance, Container, HandoffToken, IdKind, ItemOp, ItemRecord, ItemTx, LoginLoad, MapId, Pending,
+    PlayerLoad, PlayerRecord, Refusal, SaveSeq, Store, StoreError, Ticket,
 };
 
 /// Items every new character starts with, `(kind, count)` one stack per inventory slot: the
@@ -38,12 +38,49 @@ pub const LOGIN_TIMEOUT_MS: u64 = 30_000;
 /// Where a login stands.
 #[derive(Debug)]
 enum Stage {
-    /// Waiting for the player row by name.
+    /// Waiting for the login's first answer: the presented token tried as a hand-off token, and
+    /// unless accepted, the player by name (`Loader::login`, one round trip).
+    First(Pending<LoginLoad>),
+    /// Waiting for the player row by name (again, after our own creation found the name taken).
     Loading(Pending<Option<PlayerLoad>>),
     /// A new name: waiting for ids.
     Creating { token: SessionToken, hash: [u8; 32] },
     /// New record and starter items submitted in one creation: waiting until it is durable.
     Storing { record: PlayerRecord, token: SessionToken, created: Ticket, kit: Vec<ItemRecord> },
+    /// The token is not the name's session token: waiting for the store to accept it as a
+    /// one-time hand-off token for this shard.
+    Accepting(Pending<Acceptance>),
+}
+
+/// A verified login, on its way to a claim of the character and a spawn spot.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    pub conn: ConnId,
+    pub record: PlayerRecord,
+    /// The player's stored items (flat), as of a load started at `started_ms`.
+    pub items: Vec<ItemRecord>,
+    /// The session token Welcome returns and a Redirect passes on; zeros after a hand-off
+    /// (this shard never sees the client's own token then; the client keeps it).
+    pub token: [u8; 32],
+    pub started_ms: u64,
+    /// The claim a hand-off acceptance gave the character here (`n` 0: no save yet); `None`:
+    /// the shard claims it next.
+    pub claim: Option<SaveSeq>,
+}
+
+/// What a login needs of the shard besides the store.
+#[derive(Debug)]
+pub(crate) struct LoginCtx<'a> {
+    pub store: &'a Store,
+    /// This shard's id (hand-off tokens name the shard that may accept them).
+    pub shard: &'a str,
+    pub area: &'a StartArea,
+    /// The shard's clock (login deadlines).
+    pub now_ms: u64,
+    /// Milliseconds since the Unix epoch (hand-off token expiry).
+    pub unix_ms: i64,
+    /// Crash tests only (`ShardOptions::test_pause`).
+    pub test_pause: Option<(super::moving::HandoffStep, std::time::Duration)>,
 }
 
 /// What a login step led to.
@@ -53,9 +90,8 @@ pub(crate) enum Step {
     Wait,
     /// Refuse the connection with this close code and reason.
     Refuse(u16, String),
-    /// The player is who it claims to be; `items` are its stored items (flat), as of a load
-    /// started at `started_ms`.
-    Verified { record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32], started_ms: u64 },
+    /// The player is who it claims to be.
+    Verified(Verified),
 }
 
 /// One connection's login.
@@ -72,6 +108,11 @@ pub(crate) struct LoginJob {
     /// `None` once the login ended (the job is dropped then).
     stage: Option<Stage>,
     started_ms: u64,
+    /// The store's answer to the presented token tried as a hand-off token in the first request
+    /// (a session token or a new name's token matches no hand-off and changes nothing), kept
+    /// for when the token turns out not to be the name's session token. An arrival by hand-off
+    /// so waits for one round trip, not two.
+    early: Option<Result<Acceptance, StoreError>>,
 }
 
 /// Where new characters appear: land spots in a square around the first map's centre, found
@@ -92,39 +133,127 @@ pub const LAND_STEP: i32 = 3;
 pub const MIN_SPOTS: usize = 16;
 
 impl LoginJob {
-    /// Starts loading the player by name.
+    /// Starts the login: for a non-zero token, trying it as a hand-off token for `shard` (at
+    /// `unix_ms`), and unless accepted, loading the player by name.
     pub(crate) fn start(
-        conn: ConnId,
-        name: String,
-        token: [u8; 32],
-        store: &Store,
-        now_ms: u64,
+        (conn, name, token): (ConnId, String, [u8; 32]),
+        (store, shard): (&Store, &str),
+        (now_ms, unix_ms): (u64, i64),
     ) -> Result<Self, String> {
         let name = names::normalize(&name)?;
-        let pending = store.loader().load_player_by_name(&name).map_err(|e| e.to_string())?;
-        let stage = Some(Stage::Loading(pending));
-        Ok(Self { conn, name, presented: token, reloading: false, stage, started_ms: now_ms })
+        let handoff = (token != [0; 32]).then(|| HandoffToken {
+            hash: token_hash(&SessionToken(token)).to_vec(),
+            shard: shard.to_owned(),
+            now_ms: unix_ms,
+        });
+        let pending = store.loader().login(&name, handoff).map_err(|e| e.to_string())?;
+        let stage = Some(Stage::First(pending));
+        Ok(Self { conn, name, presented: token, reloading: false, stage, started_ms: now_ms, early: None })
+    }
+
+    /// The login's first answer: an accepted hand-off ends it, else the load by name goes on
+    /// (the token's answer kept).
+    fn first(&mut self, pending: Pending<LoginLoad>, ctx: &LoginCtx<'_>) -> (Option<Stage>, Step) {
+        match pending.try_take() {
+            None => (Some(Stage::First(pending)), Step::Wait),
+            Some(Ok(LoginLoad::HandedOff(accepted))) => self.acceptance(Ok(accepted), ctx),
+            Some(Ok(LoginLoad::ByName { load, handoff })) => {
+                self.early = handoff;
+                self.on_load(load, ctx)
+            }
+            Some(Err(e)) => (None, Step::Refuse(close::TRY_LATER, format!("cannot load the player: {e}"))),
+        }
     }
 
     /// Advances the login by what the store answered since the last tick.
-    pub(crate) fn step(&mut self, store: &Store, ids: &mut Ids, area: &StartArea, now_ms: u64) -> Step {
-        if now_ms.saturating_sub(self.started_ms) > LOGIN_TIMEOUT_MS {
+    pub(crate) fn step(&mut self, ctx: &LoginCtx<'_>, ids: &mut Ids) -> Step {
+        if ctx.now_ms.saturating_sub(self.started_ms) > LOGIN_TIMEOUT_MS {
             return Step::Refuse(close::TRY_LATER, "storage did not answer in time; try again".into());
         }
         let (next, step) = match self.stage.take() {
-            Some(Stage::Loading(p)) => self.loaded(p),
-            Some(Stage::Creating { token, hash }) => self.create(store, ids, area, token, hash, now_ms),
-            Some(Stage::Storing { record, token, created, kit }) => {
-                self.stored(store, record, token, created, kit)
+            Some(Stage::First(p)) => self.first(p, ctx),
+            Some(Stage::Loading(p)) => self.loaded(p, ctx),
+            Some(Stage::Creating { token, hash }) => {
+                self.create(ctx.store, ids, ctx.area, token, hash, ctx.now_ms)
             }
+            Some(Stage::Storing { record, token, created, kit }) => {
+                self.stored(ctx.store, record, token, created, kit)
+            }
+            Some(Stage::Accepting(p)) => self.accepted(p, ctx),
             None => (None, Step::Refuse(close::TRY_LATER, "the login already ended".into())),
         };
         self.stage = next;
         step
     }
 
-    fn loaded(&mut self, pending: Pending<Option<PlayerLoad>>) -> (Option<Stage>, Step) {
-        let Some(result) = pending.try_take() else { return (Some(Stage::Loading(pending)), Step::Wait) };
+    /// A login verified by its session token (or created).
+    fn verified(&self, record: PlayerRecord, items: Vec<ItemRecord>, token: [u8; 32]) -> Step {
+        let (conn, started_ms) = (self.conn, self.started_ms);
+        Step::Verified(Verified { conn, record, items, token, started_ms, claim: None })
+    }
+
+    /// A token that is not the name's session token may be a one-time hand-off token for this
+    /// shard: the store accepts it (once) and claims the character here.
+    fn try_handoff(&mut self, ctx: &LoginCtx<'_>) -> (Option<Stage>, Step) {
+        if let Some(answer) = self.early.take() {
+            return self.acceptance(answer, ctx);
+        }
+        let hash = token_hash(&SessionToken(self.presented)).to_vec();
+        match ctx.store.loader().accept_handoff(hash, ctx.shard, ctx.unix_ms) {
+            Ok(pending) => (Some(Stage::Accepting(pending)), Step::Wait),
+            Err(e) => (None, Step::Refuse(close::TRY_LATER, format!("cannot check the token: {e}"))),
+        }
+    }
+
+    /// The store's answer to a hand-off token.
+    fn accepted(&mut self, pending: Pending<Acceptance>, ctx: &LoginCtx<'_>) -> (Option<Stage>, Step) {
+        match pending.try_take() {
+            Some(result) => self.acceptance(result, ctx),
+            None => (Some(Stage::Accepting(pending)), Step::Wait),
+        }
+    }
+
+    /// What the store's answer to a hand-off token leads to.
+    fn acceptance(
+        &self,
+        result: Result<Acceptance, StoreError>,
+        ctx: &LoginCtx<'_>,
+    ) -> (Option<Stage>, Step) {
+        match result {
+            Ok(Acceptance::Accepted { load, claim }) => {
+                super::moving::test_pause(ctx.test_pause, super::moving::HandoffStep::Accepted);
+                let PlayerLoad { player: record, items, .. } = *load;
+                if record.name != self.name {
+                    // A token is for one character: presented under another name it proves nothing.
+                    let why = "the hand-off token was issued for another name";
+                    return (None, Step::Refuse(close::HANDOFF_REFUSED, why.into()));
+                }
+                let (conn, started_ms) = (self.conn, self.started_ms);
+                let claim = Some(SaveSeq { claim, n: 0 });
+                (None, Step::Verified(Verified { conn, record, items, token: [0; 32], started_ms, claim }))
+            }
+            Ok(Acceptance::Refused(Refusal::Unknown)) => {
+                (None, Step::Refuse(close::WRONG_TOKEN, LoginError::WrongToken.to_string()))
+            }
+            Ok(Acceptance::Refused(r)) => (None, Step::Refuse(close::HANDOFF_REFUSED, refusal_text(&r))),
+            Err(e) => (None, Step::Refuse(close::TRY_LATER, format!("cannot check the token: {e}"))),
+        }
+    }
+
+    fn loaded(&mut self, pending: Pending<Option<PlayerLoad>>, ctx: &LoginCtx<'_>) -> (Option<Stage>, Step) {
+        match pending.try_take() {
+            Some(result) => self.on_load(result, ctx),
+            None => (Some(Stage::Loading(pending)), Step::Wait),
+        }
+    }
+
+    /// The player loaded by name: a returning player whose token matches, a new name, or a
+    /// token to try as a hand-off token.
+    fn on_load(
+        &mut self,
+        result: Result<Option<PlayerLoad>, StoreError>,
+        ctx: &LoginCtx<'_>,
+    ) -> (Option<Stage>, Step) {
         let load = match result {
             Ok(load) => load,
             Err(e) => return (None, Step::Refuse(close::TRY_LATER, format!("cannot load the player: {e}"))),
@@ -133,7 +262,7 @@ impl LoginJob {
         match check_login(stored, &self.presented) {
             Ok(Login::Returning) => {
                 let (record, items) = load.map(|l| (l.player, l.items)).unwrap_or_default();
-                (None, Step::Verified { record, items, token: self.presented, started_ms: self.started_ms })
+                (None, self.verified(record, items, self.presented))
             }
             Ok(Login::New { .. }) if self.reloading => {
                 (None, Step::Refuse(close::TRY_LATER, "the name was taken, then vanished; try again".into()))
@@ -148,9 +277,7 @@ impl LoginJob {
             Err(LoginError::WrongToken) if self.reloading => {
                 (None, Step::Refuse(close::WRONG_TOKEN, "this name was just taken by another player".into()))
             }
-            Err(LoginError::WrongToken) => {
-                (None, Step::Refuse(close::WRONG_TOKEN, LoginError::WrongToken.to_string()))
-            }
+            Err(LoginError::WrongToken) => self.try_handoff(ctx),
             Err(e) => (None, Step::Refuse(close::TRY_LATER, e.to_string())),
         }
     }
@@ -197,10 +324,7 @@ impl LoginJob {
     ) -> (Option<Stage>, Step) {
         match created.try_take() {
             None => (Some(Stage::Storing { record, token, created, kit }), Step::Wait),
-            Some(Ok(())) => {
-                let started_ms = self.started_ms;
-                (None, Step::Verified { record, items: kit, token: token.0, started_ms })
-            }
+            Some(Ok(())) => (None, self.verified(record, kit, token.0)),
             Some(Err(StoreError::NameTaken(_))) if !self.reloading => {
                 self.reloading = true;
                 match store.loader().load_player_by_name(&self.name) {
@@ -213,6 +337,19 @@ impl LoginJob {
             }
         }
     }
+}
+
+/// The client's text for a refused hand-off token.
+fn refusal_text(r: &Refusal) -> String {
+    let why = match r {
+        Refusal::Unknown => "it was never issued",
+        Refusal::Used => "it was used already",
+        Refusal::Cancelled => "the source shard took the character back",
+        Refusal::Expired => "it expired",
+        Refusal::OtherShard { .. } => "it is for another shard",
+        Refusal::StillLive { .. } => "the character is playing on another shard",
+    };
+    format!("hand-off token refused: {why}; log in again with your session token")
 }
 
 /// The item records a starter kit creates.
@@ -308,12 +445,9 @@ fn sample_land(
             if x < x0 || x > x1 || y < y0 || y > y1 {
                 continue;
             }
-            // The tile and its four neighbours must be walkable, so a character fits.
-            let open = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)].iter().all(|&(dx, dy)| {
-                let t = tiles.terrain[store::ChunkTiles::index((lx + dx) as usize, (ly + dy) as usize)];
-                !content.blocks(t)
-            });
-            if open {
+            let terrain =
+                |lx: i32, ly: i32| tiles.terrain[store::ChunkTiles::index(lx as usize, ly as usize)];
+            if crate::worldgen::fits_on(content, terrain, lx, ly) {
                 land.push((x, y));
             }
         }

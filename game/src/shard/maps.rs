@@ -9,13 +9,18 @@ use crate::content::Content;
 use crate::error::GameError;
 use crate::gameplay::bots::{BotLoop, BotMix};
 use crate::gameplay::{self, items::MapItems};
-use crate::geom::WorldLayout;
+use crate::geom::{MapGeometry, WorldLayout};
 use crate::replicate::{ReplicationConfig, Replicator};
 use crate::sim::{MapSim, SimConfig, SimParts};
 use crate::spawn::{Probe, SpawnDecision, SpawnWorld, Spawner};
+use crate::worldgen::WorldGen;
 use engine::ResourceKey;
 use std::sync::Arc;
-use store::{MapId, Store};
+use store::{Fence, MapId, Store};
+
+/// How far [`Maps::land_near`] looks for land, in tiles (`WorldGen::land_near`: every tile up
+/// to 8 tiles away, then coarser rings; about 2,400 tiles at most, most one terrain lookup).
+pub(crate) const LAND_SEARCH_TILES: i32 = 64;
 
 /// The simulation settings of every map this shard runs.
 pub(crate) fn sim_config() -> SimConfig {
@@ -47,6 +52,8 @@ pub(crate) struct MapRuntime {
     pub bots: ResourceKey<BotLoop>,
     /// The map's local chat (its listeners are a column of `sim`).
     pub chat: MapChat,
+    /// The map's ownership epoch in the database: every write of the map carries it.
+    pub fence: Fence,
 }
 
 /// Every map this shard simulates now.
@@ -58,6 +65,9 @@ pub(crate) struct Maps {
     pub layout: WorldLayout,
     /// What a map is built from.
     build: MapBuild,
+    /// The world's generator (every shard of a world shares the seed): where land lies on any
+    /// map, local or not.
+    pub worldgen: WorldGen,
 }
 
 /// What every map of the shard is built from.
@@ -78,15 +88,24 @@ impl Maps {
         (seed, tick_hz, bot_mix): (u64, u32, BotMix),
         store: &Arc<Store>,
         replication: ReplicationConfig,
-    ) -> Self {
+    ) -> Result<Self, GameError> {
         let layout = WorldLayout::from_content(content);
+        let worldgen = WorldGen::new(content, seed)?;
         let build =
             MapBuild { content: content.clone(), seed, tick_hz, bot_mix, store: store.clone(), replication };
-        Self { list: Vec::new(), layout, build }
+        Ok(Self { list: Vec::new(), layout, build, worldgen })
     }
 
-    /// Builds map `id`'s simulation and adds it; returns its index.
-    pub(crate) fn start(&mut self, id: MapId) -> Result<usize, GameError> {
+    /// Where a character handed to map `to` at `at` lands: the nearest spot within
+    /// [`LAND_SEARCH_TILES`] whose generated terrain it fits on (so a move to "the same place" on
+    /// another map does not start its spawn search in a lake), else `at` itself.
+    pub(crate) fn land_near(&self, to: &MapGeometry, at: (i32, i32)) -> (i32, i32) {
+        self.worldgen.land_near(&self.build.content, to, at, LAND_SEARCH_TILES).unwrap_or(at)
+    }
+
+    /// Builds map `id`'s simulation, every write of it (chunk saves, item transactions) fenced by
+    /// `fence`, and adds it; returns its index.
+    pub(crate) fn start(&mut self, id: MapId, fence: Fence) -> Result<usize, GameError> {
         let b = &self.build;
         let map = *self.layout.map(id).ok_or(GameError::UnknownMap(id))?;
         let parts = SimParts {
@@ -97,11 +116,14 @@ impl Maps {
             config: sim_config(),
         };
         let mut sim = MapSim::new(parts)?;
+        sim.set_fence(fence);
         let items = gameplay::items::install(&mut sim, b.store.clone())?;
+        sim.world.resource_mut(items).set_fence(fence);
         gameplay::growth::install(&mut sim)?;
         let bots = gameplay::bots::install(&mut sim, items, b.bot_mix)?;
         let chat = MapChat::install(&mut sim, b.tick_hz)?;
-        self.list.push(MapRuntime { sim, view: Replicator::new(id, b.replication), items, bots, chat });
+        let view = Replicator::new(id, b.replication);
+        self.list.push(MapRuntime { sim, view, items, bots, chat, fence });
         Ok(self.list.len() - 1)
     }
 

@@ -2,7 +2,7 @@
 //! start, then a worker thread for session mapping, heartbeats and the map leases
 //! ([`super::lease`]), because Redis calls block and the tick never waits on the network.
 
-use super::lease::{Directory, LeaseCounters, LeaseEvent, Leases, heartbeat};
+use super::lease::{Directory, LeaseCounters, LeaseEvent, Leases, TakeMap, heartbeat};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,12 +23,15 @@ pub const SESSION_TTL: Duration = Duration::from_secs(60);
 pub enum ClaimError {
     /// The metadata store failed.
     Store(StoreError),
+    /// The database would not give the map's ownership epoch.
+    Fence(MapId, StoreError),
 }
 
 impl std::fmt::Display for ClaimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Store(e) => write!(f, "metadata store: {e}"),
+            Self::Fence(map, e) => write!(f, "cannot take map {map}'s ownership epoch in the database: {e}"),
         }
     }
 }
@@ -93,8 +96,12 @@ pub struct MetaLink {
 }
 
 impl MetaLink {
-    /// Starts the worker for a registered shard.
-    pub fn start(meta: Arc<dyn MetaStore>, setup: LinkSetup) -> std::io::Result<Self> {
+    /// Starts the worker for a registered shard; `take_map` fences a map it takes over.
+    pub(crate) fn start(
+        meta: Arc<dyn MetaStore>,
+        setup: LinkSetup,
+        take_map: TakeMap,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = unbounded();
         let (events, leases) = unbounded();
         let errors = Arc::new(AtomicU64::new(0));
@@ -103,7 +110,7 @@ impl MetaLink {
         directory.refresh(&*meta, &info.id, &watched);
         let maps = (info.maps.clone(), owned.as_slice(), watched);
         let shared = (counters.clone(), directory.clone());
-        let leases_state = Leases::new(info.id.clone(), lease, maps, events, shared);
+        let leases_state = Leases::new(info.id.clone(), lease, maps, (events, take_map), shared);
         let worker = Worker {
             meta,
             info,

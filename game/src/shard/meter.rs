@@ -309,7 +309,7 @@ fn phase_timings(events: &DurationHistogram, send: &DurationHistogram) -> Vec<Sy
 }
 
 /// Milliseconds since the Unix epoch (0 if the system clock is before it).
-fn unix_ms() -> u64 {
+pub(crate) fn unix_ms() -> u64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     since.map_or(0, |d| d.as_millis() as u64)
 }

@@ -10,27 +10,34 @@
 //! slow ticks. Four times a second: positions to the store; once a second: a status for the
 //! admin port.
 
+mod claims;
 mod departed;
+mod handoff;
 mod lease;
 mod lobby;
 mod login;
 mod maps;
 mod meta;
 mod meter;
+mod moving;
 mod outbox;
 mod picture;
 mod players;
 mod publish;
+mod returns;
+mod saves;
 mod slow;
 mod status;
 mod takeover;
 mod tick;
 mod vitals;
 
+pub use handoff::{Control, HANDOFF_BUCKETS_MS, HANDOFF_TTL, MoveAnswer, MoveRequest, Movers};
 pub use lease::{DEFAULT_LEASE, LeaseSnapshot, heartbeat};
 pub use login::{STARTER_KIT, STARTER_QUALITY, close};
 pub use maps::client_content;
 pub use meta::{ClaimError, SESSION_TTL, SHARD_TTL};
+pub use moving::HandoffStep;
 pub use picture::{
     ChunkMark, MapBoard, MapPicture, MapView, PlayerView, THUMB_SIDE, Thumbnail, dot, thumbnail,
 };
@@ -56,9 +63,13 @@ use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use store::meta::{MetaStore, ShardInfo};
 use store::{FlushReport, MapId, PlayerRecord, Store};
+
+/// How often logins are stepped between ticks (`Shard::wait_for_tick`); none is stepped within
+/// this long of the next tick.
+const BETWEEN_TICKS: Duration = Duration::from_millis(5);
 
 /// How a shard is set up.
 #[derive(Debug, Clone)]
@@ -95,6 +106,9 @@ pub struct ShardOptions {
     /// A tick longer than this is counted and logged (at most one warning a second) with where
     /// its time went; `None`: half the tick period.
     pub slow_tick: Option<Duration>,
+    /// For crash tests only: the tick sleeps this long at this step of every hand-off, so a
+    /// test can kill the process exactly there. `None` in production.
+    pub test_pause: Option<(HandoffStep, Duration)>,
 }
 
 impl Default for ShardOptions {
@@ -114,6 +128,7 @@ impl Default for ShardOptions {
             checkpoint_every: Duration::from_secs(30),
             flush_timeout: Duration::from_secs(60),
             slow_tick: None,
+            test_pause: None,
         }
     }
 }
@@ -128,6 +143,8 @@ pub struct Bound {
     pub status: Arc<StatusBoard>,
     /// Where the shard publishes the live map.
     pub map: Arc<MapBoard>,
+    /// What the admin port moves players with.
+    pub control: Control,
 }
 
 /// Why a shard could not start.
@@ -198,6 +215,9 @@ pub struct Shard {
     maps: Maps,
     players: Players,
     lobby: Lobby,
+    claims: claims::Claims,
+    handoffs: handoff::Handoffs,
+    returns: returns::Returns,
     departed: departed::Departures,
     outbox: Outbox,
     meter: Meter,
@@ -226,18 +246,21 @@ impl Shard {
         meta: Arc<dyn MetaStore>,
     ) -> Result<Self, ShardError> {
         let ids = map_ids(&opts, &content)?;
-        let mut maps = Maps::new(&content, (opts.seed, opts.tick_hz, opts.bot_mix), &store, opts.replication);
-        let start = start_area(&maps, ids[0], &content, opts.seed, opts.start_radius_tiles)?;
+        let maps = Maps::new(&content, (opts.seed, opts.tick_hz, opts.bot_mix), &store, opts.replication);
+        let mut maps = maps.map_err(ShardError::Game)?;
+        let start = start_area(&maps, ids[0], &content, opts.start_radius_tiles)?;
         let bound_addr = bound.listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(opts.net.bind);
         let addr = opts.public_address.clone().unwrap_or_else(|| format!("ws://{bound_addr}/"));
         let info = ShardInfo { id: opts.shard_id.clone(), addr, maps: ids.clone() };
         let owned = meta::claim(&*meta, &info, opts.lease).map_err(ShardError::Claim)?;
+        let mut take_map = lease::fence_taker(&store, &opts.shard_id);
         for &id in &owned {
-            maps.start(id).map_err(ShardError::Game)?;
+            let fence = take_map(id).map_err(|e| ShardError::Claim(ClaimError::Fence(id, e)))?;
+            maps.start(id, fence).map_err(ShardError::Game)?;
         }
         let watched = watched_maps(&maps.layout, &ids);
         let setup = LinkSetup { info, lease: opts.lease, owned: owned.clone(), watched };
-        let link = MetaLink::start(meta, setup).map_err(ShardError::Io)?;
+        let link = MetaLink::start(meta, setup, take_map).map_err(ShardError::Io)?;
         let (server, inbound) = match bound.listener {
             Some(listener) => Server::start_with_listener(opts.net.clone(), listener),
             None => Server::start(opts.net.clone()),
@@ -251,6 +274,9 @@ impl Shard {
             inbound,
             meta: Some(link),
             lobby: Lobby::new(start, opts.bots),
+            claims: claims::Claims::default(),
+            handoffs: handoff::Handoffs::new(bound.control),
+            returns: returns::Returns::default(),
             departed: departed::Departures::default(),
             opts,
             store,
@@ -274,6 +300,11 @@ impl Shard {
         self.meter.status.clone()
     }
 
+    /// The handle the admin port moves players with.
+    pub fn control(&self) -> Control {
+        self.handoffs.control()
+    }
+
     /// The live map board the admin port reads.
     pub fn map_board(&self) -> Arc<MapBoard> {
         self.painter.board.clone()
@@ -286,6 +317,7 @@ impl Shard {
         self.meter.status.set_phase(Phase::Running);
         let hz = u64::from(self.opts.tick_hz);
         loop {
+            self.wait_for_tick(&ticks);
             if ticks.step(&mut |info| self.tick_body(info.tick, stop, hz)).is_break() {
                 break;
             }
@@ -295,6 +327,22 @@ impl Shard {
             }
         }
         Ok(self.shutdown())
+    }
+
+    /// Until the next tick is due, steps the logins every [`BETWEEN_TICKS`], so a login whose
+    /// store answer came in goes on at once instead of at the next tick (`Shard::between_ticks`).
+    fn wait_for_tick(&mut self, ticks: &TickLoop) {
+        let next = ticks.stats().ticks;
+        let Some(due) = ticks.due(next) else { return };
+        loop {
+            let left = due.saturating_duration_since(Instant::now());
+            if left <= BETWEEN_TICKS {
+                return;
+            }
+            // A Hello cuts the wait short: its login starts at once.
+            let _ = self.inbound.wait_hello(Instant::now() + BETWEEN_TICKS.min(left - BETWEEN_TICKS));
+            self.between_ticks(next.saturating_sub(1));
+        }
     }
 
     /// A tick, then the positions four times a second and the once-a-second work.
@@ -319,13 +367,7 @@ impl Shard {
         if let Some(server) = self.server.take() {
             server.shutdown();
         }
-        let records: Vec<PlayerRecord> = self.players.iter().map(|p| self.current_record(p)).collect();
-        let players_online = records.len();
-        if !records.is_empty()
-            && let Err(e) = self.store.writer().save_players(records)
-        {
-            tracing::error!(error = %e, "cannot queue the players' final save");
-        }
+        let players_online = self.save_online();
         self.maps.list.iter_mut().for_each(|m| m.sim.stop_chunk_service());
         let chunks_submitted = self.maps.list.iter_mut().map(|m| m.sim.save_dirty_chunks()).sum();
         let flush = self.store.writer().flush(self.opts.flush_timeout);
@@ -339,17 +381,14 @@ impl Shard {
 
     /// A player's record with its current position, vitals and experience.
     fn current_record(&self, p: &players::Online) -> PlayerRecord {
-        let mut record = p.record.clone();
-        let sim = &self.maps.list[p.map].sim;
-        if let Some((x, y)) = sim.position(p.entity) {
-            record.pos = store::Position { x, y };
-        }
-        if let Some((vitals, xp)) = sim.stats(p.entity) {
-            crate::stats::store_into(&mut record, &vitals, &xp);
-        }
-        record.map = self.maps.list[p.map].sim.geometry().id;
-        record
+        saves::current_record(&self.maps, p)
     }
+}
+
+/// Milliseconds since the Unix epoch as the store keeps them (hand-off token expiry, save
+/// sequences): the meter's wall clock.
+pub(crate) fn unix_ms() -> i64 {
+    crate::growth::clock_ms(meter::unix_ms())
 }
 
 /// The slow-tick threshold: `ShardOptions::slow_tick`, or half the tick period.
@@ -376,18 +415,16 @@ fn start_area(
     maps: &Maps,
     first: MapId,
     content: &Content,
-    seed: u64,
     radius_tiles: i32,
 ) -> Result<StartArea, ShardError> {
     let map = maps.layout.map(first).ok_or(ShardError::Game(GameError::UnknownMap(first)))?;
-    let worldgen = crate::worldgen::WorldGen::new(content, seed).map_err(|e| ShardError::Game(e.into()))?;
-    Ok(StartArea::new(map, &worldgen, content, radius_tiles))
+    Ok(StartArea::new(map, &maps.worldgen, content, radius_tiles))
 }
 
-/// The maps whose owners the directory follows: those this shard may simulate and every
-/// surface map.
+/// The maps whose owners the directory follows: every map of the world (a login, a lost map
+/// or a hand-off may lead to any of them) and those this shard may simulate.
 fn watched_maps(layout: &WorldLayout, ids: &[MapId]) -> Vec<MapId> {
-    let mut watched: Vec<MapId> = ids.iter().copied().chain(layout.surface_maps().map(|m| m.id)).collect();
+    let mut watched: Vec<MapId> = ids.iter().copied().chain(layout.maps().iter().map(|m| m.id)).collect();
     watched.sort_unstable();
     watched.dedup();
     watched

@@ -35,8 +35,10 @@ pub(crate) struct Online {
     pub entity: Entity,
     /// The vitals last sent (a Stats message goes out when they differ).
     pub sent_stats: Option<net::protocol::Stats>,
-    /// The session token it logged in with (sent along a Redirect).
+    /// The session token it logged in with (sent along a Redirect); zeros after a hand-off.
     pub token: [u8; 32],
+    /// The character's claim here and the sequence of its last save.
+    pub seq: store::SaveSeq,
 }
 
 /// The online players, by connection and by player id.

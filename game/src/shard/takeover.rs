@@ -14,7 +14,7 @@ use super::login::close;
 use net::ConnId;
 use net::protocol::{Redirect, ServerMessage, SessionToken};
 use std::sync::atomic::Ordering;
-use store::MapId;
+use store::{Fence, MapId};
 
 impl Shard {
     /// Applies the maps gained and lost since the last tick.
@@ -23,18 +23,18 @@ impl Shard {
         let events: Vec<LeaseEvent> = link.leases.try_iter().collect();
         for event in events {
             match event {
-                LeaseEvent::Gained(map) => self.start_map(map),
+                LeaseEvent::Gained(map, fence) => self.start_map(map, fence),
                 LeaseEvent::Lost { map, owner } => self.lose_map(map, owner),
             }
         }
     }
 
-    /// Starts simulating a map this shard just claimed.
-    fn start_map(&mut self, map: MapId) {
+    /// Starts simulating a map this shard just claimed, its writes fenced by `fence`.
+    fn start_map(&mut self, map: MapId, fence: Fence) {
         if self.maps.index_of(map).is_some() {
             return;
         }
-        match self.maps.start(map) {
+        match self.maps.start(map, fence) {
             Ok(index) => {
                 self.set_respawn_points(index);
                 tracing::info!(map, "took the map over: simulating it");
@@ -73,8 +73,10 @@ impl Shard {
             }
             leaving.push((conn, player.token));
         }
-        // Players still searching a spawn spot there go too (a search writes a position).
+        // Players still searching a spawn spot there go too (a search writes a position), and
+        // logins waiting for their claim.
         leaving.extend(self.lobby.leave_map(map));
+        leaving.extend(self.claims.leave_map(map));
         for (conn, token) in leaving {
             match &owner {
                 Some(addr) => self.redirect(conn, addr, token),
@@ -105,8 +107,15 @@ impl Shard {
         }
     }
 
-    /// Sends a Redirect, then closes with [`close::REDIRECTED`] (the Redirect leaves first).
+    /// Sends a Redirect, then closes with [`close::REDIRECTED`] (the Redirect leaves first). A
+    /// client that came by hand-off (its session token unknown here: zeros) is closed with
+    /// [`close::MAP_LOST`] instead, to log in again with its own token.
     fn redirect(&mut self, conn: ConnId, addr: &str, token: [u8; 32]) {
+        if token == [0; 32] {
+            let reason = "the character's map is simulated by another shard now; log in again";
+            self.outbox.close(conn, close::MAP_LOST, reason);
+            return;
+        }
         let msg = ServerMessage::Redirect(Redirect { address: addr.to_owned(), token: SessionToken(token) });
         self.outbox.reply(conn, &msg);
         self.send();

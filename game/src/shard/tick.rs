@@ -4,7 +4,7 @@
 
 use super::Shard;
 use super::lobby::Event;
-use super::login::close;
+use super::login::{Verified, close};
 use super::meter::TickPhase;
 use super::players::Online;
 use crate::chat::Speaker;
@@ -19,7 +19,8 @@ use store::PlayerRecord;
 
 impl Shard {
     /// Runs one tick numbered `tick`: client events and the lobby → each map's simulation and
-    /// the frames answering inputs → their send → everyone else's frames → their send.
+    /// the frames answering inputs → arrivals whose spot became resident → their send →
+    /// everyone else's frames → their send.
     pub(crate) fn tick(&mut self, tick: u64) {
         self.apply_lease_events();
         let now_ms = self.meter.begin_tick(self.maps.list.len());
@@ -29,6 +30,9 @@ impl Shard {
             s.outbox.set_server_tick(tick);
         });
         self.simulate(tick, now_ms);
+        // An arrival whose spot's chunk the simulation installed just now spawns in this tick,
+        // not the next one (the lobby ran before the simulation).
+        self.timed(TickPhase::Events, |s| s.step_arrivals(tick));
         self.send_item_messages();
         self.send_stats();
         // Frames answering inputs leave now; everyone else's are built while they are written.
@@ -93,13 +97,7 @@ impl Shard {
         while let Ok(event) = self.inbound.try_recv() {
             self.meter.inbound();
             match event {
-                Inbound::Connected { conn, peer, hello, traffic } => {
-                    tracing::debug!(%conn, %peer, name = %hello.name, "hello");
-                    self.links.connected(conn, peer, traffic);
-                    if let Some(e) = self.lobby.hello(conn, hello.name, hello.token.0, &self.store, now_ms) {
-                        self.apply(e, tick);
-                    }
-                }
+                Inbound::Connected { .. } => self.hello(event, tick, now_ms),
                 Inbound::Message { conn, msg } => self.on_message(conn, msg, tick),
                 Inbound::Disconnected { conn, reason } => {
                     self.links.gone(conn);
@@ -109,28 +107,81 @@ impl Shard {
         }
     }
 
+    /// A connection's Hello (an `Inbound::Connected`): its login starts.
+    fn hello(&mut self, event: Inbound, tick: u64, now_ms: u64) {
+        let Inbound::Connected { conn, peer, hello, traffic } = event else { return };
+        tracing::debug!(%conn, %peer, name = %hello.name, "hello");
+        self.links.connected(conn, peer, traffic);
+        let store = (self.store.as_ref(), self.opts.shard_id.as_str());
+        let clocks = (now_ms, super::unix_ms());
+        if let Some(e) = self.lobby.hello((conn, hello.name, hello.token.0), store, clocks) {
+            self.apply(e, tick);
+        }
+    }
+
     /// Advances logins, then arrivals (a login verified now searches its spot this tick), then
     /// bots, applying what they lead to.
     fn advance_lobby(&mut self, tick: u64, now_ms: u64) {
         self.departed.step(now_ms);
-        for event in self.lobby.step_logins(&self.store, now_ms) {
-            self.apply(event, tick);
-        }
-        for event in self.lobby.step_arrivals(&mut self.maps, &self.store) {
-            self.apply(event, tick);
-        }
+        self.step_logins(tick, now_ms);
+        self.step_handoffs();
+        self.step_returns();
+        self.step_arrivals(tick);
         self.lobby.step_bots(&mut self.maps);
+    }
+
+    /// Between two ticks: Hellos that came in start their logins, hand-offs whose commit ended
+    /// get their Redirects, and logins whose store answers came in since the tick go on at once
+    /// (verified, claimed, spawned and welcomed) instead of at the next tick; the Welcomes and
+    /// Redirects leave now. `tick` is the last tick run. Client
+    /// messages wait for the tick (`InboundReceiver::try_hello` takes the Hellos alone), and
+    /// nothing of the simulation runs here: an arrival whose spot is resident gets its character
+    /// as at the tick's lobby step, and its first Frame comes with the next tick.
+    pub(crate) fn between_ticks(&mut self, tick: u64) {
+        let now_ms = self.meter.now_ms();
+        while let Some(hello) = self.inbound.try_hello() {
+            self.meter.inbound();
+            self.hello(hello, tick, now_ms);
+        }
+        if self.lobby.in_progress() == 0 && self.claims.is_empty() && self.handoffs_in_flight() == 0 {
+            return;
+        }
+        self.step_handoff_commits();
+        self.step_logins(tick, now_ms);
+        self.step_arrivals(tick);
+        self.send();
+    }
+
+    /// Advances the logins and the claims by what the store answered, applying what they lead
+    /// to (a verified login claims its character, a claimed one starts its spawn search).
+    fn step_logins(&mut self, tick: u64, now_ms: u64) {
+        let unix_ms = super::unix_ms();
+        let shard = self.opts.shard_id.as_str();
+        let stepped = self.lobby.step_logins((&self.store, shard), (now_ms, unix_ms), self.opts.test_pause);
+        for event in stepped {
+            self.apply(event, tick);
+        }
+        for event in self.claims.step(&self.store, &self.opts.shard_id, unix_ms) {
+            self.apply(event, tick);
+        }
+    }
+
+    /// Advances the arrivals' spawn searches, applying what they lead to.
+    fn step_arrivals(&mut self, tick: u64) {
+        for event in self.lobby.step_arrivals(&mut self.maps) {
+            self.apply(event, tick);
+        }
     }
 
     fn apply(&mut self, event: Event, tick: u64) {
         match event {
-            Event::Verified { conn, record, items, token, started_ms } => {
-                self.verified(conn, record, items, token, started_ms)
-            }
-            Event::Entered { conn, record, items, token, map, entity } => {
-                let player = Online { conn, record, map, entity, sent_stats: None, token };
+            Event::Verified(login) => self.verified(login, tick),
+            Event::Claimed(login) => self.claimed(login),
+            Event::Entered { conn, record, items, token, map, entity, seq } => {
+                let player = Online { conn, record, map, entity, sent_stats: None, token, seq };
                 self.enter(player, &items, token, tick);
             }
+            Event::Moving { departing, to, at } => self.hand_off_arrival(departing, to, at),
             Event::Refused { conn, code, reason } => {
                 tracing::info!(%conn, code, reason, "login refused");
                 self.outbox.close(conn, code, &reason);
@@ -248,6 +299,8 @@ impl Shard {
 
     fn on_disconnected(&mut self, conn: ConnId, reason: &net::DisconnectReason) {
         self.lobby.forget(conn);
+        self.claims.forget(conn);
+        self.returns.forget(conn);
         if let Some(player) = self.logout(conn) {
             tracing::info!(%conn, player = player.id, ?reason, "logged out");
         }
@@ -256,17 +309,14 @@ impl Shard {
     /// Takes a player out of the world and saves it; `None` if `conn` was not playing. What
     /// it leaves with stays in memory until durable ([`super::departed`]).
     fn logout(&mut self, conn: ConnId) -> Option<PlayerRecord> {
-        let online = self.players.remove(conn)?;
+        let mut online = self.players.remove(conn)?;
         let record = self.current_record(&online);
         let map = &mut self.maps.list[online.map];
         map.view.remove_client(conn);
         map.sim.despawn_character(online.entity);
         let departure = self.maps.items(online.map).leave(record.id);
         let mut tickets: Vec<store::Ticket> = departure.ticket.into_iter().collect();
-        match self.store.writer().save_player(record.clone()) {
-            Ok(t) => tickets.push(t),
-            Err(e) => tracing::error!(player = record.id, error = %e, "cannot queue the logout save"),
-        }
+        tickets.extend(self.save_leaving(&mut online, record.clone()));
         self.departed.left(record.clone(), departure.items, tickets);
         if let Some(meta) = &self.meta {
             meta.offline(record.id);
@@ -274,27 +324,43 @@ impl Shard {
         Some(record)
     }
 
-    /// A verified login: replaces an older session of the same character, then spawns.
-    fn verified(
-        &mut self,
-        conn: ConnId,
-        mut record: PlayerRecord,
-        mut items: Vec<store::ItemRecord>,
-        token: [u8; 32],
-        started_ms: u64,
-    ) {
-        if self.maps.index_of(record.map).is_none() {
-            self.send_elsewhere(conn, record.map, token);
+    /// A verified login: a character on a map simulated elsewhere is redirected there; one on a
+    /// map simulated here is claimed (unless a hand-off claimed it already), then spawns.
+    fn verified(&mut self, login: Verified, tick: u64) {
+        tracing::debug!(conn = %login.conn, claimed = login.claim.is_some(), "verified");
+        if self.maps.index_of(login.record.map).is_none() {
+            // A character handed off moments ago whose client came back takes the hand-off back.
+            if let Some(login) = self.take_back(login) {
+                self.send_elsewhere(login.conn, login.record.map, login.token);
+            }
             return;
         }
-        if let Some(old) = self.players.conn_of(record.id) {
+        if login.claim.is_some() {
+            self.claimed(login);
+        } else if let Some(refused) = self.claims.start(login, &self.store, &self.opts.shard_id) {
+            self.apply(refused, tick);
+        }
+    }
+
+    /// A login whose character is claimed here: replaces an older session of the same
+    /// character, then searches its spawn spot.
+    pub(crate) fn claimed(&mut self, mut login: Verified) {
+        if self.maps.index_of(login.record.map).is_none() {
+            // The map was lost while the claim was in flight.
+            self.send_elsewhere(login.conn, login.record.map, login.token);
+            return;
+        }
+        let id = login.record.id;
+        if let Some(old) = self.players.conn_of(id) {
             self.logout(old);
             self.outbox.close(old, close::REPLACED, "logged in from another connection");
         }
-        if let Some((latest, left_with)) = self.departed.take_newer(record.id, started_ms) {
-            (record, items) = (PlayerRecord { token_hash: record.token_hash, ..latest }, left_with);
+        if let Some((latest, left_with)) = self.departed.take_newer(id, login.started_ms) {
+            let token_hash = std::mem::take(&mut login.record.token_hash);
+            (login.record, login.items) = (PlayerRecord { token_hash, ..latest }, left_with);
         }
-        if let Some(old) = self.lobby.arrive(conn, record, items, token) {
+        let seq = login.claim.unwrap_or_default();
+        if let Some(old) = self.lobby.arrive(login, seq) {
             self.outbox.close(old, close::REPLACED, "logged in from another connection");
         }
     }
@@ -310,31 +376,19 @@ impl Shard {
         let session = (EntityId(entity.to_bits()), SessionToken(token));
         let welcome = welcome(self.opts.tick_hz as u16, tick, session, &geometry, record.pos);
         self.outbox.reply(conn, &ServerMessage::Welcome(welcome));
+        if self.returns.welcomed_back(conn) {
+            let text = "the move to another shard did not complete: you are back where you left";
+            self.error(conn, super::error::HANDOFF_RETURNED, 0, text);
+        }
         if let Some(meta) = &self.meta {
             meta.online(record.id, record.token_hash.clone());
+            if token == [0; 32] {
+                meta.counters.handoffs_in.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         let store::Position { x, y } = record.pos;
         tracing::info!(%conn, player = record.id, name = %record.name, x, y, "entered the world");
         self.players.insert(player);
-    }
-
-    /// Hands every player's position to the store's writer, which coalesces them and writes one
-    /// batch a second: after a crash a position is at most about a second old.
-    pub(crate) fn save_positions(&mut self) {
-        let updates: Vec<store::PositionUpdate> = self
-            .players
-            .iter()
-            .filter_map(|p| {
-                let m = &self.maps.list[p.map];
-                let (x, y) = m.sim.position(p.entity)?;
-                Some(store::PositionUpdate {
-                    player: p.record.id,
-                    map: m.sim.geometry().id,
-                    pos: store::Position { x, y },
-                })
-            })
-            .collect();
-        self.store.writer().set_positions(updates);
     }
 
     /// Once a second: a checkpoint when due (dirty chunks, and every online player's record:
@@ -343,14 +397,9 @@ impl Shard {
         let period = self.opts.checkpoint_every.as_secs().max(1) * u64::from(self.opts.tick_hz);
         if tick > 0 && tick.is_multiple_of(period) {
             let n: usize = self.maps.list.iter_mut().map(|m| m.sim.save_dirty_chunks()).sum();
-            let records: Vec<PlayerRecord> = self.players.iter().map(|p| self.current_record(p)).collect();
-            let players = records.len();
-            if !records.is_empty()
-                && let Err(e) = self.store.writer().save_players(records)
-            {
-                tracing::warn!(error = %e, "cannot queue the players' checkpoint");
-            }
+            let players = self.save_online();
             tracing::debug!(chunks = n, players, "checkpoint");
+            self.prune_handoffs();
         }
     }
 }

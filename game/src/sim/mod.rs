@@ -260,6 +260,12 @@ impl MapSim {
         objects::update_object(&mut self.world, &self.keys, &self.content, e, change)
     }
 
+    /// Fences the map's chunk saves with the shard's ownership epoch (see `store::Fence`): set
+    /// once, before the first tick.
+    pub fn set_fence(&mut self, fence: store::Fence) {
+        self.world.resource(self.residency).service.set_fence(fence);
+    }
+
     /// Stops the chunk worker (see `ChunkService::stop`): before the shutdown's final flush, so
     /// no first save of a generated chunk arrives after it.
     pub fn stop_chunk_service(&mut self) {

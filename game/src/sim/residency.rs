@@ -351,7 +351,7 @@ fn submit_save(
         version: data.version,
         data: res.codec.encode(&data.tiles),
     });
-    match res.service.store().writer().save_chunk(ChunkSave { key, chunk, objects: records }) {
+    match res.service.save(ChunkSave { key, chunk, objects: records }) {
         Ok(ticket) => {
             slot.ticket = Some(ticket);
             slot.state = ChunkState::Saving;

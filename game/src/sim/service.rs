@@ -10,13 +10,13 @@ use crate::growth::clock_ms;
 use crate::worldgen::WorldGen;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use store::{
-    ChunkCodec, ChunkKey, ChunkLoad, ChunkRecord, ChunkReply, ChunkSave, ChunkTiles, IdKind, ItemRecord,
-    ObjectRecord, Position, Store, StoreError, Ticket,
+    ChunkCodec, ChunkKey, ChunkLoad, ChunkRecord, ChunkReply, ChunkSave, ChunkTiles, Fence, IdKind,
+    ItemRecord, ObjectRecord, Position, Store, StoreError, Ticket,
 };
 
 /// How long the worker waits for a block of object ids.
@@ -62,6 +62,8 @@ pub enum ChunkEvent {
 #[derive(Debug)]
 pub struct ChunkService {
     store: Arc<Store>,
+    /// The map's ownership epoch, once the shard took the map: every chunk save carries it.
+    fence: Arc<OnceLock<Fence>>,
     replies: Option<Sender<ChunkReply>>,
     /// When each request was made (sim clock), for the worker: a generated chunk starts then.
     requested: Sender<(ChunkKey, u64)>,
@@ -79,8 +81,10 @@ impl ChunkService {
         let (replies, rx) = crossbeam_channel::unbounded();
         let (tx, events) = crossbeam_channel::unbounded();
         let (requested, times) = crossbeam_channel::unbounded();
+        let fence = Arc::new(OnceLock::new());
         let worker = Worker {
             store: store.clone(),
+            fence: fence.clone(),
             map,
             worldgen,
             codec: ChunkCodec::new(),
@@ -94,12 +98,23 @@ impl ChunkService {
             .name(format!("chunks-{}", map.id))
             .spawn(move || worker.run(rx, flag))
             .expect("spawn chunk worker");
-        Self { store, replies: Some(replies), requested, events, stop, thread: Some(thread) }
+        Self { store, fence, replies: Some(replies), requested, events, stop, thread: Some(thread) }
     }
 
     /// The store.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Fences every later chunk save with `fence` (set once, before the map's first tick; a
+    /// second call is ignored).
+    pub fn set_fence(&self, fence: Fence) {
+        let _ = self.fence.set(fence);
+    }
+
+    /// Queues a chunk save, fenced when the map has a fence.
+    pub fn save(&self, save: ChunkSave) -> Result<Ticket, StoreError> {
+        submit_save(&self.store, &self.fence, save)
     }
 
     /// Asks the loader for `key` (non-blocking) at `now_ms` (sim clock: if the chunk was never
@@ -137,6 +152,7 @@ impl Drop for ChunkService {
 
 struct Worker {
     store: Arc<Store>,
+    fence: Arc<OnceLock<Fence>>,
     map: MapGeometry,
     worldgen: WorldGen,
     codec: ChunkCodec,
@@ -229,7 +245,7 @@ impl Worker {
         let data = self.codec.encode(&chunk.tiles);
         let record = ChunkRecord { key, version: 1, data };
         let save = ChunkSave { key, chunk: Some(record), objects: objects.clone() };
-        match self.store.writer().save_chunk(save) {
+        match submit_save(&self.store, &self.fence, save) {
             Ok(ticket) => ChunkEvent::Ready {
                 key,
                 tiles: chunk.tiles,
@@ -241,5 +257,13 @@ impl Worker {
             },
             Err(error) => ChunkEvent::Failed { key, error },
         }
+    }
+}
+
+/// A chunk save through the writer, fenced when `fence` is set.
+fn submit_save(store: &Store, fence: &OnceLock<Fence>, save: ChunkSave) -> Result<Ticket, StoreError> {
+    match fence.get() {
+        Some(&f) => store.writer().save_chunks_fenced(f, vec![save]),
+        None => store.writer().save_chunk(save),
     }
 }

@@ -10,17 +10,20 @@ use store::MapId;
 
 impl MapSim {
     /// Whether a character could stand at `(x, y)`; `Unknown` (and a load request) when the
-    /// chunks around it are not resident yet.
+    /// spot's chunk is not resident yet. The spot's chunk is requested alone first and the 3×3
+    /// around it once it is resident, so a burst of arrivals (players handed off here at once)
+    /// gets every spot's chunk loaded and installed before anyone's surroundings.
     pub fn probe(&mut self, x: i32, y: i32) -> Probe {
         let g = self.geometry();
         if !g.in_walkable(x, y) {
             return Probe::Blocked;
         }
-        self.request_area(x, y);
-        let chunks = self.world.resource(self.keys.chunks);
-        if !chunks.is_resident_at(x, y) {
+        if !self.world.resource(self.keys.chunks).is_resident_at(x, y) {
+            self.request_spot(x, y);
             return Probe::Unknown;
         }
+        self.request_area(x, y);
+        let chunks = self.world.resource(self.keys.chunks);
         let r = self.content.character.radius;
         let mut circles: Vec<Circle> = Vec::new();
         let objects = self.world.resource(self.keys.objects);
@@ -39,6 +42,14 @@ impl MapSim {
         let free =
             fits((x, y), (x, y), r, &*chunks, &circles) && !circles.iter().any(|c| overlaps(c, x, y, r));
         if free { Probe::Free } else { Probe::Blocked }
+    }
+
+    /// Marks the chunk at `(x, y)` needed now and requests it if absent.
+    fn request_spot(&mut self, x: i32, y: i32) {
+        let now = self.world.resource(self.keys.clock).now_ms;
+        let (cx, cy) = MapGeometry::chunk_of(x, y);
+        let mut chunks = self.world.resource_mut(self.keys.chunks);
+        touch(&mut chunks, &self.world.resource(self.residency), cx, cy, now);
     }
 
     /// Marks the 3×3 chunks around `(x, y)` needed now and requests the absent ones.

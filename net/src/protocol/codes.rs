@@ -1,4 +1,4 @@
-//! WebSocket close codes, `Error` message codes and order kinds used by protocol v1 (documented in
+//! WebSocket close codes, `Error` message codes and order kinds used by protocol v2 (documented in
 //! the spec).
 
 /// WebSocket close codes sent by the server, with the reason text in the close frame.

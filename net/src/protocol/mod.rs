@@ -1,4 +1,4 @@
-//! Protocol v1: message types, shared identifiers and the encoders/decoders for both directions.
+//! Protocol v2: message types, shared identifiers and the encoders/decoders for both directions.
 //!
 //! Every WebSocket binary message carries exactly one protocol message. Byte 0 is the message type;
 //! the rest is a fixed little-endian layout (see [`wire`]) optionally followed by a variable tail
@@ -45,7 +45,7 @@ pub use state::{EntityState, MAX_RECKON_TICKS, dead_reckon};
 pub use survival::{STATS_LEN, Stats, USE_ITEM_LEN, UseItem};
 
 /// The protocol version this crate speaks; sent in `Hello` and echoed in `Welcome`.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 /// Length in bytes of a session token or one-time redirect token.
 pub const TOKEN_LEN: usize = 32;
 /// Maximum length in bytes of a player name (UTF-8).

@@ -1,4 +1,4 @@
-//! Fixed little-endian wire layouts of protocol v1 as zerocopy types (the byte after the type byte).
+//! Fixed little-endian wire layouts of protocol v2 as zerocopy types (the byte after the type byte).
 //!
 //! All structs are `#[repr(C)]`, unaligned and padding-free, so `size_of` is the wire size and
 //! the field order is the byte order documented in `schemas/protocol.md`.

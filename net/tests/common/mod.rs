@@ -4,9 +4,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
 use net::protocol::{EntityId, Hello, ServerMessage, SessionToken, Welcome};
-use net::{ConnId, Inbound, Outbound, Server, ServerConfig, ServerHandle};
+use net::{ConnId, Inbound, InboundReceiver, Outbound, Server, ServerConfig, ServerHandle};
 
 /// Generous deadline for anything the tests wait for (the machine may be busy).
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -24,13 +23,13 @@ pub fn test_config() -> ServerConfig {
 /// A running server plus its inbound channel.
 pub struct TestServer {
     pub server: Server,
-    pub inbound: Receiver<Inbound>,
+    pub inbound: std::sync::Arc<InboundReceiver>,
 }
 
 impl TestServer {
     pub fn start(cfg: ServerConfig) -> TestServer {
         let (server, inbound) = Server::start(cfg).expect("server starts");
-        TestServer { server, inbound }
+        TestServer { server, inbound: std::sync::Arc::new(inbound) }
     }
 
     pub fn addr(&self) -> SocketAddr {

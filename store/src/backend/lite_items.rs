@@ -112,18 +112,30 @@ pub(super) fn write_player(
     stmt: &mut rusqlite::CachedStatement<'_>,
     p: &PlayerRecord,
 ) -> rusqlite::Result<usize> {
-    stmt.execute(params![
-        p.id,
-        p.name,
-        name_key(&p.name),
-        p.token_hash,
-        p.health,
-        p.hunger,
-        p.stamina,
-        p.xp_combat,
-        p.xp_crafting,
-        p.xp_gathering
-    ])
+    write_player_with(stmt, p, &[])
+}
+
+/// Runs a players statement whose first ten parameters are the record's columns (id, name,
+/// name key, token hash, vitals, experience) and whose next ones are `extra`.
+pub(super) fn write_player_with(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    p: &PlayerRecord,
+    extra: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<usize> {
+    let key = name_key(&p.name);
+    let columns: [&dyn rusqlite::ToSql; 10] = [
+        &p.id,
+        &p.name,
+        &key,
+        &p.token_hash,
+        &p.health,
+        &p.hunger,
+        &p.stamina,
+        &p.xp_combat,
+        &p.xp_crafting,
+        &p.xp_gathering,
+    ];
+    stmt.execute(rusqlite::params_from_iter(columns.iter().chain(extra)))
 }
 
 pub(super) fn player_from_row(row: &Row) -> Result<PlayerRecord, BadRecord> {

@@ -6,19 +6,19 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use super::lite_items::{
     PLAYER_COLS, PLAYER_FROM, SQL_ITEM_TREE, SQL_POSITION, check_fence, check_fences, lite_err, map_epoch,
-    player_from_row, query_items, run_item_tx,
+    player_from_row, query_items, run_item_tx, write_player_with,
 };
 use super::owner::{self, OwnerTx, TokenRow, newest_saves};
 use super::{FaultPoint, Faults};
 use crate::error::StoreError;
 use crate::owner::{Fence, HandOff, LiveOwner, MapOwner, PlayerSave, SaveSeq, TokenState};
-use crate::record::{Container, ItemTx, MapId, PlayerLoad, PositionUpdate, name_key};
+use crate::record::{Container, ItemTx, MapId, PlayerLoad, PositionUpdate};
 
 const SQL_TAKE_MAP: &str = "INSERT INTO map_owners (map, shard, epoch) VALUES (?1, ?2, 1) \
      ON CONFLICT (map) DO UPDATE SET shard = excluded.shard, epoch = map_owners.epoch + 1 RETURNING epoch";
 const SQL_LIVE: &str = "SELECT live_shard, live_claim, save_claim, save_n FROM players WHERE id = ?1";
 const SQL_TOKEN: &str =
-    "SELECT player, from_shard, to_shard, expires_ms, state FROM handoffs WHERE token_hash = ?1";
+    "SELECT player, from_shard, to_shard, expires_ms, state, claim FROM handoffs WHERE token_hash = ?1";
 const SQL_PUT_TOKEN: &str = "INSERT INTO handoffs (token_hash, player, from_shard, to_shard, to_map, \
      expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
 /// A character's row changes only for a save of its current claim newer than the stored one.
@@ -47,8 +47,16 @@ fn live_row(conn: &Connection, player: i64) -> Result<Option<LiveOwner>, StoreEr
 }
 
 impl OwnerTx for LiteOwner<'_, '_> {
+    fn savepoint(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.tx.execute_batch(sql).map_err(lite_err)
+    }
+
     fn map_epoch(&mut self, map: MapId) -> Result<Option<i64>, StoreError> {
         map_epoch(self.tx, map)
+    }
+
+    fn lock_players(&mut self, _ids: &[i64]) -> Result<(), StoreError> {
+        Ok(()) // the write transaction holds the whole database already
     }
 
     fn live(&mut self, player: i64) -> Result<Option<LiveOwner>, StoreError> {
@@ -70,6 +78,7 @@ impl OwnerTx for LiteOwner<'_, '_> {
                 to_shard: r.get(2)?,
                 expires_ms: r.get(3)?,
                 state: TokenState::from_i64(r.get(4)?),
+                claim: r.get(5)?,
             })
         })
         .optional()
@@ -81,9 +90,9 @@ impl OwnerTx for LiteOwner<'_, '_> {
         Ok(self.tx.execute(SQL_PUT_TOKEN, p).map_err(lite_err)? == 1)
     }
 
-    fn set_token_state(&mut self, hash: &[u8], state: TokenState) -> Result<(), StoreError> {
-        let sql = "UPDATE handoffs SET state = ?2 WHERE token_hash = ?1";
-        self.tx.execute(sql, params![hash, state as i64]).map_err(lite_err)?;
+    fn set_token_state(&mut self, hash: &[u8], state: TokenState, claim: i64) -> Result<(), StoreError> {
+        let sql = "UPDATE handoffs SET state = ?2, claim = ?3 WHERE token_hash = ?1";
+        self.tx.execute(sql, params![hash, state as i64, claim]).map_err(lite_err)?;
         Ok(())
     }
 
@@ -114,22 +123,7 @@ fn save_players_seq(tx: &Transaction<'_>, saves: &[&PlayerSave]) -> Result<usize
     let mut applied = 0;
     for s in saves {
         let p = &s.player;
-        let n = stmt
-            .execute(params![
-                p.id,
-                p.name,
-                name_key(&p.name),
-                p.token_hash,
-                p.health,
-                p.hunger,
-                p.stamina,
-                p.xp_combat,
-                p.xp_crafting,
-                p.xp_gathering,
-                s.seq.claim,
-                s.seq.n
-            ])
-            .map_err(lite_err)?;
+        let n = write_player_with(&mut stmt, p, &[&s.seq.claim, &s.seq.n]).map_err(lite_err)?;
         if n == 1 {
             pos.execute(params![p.id, p.map, p.pos.x, p.pos.y]).map_err(lite_err)?;
             applied += 1;
@@ -153,6 +147,7 @@ pub(super) fn in_tx<T>(
     let out = f(&mut LiteOwner { tx: &tx, faults })?;
     faults.check(FaultPoint::OwnerCommit)?;
     tx.commit().map_err(lite_err)?;
+    faults.check(FaultPoint::OwnerCommitted)?;
     Ok(out)
 }
 
@@ -213,4 +208,19 @@ pub(super) fn write_positions(
 
 pub(super) fn hand_off(conn: &mut Connection, faults: &Faults, h: &HandOff) -> Result<(), StoreError> {
     in_tx(conn, faults, |t| owner::hand_off(t, h))
+}
+
+/// Hand-offs committed together (see `owner::hand_offs`).
+pub(super) fn hand_offs(
+    conn: &mut Connection,
+    faults: &Faults,
+    hs: &[&HandOff],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    in_tx(conn, faults, |t| owner::hand_offs(t, hs))
+}
+
+/// Deletes the tokens done with (accepted, cancelled) or expired before `before_ms`.
+pub(super) fn prune_handoffs(conn: &Connection, before_ms: i64) -> Result<usize, StoreError> {
+    let sql = "DELETE FROM handoffs WHERE expires_ms < ?1";
+    conn.execute(sql, [before_ms]).map_err(lite_err)
 }

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::error::{BadRecord, RecordRef, StoreError};
-use crate::owner::{Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave};
+use crate::owner::{
+    AcceptRequest, Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave,
+};
 use crate::record::{
     ChunkKey, ChunkLoad, ChunkSave, Container, IdKind, ItemRecord, ItemTx, MapId, PlayerLoad, PlayerRecord,
     PositionUpdate,
@@ -106,6 +108,10 @@ pub trait Backend: Send {
     /// transactions, the release and the token commit together or not at all. This is the API
     /// that commits world writes together with a character's save.
     fn hand_off(&mut self, h: &HandOff) -> Result<(), StoreError>;
+    /// Several hand-offs in one transaction, each as [`Backend::hand_off`] alone would do it:
+    /// the answers, in order (a refused one changed nothing; the others committed). `Err`: the
+    /// attempt failed as a whole (nothing committed, or the answer was lost: retry it).
+    fn hand_offs(&mut self, hs: &[&HandOff]) -> Result<Vec<Result<(), StoreError>>, StoreError>;
     /// Uses a hand-off token in one transaction: refused (nothing changes) unless it exists, is
     /// unused, names `shard`, has not expired at `now_ms` and its character is released.
     fn accept_handoff(
@@ -114,9 +120,34 @@ pub trait Backend: Send {
         shard: &str,
         now_ms: i64,
     ) -> Result<Acceptance, StoreError>;
+    /// [`Backend::accept_handoff`] retried by a caller whose earlier attempt of the same request
+    /// may have committed (its answer lost): while the character is still live on `shard` under
+    /// the claim that acceptance gave, answered `Accepted` again. Never for a new request: a
+    /// replayed token must be refused.
+    fn accept_handoff_again(
+        &mut self,
+        token_hash: &[u8],
+        shard: &str,
+        now_ms: i64,
+    ) -> Result<Acceptance, StoreError>;
+    /// Several tokens in one transaction (a burst of arrivals), each answered as
+    /// [`Backend::accept_handoff`] (or, with `again`, [`Backend::accept_handoff_again`]) one
+    /// after the other would: the answers, in order. `Err`: the attempt failed as a whole.
+    fn accept_handoffs(
+        &mut self,
+        reqs: &[AcceptRequest<'_>],
+        again: bool,
+    ) -> Result<Vec<Result<Acceptance, StoreError>>, StoreError>;
     /// The source takes its character back (the target is down or refused): only while the
     /// token is unused and the character released; the token is void afterwards.
     fn cancel_handoff(&mut self, token_hash: &[u8], source: &str) -> Result<Cancellation, StoreError>;
+    /// [`Backend::cancel_handoff`] retried (as [`Backend::accept_handoff_again`]).
+    fn cancel_handoff_again(&mut self, token_hash: &[u8], source: &str) -> Result<Cancellation, StoreError>;
+    /// Deletes the hand-off tokens whose `expires_ms` is before `before_ms` (used, cancelled or
+    /// never used); returns how many. A token is kept until then, so a replay during its life
+    /// is answered `Used` and a retried accept or cancel finds it; pass a time well past any
+    /// retry in flight.
+    fn prune_handoffs(&mut self, before_ms: i64) -> Result<usize, StoreError>;
     fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError>;
     fn load_player_by_name(&mut self, name: &str) -> Result<Option<PlayerLoad>, StoreError>;
     /// Every item below a container, recursively, flat; bad rows reported apart.
@@ -225,6 +256,8 @@ pub enum FaultPoint {
     PositionCommit,
     /// Before the commit of a claim, release, hand-off, accept or cancel.
     OwnerCommit,
+    /// Right after that commit: an error here is a connection lost with the commit done.
+    OwnerCommitted,
 }
 
 type Hook = Box<dyn FnMut(FaultPoint) -> Result<(), StoreError> + Send>;

@@ -1,6 +1,8 @@
 //! PostgreSQL side of ownership: the [`OwnerTx`] statements over an open transaction, and the
 //! transactions of `take_map`, sequenced saves, fenced positions, claims and hand-offs.
 
+use std::collections::HashMap;
+
 use postgres::types::ToSql;
 use postgres::{Client, Transaction};
 
@@ -22,14 +24,33 @@ pub(super) struct PgOwner<'a, 't> {
     pub faults: &'a Faults,
 }
 
+fn token_from(r: &postgres::Row) -> TokenRow {
+    TokenRow {
+        player: r.get(0),
+        from_shard: r.get(1),
+        to_shard: r.get(2),
+        expires_ms: r.get(3),
+        state: TokenState::from_i64(r.get::<_, i16>(4).into()),
+        claim: r.get(5),
+    }
+}
+
 fn live_from(row: &postgres::Row) -> LiveOwner {
     LiveOwner { shard: row.get(0), claim: row.get(1), saved: SaveSeq { claim: row.get(2), n: row.get(3) } }
 }
 
 impl OwnerTx for PgOwner<'_, '_> {
+    fn savepoint(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.tx.batch_execute(sql).map_err(pg_err)
+    }
+
     fn map_epoch(&mut self, map: MapId) -> Result<Option<i64>, StoreError> {
         let row = self.tx.query_opt(&self.stmts.map_epoch, &[&map_i32(map)]).map_err(pg_err)?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    fn lock_players(&mut self, ids: &[i64]) -> Result<(), StoreError> {
+        lock_players(self.tx, ids.iter().copied())
     }
 
     fn live(&mut self, player: i64) -> Result<Option<LiveOwner>, StoreError> {
@@ -44,13 +65,42 @@ impl OwnerTx for PgOwner<'_, '_> {
 
     fn token(&mut self, hash: &[u8]) -> Result<Option<TokenRow>, StoreError> {
         let row = self.tx.query_opt(SQL_TOKEN, &[&hash]).map_err(pg_err)?;
-        Ok(row.map(|r| TokenRow {
-            player: r.get(0),
-            from_shard: r.get(1),
-            to_shard: r.get(2),
-            expires_ms: r.get(3),
-            state: TokenState::from_i64(r.get::<_, i16>(4).into()),
-        }))
+        Ok(row.as_ref().map(token_from))
+    }
+
+    fn tokens(&mut self, hashes: &[&[u8]]) -> Result<Vec<Option<TokenRow>>, StoreError> {
+        let rows = self.tx.query(SQL_TOKENS, &[&hashes]).map_err(pg_err)?;
+        let found: HashMap<Vec<u8>, TokenRow> = rows.iter().map(|r| (r.get(6), token_from(r))).collect();
+        Ok(hashes.iter().map(|h| found.get(*h).cloned()).collect())
+    }
+
+    fn lives(&mut self, players: &[i64]) -> Result<Vec<Option<LiveOwner>>, StoreError> {
+        let rows = self.tx.query(SQL_LIVES, &[&players]).map_err(pg_err)?;
+        let found: HashMap<i64, LiveOwner> = rows.iter().map(|r| (r.get(4), live_from(r))).collect();
+        Ok(players.iter().map(|p| found.get(p).cloned()).collect())
+    }
+
+    fn set_lives(&mut self, lives: &[(i64, i64)], shard: Option<&str>) -> Result<(), StoreError> {
+        let (ids, claims): (Vec<i64>, Vec<i64>) = lives.iter().copied().unzip();
+        self.tx.execute(SQL_SET_LIVES, &[&ids, &claims, &shard]).map_err(pg_err)?;
+        Ok(())
+    }
+
+    fn set_token_states(&mut self, tokens: &[(&[u8], i64)], state: TokenState) -> Result<(), StoreError> {
+        let (hashes, claims): (Vec<&[u8]>, Vec<i64>) = tokens.iter().copied().unzip();
+        self.tx.execute(SQL_TOKEN_STATES, &[&hashes, &claims, &(state as i16)]).map_err(pg_err)?;
+        Ok(())
+    }
+
+    fn put_tokens(&mut self, hs: &[&HandOff]) -> Result<usize, StoreError> {
+        let hashes: Vec<&[u8]> = hs.iter().map(|h| h.token_hash.as_slice()).collect();
+        let players: Vec<i64> = hs.iter().map(|h| h.save.player.id).collect();
+        let from: Vec<&str> = hs.iter().map(|h| h.from_shard.as_str()).collect();
+        let to: Vec<&str> = hs.iter().map(|h| h.to_shard.as_str()).collect();
+        let maps: Vec<i32> = hs.iter().map(|h| map_i32(h.to_map)).collect();
+        let expires: Vec<i64> = hs.iter().map(|h| h.expires_ms).collect();
+        let params: [&(dyn ToSql + Sync); 6] = [&hashes, &players, &from, &to, &maps, &expires];
+        Ok(self.tx.execute(SQL_PUT_TOKENS, &params).map_err(pg_err)? as usize)
     }
 
     fn put_token(&mut self, h: &HandOff) -> Result<bool, StoreError> {
@@ -59,8 +109,8 @@ impl OwnerTx for PgOwner<'_, '_> {
         Ok(self.tx.execute(SQL_PUT_TOKEN, &params).map_err(pg_err)? == 1)
     }
 
-    fn set_token_state(&mut self, hash: &[u8], state: TokenState) -> Result<(), StoreError> {
-        self.tx.execute(SQL_TOKEN_STATE, &[&hash, &(state as i16)]).map_err(pg_err)?;
+    fn set_token_state(&mut self, hash: &[u8], state: TokenState, claim: i64) -> Result<(), StoreError> {
+        self.tx.execute(SQL_TOKEN_STATE, &[&hash, &(state as i16), &claim]).map_err(pg_err)?;
         Ok(())
     }
 
@@ -90,6 +140,7 @@ fn save_players_seq(tx: &mut Transaction<'_>, saves: &[&PlayerSave]) -> Result<u
     if saves.is_empty() {
         return Ok(0);
     }
+    lock_players(tx, saves.iter().map(|s| s.player.id))?;
     let players: Vec<PlayerRecord> = saves.iter().map(|s| s.player.clone()).collect();
     let (main, pos) = player_columns(&players);
     let claims: Vec<i64> = saves.iter().map(|s| s.seq.claim).collect();
@@ -99,6 +150,15 @@ fn save_players_seq(tx: &mut Transaction<'_>, saves: &[&PlayerSave]) -> Result<u
     params.push(&ns);
     params.extend(refs(&pos));
     Ok(tx.execute(SQL_SAVE_PLAYERS_SEQ, &params).map_err(pg_err)? as usize)
+}
+
+/// Locks the `players` rows of `ids` in id order ([`SQL_LOCK_PLAYERS`]).
+fn lock_players(tx: &mut Transaction<'_>, ids: impl Iterator<Item = i64>) -> Result<(), StoreError> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    tx.execute(SQL_LOCK_PLAYERS, &[&ids]).map_err(pg_err)?;
+    Ok(())
 }
 
 /// Runs `f` over an [`OwnerTx`] in one transaction, committed after the `OwnerCommit` fault
@@ -117,6 +177,7 @@ pub(super) fn in_tx<T>(
     let out = f(&mut PgOwner { tx: &mut tx, stmts, faults })?;
     faults.check(FaultPoint::OwnerCommit)?;
     tx.commit().map_err(pg_err)?;
+    faults.check(FaultPoint::OwnerCommitted)?;
     Ok(out)
 }
 
@@ -187,4 +248,19 @@ pub(super) fn hand_off(
 ) -> Result<(), StoreError> {
     let nesting = h.items.iter().any(needs_nesting_lock);
     in_tx(client, stmts, faults, nesting, |t| owner::hand_off(t, h))
+}
+
+/// Hand-offs committed together (see `owner::hand_offs`).
+pub(super) fn hand_offs(
+    client: &mut Client,
+    stmts: &Prepared,
+    faults: &Faults,
+    hs: &[&HandOff],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let nesting = hs.iter().flat_map(|h| &h.items).any(needs_nesting_lock);
+    in_tx(client, stmts, faults, nesting, |t| owner::hand_offs(t, hs))
+}
+
+pub(super) fn prune_handoffs(client: &mut Client, before_ms: i64) -> Result<usize, StoreError> {
+    Ok(client.execute(SQL_PRUNE_HANDOFFS, &[&before_ms]).map_err(pg_err)? as usize)
 }

@@ -103,12 +103,31 @@ pub(super) const SQL_TAKE_MAP: &str = "INSERT INTO map_owners (map, shard, epoch
 pub(super) const SQL_MAP_OWNER: &str = "SELECT shard, epoch FROM map_owners WHERE map = $1";
 pub(super) const SQL_LIVE: &str =
     "SELECT live_shard, live_claim, save_claim, save_n FROM players WHERE id = $1 FOR UPDATE";
+/// Locks the `players` rows of a group of writes in id order, the order the fenced positions
+/// take them in ([`SQL_POSITIONS_FENCED`]): two transactions taking rows of one table in opposite
+/// orders deadlock, and PostgreSQL breaks that only after `deadlock_timeout` (1 s).
+pub(super) const SQL_LOCK_PLAYERS: &str =
+    "SELECT id FROM players WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE";
 pub(super) const SQL_SET_LIVE: &str = "UPDATE players SET live_shard = $2, live_claim = $3 WHERE id = $1";
-pub(super) const SQL_TOKEN: &str = "SELECT player, from_shard, to_shard, expires_ms, state FROM handoffs \
-     WHERE token_hash = $1 FOR UPDATE";
+pub(super) const SQL_TOKEN: &str = "SELECT player, from_shard, to_shard, expires_ms, state, claim \
+     FROM handoffs WHERE token_hash = $1 FOR UPDATE";
+/// A hand-off group's reads and writes, one statement each (`owner::hand_offs`).
+pub(super) const SQL_TOKENS: &str = "SELECT player, from_shard, to_shard, expires_ms, state, claim, \
+     token_hash FROM handoffs WHERE token_hash = ANY($1::bytea[]) FOR UPDATE";
+pub(super) const SQL_LIVES: &str = "SELECT live_shard, live_claim, save_claim, save_n, id FROM players \
+     WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE";
+pub(super) const SQL_SET_LIVES: &str = "UPDATE players AS p SET live_shard = $3, live_claim = u.claim \
+     FROM UNNEST($1::int8[], $2::int8[]) AS u(id, claim) WHERE p.id = u.id";
+pub(super) const SQL_TOKEN_STATES: &str = "UPDATE handoffs AS h SET state = $3, claim = u.claim \
+     FROM UNNEST($1::bytea[], $2::int8[]) AS u(hash, claim) WHERE h.token_hash = u.hash";
+pub(super) const SQL_PUT_TOKENS: &str = "INSERT INTO handoffs (token_hash, player, from_shard, to_shard, \
+     to_map, expires_ms) SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::text[], $4::text[], \
+     $5::int4[], $6::int8[]) ON CONFLICT DO NOTHING";
 pub(super) const SQL_PUT_TOKEN: &str = "INSERT INTO handoffs (token_hash, player, from_shard, to_shard, \
      to_map, expires_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
-pub(super) const SQL_TOKEN_STATE: &str = "UPDATE handoffs SET state = $2 WHERE token_hash = $1";
+pub(super) const SQL_TOKEN_STATE: &str = "UPDATE handoffs SET state = $2, claim = $3 WHERE token_hash = $1";
+/// Tokens done with (accepted, cancelled) or expired before $1.
+pub(super) const SQL_PRUNE_HANDOFFS: &str = "DELETE FROM handoffs WHERE expires_ms < $1";
 /// Sequenced saves: a character's row changes only for a save of its current claim newer than the
 /// stored one, and its position only with it. Answers with one row per applied save.
 pub(super) const SQL_SAVE_PLAYERS_SEQ: &str = "WITH s AS (SELECT * FROM UNNEST($1::int8[], $2::text[], \
@@ -123,8 +142,12 @@ pub(super) const SQL_SAVE_PLAYERS_SEQ: &str = "WITH s AS (SELECT * FROM UNNEST($
      UPDATE player_positions AS pp SET map = u.map, x = u.x, y = u.y \
      FROM UNNEST($13::int8[], $14::int4[], $15::int4[], $16::int4[]) AS u(id, map, x, y) \
      WHERE pp.id = u.id AND u.id IN (SELECT id FROM up)";
-/// Fenced positions: only of characters live on the shard that holds map $5.
+/// Fenced positions: only of characters live on the shard that holds map $5. Their `players`
+/// rows are locked (`FOR SHARE`, in id order) before the check: a hand-off committing at the
+/// same time (it releases the character and moves it to another map) is waited for and the
+/// check sees its result. Read committed would otherwise re-check only the position row and
+/// apply the old position over the hand-off's.
 pub(super) const SQL_POSITIONS_FENCED: &str = "UPDATE player_positions AS p SET map = u.map, x = u.x, \
-     y = u.y FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::int4[]) AS u(id, map, x, y), players AS pl \
-     WHERE p.id = u.id AND pl.id = u.id \
-     AND pl.live_shard = (SELECT shard FROM map_owners WHERE map = $5)";
+     y = u.y FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::int4[]) AS u(id, map, x, y) \
+     WHERE p.id = u.id AND p.id IN (SELECT pl.id FROM players AS pl WHERE pl.id = ANY($1::int8[]) \
+     AND pl.live_shard = (SELECT shard FROM map_owners WHERE map = $5) ORDER BY pl.id FOR SHARE)";

@@ -20,7 +20,9 @@ use super::{
 };
 use super::{partition, to_u32};
 use crate::error::{BadRecord, RecordRef, StoreError};
-use crate::owner::{Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave};
+use crate::owner::{
+    AcceptRequest, Acceptance, Cancellation, Claim, Fence, HandOff, LiveOwner, MapOwner, PlayerSave,
+};
 use crate::record::{
     ChunkKey, ChunkLoad, ChunkRecord, ChunkSave, Container, IdKind, ItemRecord, ItemTx, MapId, PlayerLoad,
     PlayerRecord, PositionUpdate, name_key,
@@ -222,12 +224,45 @@ impl Backend for PgBackend {
         pg_owner::hand_off(&mut self.client, &self.stmts, &self.faults, h)
     }
 
+    fn hand_offs(&mut self, hs: &[&HandOff]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        pg_owner::hand_offs(&mut self.client, &self.stmts, &self.faults, hs)
+    }
+
     fn accept_handoff(&mut self, hash: &[u8], shard: &str, now_ms: i64) -> Result<Acceptance, StoreError> {
-        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| owner::accept(t, hash, shard, now_ms))
+        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| {
+            owner::accept(t, hash, (shard, now_ms), false)
+        })
+    }
+
+    fn accept_handoff_again(
+        &mut self,
+        hash: &[u8],
+        shard: &str,
+        now_ms: i64,
+    ) -> Result<Acceptance, StoreError> {
+        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| {
+            owner::accept(t, hash, (shard, now_ms), true)
+        })
+    }
+
+    fn accept_handoffs(
+        &mut self,
+        reqs: &[AcceptRequest<'_>],
+        again: bool,
+    ) -> Result<Vec<Result<Acceptance, StoreError>>, StoreError> {
+        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| owner::accept_all(t, reqs, again))
     }
 
     fn cancel_handoff(&mut self, hash: &[u8], source: &str) -> Result<Cancellation, StoreError> {
-        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| owner::cancel(t, hash, source))
+        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| owner::cancel(t, hash, source, false))
+    }
+
+    fn cancel_handoff_again(&mut self, hash: &[u8], source: &str) -> Result<Cancellation, StoreError> {
+        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| owner::cancel(t, hash, source, true))
+    }
+
+    fn prune_handoffs(&mut self, before_ms: i64) -> Result<usize, StoreError> {
+        pg_owner::prune_handoffs(&mut self.client, before_ms)
     }
 
     fn load_player(&mut self, id: i64) -> Result<Option<PlayerLoad>, StoreError> {

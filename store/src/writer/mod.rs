@@ -16,7 +16,7 @@ use self::ordered::{Msg, Ordered, WriteOp};
 use self::positions::{PosCtl, PositionSink, PositionWorker};
 use crate::backend::Connector;
 use crate::error::StoreError;
-use crate::owner::{Fence, PlayerSave};
+use crate::owner::{Fence, HandOff, PlayerSave};
 use crate::pending::{Pending, Ticket};
 use crate::record::{ChunkSave, ItemTx, MapId, PlayerRecord, Position, PositionUpdate};
 use crate::retry::{Backoff, Conn};
@@ -181,6 +181,23 @@ impl Writer {
         saves: Vec<PlayerSave>,
     ) -> Result<Ticket, StoreError> {
         self.submit(WriteOp::Saves(fence, saves))
+    }
+
+    /// Queues a hand-off ([`crate::Backend::hand_off`]: save, item transactions, release and
+    /// token in one transaction of its own), in order after every write submitted before it (so
+    /// the character's earlier item transactions and saves commit first). A refusal
+    /// ([`StoreError::Fenced`], [`StoreError::NotOwner`], [`StoreError::Rejected`]) fails only
+    /// this ticket, without retry; a lost connection is retried (safe: a hand-off already
+    /// committed is recognised by its pending token). Counted in [`WriterStats::handoffs`] and
+    /// [`WriterStats::handoffs_refused`].
+    pub fn hand_off(&self, h: HandOff) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::HandOff(Box::new(h)))
+    }
+
+    /// Queues the release of a character held by `shard` (logout), in order after every write
+    /// submitted before it (save first). The ticket succeeds also when `shard` did not hold it.
+    pub fn release_player(&self, player: i64, shard: String) -> Result<Ticket, StoreError> {
+        self.submit(WriteOp::Release(player, shard))
     }
 
     fn submit(&self, op: WriteOp) -> Result<Ticket, StoreError> {

@@ -1,6 +1,6 @@
-//! The ordered write worker: player saves, item transactions and chunk saves, applied in submit
-//! order, consecutive writes of one kind merged into one transaction (group commit), retried
-//! until durable.
+//! The ordered write worker: player saves, item transactions, chunk saves, hand-offs and
+//! releases, applied in submit order, consecutive writes of one kind merged into one transaction
+//! (group commit; hand-offs and releases each in their own), retried until durable.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +10,11 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::backend::{BatchOutcome, CommitMark, Created};
 use crate::error::StoreError;
-use crate::owner::{Fence, PlayerSave};
+use crate::owner::{Fence, HandOff, PlayerSave};
 use crate::record::{ChunkSave, ItemTx, PlayerRecord};
 use crate::retry::Conn;
 use crate::stats::Counters;
+use std::collections::VecDeque;
 
 pub(crate) type Reply = Sender<Result<(), StoreError>>;
 
@@ -28,6 +29,10 @@ pub(crate) enum WriteOp {
     Chunks(Option<Fence>, Vec<ChunkSave>),
     /// Sequenced character saves (applied only when newer), fenced or not.
     Saves(Option<Fence>, Vec<PlayerSave>),
+    /// A hand-off in its own transaction (never merged; a refusal fails only it).
+    HandOff(Box<HandOff>),
+    /// The release of a character by a shard (never merged).
+    Release(i64, String),
 }
 
 #[derive(Debug)]
@@ -64,8 +69,28 @@ enum Kind {
     Items,
     Chunks,
     Saves,
+    HandOff,
+    Release,
     Barrier,
 }
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Players => "positions",
+            Kind::Create => "creation",
+            Kind::Items => "items",
+            Kind::Chunks => "chunks",
+            Kind::Saves => "player saves",
+            Kind::HandOff => "hand-offs",
+            Kind::Release => "release",
+            Kind::Barrier => "barrier",
+        }
+    }
+}
+
+/// A write group taking at least this long is logged (debug).
+const SLOW_GROUP_MS: u128 = 20;
 
 fn kind(m: &Msg) -> Kind {
     match m {
@@ -74,8 +99,73 @@ fn kind(m: &Msg) -> Kind {
         Msg::Op(WriteOp::Items(_), _) => Kind::Items,
         Msg::Op(WriteOp::Chunks(..), _) => Kind::Chunks,
         Msg::Op(WriteOp::Saves(..), _) => Kind::Saves,
+        Msg::Op(WriteOp::HandOff(_), _) => Kind::HandOff,
+        Msg::Op(WriteOp::Release(..), _) => Kind::Release,
         Msg::Barrier(_) => Kind::Barrier,
     }
+}
+
+/// Whether a queued write may commit before the chunk saves queued ahead of it: it writes
+/// character rows only (player records and sequenced saves, releases, and hand-offs that carry
+/// no item transaction: the character, its position and a token). A chunk save writes a chunk's
+/// tiles and its plain objects and nothing else (`SQL_SAVE_OBJECTS`, `SQL_PRUNE_OBJECTS`), so
+/// the two commute. Item transactions, creations (starter items) and barriers never pass: the
+/// items and the world's objects stay a prefix of the submitted writes after any crash
+/// (`tests/crash_prefix.rs`).
+fn passes_chunk_saves(m: &Msg) -> bool {
+    match m {
+        Msg::Op(WriteOp::Players(_) | WriteOp::Saves(..) | WriteOp::Release(..), _) => true,
+        Msg::Op(WriteOp::HandOff(h), _) => h.items.is_empty(),
+        Msg::Op(WriteOp::Items(_) | WriteOp::Create(..) | WriteOp::Chunks(..), _) | Msg::Barrier(_) => false,
+    }
+}
+
+/// Moves every queued write that commutes with chunk saves ([`passes_chunk_saves`]) ahead of
+/// the run of chunk saves queued right before it; everything else keeps its order (the writes
+/// that pass keep theirs among themselves, the chunk saves theirs). A checkpoint of hundreds of
+/// chunks therefore delays a hand-off or a player save by one chunk group at most, not by the
+/// whole checkpoint (the checkpoint's own player saves, queued after its chunk saves, included).
+fn chunk_saves_last(queue: &mut VecDeque<Msg>) {
+    if !queue.iter().any(|m| kind(m) == Kind::Chunks) {
+        return;
+    }
+    let mut out = VecDeque::with_capacity(queue.len());
+    let mut run: Vec<Msg> = Vec::new();
+    for m in queue.drain(..) {
+        if kind(&m) == Kind::Chunks {
+            run.push(m);
+        } else if passes_chunk_saves(&m) {
+            out.push_back(m);
+        } else {
+            out.extend(run.drain(..));
+            out.push_back(m);
+        }
+    }
+    out.extend(run);
+    *queue = out;
+}
+
+/// Most chunk saves merged into one transaction. A chunk's first save writes its tiles and every
+/// object (hundreds of rows), so an unbounded run (a checkpoint, or a burst of arrivals
+/// generating their surroundings) made one transaction of seconds that every later write
+/// waited behind; in groups this small the writer looks at its channel between them, and
+/// hand-offs and item transactions submitted meanwhile wait for one group at most.
+pub(crate) const CHUNK_GROUP: usize = 8;
+
+/// Takes the first group off the queue: one write, or the run of consecutive writes of its
+/// kind when that kind merges, at most `max_batch` (chunk saves up to [`CHUNK_GROUP`]). A
+/// creation claims a name and answers NameTaken alone, a release is answered alone: never
+/// merged. Hand-offs commit together, each answered on its own.
+fn next_group(queue: &mut VecDeque<Msg>, max_batch: usize) -> (Kind, Vec<Msg>) {
+    let Some(first) = queue.pop_front() else { return (Kind::Barrier, Vec::new()) };
+    let k = kind(&first);
+    let mut group = vec![first];
+    let mergeable = matches!(k, Kind::Players | Kind::Items | Kind::Chunks | Kind::Saves | Kind::HandOff);
+    let most = if k == Kind::Chunks { CHUNK_GROUP } else { max_batch };
+    while mergeable && group.len() < most && queue.front().is_some_and(|m| kind(m) == k) {
+        group.extend(queue.pop_front());
+    }
+    (k, group)
 }
 
 /// Where the next attempt of a run of item transactions ends, and whether they go one by one.
@@ -94,32 +184,25 @@ impl ItemRun {
 }
 
 impl Ordered {
+    /// Takes everything queued on the channel and runs the first group, then looks at the channel
+    /// again before the next group, so a write submitted meanwhile joins the queue (and passes
+    /// the chunk saves waiting before it, see [`chunk_saves_last`], however many there are: the
+    /// submit bound, not this queue, limits what waits).
     pub(crate) fn run(mut self) {
-        while let Ok(first) = self.rx.recv() {
-            let mut batch = vec![first];
-            while batch.len() < self.max_batch {
-                match self.rx.try_recv() {
-                    Ok(m) => batch.push(m),
+        let mut queue: VecDeque<Msg> = VecDeque::new();
+        loop {
+            if queue.is_empty() {
+                match self.rx.recv() {
+                    Ok(m) => queue.push_back(m),
                     Err(_) => break,
                 }
             }
-            self.process(batch);
-        }
-        tracing::debug!("ordered writer stopped");
-    }
-
-    fn process(&mut self, batch: Vec<Msg>) {
-        let mut rest = batch.into_iter().peekable();
-        while let Some(first) = rest.next() {
-            let k = kind(&first);
-            let mut group = vec![first];
-            // A creation claims a name and answers NameTaken alone: never merged.
-            let mergeable = matches!(k, Kind::Players | Kind::Items | Kind::Chunks | Kind::Saves);
-            while mergeable && let Some(next) = rest.next_if(|m| kind(m) == k) {
-                group.push(next);
-            }
+            queue.extend(self.rx.try_iter());
+            chunk_saves_last(&mut queue);
+            let (k, group) = next_group(&mut queue, self.max_batch);
             self.run_group(k, group);
         }
+        tracing::debug!("ordered writer stopped");
     }
 
     fn run_group(&mut self, k: Kind, group: Vec<Msg>) {
@@ -133,10 +216,16 @@ impl Ordered {
                 }
             })
             .collect();
+        let (began, writes) = (std::time::Instant::now(), ops.len());
         match k {
             Kind::Barrier => {}
             Kind::Items => self.run_items(ops),
-            Kind::Create | Kind::Players | Kind::Chunks | Kind::Saves => self.run_merged(ops),
+            Kind::HandOff => self.run_handoffs(ops),
+            Kind::Create | Kind::Players | Kind::Chunks | Kind::Saves | Kind::Release => self.run_merged(ops),
+        }
+        let ms = began.elapsed().as_millis();
+        if ms >= SLOW_GROUP_MS {
+            tracing::debug!(kind = k.name(), writes, ms, queued = self.rx.len(), "slow write group");
         }
     }
 
@@ -211,6 +300,31 @@ impl Ordered {
 
     /// Applies a run of same-kind ops in one transaction; on a permanent failure of a merged run,
     /// applies each op alone so only the faulty one fails.
+    /// Consecutive hand-offs in one transaction (a burst of them costs one commit), each answered
+    /// with its own result. Retried after a lost connection: a hand-off whose commit was lost
+    /// finds its pending token and answers Ok; a refusal (Fenced, NotOwner, Rejected) is final.
+    fn run_handoffs(&mut self, ops: Vec<(WriteOp, Reply)>) {
+        let hs: Vec<&HandOff> = ops
+            .iter()
+            .filter_map(|(op, _)| match op {
+                WriteOp::HandOff(h) => Some(&**h),
+                _ => None,
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let results = self.conn.retry(None, &mut |b| b.hand_offs(&hs));
+        drop(hs);
+        match results {
+            Ok(results) => {
+                self.counters.record_flush(started.elapsed());
+                for (one, result) in ops.into_iter().zip(results) {
+                    self.finish(vec![one], result);
+                }
+            }
+            Err(e) => self.finish(ops, Err(e)),
+        }
+    }
+
     fn run_merged(&mut self, ops: Vec<(WriteOp, Reply)>) {
         if ops.is_empty() {
             return;
@@ -277,6 +391,12 @@ impl Ordered {
                 self.counters.player_saves_stale.fetch_add(stale, Ordering::Relaxed);
                 Ok(())
             }
+            // Hand-offs run through `run_handoffs`; one alone here would commit the same way.
+            WriteOp::HandOff(h) => self.conn.retry(None, &mut |b| b.hand_off(h)),
+            // A retry after a lost commit finds the character released already: Ok too.
+            WriteOp::Release(player, shard) => {
+                self.conn.retry(None, &mut |b| b.release_player(*player, shard)).map(|_| ())
+            }
         }
     }
 
@@ -308,7 +428,9 @@ impl Ordered {
             (WriteOp::Items(_), false) => (&c.item_txs_failed, 1),
             (WriteOp::Chunks(_, s), true) => (&c.chunks_saved, s.len()),
             (WriteOp::Chunks(_, s), false) => (&c.chunk_saves_failed, s.len()),
-            (WriteOp::Saves(..), _) => return,
+            (WriteOp::HandOff(_), true) => (&c.handoffs, 1),
+            (WriteOp::HandOff(_), false) => (&c.handoffs_refused, 1),
+            (WriteOp::Saves(..) | WriteOp::Release(..), _) => return,
             (WriteOp::Players(p), false) => (&c.players_failed, p.len()),
         };
         counter.fetch_add(n as u64, Ordering::Relaxed);
@@ -334,6 +456,10 @@ fn describe(op: &WriteOp) -> String {
         WriteOp::Items(tx) => describe_items(tx),
         WriteOp::Create(p, _) => format!("creation of player {}", p.id),
         WriteOp::Saves(_, s) => format!("sequenced save of {} player(s)", s.len()),
+        WriteOp::HandOff(h) => {
+            format!("hand-off of player {} from {} to {}", h.save.player.id, h.from_shard, h.to_shard)
+        }
+        WriteOp::Release(player, shard) => format!("release of player {player} by {shard}"),
         WriteOp::Chunks(_, s) => {
             let keys: Vec<_> = s.iter().map(|s| (s.key.map, s.key.cx, s.key.cy)).collect();
             format!("chunk save {keys:?}")
@@ -426,7 +552,8 @@ fn dedup_objects(saves: &mut [ChunkSave], seq_of: &[usize]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{ChunkKey, ChunkRecord, ObjectRecord};
+    use crate::pending::Pending;
+    use crate::record::{ChunkKey, ChunkRecord, ObjectRecord, PlayerRecord};
 
     fn save(cx: i32, tiles: Option<u8>, objects: &[(i64, u32)]) -> WriteOp {
         let key = ChunkKey { map: 1, cx, cy: 0 };
@@ -454,5 +581,99 @@ mod tests {
         assert_eq!(c2.objects.len(), 1);
         assert_eq!(c2.objects[0].kind, 2, "latest record of the moved object");
         assert!(c1.objects.is_empty());
+    }
+
+    fn msg(op: WriteOp) -> Msg {
+        let (reply, _ticket) = Pending::channel();
+        Msg::Op(op, reply)
+    }
+
+    fn handoff(items: Vec<ItemTx>) -> WriteOp {
+        let save =
+            PlayerSave { player: PlayerRecord::default(), seq: crate::owner::SaveSeq { claim: 1, n: 1 } };
+        WriteOp::HandOff(Box::new(HandOff {
+            from_shard: "a".into(),
+            fence: None,
+            save,
+            items,
+            token_hash: vec![1],
+            to_shard: "b".into(),
+            to_map: 0,
+            expires_ms: 0,
+        }))
+    }
+
+    fn kinds(queue: &VecDeque<Msg>) -> String {
+        let letter = |m: &Msg| match kind(m) {
+            Kind::Chunks => 'c',
+            Kind::HandOff => 'h',
+            Kind::Items => 'i',
+            Kind::Players | Kind::Saves => 's',
+            Kind::Barrier => 'b',
+            Kind::Release => 'r',
+            _ => '?',
+        };
+        queue.iter().map(letter).collect()
+    }
+
+    #[test]
+    fn character_writes_pass_queued_chunk_saves_and_nothing_else() {
+        let tx = || ItemTx::new("t", vec![]);
+        let barrier = || Msg::Barrier(crossbeam_channel::bounded(1).0);
+        let mut queue: VecDeque<Msg> = [
+            msg(save(1, Some(1), &[])),
+            msg(WriteOp::Items(tx())),
+            msg(save(2, Some(1), &[])),
+            msg(save(3, Some(1), &[])),
+            msg(handoff(vec![])),
+            msg(save(4, Some(1), &[])),
+            msg(handoff(vec![tx()])), // carries world writes: keeps its place
+            msg(save(5, Some(1), &[])),
+            msg(WriteOp::Saves(None, vec![])),
+            barrier(),
+            msg(save(6, Some(1), &[])),
+            msg(WriteOp::Release(1, "A".into())),
+            msg(handoff(vec![])),
+        ]
+        .into_iter()
+        .collect();
+        chunk_saves_last(&mut queue);
+        assert_eq!(kinds(&queue), "cihccchscbrhc");
+        let (k, group) = next_group(&mut queue, 512);
+        assert!(k == Kind::Chunks && group.len() == 1);
+        let (k, group) = next_group(&mut queue, 512);
+        assert!(k == Kind::Items && group.len() == 1);
+        assert!(
+            next_group(&mut queue, 512).0 == Kind::HandOff,
+            "the hand-off before the chunk saves it passed"
+        );
+    }
+
+    #[test]
+    fn chunk_saves_commit_in_bounded_groups_so_later_writes_get_a_turn() {
+        let mut queue: VecDeque<Msg> =
+            (0..2 * CHUNK_GROUP as i32 + 3).map(|cx| msg(save(cx, Some(1), &[]))).collect();
+        let sizes: Vec<usize> = std::iter::from_fn(|| {
+            let (k, group) = next_group(&mut queue, 512);
+            (!group.is_empty()).then(|| {
+                assert!(k == Kind::Chunks);
+                group.len()
+            })
+        })
+        .collect();
+        assert_eq!(sizes, [CHUNK_GROUP, CHUNK_GROUP, 3]);
+        // Other writes merge up to the batch bound.
+        let mut queue: VecDeque<Msg> = (0..5).map(|_| msg(WriteOp::Saves(None, vec![]))).collect();
+        assert_eq!(next_group(&mut queue, 3).1.len(), 3);
+        assert_eq!(next_group(&mut queue, 3).1.len(), 2);
+        // A hand-off submitted while the first group commits passes the saves still queued.
+        let mut queue: VecDeque<Msg> =
+            (0..2 * CHUNK_GROUP as i32).map(|cx| msg(save(cx, Some(1), &[]))).collect();
+        let _running = next_group(&mut queue, 512);
+        queue.push_back(msg(handoff(vec![])));
+        queue.push_back(msg(WriteOp::Saves(None, vec![])));
+        chunk_saves_last(&mut queue);
+        assert!(next_group(&mut queue, 512).0 == Kind::HandOff);
+        assert!(next_group(&mut queue, 512).0 == Kind::Saves);
     }
 }

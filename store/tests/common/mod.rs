@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod owned;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -171,3 +173,42 @@ pub fn redis_meta() -> Option<RedisGuard> {
         }
     }
 }
+
+/// Generates the test modules `postgres_backend` and `sqlite_backend` of a test file: each
+/// `connector:` function `f(&Connector)` and each `config:` function `f(StoreConfig)` runs as a
+/// test on a fresh database of each backend; `postgres: { … }` and `sqlite: { … }` add the items
+/// (tests) of one backend to its module. Use after `mod common;` as `common::on_both_backends!`.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    (
+        $(connector: [$($c:ident),* $(,)?])?
+        $(config: [$($s:ident),* $(,)?])?
+        $(postgres: { $($pg:item)* })?
+        $(sqlite: { $($lite:item)* })?
+    ) => {
+        mod postgres_backend {
+            $($(#[test] fn $c() {
+                let Some(db) = crate::common::pg_db() else { return };
+                super::$c(&db.connector());
+            })*)?
+            $($(#[test] fn $s() {
+                let Some(db) = crate::common::pg_db() else { return };
+                super::$s(db.config());
+            })*)?
+            $($($pg)*)?
+        }
+        mod sqlite_backend {
+            $($(#[test] fn $c() {
+                let db = crate::common::sqlite_db();
+                super::$c(&db.connector());
+            })*)?
+            $($(#[test] fn $s() {
+                let db = crate::common::sqlite_db();
+                super::$s(db.config());
+            })*)?
+            $($($lite)*)?
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;

@@ -2,6 +2,7 @@
 //! it gives (none while the newest Frame shows its character dead), its item behaviour in gameplay
 //! mode or its survival loop, and what it measures (bytes received, inputs awaiting their ack).
 
+use super::handoff::Chase;
 use super::item_play::ItemPlay;
 use super::rng::Rng;
 use super::survival_plan::shown_alive;
@@ -13,6 +14,7 @@ use net::protocol::{
     ENTER_RECORD_LEN, EntityId, FRAME_HEAD_LEN, Input, Order, ServerMessage, SessionToken, UPDATE_RECORD_LEN,
 };
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// Shortest gap between two acks (acks stay at or under 20/s, well inside the rate limit).
@@ -72,9 +74,15 @@ pub struct Bot {
     /// When the connection ended.
     pub ended_at: Option<Instant>,
     /// A Redirect received: where to log in again and with which token, once the server closes.
-    pub redirect: Option<(std::net::SocketAddr, SessionToken)>,
+    pub redirect: Option<(SocketAddr, SessionToken)>,
     /// When the Redirect being followed arrived (its latency ends at the next Welcome).
     pub redirected_at: Option<Instant>,
+    /// The shard the current connection goes to.
+    pub server: Option<SocketAddr>,
+    /// The Redirects followed since the last Welcome, and the hand-off in progress.
+    pub chase: Chase,
+    /// A Welcome arrived at least once (the bot counts as connected once).
+    pub welcomed: bool,
     /// Item behaviour (gameplay mode only).
     pub play: Option<ItemPlay>,
     /// The survival loop (survival mode only).
@@ -97,6 +105,9 @@ impl Bot {
             closing: false,
             redirect: None,
             redirected_at: None,
+            server: None,
+            chase: Chase::default(),
+            welcomed: false,
             name,
             token,
             game,

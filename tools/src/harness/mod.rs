@@ -10,7 +10,9 @@
 //! survival mode they play the survival loop instead: craft a club, equip it, eat, chat, attack,
 //! gather from bushes and rocks, craft an axe and chop trees, plant seeds and harvest the crops
 //! ([`SurvivalAction`], weighed by the [`Mix`]). No bot walks while the newest Frame shows its
-//! character dead (its position there is where it fell, not where it comes back).
+//! character dead (its position there is where it fell, not where it comes back). A bot handed
+//! off during play (a mid-session Redirect) reconnects where it is sent and carries on there,
+//! falling back to the sending shard when the hand-off token is refused (4108).
 //!
 //! Use it as a library: build a [`HarnessConfig`] (or parse [`Args`]), keep
 //! [`HarnessConfig::stop_handle`] to end early, and call [`run`] for a [`Report`];
@@ -19,12 +21,14 @@
 mod accounts;
 mod bot;
 mod config;
+mod handoff;
 mod item_counts;
 mod item_plan;
 mod item_play;
 mod order_watch;
 mod report;
 mod rng;
+mod roster;
 mod run;
 mod shortfall;
 mod source_ips;

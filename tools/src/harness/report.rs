@@ -55,7 +55,9 @@ pub struct Report {
     /// `errors` by kind: `connect:http_<status>` / `connect:timeout` / `connect:io`,
     /// `closed:<code>` (or `closed:none`), `server_error:<code>`, `decode`, `client_world`,
     /// `container_out_of_sync` (a ContainerChange not made against the revision held),
-    /// `token_mismatch` (a Welcome whose token is not the one the bot sent in Hello).
+    /// `token_mismatch` (a Welcome whose token is not the one the bot sent in Hello, nor zero
+    /// after a Redirect's token), `redirect:address` / `redirect:io` / `redirect:loop` (a
+    /// Redirect that could not be followed: not a `ws://` address, no connection, too many).
     pub error_kinds: BTreeMap<String, u64>,
     /// Time from sending Input `n` to the first Frame with `last_input_seq ≥ n`.
     pub latency_ms: LatencyMs,
@@ -87,11 +89,22 @@ pub struct Report {
     pub predictions: u64,
     /// Of those, off by more than 1/8 tile.
     pub mispredicted: u64,
-    /// Redirect messages received (each followed: the bot logs in where it names).
+    /// Redirect messages received before a Welcome (each followed: the bot logs in where it
+    /// names); the ones received during play are hand-offs.
     pub redirects: u64,
     /// From a Redirect received to the Welcome of the shard it named: median and largest, ms.
     pub redirect_latency_p50_ms: f64,
     pub redirect_latency_max_ms: f64,
+    /// Hand-offs completed: a Redirect received during play, followed to a Welcome (through
+    /// further Redirects if any).
+    pub handoffs: u64,
+    /// Hand-offs that failed, by reason: `refused` (4108; the bot then logs in again at the
+    /// shard that sent the Redirect), `closed:<code>` / `connect:…` (the connection ended before
+    /// Welcome), `connect` (could not start), `address` (not a `ws://` one), `loop` (too many
+    /// Redirects in a row).
+    pub handoffs_failed: BTreeMap<String, u64>,
+    /// From the mid-session Redirect received to the Welcome, completed hand-offs.
+    pub handoff_latency_ms: LatencyMs,
     /// Estimated downstream bytes, all bots (see `down_bytes_per_client_s`).
     pub down_bytes_total: u64,
     /// Bytes the driver read from sockets, all connections.
@@ -173,6 +186,14 @@ impl fmt::Display for Report {
             let (p50, max) = (self.redirect_latency_p50_ms, self.redirect_latency_max_ms);
             writeln!(f, "redirect latency: p50 {p50:.1} ms, max {max:.1} ms")?;
         }
+        if self.handoffs > 0 || !self.handoffs_failed.is_empty() {
+            let h = &self.handoff_latency_ms;
+            writeln!(
+                f,
+                "hand-offs: {} completed, failed {:?}; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                self.handoffs, self.handoffs_failed, h.p50, h.p99, h.max
+            )?;
+        }
         let c = &self.container_messages;
         writeln!(f, "containers: {} contents, {} changes, {} closed", c.contents, c.changes, c.closed)?;
         if self.mode == Mode::Gameplay {
@@ -202,6 +223,17 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
+}
+
+/// Short kind of a failed connect from the driver's reason text: `connect:http_<status>` for an
+/// upgrade refused over HTTP (e.g. 503 over a connection limit), `connect:timeout`, else
+/// `connect:io`.
+pub fn connect_failure_kind(reason: &str) -> String {
+    if let Some(rest) = reason.strip_prefix("refused with HTTP ") {
+        let status: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        return format!("connect:http_{status}");
+    }
+    if reason.contains("timeout") { "connect:timeout" } else { "connect:io" }.to_owned()
 }
 
 /// Nearest-rank percentile `q` (0..=100) of ascending `sorted` values; 0 when empty.

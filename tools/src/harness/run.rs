@@ -6,21 +6,22 @@
 //! closes everything at the end.
 
 use super::HarnessError;
-use super::accounts::{Account, AccountsFile};
+use super::accounts::Account;
 use super::bot::{Bot, Phase, wire_len};
-use super::config::{HarnessConfig, Mode, bot_name};
+use super::config::{HarnessConfig, Mode};
+use super::handoff::{HandoffTotals, Refused};
 use super::item_counts::ItemTotals;
 use super::item_play::ItemPlay;
-use super::report::{Report, latency_ms, rate_percentiles};
+use super::report::{Report, connect_failure_kind, latency_ms, rate_percentiles};
+use super::roster::{accounts_hint, roster};
 use super::survival_counts::SurvivalTotals;
 use super::survival_play::SurvivalPlay;
 use game::client::{Applied, GameClient};
-use game::wire::close::WRONG_TOKEN;
+use game::wire::close::{HANDOFF_REFUSED, WRONG_TOKEN};
 use hdrhistogram::Histogram;
 use net::client::{ClientId, CloseInfo, Driver, DriverConfig, DriverEvent};
 use net::protocol::{ClientMessage, Hello, ServerMessage, SessionToken};
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,7 @@ struct Totals {
     stats_messages: u64,
     redirects: u64,
     redirect_latency: engine::DurationHistogram,
+    handoffs: HandoffTotals,
     down_bytes: u64,
     unfinished: u64,
     error_kinds: BTreeMap<String, u64>,
@@ -75,49 +77,6 @@ struct Progress {
     at: Instant,
     frames: u64,
     bytes: u64,
-}
-
-/// Short kind of a failed connect from the driver's reason text: `connect:http_<status>` for an
-/// upgrade refused over HTTP (e.g. 503 over a connection limit), `connect:timeout`, else
-/// `connect:io`.
-fn connect_failure_kind(reason: &str) -> String {
-    if let Some(rest) = reason.strip_prefix("refused with HTTP ") {
-        let status: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        return format!("connect:http_{status}");
-    }
-    if reason.contains("timeout") { "connect:timeout" } else { "connect:io" }.to_owned()
-}
-
-/// A random non-zero session token (a bot's secret for its name).
-fn new_token() -> Result<SessionToken, HarnessError> {
-    SessionToken::random().map_err(|e| HarnessError::Randomness(e.to_string()))
-}
-
-/// The bots' names and tokens: the first `clients` accounts of the accounts file (extended and
-/// written back first when it has fewer), with the file's lock to hold for the run; without a
-/// file, `name_prefix + i` with new random tokens.
-fn roster(cfg: &HarnessConfig) -> Result<(Vec<Account>, Option<AccountsFile>), HarnessError> {
-    let Some(path) = &cfg.accounts else {
-        let fresh = |i| Ok(Account { name: bot_name(&cfg.name_prefix, i), token: new_token()? });
-        return Ok(((0..cfg.clients).map(fresh).collect::<Result<_, HarnessError>>()?, None));
-    };
-    let mut file = AccountsFile::open(path)?;
-    let added = file.ensure(cfg.clients, |i| bot_name(&cfg.name_prefix, i))?;
-    if cfg.progress {
-        let reused = cfg.clients - added;
-        eprintln!("accounts: {} ({reused} reused, {added} new)", path.display());
-    }
-    let accounts = file.accounts()[..cfg.clients].to_vec();
-    Ok((accounts, Some(file)))
-}
-
-/// What a 4100 (wrong token) refusal suggests when the names came from an accounts file.
-fn accounts_hint(path: &Path) -> String {
-    format!(
-        "the accounts file {} may belong to another server (its names exist here with other \
-         tokens): pass another `--accounts PATH`, or `--accounts none`",
-        path.display()
-    )
 }
 
 /// One run's state.
@@ -216,7 +175,7 @@ impl<'a> Run<'a> {
         let local_ip = self.cfg.source_ips.local_ip(self.cfg.server, i);
         match self.driver.connect_from(self.cfg.server, local_ip, Some(hello)) {
             Ok(id) => {
-                (bot.id, bot.phase) = (Some(id), Phase::Connecting);
+                (bot.id, bot.phase, bot.server) = (Some(id), Phase::Connecting, Some(self.cfg.server));
                 self.by_id.insert(id, i);
             }
             Err(e) => {
@@ -259,6 +218,17 @@ impl<'a> Run<'a> {
         if let Some((addr, token)) = bot.redirect.take() {
             return self.follow(i, addr, token);
         }
+        if info.code == Some(HANDOFF_REFUSED)
+            && let Refused::FallBack(source) = bot.chase.refused()
+        {
+            // The hand-off failed; the login at the source is an ordinary one.
+            if bot.chase.handing_off() {
+                bot.chase.handoff_at = None;
+                self.totals.handoffs.failed("refused");
+            }
+            let token = bot.token;
+            return self.follow(i, source, token);
+        }
         if let (Phase::Connecting, Some(refusal)) = (was, info.reason.strip_prefix("refused with ")) {
             *self.totals.refusals.entry(refusal.to_owned()).or_default() += 1;
         }
@@ -267,6 +237,9 @@ impl<'a> Run<'a> {
             (_, Some(code)) => format!("closed:{code}"),
             (_, None) => "closed:none".to_owned(),
         };
+        if bot.chase.ended() {
+            self.totals.handoffs.failed(&kind);
+        }
         let accounts = self.cfg.accounts.as_deref().filter(|_| info.code == Some(WRONG_TOKEN));
         self.totals.error(&kind, || match accounts {
             Some(path) => format!("{} ({})", info.reason, accounts_hint(path)),
@@ -343,44 +316,79 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// A Redirect: the bot logs in at its address with its token once the server closes.
+    /// A Redirect: the bot logs in at its address with its token once the server closes (4107,
+    /// not an error). During play it is a hand-off: the bot's inputs in flight are forgotten.
     fn on_redirect(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
-        self.totals.redirects += 1;
         let ServerMessage::Redirect(r) = msg else { return };
-        match game::client::socket_addr(&r.address) {
-            Some(addr) => {
-                (self.bots[i].redirect, self.bots[i].redirected_at) = (Some((addr, r.token)), Some(now))
-            }
-            None => self.totals.error("redirect:address", || format!("cannot reach {:?}", r.address)),
+        let bot = &mut self.bots[i];
+        let mid_session = bot.phase == Phase::Playing;
+        if !mid_session {
+            self.totals.redirects += 1;
         }
+        let from = bot.server.unwrap_or(self.cfg.server);
+        let within = bot.chase.redirected(from, mid_session, now);
+        let addr = game::client::socket_addr(&r.address);
+        if let (true, Some(addr)) = (within, addr) {
+            bot.redirect = Some((addr, r.token));
+            match mid_session {
+                true => bot.in_flight.clear(),
+                false => bot.redirected_at = Some(now),
+            }
+            return;
+        }
+        let (kind, reason) = if within { ("redirect:address", "address") } else { ("redirect:loop", "loop") };
+        if bot.chase.ended() {
+            self.totals.handoffs.failed(reason);
+        }
+        if let Some(id) = bot.id {
+            bot.closing = true;
+            self.driver.close(id);
+        }
+        self.totals.error(kind, || format!("cannot follow a Redirect to {:?}", r.address));
     }
 
-    /// Connects bot `i` to where a Redirect sent it.
+    /// Connects bot `i` to where a Redirect (or a refused hand-off) sends it.
     fn follow(&mut self, i: usize, addr: std::net::SocketAddr, token: SessionToken) {
         let bot = &mut self.bots[i];
         let hello = Hello { name: bot.name.clone(), token };
         let local_ip = self.cfg.source_ips.local_ip(addr, i);
         match self.driver.connect_from(addr, local_ip, Some(hello)) {
             Ok(id) => {
-                (bot.id, bot.phase, bot.ended_at) = (Some(id), Phase::Connecting, None);
+                (bot.id, bot.phase, bot.ended_at, bot.server) =
+                    (Some(id), Phase::Connecting, None, Some(addr));
                 self.by_id.insert(id, i);
             }
-            Err(e) => self.totals.error("redirect:io", || e.to_string()),
+            Err(e) => {
+                if bot.chase.ended() {
+                    self.totals.handoffs.failed("connect");
+                }
+                self.totals.error("redirect:io", || e.to_string());
+            }
         }
     }
 
+    /// Welcome: playing (again). It ends a hand-off (its latency measured) or a login; its token
+    /// must be the bot's, or zero ("unchanged") after a Redirect's token.
     fn on_welcome(&mut self, i: usize, msg: &ServerMessage, now: Instant) {
         let bot = &mut self.bots[i];
         if let Some(at) = bot.redirected_at.take() {
             self.totals.redirect_latency.record(now.saturating_duration_since(at));
         }
+        let followed = bot.chase.hops > 0;
+        if let Some(latency) = bot.chase.welcomed(now) {
+            self.totals.handoffs.completed(latency);
+        }
         if let ServerMessage::Welcome(w) = msg
             && w.token != bot.token
+            && !(followed && w.token.is_none())
         {
             self.totals.error("token_mismatch", || "Welcome's token is not the one sent in Hello".into());
         }
-        if bot.phase != Phase::Playing {
+        if !bot.welcomed {
+            bot.welcomed = true;
             self.totals.connected += 1;
+        }
+        if bot.phase != Phase::Playing {
             self.totals.playing += 1;
         }
         bot.phase = Phase::Playing;
@@ -571,6 +579,9 @@ impl<'a> Run<'a> {
             redirects: t.redirects,
             redirect_latency_p50_ms: t.redirect_latency.summary().p50_us as f64 / 1000.0,
             redirect_latency_max_ms: t.redirect_latency.summary().max_us as f64 / 1000.0,
+            handoffs: t.handoffs.completed,
+            handoffs_failed: t.handoffs.failed.clone(),
+            handoff_latency_ms: t.handoffs.latency_ms(),
             down_bytes_total: t.down_bytes,
             driver_bytes_in: self.driver.stats().bytes_in,
             item_actions_sent: t.items.tally.total_sent(),

@@ -220,7 +220,7 @@ mod tests {
     use super::*;
     use game::Content;
     use game::chunk_wire;
-    use game::geom::{CHUNK_TILES, CHUNK_UNITS};
+    use game::geom::CHUNK_UNITS;
     use net::protocol::{
         ChunkData, ContainerContents, EntityId, Frame, ItemSlot, OwnState, PROTOCOL_VERSION, ServerMessage,
         Stats, Welcome, WireObject,
@@ -268,8 +268,9 @@ mod tests {
             layer: 0,
         };
         let grass = Content::builtin().terrain("grass").expect("grass").id;
-        let (data, raw_len) =
-            chunk_wire::encode(&vec![grass; (CHUNK_TILES * CHUNK_TILES) as usize], objects, &mut Vec::new());
+        let terrain = [grass; chunk_wire::CHUNK_TILE_COUNT];
+        let (data, raw_len) = chunk_wire::encode((4, 4), &terrain, &mut objects.to_vec(), &mut Vec::new())
+            .expect("objects in chunk (4, 4)");
         let chunk = ChunkData { map: 0, cx: 4, cy: 4, version: 1, raw_len, data: data.into() };
         let own = OwnState { x: AT.0, y: AT.1, hp: 100, max_hp: 100, ..OwnState::default() };
         let stats =

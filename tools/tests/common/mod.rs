@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 mod brawl;
+pub mod cluster;
 mod db;
 pub mod duo;
 mod in_process;
@@ -153,6 +154,11 @@ impl ShardProcess {
     /// Starts the shard binary with `args` on fresh ports and waits until it accepts players.
     /// The world is empty (`--bots 0`, not the binary's default) unless `args` give `--bots`.
     pub fn start(args: &[String]) -> ShardProcess {
+        Self::start_env(args, &[])
+    }
+
+    /// [`ShardProcess::start`] with extra environment variables.
+    pub fn start_env(args: &[String], env: &[(&str, &str)]) -> ShardProcess {
         let (listen, admin) = (free_addr(), free_addr());
         let empty_world: &[&str] = if args.iter().any(|a| a == "--bots") { &[] } else { &["--bots", "0"] };
         let child = Command::new(env!("CARGO_BIN_EXE_shard"))
@@ -160,6 +166,7 @@ impl ShardProcess {
             .args(empty_world)
             .args(args)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("start the shard binary");

@@ -1,6 +1,7 @@
-//! Chunk vectors: ChunkData messages of generated chunks (raw layout and zstd frame, with the
-//! terrain and objects Rust reads), payloads that do not match the layout, ObjectDelta
-//! application, and the client chunk cache as a terrain (blocking tiles, circles, lookups).
+//! Chunk vectors: ChunkData messages of generated chunks and of edge cases (empty, one object,
+//! scattered ids, the far corner, far chunks; raw layout and zstd frame, with the terrain and
+//! objects Rust reads), payloads that do not match the layout, ObjectDelta application, and the
+//! client chunk cache as a terrain (blocking tiles, circles, lookups).
 
 use super::protocol::server_json;
 use super::util::{Rng, big, hex};
@@ -19,10 +20,11 @@ pub fn surface_map(content: &Content) -> MapGeometry {
     *WorldLayout::from_content(content).map(map_id(0, 0)).expect("the shipped content has map 0")
 }
 
-/// Generated chunk `(cx, cy)` as the server sends it: terrain and objects with ids from `id_base`.
+/// Generated chunk `(cx, cy)` as the server sends it: terrain and objects with ids from `id_base`
+/// (sorted by id, as the payload holds them).
 pub fn generated(content: &Content, map: &MapGeometry, (cx, cy): (i32, i32), id_base: u32) -> ChunkContent {
     let chunk = WorldGen::new(content, 7).expect("worldgen").generate(map, cx, cy);
-    let objects = chunk
+    let mut objects: Vec<WireObject> = chunk
         .objects
         .iter()
         .enumerate()
@@ -34,6 +36,7 @@ pub fn generated(content: &Content, map: &MapGeometry, (cx, cy): (i32, i32), id_
             state: o.stage,
         })
         .collect();
+    objects.sort_unstable_by_key(|o| o.id.0);
     ChunkContent { terrain: chunk.tiles.terrain.to_vec(), objects }
 }
 
@@ -61,8 +64,8 @@ pub fn vectors() -> Value {
     for (i, &spot) in spots.iter().enumerate() {
         let c = generated(&content, &map, spot, 1 + 10_000 * i as u32);
         let mut raw = Vec::new();
-        let (data, raw_len) = chunk_wire::encode(&c.terrain, &c.objects, &mut raw);
-        assert_eq!(chunk_wire::decode(&data, raw_len).as_ref(), Ok(&c), "Rust reads its own chunk");
+        let (data, raw_len) = encode(spot, &c, &mut raw);
+        assert_eq!(chunk_wire::decode(spot, &data, raw_len).as_ref(), Ok(&c), "Rust reads its own chunk");
         let version = 1 + i as u32 * 1000;
         let msg = ServerMessage::ChunkData(ChunkData {
             map: map.id,
@@ -80,29 +83,125 @@ pub fn vectors() -> Value {
         "content": content_json(&content),
         "map": { "id": map.id, "width_chunks": map.width_chunks, "height_chunks": map.height_chunks },
         "chunks": chunks,
+        "cases": edge_cases(&content, &map),
         "bad": bad_payloads(&content, &map),
         "deltas": deltas(&content, &map),
         "cache": cache_queries(&cache, &spots),
     })
 }
 
-/// Payloads of the wrong size: one tile short or long, an object count that disagrees.
+/// Encodes `c` as chunk `spot` (its objects in any order).
+fn encode(spot: (i32, i32), c: &ChunkContent, raw: &mut Vec<u8>) -> (Vec<u8>, u32) {
+    let terrain = c.terrain[..].try_into().expect("a whole chunk of terrain");
+    chunk_wire::encode(spot, terrain, &mut c.objects.clone(), raw).expect("objects in their chunk")
+}
+
+/// Chunk payloads at the layout's edges: no object, one, many with scattered ids (every byte
+/// plane in use), objects at the far corner and the origin, chunks far from the origin.
+fn edge_cases(content: &Content, map: &MapGeometry) -> Value {
+    let mut rng = Rng::new(0x5EED_0005);
+    let base = generated(content, map, (2, 3), 1);
+    let far = CHUNK_UNITS - 1;
+    let at = |(cx, cy): (i32, i32), x: i32, y: i32| (cx * CHUNK_UNITS + x, cy * CHUNK_UNITS + y);
+    let object = |id: u64, (x, y): (i32, i32), kind: u16, state: u16| WireObject {
+        id: EntityId(id),
+        kind,
+        x,
+        y,
+        state,
+    };
+    let mut cases = Vec::new();
+    let mut push = |name: &str, spot: (i32, i32), objects: Vec<WireObject>| {
+        let c = ChunkContent { terrain: base.terrain.clone(), objects };
+        let mut raw = Vec::new();
+        let (data, raw_len) = encode(spot, &c, &mut raw);
+        let back = chunk_wire::decode(spot, &data, raw_len).expect("Rust reads its own chunk");
+        let mut sorted = c.objects.clone();
+        sorted.sort_unstable_by_key(|o| (o.id.0, o.kind, o.x, o.y, o.state));
+        assert_eq!(back.objects, sorted, "{name}");
+        let msg = ServerMessage::ChunkData(ChunkData {
+            map: map.id,
+            cx: spot.0,
+            cy: spot.1,
+            version: 9,
+            raw_len,
+            data: data.into(),
+        });
+        cases.push(json!({ "name": name, "message": hex(&msg.encode()), "raw": hex(&raw),
+            "objects": back.objects.iter().map(object_json).collect::<Vec<_>>() }));
+    };
+    push("empty", (2, 3), Vec::new());
+    push("one", (2, 3), vec![object(77, at((2, 3), 1000, 2000), 4, 1)]);
+    let scattered = (0..500)
+        .map(|_| {
+            let (x, y) = (rng.range(0, far.into()) as i32, rng.range(0, far.into()) as i32);
+            object(
+                rng.next_u64() >> rng.range(0, 40),
+                at((2, 3), x, y),
+                rng.uint(16) as u16,
+                rng.uint(16) as u16,
+            )
+        })
+        .collect();
+    push("scattered", (2, 3), scattered);
+    let corners = vec![
+        object(u64::MAX, at((2, 3), far, far), u16::MAX, u16::MAX),
+        object(1, at((2, 3), 0, 0), 0, 0),
+        object(2, at((2, 3), far, 0), 1, 0),
+        object(1 << 63, at((2, 3), 0, far), 2, 3),
+    ];
+    push("corners", (2, 3), corners);
+    let last = (i32::MAX >> 15, i32::MAX >> 15);
+    push("last_chunk", last, vec![object(5, at(last, far, far), 1, 1), object(6, at(last, 0, 3), 2, 2)]);
+    let first = (i32::MIN >> 15, -1);
+    push("first_chunk", first, vec![object(5, at(first, 0, 0), 1, 1), object(9, at(first, far, 0), 2, 2)]);
+    Value::Array(cases)
+}
+
+/// Raw payloads of chunk `(cx, cy)` that do not match the layout: a tile short or over, an
+/// object count that disagrees, ids past `u64::MAX`, a position outside the chunk or past `i32`.
 fn bad_payloads(content: &Content, map: &MapGeometry) -> Value {
     let c = generated(content, map, (3, 3), 1);
-    let mut out = Vec::new();
-    for terrain in
-        [&c.terrain[..c.terrain.len() - 1], &[c.terrain.clone(), vec![0]].concat()[..], &c.terrain[..10]]
-    {
-        let mut raw = Vec::new();
-        let (data, raw_len) = chunk_wire::encode(terrain, &c.objects, &mut raw);
-        assert!(chunk_wire::decode(&data, raw_len).is_err(), "Rust refuses it");
-        out.push(json!({ "raw": hex(&raw) }));
-    }
     let mut raw = Vec::new();
-    chunk_wire::encode(&c.terrain, &c.objects, &mut raw);
-    let at = (CHUNK_TILES * CHUNK_TILES * 2) as usize;
-    raw[at] = raw[at].wrapping_add(1);
-    out.push(json!({ "raw": hex(&raw) }));
+    encode((3, 3), &c, &mut raw);
+    let n = c.objects.len();
+    let head = chunk_wire::CHUNK_TILE_COUNT * 2 + 4;
+    let (ids, xs, ys) = (head, head + 10 * n, head + 12 * n);
+    let mut out = Vec::new();
+    let mut bad = |name: &str, spot: (i32, i32), bytes: Vec<u8>| {
+        let data = zstd::bulk::compress(&bytes, 3).unwrap();
+        let refused = chunk_wire::decode(spot, &data, bytes.len() as u32);
+        assert_eq!(
+            refused,
+            Err(chunk_wire::ChunkWireError::Layout { len: bytes.len() }),
+            "Rust refuses {name}"
+        );
+        out.push(json!({ "name": name, "cx": spot.0, "cy": spot.1, "raw": hex(&bytes) }));
+    };
+    bad("short", (3, 3), raw[..raw.len() - 1].to_vec());
+    bad("long", (3, 3), [&raw[..], &[0]].concat());
+    bad("tiles_only", (3, 3), raw[..head - 4].to_vec());
+    bad("empty", (3, 3), Vec::new());
+    let mut count = raw.clone();
+    count[head - 4] = count[head - 4].wrapping_add(1);
+    bad("count", (3, 3), count);
+    let mut huge = raw[..head].to_vec();
+    huge[head - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    bad("count_max", (3, 3), huge);
+    // The first and last ids' top bytes: the running sum passes u64::MAX.
+    let mut wrap = raw.clone();
+    wrap[ids + 7 * n] = 0xFF;
+    wrap[ids + 7 * n + n - 1] = 0xFF;
+    bad("id_past_max", (3, 3), wrap);
+    // The first object's x and y high bytes: local positions of 0x80.. are outside the chunk.
+    let mut x = raw.clone();
+    x[xs + n] |= 0x80;
+    bad("x_outside", (3, 3), x);
+    let mut y = raw.clone();
+    y[ys + n] |= 0x80;
+    bad("y_outside", (3, 3), y);
+    bad("x_past_i32", ((i32::MAX >> 15) + 1, 3), raw.clone());
+    bad("y_below_i32", (3, i32::MIN), raw);
     Value::Array(out)
 }
 
@@ -111,7 +210,7 @@ fn deltas(content: &Content, map: &MapGeometry) -> Value {
     let mut rng = Rng::new(0x5EED_0003);
     let c = generated(content, map, (3, 3), 1);
     let mut raw = Vec::new();
-    chunk_wire::encode(&c.terrain, &c.objects, &mut raw);
+    encode((3, 3), &c, &mut raw);
     let mut out = Vec::new();
     for _ in 0..40 {
         let mut cache = ChunkCache::new(content);

@@ -254,7 +254,8 @@ pub fn vectors() -> Value {
 fn send_chunk(s: &mut Script, spot: (i32, i32), version: u32) {
     let c = generated(&s.world.content().clone(), &s.map, spot, 1 + 10_000 * (spot.0 * 10 + spot.1) as u32);
     let mut raw = Vec::new();
-    let (data, raw_len) = chunk_wire::encode(&c.terrain, &c.objects, &mut raw);
+    let terrain = c.terrain[..].try_into().expect("a whole chunk");
+    let (data, raw_len) = chunk_wire::encode(spot, terrain, &mut c.objects.clone(), &mut raw).unwrap();
     let msg = ChunkData { map: s.map.id, cx: spot.0, cy: spot.1, version, raw_len, data: data.into() };
     s.apply(&ServerMessage::ChunkData(msg));
     s.events.push(json!({ "e": "chunk", "cx": spot.0, "cy": spot.1, "version": version, "raw": hex(&raw) }));

@@ -375,7 +375,7 @@ fn cref(c: &ContainerRef) -> Value {
 pub fn client_json(msg: &ClientMessage) -> Value {
     match msg {
         ClientMessage::Hello(h) => {
-            json!({ "type": "Hello", "version": 1, "name": h.name, "token": hex(&h.token.0) })
+            json!({ "type": "Hello", "version": net::protocol::PROTOCOL_VERSION, "name": h.name, "token": hex(&h.token.0) })
         }
         ClientMessage::Input(i) => input_json(i),
         ClientMessage::Craft(c) => json!({ "type": "Craft", "request": c.request, "recipe": c.recipe,

@@ -517,7 +517,11 @@ impl MapItems {
         let mut ticket = if change.tx.ops.is_empty() {
             None // a bot's inventory alone changed: nothing to store
         } else {
-            match self.store.writer().item_tx(change.tx) {
+            let tx = match self.fence {
+                Some(f) => change.tx.fenced(f),
+                None => change.tx,
+            };
+            match self.store.writer().item_tx(tx) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     self.counters.submit_failed += 1;

@@ -88,6 +88,9 @@ pub struct MapItems {
     pub world: ItemWorld,
     content: Arc<Content>,
     store: Arc<Store>,
+    /// The map's ownership epoch: every item transaction carries it (`None`: unfenced, a map
+    /// outside a shard).
+    fence: Option<store::Fence>,
     item_ids: IdPool,
     object_ids: IdPool,
     requests: Vec<ItemRequest>,
@@ -118,8 +121,14 @@ pub struct MapItems {
 }
 
 impl MapItems {
+    /// Fences every later item transaction of the map with the shard's ownership epoch.
+    pub fn set_fence(&mut self, fence: store::Fence) {
+        self.fence = Some(fence);
+    }
+
     fn new(content: Arc<Content>, store: Arc<Store>) -> Self {
         Self {
+            fence: None,
             world: ItemWorld::new(content.clone()),
             content,
             store,

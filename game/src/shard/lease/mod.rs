@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use store::MapId;
 use store::meta::MetaStore;
+use store::{Fence, MapId};
 
 /// The default lease: a claim (and the shard's registration) expires this long after its last
 /// renewal.
@@ -32,8 +32,9 @@ pub fn heartbeat(lease: Duration) -> Duration {
 /// What changed in the maps this shard owns, for the tick.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LeaseEvent {
-    /// The shard claimed a map it did not own (standby takeover): start simulating it.
-    Gained(MapId),
+    /// The shard claimed a map it did not own (standby takeover) and took its fence in the
+    /// database: start simulating it, every write carrying the fence.
+    Gained(MapId, Fence),
     /// The shard lost a map: stop simulating it now. `owner` is the new owner's address when
     /// known (its clients are redirected there).
     Lost { map: MapId, owner: Option<String> },
@@ -52,10 +53,21 @@ pub struct LeaseCounters {
     pub takeovers: AtomicU64,
     /// Redirects sent to clients.
     pub redirects: AtomicU64,
+    /// Characters handed off to another shard (their Redirect sent).
+    pub handoffs_out: AtomicU64,
+    /// Characters that arrived by hand-off and entered the world here.
+    pub handoffs_in: AtomicU64,
+    /// Hand-offs out that the store refused or could not take (the character stayed here).
+    pub handoffs_failed: AtomicU64,
+    /// Hand-offs out by latency (start → Redirect sent), one count per bucket of
+    /// `HANDOFF_BUCKETS_MS` and one past the last.
+    pub handoff_buckets: [AtomicU64; 11],
+    /// The sum of those latencies, in microseconds.
+    pub handoff_us_sum: AtomicU64,
 }
 
 impl LeaseCounters {
-    /// A snapshot of the counters: `(owned, renewals, losses, takeovers, redirects)`.
+    /// A snapshot of the counters.
     pub fn snapshot(&self) -> LeaseSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         LeaseSnapshot {
@@ -64,6 +76,11 @@ impl LeaseCounters {
             losses: get(&self.losses),
             takeovers: get(&self.takeovers),
             redirects: get(&self.redirects),
+            handoffs_out: get(&self.handoffs_out),
+            handoffs_in: get(&self.handoffs_in),
+            handoffs_failed: get(&self.handoffs_failed),
+            handoff_buckets: std::array::from_fn(|i| get(&self.handoff_buckets[i])),
+            handoff_us_sum: get(&self.handoff_us_sum),
         }
     }
 }
@@ -76,6 +93,22 @@ pub struct LeaseSnapshot {
     pub losses: u64,
     pub takeovers: u64,
     pub redirects: u64,
+    pub handoffs_out: u64,
+    pub handoffs_in: u64,
+    pub handoffs_failed: u64,
+    /// Hand-offs out per latency bucket (`HANDOFF_BUCKETS_MS`, then +Inf), not cumulative.
+    pub handoff_buckets: [u64; 11],
+    pub handoff_us_sum: u64,
+}
+
+/// Takes a map's ownership epoch in the database (`store::Backend::take_map`): every write of
+/// the previous owner that has not committed yet is refused from then on.
+pub(crate) type TakeMap = Box<dyn FnMut(MapId) -> Result<Fence, store::StoreError> + Send>;
+
+/// The [`TakeMap`] of shard `shard` on `store`: one connection per takeover (they are rare).
+pub(crate) fn fence_taker(store: &Arc<store::Store>, shard: &str) -> TakeMap {
+    let (store, shard) = (store.clone(), shard.to_owned());
+    Box::new(move |map| store.connect()?.take_map(map, &shard))
 }
 
 /// The worker's side of the leases.
@@ -91,6 +124,7 @@ pub(crate) struct Leases {
     events: Sender<LeaseEvent>,
     counters: Arc<LeaseCounters>,
     directory: Arc<Directory>,
+    take_map: TakeMap,
 }
 
 impl Leases {
@@ -99,13 +133,13 @@ impl Leases {
         shard: String,
         lease: Duration,
         (may_simulate, owned, watched): (Vec<MapId>, &[MapId], Vec<MapId>),
-        events: Sender<LeaseEvent>,
+        (events, take_map): (Sender<LeaseEvent>, TakeMap),
         (counters, directory): (Arc<LeaseCounters>, Arc<Directory>),
     ) -> Self {
         let now = Instant::now();
         let owned: BTreeMap<MapId, Instant> = owned.iter().map(|&m| (m, now)).collect();
         counters.owned.store(owned.len() as u64, Ordering::Relaxed);
-        Self { shard, lease, may_simulate, owned, watched, events, counters, directory }
+        Self { shard, lease, may_simulate, owned, watched, events, counters, directory, take_map }
     }
 
     /// One heartbeat: renew, take free maps, refresh the directory.
@@ -142,20 +176,34 @@ impl Leases {
     }
 
     fn take_free(&mut self, meta: &dyn MetaStore) {
-        for &map in &self.may_simulate {
+        for map in self.may_simulate.clone() {
             if self.owned.contains_key(&map) {
                 continue;
             }
             let began = Instant::now();
             match meta.claim_map(map, &self.shard, self.lease) {
-                Ok(true) => {
-                    tracing::info!(map, "claimed a free map: taking it over");
-                    self.owned.insert(map, began);
-                    self.counters.takeovers.fetch_add(1, Ordering::Relaxed);
-                    let _ = self.events.send(LeaseEvent::Gained(map));
-                }
+                Ok(true) => self.take_over(meta, map, began),
                 Ok(false) => {}
                 Err(e) => tracing::debug!(map, error = %e, "cannot poll a free map"),
+            }
+        }
+    }
+
+    /// A free map claimed: its fence taken in the database, then handed to the tick. Without
+    /// the fence the claim is given back (tried again next heartbeat).
+    fn take_over(&mut self, meta: &dyn MetaStore, map: MapId, began: Instant) {
+        match (self.take_map)(map) {
+            Ok(fence) => {
+                tracing::info!(map, epoch = fence.epoch, "claimed a free map: taking it over");
+                self.owned.insert(map, began);
+                self.counters.takeovers.fetch_add(1, Ordering::Relaxed);
+                let _ = self.events.send(LeaseEvent::Gained(map, fence));
+            }
+            Err(e) => {
+                tracing::warn!(map, error = %e, "claimed a free map but cannot take its fence: giving the claim back");
+                if let Err(e) = meta.release_map(map, &self.shard) {
+                    tracing::warn!(map, error = %e, "cannot release a map's claim");
+                }
             }
         }
     }
@@ -197,7 +245,16 @@ mod tests {
     fn leases(shard: &str, owned: &[MapId]) -> (Leases, crossbeam_channel::Receiver<LeaseEvent>) {
         let (tx, rx) = crossbeam_channel::unbounded();
         let shared = (Arc::default(), Arc::default());
-        (Leases::new(shard.into(), LEASE, (vec![0], owned, vec![0]), tx, shared), rx)
+        (Leases::new(shard.into(), LEASE, (vec![0], owned, vec![0]), (tx, epochs()), shared), rx)
+    }
+
+    /// Fences numbered 1, 2, … as the database would give them.
+    fn epochs() -> TakeMap {
+        let mut epoch = 0;
+        Box::new(move |map| {
+            epoch += 1;
+            Ok(Fence { map, epoch })
+        })
     }
 
     #[test]
@@ -213,7 +270,7 @@ mod tests {
         assert!(a_events.try_recv().is_err(), "renewed");
         clock.advance(LEASE + Duration::from_millis(1));
         b.beat(&meta);
-        assert_eq!(b_events.try_recv().unwrap(), LeaseEvent::Gained(0));
+        assert_eq!(b_events.try_recv().unwrap(), LeaseEvent::Gained(0, Fence { map: 0, epoch: 1 }));
         a.beat(&meta);
         assert_eq!(a_events.try_recv().unwrap(), LeaseEvent::Lost { map: 0, owner: None });
         assert_eq!(a.counters.snapshot().losses, 1);
@@ -304,7 +361,7 @@ mod tests {
         let (tx, rx) = crossbeam_channel::unbounded();
         let lease = Duration::from_millis(300);
         let shared = (Arc::default(), Arc::default());
-        let mut a = Leases::new("a".into(), lease, (vec![0], &[0], vec![0]), tx, shared);
+        let mut a = Leases::new("a".into(), lease, (vec![0], &[0], vec![0]), (tx, epochs()), shared);
         a.beat(&Down);
         std::thread::sleep(heartbeat(lease) * 2 + Duration::from_millis(50));
         a.beat(&Down);

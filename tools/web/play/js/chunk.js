@@ -4,7 +4,7 @@ import { decompress } from './zstd.js';
 import { ProtocolError } from './protocol.js';
 import { parseChunkPayload, MAX_RAW_LEN } from './chunk_layout.js';
 
-export { parseChunkPayload, applyObjectDelta, isNewer, CHUNK_TILE_COUNT, OBJECT_ENTRY_LEN, MAX_RAW_LEN }
+export { parseChunkPayload, applyObjectDelta, isNewer, CHUNK_TILE_COUNT, OBJECT_ENTRY_LEN, OBJECT_RAW_LEN, MAX_RAW_LEN }
   from './chunk_layout.js';
 
 /**

@@ -31,6 +31,7 @@ async function start() {
   const renderer = new Renderer($('#game-canvas'), session, prediction);
   const ui = { armed: null, name: null, notice: (t) => status.notice(t) };
   const status = new StatusPanel(document, session);
+  conn.onStatus = (text) => status.notice(text);
   new CanvasInput($('#game-canvas'), $('#tooltip'), session, renderer, orders, ui);
   new InventoryPanel(document, session, orders, ui);
   const craft = new CraftPanel(document, session, orders);

@@ -1,4 +1,4 @@
-// The play page's connection: the WebSocket to the shard, Hello with a kept token, Acks, and the tokens kept in localStorage per server address.
+// The play page's connection: the WebSocket to the shard, Hello with a kept token, Acks, Redirects at login and hand-offs during play (4108 falls back), and the tokens kept in localStorage per server address.
 import { encode, decode, closeCodeName } from './protocol.js';
 
 /** The shard's WebSocket address: `?server=ws://host:port/` or the host that served the page. */
@@ -62,7 +62,24 @@ export class TokenStore {
 }
 
 /** Redirects followed in a row without a Welcome before giving up (a loop between shards). */
-const MAX_REDIRECTS = 3;
+export const MAX_REDIRECTS = 3;
+
+/** Close code: the one-time hand-off token was refused (protocol.md §6). */
+export const HANDOFF_REFUSED = 4108;
+
+/** True for a token of 32 zero bytes (Welcome's "unchanged"). */
+export const isZeroToken = (token) => Array.prototype.every.call(token, (b) => b === 0);
+
+/** The session token to keep after a Welcome carrying `welcomed`: the one held when it is zero (the answer to a hand-off token), else the new one. */
+export function tokenToKeep(held, welcomed) {
+  return held && isZeroToken(welcomed) ? held : welcomed;
+}
+
+/** Where to log in after a close with `code`: `{ address, token }` of the shard that sent the Redirect being followed, with the session token, on 4108 while redirects remain; else null. */
+export function fallbackAfterClose(code, { source, sessionToken, redirects }) {
+  if (code !== HANDOFF_REFUSED || !source || !sessionToken || redirects >= MAX_REDIRECTS) return null;
+  return { address: source, token: sessionToken };
+}
 
 /** One connection: sends encoded messages, applies decoded ones to `session`, acks every Frame. */
 export class Connection {
@@ -74,17 +91,22 @@ export class Connection {
     this.name = null;
     this.sent = 0;
     this.redirects = 0; // followed since the last Welcome
+    this.sessionToken = null; // the name's own token: Hello's at login, kept over hand-offs
+    this.source = null; // the shard that sent the Redirect being followed
+    this.onStatus = () => {}; // a short line for the player ('' clears it)
   }
 
   /** Opens the WebSocket and sends Hello for `name` with its kept token (or the one a Redirect gave). */
   open(name, token = null) {
+    if (token === null || this.name !== name) this.sessionToken = this.tokens.tokenFor(name);
     this.name = name;
     this.session.reset();
     const ws = new WebSocket(this.server);
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => this.send({ type: 'Hello', version: 1, name, token: token ?? this.tokens.tokenFor(name) });
+    ws.onopen = () => this.send({ type: 'Hello', name, token: token ?? this.sessionToken });
     ws.onmessage = (ev) => this.receive(ev.data);
     ws.onclose = (ev) => {
+      if (this.ws === ws && this.fallBack(ev.code)) return;
       this.session.closed = { code: ev.code, reason: ev.reason };
       this.session.localError(`connection closed: ${closeCodeName(ev.code)} (${ev.code}) ${ev.reason}`.trim());
     };
@@ -99,6 +121,11 @@ export class Connection {
       this.session.localError(`undecodable message: ${e.message}`);
       return;
     }
+    this.handle(msg);
+  }
+
+  /** Applies one decoded server message, follows a Redirect, keeps Welcome's token and acks a Frame. */
+  handle(msg) {
     try {
       this.session.apply(msg);
     } catch (e) {
@@ -106,8 +133,11 @@ export class Connection {
     }
     if (msg.type === 'Redirect') return this.follow(msg);
     if (msg.type === 'Welcome') {
+      if (this.redirects > 0) this.onStatus('');
       this.redirects = 0;
-      this.tokens.keep(this.name, msg.token);
+      this.source = null;
+      this.sessionToken = tokenToKeep(this.sessionToken, msg.token);
+      this.tokens.keep(this.name, this.sessionToken);
     }
     if (msg.type === 'Frame') {
       const ack = this.session.ack.message();
@@ -115,7 +145,7 @@ export class Connection {
     }
   }
 
-  /** Another shard owns the character's map: reconnect there with the token the Redirect gave. */
+  /** Another shard owns the character's map (at login), or the character moved to a map another shard simulates (a hand-off during play): reconnect there with the token the Redirect gave (one-time for a hand-off); the server closes this connection with 4107. */
   follow(redirect) {
     const old = this.ws;
     old.onclose = null;
@@ -124,10 +154,29 @@ export class Connection {
       this.session.localError(`too many redirects (last to ${redirect.address})`);
       return;
     }
+    this.onStatus('moving to another shard…');
     this.session.localError(`redirected to ${redirect.address}`);
-    this.server = redirect.address;
-    this.tokens = new TokenStore(redirect.address, this.tokens.storage);
-    this.open(this.name, redirect.token);
+    this.source = this.server;
+    this.moveTo(redirect.address, redirect.token);
+  }
+
+  /** On 4108 (the hand-off token refused): log in again at the shard that sent the Redirect with the session token. False when there is nowhere to fall back to. */
+  fallBack(code) {
+    const to = fallbackAfterClose(code, this);
+    if (!to) return false;
+    this.redirects += 1;
+    this.source = null;
+    this.onStatus('hand-off refused: back to the previous shard…');
+    this.session.localError(`hand-off refused (${code}): back to ${to.address}`);
+    this.moveTo(to.address, to.token);
+    return true;
+  }
+
+  /** Connects to `address` (its own token store) and sends Hello with `token`. */
+  moveTo(address, token) {
+    this.server = address;
+    this.tokens = new TokenStore(address, this.tokens.storage);
+    this.open(this.name, token);
   }
 
   /** Sends one client message; false when the connection is not open. */

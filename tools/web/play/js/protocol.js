@@ -1,4 +1,4 @@
-// protocol.js — the wire protocol v1 codec (schemas/protocol.md is normative; net/src/protocol/ is the Rust twin).
+// protocol.js — the wire protocol v2 codec (schemas/protocol.md is normative; net/src/protocol/ is the Rust twin).
 //
 // encode(msg) -> Uint8Array for every client -> server message; decode(buf) -> message object for every
 // server -> client message (decodeClient for client messages, used by tests and tools). Messages are

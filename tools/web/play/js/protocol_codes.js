@@ -1,7 +1,7 @@
-// protocol_codes.js — the code tables of protocol v1 (message types, orders, enums, error and close codes) as in schemas/protocol.md.
+// protocol_codes.js — the code tables of protocol v2 (message types, orders, enums, error and close codes) as in schemas/protocol.md.
 
 /** Protocol version sent in Hello and echoed in Welcome. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Bytes of a session or redirect token. */
 export const TOKEN_LEN = 32;
 /** Longest player name in bytes (UTF-8). */
@@ -58,6 +58,7 @@ export const ERROR_CODES = Object.freeze({
   137: 'spot out of reach', 140: 'chat line too long', 141: 'chatting too fast', 142: 'empty chat line',
   143: 'control character in chat', 144: 'bidirectional control in chat', 145: 'item cannot be used',
   146: 'dead', 147: 'not hungry', 148: 'wrong equipment slot',
+  149: 'back where you left: the move to another shard did not complete',
 });
 
 /** WebSocket close codes (protocol.md §6) by code: a short name. */
@@ -67,7 +68,7 @@ export const CLOSE_CODES = Object.freeze({
   1013: 'client too slow', 4000: 'Hello required', 4001: 'protocol version not supported',
   4002: 'malformed message', 4003: 'no Hello in time', 4004: 'idle timeout', 4100: 'wrong session token',
   4101: 'no spawn spot', 4102: 'storage unavailable', 4103: 'logged in elsewhere', 4104: 'map not here',
-  4105: 'name not acceptable',
+  4105: 'name not acceptable', 4106: 'map lost', 4107: 'redirected', 4108: 'hand-off refused',
 });
 
 /** The short name of an Error code (reserved ranges named as such). */

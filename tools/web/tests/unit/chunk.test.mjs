@@ -24,9 +24,24 @@ test('payloads of generated chunks parse to Rust\'s terrain and objects', needsV
   }
 });
 
+test('edge-case payloads (empty, one object, scattered ids, corners, far chunks) decode to Rust\'s objects', needsVectors, () => {
+  const cases = load('chunk.json').cases;
+  assert.ok(cases.length >= 6);
+  for (const v of cases) {
+    const msg = decode(unhex(v.message));
+    const fromRaw = parseChunkPayload(msg, unhex(v.raw));
+    assert.deepEqual(plain(fromRaw.objects), v.objects, v.name);
+    assert.deepEqual(plain(decodeChunk(msg).objects), v.objects, v.name);
+  }
+});
+
 test('payloads that do not match the layout are refused', needsVectors, () => {
-  const msg = { map: 0, cx: 0, cy: 0, version: 1 };
-  for (const v of load('chunk.json').bad) assert.throws(() => parseChunkPayload(msg, unhex(v.raw)));
+  const bad = load('chunk.json').bad;
+  assert.ok(bad.length >= 10);
+  for (const v of bad) {
+    const msg = { map: 0, cx: v.cx, cy: v.cy, version: 1 };
+    assert.throws(() => parseChunkPayload(msg, unhex(v.raw)), /does not match its layout/, v.name);
+  }
 });
 
 test('ObjectDeltas apply at their version only, leaving what Rust\'s cache holds', needsVectors, () => {
