@@ -219,16 +219,36 @@ fn kill(duo: &mut Duo) -> (Instant, (i32, i32)) {
 
     duo.walk_back();
     let bob = duo.b.me();
-    // Attack, renewing the order while Ann's shows none (a blocked walk would end it).
+    // Attack, renewing the order while Ann's shows none. A blocked approach ends it (the way back
+    // may have led elsewhere, or something now stands between them): Bob then walks towards Ann,
+    // so the two meet from both sides.
     let dead = |b: &Player| b.game.world().vitals().is_some_and(|s| s.health == 0);
     let end = Instant::now() + LONG;
+    let mut renewed = 0;
     while !dead(&duo.b) && Instant::now() < end {
         if duo.a.game.world().own().is_some_and(|o| o.state.order == 0) {
+            if renewed > 0 {
+                let (x, y) = duo.a.position().unwrap();
+                duo.b.order(Order::MoveTo { x, y });
+            }
             duo.a.order(Order::Attack(bob));
+            renewed += 1;
         }
         duo.until(Duration::from_secs(1), |_, b| dead(b));
     }
-    assert!(dead(&duo.b), "Bob dies; Ann's errors {:?}", duo.a.errors);
+    let vitals = |p: &Player| p.game.world().vitals().map(|s| (s.health, s.stamina, s.hunger));
+    assert!(
+        dead(&duo.b),
+        "Bob dies: Ann at {:?} (health, stamina, hunger {:?}, order {:?}, attack sent {renewed} times, \
+         errors {:?}), Bob at {:?} ({:?}, errors {:?})",
+        duo.a.position(),
+        vitals(&duo.a),
+        duo.a.game.world().own().map(|o| o.state.order),
+        duo.a.errors,
+        duo.b.position(),
+        vitals(&duo.b),
+        duo.b.errors,
+    );
     let died = (Instant::now(), duo.b.position().unwrap());
     let seen = duo.until(WAIT, |a, _| a.game.world().entity(bob).is_some_and(|e| e.state.hp == 0));
     assert!(seen, "Ann sees Bob's health at 0");
