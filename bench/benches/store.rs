@@ -126,7 +126,7 @@ fn seeded_backend(connector: &Connector) -> Box<dyn Backend> {
 fn bench_flush(c: &mut Criterion, label: &str, connector: &Connector) {
     let mut b = seeded_backend(connector);
     let mut batch: Vec<PositionUpdate> = (1..=PLAYERS)
-        .map(|id| PositionUpdate { player: id, map: 1, pos: Position { x: 0, y: id as i32 } })
+        .map(|id| PositionUpdate { player: id, map: 1, pos: Position { x: 0, y: id as i32 }, claim: 0 })
         .collect();
     let mut g = c.benchmark_group("store/positions");
     g.sample_size(30).measurement_time(Duration::from_secs(6));

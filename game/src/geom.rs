@@ -25,8 +25,8 @@ pub const MAX_CONTINENT: u16 = 0x0FFF;
 pub const MAX_LAYERS: u16 = 16;
 
 /// Map id of `(continent, layer)`: `continent << 4 | layer`.
-pub fn map_id(continent: u16, layer: u16) -> MapId {
-    u32::from(continent) << 4 | u32::from(layer & 0xF)
+pub const fn map_id(continent: u16, layer: u16) -> MapId {
+    (continent as u32) << 4 | (layer & 0xF) as u32
 }
 
 /// `(continent, layer)` of a map id.

@@ -158,6 +158,9 @@ pub mod error {
     /// A move to another shard did not complete (the client came back: its target was down or
     /// refused the token); the character is back where it left. Sent after the Welcome.
     pub const HANDOFF_RETURNED: u16 = 149;
+    /// The way (a cave entrance or exit) leads to a map no live shard simulates now: the
+    /// character stays. Its request is the seq of the Input that ordered the use.
+    pub const WAY_CLOSED: u16 = 150;
 }
 
 /// The Stats message of a character's vitals and experience under `rules`.

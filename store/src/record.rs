@@ -48,6 +48,10 @@ pub struct PositionUpdate {
     pub player: i64,
     pub map: MapId,
     pub pos: Position,
+    /// The character's claim the position was taken under ([`crate::SaveSeq::claim`]): a
+    /// fenced write applies only while that claim is the live one, so a position from before a
+    /// hand-off never lands after it, even back on the same shard. Unfenced writes ignore it.
+    pub claim: i64,
 }
 
 /// Where an item is: a player's inventory, a world object (box, corpse, dropped item) or a bag item.

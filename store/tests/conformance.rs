@@ -76,8 +76,8 @@ fn players_round_trip(c: &Connector) {
     assert_eq!(b.load_player(1).unwrap().unwrap().player, p);
     let n = b
         .write_positions(&[
-            PositionUpdate { player: 1, map: 4, pos: Position { x: 1, y: -2 } },
-            PositionUpdate { player: 404, map: 4, pos: Position { x: 1, y: 2 } },
+            PositionUpdate { player: 1, map: 4, pos: Position { x: 1, y: -2 }, claim: 0 },
+            PositionUpdate { player: 404, map: 4, pos: Position { x: 1, y: 2 }, claim: 0 },
         ])
         .unwrap();
     assert_eq!(n, 1, "only existing players are updated");

@@ -57,7 +57,7 @@ fn fenced_writes_commit_nothing(c: &Connector) {
         b.save_players_seq(&[old], &[PlayerSave { player: p.clone(), seq: SaveSeq { claim, n: 1 } }])
             .map(|_| ()),
     );
-    let moved = PositionUpdate { player: 1, map: 7, pos: Position { x: 9, y: 9 } };
+    let moved = PositionUpdate { player: 1, map: 7, pos: Position { x: 9, y: 9 }, claim };
     stale(b.write_positions_fenced(Some(old), &[moved]).map(|_| ()));
     let load = b.load_player(1).unwrap().unwrap();
     assert_eq!((load.player.health, load.player.pos), (100, Position { x: 256, y: 512 }));
@@ -588,12 +588,15 @@ fn group_writes_racing_positions_never_deadlock(config: store::StoreConfig) {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut other = Connector::new(config.backend.clone()).connect().expect("a second connection");
     let positions = {
-        let stop = stop.clone();
+        let (stop, claims) = (stop.clone(), claims.clone());
         std::thread::spawn(move || {
             let mut writes = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let moved: Vec<PositionUpdate> = (1..=N)
-                    .map(|id| PositionUpdate { player: id, map: 7, pos: Position { x: writes, y: 1 } })
+                    .map(|id| {
+                        let (pos, claim) = (Position { x: writes, y: 1 }, claims[id as usize - 1]);
+                        PositionUpdate { player: id, map: 7, pos, claim }
+                    })
                     .collect();
                 other.write_positions_fenced(Some(fence), &moved).expect("a position write");
                 writes += 1;
@@ -646,7 +649,7 @@ fn a_racing_position_write_never_undoes_a_hand_off(config: store::StoreConfig) {
     faults.set(move |point| {
         if point == store::FaultPoint::OwnerCommit && slot.lock().unwrap().is_none() {
             let mut other = plain_connector.connect().expect("a second connection");
-            let update = PositionUpdate { player: 1, map: 7, pos: Position { x: 9, y: 9 } };
+            let update = PositionUpdate { player: 1, map: 7, pos: Position { x: 9, y: 9 }, claim };
             let race = std::thread::spawn(move || other.write_positions_fenced(Some(fence), &[update]));
             *slot.lock().unwrap() = Some(race);
             std::thread::sleep(Duration::from_millis(300)); // the racer runs into the locks
@@ -697,8 +700,27 @@ fn prune_removes_expired_tokens(c: &Connector) {
     assert_eq!(b.accept_handoff(b"accepted", "B", 10).unwrap(), Acceptance::Refused(Refusal::Unknown));
 }
 
+/// A position taken under an earlier claim of the character never applies, even on the shard
+/// that holds its map and has it live again (a move between two maps of one shard, or a hand-off
+/// out and back): the write names its claim, and only the live claim's positions land.
+fn a_position_from_an_earlier_claim_never_applies(c: &Connector) {
+    let mut b = open(c);
+    seed(b.as_mut(), 1, 7);
+    let fence = b.take_map(7, "A").unwrap();
+    let first = claimed(b.claim_player(1, "A").unwrap());
+    assert!(b.release_player(1, "A").unwrap());
+    let again = claimed(b.claim_player(1, "A").unwrap());
+    assert_ne!(first, again);
+    let at = |x: i32, claim: i64| PositionUpdate { player: 1, map: 7, pos: Position { x, y: 1 }, claim };
+    assert_eq!(b.write_positions_fenced(Some(fence), &[at(5, first)]).unwrap(), 0, "the earlier claim's");
+    assert_eq!(b.load_player(1).unwrap().unwrap().player.pos, Position { x: 256, y: 512 });
+    assert_eq!(b.write_positions_fenced(Some(fence), &[at(6, again)]).unwrap(), 1, "the live claim's");
+    assert_eq!(b.load_player(1).unwrap().unwrap().player.pos, Position { x: 6, y: 1 });
+}
+
 common::on_both_backends!(
     connector: [
+        a_position_from_an_earlier_claim_never_applies,
         fenced_writes_commit_nothing,
         older_saves_change_nothing,
         handoff_is_accepted_once,

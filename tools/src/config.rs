@@ -81,7 +81,7 @@ pub struct Flags {
     #[arg(long)]
     pub admin_token: Option<String>,
     /// Maps this shard may simulate, comma-separated ids (the first is where new characters
-    /// begin); it claims the free ones and stands by for the others [default: every surface map].
+    /// begin); it claims the free ones and stands by for the others [default: every map].
     #[arg(long)]
     pub maps: Option<String>,
     /// A map claim expires this many seconds after its last renewal; renewals and standby polls
@@ -132,7 +132,7 @@ pub struct ShardConfig {
     pub web: bool,
     /// The live map's token (needed when the admin address is not loopback); never printed.
     pub admin_token: Option<AdminToken>,
-    /// Maps this shard may simulate; empty: every surface map.
+    /// Maps this shard may simulate; empty: every map (surfaces and caves).
     pub maps: Vec<u32>,
     /// Map lease in seconds.
     pub lease_seconds: u32,
@@ -398,7 +398,7 @@ fn admin_token(raw: Option<Raw>) -> Result<Option<AdminToken>, ConfigError> {
     AdminToken::new(raw.value.trim()).map(Some).map_err(|reason| invalid("admin_token", &raw.origin, reason))
 }
 
-/// A comma-separated list of map ids (empty: every surface map).
+/// A comma-separated list of map ids (empty: every map).
 fn map_list(raw: Option<Raw>) -> Result<Vec<u32>, ConfigError> {
     let Some(raw) = raw else { return Ok(Vec::new()) };
     let mut maps = Vec::new();

@@ -29,12 +29,17 @@ pub struct Terrain {
 
 /// What an object kind is for, beyond being an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ObjectRole {
     /// Holds items dropped on the ground (exactly one kind has it when there are items).
     Pile,
     /// What a dead character leaves, holding what it carried (at most one kind).
     Corpse,
+    /// A way to the layer below (a cave entrance): placed by world generation (`[caves]` in
+    /// `world.toml`), used with interact verb 0 (at most one kind).
+    WayDown,
+    /// The way back to the layer above, at the same place as the way down (at most one kind).
+    WayUp,
 }
 
 /// One kind of world object.

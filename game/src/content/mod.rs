@@ -1,12 +1,14 @@
 //! Content data (`schemas/content/*.toml`): terrain types, object kinds, character rules, the
-//! world layout, the chat rules, the items (kinds, rules, starter kit), the recipes and what
-//! gathering from objects gives, parsed with serde and validated with errors that name the file
-//! and field.
+//! world layout, the chat rules, the caves, the items (kinds, rules, starter kit), the recipes
+//! and what gathering from objects gives, parsed with serde and validated with errors that name
+//! the file and field.
 //!
-//! `defs.rs`, `item_kinds.rs`, `recipes.rs` and `gathering.rs` hold the types, `validate.rs`,
+//! `defs.rs`, `item_kinds.rs`, `recipes.rs` and `gathering.rs` hold the types (`caves.rs` the
+//! cave rules and their checks), `validate.rs`,
 //! `validate_items.rs`, `validate_recipes.rs` and `validate_gathering.rs` the checks; this
 //! module loads the files and answers lookups.
 
+mod caves;
 mod client_view;
 mod defs;
 mod gathering;
@@ -17,6 +19,7 @@ mod validate_gathering;
 mod validate_items;
 mod validate_recipes;
 
+pub use caves::{Caves, MAX_CLEARING_TILES};
 pub use client_view::{ClientParams, client_json};
 pub use defs::{
     CharacterRules, ChatRules, CombatRules, ContinentDef, Growth, ObjectKind, ObjectRole, StatRules, Terrain,
@@ -62,6 +65,8 @@ struct WorldFile {
     stats: StatRules,
     combat: CombatRules,
     chat: ChatRules,
+    #[serde(default)]
+    caves: Option<caves::CavesDef>,
     continent: Vec<ContinentDef>,
 }
 
@@ -110,6 +115,8 @@ pub struct Content {
     pub continents: Vec<ContinentDef>,
     /// Local chat: radius, line length, rate.
     pub chat: ChatRules,
+    /// Ways between layers (`None`: none are generated).
+    pub caves: Option<Caves>,
     /// Item kinds, dense by id.
     pub items: ItemTable,
     /// Rules of item containers (nesting depth, inventory size).
@@ -182,6 +189,7 @@ impl Content {
         validate::combat(&w.combat)?;
         validate::chat(&w.chat)?;
         let items = validate_items::items(i, &o.object)?;
+        let caves = caves::caves(w.caves, &o.object, items.table.is_empty())?;
         let pile = validate_items::object_items(&o.object, &items.table, &items.rules)?;
         let recipes = validate_recipes::recipes(r, &items.table, &o.object)?;
         // World files alone (no item kinds) gather nothing: what gathering gives names items.
@@ -199,6 +207,7 @@ impl Content {
             combat: w.combat,
             continents: w.continent,
             chat: w.chat,
+            caves,
             items: items.table,
             item_rules: items.rules,
             starter_kit: items.starter,
@@ -271,16 +280,35 @@ impl Content {
         self.object_by_id(self.pile?)
     }
 
+    /// Where a way of object kind `kind` leads from map `map`: the map below for the way down,
+    /// above for the way up; `None` for other kinds, or when that layer does not exist.
+    pub fn way_from(&self, map: store::MapId, kind: u32) -> Option<store::MapId> {
+        let (continent, layer) = crate::geom::split_map_id(map);
+        let layers = self.continents.iter().find(|c| c.id == continent)?.layers;
+        let to = match self.object_by_id(kind)?.role? {
+            ObjectRole::WayDown => layer + 1,
+            ObjectRole::WayUp => layer.checked_sub(1)?,
+            _ => return None,
+        };
+        (to < layers).then(|| map_id(continent, to))
+    }
+
     /// True when terrain `id` blocks movement (unknown ids block).
     #[inline]
     pub fn blocks(&self, id: u16) -> bool {
-        self.blocking.get(id as usize).copied().unwrap_or(true)
+        blocks_in(&self.blocking, id)
     }
 
     /// Largest object collision radius.
     pub fn max_object_radius(&self) -> i32 {
         self.objects.iter().map(|o| o.radius).max().unwrap_or(0)
     }
+}
+
+/// Whether terrain `id` blocks by a table of [`Content::blocking`] (unknown ids block).
+#[inline]
+pub fn blocks_in(blocking: &[bool], id: u16) -> bool {
+    blocking.get(id as usize).copied().unwrap_or(true)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ContentError> {

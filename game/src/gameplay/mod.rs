@@ -12,7 +12,7 @@
 //! gameplay an interact or attack order completes as soon as the character is in reach.
 //!
 //! Features: [`items`] (containers and the items in them), [`growth`] (trees and crops growing
-//! through their stages).
+//! through their stages), [`ways`] (travel between layers).
 
 pub mod bots;
 pub mod combat;
@@ -20,6 +20,7 @@ pub mod death;
 pub mod growth;
 pub mod items;
 pub mod vitals;
+pub mod ways;
 
 use crate::error::GameError;
 use crate::orders::ActionQueue;

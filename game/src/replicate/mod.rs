@@ -126,6 +126,11 @@ impl Replicator {
         }
     }
 
+    /// The last `Input.seq` applied to `conn`'s character.
+    pub fn last_input(&self, conn: ConnId) -> Option<u32> {
+        self.live(conn).map(|at| self.clients[at].last_input)
+    }
+
     /// Records the last `Input.seq` applied to `conn`'s character (echoed in its Frames).
     pub fn set_last_input(&mut self, conn: ConnId, seq: u32) {
         if let Some(at) = self.live(conn) {

@@ -114,7 +114,7 @@ impl Handoffs {
 }
 
 /// Where a map's owner is, for a hand-off.
-struct Target {
+pub(super) struct Target {
     shard: String,
     address: String,
 }
@@ -163,13 +163,20 @@ impl Shard {
     /// Starts the hand-offs an operator asked for.
     fn move_players(&mut self, request: &MoveRequest) -> MoveAnswer {
         let target = self.handoff_target(request.to)?;
+        let to = self.maps.index_of(request.to);
         let conns: Vec<ConnId> = match &request.who {
             Movers::Named(name) => {
                 let name = crate::names::normalize(name)?;
                 let online = self.players.iter().find(|p| p.record.name == name);
-                vec![online.ok_or_else(|| format!("{name} is not playing on this shard"))?.conn]
+                let online = online.ok_or_else(|| format!("{name} is not playing on this shard"))?;
+                if Some(online.map) == to {
+                    return Err(format!("{name} is on map {} already", request.to));
+                }
+                vec![online.conn]
             }
-            Movers::Count(n) => self.players.iter().map(|p| p.conn).take(*n).collect(),
+            Movers::Count(n) => {
+                self.players.iter().filter(|p| Some(p.map) != to).map(|p| p.conn).take(*n).collect()
+            }
         };
         let mut started = 0;
         for conn in conns {
@@ -178,19 +185,18 @@ impl Shard {
                 Err(e) => tracing::warn!(%conn, error = %e, "cannot start a hand-off"),
             }
         }
-        tracing::info!(to = request.to, started, shard = %target.shard, "operator moved players to another shard");
+        tracing::info!(to = request.to, started, shard = %target.shard, "operator moved players");
         Ok(started)
     }
 
-    /// The shard simulating `map`, when it is another live one.
-    fn handoff_target(&self, map: MapId) -> Result<Target, String> {
+    /// The shard simulating `map`: this one (a move between its own maps goes through a
+    /// Redirect back here too), or another live one.
+    pub(super) fn handoff_target(&self, map: MapId) -> Result<Target, String> {
         if self.maps.layout.map(map).is_none() {
             return Err(format!("there is no map {map}"));
         }
         if self.maps.index_of(map).is_some() {
-            return Err(format!(
-                "map {map} is simulated by this shard: only moves to another shard are supported"
-            ));
+            return Ok(Target { shard: self.opts.shard_id.clone(), address: self.address.clone() });
         }
         let owner = self.meta.as_ref().and_then(|m| m.directory.owner(map));
         let owner = owner.ok_or_else(|| format!("no live shard simulates map {map} now"))?;
@@ -198,7 +204,7 @@ impl Shard {
     }
 
     /// Takes the player of `conn` out of this shard's world and submits its hand-off.
-    fn hand_off(
+    pub(super) fn hand_off(
         &mut self,
         conn: ConnId,
         to: MapId,

@@ -30,6 +30,7 @@ mod slow;
 mod status;
 mod takeover;
 mod tick;
+mod travel;
 mod vitals;
 
 pub use handoff::{Control, HANDOFF_BUCKETS_MS, HANDOFF_TTL, MoveAnswer, MoveRequest, Movers};
@@ -82,7 +83,8 @@ pub struct ShardOptions {
     pub bots: u32,
     /// What the bots do: they play the survival loop with these weights.
     pub bot_mix: BotMix,
-    /// Maps this shard may simulate; empty: every surface map of the content. At start it
+    /// Maps this shard may simulate; empty: every map of the content (each continent's surface
+    /// and the layers below it, in the content's order). At start it
     /// claims the free ones and stands by for the others (taking one over when its owner's
     /// lease expires). The first is where new characters begin.
     pub maps: Vec<MapId>,
@@ -208,6 +210,9 @@ impl std::fmt::Display for ShutdownReport {
 #[derive(Debug)]
 pub struct Shard {
     opts: ShardOptions,
+    /// Where clients reach this shard (`public_address`, else the address the server bound):
+    /// Redirects to a map of this shard (travel between its layers) point here.
+    address: String,
     store: Arc<Store>,
     meta: Option<MetaLink>,
     server: Option<Server>,
@@ -266,7 +271,8 @@ impl Shard {
             None => Server::start(opts.net.clone()),
         }
         .map_err(ShardError::Net)?;
-        tracing::info!(addr = %server.local_addr(), maps = ?ids, ?owned, shard = %opts.shard_id, "shard listening");
+        let local = server.local_addr();
+        tracing::info!(addr = %local, maps = ?ids, ?owned, shard = %opts.shard_id, "shard listening");
         let slow_after = slow_tick_threshold(&opts);
         let mut shard = Self {
             outbox: Outbox::new(server.handle()),
@@ -278,6 +284,7 @@ impl Shard {
             handoffs: handoff::Handoffs::new(bound.control),
             returns: returns::Returns::default(),
             departed: departed::Departures::default(),
+            address: opts.public_address.clone().unwrap_or_else(|| format!("ws://{local}/")),
             opts,
             store,
             maps,
@@ -402,9 +409,11 @@ fn map_ids(opts: &ShardOptions, content: &Content) -> Result<Vec<MapId>, ShardEr
         return Ok(opts.maps.clone());
     }
     let layout = WorldLayout::from_content(content);
-    let ids: Vec<MapId> = layout.surface_maps().map(|m| m.id).collect();
+    // Every layer of every continent, so the caves under its surfaces are simulated too; the
+    // first continent's surface comes first (new characters begin there).
+    let ids: Vec<MapId> = layout.maps().iter().map(|m| m.id).collect();
     if ids.is_empty() {
-        return Err(ShardError::Invalid("the content defines no surface map".into()));
+        return Err(ShardError::Invalid("the content defines no map".into()));
     }
     Ok(ids)
 }

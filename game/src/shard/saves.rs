@@ -73,7 +73,8 @@ impl Shard {
             let map = m.sim.geometry().id;
             let updates = self.players.iter().filter(|p| p.map == index).filter_map(|p| {
                 let (x, y) = m.sim.position(p.entity)?;
-                Some(PositionUpdate { player: p.record.id, map, pos: store::Position { x, y } })
+                let pos = store::Position { x, y };
+                Some(PositionUpdate { player: p.record.id, map, pos, claim: p.seq.claim })
             });
             self.store.writer().set_positions_fenced(m.fence, updates);
         }

@@ -30,6 +30,7 @@ impl Shard {
             s.outbox.set_server_tick(tick);
         });
         self.simulate(tick, now_ms);
+        self.timed(TickPhase::Events, Self::step_travels);
         // An arrival whose spot's chunk the simulation installed just now spawns in this tick,
         // not the next one (the lobby ran before the simulation).
         self.timed(TickPhase::Events, |s| s.step_arrivals(tick));
@@ -292,7 +293,7 @@ impl Shard {
         map.sim.world.resource_mut(map.items).expect_pickup(id, target, p.request);
     }
 
-    fn error(&mut self, conn: ConnId, code: u16, request: u32, text: &str) {
+    pub(super) fn error(&mut self, conn: ConnId, code: u16, request: u32, text: &str) {
         let msg = ServerMessage::Error(ErrorMsg { code, request, text: text.to_owned() });
         self.outbox.reply(conn, &msg);
     }

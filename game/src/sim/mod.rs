@@ -79,6 +79,8 @@ pub struct MapSim {
     pub actions: ResourceKey<ActionQueue>,
     /// Handle of the map's deaths and respawns.
     pub deaths: ResourceKey<crate::gameplay::death::Deaths>,
+    /// Handle of the travels to other layers decided since the shard last took them.
+    pub travels: ResourceKey<crate::gameplay::ways::Travels>,
     /// Content data.
     pub content: Arc<Content>,
     /// Tunables.
@@ -113,6 +115,9 @@ impl MapSim {
         crate::gameplay::combat::add_system(&mut schedule, gameplay_stage, keys, actions, hits, combat)?;
         let respawn = (stats, combat.respawn_seconds);
         crate::gameplay::death::add_system(&mut schedule, gameplay_stage, keys, deaths, respawn)?;
+        let travels = crate::gameplay::ways::register(&mut world)?;
+        let ways = (parts.map.id, parts.content.clone());
+        crate::gameplay::ways::add_system(&mut schedule, gameplay_stage, keys, (actions, travels), ways)?;
         movement_stage::add_stage(&mut schedule, &mut world, keys, rules)?;
         residency::add_stage(&mut schedule, keys, residency, parts.config)?;
         Ok(Self {
@@ -123,11 +128,17 @@ impl MapSim {
             residency,
             actions,
             deaths,
+            travels,
             content: parts.content,
             config: parts.config,
             gameplay_stage,
             fresh: Vec::new(),
         })
+    }
+
+    /// Takes the travels to other layers decided since the last call (`gameplay::ways`).
+    pub fn take_travels(&mut self) -> Vec<crate::gameplay::ways::Travel> {
+        std::mem::take(&mut self.world.resource_mut(self.travels).list)
     }
 
     /// Starts declaring a gameplay system (see [`crate::gameplay`]): it runs every tick after

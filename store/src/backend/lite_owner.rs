@@ -26,10 +26,11 @@ const SQL_SAVE_PLAYER_SEQ: &str = "UPDATE players SET name = ?2, name_key = ?3, 
      health = ?5, hunger = ?6, stamina = ?7, xp_combat = ?8, xp_crafting = ?9, xp_gathering = ?10, \
      save_claim = ?11, save_n = ?12 \
      WHERE id = ?1 AND live_claim = ?11 AND (save_claim, save_n) < (?11, ?12)";
-/// Fenced positions: only of characters live on the shard that holds map ?5.
+/// Fenced positions: only of characters live on the shard that holds map ?5, under the claim
+/// ?6 the position was taken under.
 const SQL_POSITION_FENCED: &str = "UPDATE player_positions SET map = ?2, x = ?3, y = ?4 WHERE id = ?1 \
      AND EXISTS (SELECT 1 FROM players pl JOIN map_owners m ON m.shard = pl.live_shard \
-     WHERE pl.id = ?1 AND m.map = ?5)";
+     WHERE pl.id = ?1 AND m.map = ?5 AND pl.live_claim = ?6)";
 
 /// One open write transaction.
 pub(super) struct LiteOwner<'a, 'c> {
@@ -196,7 +197,7 @@ pub(super) fn write_positions(
         for u in batch {
             n += match fence {
                 None => stmt.execute(params![u.player, u.map, u.pos.x, u.pos.y]),
-                Some(f) => stmt.execute(params![u.player, u.map, u.pos.x, u.pos.y, f.map]),
+                Some(f) => stmt.execute(params![u.player, u.map, u.pos.x, u.pos.y, f.map, u.claim]),
             }
             .map_err(lite_err)?;
         }

@@ -224,6 +224,7 @@ pub(super) fn write_positions(
     let maps: Vec<i32> = batch.iter().map(|u| map_i32(u.map)).collect();
     let xs: Vec<i32> = batch.iter().map(|u| u.pos.x).collect();
     let ys: Vec<i32> = batch.iter().map(|u| u.pos.y).collect();
+    let claims: Vec<i64> = batch.iter().map(|u| u.claim).collect();
     let mut tx = client.transaction().map_err(pg_err)?;
     // Positions are rewritten every second: a crash may lose the last one, never items.
     tx.batch_execute("SET LOCAL synchronous_commit TO OFF").map_err(pg_err)?;
@@ -231,7 +232,7 @@ pub(super) fn write_positions(
         None => tx.execute(&stmts.positions, &[&ids, &maps, &xs, &ys]).map_err(pg_err)?,
         Some(f) => {
             check_fence(&mut tx, stmts, f)?;
-            let params: [&(dyn ToSql + Sync); 5] = [&ids, &maps, &xs, &ys, &map_i32(f.map)];
+            let params: [&(dyn ToSql + Sync); 6] = [&ids, &maps, &xs, &ys, &map_i32(f.map), &claims];
             tx.execute(SQL_POSITIONS_FENCED, &params).map_err(pg_err)?
         }
     };

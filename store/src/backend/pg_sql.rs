@@ -142,12 +142,14 @@ pub(super) const SQL_SAVE_PLAYERS_SEQ: &str = "WITH s AS (SELECT * FROM UNNEST($
      UPDATE player_positions AS pp SET map = u.map, x = u.x, y = u.y \
      FROM UNNEST($13::int8[], $14::int4[], $15::int4[], $16::int4[]) AS u(id, map, x, y) \
      WHERE pp.id = u.id AND u.id IN (SELECT id FROM up)";
-/// Fenced positions: only of characters live on the shard that holds map $5. Their `players`
+/// Fenced positions: only of characters live on the shard that holds map $5, each under the
+/// claim it was taken under (`$6`, by position in `$1`). Their `players`
 /// rows are locked (`FOR SHARE`, in id order) before the check: a hand-off committing at the
 /// same time (it releases the character and moves it to another map) is waited for and the
 /// check sees its result. Read committed would otherwise re-check only the position row and
 /// apply the old position over the hand-off's.
 pub(super) const SQL_POSITIONS_FENCED: &str = "UPDATE player_positions AS p SET map = u.map, x = u.x, \
      y = u.y FROM UNNEST($1::int8[], $2::int4[], $3::int4[], $4::int4[]) AS u(id, map, x, y) \
-     WHERE p.id = u.id AND p.id IN (SELECT pl.id FROM players AS pl WHERE pl.id = ANY($1::int8[]) \
-     AND pl.live_shard = (SELECT shard FROM map_owners WHERE map = $5) ORDER BY pl.id FOR SHARE)";
+     WHERE p.id = u.id AND p.id IN (SELECT pl.id FROM players AS pl \
+     JOIN UNNEST($1::int8[], $6::int8[]) AS c(id, claim) ON pl.id = c.id AND pl.live_claim = c.claim \
+     WHERE pl.live_shard = (SELECT shard FROM map_owners WHERE map = $5) ORDER BY pl.id FOR SHARE OF pl)";

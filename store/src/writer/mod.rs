@@ -111,7 +111,7 @@ impl Writer {
 
     /// Records the latest position of a player; written with the next batch (coalesced).
     pub fn set_position(&self, player: i64, map: MapId, pos: Position) {
-        self.sink.set(PositionUpdate { player, map, pos });
+        self.sink.set(PositionUpdate { player, map, pos, claim: 0 });
     }
 
     /// Records many positions under one lock.
@@ -120,8 +120,8 @@ impl Writer {
     }
 
     /// Records positions written under `fence` (checked in the batch's transaction; a fenced
-    /// batch writes only characters live on the shard holding the map). A stale fence drops
-    /// them and counts [`WriterStats::fenced`].
+    /// batch writes only characters live on the shard holding the map, under the claim each
+    /// update names). A stale fence drops them and counts [`WriterStats::fenced`].
     pub fn set_positions_fenced(&self, fence: Fence, updates: impl IntoIterator<Item = PositionUpdate>) {
         self.sink.set_many_fenced(Some(fence), updates);
     }
@@ -134,7 +134,9 @@ impl Writer {
     /// Saves player records in one transaction.
     pub fn save_players(&self, players: Vec<PlayerRecord>) -> Result<Ticket, StoreError> {
         // Keep the coalesced position equal to the saved one, whichever lands last.
-        self.sink.set_many(players.iter().map(|p| PositionUpdate { player: p.id, map: p.map, pos: p.pos }));
+        let positions =
+            players.iter().map(|p| PositionUpdate { player: p.id, map: p.map, pos: p.pos, claim: 0 });
+        self.sink.set_many(positions);
         self.submit(WriteOp::Players(players))
     }
 

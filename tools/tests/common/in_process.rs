@@ -1,7 +1,7 @@
 //! A shard running in the test process on a store of the test's choice, stopped on request.
 
 use game::Content;
-use game::shard::{Shard, ShardOptions, ShutdownReport, StatusBoard};
+use game::shard::{Control, Shard, ShardOptions, ShutdownReport, StatusBoard};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +13,8 @@ use store::{Store, StoreConfig};
 pub struct InProcess {
     pub addr: SocketAddr,
     pub status: Arc<StatusBoard>,
+    /// The admin port's handle: moves players (hand-offs, also between this shard's maps).
+    pub control: Control,
     stop: Arc<AtomicBool>,
     thread: JoinHandle<ShutdownReport>,
     store: Arc<Store>,
@@ -36,11 +38,11 @@ impl InProcess {
         opts.start_radius_tiles = 3;
         opts.net.bind = "127.0.0.1:0".parse().unwrap();
         let shard = Shard::start(opts, content, store.clone(), meta).expect("start shard");
-        let (addr, status) = (shard.local_addr(), shard.status());
+        let (addr, status, control) = (shard.local_addr(), shard.status(), shard.control());
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || shard.run(&flag).expect("run"));
-        InProcess { addr, status, stop, thread, store }
+        InProcess { addr, status, control, stop, thread, store }
     }
 
     /// Stops the shard (saving everything) and hands back its report and store.

@@ -13,6 +13,8 @@ const OBJECT_LOOKS = {
   rock: { fill: '#8d8a85', stroke: '#4d4b48' }, box: { fill: '#a8773c', stroke: '#5a3d1a', square: true },
   pile: { fill: '#d9b44a', stroke: '#6b5616', square: true }, stump: { fill: '#7a5a35', stroke: '#3f2d17' },
   crop: { fill: '#b6c94a', stroke: '#5c6a1c' }, corpse: { fill: '#6e3b3b', stroke: '#2e1414', square: true },
+  cave_entrance: { fill: '#1b1612', stroke: '#6b5a45', scale: 2.4 },
+  cave_exit: { fill: '#c9b48a', stroke: '#3a2f22', square: true, scale: 2 },
 };
 
 /** Fetches the content document from the page's server. */

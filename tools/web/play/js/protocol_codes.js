@@ -59,6 +59,7 @@ export const ERROR_CODES = Object.freeze({
   143: 'control character in chat', 144: 'bidirectional control in chat', 145: 'item cannot be used',
   146: 'dead', 147: 'not hungry', 148: 'wrong equipment slot',
   149: 'back where you left: the move to another shard did not complete',
+  150: 'the way is closed: no shard simulates the map it leads to',
 });
 
 /** WebSocket close codes (protocol.md §6) by code: a short name. */

@@ -3,11 +3,14 @@
 //! growing ones in a stage and an age in it hashed from the same tile, each with a quality near
 //! the neutral 10 hashed from its tile ([`gen_quality`]). Pure integer code: the
 //! same output on every platform and for any thread count; time enters only when the chunk
-//! service stamps the generation time on the records ([`WorldGen::stage_at`]).
+//! service stamps the generation time on the records ([`WorldGen::stage_at`]). Caves: the ways
+//! between layers and the clearings at their feet (`caves.rs`).
 
-use crate::content::{Content, Growth};
+mod caves;
+
+use crate::content::{Caves, Content, Growth};
 use crate::error::ContentError;
-use crate::geom::{BORDER_TILES, CHUNK_TILES, MapGeometry, TILE, split_map_id};
+use crate::geom::{BORDER_TILES, CHUNK_TILES, MapGeometry, TILE, WorldLayout, split_map_id};
 use crate::growth::{self, StageAt};
 use store::ChunkTiles;
 use store::codec::CHUNK_SIDE;
@@ -40,7 +43,7 @@ pub const GEN_QUALITY: std::ops::RangeInclusive<u32> = 8..=14;
 pub struct GeneratedChunk {
     /// Terrain and height layers.
     pub tiles: ChunkTiles,
-    /// Scattered objects, in tile order.
+    /// Scattered objects in tile order, then the chunk's ways (down, up).
     pub objects: Vec<GenObject>,
 }
 
@@ -66,6 +69,12 @@ pub struct WorldGen {
     scatter: Vec<Vec<(u32, u32)>>,
     /// By object kind id: its growth table (only kinds that grow).
     growth: Vec<Option<Growth>>,
+    /// By terrain id: blocks movement (`Content::blocking`).
+    blocking: Vec<bool>,
+    /// The ways between layers, if the content has caves.
+    caves: Option<Caves>,
+    /// Every map (which layers exist below which).
+    layout: WorldLayout,
 }
 
 impl WorldGen {
@@ -101,7 +110,8 @@ impl WorldGen {
             growth.resize(growth.len().max(i + 1), None);
             growth[i].clone_from(&kind.growth);
         }
-        Ok(Self { seed, palette, scatter, growth })
+        let (blocking, caves, layout) = (content.blocking.clone(), content.caves, content.layout());
+        Ok(Self { seed, palette, scatter, growth, blocking, caves, layout })
     }
 
     /// The growth table of object kind `kind`, if it grows.
@@ -126,23 +136,47 @@ impl WorldGen {
     pub fn generate(&self, map: &MapGeometry, cx: i32, cy: i32) -> GeneratedChunk {
         let mut tiles = ChunkTiles::default();
         let (tx0, ty0) = (cx * CHUNK_TILES, cy * CHUNK_TILES);
+        let ways = self.ways(map.id, cx, cy);
         for ly in 0..CHUNK_SIDE {
             for lx in 0..CHUNK_SIDE {
                 let (tx, ty) = (tx0 + lx as i32, ty0 + ly as i32);
                 let h = self.height(map.id, tx, ty);
                 let i = ChunkTiles::index(lx, ly);
                 tiles.height[i] = h;
-                tiles.terrain[i] = self.tile_terrain(map.id, tx, ty, h);
+                tiles.terrain[i] = self.carved_terrain(map.id, tx, ty, h, ways.up);
             }
         }
-        let objects = self.scatter_objects(map, (tx0, ty0), &tiles);
+        let clear = |tx, ty| self.cleared(ways.down, tx, ty) || self.cleared(ways.up, tx, ty);
+        let mut objects = self.scatter_objects(map, (tx0, ty0), &tiles, clear);
+        // Ways follow the content's layout; a map built otherwise (tests) keeps its own border.
+        objects.extend(self.way_objects(ways).filter(|o| map.in_walkable(o.x, o.y)));
         GeneratedChunk { tiles, objects }
     }
 
     /// The generated terrain of tile `(tx, ty)` of map `map` (what [`WorldGen::generate`] puts
     /// there).
     pub fn terrain_at(&self, map: u32, tx: i32, ty: i32) -> u16 {
-        self.tile_terrain(map, tx, ty, self.height(map, tx, ty))
+        let up = if split_map_id(map).1 > 0 {
+            let (cx, cy) = (tx.div_euclid(CHUNK_TILES), ty.div_euclid(CHUNK_TILES));
+            self.ways(map, cx, cy).up
+        } else {
+            None
+        };
+        self.carved_terrain(map, tx, ty, self.height(map, tx, ty), up)
+    }
+
+    /// The terrain of a tile: cave floor in the clearing at the foot of a way from above.
+    fn carved_terrain(&self, map: u32, tx: i32, ty: i32, height: u8, foot: Option<(i32, i32)>) -> u16 {
+        if self.cleared(foot, tx, ty) {
+            self.palette.cave_floor
+        } else {
+            self.tile_terrain(map, tx, ty, height)
+        }
+    }
+
+    /// Whether a character fits on tile `(tx, ty)` by `terrain` (the rule of [`fits_on`]).
+    fn fits(&self, terrain: impl Fn(i32, i32) -> u16, tx: i32, ty: i32) -> bool {
+        fits_by(|t| crate::content::blocks_in(&self.blocking, t), terrain, tx, ty)
     }
 
     /// The centre of a tile near `(x, y)` (1/256 tile), within `radius` tiles, on which a
@@ -162,9 +196,8 @@ impl WorldGen {
         let (x0, y0, x1, y1) = map.walkable();
         let (tx, ty) = (x.div_euclid(TILE), y.div_euclid(TILE));
         let terrain = |tx: i32, ty: i32| self.terrain_at(map.id, tx, ty);
-        let centre = |tx: i32, ty: i32| (tx * TILE + TILE / 2, ty * TILE + TILE / 2);
         let usable = |tx: i32, ty: i32| {
-            let (cx, cy) = centre(tx, ty);
+            let (cx, cy) = tile_centre(tx, ty);
             (x0..=x1).contains(&cx) && (y0..=y1).contains(&cy) && fits_on(content, terrain, tx, ty)
         };
         let mut rings = (0..=radius.max(0)).filter(|&r| r <= LAND_EXACT_TILES || r % 4 == 0);
@@ -174,7 +207,7 @@ impl WorldGen {
                 let ring = (-r..=r).step_by(step).flat_map(|d| [(d, -r), (d, r), (-r, d), (r, d)]);
                 ring.map(|(dx, dy)| (tx + dx, ty + dy)).find(|&(tx, ty)| usable(tx, ty))
             })
-            .map(|(tx, ty)| centre(tx, ty))
+            .map(|(tx, ty)| tile_centre(tx, ty))
     }
 
     fn tile_terrain(&self, map: u32, tx: i32, ty: i32, height: u8) -> u16 {
@@ -210,17 +243,22 @@ impl WorldGen {
         if v > 150 { self.palette.cave_wall } else { self.palette.cave_floor }
     }
 
+    /// The scattered objects of a chunk's tiles, none on the tiles `clear` names (around ways).
     fn scatter_objects(
         &self,
         map: &MapGeometry,
         (tx0, ty0): (i32, i32),
         tiles: &ChunkTiles,
+        clear: impl Fn(i32, i32) -> bool,
     ) -> Vec<GenObject> {
         let mut out = Vec::new();
         for ly in 0..CHUNK_SIDE {
             for lx in 0..CHUNK_SIDE {
                 let terrain = tiles.terrain[ChunkTiles::index(lx, ly)];
                 let (tx, ty) = (tx0 + lx as i32, ty0 + ly as i32);
+                if clear(tx, ty) {
+                    continue;
+                }
                 if let Some(o) = self.place(map, terrain, tx, ty) {
                     out.push(o);
                 }
@@ -255,9 +293,12 @@ pub const LAND_EXACT_TILES: i32 = 8;
 /// Whether a character fits on tile `(tx, ty)` by its terrain: the tile and its four neighbours
 /// are walkable (`terrain` gives a tile's terrain id).
 pub fn fits_on(content: &Content, terrain: impl Fn(i32, i32) -> u16, tx: i32, ty: i32) -> bool {
-    [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
-        .iter()
-        .all(|&(dx, dy)| !content.blocks(terrain(tx + dx, ty + dy)))
+    fits_by(|t| content.blocks(t), terrain, tx, ty)
+}
+
+/// [`fits_on`]'s rule with `blocks` telling which terrain ids block.
+fn fits_by(blocks: impl Fn(u16) -> bool, terrain: impl Fn(i32, i32) -> u16, tx: i32, ty: i32) -> bool {
+    [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)].iter().all(|&(dx, dy)| !blocks(terrain(tx + dx, ty + dy)))
 }
 
 /// The stage a generated object of a growing kind starts in and how far into it, from the seed
@@ -278,6 +319,11 @@ pub fn gen_quality(seed: u64, map: &MapGeometry, tx: i32, ty: i32) -> u32 {
     let h = hash(seed ^ 0x0051_A117 ^ u64::from(map.id) << 32, tx, ty);
     let span = u64::from(GEN_QUALITY.end() - GEN_QUALITY.start() + 1);
     GEN_QUALITY.start() + (h % span) as u32
+}
+
+/// The centre of tile `(tx, ty)` in 1/256 tile.
+fn tile_centre(tx: i32, ty: i32) -> (i32, i32) {
+    (tx * TILE + TILE / 2, ty * TILE + TILE / 2)
 }
 
 /// A well-mixed 64-bit hash of a seed and a lattice point (splitmix64 finaliser).
