@@ -4,13 +4,16 @@
 //! /admin/handoff`); the client follows the mid-session Redirect to B with its one-time token
 //! and finds its position, vitals, experience, equipment and nested inventory there. The token
 //! works once; a forged one is refused; a login on A with the session token is redirected to B.
+//! Through three shards (A the mainland's surface, B the isles, C the mainland's cave), the last
+//! leg is the character's own: it climbs out of C's cave by its way out and arrives on A beside
+//! the cave entrance.
 
 mod common;
 
 use common::cluster::{cluster_shard, meta, metric, post, wait_for, ws};
 use common::{PgDb, RedisPrefix, unique};
 use game::Content;
-use game::client::{Followed, connect_following};
+use game::client::{Followed, GameClient, connect_following};
 use game::shard::close;
 use net::client::ClientError;
 use net::protocol::{
@@ -38,10 +41,15 @@ struct Seen {
     redirect: Option<(String, [u8; 32])>,
     closed: Option<Option<u16>>,
     errors: Vec<u16>,
+    /// The client library's view (chunks and their objects), when kept.
+    world: Option<GameClient>,
 }
 
 impl Seen {
     fn take(&mut self, msg: &ServerMessage) {
+        if let Some(world) = &mut self.world {
+            world.handle(msg).expect("server messages apply");
+        }
         let slots = |into: &mut BTreeMap<u16, ItemSlot>, slots: &[ItemSlot], whole: bool| {
             if whole {
                 into.clear();
@@ -262,28 +270,53 @@ fn a_hand_off_to_a_map_nobody_simulates_is_refused_and_the_character_stays() {
     assert_eq!(a.terminate(), Some(0));
 }
 
-/// Moves the character of `f` from the shard at `from_admin` to map `to` (at open land) and
-/// follows the Redirect; returns the new connection and what it saw there.
+/// Moves the character of `f` from the shard at `from_admin` to map `to` (at `at`, else at
+/// open land) and follows the Redirect; returns the new connection and what it saw there.
 fn move_and_follow(
     f: &mut Followed,
     from_admin: std::net::SocketAddr,
     name: &str,
-    to: u32,
+    (to, at): (u32, Option<(i32, i32)>),
     content: &Content,
 ) -> (Followed, Seen) {
-    let (x, y) = open_land(content, to);
+    let (x, y) = at.unwrap_or_else(|| open_land(content, to));
     let (status, body) = post(from_admin, &format!("/admin/handoff?to={to}&name={name}&x={x}&y={y}"));
     assert_eq!((status, body.trim()), (200, r#"{"started":1}"#));
+    let (next, there) = follow(f, name);
+    assert_eq!((next.welcome.map, next.welcome.x, next.welcome.y), (to, x, y));
+    (next, there)
+}
+
+/// Waits for the Redirect of a hand-off and follows it with its one-time token; returns the new
+/// connection and what it saw there (its world kept).
+fn follow(f: &mut Followed, name: &str) -> (Followed, Seen) {
     let mut seen = Seen::default();
     assert!(pump(f, &mut seen, TIMEOUT, |s| s.redirect.is_some()), "a Redirect mid-session");
-    let (_, one_time) = seen.redirect.clone().unwrap();
-    let address = seen.redirect.clone().unwrap().0;
+    let (address, one_time) = seen.redirect.clone().unwrap();
     let addr = game::client::socket_addr(&address).expect("a ws:// address");
     let mut next = connect_following(addr, hello(name, one_time), TIMEOUT).expect("accepted");
-    assert_eq!((next.welcome.map, next.welcome.x, next.welcome.y), (to, x, y));
-    let mut there = Seen::default();
+    let mut world = GameClient::new(std::sync::Arc::new(Content::builtin()));
+    world.handle(&ServerMessage::Welcome(next.welcome.clone())).expect("the Welcome applies");
+    let mut there = Seen { world: Some(world), ..Seen::default() };
     assert!(pump(&mut next, &mut there, TIMEOUT, |s| s.stats.is_some() && !s.own.is_empty()));
     (next, there)
+}
+
+/// The object of kind `kind` in `seen`'s chunks nearest `at`: its entity and place.
+fn object_near(seen: &Seen, kind: u32, at: (i32, i32)) -> Option<(EntityId, (i32, i32))> {
+    let chunks = seen.world.as_ref()?.world().chunks();
+    let all = chunks.keys().iter().filter_map(|&(cx, cy)| chunks.get(cx, cy)).flat_map(|c| c.objects());
+    let of_kind = all.filter(|o| u32::from(o.kind) == kind).map(|o| (EntityId(o.entity), (o.x, o.y)));
+    of_kind.min_by_key(|o| (i64::from(o.1.0 - at.0)).pow(2) + (i64::from(o.1.1 - at.1)).pow(2))
+}
+
+/// The place (1/256 tile) of a cave entrance on the mainland near its centre (default seed).
+fn a_way_down(content: &Content) -> (i32, i32) {
+    let wg = game::worldgen::WorldGen::new(content, game::shard::ShardOptions::default().seed).unwrap();
+    let (cx, cy) = (16, 16);
+    let spots = (0..8).flat_map(|r| (-r..=r).flat_map(move |dx| (-r..=r).map(move |dy| (cx + dx, cy + dy))));
+    let found = spots.filter_map(|(x, y)| wg.way_down(0, x, y)).next().expect("a cave entrance");
+    (found.0 * game::geom::TILE + game::geom::TILE / 2, found.1 * game::geom::TILE + game::geom::TILE / 2)
 }
 
 #[test]
@@ -303,12 +336,29 @@ fn a_character_travels_through_three_shards_and_back_with_its_items() {
     let mut first = Seen::default();
     assert!(pump(&mut f, &mut first, TIMEOUT, |s| s.stats.is_some() && !s.own.is_empty()));
     let items = |s: &Seen| s.own.values().map(|i| (i.item, i.kind, i.count)).collect::<Vec<_>>();
-    for (from, to) in [(0, 1), (1, 2), (2, 0)] {
-        let (next, there) = move_and_follow(&mut f, shards[from].0.admin, &name, shards[to].2, &content);
-        assert_eq!(items(&there), items(&first), "the same items on {}", shards[to].1);
-        assert_eq!(there.stats.map(|s| s.xp_crafting), first.stats.map(|s| s.xp_crafting));
-        f = next;
+    // An operator moves it to B, then into C's cave at the foot of a way out; it climbs out
+    // through the way (a cave exit: a hand-off from C to A, which simulates the surface above).
+    let cave = a_way_down(&content);
+    let mut there = Seen::default();
+    for (from, to, at) in [(0, 1, None), (1, 2, Some(cave))] {
+        let (next, seen) = move_and_follow(&mut f, shards[from].0.admin, &name, (shards[to].2, at), &content);
+        assert_eq!(items(&seen), items(&first), "the same items on {}", shards[to].1);
+        assert_eq!(seen.stats.map(|s| s.xp_crafting), first.stats.map(|s| s.xp_crafting));
+        (f, there) = (next, seen);
     }
+    let way_up = content.caves.unwrap().up;
+    assert!(pump(&mut f, &mut there, TIMEOUT, |s| object_near(s, way_up, cave).is_some()), "the way out");
+    let (exit, place) = object_near(&there, way_up, cave).unwrap();
+    assert_eq!(place, cave, "the way out stands below the entrance");
+    let input =
+        there.world.as_mut().unwrap().input(net::protocol::Order::Interact { target: exit, action: 0 });
+    f.client.send(&ClientMessage::Input(input)).unwrap();
+    let (next, seen) = follow(&mut f, &name);
+    assert_eq!(next.welcome.map, 0, "on the surface, on A");
+    let (dx, dy) = (next.welcome.x - cave.0, next.welcome.y - cave.1);
+    assert!(dx.abs() <= 2 * game::geom::TILE && dy.abs() <= 2 * game::geom::TILE, "beside the entrance");
+    assert_eq!(items(&seen), items(&first), "the same items back on A");
+    f = next;
     for (shard, id, _) in &shards {
         let out = |name: &str| metric(shard.admin, name);
         assert!(wait_for(TIMEOUT, || out("shard_handoffs_out_total") == Some(1.0)), "{id} out");
