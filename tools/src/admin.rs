@@ -3,8 +3,9 @@
 //! under `/map` when the source has one. What is reported comes from an [`AdminSource`] that the
 //! shard implements over its counters.
 //!
-//! Operators' commands are `POST`s under `/admin/` (`/admin/handoff`: move players to a map
-//! another shard simulates). They and `/map*` are guarded by the admin token ([`Gate`]): open on a loopback address, else only with
+//! Operators' commands are `POST`s under `/admin/` (`/admin/handoff`: move players to a map this
+//! shard or another one simulates). They and `/map*` are guarded by the admin token ([`Gate`]):
+//! open on a loopback address, else only with
 //! the configured token (`Authorization: Bearer <token>` or `?token=<token>`, compared in
 //! constant time), and refused (403) when no token is configured.
 
