@@ -25,6 +25,38 @@ fn sorted(mut v: Vec<Entity>) -> Vec<Entity> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+    /// One grid rebuilt with counts that make its bucket table grow and shrink (none, a few,
+    /// thousands, a few again) answers every query as a brute-force scan does.
+    #[test]
+    fn a_rebuilt_grid_of_any_size_matches_brute_force(
+        sizes in proptest::collection::vec(prop_oneof![Just(0usize), 1usize..20, 1500usize..3000], 2..6),
+        seed in any::<u64>(),
+        queries in proptest::collection::vec((-6000i32..6000, -6000i32..6000, 0i32..3000), 1..12),
+    ) {
+        let mut grid = SortedGrid::new(8, 1 << 16);
+        let mut rng = seed | 1;
+        let mut next = move |span: i32| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % (2 * span as u64)) as i32 - span
+        };
+        for n in sizes {
+            let points: BTreeMap<Entity, (i32, i32)> =
+                (0..n).map(|i| (Entity::from_parts(i as u32, 0), (next(5000), next(5000)))).collect();
+            let ids: Vec<Entity> = points.keys().copied().collect();
+            let xs: Vec<i32> = points.values().map(|p| p.0).collect();
+            let ys: Vec<i32> = points.values().map(|p| p.1).collect();
+            grid.rebuild(&ids, &xs, &ys);
+            prop_assert_eq!(grid.len(), n);
+            let mut out = Vec::new();
+            for &(x, y, r) in &queries {
+                grid.query_radius(x, y, r, &mut out);
+                prop_assert_eq!(sorted(out.clone()), brute_radius(&points, x, y, r));
+            }
+        }
+    }
+
     #[test]
     fn grid_matches_brute_force(
         seed_points in proptest::collection::vec((-5000i32..5000, -5000i32..5000), 1..400),

@@ -76,6 +76,16 @@ impl GridGeometry {
         Self::new(cell_shift, buckets.trailing_zeros())
     }
 
+    /// `log2` of the cell side.
+    pub fn cell_shift(&self) -> u32 {
+        self.cell_shift
+    }
+
+    /// `log2` of the number of buckets.
+    pub fn bucket_bits(&self) -> u32 {
+        self.width_bits + self.height_bits
+    }
+
     /// Side of a cell in world units.
     pub fn cell_size(&self) -> i32 {
         1 << self.cell_shift

@@ -8,10 +8,14 @@ use rayon::prelude::*;
 /// Below this many entities the bucket pass runs on one thread.
 const PARALLEL_MIN: usize = 16_384;
 
-/// A spatial hash grid rebuilt wholesale by counting sort (O(n + buckets), deterministic).
+/// A spatial hash grid rebuilt wholesale by counting sort (O(n + buckets), deterministic). The
+/// bucket table follows the entity count (about two buckets per entity, at most the geometry it
+/// was made with): its passes cost what the entities do, not what the largest map would.
 #[derive(Debug, Clone)]
 pub struct SortedGrid {
     geometry: GridGeometry,
+    /// The largest bucket table, as made.
+    max_bucket_bits: u32,
     /// `starts[b]..starts[b + 1]` is bucket `b`'s range of `entries`.
     starts: Vec<u32>,
     entries: Vec<GridEntry>,
@@ -26,10 +30,18 @@ impl SortedGrid {
         Self::with_geometry(GridGeometry::for_entities(cell_shift, expected))
     }
 
-    /// An empty grid with explicit geometry.
+    /// An empty grid with explicit geometry: its cells, and its bucket table at the most.
     pub fn with_geometry(geometry: GridGeometry) -> Self {
         let starts = vec![0; geometry.bucket_count() + 1];
-        Self { geometry, starts, entries: Vec::new(), sources: Vec::new(), bucket_of: Vec::new() }
+        let max_bucket_bits = geometry.bucket_bits();
+        Self {
+            geometry,
+            max_bucket_bits,
+            starts,
+            entries: Vec::new(),
+            sources: Vec::new(),
+            bucket_of: Vec::new(),
+        }
     }
 
     /// Cell and bucket geometry.
@@ -41,9 +53,21 @@ impl SortedGrid {
     /// equal lengths (extra elements of the longer ones are ignored).
     pub fn rebuild(&mut self, entities: &[Entity], xs: &[i32], ys: &[i32]) {
         let n = entities.len().min(xs.len()).min(ys.len());
+        self.fit(n);
         self.compute_buckets(&xs[..n], &ys[..n]);
         self.count_and_prefix();
         self.scatter(&entities[..n], &xs[..n], &ys[..n]);
+    }
+
+    /// Sizes the bucket table for `n` entities: grown at once when they outnumber it by half,
+    /// shrunk when it is 8 times too large (not back and forth around one size).
+    fn fit(&mut self, n: usize) {
+        let want = (n.max(8) * 2).next_power_of_two().trailing_zeros().min(self.max_bucket_bits);
+        let have = self.geometry.bucket_bits();
+        if want > have || want + 3 <= have {
+            self.geometry = GridGeometry::new(self.geometry.cell_shift(), want);
+            self.starts = vec![0; self.geometry.bucket_count() + 1];
+        }
     }
 
     fn compute_buckets(&mut self, xs: &[i32], ys: &[i32]) {
@@ -64,14 +88,13 @@ impl SortedGrid {
         for &b in &self.bucket_of {
             self.starts[b as usize + 1] += 1;
         }
+        // Exclusive prefix sums in place: `starts[b + 1]` becomes the first index of bucket b.
         let mut sum = 0;
-        for s in &mut self.starts {
-            sum += *s;
+        for s in &mut self.starts[1..] {
+            let count = *s;
             *s = sum;
+            sum += count;
         }
-        // starts[b] begins bucket b; shift by one so starts[b + 1] does.
-        self.starts.rotate_right(1);
-        self.starts[0] = 0;
     }
 
     fn scatter(&mut self, entities: &[Entity], xs: &[i32], ys: &[i32]) {

@@ -46,10 +46,18 @@ pub(crate) fn add_system(
     (queue, travels): (ResourceKey<ActionQueue>, ResourceKey<Travels>),
     (map, content): (MapId, Arc<Content>),
 ) -> Result<(), GameError> {
+    // Where each object kind leads from this map, by kind id (read for every use action of
+    // every working character: no lookups by name or role in the loop).
+    let kinds = content.objects.iter().map(|o| o.id as usize + 1).max().unwrap_or(0);
+    let leads: Vec<Option<MapId>> = (0..kinds).map(|kind| content.way_from(map, kind as u32)).collect();
+    let any_way = leads.iter().any(Option::is_some);
     let sys = schedule.system(stage, "ways").reads(k.object).reads(k.controller).reads(k.vitals);
     sys.writes_resource(queue)
         .writes_resource(travels)
         .run(move |ctx, _| {
+            if !any_way {
+                return;
+            }
             let mut queue = ctx.resource_mut(queue);
             let (objects, controllers, vitals) =
                 (ctx.read(k.object), ctx.read(k.controller), ctx.read(k.vitals));
@@ -59,7 +67,7 @@ pub(crate) fn add_system(
                     continue;
                 }
                 let Some(way) = objects.get(action.target) else { continue };
-                let Some(to) = content.way_from(map, way.kind) else { continue };
+                let Some(&Some(to)) = leads.get(way.kind as usize) else { continue };
                 let alive = vitals.get(action.actor).is_some_and(|v| !v.is_dead());
                 action.result = match controllers.get(action.actor) {
                     Some(&Controller::Player(player)) if alive => {
