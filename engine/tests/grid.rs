@@ -34,6 +34,8 @@ proptest! {
         queries in proptest::collection::vec((-6000i32..6000, -6000i32..6000, 0i32..3000), 1..12),
     ) {
         let mut grid = SortedGrid::new(8, 1 << 16);
+        let mut kept = SpatialGrid::with_geometry(engine::grid::GridGeometry::new(8, 16));
+        let mut all: BTreeMap<Entity, (i32, i32)> = BTreeMap::new();
         let mut rng = seed | 1;
         let mut next = move |span: i32| {
             rng ^= rng << 13;
@@ -49,10 +51,19 @@ proptest! {
             let ys: Vec<i32> = points.values().map(|p| p.1).collect();
             grid.rebuild(&ids, &xs, &ys);
             prop_assert_eq!(grid.len(), n);
+            // The incremental grid keeps every batch: its table grows as they come.
+            for p in points.values() {
+                let e = Entity::from_parts(all.len() as u32, 0);
+                kept.insert(e, p.0, p.1);
+                all.insert(e, *p);
+            }
+            prop_assert_eq!(kept.len(), all.len());
             let mut out = Vec::new();
             for &(x, y, r) in &queries {
                 grid.query_radius(x, y, r, &mut out);
                 prop_assert_eq!(sorted(out.clone()), brute_radius(&points, x, y, r));
+                kept.query_radius(x, y, r, &mut out);
+                prop_assert_eq!(sorted(out.clone()), brute_radius(&all, x, y, r));
             }
         }
     }

@@ -12,10 +12,17 @@ struct Locator {
 
 const NOWHERE: Locator = Locator { bucket: u32::MAX, pos: u32::MAX };
 
-/// A spatial hash grid with O(1) insert, remove and move.
+/// `log2` of the bucket table a grid starts with: it grows (×4) whenever its entities outnumber
+/// its buckets, up to the geometry it was made with, so a map that holds little costs little.
+const FIRST_BUCKET_BITS: u32 = 10;
+
+/// A spatial hash grid with O(1) insert, remove and move (amortized: the bucket table grows with
+/// the entities, each growth placing every entry again).
 #[derive(Debug, Clone)]
 pub struct SpatialGrid {
     geometry: GridGeometry,
+    /// The largest bucket table, as made.
+    max_bucket_bits: u32,
     buckets: Vec<Vec<GridEntry>>,
     /// By entity index: where its entry is.
     locators: Vec<Locator>,
@@ -28,10 +35,12 @@ impl SpatialGrid {
         Self::with_geometry(GridGeometry::for_entities(cell_shift, expected))
     }
 
-    /// A grid with explicit geometry.
+    /// A grid with explicit geometry: its cells, and its bucket table at the most.
     pub fn with_geometry(geometry: GridGeometry) -> Self {
+        let max_bucket_bits = geometry.bucket_bits();
+        let geometry = GridGeometry::new(geometry.cell_shift(), max_bucket_bits.min(FIRST_BUCKET_BITS));
         let buckets = vec![Vec::new(); geometry.bucket_count()];
-        Self { geometry, buckets, locators: Vec::new(), len: 0 }
+        Self { geometry, max_bucket_bits, buckets, locators: Vec::new(), len: 0 }
     }
 
     /// Cell and bucket geometry.
@@ -134,6 +143,25 @@ impl SpatialGrid {
     }
 
     fn link(&mut self, entry: GridEntry) {
+        if self.len >= self.buckets.len() && self.geometry.bucket_bits() < self.max_bucket_bits {
+            self.grow();
+        }
+        self.place(entry);
+    }
+
+    /// Makes the bucket table 4 times larger (at most the largest) and places every entry again;
+    /// a cell's entries keep their order (they all come from one old bucket, in its order).
+    fn grow(&mut self) {
+        let bits = (self.geometry.bucket_bits() + 2).min(self.max_bucket_bits);
+        self.geometry = GridGeometry::new(self.geometry.cell_shift(), bits);
+        let old = std::mem::replace(&mut self.buckets, vec![Vec::new(); self.geometry.bucket_count()]);
+        self.len = 0;
+        for entry in old.into_iter().flatten() {
+            self.place(entry);
+        }
+    }
+
+    fn place(&mut self, entry: GridEntry) {
         let b = self.geometry.bucket_of_point(entry.x, entry.y);
         let bucket = &mut self.buckets[b];
         self.locators[entry.entity.index() as usize] = Locator { bucket: b as u32, pos: bucket.len() as u32 };
