@@ -27,7 +27,7 @@ const CAVE: u32 = map_id(0, 1);
 fn a_way_down(content: &Content, seed: u64) -> (i32, i32) {
     let wg = WorldGen::new(content, seed).unwrap();
     let map = *content.layout().map(SURFACE).unwrap();
-    let (cx, cy) = (map.width_chunks as i32 / 2, map.height_chunks as i32 / 2);
+    let (cx, cy) = (map.width_chunks / 2, map.height_chunks / 2);
     for r in 0..8 {
         for (dx, dy) in (-r..=r).flat_map(|dx| (-r..=r).map(move |dy| (dx, dy))) {
             if let Some((tx, ty)) = wg.way_down(SURFACE, cx + dx, cy + dy) {
@@ -65,7 +65,7 @@ fn follow(mut p: Player, shard: &InProcess, name: &str, token: [u8; 32]) -> Play
     assert_eq!(there.redirects.len(), 1, "straight back to this shard: {:?}", there.redirects);
     there.client.set_read_timeout(Duration::from_millis(20)).unwrap();
     let mut game = GameClient::new(Arc::new(Content::builtin()));
-    game.handle(&ServerMessage::Welcome(there.welcome.clone())).expect("welcome applies");
+    game.handle(&ServerMessage::Welcome(there.welcome)).expect("welcome applies");
     let mut p = Player { client: there.client, game, welcome: there.welcome, errors: Vec::new() };
     let shown = |p: &Player| p.game.container(&ContainerRef::Own).is_some() && p.position().is_some();
     assert!(p.pump_until(WAIT, shown), "inventory and position arrive after the move");

@@ -296,7 +296,7 @@ fn follow(f: &mut Followed, name: &str) -> (Followed, Seen) {
     let addr = game::client::socket_addr(&address).expect("a ws:// address");
     let mut next = connect_following(addr, hello(name, one_time), TIMEOUT).expect("accepted");
     let mut world = GameClient::new(std::sync::Arc::new(Content::builtin()));
-    world.handle(&ServerMessage::Welcome(next.welcome.clone())).expect("the Welcome applies");
+    world.handle(&ServerMessage::Welcome(next.welcome)).expect("the Welcome applies");
     let mut there = Seen { world: Some(world), ..Seen::default() };
     assert!(pump(&mut next, &mut there, TIMEOUT, |s| s.stats.is_some() && !s.own.is_empty()));
     (next, there)
