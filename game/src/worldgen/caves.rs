@@ -8,12 +8,9 @@
 //! the chance `chunk_percent` in 100, when a character fits there on the upper layer (by
 //! [`super::fits_on`]'s rule) inside the world border and the continent has a layer below.
 
-use super::{GenObject, WorldGen, hash, tile_centre};
-use crate::geom::{CHUNK_TILES, map_id, split_map_id};
+use super::{GenObject, WorldGen, gen_quality, hash, tile_centre};
+use crate::geom::{CHUNK_TILES, MapGeometry, map_id, split_map_id};
 use store::MapId;
-
-/// The neutral quality a way gets (nothing is gathered from it).
-const WAY_QUALITY: u32 = 10;
 
 /// The ways of one chunk, as tiles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,14 +57,15 @@ impl WorldGen {
         dx * dx + dy * dy <= caves.clearing_tiles * caves.clearing_tiles
     }
 
-    /// The objects at the chunk's ways: the way down and the way up, each at its tile's centre.
-    pub(super) fn way_objects(&self, ways: ChunkWays) -> impl Iterator<Item = GenObject> {
-        let caves = self.caves;
+    /// The objects at the chunk's ways on `map`: the way down and the way up, each at its
+    /// tile's centre with its tile's quality, like every generated object.
+    pub(super) fn way_objects(&self, map: &MapGeometry, ways: ChunkWays) -> impl Iterator<Item = GenObject> {
+        let (caves, seed, map) = (self.caves, self.seed, *map);
         let down = ways.down.zip(caves.map(|c| c.down));
         let up = ways.up.zip(caves.map(|c| c.up));
-        down.into_iter().chain(up).map(|((tx, ty), kind)| {
+        down.into_iter().chain(up).map(move |((tx, ty), kind)| {
             let (x, y) = tile_centre(tx, ty);
-            GenObject { kind, x, y, stage: 0, age_ms: 0, quality: WAY_QUALITY }
+            GenObject { kind, x, y, stage: 0, age_ms: 0, quality: gen_quality(seed, &map, tx, ty) }
         })
     }
 }

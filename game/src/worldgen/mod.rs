@@ -149,7 +149,7 @@ impl WorldGen {
         let clear = |tx, ty| self.cleared(ways.down, tx, ty) || self.cleared(ways.up, tx, ty);
         let mut objects = self.scatter_objects(map, (tx0, ty0), &tiles, clear);
         // Ways follow the content's layout; a map built otherwise (tests) keeps its own border.
-        objects.extend(self.way_objects(ways).filter(|o| map.in_walkable(o.x, o.y)));
+        objects.extend(self.way_objects(map, ways).filter(|o| map.in_walkable(o.x, o.y)));
         GeneratedChunk { tiles, objects }
     }
 
