@@ -5,8 +5,9 @@
 //! advances those objects with [`crate::growth::advance`] (the new stage starts at the time the
 //! last one ended, not at the tick that noticed, so a resident chunk shows exactly what a chunk
 //! loaded after the same time away shows). The change goes through
-//! [`update_record`](crate::sim::objects::update_record): the chunk is one version newer, clients
-//! holding it get an ObjectDelta change, and the chunk is dirty so the new stage is saved.
+//! [`grow_record`](crate::sim::objects::grow_record): the chunk is one version newer and clients
+//! holding it get an ObjectDelta change, but the chunk is not dirty: the stored stage and its
+//! times already give the new stage on any load, so growth alone never rewrites a chunk.
 //!
 //! An entry whose object was removed or unloaded (its entity dead or its slot reused) or changed
 //! since (its record's stage end differs) is skipped.
@@ -14,7 +15,7 @@
 use crate::error::GameError;
 use crate::growth::{GrowthTimers, advance, clock_ms};
 use crate::sim::MapSim;
-use crate::sim::objects::update_record;
+use crate::sim::objects::grow_record;
 use engine::ResourceKey;
 
 /// Adds the growth feature to a map: scheduling in its [`GrowthTimers`] and the "growth"
@@ -36,7 +37,7 @@ pub fn install(sim: &mut MapSim) -> Result<ResourceKey<GrowthTimers>, GameError>
             let Some(r) = records.get(e).filter(|r| r.stage_ends_ms == ends) else { continue };
             let Some(g) = content.growth(r.kind) else { continue };
             let next = advance(g, r.stage, r.stage_started_ms, now);
-            if update_record(&mut records, &mut chunks, e, |r| next.write(r)).is_some() {
+            if grow_record(&mut records, &mut chunks, e, |r| next.write(r)).is_some() {
                 timers.schedule(next.ends_ms, e);
             }
         }

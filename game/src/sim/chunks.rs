@@ -56,6 +56,12 @@ impl ResidentChunk {
     /// A change of one of its objects that clients see: dirty, one version more, logged.
     pub fn record_object(&mut self, entity: Entity, op: ObjectOp) {
         self.dirty = true;
+        self.record_seen(entity, op);
+    }
+
+    /// A change clients see that needs no save: one version more, logged, not dirty (a stage
+    /// reached by growth alone, which the stored stage and its times give on any load).
+    pub fn record_seen(&mut self, entity: Entity, op: ObjectOp) {
         self.version = self.version.wrapping_add(1);
         self.log.record(self.version, entity, op);
     }
@@ -216,6 +222,12 @@ impl ChunkTable {
     /// dirty, one version newer, and logs it (see [`ResidentChunk::record_object`]).
     pub fn record_object_at(&mut self, x: i32, y: i32, entity: Entity, op: ObjectOp) -> bool {
         self.resident_at_mut(x, y).map(|d| d.record_object(entity, op)).is_some()
+    }
+
+    /// [`ChunkTable::record_object_at`] for a change that needs no save
+    /// ([`ResidentChunk::record_seen`]).
+    pub fn record_seen_at(&mut self, x: i32, y: i32, entity: Entity, op: ObjectOp) -> bool {
+        self.resident_at_mut(x, y).map(|d| d.record_seen(entity, op)).is_some()
     }
 }
 

@@ -125,6 +125,30 @@ pub fn update_record(
     e: Entity,
     change: impl FnOnce(&mut ObjectRecord),
 ) -> Option<RecordUpdate> {
+    apply(records, chunks, e, change, true)
+}
+
+/// [`update_record`] for a stage reached by growth alone: clients see it (the chunk one version
+/// newer, the change logged), but the chunk is not dirty. The stored record's stage and stage
+/// times give the same stage in closed form on any load (`growth::advance`), so saving it would
+/// only rewrite the chunk (with a thousand players about, growth alone dirtied a few hundred
+/// chunks between checkpoints).
+pub fn grow_record(
+    records: &mut Column<ObjectRecord>,
+    chunks: &mut ChunkTable,
+    e: Entity,
+    change: impl FnOnce(&mut ObjectRecord),
+) -> Option<RecordUpdate> {
+    apply(records, chunks, e, change, false)
+}
+
+fn apply(
+    records: &mut Column<ObjectRecord>,
+    chunks: &mut ChunkTable,
+    e: Entity,
+    change: impl FnOnce(&mut ObjectRecord),
+    stored: bool,
+) -> Option<RecordUpdate> {
     let record = records.get_mut(e)?;
     let before = record.clone();
     change(record);
@@ -132,8 +156,12 @@ pub fn update_record(
         (before.id, before.map, before.grid_x, before.grid_y, before.pos);
     let (x, y) = (before.pos.x, before.pos.y);
     if (record.kind, record.stage) != (before.kind, before.stage) {
-        chunks.record_object_at(x, y, e, ObjectOp::Change);
-    } else if *record != before {
+        if stored {
+            chunks.record_object_at(x, y, e, ObjectOp::Change);
+        } else {
+            chunks.record_seen_at(x, y, e, ObjectOp::Change);
+        }
+    } else if *record != before && stored {
         chunks.mark_dirty_at(x, y);
     }
     Some(RecordUpdate { kind_before: before.kind, ends_before: before.stage_ends_ms, after: record.clone() })
