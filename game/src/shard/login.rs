@@ -396,12 +396,9 @@ impl StartArea {
         }
     }
 
-    /// A reproducible land spot for `seed`.
+    /// A reproducible land spot for `seed` (mixed by world generation's hash).
     pub(crate) fn pick(&self, seed: u64) -> (i32, i32) {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        s ^= s >> 29;
-        s = s.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        s ^= s >> 32;
+        let s = crate::worldgen::hash(seed, 0, 0);
         self.land[(s % self.land.len() as u64) as usize]
     }
 
