@@ -10,16 +10,14 @@ use crate::error::GameError;
 use crate::orders::{ActionKind, ActionQueue, ActionResult};
 use crate::sim::components::{Controller, Keys};
 use crate::wire::verb;
-use engine::{Entity, ResourceKey, Schedule, World};
+use engine::{ResourceKey, Schedule, World};
 use std::sync::Arc;
 use store::MapId;
 
 /// A character on its way to another layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Travel {
-    /// The traveller.
-    pub entity: Entity,
-    /// Its player's stored id.
+    /// The traveller's stored player id.
     pub player: i64,
     /// The map the way leads to.
     pub to: MapId,
@@ -72,7 +70,7 @@ pub(crate) fn add_system(
                 action.result = match controllers.get(action.actor) {
                     Some(&Controller::Player(player)) if alive => {
                         let at = (way.pos.x, way.pos.y);
-                        travels.list.push(Travel { entity: action.actor, player, to, at });
+                        travels.list.push(Travel { player, to, at });
                         ActionResult::Done
                     }
                     _ => ActionResult::Refused,
