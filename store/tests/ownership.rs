@@ -574,6 +574,40 @@ fn accept_batches_answer_as_one_by_one(c: &Connector) {
     assert_eq!(b.accept_handoffs(&batch[..1], false).unwrap()[0], Ok(Acceptance::Refused(Refusal::Used)));
 }
 
+/// A batch of accepts loads each accepted character whole, as a load of that character alone
+/// does: its record and every item below it at any depth (PostgreSQL loads the batch with one
+/// statement per table).
+fn a_batch_of_accepts_loads_each_character_whole(c: &Connector) {
+    let mut b = open(c);
+    let claims = seed_claimed_by_a(b.as_mut(), 3);
+    let inside = |id: i64, container: Container, slot: u32| {
+        ItemOp::Put(store::ItemRecord { id, kind: 2, quality: 7, count: 1, container, slot })
+    };
+    // Player 2's first stack holds an item that holds another.
+    let nested =
+        ItemTx::new("nest", vec![inside(90, Container::Item(20), 0), inside(91, Container::Item(90), 3)]);
+    b.apply_item_tx(&nested).unwrap();
+    let tokens: [&[u8]; 3] = [b"l1", b"l2", b"l3"];
+    for (i, token) in tokens.iter().enumerate() {
+        let id = i as i64 + 1;
+        assert_eq!(b.hand_offs(&[&plain(id, "A", claims[i], token, "B", 1_000)]).unwrap(), vec![Ok(())]);
+    }
+    let sorted = |mut load: store::PlayerLoad| {
+        load.items.sort_by_key(|i| i.id);
+        load
+    };
+    let batch: Vec<store::AcceptRequest> =
+        tokens.iter().map(|&hash| store::AcceptRequest { hash, shard: "B", now_ms: 10 }).collect();
+    let answers = b.accept_handoffs(&batch, false).unwrap();
+    for (i, answer) in answers.into_iter().enumerate() {
+        let Ok(Acceptance::Accepted { load, .. }) = answer else { panic!("{i}: {answer:?}") };
+        let alone = b.load_player(i as i64 + 1).unwrap().unwrap();
+        assert_eq!(sorted(*load), sorted(alone), "player {}", i + 1);
+    }
+    let two = b.load_player(2).unwrap().unwrap();
+    assert_eq!(two.items.len(), 4, "two stacks and the two items nested below the first");
+}
+
 /// Group writes of many characters (merged saves, a burst of hand-offs), taking their rows in any
 /// order, racing the positions writer over the same characters never deadlock: every write of
 /// both sides succeeds. (PostgreSQL breaks a deadlock after `deadlock_timeout`, a second, by
@@ -733,6 +767,7 @@ common::on_both_backends!(
         handoffs_commit_together_and_fail_alone,
         handoff_groups_answer_as_one_by_one,
         accept_batches_answer_as_one_by_one,
+        a_batch_of_accepts_loads_each_character_whole,
     ]
     config: [
         writer_fails_fenced_writes_for_good,

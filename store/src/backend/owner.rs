@@ -52,6 +52,10 @@ pub(crate) trait OwnerTx {
     // Set-based forms for a group of hand-offs (one statement each in PostgreSQL); the defaults
     // run the row forms one by one.
 
+    /// [`OwnerTx::load_player`] of each character, in order.
+    fn load_players(&mut self, ids: &[i64]) -> Result<Vec<Option<PlayerLoad>>, StoreError> {
+        ids.iter().map(|&id| self.load_player(id)).collect()
+    }
     /// [`OwnerTx::token`] of each hash, in order.
     fn tokens(&mut self, hashes: &[&[u8]]) -> Result<Vec<Option<TokenRow>>, StoreError> {
         hashes.iter().map(|h| self.token(h)).collect()
@@ -436,16 +440,25 @@ pub(crate) fn accept_all(
         let lives: Vec<(i64, i64)> = claimed.iter().filter(|c| c.0 == shard).map(|c| (c.1, c.2)).collect();
         t.set_lives(&lives, Some(shard))?;
     }
+    let accepted: Vec<i64> = verdicts
+        .iter()
+        .filter_map(|v| match v {
+            Ok(Verdict::Again { player, .. } | Verdict::Accept { player, .. }) => Some(*player),
+            _ => None,
+        })
+        .collect();
+    let mut loads = t.load_players(&accepted)?.into_iter();
     verdicts
         .into_iter()
         .map(|verdict| match verdict {
-            Ok(Verdict::Refused(r)) => Ok(Ok(Acceptance::Refused(r))),
+            Ok(Verdict::Refused(r)) => Ok(Acceptance::Refused(r)),
             Ok(Verdict::Again { player, claim } | Verdict::Accept { player, claim }) => {
-                let load = t.load_player(player)?.ok_or(StoreError::UnknownPlayer(player));
-                Ok(load.map(|load| Acceptance::Accepted { load: Box::new(load), claim }))
+                let load = loads.next().flatten().ok_or(StoreError::UnknownPlayer(player))?;
+                Ok(Acceptance::Accepted { load: Box::new(load), claim })
             }
-            Err(e) => Ok(Err(e)),
+            Err(e) => Err(e),
         })
+        .map(Ok)
         .collect()
 }
 

@@ -133,6 +133,29 @@ impl OwnerTx for PgOwner<'_, '_> {
         let (items, bad) = partition(rows.iter().map(item_from_row).collect());
         Ok(Some(PlayerLoad { player, items, bad }))
     }
+
+    fn load_players(&mut self, ids: &[i64]) -> Result<Vec<Option<PlayerLoad>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {PLAYER_COLS} FROM {PLAYER_FROM} WHERE p.id = ANY($1::int8[])");
+        let mut players = HashMap::new();
+        for row in self.tx.query(&sql, &[&ids]).map_err(pg_err)? {
+            let player = player_from_row(&row).map_err(StoreError::BadRecord)?;
+            players.insert(player.id, player);
+        }
+        let (k, _) = Container::Player(0).to_parts();
+        let mut trees: HashMap<i64, Vec<_>> = HashMap::new();
+        for row in self.tx.query(SQL_ITEM_TREES, &[&k, &ids]).map_err(pg_err)? {
+            trees.entry(row.get::<_, i64>(7)).or_default().push(item_from_row(&row));
+        }
+        let load = |id: &i64| {
+            let player = players.get(id)?.clone();
+            let (items, bad) = partition(trees.get(id).cloned().unwrap_or_default());
+            Some(PlayerLoad { player, items, bad })
+        };
+        Ok(ids.iter().map(load).collect())
+    }
 }
 
 /// The sequenced upsert of [`SQL_SAVE_PLAYERS_SEQ`] (one save per player); rows applied.

@@ -87,6 +87,14 @@ pub(super) const SQL_ITEM_TREE: &str = "WITH RECURSIVE tree AS ( \
      UNION ALL SELECT c.id, c.kind, c.quality, c.count, c.container_kind, c.container_id, c.slot, \
      t.depth + 1 FROM items c JOIN tree t ON c.container_kind = 3 AND c.container_id = t.id \
      WHERE t.depth < 64) SELECT id, kind, quality, count, container_kind, container_id, slot FROM tree";
+/// [`SQL_ITEM_TREE`] of several roots of one container kind (`$2`, an array), each row with its
+/// root's id last.
+pub(super) const SQL_ITEM_TREES: &str = "WITH RECURSIVE tree AS ( \
+     SELECT id, kind, quality, count, container_kind, container_id, slot, 0 AS depth, container_id AS root \
+     FROM items WHERE container_kind = $1 AND container_id = ANY($2::int8[]) \
+     UNION ALL SELECT c.id, c.kind, c.quality, c.count, c.container_kind, c.container_id, c.slot, \
+     t.depth + 1, t.root FROM items c JOIN tree t ON c.container_kind = 3 AND c.container_id = t.id \
+     WHERE t.depth < 64) SELECT id, kind, quality, count, container_kind, container_id, slot, root FROM tree";
 pub(super) const SQL_CHUNK_ITEMS: &str = "WITH RECURSIVE tree AS ( \
      SELECT i.id, i.kind, i.quality, i.count, i.container_kind, i.container_id, i.slot, 0 AS depth \
      FROM items i JOIN objects o ON i.container_kind = 2 AND i.container_id = o.id \
