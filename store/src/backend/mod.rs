@@ -119,7 +119,9 @@ pub trait Backend: Send {
         token_hash: &[u8],
         shard: &str,
         now_ms: i64,
-    ) -> Result<Acceptance, StoreError>;
+    ) -> Result<Acceptance, StoreError> {
+        accept_one(self, token_hash, (shard, now_ms), false)
+    }
     /// [`Backend::accept_handoff`] retried by a caller whose earlier attempt of the same request
     /// may have committed (its answer lost): while the character is still live on `shard` under
     /// the claim that acceptance gave, answered `Accepted` again. Never for a new request: a
@@ -129,7 +131,9 @@ pub trait Backend: Send {
         token_hash: &[u8],
         shard: &str,
         now_ms: i64,
-    ) -> Result<Acceptance, StoreError>;
+    ) -> Result<Acceptance, StoreError> {
+        accept_one(self, token_hash, (shard, now_ms), true)
+    }
     /// Several tokens in one transaction (a burst of arrivals), each answered as
     /// [`Backend::accept_handoff`] (or, with `again`, [`Backend::accept_handoff_again`]) one
     /// after the other would: the answers, in order. `Err`: the attempt failed as a whole.
@@ -334,6 +338,17 @@ pub(crate) fn item_from_parts(id: i64, cols: [i64; 6]) -> Result<ItemRecord, Bad
 }
 
 /// Splits results into good records and bad rows.
+/// One token accepted as a batch of one ([`Backend::accept_handoffs`]).
+fn accept_one<B: Backend + ?Sized>(
+    b: &mut B,
+    hash: &[u8],
+    (shard, now_ms): (&str, i64),
+    again: bool,
+) -> Result<Acceptance, StoreError> {
+    let mut answers = b.accept_handoffs(&[AcceptRequest { hash, shard, now_ms }], again)?;
+    answers.pop().unwrap_or(Err(StoreError::Closed))
+}
+
 pub(crate) fn partition<T>(rows: Vec<Result<T, BadRecord>>) -> (Vec<T>, Vec<BadRecord>) {
     let mut good = Vec::with_capacity(rows.len());
     let mut bad = Vec::new();

@@ -366,21 +366,6 @@ fn still_live(row: &TokenRow, shard: &str, live: &LiveOwner) -> Option<i64> {
     same.then_some(live.claim)
 }
 
-/// Uses a token for the shard it names and claims its character there; a used token is refused.
-/// With `retry` (the caller's earlier attempt of this very request may have committed, its
-/// answer lost), the same accept again, while the character is still live there under the claim
-/// it gave, is answered `Accepted` again with the current load. A new request is never a retry:
-/// a replayed token is refused even by the shard that accepted it.
-pub(crate) fn accept(
-    t: &mut dyn OwnerTx,
-    hash: &[u8],
-    (shard, now_ms): (&str, i64),
-    retry: bool,
-) -> Result<Acceptance, StoreError> {
-    let mut answers = accept_all(t, &[AcceptRequest { hash, shard, now_ms }], retry)?;
-    answers.pop().unwrap_or(Err(StoreError::Closed))
-}
-
 /// What [`accept_all`] decided for one token before writing.
 enum Verdict {
     Refused(Refusal),
@@ -396,8 +381,13 @@ enum Verdict {
     },
 }
 
-/// [`accept`] of several tokens in one transaction (a burst of arrivals), each answered as if
-/// accepted one after the other (the same token twice: the second finds it used). The tokens
+/// Uses each token for the shard it names and claims its character there, all in one
+/// transaction (a burst of arrivals; a single accept is a batch of one), each answered as if
+/// accepted one after the other (the same token twice: the second finds it used). A used token
+/// is refused. With `retry` (the caller's earlier attempt of this very request may have
+/// committed, its answer lost), the same accept again, while the character is still live there
+/// under the claim it gave, is answered `Accepted` again with the current load; a new request is
+/// never a retry: a replayed token is refused even by the shard that accepted it. The tokens
 /// and their characters are read with one statement each, the accepted ones written with one
 /// statement each, then their characters loaded. A character's error (unknown) fails its own
 /// answer only.
@@ -462,7 +452,7 @@ pub(crate) fn accept_all(
         .collect()
 }
 
-/// The rules of [`accept`] for one token, on what [`accept_all`] read.
+/// The rules of [`accept_all`] for one token, on what it read.
 fn accept_verdict(
     req: &AcceptRequest<'_>,
     token: Option<&TokenRow>,
@@ -497,7 +487,7 @@ fn accept_verdict(
 }
 
 /// Voids an unused token and gives its character back to the source. With `retry` (as for
-/// [`accept`]), the same cancel again, while the character is still live on the source under the
+/// [`accept_all`]), the same cancel again, while the character is still live on the source under the
 /// claim it gave, is answered `Reclaimed` again.
 pub(crate) fn cancel(
     t: &mut dyn OwnerTx,

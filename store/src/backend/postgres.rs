@@ -228,23 +228,6 @@ impl Backend for PgBackend {
         pg_owner::hand_offs(&mut self.client, &self.stmts, &self.faults, hs)
     }
 
-    fn accept_handoff(&mut self, hash: &[u8], shard: &str, now_ms: i64) -> Result<Acceptance, StoreError> {
-        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| {
-            owner::accept(t, hash, (shard, now_ms), false)
-        })
-    }
-
-    fn accept_handoff_again(
-        &mut self,
-        hash: &[u8],
-        shard: &str,
-        now_ms: i64,
-    ) -> Result<Acceptance, StoreError> {
-        in_tx(&mut self.client, &self.stmts, &self.faults, false, |t| {
-            owner::accept(t, hash, (shard, now_ms), true)
-        })
-    }
-
     fn accept_handoffs(
         &mut self,
         reqs: &[AcceptRequest<'_>],

@@ -196,19 +196,6 @@ impl Backend for SqliteBackend {
         lite_owner::hand_offs(&mut self.conn, &self.faults, hs)
     }
 
-    fn accept_handoff(&mut self, hash: &[u8], shard: &str, now_ms: i64) -> Result<Acceptance, StoreError> {
-        in_tx(&mut self.conn, &self.faults, |t| owner::accept(t, hash, (shard, now_ms), false))
-    }
-
-    fn accept_handoff_again(
-        &mut self,
-        hash: &[u8],
-        shard: &str,
-        now_ms: i64,
-    ) -> Result<Acceptance, StoreError> {
-        in_tx(&mut self.conn, &self.faults, |t| owner::accept(t, hash, (shard, now_ms), true))
-    }
-
     fn accept_handoffs(
         &mut self,
         reqs: &[AcceptRequest<'_>],
