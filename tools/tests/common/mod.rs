@@ -43,9 +43,18 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A free loopback port (bound then released).
+/// A free loopback port (bound then released), never one this process handed out before: two
+/// calls in a row can otherwise get the same port back from the kernel.
 pub fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let addr = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port");
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&addr.port()) {
+            given.push(addr.port());
+            return addr;
+        }
+    }
 }
 
 /// A player connected over a real WebSocket.
@@ -157,8 +166,19 @@ impl ShardProcess {
         Self::start_env(args, &[])
     }
 
-    /// [`ShardProcess::start`] with extra environment variables.
+    /// [`ShardProcess::start`] with extra environment variables. A port taken by another process
+    /// between choosing it and the shard binding it makes the shard exit at once; it is started
+    /// again on fresh ports.
     pub fn start_env(args: &[String], env: &[(&str, &str)]) -> ShardProcess {
+        for _ in 0..4 {
+            if let Some(shard) = Self::try_start(args, env) {
+                return shard;
+            }
+        }
+        panic!("the shard exited before listening, four times (see its stderr above)");
+    }
+
+    fn try_start(args: &[String], env: &[(&str, &str)]) -> Option<ShardProcess> {
         let (listen, admin) = (free_addr(), free_addr());
         let empty_world: &[&str] = if args.iter().any(|a| a == "--bots") { &[] } else { &["--bots", "0"] };
         let child = Command::new(env!("CARGO_BIN_EXE_shard"))
@@ -170,16 +190,20 @@ impl ShardProcess {
             .stdout(Stdio::null())
             .spawn()
             .expect("start the shard binary");
-        let shard = ShardProcess { child, listen, admin };
-        shard.wait_ready();
-        shard
+        let mut shard = ShardProcess { child, listen, admin };
+        shard.wait_ready().then_some(shard)
     }
 
-    fn wait_ready(&self) {
+    /// Waits until the shard accepts connections; false when it exited first.
+    fn wait_ready(&mut self) -> bool {
         let until = Instant::now() + Duration::from_secs(60);
         while Instant::now() < until {
             if std::net::TcpStream::connect_timeout(&self.listen, Duration::from_millis(200)).is_ok() {
-                return;
+                return true;
+            }
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                eprintln!("the shard on {} exited before listening: {status}", self.listen);
+                return false;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
