@@ -63,6 +63,9 @@ pub struct Bot {
     pub next_order: Instant,
     /// Inputs sent and not yet acknowledged by a frame: `(seq, sent at)`.
     pub in_flight: VecDeque<(u32, Instant)>,
+    /// The seq of the latest Follow order sent: an Error 101 about it means the followed
+    /// character left (logged out, handed off, out of this map) before the order arrived.
+    pub follow_seq: Option<u32>,
     /// When the last Ack was sent.
     pub last_ack: Option<Instant>,
     /// A frame arrived since the last Ack.
@@ -114,6 +117,7 @@ impl Bot {
             rng: Rng::new(seed ^ (index as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
             next_order: now,
             in_flight: VecDeque::new(),
+            follow_seq: None,
             last_ack: None,
             ack_due: false,
             bytes: 0,

@@ -105,6 +105,9 @@ pub struct Report {
     pub handoffs_failed: BTreeMap<String, u64>,
     /// From the mid-session Redirect received to the Welcome, completed hand-offs.
     pub handoff_latency_ms: LatencyMs,
+    /// Follow orders answered with Error 101: the character followed had left (logged out,
+    /// handed off to another map) before the order arrived. A race of the game, not an error.
+    pub follows_lost: u64,
     /// Estimated downstream bytes, all bots (see `down_bytes_per_client_s`).
     pub down_bytes_total: u64,
     /// Bytes the driver read from sockets, all connections.
@@ -174,13 +177,14 @@ impl fmt::Display for Report {
         writeln!(f, "frames: {:.0}/s ({} in all)", self.frames_per_s, self.frames)?;
         writeln!(
             f,
-            "chunks: {} data, {} drops, {} object deltas; inputs {}, acks {}; redirects {}",
+            "chunks: {} data, {} drops, {} object deltas; inputs {}, acks {}; redirects {}; follows lost {}",
             self.chunk_messages,
             self.chunk_drops,
             self.object_deltas,
             self.inputs_sent,
             self.acks_sent,
-            self.redirects
+            self.redirects,
+            self.follows_lost
         )?;
         if self.redirects > 0 {
             let (p50, max) = (self.redirect_latency_p50_ms, self.redirect_latency_max_ms);

@@ -18,9 +18,10 @@ use super::survival_counts::SurvivalTotals;
 use super::survival_play::SurvivalPlay;
 use game::client::{Applied, GameClient};
 use game::wire::close::{HANDOFF_REFUSED, WRONG_TOKEN};
+use game::wire::error::NO_SUCH_TARGET;
 use hdrhistogram::Histogram;
 use net::client::{ClientId, CloseInfo, Driver, DriverConfig, DriverEvent};
-use net::protocol::{ClientMessage, Hello, ServerMessage, SessionToken};
+use net::protocol::{ClientMessage, Hello, Order, ServerMessage, SessionToken};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -49,6 +50,7 @@ struct Totals {
     redirects: u64,
     redirect_latency: engine::DurationHistogram,
     handoffs: HandoffTotals,
+    follows_lost: u64,
     down_bytes: u64,
     unfinished: u64,
     error_kinds: BTreeMap<String, u64>,
@@ -288,6 +290,10 @@ impl<'a> Run<'a> {
         {
             return;
         }
+        if code == NO_SUCH_TARGET && bot.follow_seq == Some(request) {
+            self.totals.follows_lost += 1;
+            return;
+        }
         self.totals.error(&format!("server_error:{code}"), || format!("request {request}"));
     }
 
@@ -489,6 +495,7 @@ impl<'a> Run<'a> {
         bot.next_order = now + bot.rng.millis(2_000, 6_000);
         let input = bot.input(order, now);
         let Some(id) = bot.id else { return };
+        bot.follow_seq = matches!(order, Order::Follow(_)).then_some(input.seq).or(bot.follow_seq);
         // Latency runs from the write, not from when this pass over the bots began.
         let sent_at = Instant::now();
         if self.driver.send(id, &ClientMessage::Input(input)) {
@@ -582,6 +589,7 @@ impl<'a> Run<'a> {
             handoffs: t.handoffs.completed,
             handoffs_failed: t.handoffs.failed.clone(),
             handoff_latency_ms: t.handoffs.latency_ms(),
+            follows_lost: t.follows_lost,
             down_bytes_total: t.down_bytes,
             driver_bytes_in: self.driver.stats().bytes_in,
             item_actions_sent: t.items.tally.total_sent(),
