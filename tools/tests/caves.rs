@@ -3,11 +3,11 @@
 //! way up brings it to the surface beside the cave entrance, and using the entrance takes it
 //! down again, each time through a Redirect with a one-time token and with its inventory
 //! intact. A way to a map no live shard simulates is refused with Error 150 naming the Input,
-//! and the character stays.
+//! and the character stays. Harness bots in survival mode travel up and down on their own.
 
 mod common;
 
-use common::{InProcess, Player, TestDb, tiles, unique};
+use common::{InProcess, ItemAudit, Player, TestDb, tiles, unique};
 use game::Content;
 use game::client::{GameClient, follow_handoff};
 use game::geom::{TILE, map_id};
@@ -18,6 +18,7 @@ use net::protocol::{ClientMessage, ContainerRef, EntityId, Hello, Order, ServerM
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tools::harness::{self, Action, HarnessConfig, Mode, SurvivalAction};
 
 const WAIT: Duration = Duration::from_secs(30);
 const SURFACE: u32 = map_id(0, 0);
@@ -161,4 +162,54 @@ fn a_way_to_a_map_no_shard_simulates_is_refused_and_the_character_stays() {
     drop(p);
     let (report, _) = shard.stop();
     assert!(report.complete(), "{report}");
+}
+
+/// Harness bots in survival mode that only travel: an operator sets them down in the cave at
+/// the foot of a way out; each then goes up and down through the caves on this one shard, every
+/// trip a hand-off followed through its Redirect, and their starter kits arrive unchanged.
+#[test]
+fn survival_bots_travel_up_and_down_through_the_caves() {
+    const BOTS: usize = 4;
+    let db = TestDb::sqlite();
+    let content = Arc::new(Content::builtin());
+    let opts = ShardOptions { bots: 0, maps: vec![SURFACE, CAVE], ..ShardOptions::default() };
+    let at = a_way_down(&content, opts.seed);
+    let shard = InProcess::start(db.store_config(), opts);
+    let mut cfg = HarnessConfig::new(shard.addr, BOTS);
+    cfg.mode = Mode::Survival;
+    cfg.duration = Duration::from_secs(25);
+    cfg.content = content.clone();
+    let others: Vec<String> = SurvivalAction::ALL
+        .iter()
+        .filter(|a| **a != SurvivalAction::Travel)
+        .map(|a| format!("{}=0", a.name()))
+        .collect();
+    cfg.mix = format!("travel=100,{}", others.join(",")).parse().expect("a valid mix");
+    let bots = std::thread::spawn(move || harness::run(cfg));
+
+    let (mut moved, until) = (0, Instant::now() + WAIT);
+    while moved < BOTS && Instant::now() < until {
+        let request = MoveRequest { who: Movers::Count(BOTS - moved), to: CAVE, at: Some(at) };
+        moved += shard.control.move_players(request, WAIT).unwrap_or(0);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(moved, BOTS, "every bot set down in the cave");
+    let report = bots.join().expect("the harness thread").expect("the bots ran");
+    let (shutdown, _) = shard.stop();
+    assert!(shutdown.complete(), "{shutdown}");
+    println!("{report}");
+
+    assert_eq!((report.connected, report.errors), (BOTS as u64, 0), "{report}");
+    let travel = report.survival_actions.get("travel").copied().unwrap_or_default();
+    assert!(travel.done >= BOTS as u64, "every bot travelled about once at least:\n{report}");
+    assert_eq!(travel.refused, 0, "{report}");
+    assert!(report.handoffs >= BOTS as u64 + travel.done, "the operator's moves and each trip:\n{report}");
+    assert!(report.handoffs_failed.is_empty(), "{report}");
+    let mut kits = BTreeMap::new();
+    for stack in &content.starter_kit {
+        *kits.entry((stack.kind, stack.quality)).or_insert(0) += u64::from(stack.count) * BOTS as u64;
+    }
+    assert_eq!(ItemAudit::read(&db).totals(&content), kits, "the starter kits, nothing more or less");
+    let maps = db.rows("SELECT DISTINCT map FROM player_positions");
+    assert!(maps.iter().all(|r| [i64::from(SURFACE), i64::from(CAVE)].contains(&r[0])), "{maps:?}");
 }

@@ -37,6 +37,7 @@ mod survival_gather;
 mod survival_mix;
 mod survival_plan;
 mod survival_play;
+mod survival_travel;
 mod survival_watch;
 
 pub use accounts::{Account, AccountsError, AccountsFile, DEFAULT_ACCOUNTS_FILE};

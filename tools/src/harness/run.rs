@@ -336,6 +336,9 @@ impl<'a> Run<'a> {
         let addr = game::client::socket_addr(&r.address);
         if let (true, Some(addr)) = (within, addr) {
             bot.redirect = Some((addr, r.token));
+            if let Some(s) = bot.survival.as_mut() {
+                s.redirected();
+            }
             match mid_session {
                 true => bot.in_flight.clear(),
                 false => bot.redirected_at = Some(now),
@@ -403,6 +406,9 @@ impl<'a> Run<'a> {
             play.welcomed(&mut bot.rng, now);
         }
         if let Some(s) = bot.survival.as_mut() {
+            if let ServerMessage::Welcome(w) = msg {
+                s.arrived(w.map, &mut self.totals.survival);
+            }
             s.welcomed(&mut bot.rng, now);
         }
     }

@@ -48,7 +48,7 @@ fn free_slots(game: &GameClient) -> usize {
 }
 
 /// Objects in the held chunks whose centre lies within `range` of `at`.
-fn objects_within(game: &GameClient, at: (i32, i32), range: i32) -> Vec<CachedObject> {
+pub fn objects_within(game: &GameClient, at: (i32, i32), range: i32) -> Vec<CachedObject> {
     let chunks = game.world().chunks();
     let (lo, hi) = (
         MapGeometry::chunk_of(at.0.saturating_sub(range), at.1.saturating_sub(range)),
@@ -64,7 +64,7 @@ fn objects_within(game: &GameClient, at: (i32, i32), range: i32) -> Vec<CachedOb
     out
 }
 
-fn distance2(a: (i32, i32), b: (i32, i32)) -> i64 {
+pub fn distance2(a: (i32, i32), b: (i32, i32)) -> i64 {
     let (dx, dy) = (i64::from(a.0) - i64::from(b.0), i64::from(a.1) - i64::from(b.1));
     dx * dx + dy * dy
 }

@@ -1,5 +1,5 @@
 //! The actions of survival mode (`bots --mode survival`) and the mix that weighs them
-//! (`--mix craft=30,equip=30,eat=40,chat=4,attack=15,gather=30,chop=30,plant=15,harvest=30`).
+//! (`--mix craft=30,equip=30,eat=40,chat=4,attack=15,gather=30,chop=30,plant=15,harvest=30,travel=0`).
 //!
 //! [`SurvivalAction::ALL`] is the list of what a survival bot can do, and the one place their
 //! names live (the report and `--mix` spell them so). A new action is a variant here, its name,
@@ -41,6 +41,11 @@ pub enum SurvivalAction {
     /// An interact on the nearest crop in view that gives something at its stage (ripe); done
     /// when the inventory gains items.
     Harvest,
+    /// An interact (use) on the nearest way to another layer in view (a cave entrance, or a
+    /// cave's way out); done when the bot, handed off through a Redirect, is welcomed on the map
+    /// the way leads to. Off by default (weight 0): each travel is a reconnection and a new
+    /// map's chunks, which the survival figures leave out.
+    Travel,
 }
 
 impl SurvivalAction {
@@ -55,6 +60,7 @@ impl SurvivalAction {
         SurvivalAction::Chop,
         SurvivalAction::Plant,
         SurvivalAction::Harvest,
+        SurvivalAction::Travel,
     ];
 
     /// Its index in [`SurvivalAction::ALL`].
@@ -80,18 +86,20 @@ impl Action for SurvivalAction {
             SurvivalAction::Chop => "chop",
             SurvivalAction::Plant => "plant",
             SurvivalAction::Harvest => "harvest",
+            SurvivalAction::Travel => "travel",
         }
     }
 }
 
 /// How many actions there are.
-pub const ACTIONS: usize = 9;
+pub const ACTIONS: usize = 10;
 
 /// Default weights, in the order of [`SurvivalAction::ALL`]: crafting, equipping, eating,
 /// gathering, chopping and harvesting come first whenever they are possible (each is possible
 /// only now and then: with an ingredient, a tool, hunger, a resource in view), planting a little
-/// less (a bot keeps some seeds), chatting and attacking fill the rest.
-pub const DEFAULT_WEIGHTS: [u32; ACTIONS] = [30, 30, 40, 4, 15, 30, 30, 15, 30];
+/// less (a bot keeps some seeds), chatting and attacking fill the rest; travelling is asked for
+/// (`--mix travel=10`).
+pub const DEFAULT_WEIGHTS: [u32; ACTIONS] = [30, 30, 40, 4, 15, 30, 30, 15, 30, 0];
 
 /// Largest weight accepted (the sum of every weight then fits a `u32` easily).
 pub const MAX_WEIGHT: u32 = 1_000_000;
@@ -189,10 +197,10 @@ mod tests {
     #[test]
     fn a_mix_names_some_actions_and_keeps_the_defaults_of_the_others() {
         let mix: Mix = "attack=50, chat=0, plant=2".parse().unwrap();
-        assert_eq!(mix.weights, [30, 30, 40, 0, 50, 30, 30, 2, 30]);
+        assert_eq!(mix.weights, [30, 30, 40, 0, 50, 30, 30, 2, 30, 0]);
         assert_eq!(
             mix.to_string(),
-            "craft=30,equip=30,eat=40,chat=0,attack=50,gather=30,chop=30,plant=2,harvest=30"
+            "craft=30,equip=30,eat=40,chat=0,attack=50,gather=30,chop=30,plant=2,harvest=30,travel=0"
         );
         assert_eq!(mix.to_string().parse::<Mix>(), Ok(mix));
         assert_eq!("".parse::<Mix>(), Ok(Mix::default()));
@@ -204,9 +212,10 @@ mod tests {
         assert_eq!("eat".parse::<Mix>(), Err(MixError::Entry("eat".into())));
         assert_eq!("eat=-1".parse::<Mix>(), Err(MixError::BadWeight("-1".into())));
         assert_eq!("eat=2000000".parse::<Mix>(), Err(MixError::BadWeight("2000000".into())));
-        let none = "craft=0,equip=0,eat=0,chat=0,attack=0,gather=0,chop=0,plant=0,harvest=0".parse::<Mix>();
+        let none =
+            "craft=0,equip=0,eat=0,chat=0,attack=0,gather=0,chop=0,plant=0,harvest=0,travel=0".parse::<Mix>();
         assert_eq!(none, Err(MixError::AllZero));
-        let names = "craft, equip, eat, chat, attack, gather, chop, plant, harvest";
+        let names = "craft, equip, eat, chat, attack, gather, chop, plant, harvest, travel";
         assert!(MixError::UnknownAction("x".into()).to_string().contains(names));
     }
 }

@@ -78,6 +78,13 @@ pub enum Plan {
         /// The object worked on.
         object: CachedObject,
     },
+    /// An interact (use) on `way`, which leads from map `from` to another layer.
+    Travel {
+        /// The cave entrance or way out.
+        way: CachedObject,
+        /// The map the bot is on.
+        from: u32,
+    },
     /// A Plant of the seed at `from` at `at`, where a `crop` (object kind) grows.
     Plant {
         /// Where the seed is.
@@ -101,6 +108,7 @@ impl Plan {
             Plan::Unequip { .. } => SurvivalAction::Equip,
             Plan::Interact { action, .. } => *action,
             Plan::Plant { .. } => SurvivalAction::Plant,
+            Plan::Travel { .. } => SurvivalAction::Travel,
         }
     }
 

@@ -4,7 +4,8 @@
 //! slot), eats while its Stats show hunger, says a chat line now and then, attacks a character
 //! nearby for 3–6 s, then stops (Input order 0), gathers from a bush or a rock nearby, chops a
 //! tree (getting an axe ready first: crafted from branches and stones, then moved into the hand),
-//! plants a seed where it stands and harvests a ripe crop. Before a craft or a planting it stops
+//! plants a seed where it stands and harvests a ripe crop, and (when the mix asks for it) takes
+//! the nearest way to another layer (a cave entrance or way out). Before a craft or a planting it stops
 //! and stands still first (a walk cancels a craft; a seed goes within reach of where the
 //! character stands). A bot whose character died (own Stats health 0) does nothing until it
 //! respawns (health back above 0) and a Frame shows it alive (the Stats come first, and until
@@ -13,7 +14,8 @@
 //! An action is *done* when its effect is seen ([`Watch`]: CraftProgress `done`; the
 //! inventory's revision moving on after an equip or a meal; the bot's own line heard back; the
 //! target's health seen to drop during an attack; items arriving after gathering, chopping or
-//! harvesting; the crop appearing where the seed was planted), *refused* when an Error names its
+//! harvesting; the crop appearing where the seed was planted; a Welcome on the map a way leads
+//! to), *refused* when an Error names its
 //! request ([`Answer`]: a request id; the Input's sequence number for an attack, or for an
 //! interact and the gathering it ordered), *ended* when a craft was cancelled or failed, an
 //! attack landed no hit or an interact order stopped without items, *lost* when the object
@@ -29,6 +31,7 @@ use super::survival_mix::{Mix, SurvivalAction};
 use super::survival_plan::{
     Plan, attack_nearby, chat_line, craft_weapon, eat_food, equip_weapon, shown_alive, standing_still,
 };
+use super::survival_travel::travel;
 use super::survival_watch::{Answer, Progress, Watch, request};
 use game::client::GameClient;
 use net::protocol::{ClientMessage, ContainerRef, Order, craft_state};
@@ -89,6 +92,25 @@ impl SurvivalPlay {
     pub fn welcomed(&mut self, rng: &mut Rng, now: Instant) {
         *self = SurvivalPlay::new(self.mix, now);
         self.next_action = now + rng.millis(1_000, 3_000);
+    }
+
+    /// A Welcome to map `map` arrived (before [`SurvivalPlay::welcomed`]): a travel pending is
+    /// done when `map` is another map than the one the bot left, ended when it is the same (the
+    /// hand-off was refused and the bot logged in where it was).
+    pub fn arrived(&mut self, map: u32, totals: &mut SurvivalTotals) {
+        let Some(p) = self.pending.take_if(|p| matches!(p.watch, Watch::Travel { .. })) else { return };
+        match p.watch {
+            Watch::Travel { from, .. } if from != map => totals.tally.done(p.action),
+            _ => totals.tally.ended(p.action),
+        }
+    }
+
+    /// A Redirect arrived during play: a travel pending now waits for the Welcome at its end,
+    /// whatever the frame head said last.
+    pub fn redirected(&mut self) {
+        if let Some(Pending { watch: Watch::Travel { redirected, .. }, .. }) = self.pending.as_mut() {
+            *redirected = true;
+        }
     }
 
     /// False while the character must not walk: dead, stopping for a craft or a planting,
@@ -189,7 +211,7 @@ impl SurvivalPlay {
     pub fn refused(&mut self, code: u16, request: u32, totals: &mut SurvivalTotals) -> bool {
         let Some(p) = self.pending.filter(|p| p.answer.answered_by(code, request)) else { return false };
         totals.tally.refused(p.action, code);
-        if let Watch::Gain { order, .. } = p.watch {
+        if let Watch::Gain { order, .. } | Watch::Travel { order, .. } = p.watch {
             self.shun(order.target, p.sent);
         }
         self.pending = None;
@@ -274,7 +296,7 @@ impl SurvivalPlay {
             Progress::Waiting => return None,
         }
         if progress != Progress::Done
-            && let Watch::Gain { order, .. } = p.watch
+            && let Watch::Gain { order, .. } | Watch::Travel { order, .. } = p.watch
         {
             let outcome = match progress {
                 Progress::Ended => "ended",
@@ -326,6 +348,7 @@ fn plan_for(action: SurvivalAction, game: &GameClient, rng: &mut Rng, shunned: &
         SurvivalAction::Chop => chop_tree(game, shunned),
         SurvivalAction::Plant => plant_seed(game, rng),
         SurvivalAction::Harvest => harvest_crop(game, shunned),
+        SurvivalAction::Travel => travel(game, shunned),
     }
 }
 

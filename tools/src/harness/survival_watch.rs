@@ -24,6 +24,9 @@ pub enum Answer {
     /// An interact Input that gathers: its sequence number (refused with 100 or 101, or by the
     /// gathering it ordered: 124, 130–133, 146 and the item codes 103–119).
     Work(u32),
+    /// An interact Input on a way: its sequence number (refused with 100 or 101, or 150 when no
+    /// shard simulates the map it leads to).
+    Way(u32),
 }
 
 impl Answer {
@@ -33,6 +36,7 @@ impl Answer {
             Answer::Request(id) => request == id,
             Answer::Input(seq) => request == seq && is_order_refusal(code),
             Answer::Work(seq) => request == seq && (is_order_refusal(code) || is_gathering_refusal(code)),
+            Answer::Way(seq) => request == seq && (is_order_refusal(code) || code == code::WAY_CLOSED),
         }
     }
 }
@@ -69,6 +73,9 @@ pub enum Watch {
     /// An object of kind `crop` lies at `at` (the planted seed's ObjectDelta enter; the spot was
     /// free when planned).
     Planted { crop: u32, at: (i32, i32) },
+    /// A Welcome on another map than `from` (`SurvivalPlay::arrived`). Until the Redirect comes
+    /// the interact order is watched in the frame head (over without one: ended).
+    Travel { from: u32, order: OrderWatch, redirected: bool },
 }
 
 /// How the watched effect stands.
@@ -138,6 +145,13 @@ impl Watch {
                     Progress::Waiting
                 }
             }
+            Watch::Travel { order, redirected, .. } => {
+                if !*redirected && order.ended(game, now) {
+                    Progress::Ended
+                } else {
+                    Progress::Waiting
+                }
+            }
             Watch::Craft | Watch::Heard => Progress::Waiting,
         }
     }
@@ -185,6 +199,12 @@ pub fn request(plan: Plan, game: &mut GameClient, now: Instant) -> (ClientMessag
             let input = game.input_at(order, now);
             (ClientMessage::Input(input), Answer::Work(input.seq), watch)
         }
+        Plan::Travel { way, from } => {
+            let watch = Watch::Travel { from, order: OrderWatch::new(&way, game), redirected: false };
+            let input =
+                game.input_at(Order::Interact { target: EntityId(way.entity), action: verb::USE }, now);
+            (ClientMessage::Input(input), Answer::Way(input.seq), watch)
+        }
         Plan::Plant { from, at, crop } => {
             let p = game.plant_request(from.0, from.1, at);
             (ClientMessage::Plant(p), Answer::Request(p.request), Watch::Planted { crop, at })
@@ -204,6 +224,10 @@ mod tests {
         assert!(!work.answered_by(code::NOT_READY, 8), "another input's");
         assert!(!work.answered_by(code::CHAT_TOO_FAST, 7), "a chat's, whose request id is 7 too");
         assert!(attack.answered_by(code::INVALID_ORDER, 7) && !attack.answered_by(code::NOT_READY, 7));
+        let way = Answer::Way(7);
+        assert!(way.answered_by(code::WAY_CLOSED, 7) && way.answered_by(code::NO_SUCH_TARGET, 7));
+        assert!(!way.answered_by(code::WAY_CLOSED, 8) && !way.answered_by(code::NOT_READY, 7));
+        assert!(!work.answered_by(code::WAY_CLOSED, 7), "a gathering is not refused so");
         assert!(
             Answer::Request(7).answered_by(code::BAD_SOIL, 7)
                 && !Answer::Request(7).answered_by(code::BAD_SOIL, 6)
