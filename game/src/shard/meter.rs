@@ -4,7 +4,7 @@
 //! where time went; the meter owns every clock and histogram.
 
 use super::maps::MapRuntime;
-use super::slow::{self, SlowLog, ThreadUsage, TickTrace};
+use super::slow::{self, EventPart, SlowLog, ThreadUsage, TickTrace};
 use super::status::StatusBoard;
 use engine::{DurationHistogram, SystemTiming, TimingSummary};
 use net::CountersSnapshot;
@@ -17,8 +17,10 @@ pub(crate) const WINDOW: Duration = Duration::from_secs(30);
 /// A part of the tick outside the maps' own stages, timed as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TickPhase {
-    /// Client events, logins, spawns and bots.
-    Events,
+    /// Client events (its part of [`TickPhase::Events`] named in the slow-tick warning): the
+    /// clients' messages, connections and disconnections; the lobby (logins, spawns, bots, store
+    /// replies); travels through ways; arrivals spawned at their spot.
+    Events(EventPart),
     /// Handing the tick's messages to the network thread.
     Send,
 }
@@ -114,7 +116,7 @@ impl Meter {
     /// Adds `spent` to a phase of this tick.
     pub(crate) fn add(&mut self, phase: TickPhase, spent: Duration) {
         match phase {
-            TickPhase::Events => self.trace.events += spent,
+            TickPhase::Events(part) => self.trace.event(part, spent),
             TickPhase::Send => self.trace.send += spent,
         }
     }
@@ -183,6 +185,7 @@ impl Meter {
             preempted = used.preempted,
             waited = used.waited,
             events_ms = slow::ms(t.events),
+            event_parts_ms = %slow::event_list(&t.event_parts),
             inbound = t.inbound,
             sim_ms = slow::ms(t.sim),
             slowest_map = map,

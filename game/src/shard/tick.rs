@@ -6,6 +6,7 @@ use super::Shard;
 use super::lobby::Event;
 use super::login::{Verified, close};
 use super::meter::TickPhase;
+use super::slow::EventPart;
 use super::players::Online;
 use crate::chat::Speaker;
 use crate::gameplay::items;
@@ -24,16 +25,16 @@ impl Shard {
     pub(crate) fn tick(&mut self, tick: u64) {
         self.apply_lease_events();
         let now_ms = self.meter.begin_tick(self.maps.list.len());
-        self.timed(TickPhase::Events, |s| {
-            s.drain_inbound(tick, now_ms);
+        self.timed(TickPhase::Events(EventPart::Inbound), |s| s.drain_inbound(tick, now_ms));
+        self.timed(TickPhase::Events(EventPart::Lobby), |s| {
             s.advance_lobby(tick, now_ms);
             s.outbox.set_server_tick(tick);
         });
         self.simulate(tick, now_ms);
-        self.timed(TickPhase::Events, Self::step_travels);
+        self.timed(TickPhase::Events(EventPart::Travels), Self::step_travels);
         // An arrival whose spot's chunk the simulation installed just now spawns in this tick,
         // not the next one (the lobby ran before the simulation).
-        self.timed(TickPhase::Events, |s| s.step_arrivals(tick));
+        self.timed(TickPhase::Events(EventPart::Arrivals), |s| s.step_arrivals(tick));
         self.send_item_messages();
         self.send_stats();
         // Frames answering inputs leave now; everyone else's are built while they are written.
