@@ -72,7 +72,7 @@ pub struct Bot {
     pub ack_due: bool,
     /// Estimated bytes received.
     pub bytes: u64,
-    /// When the upgrade completed.
+    /// When the first connection's upgrade completed (a hand-off's reconnection keeps it).
     pub connected_at: Option<Instant>,
     /// When the connection ended.
     pub ended_at: Option<Instant>,

@@ -193,7 +193,10 @@ impl<'a> Run<'a> {
             DriverEvent::Connected(id) => {
                 if let Some(&i) = self.by_id.get(&id) {
                     let bot = &mut self.bots[i];
-                    (bot.phase, bot.connected_at) = (Phase::Open, Some(now));
+                    // The first connection's start: the bot's bytes count over all of its
+                    // connections (hand-offs reconnect), so its rate does too.
+                    bot.phase = Phase::Open;
+                    bot.connected_at.get_or_insert(now);
                 }
             }
             DriverEvent::Message(id, msg, read_at) => {
