@@ -39,6 +39,7 @@ mod survival_plan;
 mod survival_play;
 mod survival_travel;
 mod survival_watch;
+mod totals;
 
 pub use accounts::{Account, AccountsError, AccountsFile, DEFAULT_ACCOUNTS_FILE};
 pub use bot::{ACK_INTERVAL, wire_len, ws_header_len};

@@ -9,20 +9,19 @@ use super::HarnessError;
 use super::accounts::Account;
 use super::bot::{Bot, Phase, wire_len};
 use super::config::{HarnessConfig, Mode};
-use super::handoff::{HandoffTotals, Refused};
-use super::item_counts::ItemTotals;
+use super::handoff::Refused;
 use super::item_play::ItemPlay;
-use super::report::{Report, connect_failure_kind, latency_ms, rate_percentiles};
+use super::report::{Report, connect_failure_kind};
 use super::roster::{accounts_hint, roster};
-use super::survival_counts::SurvivalTotals;
 use super::survival_play::SurvivalPlay;
+use super::totals::{RunFacts, Totals};
 use game::client::{Applied, GameClient};
 use game::wire::close::{HANDOFF_REFUSED, WRONG_TOKEN};
 use game::wire::error::NO_SUCH_TARGET;
 use hdrhistogram::Histogram;
 use net::client::{ClientId, CloseInfo, Driver, DriverConfig, DriverEvent};
 use net::protocol::{ClientMessage, Hello, Order, ServerMessage, SessionToken};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -34,44 +33,6 @@ const MAX_CONNECTS_PER_TURN: usize = 256;
 const MIN_RATE_WINDOW: Duration = Duration::from_secs(1);
 /// Largest latency recorded, µs (an hour).
 const MAX_LATENCY_US: u64 = 3_600_000_000;
-
-/// Run-wide counters.
-#[derive(Debug, Default)]
-struct Totals {
-    connected: u64,
-    playing: u64,
-    frames: u64,
-    inputs_sent: u64,
-    acks_sent: u64,
-    chunk_messages: u64,
-    chunk_drops: u64,
-    object_deltas: u64,
-    stats_messages: u64,
-    redirects: u64,
-    redirect_latency: engine::DurationHistogram,
-    handoffs: HandoffTotals,
-    follows_lost: u64,
-    down_bytes: u64,
-    unfinished: u64,
-    error_kinds: BTreeMap<String, u64>,
-    refusals: BTreeMap<String, u64>,
-    first_error: Option<String>,
-    items: ItemTotals,
-    survival: SurvivalTotals,
-}
-
-impl Totals {
-    fn error(&mut self, kind: &str, detail: impl FnOnce() -> String) {
-        *self.error_kinds.entry(kind.to_owned()).or_default() += 1;
-        if self.first_error.is_none() {
-            self.first_error = Some(format!("{kind}: {}", detail()));
-        }
-    }
-
-    fn errors(&self) -> u64 {
-        self.error_kinds.values().sum()
-    }
-}
 
 /// What the progress line compares against.
 #[derive(Debug)]
@@ -548,7 +509,6 @@ impl<'a> Run<'a> {
     }
 
     fn report(&self, end: Instant) -> Report {
-        let duration_s = end.saturating_duration_since(self.start).as_secs_f64().max(1e-9);
         let rates = self
             .bots
             .iter()
@@ -556,62 +516,15 @@ impl<'a> Run<'a> {
             .map(|b| b.bytes as f64 / b.connected_for(end).as_secs_f64())
             .collect();
         let predictions = self.bots.iter().map(|b| b.game.predictor().stats());
-        let (predicted, mispredicted) =
-            predictions.fold((0, 0), |(p, m), s| (p + s.predictions, m + s.mispredicted));
-        let t = &self.totals;
-        let refused_tokens = t.error_kinds.get(&format!("closed:{WRONG_TOKEN}")).copied().unwrap_or(0);
-        let notes = match &self.cfg.accounts {
-            Some(path) if refused_tokens > 0 => {
-                vec![format!(
-                    "{refused_tokens} bots refused with {WRONG_TOKEN} (wrong token): {}",
-                    accounts_hint(path)
-                )]
-            }
-            _ => Vec::new(),
-        };
-        Report {
-            clients: self.cfg.clients,
-            mode: self.cfg.mode,
-            duration_s,
-            attempted: self.started as u64,
-            connected: t.connected,
-            unfinished: t.unfinished,
-            refusals: t.refusals.clone(),
-            errors: t.errors(),
-            error_kinds: t.error_kinds.clone(),
-            latency_ms: latency_ms(&self.latency),
-            latency_samples: self.latency.len(),
-            down_bytes_per_client_s: rate_percentiles(rates),
-            frames_per_s: t.frames as f64 / duration_s,
-            frames: t.frames,
-            inputs_sent: t.inputs_sent,
-            acks_sent: t.acks_sent,
-            chunk_messages: t.chunk_messages,
-            chunk_drops: t.chunk_drops,
-            object_deltas: t.object_deltas,
-            stats_messages: t.stats_messages,
-            predictions: predicted,
-            mispredicted,
-            redirects: t.redirects,
-            redirect_latency_p50_ms: t.redirect_latency.summary().p50_us as f64 / 1000.0,
-            redirect_latency_max_ms: t.redirect_latency.summary().max_us as f64 / 1000.0,
-            handoffs: t.handoffs.completed,
-            handoffs_failed: t.handoffs.failed.clone(),
-            handoff_latency_ms: t.handoffs.latency_ms(),
-            follows_lost: t.follows_lost,
-            down_bytes_total: t.down_bytes,
+        let predictions = predictions.fold((0, 0), |(p, m), s| (p + s.predictions, m + s.mispredicted));
+        self.totals.report(RunFacts {
+            cfg: self.cfg,
+            duration_s: end.saturating_duration_since(self.start).as_secs_f64().max(1e-9),
+            attempted: self.started,
+            latency: &self.latency,
+            rates,
+            predictions,
             driver_bytes_in: self.driver.stats().bytes_in,
-            item_actions_sent: t.items.tally.total_sent(),
-            item_actions_done: t.items.tally.total_done(),
-            item_actions: t.items.tally.by_name(),
-            item_refused: t.items.tally.refused.clone(),
-            container_messages: t.items.containers,
-            item_samples: t.items.samples.clone(),
-            survival_actions: t.survival.tally.by_name(),
-            survival_refused: t.survival.tally.refused.clone(),
-            survival_samples: t.survival.samples.clone(),
-            survival: t.survival.seen.clone(),
-            notes,
-        }
+        })
     }
 }
