@@ -1,5 +1,5 @@
-//! Records the git commit the binaries are built from as `SHARD_GIT_COMMIT` (and
-//! `SHARD_VERSION_LINE`, `0.1.0 (abc1234def56)`): the short hash,
+//! Records the git commit the binaries are built from as `BUILD_GIT_COMMIT` (and
+//! `BUILD_VERSION_LINE`, `0.1.0 (abc1234def56)`): the short hash,
 //! `-dirty` when the tree had changes, `unknown` outside a git checkout or without git. A build
 //! never fails because of git.
 //!
@@ -17,8 +17,8 @@ fn main() {
     }
     let commit = commit();
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
-    println!("cargo:rustc-env=SHARD_GIT_COMMIT={commit}");
-    println!("cargo:rustc-env=SHARD_VERSION_LINE={version} ({commit})");
+    println!("cargo:rustc-env=BUILD_GIT_COMMIT={commit}");
+    println!("cargo:rustc-env=BUILD_VERSION_LINE={version} ({commit})");
     embed_web();
 }
 
