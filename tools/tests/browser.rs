@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::caves::a_way_down;
 use common::{Player, ShardProcess, unavailable, unique};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -99,6 +100,7 @@ fn the_play_page_plays_in_a_real_browser() {
     let args = ["--data-dir", dir].map(String::from);
     let players = two_players_side_by_side(&args, data.path());
     let shard = ShardProcess::start(&args);
+    let cave = a_way_down(&game::Content::builtin(), game::shard::ShardOptions::default().seed);
     let artifacts = artifacts_dir();
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");
     let status = Command::new("node")
@@ -108,6 +110,7 @@ fn the_play_page_plays_in_a_real_browser() {
         .env("ARTIFACTS", &artifacts)
         .env("CHROMIUM", CHROMIUM)
         .env("PLAYERS", players_env(&players))
+        .env("CAVE_AT", format!("{},{}", cave.0, cave.1))
         .status()
         .expect("run node");
     assert!(

@@ -7,13 +7,13 @@
 
 mod common;
 
+use common::caves::a_way_down;
 use common::{InProcess, ItemAudit, Player, TestDb, tiles, unique};
 use game::Content;
 use game::client::{GameClient, follow_handoff};
 use game::geom::{TILE, map_id};
 use game::shard::{MoveRequest, Movers, ShardOptions};
 use game::wire::{error, verb};
-use game::worldgen::WorldGen;
 use net::protocol::{ClientMessage, ContainerRef, EntityId, Hello, Order, ServerMessage, SessionToken};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,21 +23,6 @@ use tools::harness::{self, Action, HarnessConfig, Mode, SurvivalAction};
 const WAIT: Duration = Duration::from_secs(30);
 const SURFACE: u32 = map_id(0, 0);
 const CAVE: u32 = map_id(0, 1);
-
-/// The place (1/256 tile) of the way down nearest the surface map's centre chunk.
-fn a_way_down(content: &Content, seed: u64) -> (i32, i32) {
-    let wg = WorldGen::new(content, seed).unwrap();
-    let map = *content.layout().map(SURFACE).unwrap();
-    let (cx, cy) = (map.width_chunks / 2, map.height_chunks / 2);
-    for r in 0..8 {
-        for (dx, dy) in (-r..=r).flat_map(|dx| (-r..=r).map(move |dy| (dx, dy))) {
-            if let Some((tx, ty)) = wg.way_down(SURFACE, cx + dx, cy + dy) {
-                return (tx * TILE + TILE / 2, ty * TILE + TILE / 2);
-            }
-        }
-    }
-    panic!("no cave entrance near the centre");
-}
 
 /// A new character on `shard`, its inventory and position shown.
 fn new_player(shard: &InProcess, name: &str, token: [u8; 32]) -> Player {

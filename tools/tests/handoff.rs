@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::caves::a_way_down;
 use common::cluster::{cluster_shard, meta, metric, post, wait_for, ws};
 use common::{PgDb, RedisPrefix, unique};
 use game::Content;
@@ -310,15 +311,6 @@ fn object_near(seen: &Seen, kind: u32, at: (i32, i32)) -> Option<(EntityId, (i32
     of_kind.min_by_key(|o| (i64::from(o.1.0 - at.0)).pow(2) + (i64::from(o.1.1 - at.1)).pow(2))
 }
 
-/// The place (1/256 tile) of a cave entrance on the mainland near its centre (default seed).
-fn a_way_down(content: &Content) -> (i32, i32) {
-    let wg = game::worldgen::WorldGen::new(content, game::shard::ShardOptions::default().seed).unwrap();
-    let (cx, cy) = (16, 16);
-    let spots = (0..8).flat_map(|r| (-r..=r).flat_map(move |dx| (-r..=r).map(move |dy| (cx + dx, cy + dy))));
-    let found = spots.filter_map(|(x, y)| wg.way_down(0, x, y)).next().expect("a cave entrance");
-    (found.0 * game::geom::TILE + game::geom::TILE / 2, found.1 * game::geom::TILE + game::geom::TILE / 2)
-}
-
 #[test]
 fn a_character_travels_through_three_shards_and_back_with_its_items() {
     let Some(db) = PgDb::create() else { return };
@@ -338,7 +330,7 @@ fn a_character_travels_through_three_shards_and_back_with_its_items() {
     let items = |s: &Seen| s.own.values().map(|i| (i.item, i.kind, i.count)).collect::<Vec<_>>();
     // An operator moves it to B, then into C's cave at the foot of a way out; it climbs out
     // through the way (a cave exit: a hand-off from C to A, which simulates the surface above).
-    let cave = a_way_down(&content);
+    let cave = a_way_down(&content, game::shard::ShardOptions::default().seed);
     let mut there = Seen::default();
     for (from, to, at) in [(0, 1, None), (1, 2, Some(cave))] {
         let (next, seen) = move_and_follow(&mut f, shards[from].0.admin, &name, (shards[to].2, at), &content);

@@ -7,10 +7,21 @@
 //! `clearing_tiles + 2` from the chunk's edges (so a chunk's clearing lies in the chunk), with
 //! the chance `chunk_percent` in 100, when a character fits there on the upper layer (by
 //! [`super::fits_on`]'s rule) inside the world border and the continent has a layer below.
+//!
+//! A clearing can lie inside rock: from it a tunnel three tiles wide runs straight to the
+//! nearest open cave floor within its chunk (of the four directions, the one that reaches floor
+//! soonest), so whoever climbs down can walk on into the cave.
 
 use super::{GenObject, WorldGen, gen_quality, hash, tile_centre};
 use crate::geom::{CHUNK_TILES, MapGeometry, map_id, split_map_id};
 use store::MapId;
+
+/// A tunnel from a clearing's centre: its direction (a unit step along one axis) and its
+/// length in tiles.
+pub(super) type Tunnel = ((i32, i32), i32);
+
+/// The four directions a tunnel may take, in the order ties are broken.
+const DIRECTIONS: [(i32, i32); 4] = [(1, 0), (0, 1), (-1, 0), (0, -1)];
 
 /// The ways of one chunk, as tiles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,6 +66,43 @@ impl WorldGen {
         let (Some((fx, fy)), Some(caves)) = (foot, self.caves) else { return false };
         let (dx, dy) = (tx - fx, ty - fy);
         dx * dx + dy * dy <= caves.clearing_tiles * caves.clearing_tiles
+    }
+
+    /// The tunnel from the clearing at `foot` on `map` to the nearest open floor in its chunk:
+    /// the direction whose ray, from the clearing's rim, first meets a tile that is open by the
+    /// uncarved terrain together with its two neighbours across the ray (the tunnel's width), staying
+    /// one tile inside the chunk; `None` when the rim is open already or no ray meets such floor.
+    /// At most four rays of a chunk's width: generation computes it once per chunk.
+    pub(super) fn tunnel(&self, map: MapId, foot: (i32, i32)) -> Option<Tunnel> {
+        let caves = self.caves?;
+        let (x0, y0) =
+            (foot.0.div_euclid(CHUNK_TILES) * CHUNK_TILES, foot.1.div_euclid(CHUNK_TILES) * CHUNK_TILES);
+        let inside =
+            |x: i32, y: i32| x > x0 && y > y0 && x < x0 + CHUNK_TILES - 1 && y < y0 + CHUNK_TILES - 1;
+        let open = |x: i32, y: i32| !crate::content::blocks_in(&self.blocking, self.uncarved(map, x, y));
+        let wide_open =
+            |(dx, dy): (i32, i32), x: i32, y: i32| open(x, y) && open(x + dy, y + dx) && open(x - dy, y - dx);
+        let reach = |dir: (i32, i32)| {
+            let steps = (caves.clearing_tiles..).map(|n| (n, foot.0 + dir.0 * n, foot.1 + dir.1 * n));
+            let mut along = steps.take_while(|&(_, x, y)| inside(x, y));
+            along.find(|&(_, x, y)| wide_open(dir, x, y)).map(|(n, _, _)| (dir, n))
+        };
+        let best = DIRECTIONS.iter().filter_map(|&d| reach(d)).min_by_key(|&(_, n)| n)?;
+        (best.1 > caves.clearing_tiles).then_some(best)
+    }
+
+    /// Whether tile `(tx, ty)` lies in `tunnel`, which leaves from `foot`.
+    pub(super) fn tunnelled(foot: Option<(i32, i32)>, tunnel: Option<Tunnel>, tx: i32, ty: i32) -> bool {
+        let (Some((fx, fy)), Some(((ux, uy), len))) = (foot, tunnel) else { return false };
+        let (dx, dy) = (tx - fx, ty - fy);
+        let (along, across) = (dx * ux + dy * uy, dx * uy + dy * ux);
+        (0..=len).contains(&along) && across.abs() <= 1
+    }
+
+    /// Whether tile `(tx, ty)` may lie in a tunnel from `foot` (on the three-tile bands through
+    /// it along both axes): only there is the tunnel worth working out for one tile.
+    pub(super) fn near_tunnel(foot: Option<(i32, i32)>, tx: i32, ty: i32) -> bool {
+        foot.is_some_and(|(fx, fy)| (tx - fx).abs() <= 1 || (ty - fy).abs() <= 1)
     }
 
     /// The objects at the chunk's ways on `map`: the way down and the way up, each at its
@@ -122,6 +170,74 @@ mod tests {
         }
         // 144 chunks at 25 %, about half of them land: a few dozen.
         assert!((10..=60).contains(&ways), "{ways} ways down in 144 chunks");
+    }
+
+    /// Floor tiles of `chunk` (generated at `(cx, cy)`) reachable from `from` by steps between
+    /// open tiles, inside the chunk.
+    fn reachable(
+        content: &Content,
+        chunk: &super::super::GeneratedChunk,
+        (cx, cy): (i32, i32),
+        from: (i32, i32),
+    ) -> usize {
+        let (x0, y0) = (cx * CHUNK_TILES, cy * CHUNK_TILES);
+        let open = |x: i32, y: i32| {
+            (x0..x0 + CHUNK_TILES).contains(&x)
+                && (y0..y0 + CHUNK_TILES).contains(&y)
+                && !content.blocks(chunk.tiles.terrain[chunk_tile(x, y)])
+        };
+        let (mut seen, mut queue) = (std::collections::HashSet::from([from]), vec![from]);
+        while let Some((x, y)) = queue.pop() {
+            for next in [(x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)] {
+                if open(next.0, next.1) && seen.insert(next) {
+                    queue.push(next);
+                }
+            }
+        }
+        seen.len()
+    }
+
+    #[test]
+    fn from_every_way_out_a_tunnel_leads_on_into_the_cave() {
+        let content = Content::builtin();
+        let caves = content.caves.unwrap();
+        let wg = WorldGen::new(&content, SEED).unwrap();
+        let layout = content.layout();
+        let (surface, cave) = (layout.map(map_id(0, 0)).unwrap(), layout.map(map_id(0, 1)).unwrap());
+        let clearing = {
+            let r = caves.clearing_tiles;
+            (-r..=r)
+                .flat_map(|dx| (-r..=r).map(move |dy| (dx, dy)))
+                .filter(|(dx, dy)| dx * dx + dy * dy <= r * r)
+                .count()
+        };
+        let (mut ways, mut tunnels) = (0, 0);
+        for (cx, cy) in (0..12).flat_map(|cx| (0..12).map(move |cy| (cx, cy))) {
+            let Some(foot) = wg.way_down(surface.id, cx, cy) else { continue };
+            ways += 1;
+            tunnels += usize::from(wg.tunnel(cave.id, foot).is_some());
+            let below = wg.generate(cave, cx, cy);
+            let open = reachable(&content, &below, (cx, cy), foot);
+            assert!(
+                open >= 4 * clearing,
+                "chunk {cx},{cy}: only {open} floor tiles reachable from the way out"
+            );
+            // Where a tunnel may run, terrain_at works it out tile by tile as generation does.
+            for d in -CHUNK_TILES..CHUNK_TILES {
+                for (tx, ty) in [
+                    (foot.0 + d, foot.1),
+                    (foot.0, foot.1 + d),
+                    (foot.0 + d, foot.1 + 1),
+                    (foot.0 - 1, foot.1 + d),
+                ] {
+                    if tx.div_euclid(CHUNK_TILES) == cx && ty.div_euclid(CHUNK_TILES) == cy {
+                        let stored = below.tiles.terrain[chunk_tile(tx, ty)];
+                        assert_eq!(stored, wg.terrain_at(cave.id, tx, ty), "terrain_at at {tx},{ty}");
+                    }
+                }
+            }
+        }
+        assert!(tunnels > 0 && tunnels < ways, "some clearings lie in rock ({tunnels} tunnels, {ways} ways)");
     }
 
     #[test]

@@ -137,16 +137,21 @@ impl WorldGen {
         let mut tiles = ChunkTiles::default();
         let (tx0, ty0) = (cx * CHUNK_TILES, cy * CHUNK_TILES);
         let ways = self.ways(map.id, cx, cy);
+        let tunnel = ways.up.and_then(|foot| self.tunnel(map.id, foot));
         for ly in 0..CHUNK_SIDE {
             for lx in 0..CHUNK_SIDE {
                 let (tx, ty) = (tx0 + lx as i32, ty0 + ly as i32);
                 let h = self.height(map.id, tx, ty);
                 let i = ChunkTiles::index(lx, ly);
                 tiles.height[i] = h;
-                tiles.terrain[i] = self.carved_terrain(map.id, tx, ty, h, ways.up);
+                tiles.terrain[i] = self.carved_terrain(map.id, (tx, ty), h, (ways.up, tunnel));
             }
         }
-        let clear = |tx, ty| self.cleared(ways.down, tx, ty) || self.cleared(ways.up, tx, ty);
+        let clear = |tx, ty| {
+            self.cleared(ways.down, tx, ty)
+                || self.cleared(ways.up, tx, ty)
+                || Self::tunnelled(ways.up, tunnel, tx, ty)
+        };
         let mut objects = self.scatter_objects(map, (tx0, ty0), &tiles, clear);
         // Ways follow the content's layout; a map built otherwise (tests) keeps its own border.
         objects.extend(self.way_objects(map, ways).filter(|o| map.in_walkable(o.x, o.y)));
@@ -162,12 +167,25 @@ impl WorldGen {
         } else {
             None
         };
-        self.carved_terrain(map, tx, ty, self.height(map, tx, ty), up)
+        let tunnel = up.filter(|_| Self::near_tunnel(up, tx, ty)).and_then(|foot| self.tunnel(map, foot));
+        self.carved_terrain(map, (tx, ty), self.height(map, tx, ty), (up, tunnel))
     }
 
-    /// The terrain of a tile: cave floor in the clearing at the foot of a way from above.
-    fn carved_terrain(&self, map: u32, tx: i32, ty: i32, height: u8, foot: Option<(i32, i32)>) -> u16 {
-        if self.cleared(foot, tx, ty) {
+    /// The terrain of a tile before clearings and tunnels are carved.
+    fn uncarved(&self, map: u32, tx: i32, ty: i32) -> u16 {
+        self.tile_terrain(map, tx, ty, self.height(map, tx, ty))
+    }
+
+    /// The terrain of a tile: cave floor in the clearing at the foot of a way from above and in
+    /// the tunnel from it.
+    fn carved_terrain(
+        &self,
+        map: u32,
+        (tx, ty): (i32, i32),
+        height: u8,
+        (foot, tunnel): (Option<(i32, i32)>, Option<caves::Tunnel>),
+    ) -> u16 {
+        if self.cleared(foot, tx, ty) || Self::tunnelled(foot, tunnel, tx, ty) {
             self.palette.cave_floor
         } else {
             self.tile_terrain(map, tx, ty, height)

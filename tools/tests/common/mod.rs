@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 mod brawl;
+pub mod caves;
 pub mod cluster;
 mod db;
 pub mod duo;

@@ -1,4 +1,4 @@
-// The play page end to end in headless Chromium against a running shard (SHARD_URL, ADMIN_URL): log in, move, drop and pick up, craft, chat, resume after a reload, and the live map; every check reads what the server said through window.game.
+// The play page end to end in headless Chromium against a running shard (SHARD_URL, ADMIN_URL): log in, move, drop and pick up, craft, chat, resume after a reload, the live map, and a cave trip (CAVE_AT); every check reads what the server said through window.game.
 import { launch, newPage, login, until, shot, itemCount, assert, ADMIN_URL } from './lib.mjs';
 
 const TILE = 256;
@@ -217,6 +217,45 @@ async function liveMap(browser) {
   await shot(page, 'map');
 }
 
+/** `CAVE_AT=x,y`: a cave entrance on the mainland (map 0), its way out below it in the cave (map 1). */
+const CAVE_AT = process.env.CAVE_AT?.split(',').map(Number) ?? null;
+
+/** In the page: the nearest object named `name`, and where it is on screen. */
+function nearestOnScreen(name) {
+  const g = window.game;
+  const own = g.serverPosition;
+  if (!own || !g.connected) return false;
+  const found = g.objects().filter((o) => o.name === name)
+    .sort((a, b) => Math.hypot(a.x - own.x, a.y - own.y) - Math.hypot(b.x - own.x, b.y - own.y))[0];
+  if (!found) return false;
+  const [sx, sy] = g.renderer.toScreen(found.x, found.y);
+  const canvas = g.renderer.canvas;
+  const inside = sx > 10 && sy > 10 && sx < canvas.width - 10 && sy < canvas.height - 10;
+  return inside ? { ...found, sx: Math.round(sx), sy: Math.round(sy) } : false;
+}
+
+/** An operator sets the character down in the cave at the foot of its way out (the page follows the Redirect); a click on the way out brings it up beside the entrance. */
+async function caveTrip(page) {
+  if (!CAVE_AT) return console.log('skipped: the cave trip (no CAVE_AT)');
+  const [x, y] = CAVE_AT;
+  const url = new URL(`admin/handoff?to=1&name=${encodeURIComponent(NAMES[0])}&x=${x}&y=${y}`, ADMIN_URL);
+  const answer = await fetch(url, { method: 'POST' });
+  assert(answer.ok, `the operator's move: HTTP ${answer.status} ${await answer.text()}`);
+  await until(page, 'the page in the cave after the Redirect', () => window.game.connected && window.game.welcome?.map === 1 && !!window.game.own);
+  const exit = await until(page, 'the way out drawn', nearestOnScreen, 'cave_exit');
+  assert(exit.x === x && exit.y === y, `the way out stands below the entrance: ${JSON.stringify(exit)}`);
+  console.log('ok: set down in the cave (map 1) through a Redirect the page followed');
+  await shot(page, 'play-cave');
+  await clickCanvas(page, exit.sx, exit.sy);
+  const up = await until(page, 'the page on the surface beside the entrance', (at) => {
+    const g = window.game;
+    if (!g.connected || g.welcome?.map !== 0 || !g.own) return false;
+    const d = Math.hypot(g.own.x - at[0], g.own.y - at[1]);
+    return d <= 3 * 256 ? { d } : false;
+  }, CAVE_AT);
+  console.log(`ok: a click on the way out brought the character up, ${(up.d / TILE).toFixed(1)} tiles from the entrance`);
+}
+
 async function main() {
   const browser = await launch();
   try {
@@ -229,6 +268,7 @@ async function main() {
     await chat(pages);
     await reloadResumes(pages[0]);
     await liveMap(browser);
+    await caveTrip(pages[0]);
     await shot(pages[0], 'play');
     for (const page of pages) {
       const errors = await page.evaluate(() => window.game.errors.filter((e) => e.code !== 0 && e.code !== 121));
