@@ -634,6 +634,11 @@ fn group_writes_racing_positions_never_deadlock(config: store::StoreConfig) {
                     .collect();
                 other.write_positions_fenced(Some(fence), &moved).expect("a position write");
                 writes += 1;
+                // A breath between writes: back to back, this connection would take SQLite's
+                // database lock again the moment it let go, and starve the group writes past
+                // their busy timeout on a loaded machine (the shard writes positions once a
+                // second). The writes still overlap the groups' transactions all the time.
+                std::thread::sleep(std::time::Duration::from_millis(2));
             }
             writes
         })
