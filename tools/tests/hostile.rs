@@ -29,6 +29,9 @@ const PER_ROUND: usize = 5;
 const HOSTILES: usize = 6;
 /// Generous: the test must pass on a slow, busy machine.
 const WAIT: Duration = Duration::from_secs(30);
+/// A leg of the honest player's walk (three tiles, about a second) not arrived after this is
+/// given up for the next.
+const LEG: Duration = Duration::from_secs(5);
 
 /// A tiny deterministic generator (xorshift64*), seeded per client.
 struct Rng(u64);
@@ -302,40 +305,41 @@ fn hostility(db: TestDb) {
     let home = honest.position().unwrap();
     let mut hostiles: Vec<Hostile> = (0..HOSTILES).map(|i| Hostile::new(&shard, i)).collect();
 
-    let started = Instant::now();
-    let (mut legs, mut leg_started, mut goal) = (0, Instant::now(), (home.0 + 3 * 256, home.1));
-    honest.order(Order::MoveTo { x: goal.0, y: goal.1 });
+    // The honest player walks from home to a point three tiles away and back, a different
+    // direction each time; a leg that has not arrived in a few seconds (a box a hostile client
+    // placed, a tree) is given up for the next.
+    let targets = [(3, 0), (0, 0), (-3, 0), (0, 0), (0, 3), (0, 0), (0, -3), (0, 0)]
+        .map(|(dx, dy)| (home.0 + dx * 256, home.1 + dy * 256));
+    let (started, mut legs, mut given_up) = (Instant::now(), 0, 0);
+    let (mut leg, mut leg_started) = (0, Instant::now());
+    honest.order(Order::MoveTo { x: targets[0].0, y: targets[0].1 });
     while started.elapsed() < HOSTILITY {
         for h in &mut hostiles {
             h.round(&shard, honest.me());
         }
         honest.pump(Duration::from_millis(10));
-        if honest.position().is_some_and(|at| common::tiles(at, goal) < 0.5) {
-            legs += 1;
-            goal = if goal.0 == home.0 { (home.0 + 3 * 256, home.1) } else { home };
-            honest.order(Order::MoveTo { x: goal.0, y: goal.1 });
+        let arrived = honest.position().is_some_and(|at| common::tiles(at, targets[leg]) < 0.5);
+        if arrived || leg_started.elapsed() > LEG {
+            (legs, given_up) = (legs + usize::from(arrived), given_up + usize::from(!arrived));
+            leg = (leg + 1) % targets.len();
+            honest.order(Order::MoveTo { x: targets[leg].0, y: targets[leg].1 });
             leg_started = Instant::now();
         }
-        assert!(
-            leg_started.elapsed() < WAIT,
-            "the honest player has not arrived in {WAIT:?}: at {:?}, going to {goal:?}",
-            honest.position()
-        );
     }
 
     let sent: usize = hostiles.iter().map(|h| h.sent).sum();
-    println!("hostile messages sent: {sent}; honest legs walked: {legs}");
+    println!("hostile messages sent: {sent}; honest legs walked: {legs}, given up: {given_up}");
     let mut refused = BTreeMap::new();
     for h in &hostiles {
         println!("{}: {} sent, closed with {:?}, refused {:?}", h.name, h.sent, h.closes, h.refused);
         h.refused.iter().for_each(|(&code, &n)| *refused.entry(code).or_insert(0) += n);
         assert!(!h.closes.contains(&Some(1011)), "an internal error closed {}: {:?}", h.name, h.closes);
     }
-    assert!(sent >= HOSTILES * 100, "the hostile clients were heard ({sent} messages)");
+    assert!(sent >= HOSTILES * 40, "the hostile clients were heard ({sent} messages)");
     assert!(refused.len() >= 5, "the nonsense was answered with its errors: {refused:?}");
-    assert!(legs >= 1, "the honest player walked while the hostile ones played");
+    assert!(legs >= 2, "the honest player walked while the hostile ones played ({given_up} legs given up)");
     assert!(honest.errors.is_empty(), "the honest player was never refused: {:?}", honest.errors);
-    // Still connected and served: one more leg arrives.
+    // Still connected and served.
     let tick = honest.game.world().newest_tick();
     assert!(honest.pump_until(WAIT, |p| p.game.world().newest_tick() > tick), "frames still come");
 
