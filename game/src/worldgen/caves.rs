@@ -20,6 +20,9 @@ use store::MapId;
 /// length in tiles.
 pub(super) type Tunnel = ((i32, i32), i32);
 
+/// Tiles on each side of a tunnel's middle line (three tiles wide: a character fits).
+const TUNNEL_HALF_WIDTH: i32 = 1;
+
 /// The four directions a tunnel may take, in the order ties are broken.
 const DIRECTIONS: [(i32, i32); 4] = [(1, 0), (0, 1), (-1, 0), (0, -1)];
 
@@ -80,8 +83,9 @@ impl WorldGen {
         let inside =
             |x: i32, y: i32| x > x0 && y > y0 && x < x0 + CHUNK_TILES - 1 && y < y0 + CHUNK_TILES - 1;
         let open = |x: i32, y: i32| !crate::content::blocks_in(&self.blocking, self.uncarved(map, x, y));
-        let wide_open =
-            |(dx, dy): (i32, i32), x: i32, y: i32| open(x, y) && open(x + dy, y + dx) && open(x - dy, y - dx);
+        let wide_open = |(dx, dy): (i32, i32), x: i32, y: i32| {
+            (-TUNNEL_HALF_WIDTH..=TUNNEL_HALF_WIDTH).all(|k| open(x + k * dy, y + k * dx))
+        };
         let reach = |dir: (i32, i32)| {
             let steps = (caves.clearing_tiles..).map(|n| (n, foot.0 + dir.0 * n, foot.1 + dir.1 * n));
             let mut along = steps.take_while(|&(_, x, y)| inside(x, y));
@@ -96,13 +100,15 @@ impl WorldGen {
         let (Some((fx, fy)), Some(((ux, uy), len))) = (foot, tunnel) else { return false };
         let (dx, dy) = (tx - fx, ty - fy);
         let (along, across) = (dx * ux + dy * uy, dx * uy + dy * ux);
-        (0..=len).contains(&along) && across.abs() <= 1
+        (0..=len).contains(&along) && across.abs() <= TUNNEL_HALF_WIDTH
     }
 
-    /// Whether tile `(tx, ty)` may lie in a tunnel from `foot` (on the three-tile bands through
+    /// Whether tile `(tx, ty)` may lie in a tunnel from `foot` (on the tunnel-wide bands through
     /// it along both axes): only there is the tunnel worth working out for one tile.
     pub(super) fn near_tunnel(foot: Option<(i32, i32)>, tx: i32, ty: i32) -> bool {
-        foot.is_some_and(|(fx, fy)| (tx - fx).abs() <= 1 || (ty - fy).abs() <= 1)
+        foot.is_some_and(|(fx, fy)| {
+            (tx - fx).abs() <= TUNNEL_HALF_WIDTH || (ty - fy).abs() <= TUNNEL_HALF_WIDTH
+        })
     }
 
     /// The objects at the chunk's ways on `map`: the way down and the way up, each at its

@@ -5,17 +5,11 @@
 use super::survival_gather::{WANTED_RANGE, distance2, objects_within};
 use super::survival_plan::Plan;
 use game::client::GameClient;
-use game::geom::map_id;
-
-/// The map the bot is on (Welcome's continent and layer).
-pub fn current_map(game: &GameClient) -> Option<u32> {
-    game.world().session().map(|s| map_id(s.continent, s.layer))
-}
 
 /// An interact on the nearest way within [`WANTED_RANGE`] that leads somewhere from this map,
 /// none of `shunned` (ways whose use lately went nowhere).
 pub fn travel(game: &GameClient, shunned: &[u64]) -> Option<Plan> {
-    let (at, from) = (game.position()?, current_map(game)?);
+    let (at, from) = (game.position()?, game.map()?.id);
     let content = game.world().content();
     let way = objects_within(game, at, WANTED_RANGE)
         .into_iter()
